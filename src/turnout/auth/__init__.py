@@ -1,0 +1,1 @@
+"""Authentication: SigV4 verification and credential resolution."""

@@ -1,0 +1,1 @@
+"""The request path: a chain of steps (route, authenticate, parse, authorize, dispatch) and finalizers."""

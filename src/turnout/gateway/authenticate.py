@@ -1,0 +1,123 @@
+"""The authenticate step: verify SigV4 and resolve the caller, with AWS's errors per protocol."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime, timedelta
+
+from ..auth import credentials
+from ..auth.sigv4 import MalformedSignature, verify
+from ..wire.errors import ServiceError
+from .context import RequestContext
+
+SKEW = timedelta(minutes=15)
+SIGNATURE_MISMATCH = (
+    "The request signature we calculated does not match the signature you provided. "
+    "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+)
+INVALID_TOKEN = "The security token included in the request is invalid."
+EXPIRED_TOKEN = "The security token included in the request is expired"
+
+# (code, status) per failure and protocol family. Query services (IAM, STS, ELBv2) answer 403 with the Query
+# codes; JSON 1.1 services answer 400 with their ...Exception codes; EC2 answers AuthFailure.
+_CODES: dict[str, dict[str, tuple[str, int]]] = {
+    "missing": {
+        "query": ("MissingAuthenticationToken", 403),
+        "ec2": ("MissingAuthenticationToken", 401),
+        "json": ("MissingAuthenticationTokenException", 400),
+    },
+    "unknown_key": {
+        "query": ("InvalidClientTokenId", 403),
+        "ec2": ("AuthFailure", 401),
+        "json": ("UnrecognizedClientException", 400),
+    },
+    "bad_signature": {
+        "query": ("SignatureDoesNotMatch", 403),
+        "ec2": ("AuthFailure", 401),
+        "json": ("InvalidSignatureException", 400),
+    },
+    "skew": {
+        "query": ("SignatureDoesNotMatch", 403),
+        "ec2": ("RequestExpired", 400),
+        "json": ("InvalidSignatureException", 400),
+    },
+    "expired_url": {
+        "query": ("RequestExpired", 400),
+        "ec2": ("RequestExpired", 400),
+        "json": ("RequestExpired", 400),
+    },
+    "expired_token": {
+        "query": ("ExpiredToken", 403),
+        "ec2": ("RequestExpired", 400),
+        "json": ("ExpiredTokenException", 400),
+    },
+    "incomplete": {
+        "query": ("IncompleteSignature", 400),
+        "ec2": ("IncompleteSignature", 400),
+        "json": ("IncompleteSignatureException", 400),
+    },
+}
+_EC2_AUTH_FAILURE = "AWS was not able to validate the provided access credentials"
+
+
+def auth_error(ctx: RequestContext, failure: str, message: str) -> ServiceError:
+    code, status = _CODES[failure][ctx.protocol]
+    if code == "AuthFailure":
+        message = _EC2_AUTH_FAILURE
+    return ServiceError(code, message, status)
+
+
+def _stamp(value: datetime) -> str:
+    return value.strftime("%Y%m%dT%H%M%SZ")
+
+
+def authenticate(ctx: RequestContext) -> None:
+    if ctx.principal is not None:
+        return  # an internal call made with a principal already resolved
+    http = ctx.http
+    info = ctx.signature
+    assert http is not None
+    if info is None:
+        message = "Missing Authentication Token" if ctx.protocol == "json" else "Request is missing Authentication Token"
+        raise auth_error(ctx, "missing", message)
+    db = ctx.gateway.db
+    try:
+        credential = credentials.resolve(db, info.access_key_id)
+    except credentials.UnknownAccessKey:
+        raise auth_error(ctx, "unknown_key", INVALID_TOKEN) from None
+    try:
+        signed_at = info.timestamp()
+    except MalformedSignature:
+        raise auth_error(ctx, "incomplete", "Authorization header requires existence of either a 'X-Amz-Date' "
+                         "or a 'Date' header.") from None
+    if "host" not in info.signed_headers:
+        raise auth_error(ctx, "incomplete", "'Host' must be a 'SignedHeader' in the AWS Authorization.")
+    if not verify(info, credential.secret, http.method, http.path, ctx.query_pairs, http.headers, http.body):
+        raise auth_error(ctx, "bad_signature", SIGNATURE_MISMATCH)
+    now = ctx.gateway.clock.now()
+    if info.presigned:
+        if info.expires is not None and now > signed_at + timedelta(seconds=info.expires):
+            raise auth_error(ctx, "expired_url", "Request has expired.")
+    elif signed_at < now - SKEW:
+        raise auth_error(
+            ctx, "skew",
+            f"Signature expired: {info.amz_date} is now earlier than {_stamp(now - SKEW)} ({_stamp(now)} - 15 min.)",
+        )
+    elif signed_at > now + SKEW:
+        raise auth_error(
+            ctx, "skew",
+            f"Signature not yet current: {info.amz_date} is still later than {_stamp(now + SKEW)} "
+            f"({_stamp(now)} + 15 min.)",
+        )
+    if credential.session_token is not None:
+        token = info.security_token
+        if token is None or not hmac.compare_digest(token, credential.session_token):
+            raise auth_error(ctx, "unknown_key", INVALID_TOKEN)
+        if credential.expires_at is not None and now >= credential.expires_at:
+            raise auth_error(ctx, "expired_token", EXPIRED_TOKEN)
+    elif info.security_token:
+        raise auth_error(ctx, "unknown_key", INVALID_TOKEN)
+    if credential.principal.is_root:
+        ctx.gateway.ensure_account(credential.principal.account_id)
+    ctx.principal = credential.principal
+    ctx.gateway.note_key_used(ctx)

@@ -1,0 +1,188 @@
+"""The gateway: the chain every request runs, over HTTP or made internally on a principal's behalf.
+
+Steps run in order and may raise :class:`ServiceError`; finalizers always run (serialise, log, record).
+Authorization and recording are pluggable so that the IAM policy engine and CloudTrail attach here once,
+not inside providers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .. import ids
+from ..auth import credentials
+from ..auth.principal import Principal
+from ..clock import Clock
+from ..services.base import Provider
+from ..store.db import Database
+from ..wire.errors import ServiceError, internal_failure, not_implemented, validation_error
+from ..wire.models import SERVICES
+from ..wire.validate import validate
+from .authenticate import authenticate
+from .context import HttpRequest, RequestContext
+from .protocols import parse_input
+from .routing import route
+
+log = logging.getLogger("turnout.gateway")
+access_log = logging.getLogger("turnout.access")
+
+Step = Callable[[RequestContext], None]
+
+
+class Authorizer(Protocol):
+    def authorize(self, ctx: RequestContext) -> None:
+        """Raise a ServiceError (AccessDenied) when the call is not allowed."""
+
+
+class Recorder(Protocol):
+    def record(self, ctx: RequestContext) -> None:
+        """Observe a finished call (allowed or denied, succeeded or failed). Must never raise."""
+
+
+class AllowAll:
+    """Authorization before the policy engine exists: every authenticated call is allowed."""
+
+    def authorize(self, ctx: RequestContext) -> None:
+        return None
+
+
+@dataclass
+class Gateway:
+    db: Database
+    clock: Clock
+    authorizer: Authorizer = field(default_factory=AllowAll)
+    recorders: list[Recorder] = field(default_factory=list)
+    providers: dict[str, Provider] = field(default_factory=dict)
+    _accounts: set[str] = field(default_factory=set)
+    _key_use: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+
+    def register(self, provider_cls: Callable[[Gateway], Provider]) -> Provider:
+        provider = provider_cls(self)
+        self.providers[provider.service] = provider
+        return provider
+
+    # -- the chain ----------------------------------------------------------------------------------
+
+    def steps(self, internal: bool) -> list[Step]:
+        if internal:
+            return [self._validate, self._authorize, self._dispatch]
+        return [route, authenticate, self._parse, self._authorize, self._dispatch]
+
+    def handle_http(self, http: HttpRequest) -> RequestContext:
+        ctx = RequestContext(self, ids.request_id(), self.clock.now(), http=http)
+        ctx.source_ip = http.client_ip
+        ctx.user_agent = http.header("user-agent") or ""
+        self._run(ctx, self.steps(internal=False))
+        return ctx
+
+    def invoke(
+        self,
+        service: str,
+        operation: str,
+        params: dict[str, Any],
+        principal: Principal,
+        *,
+        region: str = "us-east-1",
+        invoked_by: str | None = None,
+        source_ip: str | None = None,
+    ) -> RequestContext:
+        """Run an operation as ``principal`` through authorization, dispatch and recording (no HTTP)."""
+        spec = SERVICES[service]
+        ctx = RequestContext(self, ids.request_id(), self.clock.now(), service=spec, region=region)
+        ctx.operation = spec.operation(operation)
+        if ctx.operation is None:
+            raise ValueError(f"{service} has no operation {operation}")
+        ctx.principal = principal
+        ctx.params = params
+        ctx.invoked_by = invoked_by
+        ctx.source_ip = source_ip or (invoked_by or "AWS Internal")
+        ctx.user_agent = invoked_by or "turnout"
+        self._run(ctx, self.steps(internal=True))
+        return ctx
+
+    def _run(self, ctx: RequestContext, steps: list[Step]) -> None:
+        started = time.perf_counter()
+        try:
+            for step in steps:
+                step(ctx)
+        except ServiceError as exc:
+            ctx.error = exc
+        except Exception:
+            log.exception("request %s failed", ctx.request_id)
+            ctx.error = internal_failure()
+        ctx.status = ctx.error.status if ctx.error is not None else 200
+        ctx.elapsed_ms = (time.perf_counter() - started) * 1000
+        for recorder in self.recorders:
+            try:
+                recorder.record(ctx)
+            except Exception:  # a recorder never fails the call it records
+                log.exception("recorder %r failed", recorder)
+        self._log(ctx)
+
+    def _log(self, ctx: RequestContext) -> None:
+        if not access_log.isEnabledFor(logging.INFO):
+            return
+        service = ctx.service.name if ctx.service is not None else "unknown"
+        who = ctx.principal.arn if ctx.principal is not None else "-"
+        suffix = f" {ctx.error.code}" if ctx.error is not None else ""
+        access_log.info(
+            "%s.%s %d %s %.2fms%s", service, ctx.operation_name, ctx.status, who, ctx.elapsed_ms, suffix
+        )
+
+    # -- steps --------------------------------------------------------------------------------------
+
+    def _parse(self, ctx: RequestContext) -> None:
+        parse_input(ctx)
+        self._validate(ctx)
+
+    def _validate(self, ctx: RequestContext) -> None:
+        assert ctx.operation is not None
+        message = validate(ctx.operation.input_shape, ctx.params)
+        if message is not None:
+            raise validation_error(ctx.protocol, message)
+
+    def _authorize(self, ctx: RequestContext) -> None:
+        self.authorizer.authorize(ctx)
+
+    def _dispatch(self, ctx: RequestContext) -> None:
+        assert ctx.service is not None and ctx.operation is not None
+        provider = self.providers.get(ctx.service.name)
+        handler = provider.handler(ctx.operation.name) if provider is not None else None
+        if handler is None:
+            log.warning("not implemented: %s.%s", ctx.service.name, ctx.operation.name)
+            raise not_implemented(ctx.service.name, ctx.operation.name)
+        with self.db.transaction():
+            self._flush_key_use()
+            ctx.result = handler(ctx, ctx.params) or {}
+
+    # -- bookkeeping shared by steps ------------------------------------------------------------------
+
+    def ensure_account(self, account_id: str) -> None:
+        if account_id in self._accounts:
+            return
+        with self.db.transaction():
+            credentials.ensure_account(self.db, account_id, self.clock.now())
+        self._accounts.add(account_id)
+
+    def note_key_used(self, ctx: RequestContext) -> None:
+        """Remember when an IAM user's access key was last used; written with the next transaction."""
+        principal = ctx.principal
+        if principal is None or principal.type != "IAMUser" or principal.access_key_id is None:
+            return
+        service = ctx.service.signing_name if ctx.service is not None else "N/A"
+        self._key_use[principal.access_key_id] = (ctx.received_at.isoformat(), service, ctx.region)
+
+    def _flush_key_use(self) -> None:
+        if not self._key_use:
+            return
+        rows = [(when, svc, region, key) for key, (when, svc, region) in self._key_use.items()]
+        self._key_use.clear()
+        self.db.executemany(
+            "UPDATE iam_access_keys SET last_used_at = ?, last_used_service = ?, last_used_region = ? "
+            "WHERE access_key_id = ?",
+            rows,
+        )

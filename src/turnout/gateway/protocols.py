@@ -1,0 +1,74 @@
+"""Per-protocol parsing of inputs and writing of outputs and errors, for the request's service."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from ..wire.errors import ServiceError
+from ..wire.jsonproto import JsonInputParser, JsonSerializer
+from ..wire.models import SERVICES, ServiceSpec
+from ..wire.query import QueryInputParser, XmlSerializer
+from .context import RequestContext
+
+_QUERY = QueryInputParser(ec2=False)
+_EC2 = QueryInputParser(ec2=True)
+_JSON = JsonInputParser()
+_JSON_OUT = JsonSerializer()
+
+# Wire quirks kept as data: IAM sends policy documents URL-encoded inside its XML.
+_URL_ENCODED_SHAPES = {"iam": frozenset({"policyDocumentType"})}
+
+
+def parse_input(ctx: RequestContext) -> None:
+    assert ctx.service is not None and ctx.operation is not None and ctx.http is not None
+    shape = ctx.operation.input_shape
+    protocol = ctx.service.protocol
+    if protocol == "json":
+        ctx.params = _JSON.parse(shape, ctx.http.body)
+    elif protocol == "ec2":
+        ctx.params = _EC2.parse(shape, ctx.form)
+    else:
+        ctx.params = _QUERY.parse(shape, ctx.form)
+
+
+@cache
+def _xml(spec_name: str) -> XmlSerializer:
+    spec: ServiceSpec = SERVICES[spec_name]
+    namespace = spec.model.metadata.get("xmlNamespace") or f"http://{spec.name}.amazonaws.com/doc/{spec.api_version}/"
+    return XmlSerializer(namespace, ec2=spec.protocol == "ec2", url_encoded_shapes=_URL_ENCODED_SHAPES.get(spec.name,
+                                                                                                          frozenset()))
+
+
+_FALLBACK_XML = XmlSerializer("https://iam.amazonaws.com/doc/2010-05-08/")
+
+
+def write(ctx: RequestContext) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Status, headers and body of the response to ``ctx``."""
+    spec = ctx.service
+    request_id = ctx.request_id
+    if spec is not None and spec.protocol == "json":
+        content_type = b"application/x-amz-json-1.1"
+        if ctx.error is not None:
+            body = _JSON_OUT.error(ctx.error, request_id)
+        else:
+            assert ctx.operation is not None
+            body = _JSON_OUT.response(ctx.operation, ctx.result, request_id)
+    else:
+        content_type = b"text/xml"
+        serializer = _xml(spec.name) if spec is not None else _FALLBACK_XML
+        if ctx.error is not None:
+            body = serializer.error(ctx.error, request_id)
+        else:
+            assert ctx.operation is not None
+            body = serializer.response(ctx.operation, ctx.result, request_id)
+    headers = [
+        (b"content-type", content_type),
+        (b"x-amzn-requestid", request_id.encode()),
+    ]
+    if ctx.error is not None and spec is not None and spec.protocol == "json":
+        headers.append((b"x-amzn-errortype", ctx.error.code.encode()))
+    return ctx.status, headers, body
+
+
+def error_body(error: ServiceError, request_id: str) -> bytes:
+    return _FALLBACK_XML.error(error, request_id)

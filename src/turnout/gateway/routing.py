@@ -1,0 +1,79 @@
+"""Route a request to a service and operation: SigV4 scope, then X-Amz-Target, then Action + Version."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from ..auth.sigv4 import MalformedSignature, read_signature
+from ..wire.errors import ServiceError, unknown_operation
+from ..wire.models import BY_SIGNING_NAME, BY_TARGET_PREFIX, BY_VERSION, SERVICES, ServiceSpec
+from .context import RequestContext
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+def route(ctx: RequestContext) -> None:
+    http = ctx.http
+    assert http is not None
+    ctx.query_pairs = parse_qsl(http.query_string, keep_blank_values=True)
+    ctx.form = dict(ctx.query_pairs)
+    target = http.header("x-amz-target")
+    content_type = http.header("content-type") or ""
+    if target is None and (http.method == "POST" and (not content_type or content_type.startswith(FORM_TYPE))):
+        try:
+            ctx.form.update(parse_qsl(http.body.decode(), keep_blank_values=True, strict_parsing=False))
+        except UnicodeDecodeError:
+            raise ServiceError("MalformedQueryString", "The request body is not valid UTF-8.") from None
+    # Until the service is known, errors are written in the protocol the request looks like.
+    ctx.service = _guess(target, ctx.form)
+    try:
+        ctx.signature = read_signature({k: v[0] for k, v in http.headers.items()}, ctx.form)
+    except MalformedSignature as exc:
+        raise ServiceError("IncompleteSignature", f"Authorization header requires a valid signature ({exc}).")
+    service = _by_signature(ctx, target)
+    ctx.service = service
+    if ctx.signature is not None:
+        ctx.region = ctx.signature.region
+    if service.protocol == "json":
+        if target is None or "." not in target:
+            raise unknown_operation("json", target or "")
+        name = target.rsplit(".", 1)[1]
+    else:
+        name = ctx.form.get("Action", "")
+    operation = service.operation(name)
+    if operation is None:
+        raise unknown_operation(service.protocol, name, ctx.form.get("Version"))
+    ctx.operation = operation
+
+
+def _guess(target: str | None, form: dict[str, str]) -> ServiceSpec | None:
+    if target:
+        return BY_TARGET_PREFIX.get(target.rsplit(".", 1)[0])
+    return BY_VERSION.get(form.get("Version", ""))
+
+
+def _by_signature(ctx: RequestContext, target: str | None) -> ServiceSpec:
+    signing = ctx.signature.service if ctx.signature is not None else None
+    if signing is None:
+        # Unsigned: route by what the request says; authentication will refuse it.
+        guessed = ctx.service
+        if guessed is None:
+            raise ServiceError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
+        return guessed
+    candidates = BY_SIGNING_NAME.get(signing)
+    if not candidates:
+        raise ServiceError(
+            "InvalidAction", f"The service {signing} is not served by Turnout (served: {', '.join(SERVICES)}).",
+        )
+    if len(candidates) == 1:
+        return candidates[0]
+    if target:
+        prefix = target.rsplit(".", 1)[0]
+        for spec in candidates:
+            if spec.target_prefix == prefix:
+                return spec
+    version = ctx.form.get("Version")
+    for spec in candidates:
+        if spec.api_version == version:
+            return spec
+    raise ServiceError("InvalidAction", f"Could not find operation for version {version or 'NO_VERSION_SPECIFIED'}")

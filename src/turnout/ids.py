@@ -1,0 +1,53 @@
+"""Identifiers in AWS's formats, generated in one place."""
+
+from __future__ import annotations
+
+import secrets
+import string
+import uuid
+
+_UPPER_ALNUM = string.ascii_uppercase + string.digits
+_BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
+
+# IAM unique-id prefixes (IAM User Guide, "Unique identifiers").
+PREFIXES = {
+    "role": "AROA",
+    "user": "AIDA",
+    "group": "AGPA",
+    "policy": "ANPA",
+    "policy_version": "ANVA",
+    "instance_profile": "AIPA",
+    "access_key": "AKIA",
+    "temporary_access_key": "ASIA",
+}
+
+
+def _random(alphabet: str, length: int) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def unique_id(kind: str) -> str:
+    """A 21-character IAM unique id (``AROA`` + 17), as AWS issues them."""
+    return PREFIXES[kind] + _random(_BASE32, 17)
+
+
+def access_key_id(temporary: bool = False) -> str:
+    return PREFIXES["temporary_access_key" if temporary else "access_key"] + _random(_BASE32, 16)
+
+
+def secret_access_key() -> str:
+    return _random(_SECRET_ALPHABET, 40)
+
+
+def session_token() -> str:
+    # Real tokens are opaque base64 of several hundred characters; length is not part of any contract.
+    return "IQoJb3JpZ2luX2VjE" + _random(string.ascii_letters + string.digits + "+/", 343) + "="
+
+
+def request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def hex_id(length: int = 16) -> str:
+    return secrets.token_hex(length // 2 + 1)[:length]

@@ -1,0 +1,142 @@
+"""The HTTP server: one ASGI app on one port for every service, plus ``/_turnout/health``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .clock import Clock, SystemClock
+from .gateway.context import HttpRequest
+from .gateway.gateway import Gateway
+from .gateway.protocols import write
+from .store.db import Database
+from .wire.models import SERVICES
+
+log = logging.getLogger("turnout.server")
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+MAX_BODY = 16 * 1024 * 1024
+
+
+@dataclass
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 4566
+    data_dir: Path = Path(".turnout")
+    time_scale: float = 1.0
+
+
+def build_gateway(settings: Settings, clock: Clock | None = None) -> Gateway:
+    from .services.registry import register_all
+
+    db = Database(settings.data_dir / "turnout.db")
+    gateway = Gateway(db=db, clock=clock or SystemClock(settings.time_scale))
+    register_all(gateway)
+    return gateway
+
+
+class App:
+    """The ASGI application: every request goes through the gateway's chain."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.ready = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                for provider in self.gateway.providers.values():
+                    provider.startup()
+                self.ready = True
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.ready = False
+                self.gateway.db.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY:
+                await self._send(send, 413, [(b"content-type", b"text/plain")], b"Request entity too large")
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        path: str = scope["path"]
+        if path.startswith("/_turnout/"):
+            await self._internal(scope, send, path)
+            return
+        headers: dict[str, list[str]] = {}
+        for name, value in scope["headers"]:
+            headers.setdefault(name.decode("latin-1"), []).append(value.decode("latin-1"))
+        client = scope.get("client")
+        http = HttpRequest(
+            scope["method"], path, scope["query_string"].decode("latin-1"), headers, body,
+            client[0] if client else "127.0.0.1",
+        )
+        ctx = self.gateway.handle_http(http)
+        status, response_headers, response_body = write(ctx)
+        await self._send(send, status, response_headers, response_body)
+
+    async def _internal(self, scope: Scope, send: Send, path: str) -> None:
+        if path == "/_turnout/health" and scope["method"] in ("GET", "HEAD"):
+            payload = {
+                "status": "ready" if self.ready else "starting",
+                "version": __version__,
+                "services": {name: "available" for name in SERVICES if name in self.gateway.providers},
+            }
+            await self._send(
+                send, 200 if self.ready else 503, [(b"content-type", b"application/json")],
+                json.dumps(payload).encode(),
+            )
+            return
+        await self._send(send, 404, [(b"content-type", b"application/json")], b'{"error": "not found"}')
+
+    @staticmethod
+    async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        headers = [*headers, (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    gateway = build_gateway(settings)
+    app = App(gateway)
+    log.info("Turnout %s on http://%s:%d (data in %s)", __version__, settings.host, settings.port, settings.data_dir)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="auto",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
+        server_header=False,
+        date_header=True,
+    )

@@ -1,0 +1,1 @@
+"""IAM: roles, users, groups, policies and access keys, as AWS's IAM API serves them."""

@@ -1,0 +1,100 @@
+"""Helpers shared by IAM's operation modules: timestamps, tags, pagination, entity lookups."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ...store.db import Database
+from ...wire.errors import ServiceError
+from ..pagination import page
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+def when(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def invalid_input(message: str) -> ServiceError:
+    return ServiceError("InvalidInput", message, 400)
+
+
+def no_such_entity(message: str) -> ServiceError:
+    return ServiceError("NoSuchEntity", message, 404)
+
+
+def paged(
+    items: list[Any], key: Any, params: dict[str, Any], result_key: str
+) -> dict[str, Any]:
+    """IAM's list result: ``{result_key: [...], IsTruncated, Marker?}``."""
+    chunk, marker = page(
+        items, key, params.get("Marker"), params.get("MaxItems"), error=invalid_input
+    )
+    result: dict[str, Any] = {result_key: chunk, "IsTruncated": marker is not None}
+    if marker is not None:
+        result["Marker"] = marker
+    return result
+
+
+# -- tags ------------------------------------------------------------------------------------------------
+
+
+def get_tags(db: Database, account: str, resource_type: str, key: str) -> list[dict[str, str]]:
+    rows = db.all(
+        "SELECT tag_key, tag_value FROM iam_tags WHERE account_id = ? AND resource_type = ? AND resource_key = ? "
+        "ORDER BY seq",
+        (account, resource_type, key),
+    )
+    return [{"Key": r["tag_key"], "Value": r["tag_value"]} for r in rows]
+
+
+def put_tags(db: Database, account: str, resource_type: str, key: str, tags: list[dict[str, str]]) -> None:
+    """Add or overwrite tags (keys are case-insensitive, as in IAM), enforcing the 50-tag quota."""
+    seq = int(
+        db.scalar(
+            "SELECT COALESCE(MAX(seq), 0) FROM iam_tags WHERE account_id = ? AND resource_type = ? "
+            "AND resource_key = ?",
+            (account, resource_type, key),
+        )
+    )
+    for tag in tags:
+        seq += 1
+        db.execute(
+            "INSERT INTO iam_tags (account_id, resource_type, resource_key, tag_key_lower, tag_key, tag_value, seq) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, resource_type, resource_key, tag_key_lower) "
+            "DO UPDATE SET tag_key = excluded.tag_key, tag_value = excluded.tag_value",
+            (account, resource_type, key, tag["Key"].lower(), tag["Key"], tag["Value"], seq),
+        )
+    count = db.scalar(
+        "SELECT COUNT(*) FROM iam_tags WHERE account_id = ? AND resource_type = ? AND resource_key = ?",
+        (account, resource_type, key),
+    )
+    if count > 50:
+        raise ServiceError("LimitExceeded", "Cannot exceed quota for TagsPerResource: 50.", 409)
+
+
+def remove_tags(db: Database, account: str, resource_type: str, key: str, tag_keys: list[str]) -> None:
+    for tag_key in tag_keys:
+        db.execute(
+            "DELETE FROM iam_tags WHERE account_id = ? AND resource_type = ? AND resource_key = ? AND tag_key_lower = ?",
+            (account, resource_type, key, tag_key.lower()),
+        )
+
+
+def drop_tags(db: Database, account: str, resource_type: str, key: str) -> None:
+    db.execute(
+        "DELETE FROM iam_tags WHERE account_id = ? AND resource_type = ? AND resource_key = ?",
+        (account, resource_type, key),
+    )
+
+
+def check_duplicate_tag_keys(tags: list[dict[str, str]]) -> None:
+    seen: set[str] = set()
+    for tag in tags:
+        lowered = tag["Key"].lower()
+        if lowered in seen:
+            raise invalid_input("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+        seen.add(lowered)

@@ -1,0 +1,1 @@
+"""Embedded state: SQLite under --data-dir, one transaction per request, schema migrations."""

@@ -1,0 +1,1 @@
+"""The wire layer: botocore service models, routing, protocol parsers and serializers, errors."""

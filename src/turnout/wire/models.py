@@ -1,0 +1,77 @@
+"""The services Turnout speaks, and their botocore models (loaded lazily, cached)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import botocore.session
+from botocore.model import OperationModel, ServiceModel
+
+_session_lock = threading.Lock()
+_session: botocore.session.Session | None = None
+
+
+def _botocore_session() -> botocore.session.Session:
+    global _session
+    with _session_lock:
+        if _session is None:
+            _session = botocore.session.get_session()
+        return _session
+
+
+@dataclass(eq=False)
+class ServiceSpec:
+    """One AWS service: its name here, botocore's name, signing name and protocol."""
+
+    name: str  # turnout's name for it, also botocore's service name
+    signing_name: str
+    protocol: str  # query | ec2 | json
+    api_version: str
+    target_prefix: str | None = None
+    event_source: str = ""
+    is_global: bool = False
+    _ops_by_lower: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def model(self) -> ServiceModel:
+        return _botocore_session().get_service_model(self.name)
+
+    def operation(self, name: str) -> OperationModel | None:
+        """The operation ``name``, or None when the model has no such operation."""
+        if not self._ops_by_lower:
+            self._ops_by_lower.update({n: n for n in self.model.operation_names})
+        real = self._ops_by_lower.get(name)
+        if real is None:
+            return None
+        return self.model.operation_model(real)
+
+
+SERVICES: dict[str, ServiceSpec] = {
+    spec.name: spec
+    for spec in (
+        ServiceSpec("iam", "iam", "query", "2010-05-08", event_source="iam.amazonaws.com", is_global=True),
+        ServiceSpec("sts", "sts", "query", "2011-06-15", event_source="sts.amazonaws.com", is_global=True),
+        ServiceSpec(
+            "elbv2", "elasticloadbalancing", "query", "2015-12-01",
+            event_source="elasticloadbalancing.amazonaws.com",
+        ),
+        ServiceSpec("ec2", "ec2", "ec2", "2016-11-15", event_source="ec2.amazonaws.com"),
+        ServiceSpec(
+            "ecs", "ecs", "json", "2014-11-13",
+            target_prefix="AmazonEC2ContainerServiceV20141113", event_source="ecs.amazonaws.com",
+        ),
+        ServiceSpec(
+            "cloudtrail", "cloudtrail", "json", "2013-11-01",
+            target_prefix="com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101",
+            event_source="cloudtrail.amazonaws.com",
+        ),
+    )
+}
+
+BY_TARGET_PREFIX = {s.target_prefix: s for s in SERVICES.values() if s.target_prefix}
+BY_VERSION = {s.api_version: s for s in SERVICES.values() if s.protocol in ("query", "ec2")}
+BY_SIGNING_NAME: dict[str, list[ServiceSpec]] = {}
+for _spec in SERVICES.values():
+    BY_SIGNING_NAME.setdefault(_spec.signing_name, []).append(_spec)
