@@ -29,7 +29,7 @@ def route(ctx: RequestContext) -> None:
     try:
         ctx.signature = read_signature({k: v[0] for k, v in http.headers.items()}, ctx.form)
     except MalformedSignature as exc:
-        raise ServiceError("IncompleteSignature", f"Authorization header requires a valid signature ({exc}).")
+        raise ServiceError("IncompleteSignature", f"Authorization header requires a valid signature ({exc}).") from None
     service = _by_signature(ctx, target)
     ctx.service = service
     if ctx.signature is not None:

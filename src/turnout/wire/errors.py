@@ -47,7 +47,7 @@ def _error_index(model: ServiceModel) -> dict[str, tuple[str, int, bool]]:
         entry = (code, int(meta.get("httpStatusCode", 400)), bool(meta.get("senderFault", True)))
         index[shape.name] = entry
         index.setdefault(code, entry)
-    model._turnout_errors = index  # type: ignore[attr-defined]
+    model._turnout_errors = index
     return index
 
 

@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 from ..base import Provider
+from .access_keys import AccessKeyOperations
+from .account import AccountOperations
+from .groups import GroupOperations
+from .policies import PolicyOperations
 from .roles import RoleOperations
+from .users import UserOperations
 
 
-class IamProvider(RoleOperations, Provider):
+class IamProvider(
+    RoleOperations,
+    PolicyOperations,
+    UserOperations,
+    GroupOperations,
+    AccessKeyOperations,
+    AccountOperations,
+    Provider,
+):
     service = "iam"

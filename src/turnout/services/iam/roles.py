@@ -20,7 +20,9 @@ class RoleOperations:
     # -- lookups -------------------------------------------------------------------------------------
 
     def role_row(self, account: str, name: str) -> Row:
-        row = self.db.one("SELECT * FROM iam_roles WHERE account_id = ? AND name_lower = ?", (account, name.lower()))
+        row: Row | None = self.db.one(
+            "SELECT * FROM iam_roles WHERE account_id = ? AND name_lower = ?", (account, name.lower())
+        )
         if row is None:
             raise no_such_entity(f"The role with name {name} cannot be found.")
         return row

@@ -1,0 +1,11 @@
+"""Account-wide reads: GetAccountSummary, GetAccountAuthorizationDetails."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AccountOperations:
+    """Mixed into :class:`IamProvider`."""
+
+    db: Any
