@@ -78,7 +78,8 @@ def authenticate(ctx: RequestContext) -> None:
     info = ctx.signature
     assert http is not None
     if info is None:
-        message = "Missing Authentication Token" if ctx.protocol == "json" else "Request is missing Authentication Token"
+        json_style = ctx.protocol == "json"
+        message = "Missing Authentication Token" if json_style else "Request is missing Authentication Token"
         raise auth_error(ctx, "missing", message)
     db = ctx.gateway.db
     try:

@@ -79,7 +79,8 @@ def put_tags(db: Database, account: str, resource_type: str, key: str, tags: lis
 def remove_tags(db: Database, account: str, resource_type: str, key: str, tag_keys: list[str]) -> None:
     for tag_key in tag_keys:
         db.execute(
-            "DELETE FROM iam_tags WHERE account_id = ? AND resource_type = ? AND resource_key = ? AND tag_key_lower = ?",
+            "DELETE FROM iam_tags WHERE account_id = ? AND resource_type = ? AND resource_key = ? "
+            "AND tag_key_lower = ?",
             (account, resource_type, key, tag_key.lower()),
         )
 

@@ -1,4 +1,4 @@
-"""Customer managed policies and versions, AWS managed policies, attachments and inline policies of roles, users and groups."""
+"""Managed policies (customer and AWS), their versions and attachments; inline policies of roles, users, groups."""
 
 from __future__ import annotations
 
