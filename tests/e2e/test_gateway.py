@@ -1,0 +1,108 @@
+"""The one endpoint: health, routing by signing name / target / version, errors for what is not served."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from typing import Any
+
+import botocore.exceptions
+import pytest
+
+from tests.conftest import Server
+
+
+def _error(exc: pytest.ExceptionInfo[botocore.exceptions.ClientError]) -> tuple[str, str, int]:
+    response: dict[str, Any] = exc.value.response
+    return response["Error"]["Code"], response["Error"].get("Message", ""), response["ResponseMetadata"][
+        "HTTPStatusCode"
+    ]
+
+
+def test_health_reports_ready_version_and_services(server: Server) -> None:
+    with urllib.request.urlopen(server.endpoint + "/_turnout/health") as response:
+        assert response.status == 200
+        body = json.loads(response.read())
+    assert body["status"] == "ready"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", body["version"])
+    assert body["services"]["iam"] == "available"
+    assert body["services"]["sts"] == "available"
+
+
+def test_unknown_internal_path_is_404(server: Server) -> None:
+    with pytest.raises(urllib.request.HTTPError) as exc:
+        urllib.request.urlopen(server.endpoint + "/_turnout/nothing")
+    assert exc.value.code == 404
+
+
+@pytest.mark.parametrize(
+    ("service", "call", "kwargs"),
+    [
+        ("ecs", "list_clusters", {}),  # json 1.1, routed by X-Amz-Target
+        ("cloudtrail", "describe_trails", {}),  # json 1.1, another target prefix
+        ("elbv2", "describe_load_balancers", {}),  # query, signing name elasticloadbalancing + Version
+        ("ec2", "describe_vpcs", {}),  # ec2 protocol, its own error envelope
+    ],
+)
+def test_modelled_but_unimplemented_operations_answer_not_implemented(
+    server: Server, service: str, call: str, kwargs: dict[str, Any]
+) -> None:
+    client = server.client(service)
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        getattr(client, call)(**kwargs)
+    code, message, status = _error(exc)
+    assert (code, status) == ("NotImplemented", 501)
+    operation = client.meta.method_to_api_mapping[call]
+    assert message == f"The operation {operation} of service {service} is not implemented by Turnout."
+    assert f"not implemented: {service}.{operation}" in server.log()
+
+
+def test_unknown_query_action_is_invalid_action(server: Server) -> None:
+    iam = server.client("iam")
+    iam.meta.events.register(
+        "before-sign.iam.GetUser",
+        lambda request, **_: setattr(request, "data", {"Action": "FlyToTheMoon", "Version": "2010-05-08"}),
+    )
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        iam.get_user()
+    code, message, status = _error(exc)
+    assert (code, status) == ("InvalidAction", 400)
+    assert message == "Could not find operation FlyToTheMoon for version 2010-05-08"
+
+
+def test_validation_error_has_aws_wording(server: Server) -> None:
+    iam = server.client("iam")
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        iam.get_role(RoleName="not a valid name!")
+    code, message, status = _error(exc)
+    assert (code, status) == ("ValidationError", 400)
+    assert message == (
+        "1 validation error detected: Value 'not a valid name!' at 'roleName' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [\\w+=,.@-]+"
+    )
+
+
+def test_malformed_json_body_is_a_serialization_error(server: Server) -> None:
+    ecs = server.client("ecs")
+    ecs.meta.events.register("before-sign.ecs.ListClusters", lambda request, **_: setattr(request, "data", b"{not"))
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        ecs.list_clusters()
+    code, _, status = _error(exc)
+    assert (code, status) == ("SerializationException", 400)
+
+
+def test_each_request_logs_one_line_with_operation_status_principal_and_time(server: Server) -> None:
+    sts = server.client("sts")
+    request_id = sts.get_caller_identity()["ResponseMetadata"]["RequestId"]
+    assert request_id
+    lines = [line for line in server.log().splitlines() if "sts.GetCallerIdentity 200" in line]
+    assert lines, server.log()[-2000:]
+    assert re.search(r"sts\.GetCallerIdentity 200 arn:aws:iam::000000000000:root \d+\.\d+ms$", lines[-1])
+
+
+def test_request_ids_are_unique_uuids(server: Server) -> None:
+    sts = server.client("sts")
+    ids = {sts.get_caller_identity()["ResponseMetadata"]["RequestId"] for _ in range(5)}
+    assert len(ids) == 5
+    assert all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", i) for i in ids)
