@@ -2,7 +2,8 @@
 
 * ``test`` / ``test``: the root of the default account ``000000000000``.
 * a 12-digit access key id with secret ``test``: the root of that account, created on first use.
-* ``AKIA...``: an IAM user's access key (``CreateAccessKey``); inactive keys are refused.
+* ``AKIA...``: an access key made by ``CreateAccessKey``, of an IAM user or (``user_lower`` empty) of the
+  account's root; inactive keys are refused.
 * ``ASIA...``: STS temporary credentials, valid only with their session token and before their expiry.
 """
 
@@ -17,6 +18,7 @@ from ..store.db import Database
 from .principal import Principal, Session
 
 ROOT_SECRET = "test"
+ROOT_KEY_OWNER = ""  # iam_access_keys.user_lower of the root user's own access keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,20 +48,37 @@ def resolve(db: Database, access_key_id: str) -> Credential:
         return Credential(ROOT_SECRET, Principal.root(access_key_id, access_key_id))
     if access_key_id.startswith("ASIA"):
         return _session(db, access_key_id)
-    return _user_key(db, access_key_id)
+    return _long_term_key(db, access_key_id)
 
 
-def _user_key(db: Database, access_key_id: str) -> Credential:
+def user_principal(db: Database, account_id: str, user_id: str, access_key_id: str | None,
+                   session: Session | None = None) -> Principal | None:
+    """The IAM user ``user_id`` as it is now (a renamed user keeps its id), or None when it was deleted."""
     row = db.one(
-        "SELECT k.secret, k.status, u.account_id, u.name, u.user_id, u.arn FROM iam_access_keys k "
-        "JOIN iam_users u ON u.account_id = k.account_id AND u.name_lower = k.user_lower "
-        "WHERE k.access_key_id = ?",
+        "SELECT name, arn FROM iam_users WHERE account_id = ? AND user_id = ?", (account_id, user_id)
+    )
+    if row is None:
+        return None
+    return Principal(account_id, "IAMUser", row["arn"], user_id, row["name"], access_key_id, session)
+
+
+def _long_term_key(db: Database, access_key_id: str) -> Credential:
+    key = db.one(
+        "SELECT secret, status, account_id, user_lower FROM iam_access_keys WHERE access_key_id = ?",
         (access_key_id,),
     )
-    if row is None or row["status"] != "Active":
+    if key is None or key["status"] != "Active":
         raise UnknownAccessKey(access_key_id)
-    principal = Principal(row["account_id"], "IAMUser", row["arn"], row["user_id"], row["name"], access_key_id)
-    return Credential(row["secret"], principal)
+    if key["user_lower"] == ROOT_KEY_OWNER:
+        return Credential(key["secret"], Principal.root(key["account_id"], access_key_id))
+    user = db.one(
+        "SELECT user_id FROM iam_users WHERE account_id = ? AND name_lower = ?",
+        (key["account_id"], key["user_lower"]),
+    )
+    principal = None if user is None else user_principal(db, key["account_id"], user["user_id"], access_key_id)
+    if principal is None:
+        raise UnknownAccessKey(access_key_id)
+    return Credential(key["secret"], principal)
 
 
 def _session(db: Database, access_key_id: str) -> Credential:
@@ -71,8 +90,15 @@ def _session(db: Database, access_key_id: str) -> Credential:
         raise UnknownAccessKey(access_key_id)
     context = json.loads(row["context"])
     session = Session.from_json(context["session"])
-    principal = Principal(
-        row["account_id"], context["type"], context["arn"], context["principal_id"],
-        context.get("name"), access_key_id, session,
-    )
+    principal: Principal | None
+    if context["type"] == "IAMUser":
+        # GetSessionToken of an IAM user: the user as it is now; its credentials die with the user.
+        principal = user_principal(db, row["account_id"], context["principal_id"], access_key_id, session)
+        if principal is None:
+            raise UnknownAccessKey(access_key_id)
+    else:
+        principal = Principal(
+            row["account_id"], context["type"], context["arn"], context["principal_id"],
+            context.get("name"), access_key_id, session,
+        )
     return Credential(row["secret"], principal, row["session_token"], datetime.fromisoformat(row["expires_at"]))

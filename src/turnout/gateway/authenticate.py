@@ -118,6 +118,17 @@ def authenticate(ctx: RequestContext) -> None:
             raise auth_error(ctx, "expired_token", EXPIRED_TOKEN)
     elif info.security_token:
         raise auth_error(ctx, "unknown_key", INVALID_TOKEN)
+    session = credential.principal.session
+    if (
+        session is not None
+        and session.issuer_type in ("IAMUser", "Root")
+        and not session.mfa_authenticated
+        and ctx.service is not None
+        and ctx.service.name == "iam"
+    ):
+        # GetSessionToken credentials without MFA "cannot call IAM API operations" (STS API reference,
+        # GetSessionToken); IAM refuses them as an invalid token.
+        raise auth_error(ctx, "unknown_key", INVALID_TOKEN)
     if credential.principal.is_root:
         ctx.gateway.ensure_account(credential.principal.account_id)
     ctx.principal = credential.principal

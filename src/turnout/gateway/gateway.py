@@ -171,8 +171,8 @@ class Gateway:
     def note_key_used(self, ctx: RequestContext) -> None:
         """Remember when an IAM user's access key was last used; written with the next transaction."""
         principal = ctx.principal
-        if principal is None or principal.type != "IAMUser" or principal.access_key_id is None:
-            return
+        if principal is None or principal.access_key_id is None or not principal.access_key_id.startswith("AKIA"):
+            return  # long-term keys only (an IAM user's or the root user's); STS keys have no last-used record
         service = ctx.service.signing_name if ctx.service is not None else "N/A"
         self._key_use[principal.access_key_id] = (ctx.received_at.isoformat(), service, ctx.region)
 

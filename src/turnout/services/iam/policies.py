@@ -1,11 +1,152 @@
-"""Managed policies (customer and AWS), their versions and attachments; inline policies of roles, users, groups."""
+"""Managed policies (customer and AWS): create, get, list, delete, tags.
+
+:class:`PolicyOperations` also brings in the versions, attachments and inline-policy operations, so the
+provider lists one mixin for all of them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ... import arns, ids
+from ...gateway.context import RequestContext
+from . import policydoc
+from .attachments import AttachmentOperations
+from .common import check_duplicate_tag_keys, drop_tags, get_tags, iso, paged, put_tags, remove_tags
+from .inline_policies import InlinePolicyOperations
+from .managed import catalogue
+from .policy_refs import (
+    PolicyRef,
+    attachment_counts,
+    boundary_counts,
+    customer_policy,
+    delete_conflict,
+    listing,
+    policy_or_404,
+    usage,
+)
+from .policy_versions import PolicyVersionOperations
 
-class PolicyOperations:
+# ListPolicies with Scope=All returns the AWS managed policies first, then the account's own (AWS does not
+# document the order of a mixed listing; this one keeps pagination stable and cheap).
+_AWS_KEY = "0:{:06d}"
+_LOCAL_KEY = "1:{}"
+
+
+class PolicyOperations(PolicyVersionOperations, AttachmentOperations, InlinePolicyOperations):
     """Mixed into :class:`IamProvider`."""
 
     db: Any
+
+    def create_policy(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        account = ctx.account_id
+        name = req["PolicyName"]
+        path = req.get("Path", "/")
+        document = req["PolicyDocument"]
+        tags = req.get("Tags") or []
+        check_duplicate_tag_keys(tags)
+        policydoc.check(document, "managed")
+        if self.db.one(
+            "SELECT name FROM iam_policies WHERE account_id = ? AND name_lower = ?", (account, name.lower())
+        ):
+            raise self.error(  # type: ignore[attr-defined]
+                "EntityAlreadyExists", f"A policy called {name} already exists. Duplicate names are not allowed."
+            )
+        arn = arns.policy(account, name, path)
+        now = iso(ctx.received_at)
+        self.db.execute(
+            "INSERT INTO iam_policies (account_id, arn, name, name_lower, policy_id, path, description, "
+            "default_version, next_version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (account, arn, name, name.lower(), ids.unique_id("policy"), path, req.get("Description"), "v1", 2,
+             now, now),
+        )
+        self.db.execute(
+            "INSERT INTO iam_policy_versions (account_id, policy_arn, version_id, document, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (account, arn, "v1", document, now),
+        )
+        if tags:
+            put_tags(self.db, account, "policy", arn, tags)
+        ref = policy_or_404(self.db, account, arn)
+        return {"Policy": ref.shape(0, 0, detail=True, db=self.db)}
+
+    def get_policy(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        ref = policy_or_404(self.db, ctx.account_id, req["PolicyArn"])
+        attachments, boundaries = usage(self.db, ctx.account_id, ref.arn)
+        return {"Policy": ref.shape(attachments, boundaries, detail=True, db=self.db)}
+
+    def list_policies(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        account = ctx.account_id
+        scope = req.get("Scope", "All")
+        prefix = req.get("PathPrefix", "/")
+        only_attached = bool(req.get("OnlyAttached"))
+        usage_filter = req.get("PolicyUsageFilter")
+        attached = attachment_counts(self.db, account)
+        bounded = boundary_counts(self.db, account)
+
+        def wanted(arn: str) -> bool:
+            # PermissionsPolicy / PermissionsBoundary narrow to the policies used that way. Every managed
+            # policy can serve as a permissions policy, so PermissionsPolicy alone (without OnlyAttached)
+            # keeps them all (AWS documents the filter only in terms of usage).
+            if usage_filter == "PermissionsBoundary":
+                return bounded.get(arn, 0) > 0
+            if usage_filter == "PermissionsPolicy":
+                return attached.get(arn, 0) > 0 or not only_attached
+            return not only_attached or attached.get(arn, 0) > 0 or bounded.get(arn, 0) > 0
+
+        refs: list[PolicyRef] = []
+        keys: list[str] = []
+        if scope in ("All", "AWS"):
+            for aws in catalogue().listed:
+                if aws.path.startswith(prefix) and wanted(aws.arn):
+                    refs.append(PolicyRef(aws.arn, aws=aws))
+                    keys.append(_AWS_KEY.format(aws.position))
+        if scope in ("All", "Local"):
+            rows = self.db.all(
+                "SELECT * FROM iam_policies WHERE account_id = ? ORDER BY name_lower", (account,)
+            )
+            for row in rows:
+                if row["path"].startswith(prefix) and wanted(row["arn"]):
+                    refs.append(PolicyRef(row["arn"], row=row))
+                    keys.append(_LOCAL_KEY.format(row["name_lower"]))
+        return listing(
+            refs, keys, req, "Policies",
+            lambda ref: ref.shape(attached.get(ref.arn, 0), bounded.get(ref.arn, 0), detail=False),
+        )
+
+    def delete_policy(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        account = ctx.account_id
+        ref = customer_policy(ctx, "DeletePolicy", req["PolicyArn"])
+        attachments, boundaries = usage(self.db, account, ref.arn)
+        if attachments or boundaries:
+            raise delete_conflict("Cannot delete a policy attached to entities.")
+        versions = self.db.scalar(
+            "SELECT COUNT(*) FROM iam_policy_versions WHERE account_id = ? AND policy_arn = ?", (account, ref.arn)
+        )
+        if versions > 1:
+            raise delete_conflict(
+                "This policy has more than one version. Before you delete a policy, you must delete the policy's "
+                "versions. The default version is deleted with the policy."
+            )
+        self.db.execute("DELETE FROM iam_policy_versions WHERE account_id = ? AND policy_arn = ?", (account, ref.arn))
+        self.db.execute("DELETE FROM iam_policies WHERE account_id = ? AND arn = ?", (account, ref.arn))
+        drop_tags(self.db, account, "policy", ref.arn)
+
+    # -- tags --------------------------------------------------------------------------------------------
+
+    def tag_policy(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        ref = customer_policy(ctx, "TagPolicy", req["PolicyArn"])
+        check_duplicate_tag_keys(req["Tags"])
+        put_tags(self.db, ctx.account_id, "policy", ref.arn, req["Tags"])
+
+    def untag_policy(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        ref = customer_policy(ctx, "UntagPolicy", req["PolicyArn"])
+        remove_tags(self.db, ctx.account_id, "policy", ref.arn, req["TagKeys"])
+
+    def list_policy_tags(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        ref = policy_or_404(self.db, ctx.account_id, req["PolicyArn"])
+        tags = [] if ref.is_aws else get_tags(self.db, ctx.account_id, "policy", ref.arn)
+        numbered = list(enumerate(tags))
+        result = paged(numbered, lambda item: f"{item[0]:04d}", req, "Tags")
+        result["Tags"] = [tag for _, tag in result["Tags"]]
+        return result

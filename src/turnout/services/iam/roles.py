@@ -1,15 +1,60 @@
-"""IAM roles: create, get, list, update, delete, trust policy, tags, boundary."""
+"""IAM roles: create, get, list, update, delete, trust policy, tags, permissions boundary.
+
+Service-linked roles live in :mod:`.service_linked`; their operations are methods of this mixin too.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ... import arns, ids
 from ...gateway.context import RequestContext
 from ...store.db import Row
-from .common import get_tags, iso, no_such_entity, paged, put_tags, when
+from ...wire.errors import ServiceError
+from . import policydoc, service_linked
+from .common import (
+    check_duplicate_tag_keys,
+    drop_tags,
+    invalid_input,
+    iso,
+    no_such_entity,
+    paged,
+    put_tags,
+    remove_tags,
+    when,
+)
 
 DEFAULT_MAX_SESSION = 3600
+AWS_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
+
+_PATH_MESSAGE = (
+    "The specified value for path is invalid. It must begin and end with / and contain only alphanumeric "
+    "characters and/or / characters."
+)
+_POLICY_ARN = re.compile(r"arn:aws:iam::(\d{12}|aws):policy/(?:[^/]+/)*[^/]+")
+
+
+def entity_already_exists(message: str) -> ServiceError:
+    return ServiceError("EntityAlreadyExists", message, 409)
+
+
+def delete_conflict(message: str) -> ServiceError:
+    return ServiceError("DeleteConflict", message, 409)
+
+
+def protected_role(name: str) -> ServiceError:
+    return ServiceError(
+        "UnmodifiableEntity",
+        f"Cannot perform the operation on the protected role '{name}' - this role is only modifiable by AWS",
+        400,
+    )
+
+
+def check_path(path: str) -> None:
+    """What the model's pattern lets through but IAM refuses: an empty path segment (``/a//b/``)."""
+    if not path.startswith("/") or not path.endswith("/") or "//" in path:
+        raise ServiceError("ValidationError", _PATH_MESSAGE, 400)
 
 
 class RoleOperations:
@@ -27,7 +72,9 @@ class RoleOperations:
             raise no_such_entity(f"The role with name {name} cannot be found.")
         return row
 
-    def role_shape(self, row: Row, with_details: bool = False) -> dict[str, Any]:
+    def role_shape(self, row: Row, *, tags: bool = True, boundary: bool = True, last_used: bool = False
+                   ) -> dict[str, Any]:
+        """The ``Role`` structure; ListRoles leaves out tags, boundary and last use, as AWS does."""
         role: dict[str, Any] = {
             "Path": row["path"],
             "RoleName": row["name"],
@@ -39,57 +86,250 @@ class RoleOperations:
         }
         if row["description"] is not None:
             role["Description"] = row["description"]
-        if row["permissions_boundary"]:
+        if row["max_signin_session_duration"] is not None:
+            role["MaxSigninSessionDuration"] = row["max_signin_session_duration"]
+        if boundary and row["permissions_boundary"]:
             role["PermissionsBoundary"] = {
-                "PermissionsBoundaryType": "Policy",
+                "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
                 "PermissionsBoundaryArn": row["permissions_boundary"],
             }
-        tags = get_tags(self.db, row["account_id"], "role", row["name_lower"])
         if tags:
-            role["Tags"] = tags
-        if with_details:
-            last: dict[str, Any] = {}
-            if row["last_used_at"]:
-                last = {"LastUsedDate": when(row["last_used_at"]), "Region": row["last_used_region"]}
-            role["RoleLastUsed"] = last
+            tag_list = self.role_tags(row["account_id"], row["name_lower"])
+            if tag_list:
+                role["Tags"] = tag_list
+        if last_used:
+            role["RoleLastUsed"] = self.role_last_used(row)
         return role
 
-    # -- operations ----------------------------------------------------------------------------------
+    def role_tags(self, account: str, name_lower: str) -> list[dict[str, str]]:
+        rows = self.db.all(
+            "SELECT tag_key, tag_value FROM iam_tags WHERE account_id = ? AND resource_type = 'role' "
+            "AND resource_key = ? ORDER BY seq",
+            (account, name_lower),
+        )
+        return [{"Key": r["tag_key"], "Value": r["tag_value"]} for r in rows]
+
+    @staticmethod
+    def role_last_used(row: Row) -> dict[str, Any]:
+        if not row["last_used_at"]:
+            return {}
+        last: dict[str, Any] = {"LastUsedDate": when(row["last_used_at"])}
+        if row["last_used_region"]:
+            last["Region"] = row["last_used_region"]
+        return last
+
+    def principal_checker(self, account: str) -> Any:
+        """For trust policies: does an IAM user or role ARN of ``account`` name an existing entity?"""
+
+        def exists(arn: str) -> bool:
+            parsed = arns.parse(arn)
+            if parsed is None or parsed.account != account:
+                return True  # other accounts are not Turnout's to judge
+            kind, _, rest = parsed.resource.partition("/")
+            table = "iam_roles" if kind == "role" else "iam_users"
+            name = rest.rsplit("/", 1)[-1]
+            row = self.db.one(
+                f"SELECT arn FROM {table} WHERE account_id = ? AND name_lower = ?", (account, name.lower())
+            )
+            return row is not None and str(row["arn"]).lower() == arn.lower()
+
+        return exists
+
+    def check_trust_policy(self, account: str, document: str) -> None:
+        policydoc.check(document, "trust", principal_exists=self.principal_checker(account))
+
+    def check_boundary(self, account: str, arn: str) -> None:
+        """A permissions boundary must name an existing managed policy (customer's or AWS's)."""
+        if _POLICY_ARN.fullmatch(arn) is None:
+            raise invalid_input(f"ARN {arn} is not valid.")  # choice: AWS's text is not published
+        if arn.startswith(AWS_POLICY_PREFIX):
+            policy = service_linked.aws_managed_policy(arn)
+            found = policy is not None and policy.attachable
+        else:
+            found = self.db.one(
+                "SELECT 1 FROM iam_policies WHERE account_id = ? AND arn = ?", (account, arn)
+            ) is not None
+        if not found:
+            raise no_such_entity(f"Scope ARN: {arn} does not exist or is not attachable.")
+
+    def insert_role(self, ctx: RequestContext, name: str, path: str, trust_policy: str, *,
+                    description: str | None = None, max_session: int = DEFAULT_MAX_SESSION,
+                    max_signin: int | None = None, boundary: str | None = None,
+                    linked_service: str | None = None) -> Row:
+        account = ctx.account_id
+        self.db.execute(
+            "INSERT INTO iam_roles (account_id, name_lower, name, role_id, path, arn, trust_policy, description, "
+            "max_session_duration, max_signin_session_duration, permissions_boundary, linked_service, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                account, name.lower(), name, ids.unique_id("role"), path, arns.role(account, name, path),
+                trust_policy, description, max_session, max_signin, boundary, linked_service,
+                iso(ctx.received_at),
+            ),
+        )
+        return self.role_row(account, name)
+
+    def role_exists(self, account: str, name: str) -> bool:
+        return self.db.one(
+            "SELECT 1 FROM iam_roles WHERE account_id = ? AND name_lower = ?", (account, name.lower())
+        ) is not None
+
+    # -- create, read, list --------------------------------------------------------------------------
 
     def create_role(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account = ctx.account_id
         name = req["RoleName"]
         path = req.get("Path", "/")
-        existing = self.db.one(
-            "SELECT name FROM iam_roles WHERE account_id = ? AND name_lower = ?", (account, name.lower())
+        check_path(path)
+        tags = req.get("Tags") or []
+        check_duplicate_tag_keys(tags)
+        if self.role_exists(account, name):
+            raise entity_already_exists(f"Role with name {name} already exists.")
+        document = req["AssumeRolePolicyDocument"]
+        self.check_trust_policy(account, document)
+        boundary = req.get("PermissionsBoundary")
+        if boundary is not None:
+            self.check_boundary(account, boundary)
+        row = self.insert_role(
+            ctx, name, path, document, description=req.get("Description"),
+            max_session=req.get("MaxSessionDuration", DEFAULT_MAX_SESSION),
+            max_signin=req.get("MaxSigninSessionDuration"), boundary=boundary,
         )
-        if existing is not None:
-            raise self.error("EntityAlreadyExists", f"Role with name {name} already exists.")  # type: ignore[attr-defined]
-        self.db.execute(
-            "INSERT INTO iam_roles (account_id, name_lower, name, role_id, path, arn, trust_policy, description, "
-            "max_session_duration, permissions_boundary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                account, name.lower(), name, ids.unique_id("role"), path, arns.role(account, name, path),
-                req["AssumeRolePolicyDocument"], req.get("Description"),
-                req.get("MaxSessionDuration", DEFAULT_MAX_SESSION), req.get("PermissionsBoundary"),
-                iso(ctx.received_at),
-            ),
-        )
-        if req.get("Tags"):
-            put_tags(self.db, account, "role", name.lower(), req["Tags"])
-        return {"Role": self.role_shape(self.role_row(account, name))}
+        if tags:
+            put_tags(self.db, account, "role", name.lower(), tags)
+        return {"Role": self.role_shape(row)}
 
     def get_role(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        return {"Role": self.role_shape(self.role_row(ctx.account_id, req["RoleName"]), with_details=True)}
+        return {"Role": self.role_shape(self.role_row(ctx.account_id, req["RoleName"]), last_used=True)}
 
     def list_roles(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         prefix = req.get("PathPrefix", "/")
         rows = self.db.all("SELECT * FROM iam_roles WHERE account_id = ?", (ctx.account_id,))
-        roles = [self.role_shape(r) for r in rows if r["path"].startswith(prefix)]
+        roles = [self.role_shape(r, tags=False, boundary=False) for r in rows if r["path"].startswith(prefix)]
         return paged(roles, lambda r: r["RoleName"].lower(), req, "Roles")
+
+    # -- updates -------------------------------------------------------------------------------------
+
+    def update_role(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        row = self.role_row(ctx.account_id, req["RoleName"])
+        reset = bool(req.get("ResetMaxSigninSessionDuration"))
+        if reset and req.get("MaxSigninSessionDuration") is not None:
+            # choice: AWS documents the conflict but not its text
+            raise invalid_input("You cannot specify both MaxSigninSessionDuration and ResetMaxSigninSessionDuration.")
+        linked = row["linked_service"] is not None
+        if linked and (req.get("MaxSessionDuration") is not None or reset
+                       or req.get("MaxSigninSessionDuration") is not None):
+            raise protected_role(row["name"])
+        updates: dict[str, Any] = {}
+        if "Description" in req:
+            updates["description"] = req["Description"] or None  # an empty description clears it (choice)
+        if req.get("MaxSessionDuration") is not None:
+            updates["max_session_duration"] = req["MaxSessionDuration"]
+        if req.get("MaxSigninSessionDuration") is not None:
+            updates["max_signin_session_duration"] = req["MaxSigninSessionDuration"]
+        if reset:
+            updates["max_signin_session_duration"] = None
+        self._update(row, updates)
+
+    def update_role_description(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        row = self.role_row(ctx.account_id, req["RoleName"])
+        self._update(row, {"description": req["Description"] or None})
+        return {"Role": self.role_shape(self.role_row(ctx.account_id, row["name"]))}
+
+    def update_assume_role_policy(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        row = self.role_row(ctx.account_id, req["RoleName"])
+        if row["linked_service"] is not None:
+            raise protected_role(row["name"])
+        document = req["PolicyDocument"]
+        self.check_trust_policy(ctx.account_id, document)
+        self._update(row, {"trust_policy": document})
+
+    def _update(self, row: Row, updates: dict[str, Any]) -> None:
+        if not updates:
+            return
+        columns = ", ".join(f"{column} = ?" for column in updates)
+        self.db.execute(
+            f"UPDATE iam_roles SET {columns} WHERE account_id = ? AND name_lower = ?",
+            (*updates.values(), row["account_id"], row["name_lower"]),
+        )
+
+    # -- delete --------------------------------------------------------------------------------------
 
     def delete_role(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         row = self.role_row(ctx.account_id, req["RoleName"])
-        self.db.execute(
-            "DELETE FROM iam_roles WHERE account_id = ? AND name_lower = ?", (ctx.account_id, row["name_lower"])
+        if row["linked_service"] is not None:
+            raise protected_role(row["name"])
+        key = (ctx.account_id, row["name_lower"])
+        attached = self.db.one(
+            "SELECT 1 FROM iam_attachments WHERE account_id = ? AND entity_type = 'role' AND entity_lower = ?", key
         )
+        if attached is not None:
+            raise delete_conflict("Cannot delete entity, must detach all policies first.")
+        inline = self.db.one(
+            "SELECT 1 FROM iam_inline_policies WHERE account_id = ? AND entity_type = 'role' AND entity_lower = ?",
+            key,
+        )
+        if inline is not None:
+            raise delete_conflict("Cannot delete entity, must delete policies first.")
+        self.remove_role(ctx.account_id, row["name_lower"])
+
+    def remove_role(self, account: str, name_lower: str) -> None:
+        """Delete the role row and everything hanging off it (callers have checked the conflicts)."""
+        key = (account, name_lower)
+        self.db.execute(
+            "DELETE FROM iam_attachments WHERE account_id = ? AND entity_type = 'role' AND entity_lower = ?", key
+        )
+        self.db.execute(
+            "DELETE FROM iam_inline_policies WHERE account_id = ? AND entity_type = 'role' AND entity_lower = ?", key
+        )
+        drop_tags(self.db, account, "role", name_lower)
+        self.db.execute("DELETE FROM iam_roles WHERE account_id = ? AND name_lower = ?", key)
+
+    # -- tags ----------------------------------------------------------------------------------------
+
+    def tag_role(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        row = self.role_row(ctx.account_id, req["RoleName"])
+        check_duplicate_tag_keys(req["Tags"])
+        put_tags(self.db, ctx.account_id, "role", row["name_lower"], req["Tags"])
+
+    def untag_role(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        row = self.role_row(ctx.account_id, req["RoleName"])
+        remove_tags(self.db, ctx.account_id, "role", row["name_lower"], req["TagKeys"])
+
+    def list_role_tags(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        row = self.role_row(ctx.account_id, req["RoleName"])
+        rows = self.db.all(
+            "SELECT tag_key, tag_value, seq FROM iam_tags WHERE account_id = ? AND resource_type = 'role' "
+            "AND resource_key = ?",
+            (ctx.account_id, row["name_lower"]),
+        )
+        ordered = [(f"{r['seq']:012d}", {"Key": r["tag_key"], "Value": r["tag_value"]}) for r in rows]
+        result = paged(ordered, lambda item: item[0], req, "Tags")
+        result["Tags"] = [tag for _, tag in result["Tags"]]
+        return result
+
+    # -- permissions boundary ------------------------------------------------------------------------
+
+    def put_role_permissions_boundary(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        row = self.role_row(ctx.account_id, req["RoleName"])
+        if row["linked_service"] is not None:
+            raise protected_role(row["name"])
+        self.check_boundary(ctx.account_id, req["PermissionsBoundary"])
+        self._update(row, {"permissions_boundary": req["PermissionsBoundary"]})
+
+    def delete_role_permissions_boundary(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        row = self.role_row(ctx.account_id, req["RoleName"])
+        if row["linked_service"] is not None:
+            raise protected_role(row["name"])
+        self._update(row, {"permissions_boundary": None})
+
+    # -- service-linked roles (see service_linked.py) ---------------------------------------------------
+
+    def create_service_linked_role(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        return service_linked.create(self, ctx, req)
+
+    def delete_service_linked_role(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        return service_linked.delete(self, ctx, req)
+
+    def get_service_linked_role_deletion_status(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        return service_linked.deletion_status(self, ctx, req)

@@ -1,11 +1,224 @@
-"""IAM users."""
+"""IAM users: create, get, list, update (rename, move), delete, tags, permissions boundary."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from ... import arns, ids
+from ...gateway.context import RequestContext
+from ...store.db import Database, Row
+from ...wire.errors import ServiceError
+from .common import (
+    check_duplicate_tag_keys,
+    drop_tags,
+    get_tags,
+    iso,
+    no_such_entity,
+    paged,
+    put_tags,
+    remove_tags,
+    when,
+)
+from .policy_refs import check_arn, find_policy
+
+GROUPS_PER_USER = 10
+
+# Tables whose rows name a user by ``name_lower``: (table, column, extra condition). Renaming a user
+# rewrites all of them in the request's single transaction.
+_USER_KEYED = (
+    ("iam_group_members", "user_lower", ""),
+    ("iam_access_keys", "user_lower", ""),
+    ("iam_attachments", "entity_lower", " AND entity_type = 'user'"),
+    ("iam_inline_policies", "entity_lower", " AND entity_type = 'user'"),
+    ("iam_tags", "resource_key", " AND resource_type = 'user'"),
+)
+
+
+def already_exists(message: str) -> ServiceError:
+    return ServiceError("EntityAlreadyExists", message, 409)
+
+
+def delete_conflict(message: str) -> ServiceError:
+    return ServiceError("DeleteConflict", message, 409)
+
+
+def limit_exceeded(message: str) -> ServiceError:
+    return ServiceError("LimitExceeded", message, 409)
+
+
+# -- lookups shared with groups and access keys ----------------------------------------------------------
+
+
+def user_row(db: Database, account: str, name: str) -> Row:
+    row = db.one("SELECT * FROM iam_users WHERE account_id = ? AND name_lower = ?", (account, name.lower()))
+    if row is None:
+        raise no_such_entity(f"The user with name {name} cannot be found.")
+    return row
+
+
+def caller_user_name(ctx: RequestContext) -> str | None:
+    """The IAM user making the call (for operations whose UserName defaults to the caller); None for root."""
+    principal = ctx.principal
+    assert principal is not None
+    if principal.type == "IAMUser" and principal.name is not None:
+        return principal.name
+    if principal.is_root:
+        return None
+    raise ServiceError("ValidationError", "Must specify userName when calling with non-User credentials", 400)
+
+
+def user_shape(db: Database, row: Row, details: bool = True) -> dict[str, Any]:
+    """A ``User``; list operations leave out PermissionsBoundary and Tags, as AWS's do."""
+    user: dict[str, Any] = {
+        "Path": row["path"],
+        "UserName": row["name"],
+        "UserId": row["user_id"],
+        "Arn": row["arn"],
+        "CreateDate": when(row["created_at"]),
+    }
+    if details:
+        if row["permissions_boundary"]:
+            user["PermissionsBoundary"] = {
+                "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+                "PermissionsBoundaryArn": row["permissions_boundary"],
+            }
+        tags = get_tags(db, row["account_id"], "user", row["name_lower"])
+        if tags:
+            user["Tags"] = tags
+    return user
+
+
+def check_policy_attachable(db: Database, account: str, arn: str, *, boundary: bool) -> None:
+    """Refuse an ARN that names no managed policy (the account's or AWS's) usable here, with IAM's wording."""
+    check_arn(arn)
+    ref = find_policy(db, account, arn)
+    if ref is None or not ref.attachable:
+        if boundary:
+            raise no_such_entity(f"Scope ARN: {arn} does not exist or is not attachable.")
+        raise no_such_entity(f"Policy {arn} does not exist or is not attachable.")
 
 
 class UserOperations:
     """Mixed into :class:`IamProvider`."""
 
     db: Any
+
+    def create_user(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        account = ctx.account_id
+        name = req["UserName"]
+        path = req.get("Path", "/")
+        tags = req.get("Tags") or []
+        check_duplicate_tag_keys(tags)
+        if self.db.one("SELECT 1 FROM iam_users WHERE account_id = ? AND name_lower = ?", (account, name.lower())):
+            raise already_exists(f"User with name {name} already exists.")
+        boundary = req.get("PermissionsBoundary")
+        if boundary is not None:
+            check_policy_attachable(self.db, account, boundary, boundary=True)
+        self.db.execute(
+            "INSERT INTO iam_users (account_id, name_lower, name, user_id, path, arn, permissions_boundary, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (account, name.lower(), name, ids.unique_id("user"), path, arns.user(account, name, path), boundary,
+             iso(ctx.received_at)),
+        )
+        if tags:
+            put_tags(self.db, account, "user", name.lower(), tags)
+        return {"User": user_shape(self.db, user_row(self.db, account, name))}
+
+    def get_user(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        name = req.get("UserName") or caller_user_name(ctx)
+        if name is None:
+            # The root user: AWS answers with the account's root identity (no name, no path).
+            created = self.db.scalar("SELECT created_at FROM accounts WHERE account_id = ?", (ctx.account_id,))
+            root: dict[str, Any] = {"UserId": ctx.account_id, "Arn": arns.root(ctx.account_id)}
+            if created:
+                root["CreateDate"] = when(created)
+            return {"User": root}
+        return {"User": user_shape(self.db, user_row(self.db, ctx.account_id, name))}
+
+    def list_users(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        prefix = req.get("PathPrefix", "/")
+        rows = self.db.all("SELECT * FROM iam_users WHERE account_id = ?", (ctx.account_id,))
+        users = [user_shape(self.db, r, details=False) for r in rows if r["path"].startswith(prefix)]
+        return paged(users, lambda u: u["UserName"].lower(), req, "Users")
+
+    def update_user(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        account = ctx.account_id
+        row = user_row(self.db, account, req["UserName"])
+        old_lower = row["name_lower"]
+        new_name = req.get("NewUserName") or row["name"]
+        new_path = req.get("NewPath") or row["path"]
+        new_lower = new_name.lower()
+        if new_lower != old_lower and self.db.one(
+            "SELECT 1 FROM iam_users WHERE account_id = ? AND name_lower = ?", (account, new_lower)
+        ):
+            raise already_exists(f"User with name {new_name} already exists.")
+        self.db.execute(
+            "UPDATE iam_users SET name_lower = ?, name = ?, path = ?, arn = ? WHERE account_id = ? AND name_lower = ?",
+            (new_lower, new_name, new_path, arns.user(account, new_name, new_path), account, old_lower),
+        )
+        if new_lower != old_lower:
+            for table, column, extra in _USER_KEYED:
+                self.db.execute(
+                    f"UPDATE {table} SET {column} = ? WHERE account_id = ? AND {column} = ?{extra}",
+                    (new_lower, account, old_lower),
+                )
+
+    def delete_user(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        account = ctx.account_id
+        lower = user_row(self.db, account, req["UserName"])["name_lower"]
+        # AWS does not document which conflict it reports first; this order follows its deletion guide.
+        checks = (
+            ("SELECT 1 FROM iam_access_keys WHERE account_id = ? AND user_lower = ?",
+             "Cannot delete entity, must delete access keys first."),
+            ("SELECT 1 FROM iam_inline_policies WHERE account_id = ? AND entity_type = 'user' AND entity_lower = ?",
+             "Cannot delete entity, must delete policies first."),
+            ("SELECT 1 FROM iam_attachments WHERE account_id = ? AND entity_type = 'user' AND entity_lower = ?",
+             "Cannot delete entity, must detach all policies first."),
+            ("SELECT 1 FROM iam_group_members WHERE account_id = ? AND user_lower = ?",
+             "Cannot delete entity, must remove users from group first."),
+        )
+        for sql, message in checks:
+            if self.db.one(sql, (account, lower)):
+                raise delete_conflict(message)
+        drop_tags(self.db, account, "user", lower)
+        self.db.execute("DELETE FROM iam_users WHERE account_id = ? AND name_lower = ?", (account, lower))
+
+    # -- tags ------------------------------------------------------------------------------------------
+
+    def tag_user(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        row = user_row(self.db, ctx.account_id, req["UserName"])
+        check_duplicate_tag_keys(req["Tags"])
+        put_tags(self.db, ctx.account_id, "user", row["name_lower"], req["Tags"])
+
+    def untag_user(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        row = user_row(self.db, ctx.account_id, req["UserName"])
+        remove_tags(self.db, ctx.account_id, "user", row["name_lower"], req["TagKeys"])
+
+    def list_user_tags(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        row = user_row(self.db, ctx.account_id, req["UserName"])
+        rows = self.db.all(
+            "SELECT tag_key, tag_value, seq FROM iam_tags WHERE account_id = ? AND resource_type = 'user' "
+            "AND resource_key = ?",
+            (ctx.account_id, row["name_lower"]),
+        )
+        ordered = [(f"{r['seq']:012d}", {"Key": r["tag_key"], "Value": r["tag_value"]}) for r in rows]
+        result = paged(ordered, lambda item: item[0], req, "Tags")
+        result["Tags"] = [tag for _, tag in result["Tags"]]
+        return result
+
+    # -- permissions boundary --------------------------------------------------------------------------
+
+    def put_user_permissions_boundary(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        row = user_row(self.db, ctx.account_id, req["UserName"])
+        check_policy_attachable(self.db, ctx.account_id, req["PermissionsBoundary"], boundary=True)
+        self.db.execute(
+            "UPDATE iam_users SET permissions_boundary = ? WHERE account_id = ? AND name_lower = ?",
+            (req["PermissionsBoundary"], ctx.account_id, row["name_lower"]),
+        )
+
+    def delete_user_permissions_boundary(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        row = user_row(self.db, ctx.account_id, req["UserName"])
+        self.db.execute(
+            "UPDATE iam_users SET permissions_boundary = NULL WHERE account_id = ? AND name_lower = ?",
+            (ctx.account_id, row["name_lower"]),
+        )

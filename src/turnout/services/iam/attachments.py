@@ -1,0 +1,180 @@
+"""Managed policy attachments of roles, users and groups, and the entities a policy is attached to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...gateway.context import RequestContext
+from ...store.db import Row
+from ...wire.errors import ServiceError
+from .common import no_such_entity
+from .policy_refs import (
+    ATTACHED_POLICIES_QUOTA,
+    ENTITY_ID_COLUMNS,
+    ENTITY_TABLES,
+    check_arn,
+    check_modifiable,
+    entity_row,
+    find_policy,
+    limit_exceeded,
+    listing,
+    page_sorted,
+    policy_or_404,
+    split_arn,
+)
+
+_QUOTAS = {"role": "PoliciesPerRole", "user": "PoliciesPerUser", "group": "PoliciesPerGroup"}
+_ENTITY_FILTERS = {"group": "Group", "user": "User", "role": "Role"}
+_RESULT_KEYS = {"group": ("PolicyGroups", "GroupName", "GroupId"), "user": ("PolicyUsers", "UserName", "UserId"),
+                "role": ("PolicyRoles", "RoleName", "RoleId")}
+
+
+class AttachmentOperations:
+    """Mixed into :class:`IamProvider` (through :class:`PolicyOperations`)."""
+
+    db: Any
+
+    def _entity(self, kind: str, account: str, name: str) -> Row:
+        if kind == "role":
+            row: Row = self.role_row(account, name)  # type: ignore[attr-defined]
+            return row
+        return entity_row(self.db, account, kind, name)
+
+    def _attach(self, ctx: RequestContext, kind: str, name: str, arn: str) -> None:
+        account = ctx.account_id
+        entity = self._entity(kind, account, name)
+        check_modifiable(kind, entity)
+        check_arn(arn)
+        ref = find_policy(self.db, account, arn)
+        if ref is None or not ref.attachable:
+            raise no_such_entity(f"Policy {arn} does not exist or is not attachable.")
+        if ref.is_aws and ref.path.startswith("/aws-service-role/"):
+            # Only a service-linked role (which its service alone changes) carries a service role policy.
+            # AWS's wording for roles; it is not documented for users and groups, which get the same answer.
+            raise ServiceError("PolicyNotAttachable", "Cannot attach a Service Role Policy to a Customer Role.", 400)
+        where = (account, kind, entity["name_lower"])
+        if self.db.one(
+            "SELECT seq FROM iam_attachments WHERE account_id = ? AND entity_type = ? AND entity_lower = ? "
+            "AND policy_arn = ?",
+            (*where, arn),
+        ):
+            return  # attaching an attached policy again changes nothing and succeeds, as in IAM
+        count, top = self.db.one(
+            "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM iam_attachments WHERE account_id = ? AND entity_type = ? "
+            "AND entity_lower = ?",
+            where,
+        )
+        if count >= ATTACHED_POLICIES_QUOTA:
+            raise limit_exceeded(f"Cannot exceed quota for {_QUOTAS[kind]}: {ATTACHED_POLICIES_QUOTA}")
+        self.db.execute(
+            "INSERT INTO iam_attachments (account_id, entity_type, entity_lower, policy_arn, seq) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (*where, arn, int(top) + 1),
+        )
+
+    def _detach(self, ctx: RequestContext, kind: str, name: str, arn: str) -> None:
+        account = ctx.account_id
+        entity = self._entity(kind, account, name)
+        check_modifiable(kind, entity)
+        check_arn(arn)
+        cursor = self.db.execute(
+            "DELETE FROM iam_attachments WHERE account_id = ? AND entity_type = ? AND entity_lower = ? "
+            "AND policy_arn = ?",
+            (account, kind, entity["name_lower"], arn),
+        )
+        if cursor.rowcount == 0:
+            raise no_such_entity(f"Policy {arn} was not found.")
+
+    def _list_attached(self, ctx: RequestContext, kind: str, name: str, req: dict[str, Any]) -> dict[str, Any]:
+        account = ctx.account_id
+        entity = self._entity(kind, account, name)
+        prefix = req.get("PathPrefix", "/")
+        rows = self.db.all(
+            "SELECT policy_arn, seq FROM iam_attachments WHERE account_id = ? AND entity_type = ? "
+            "AND entity_lower = ? ORDER BY seq",
+            (account, kind, entity["name_lower"]),
+        )
+        items: list[dict[str, str]] = []
+        keys: list[str] = []
+        for row in rows:  # in the order the policies were attached
+            path, policy_name = split_arn(row["policy_arn"])
+            if path.startswith(prefix):
+                items.append({"PolicyName": policy_name, "PolicyArn": row["policy_arn"]})
+                keys.append(f"{int(row['seq']):012d}")
+        return listing(items, keys, req, "AttachedPolicies", lambda item: item)
+
+    # -- roles ---------------------------------------------------------------------------------------------
+
+    def attach_role_policy(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        self._attach(ctx, "role", req["RoleName"], req["PolicyArn"])
+
+    def detach_role_policy(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        self._detach(ctx, "role", req["RoleName"], req["PolicyArn"])
+
+    def list_attached_role_policies(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        return self._list_attached(ctx, "role", req["RoleName"], req)
+
+    # -- users ---------------------------------------------------------------------------------------------
+
+    def attach_user_policy(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        self._attach(ctx, "user", req["UserName"], req["PolicyArn"])
+
+    def detach_user_policy(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        self._detach(ctx, "user", req["UserName"], req["PolicyArn"])
+
+    def list_attached_user_policies(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        return self._list_attached(ctx, "user", req["UserName"], req)
+
+    # -- groups --------------------------------------------------------------------------------------------
+
+    def attach_group_policy(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        self._attach(ctx, "group", req["GroupName"], req["PolicyArn"])
+
+    def detach_group_policy(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        self._detach(ctx, "group", req["GroupName"], req["PolicyArn"])
+
+    def list_attached_group_policies(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        return self._list_attached(ctx, "group", req["GroupName"], req)
+
+    # -- the other way round -------------------------------------------------------------------------------
+
+    def list_entities_for_policy(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        account = ctx.account_id
+        ref = policy_or_404(self.db, account, req["PolicyArn"])
+        entity_filter = req.get("EntityFilter")
+        prefix = req.get("PathPrefix", "/")
+        usage_filter = req.get("PolicyUsageFilter")
+        found: dict[str, tuple[str, str, str]] = {}  # sort key -> (kind, name, id); groups, users, then roles
+        for order, kind in enumerate(("group", "user", "role")):
+            # LocalManagedPolicy / AWSManagedPolicy filter out every entity: no entity is a policy.
+            if entity_filter is not None and entity_filter != _ENTITY_FILTERS[kind]:
+                continue
+            table, id_column = ENTITY_TABLES[kind], ENTITY_ID_COLUMNS[kind]
+            rows: list[Row] = []
+            if usage_filter in (None, "PermissionsPolicy"):
+                rows += self.db.all(
+                    f"SELECT e.name, e.name_lower, e.{id_column} AS entity_id, e.path FROM iam_attachments a "
+                    f"JOIN {table} e ON e.account_id = a.account_id AND e.name_lower = a.entity_lower "
+                    "WHERE a.account_id = ? AND a.entity_type = ? AND a.policy_arn = ?",
+                    (account, kind, ref.arn),
+                )
+            if usage_filter in (None, "PermissionsBoundary") and kind != "group":
+                rows += self.db.all(
+                    f"SELECT name, name_lower, {id_column} AS entity_id, path FROM {table} "
+                    "WHERE account_id = ? AND permissions_boundary = ?",
+                    (account, ref.arn),
+                )
+            for row in rows:
+                if str(row["path"]).startswith(prefix):
+                    found[f"{order}:{row['name_lower']}"] = (kind, row["name"], row["entity_id"])
+        keys = sorted(found)
+        start, end, marker = page_sorted(keys, 100, req)
+        result: dict[str, Any] = {"PolicyGroups": [], "PolicyUsers": [], "PolicyRoles": []}
+        for key in keys[start:end]:
+            kind, name, entity_id = found[key]
+            result_key, name_key, id_key = _RESULT_KEYS[kind]
+            result[result_key].append({name_key: name, id_key: entity_id})
+        result["IsTruncated"] = marker is not None
+        if marker is not None:
+            result["Marker"] = marker
+        return result

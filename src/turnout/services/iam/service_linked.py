@@ -1,0 +1,134 @@
+"""Service-linked roles: CreateServiceLinkedRole, DeleteServiceLinkedRole, GetServiceLinkedRoleDeletionStatus.
+
+A service-linked role belongs to its service: path ``/aws-service-role/<service>/``, a trust policy for the
+service, the service's AWS managed policy attached. IAM refuses to modify or delete it through the ordinary
+role operations (UnmodifiableEntity); only DeleteServiceLinkedRole removes it, through a deletion task.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ...gateway.context import RequestContext
+from .common import invalid_input, iso, no_such_entity
+from .managed import ManagedPolicy, catalogue
+
+if TYPE_CHECKING:
+    from .roles import RoleOperations
+
+
+@dataclass(frozen=True)
+class LinkedService:
+    service: str  # the service principal, AWSServiceName
+    role_name: str
+    policy_arn: str
+    description: str
+    custom_suffix: bool = False
+
+    @property
+    def path(self) -> str:
+        return f"/aws-service-role/{self.service}/"
+
+    @property
+    def trust_policy(self) -> str:
+        return json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": self.service}, "Action": "sts:AssumeRole"}
+                ],
+            },
+            separators=(",", ":"),
+        )
+
+
+# The services whose service-linked roles Turnout creates. The ECS policy's path is /aws-service-role/ in
+# AWS's catalogue; ECS does not take a CustomSuffix (observed: "Custom suffix is not allowed for ...").
+LINKED_SERVICES = {
+    spec.service: spec
+    for spec in (
+        LinkedService(
+            "ecs.amazonaws.com",
+            "AWSServiceRoleForECS",
+            "arn:aws:iam::aws:policy/aws-service-role/AmazonECSServiceRolePolicy",
+            "Role to enable Amazon ECS to manage your cluster.",
+        ),
+    )
+}
+
+TASK_PREFIX = "task/aws-service-role/"
+
+
+def create(ops: RoleOperations, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+    account = ctx.account_id
+    service = req["AWSServiceName"]
+    spec = LINKED_SERVICES.get(service)
+    if spec is None:
+        # choice: AWS answers InvalidInput here; its text is not published
+        raise invalid_input(f"The specified service {service} does not support service-linked roles.")
+    suffix = req.get("CustomSuffix")
+    if suffix is not None and not spec.custom_suffix:
+        raise invalid_input(f"Custom suffix is not allowed for {service}")
+    name = spec.role_name if suffix is None else f"{spec.role_name}_{suffix}"
+    if ops.role_exists(account, name):
+        raise invalid_input(f"Service role name {name} has been taken in this account, please try a different suffix.")
+    description = req.get("Description") or spec.description
+    row = ops.insert_role(ctx, name, spec.path, spec.trust_policy, description=description,
+                          linked_service=service)
+    seq = int(ops.db.scalar(
+        "SELECT COALESCE(MAX(seq), 0) FROM iam_attachments WHERE account_id = ? AND entity_type = 'role' "
+        "AND entity_lower = ?",
+        (account, row["name_lower"]),
+    )) + 1
+    ops.db.execute(
+        "INSERT INTO iam_attachments (account_id, entity_type, entity_lower, policy_arn, seq) "
+        "VALUES (?, 'role', ?, ?, ?)",
+        (account, row["name_lower"], spec.policy_arn, seq),
+    )
+    return {"Role": ops.role_shape(row)}
+
+
+def delete(ops: RoleOperations, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+    account = ctx.account_id
+    row = ops.role_row(account, req["RoleName"])
+    service = row["linked_service"]
+    if service is None:
+        # choice: the operation only models NoSuchEntity for a role it cannot delete; the text is ours
+        raise no_such_entity(f"The service-linked role with name {row['name']} cannot be found.")
+    # AWS deletes asynchronously; nothing in Turnout's linked services holds the role, so the task
+    # finishes at once and GetServiceLinkedRoleDeletionStatus reports SUCCEEDED.
+    task_id = f"{TASK_PREFIX}{service}/{row['name']}/{uuid.uuid4()}"
+    ops.db.execute(
+        "INSERT INTO iam_slr_deletion_tasks (account_id, task_id, role_name, status, reason, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (account, task_id, row["name"], "SUCCEEDED", None, iso(ctx.received_at)),
+    )
+    ops.remove_role(account, row["name_lower"])
+    return {"DeletionTaskId": task_id}
+
+
+def deletion_status(ops: RoleOperations, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+    task_id = req["DeletionTaskId"]
+    if not task_id.startswith(TASK_PREFIX) or task_id.count("/") < 4:
+        raise invalid_input(f"Invalid deletion task id: {task_id}")  # choice: AWS's text is not published
+    row = ops.db.one(
+        "SELECT status, reason FROM iam_slr_deletion_tasks WHERE account_id = ? AND task_id = ?",
+        (ctx.account_id, task_id),
+    )
+    if row is None:
+        raise no_such_entity(f"Deletion task {task_id} cannot be found.")  # choice, as above
+    result: dict[str, Any] = {"Status": row["status"]}
+    if row["reason"]:
+        result["Reason"] = {"Reason": row["reason"]}
+    return result
+
+
+# -- AWS managed policies ----------------------------------------------------------------------------------
+
+
+def aws_managed_policy(arn: str) -> ManagedPolicy | None:
+    """The AWS managed policy ``arn`` names in Turnout's catalogue, or None."""
+    return catalogue().get(arn)

@@ -1,0 +1,271 @@
+"""STS through boto3: GetCallerIdentity, AssumeRole (durations, chaining, session policies and tags, other
+accounts) and GetSessionToken; temporary credentials work for every service."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import string
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+TRUST = json.dumps({
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+})
+SESSION_POLICY = json.dumps({
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+})
+
+
+def error_of(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, str, int]:
+    with pytest.raises(ClientError) as info:
+        call(*args, **kwargs)
+    response = info.value.response
+    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def as_session(server: Any, service: str, creds: dict[str, Any]) -> Any:
+    return server.client(service, key=creds["AccessKeyId"], secret=creds["SecretAccessKey"],
+                         token=creds["SessionToken"])
+
+
+def make_role(iam: Any, name: str, **extra: Any) -> dict[str, Any]:
+    role: dict[str, Any] = iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST, **extra)["Role"]
+    return role
+
+
+def identity(client: Any) -> dict[str, str]:
+    found = client.get_caller_identity()
+    return {k: found[k] for k in ("UserId", "Account", "Arn")}
+
+
+def test_caller_identity_root_and_user(server: Any, sts: Any, iam: Any, unique: Callable[[str], str]) -> None:
+    assert identity(sts) == {
+        "UserId": "000000000000", "Account": "000000000000", "Arn": "arn:aws:iam::000000000000:root",
+    }
+    name = unique("who")
+    user = iam.create_user(UserName=name)["User"]
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    as_user = server.client("sts", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    assert identity(as_user) == {"UserId": user["UserId"], "Account": "000000000000", "Arn": user["Arn"]}
+
+
+def test_assume_role(server: Any, sts: Any, iam: Any, unique: Callable[[str], str]) -> None:
+    role = make_role(iam, unique("assume"), Path="/app/")
+    started = datetime.now(UTC)
+    result = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="deploy-1")
+    creds = result["Credentials"]
+    assert re.fullmatch(r"ASIA[A-Z2-7]{16}", creds["AccessKeyId"])
+    assert len(creds["SecretAccessKey"]) == 40
+    assert creds["SessionToken"]
+    expected_expiry = started + timedelta(seconds=3600)
+    assert abs(creds["Expiration"] - expected_expiry) < timedelta(seconds=30)
+    assumed_arn = f"arn:aws:sts::000000000000:assumed-role/{role['RoleName']}/deploy-1"  # no path
+    assert result["AssumedRoleUser"] == {"AssumedRoleId": f"{role['RoleId']}:deploy-1", "Arn": assumed_arn}
+    assert "PackedPolicySize" not in result and "SourceIdentity" not in result
+
+    assert identity(as_session(server, "sts", creds)) == {
+        "UserId": f"{role['RoleId']}:deploy-1", "Account": "000000000000", "Arn": assumed_arn,
+    }
+    # Temporary credentials work for every service.
+    as_session(server, "iam", creds).get_role(RoleName=role["RoleName"])
+
+    last = iam.get_role(RoleName=role["RoleName"])["Role"]["RoleLastUsed"]
+    assert last["Region"] == "us-east-1"
+    assert abs(last["LastUsedDate"] - started) < timedelta(seconds=30)
+
+
+def test_unknown_role_is_access_denied(sts: Any, unique: Callable[[str], str]) -> None:
+    arn = f"arn:aws:iam::000000000000:role/{unique('ghost')}"
+    assert error_of(sts.assume_role, RoleArn=arn, RoleSessionName="ss") == (
+        "AccessDenied",
+        f"User: arn:aws:iam::000000000000:root is not authorized to perform: sts:AssumeRole on resource: {arn}",
+        403,
+    )
+    malformed = "arn:aws:iam:000000000000:role/x"
+    assert error_of(sts.assume_role, RoleArn=malformed, RoleSessionName="ss")[0] == "AccessDenied"
+
+
+def test_role_in_another_account(server: Any, sts: Any, unique: Callable[[str], str]) -> None:
+    other_iam = server.client("iam", key="111122223333")  # the root of 111122223333, created on first use
+    role = make_role(other_iam, unique("xacct"))
+    assert role["Arn"].startswith("arn:aws:iam::111122223333:role/")
+    result = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="cross")
+    assert identity(as_session(server, "sts", result["Credentials"])) == {
+        "UserId": f"{role['RoleId']}:cross", "Account": "111122223333",
+        "Arn": f"arn:aws:sts::111122223333:assumed-role/{role['RoleName']}/cross",
+    }
+    # The session acts in the role's account.
+    as_session(server, "iam", result["Credentials"]).get_role(RoleName=role["RoleName"])
+
+
+def test_duration_limits(server: Any, sts: Any, iam: Any, unique: Callable[[str], str]) -> None:
+    short = make_role(iam, unique("short"))
+    assert error_of(sts.assume_role, RoleArn=short["Arn"], RoleSessionName="ss", DurationSeconds=3601) == (
+        "ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.", 400,
+    )
+    code, message, _ = error_of(server.client("sts", parameter_validation=False).assume_role, RoleArn=short["Arn"],
+                                 RoleSessionName="ss", DurationSeconds=899)
+    assert code == "ValidationError"
+    assert message.endswith("Member must have value greater than or equal to 900")
+    long = make_role(iam, unique("long"), MaxSessionDuration=7200)
+    started = datetime.now(UTC)
+    creds = sts.assume_role(RoleArn=long["Arn"], RoleSessionName="ss", DurationSeconds=7200)["Credentials"]
+    assert abs(creds["Expiration"] - (started + timedelta(seconds=7200))) < timedelta(seconds=30)
+    creds = sts.assume_role(RoleArn=long["Arn"], RoleSessionName="ss", DurationSeconds=900)["Credentials"]
+    assert abs(creds["Expiration"] - (started + timedelta(seconds=900))) < timedelta(seconds=30)
+
+
+def test_role_chaining(server: Any, sts: Any, iam: Any, unique: Callable[[str], str]) -> None:
+    first = make_role(iam, unique("hop1"), MaxSessionDuration=43200)
+    second = make_role(iam, unique("hop2"), MaxSessionDuration=43200)
+    creds = sts.assume_role(RoleArn=first["Arn"], RoleSessionName="one", DurationSeconds=7200)["Credentials"]
+    chained = as_session(server, "sts", creds)
+    assert error_of(chained.assume_role, RoleArn=second["Arn"], RoleSessionName="two", DurationSeconds=3601) == (
+        "ValidationError",
+        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+        400,
+    )
+    result = chained.assume_role(RoleArn=second["Arn"], RoleSessionName="two", DurationSeconds=3600)
+    assert identity(as_session(server, "sts", result["Credentials"]))["Arn"].endswith(
+        f":assumed-role/{second['RoleName']}/two"
+    )
+
+
+def test_session_policy(sts: Any, iam: Any, unique: Callable[[str], str]) -> None:
+    role = make_role(iam, unique("policy"))
+    result = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="pp", Policy=SESSION_POLICY)
+    assert 0 < result["PackedPolicySize"] < 100
+    code, message, status = error_of(sts.assume_role, RoleArn=role["Arn"], RoleSessionName="pp", Policy="{nope")
+    assert (code, status) == ("MalformedPolicyDocument", 400)
+    assert message in ("This policy contains invalid Json", "Syntax errors in policy.")  # IAM's two wordings
+    too_long = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::b/{'x' * 2100}"},
+    ]})
+    code, message, _ = error_of(sts.assume_role, RoleArn=role["Arn"], RoleSessionName="pp", Policy=too_long)
+    assert code == "ValidationError"
+    assert message.endswith("at 'policy' failed to satisfy constraint: Member must have length less than or equal "
+                            "to 2048")
+    # Fits the plaintext limit, but not the packed allotment (many distinct actions and resources).
+    statements = [{"Effect": "Allow", "Action": f"svc{i}:Do{i}",
+                   "Resource": f"arn:aws:s3:::{secrets.token_hex(8)}"} for i in range(22)]
+    dense = json.dumps({"Version": "2012-10-17", "Statement": statements}, separators=(",", ":"))
+    assert len(dense) <= 2048
+    code, message, status = error_of(sts.assume_role, RoleArn=role["Arn"], RoleSessionName="pp", Policy=dense)
+    assert (code, status) == ("PackedPolicyTooLarge", 400)
+    assert re.fullmatch(r"Packed policy consumes \d+% of allotted space", message)
+
+
+def test_session_policy_arns(server: Any, sts: Any, iam: Any, unique: Callable[[str], str]) -> None:
+    role = make_role(iam, unique("parns"))
+    managed = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    result = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="pp", PolicyArns=[{"arn": managed}])
+    assert result["PackedPolicySize"] > 0
+    own = iam.create_policy(PolicyName=unique("sess"), PolicyDocument=SESSION_POLICY)["Policy"]["Arn"]
+    assert sts.assume_role(RoleArn=role["Arn"], RoleSessionName="pp", PolicyArns=[{"arn": own}])["PackedPolicySize"]
+    # Managed session policies must be in the role's account.
+    other_role = make_role(server.client("iam", key="111122223333"), unique("parns-x"))
+    assert error_of(sts.assume_role, RoleArn=other_role["Arn"], RoleSessionName="pp", PolicyArns=[{"arn": own}]) == (
+        "ValidationError", f"Policy {own} does not exist or is not attachable.", 400,
+    )
+    missing = "arn:aws:iam::000000000000:policy/not-there"
+    assert error_of(sts.assume_role, RoleArn=role["Arn"], RoleSessionName="pp", PolicyArns=[{"arn": missing}]) == (
+        "ValidationError", f"Policy {missing} does not exist or is not attachable.", 400,
+    )
+    eleven = [{"arn": f"arn:aws:iam::aws:policy/P{i}"} for i in range(11)]
+    code, message, _ = error_of(sts.assume_role, RoleArn=role["Arn"], RoleSessionName="pp", PolicyArns=eleven)
+    assert code == "ValidationError"
+    assert message.endswith("at 'policyArns' failed to satisfy constraint: Member must have length less than or "
+                            "equal to 10")
+
+
+def test_session_tags(server: Any, sts: Any, iam: Any, unique: Callable[[str], str]) -> None:
+    role = make_role(iam, unique("tags"))
+    second = make_role(iam, unique("tags2"))
+    result = sts.assume_role(
+        RoleArn=role["Arn"], RoleSessionName="tt",
+        Tags=[{"Key": "Project", "Value": "turnout"}, {"Key": "Team", "Value": "blue"}],
+        TransitiveTagKeys=["project"], SourceIdentity="alice@example.com",
+    )
+    assert 0 < result["PackedPolicySize"] < 100
+    assert result["SourceIdentity"] == "alice@example.com"
+    chained = as_session(server, "sts", result["Credentials"])
+    # A transitive tag passes down the chain and cannot be overridden there; the source identity persists.
+    assert error_of(chained.assume_role, RoleArn=second["Arn"], RoleSessionName="t2",
+                    Tags=[{"Key": "PROJECT", "Value": "other"}])[0] == "ValidationError"
+    # Team was not transitive: it may be set again.
+    again = chained.assume_role(RoleArn=second["Arn"], RoleSessionName="t2", Tags=[{"Key": "Team", "Value": "red"}])
+    assert again["SourceIdentity"] == "alice@example.com"
+    assert again["PackedPolicySize"] > 0
+
+    assert error_of(sts.assume_role, RoleArn=role["Arn"], RoleSessionName="tt",
+                    Tags=[{"Key": "a", "Value": "1"}, {"Key": "A", "Value": "2"}])[0] == "ValidationError"
+    assert error_of(sts.assume_role, RoleArn=role["Arn"], RoleSessionName="tt",
+                    Tags=[{"Key": "a", "Value": "1"}], TransitiveTagKeys=["b"])[0] == "ValidationError"
+    alphabet = string.ascii_letters + string.digits
+    long_tags = [{"Key": "".join(secrets.choice(alphabet) for _ in range(128)),
+                  "Value": "".join(secrets.choice(alphabet) for _ in range(256))} for _ in range(50)]
+    code, message, _ = error_of(sts.assume_role, RoleArn=role["Arn"], RoleSessionName="tt", Tags=long_tags)
+    assert code == "PackedPolicyTooLarge"
+    code, message, _ = error_of(server.client("sts", parameter_validation=False).assume_role, RoleArn=role["Arn"],
+                                RoleSessionName="tt", Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(51)])
+    assert code == "ValidationError" and "Member must have length less than or equal to 50" in message
+
+
+def test_session_name_validation(server: Any, sts: Any, iam: Any, unique: Callable[[str], str]) -> None:
+    role = make_role(iam, unique("names"))
+    code, message, status = error_of(sts.assume_role, RoleArn=role["Arn"], RoleSessionName="bad name")
+    assert (code, status) == ("ValidationError", 400)
+    assert message == ("1 validation error detected: Value 'bad name' at 'roleSessionName' failed to satisfy "
+                       "constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*")
+    code, message, _ = error_of(server.client("sts", parameter_validation=False).assume_role, RoleArn=role["Arn"],
+                                RoleSessionName="x")
+    assert message == ("1 validation error detected: Value 'x' at 'roleSessionName' failed to satisfy "
+                       "constraint: Member must have length greater than or equal to 2")
+
+
+def test_get_session_token_for_user(server: Any, iam: Any, unique: Callable[[str], str]) -> None:
+    name = unique("gst")
+    user = iam.create_user(UserName=name)["User"]
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    user_sts = server.client("sts", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    started = datetime.now(UTC)
+    creds = user_sts.get_session_token()["Credentials"]
+    assert creds["AccessKeyId"].startswith("ASIA")
+    assert abs(creds["Expiration"] - (started + timedelta(hours=12))) < timedelta(seconds=30)
+    session_sts = as_session(server, "sts", creds)
+    assert identity(session_sts) == {"UserId": user["UserId"], "Account": "000000000000", "Arn": user["Arn"]}
+    assert error_of(session_sts.get_session_token) == (
+        "AccessDenied", "Cannot call GetSessionToken with session credentials", 403,
+    )
+    creds = user_sts.get_session_token(DurationSeconds=129600)["Credentials"]
+    assert abs(creds["Expiration"] - (started + timedelta(hours=36))) < timedelta(seconds=30)
+    code, message, _ = error_of(
+        server.client("sts", key=key["AccessKeyId"], secret=key["SecretAccessKey"], parameter_validation=False)
+        .get_session_token, DurationSeconds=129601,
+    )
+    assert code == "ValidationError" and message.endswith("Member must have value less than or equal to 129600")
+    # The session dies with its user.
+    iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=name)
+    assert error_of(session_sts.get_caller_identity)[0] == "InvalidClientTokenId"
+
+
+def test_get_session_token_for_root(server: Any, sts: Any, iam: Any, unique: Callable[[str], str]) -> None:
+    started = datetime.now(UTC)
+    creds = sts.get_session_token(DurationSeconds=7200)["Credentials"]
+    # Sessions of the account's root user last at most one hour.
+    assert abs(creds["Expiration"] - (started + timedelta(hours=1))) < timedelta(seconds=30)
+    assert identity(as_session(server, "sts", creds))["Arn"] == "arn:aws:iam::000000000000:root"
+    role = make_role(iam, unique("fromroot"))
+    assumed = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="rr")["Credentials"]
+    assert error_of(as_session(server, "sts", assumed).get_session_token) == (
+        "AccessDenied", "Cannot call GetSessionToken with session credentials", 403,
+    )
