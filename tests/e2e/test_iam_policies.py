@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import SHARED, Server
+from tests.conftest import Server, shared_path
 from turnout.services.iam.managed import catalogue
 
 LB_POLICY = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
-LB_FILES = SHARED / "data" / "aws-managed-policies"
+LB_FILES = ("data", "aws-managed-policies")
 TRUST = json.dumps({
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole"}],
@@ -345,8 +345,8 @@ def test_aws_managed_policy_versions(iam: Any) -> None:
     ]
     for version_id in ("v6", "v1"):
         got = iam.get_policy_version(PolicyArn=LB_POLICY, VersionId=version_id)["PolicyVersion"]
-        expected = json.loads((LB_FILES / f"AmazonECSInfrastructureRolePolicyForLoadBalancers.{version_id}.json")
-                              .read_text())
+        expected_file = shared_path(*LB_FILES, f"AmazonECSInfrastructureRolePolicyForLoadBalancers.{version_id}.json")
+        expected = json.loads(expected_file.read_text())
         assert got["Document"] == expected
         assert json.dumps(got["Document"]) == json.dumps(expected)  # key order kept too
         assert got["IsDefaultVersion"] is (version_id == "v6")

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import SHARED
+from tests.conftest import shared_path
 
 ACCOUNT = "000000000000"
 ROLE = "ecsInfrastructureRoleForLoadBalancers"
@@ -80,7 +80,7 @@ def test_seed_walkthrough(fresh_server: Any, tmp_path: Path) -> None:
     version = ok(aws(fresh_server, work, "get-policy-version", "--policy-arn", POLICY_ARN,
                      "--version-id", "v6"))["PolicyVersion"]
     expected = json.loads(
-        (SHARED / "data" / "aws-managed-policies" / "AmazonECSInfrastructureRolePolicyForLoadBalancers.v6.json")
+        shared_path("data", "aws-managed-policies", "AmazonECSInfrastructureRolePolicyForLoadBalancers.v6.json")
         .read_text()
     )
     assert version["Document"] == expected
