@@ -86,6 +86,9 @@ class App:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         path: str = scope["path"]
+        # SigV4 signs the path as sent (percent-encoding included), not as decoded.
+        raw_path = scope.get("raw_path")
+        signed_path = raw_path.decode("latin-1") if raw_path else path
         if path.startswith("/_turnout/"):
             await self._internal(scope, send, path)
             return
@@ -94,7 +97,7 @@ class App:
             headers.setdefault(name.decode("latin-1"), []).append(value.decode("latin-1"))
         client = scope.get("client")
         http = HttpRequest(
-            scope["method"], path, scope["query_string"].decode("latin-1"), headers, body,
+            scope["method"], signed_path, scope["query_string"].decode("latin-1"), headers, body,
             client[0] if client else "127.0.0.1",
         )
         ctx = self.gateway.handle_http(http)

@@ -106,3 +106,34 @@ def test_request_ids_are_unique_uuids(server: Server) -> None:
     ids = {sts.get_caller_identity()["ResponseMetadata"]["RequestId"] for _ in range(5)}
     assert len(ids) == 5
     assert all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", i) for i in ids)
+
+
+def test_ec2_missing_parameter_uses_ec2_error_style(server: Server) -> None:
+    from botocore.config import Config
+
+    ec2 = server.client("ec2", parameter_validation=False)
+    assert isinstance(ec2.meta.config, Config)
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        ec2.create_subnet()  # VpcId is required
+    code, message, status = _error(exc)
+    assert (code, status) == ("MissingParameter", 400)
+    assert message == "The request must contain the parameter VpcId"
+
+
+def test_credential_scope_date_must_match_request_date(server: Server) -> None:
+    sts = server.client("sts")
+
+    def shift_date(request: Any, **_: Any) -> None:
+        stamp = request.headers["X-Amz-Date"]
+        stamp = stamp.decode() if isinstance(stamp, bytes) else stamp
+        request.headers["X-Amz-Date"] = "20200101" + stamp[8:]
+
+    sts.meta.events.register("before-send.sts.GetCallerIdentity", shift_date)
+    with pytest.raises(botocore.exceptions.ClientError) as exc:
+        sts.get_caller_identity()
+    code, message, status = _error(exc)
+    assert (code, status) == ("SignatureDoesNotMatch", 403)
+    assert message.startswith(
+        "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP:"
+    )
+    assert "!= '20200101'" in message

@@ -1,7 +1,10 @@
 """AWS Signature Version 4, verified as small pure steps: canonical request, string to sign, signature.
 
 Both header-signed (``Authorization: AWS4-HMAC-SHA256 ...``) and presigned (``X-Amz-Signature`` in the query)
-requests are supported, with the canonicalisation botocore uses.
+requests are supported, with the canonicalisation AWS specifies for services other than S3 (and botocore uses):
+the path has its dot segments and repeated slashes removed and is percent-encoded once more; query parameters
+are re-encoded (RFC 3986 unreserved characters kept) and sorted by name, then value; header values are trimmed
+and their inner runs of whitespace folded to one space.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from urllib.parse import quote
 
@@ -74,7 +78,7 @@ def read_signature(headers: Mapping[str, str], query: Mapping[str, str]) -> Sign
             signature = fields["Signature"]
         except KeyError as exc:
             raise MalformedSignature(f"authorization header lacks {exc.args[0]}") from exc
-        amz_date = headers.get("x-amz-date") or ""
+        amz_date = headers.get("x-amz-date") or _from_http_date(headers.get("date"))
         return SignatureInfo(
             access_key, date, region, service, signed, signature, amz_date, False,
             security_token=headers.get("x-amz-security-token"),
@@ -95,6 +99,35 @@ def read_signature(headers: Mapping[str, str], query: Mapping[str, str]) -> Sign
                 raise
             raise MalformedSignature(f"presigned request lacks {exc}") from exc
     return None
+
+
+def _from_http_date(value: str | None) -> str:
+    """The ``Date`` header (RFC 7231), which SigV4 accepts instead of ``X-Amz-Date``, in SigV4's form."""
+    if not value:
+        return ""
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return value  # left for SignatureInfo.timestamp() to reject
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def canonical_path(path: str) -> str:
+    """The canonical URI of ``path`` as sent on the wire (still percent-encoded): dot segments resolved, empty
+    segments dropped (a trailing slash kept), then every segment encoded again, as AWS does for non-S3 services."""
+    segments: list[str] = []
+    for segment in path.split("/"):
+        if segment == "..":
+            if segments:
+                segments.pop()
+        elif segment and segment != ".":
+            segments.append(segment)
+    normalized = "/" + "/".join(segments)
+    if path.endswith("/") and segments:
+        normalized += "/"
+    return quote(normalized, safe="/~")
 
 
 def _encode(text: str) -> str:
@@ -128,7 +161,7 @@ def canonical_request(
     return "\n".join(
         (
             method.upper(),
-            quote(path or "/", safe="/~"),
+            canonical_path(path),
             canonical_query(query_pairs, skip_signature=presigned),
             canonical_headers(headers, signed),
             ";".join(signed),
@@ -163,7 +196,11 @@ def verify(
     headers: Mapping[str, Sequence[str]],
     body: bytes,
 ) -> bool:
-    """True when ``info.signature`` is the signature of this request under ``secret``."""
+    """True when ``info.signature`` is the signature of this request under ``secret``.
+
+    ``path`` is the path as sent (still percent-encoded); ``query_pairs`` the decoded query parameters in any
+    order; ``headers`` lower-case names with every value received for each.
+    """
     content_hash = headers.get("x-amz-content-sha256")
     candidates: list[str]
     if content_hash:

@@ -91,6 +91,12 @@ def authenticate(ctx: RequestContext) -> None:
     except MalformedSignature:
         raise auth_error(ctx, "incomplete", "Authorization header requires existence of either a 'X-Amz-Date' "
                          "or a 'Date' header.") from None
+    if info.date != info.amz_date[:8]:
+        raise auth_error(
+            ctx, "bad_signature",
+            f"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
+            f"'{info.date}' != '{info.amz_date[:8]}', from '{info.amz_date}'.",
+        )
     if "host" not in info.signed_headers:
         raise auth_error(ctx, "incomplete", "'Host' must be a 'SignedHeader' in the AWS Authorization.")
     if not verify(info, credential.secret, http.method, http.path, ctx.query_pairs, http.headers, http.body):

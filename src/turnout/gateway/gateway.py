@@ -141,9 +141,22 @@ class Gateway:
 
     def _validate(self, ctx: RequestContext) -> None:
         assert ctx.operation is not None
-        message = validate(ctx.operation.input_shape, ctx.params)
-        if message is not None:
-            raise validation_error(ctx.protocol, message)
+        shape = ctx.operation.input_shape
+        message = validate(shape, ctx.params)
+        if message is None:
+            return
+        if ctx.protocol == "ec2" and shape is not None:
+            # EC2 does not use the "validation error detected" form: a missing parameter is MissingParameter
+            # naming its wire name, anything else InvalidParameterValue.
+            for name in shape.required_members:
+                if ctx.params.get(name) is None:
+                    member = shape.members[name]
+                    wire = member.serialization.get("queryName") or member.serialization.get("name") or name
+                    raise ServiceError(
+                        "MissingParameter", f"The request must contain the parameter {wire[:1].upper() + wire[1:]}"
+                    )
+            raise ServiceError("InvalidParameterValue", message)
+        raise validation_error(ctx.protocol, message)
 
     def _authorize(self, ctx: RequestContext) -> None:
         self.authorizer.authorize(ctx)

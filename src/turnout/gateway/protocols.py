@@ -15,8 +15,10 @@ _EC2 = QueryInputParser(ec2=True)
 _JSON = JsonInputParser()
 _JSON_OUT = JsonSerializer()
 
-# Wire quirks kept as data: IAM sends policy documents URL-encoded inside its XML.
+# Wire quirks kept as data: IAM sends policy documents URL-encoded inside its XML; EC2 and ELBv2 write timestamps
+# with milliseconds (``2016-03-25T21:26:12.920Z`` in the ELBv2 API reference), IAM and STS in whole seconds.
 _URL_ENCODED_SHAPES = {"iam": frozenset({"policyDocumentType"})}
+_MILLISECOND_TIMESTAMPS = frozenset({"ec2", "elbv2"})
 
 
 def parse_input(ctx: RequestContext) -> None:
@@ -35,8 +37,14 @@ def parse_input(ctx: RequestContext) -> None:
 def _xml(spec_name: str) -> XmlSerializer:
     spec: ServiceSpec = SERVICES[spec_name]
     namespace = spec.model.metadata.get("xmlNamespace") or f"http://{spec.name}.amazonaws.com/doc/{spec.api_version}/"
-    return XmlSerializer(namespace, ec2=spec.protocol == "ec2", url_encoded_shapes=_URL_ENCODED_SHAPES.get(spec.name,
-                                                                                                          frozenset()))
+    if not namespace.endswith("/"):
+        namespace += "/"  # EC2's model omits it; EC2 answers xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"
+    return XmlSerializer(
+        namespace,
+        ec2=spec.protocol == "ec2",
+        url_encoded_shapes=_URL_ENCODED_SHAPES.get(spec.name, frozenset()),
+        timestamp_millis=spec.name in _MILLISECOND_TIMESTAMPS,
+    )
 
 
 _FALLBACK_XML = XmlSerializer("https://iam.amazonaws.com/doc/2010-05-08/")
