@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -135,3 +136,15 @@ def unique() -> Callable[[str], str]:
         return f"{prefix}-{stamp}-{next(counter)}"
 
     return make
+
+
+def grant(iam: Any, actions: list[str], *, user: str | None = None, role: str | None = None,
+          resource: str = "*") -> None:
+    """Give a user or role an inline policy allowing ``actions`` on ``resource`` (IAM is enforced)."""
+    document = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resource}]}
+    )
+    if user is not None:
+        iam.put_user_policy(UserName=user, PolicyName="test-grant", PolicyDocument=document)
+    if role is not None:
+        iam.put_role_policy(RoleName=role, PolicyName="test-grant", PolicyDocument=document)

@@ -29,6 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--time-scale", type=_positive, default=1.0,
         help="make simulated waits pass N times faster (timestamps are never scaled)",
     )
+    serve.add_argument(
+        "--no-enforce-iam", dest="enforce_iam", action="store_false",
+        help="allow every authenticated call (IAM policies are stored but not enforced)",
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser
 
@@ -43,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from .server import Settings, serve
 
-        serve(Settings(args.host, args.port, args.data_dir, args.time_scale))
+        serve(Settings(args.host, args.port, args.data_dir, args.time_scale, args.enforce_iam))
         return 0
     return 2
 

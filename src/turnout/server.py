@@ -32,6 +32,7 @@ class Settings:
     port: int = 4566
     data_dir: Path = Path(".turnout")
     time_scale: float = 1.0
+    enforce_iam: bool = True
 
 
 def build_gateway(settings: Settings, clock: Clock | None = None) -> Gateway:
@@ -39,6 +40,12 @@ def build_gateway(settings: Settings, clock: Clock | None = None) -> Gateway:
 
     db = Database(settings.data_dir / "turnout.db")
     gateway = Gateway(db=db, clock=clock or SystemClock(settings.time_scale))
+    if settings.enforce_iam:
+        from .authz.authorizer import PolicyAuthorizer
+
+        authorizer = PolicyAuthorizer(db)
+        gateway.authorizer = authorizer
+        gateway.recorders.append(authorizer)  # invalidates cached policies after IAM writes, stores denials
     register_all(gateway)
     return gateway
 

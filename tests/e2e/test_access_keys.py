@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.conftest import grant
+
 INVALID_TOKEN = "The security token included in the request is invalid."
 TRUST = json.dumps({
     "Version": "2012-10-17",
@@ -53,6 +55,7 @@ def test_create_key_and_use_it(server: Any, iam: Any, unique: Callable[[str], st
 def test_quota_and_defaults_to_caller(server: Any, iam: Any, unique: Callable[[str], str]) -> None:
     name = unique("quota")
     iam.create_user(UserName=name)
+    grant(iam, ["iam:CreateAccessKey", "iam:ListAccessKeys"], user=name)
     first = iam.create_access_key(UserName=name)["AccessKey"]
     as_user = server.client("iam", key=first["AccessKeyId"], secret=first["SecretAccessKey"])
     second = as_user.create_access_key()["AccessKey"]  # no UserName: the calling user's own key
@@ -105,6 +108,7 @@ def test_delete_key(server: Any, iam: Any, unique: Callable[[str], str]) -> None
 def test_last_used(server: Any, iam: Any, unique: Callable[[str], str]) -> None:
     name = unique("lastused")
     iam.create_user(UserName=name)
+    grant(iam, ["iam:ListAccessKeys"], user=name)
     key = iam.create_access_key(UserName=name)["AccessKey"]
     never = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])
     assert never["UserName"] == name
@@ -156,6 +160,7 @@ def test_root_access_keys(fresh_server: Any) -> None:
 
 def test_role_session_must_name_the_user(server: Any, iam: Any, unique: Callable[[str], str]) -> None:
     role = iam.create_role(RoleName=unique("kr"), AssumeRolePolicyDocument=TRUST)["Role"]
+    grant(iam, ["iam:ListAccessKeys", "iam:CreateAccessKey"], role=role["RoleName"])
     creds = server.client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="keys")["Credentials"]
     as_role = server.client("iam", key=creds["AccessKeyId"], secret=creds["SecretAccessKey"],
                             token=creds["SessionToken"])

@@ -44,7 +44,11 @@ class Recorder(Protocol):
 
 
 class AllowAll:
-    """Authorization before the policy engine exists: every authenticated call is allowed."""
+    """No authorization: every authenticated call is allowed (``turnout serve --no-enforce-iam``).
+
+    ``turnout serve`` enforces IAM with :class:`turnout.authz.authorizer.PolicyAuthorizer` (see
+    ``server.build_gateway``); a bare Gateway, as tests build it, does not.
+    """
 
     def authorize(self, ctx: RequestContext) -> None:
         return None
@@ -89,8 +93,13 @@ class Gateway:
         region: str = "us-east-1",
         invoked_by: str | None = None,
         source_ip: str | None = None,
+        annotations: dict[str, Any] | None = None,
     ) -> RequestContext:
-        """Run an operation as ``principal`` through authorization, dispatch and recording (no HTTP)."""
+        """Run an operation as ``principal`` through authorization, dispatch and recording (no HTTP).
+
+        ``annotations`` start the context's annotations (``aws:SourceArn``/``aws:SourceAccount`` of a call a
+        service principal makes for a resource: :mod:`turnout.authz.globalkeys`).
+        """
         spec = SERVICES[service]
         ctx = RequestContext(self, ids.request_id(), self.clock.now(), service=spec, region=region)
         ctx.operation = spec.operation(operation)
@@ -98,6 +107,7 @@ class Gateway:
             raise ValueError(f"{service} has no operation {operation}")
         ctx.principal = principal
         ctx.params = params
+        ctx.annotations.update(annotations or {})
         ctx.invoked_by = invoked_by
         ctx.source_ip = source_ip or (invoked_by or "AWS Internal")
         ctx.user_agent = invoked_by or "turnout"

@@ -1,0 +1,291 @@
+"""The policies that apply to a caller, read from the store, compiled once and cached.
+
+* An IAM user: its inline and attached policies, plus the inline and attached policies of its groups; its
+  permissions boundary.
+* A role session: the role's inline and attached policies and boundary (the role as it is now, found by its
+  unique id: a role deleted and created again under the same name is another role); the session's own
+  policies (``Policy`` and ``PolicyArns`` of AssumeRole) are session policies.
+* A GetSessionToken session has its issuer's permissions (a user's policies; root stays root).
+* Root and service principals carry no identity policies (root bypasses them; services are decided by
+  the resource-based policy alone).
+
+Compiled sets are cached per caller and tagged with their account's *generation*; every successful IAM write
+in an account bumps it (:meth:`PolicyCache.invalidate`), so a change takes effect on the very next request.
+:func:`entity_policies` reads the same data for any user, group or role, uncached (the simulator APIs).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import arns
+from ..auth.principal import Principal, Session
+from ..policy import Decision, Policy, PolicySyntaxError, compile_policy
+from ..policy.variables import Var
+from ..services.iam.managed import catalogue, is_aws_managed
+from ..store.db import Database
+
+CACHE_SIZE = 10_000
+SESSION_POLICY_ID = "session-policy"  # the inline session policy of AssumeRole; managed ones keep their ARN
+
+ENTITY_TABLES = {"user": "iam_users", "group": "iam_groups", "role": "iam_roles"}
+
+
+class NoSuchEntity(LookupError):
+    """The user, group or role an ARN names does not exist."""
+
+
+@dataclass(frozen=True, slots=True)
+class EntityPolicies:
+    """The identity-based policies of a user (with its groups'), a group or a role, and its boundary."""
+
+    identity: list[Policy]
+    boundary: Policy | None
+
+
+@dataclass(slots=True)
+class CallerPolicies:
+    """What a caller brings to every evaluation: its policies and tags (``aws:PrincipalTag``), and what the
+    authorizer derives from them once: the caller's global keys (``keys``), the condition keys its policies read
+    (``referenced``, lower case, each paired in ``lookups`` with the global key's own spelling when it is one)
+    and a cache of its decisions."""
+
+    identity: tuple[Policy, ...] = ()
+    boundary: Policy | None = None
+    session: tuple[Policy, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, Any] = field(default_factory=dict)
+    referenced: tuple[str, ...] = ()
+    lookups: tuple[tuple[str, str | None, bool], ...] = ()  # (key, global key's spelling, set per request)
+    decisions: dict[tuple[Any, ...], Decision] = field(default_factory=dict)
+    generation: int = 0
+
+    @property
+    def policies(self) -> tuple[Policy, ...]:
+        return (*self.identity, *((self.boundary,) if self.boundary is not None else ()), *self.session)
+
+
+def referenced_keys(policies: Iterable[Policy]) -> tuple[str, ...]:
+    """Every request-context key (lower case) the policies can read: condition keys and policy variables.
+
+    A decision on these policies depends on the request only through the action, the resource and these keys.
+    """
+    found: set[str] = set()
+    for policy in policies:
+        for statement in policy.statements:
+            for clause in statement.conditions:
+                found.add(clause.key_lower)
+                for value in clause.values:
+                    found.update(piece.key for piece in value.template if isinstance(piece, Var))
+            for pattern in statement.resources or ():
+                found.update(piece.key for piece in pattern.template if isinstance(piece, Var))
+    return tuple(sorted(found))
+
+
+def inline_policy_id(entity_arn: str, policy_name: str) -> str:
+    """How an inline policy is named in decisions and diagnostics: ``<entity ARN>#<policy name>``."""
+    return f"{entity_arn}#{policy_name}"
+
+
+def compile_stored(text: str, policy_id: str) -> Policy | None:
+    """A stored document, compiled (cached by text); None when it is not JSON (IAM validated it on write)."""
+    try:
+        return compile_policy(text, policy_id=policy_id)
+    except PolicySyntaxError:
+        return None
+
+
+def managed_policy(db: Database, account: str, arn: str) -> Policy | None:
+    """The default version of a managed policy (the account's own or AWS's), compiled; None if missing."""
+    if is_aws_managed(arn):
+        found = catalogue().get(arn)
+        return None if found is None else compile_stored(found.default_version.document, arn)
+    row = db.one(
+        "SELECT v.document FROM iam_policies p JOIN iam_policy_versions v ON v.account_id = p.account_id "
+        "AND v.policy_arn = p.arn AND v.version_id = p.default_version WHERE p.account_id = ? AND p.arn = ?",
+        (account, arn),
+    )
+    return None if row is None else compile_stored(row["document"], arn)
+
+
+def _own_policies(db: Database, account: str, kind: str, name_lower: str, entity_arn: str) -> list[Policy]:
+    """The inline and attached managed policies of one user, group or role."""
+    found: list[Policy] = []
+    for row in db.all(
+        "SELECT policy_name, document FROM iam_inline_policies WHERE account_id = ? AND entity_type = ? "
+        "AND entity_lower = ? ORDER BY policy_name",
+        (account, kind, name_lower),
+    ):
+        policy = compile_stored(row["document"], inline_policy_id(entity_arn, row["policy_name"]))
+        if policy is not None:
+            found.append(policy)
+    for row in db.all(
+        "SELECT policy_arn FROM iam_attachments WHERE account_id = ? AND entity_type = ? AND entity_lower = ? "
+        "ORDER BY seq",
+        (account, kind, name_lower),
+    ):
+        policy = managed_policy(db, account, row["policy_arn"])
+        if policy is not None:
+            found.append(policy)
+    return found
+
+
+def _boundary(db: Database, account: str, arn: str | None) -> Policy | None:
+    if not arn:
+        return None
+    policy = managed_policy(db, account, arn)
+    if policy is None:
+        # A boundary whose policy is gone (IAM refuses to delete it while in use) allows nothing.
+        return compile_policy('{"Version":"2012-10-17","Statement":[]}', policy_id=arn)
+    return policy
+
+
+def _user(db: Database, account: str, row: Any) -> EntityPolicies:
+    name_lower = row["name_lower"]
+    identity = _own_policies(db, account, "user", name_lower, row["arn"])
+    for group in db.all(
+        "SELECT g.name_lower, g.arn FROM iam_group_members m JOIN iam_groups g ON g.account_id = m.account_id "
+        "AND g.name_lower = m.group_lower WHERE m.account_id = ? AND m.user_lower = ? ORDER BY g.name_lower",
+        (account, name_lower),
+    ):
+        identity.extend(_own_policies(db, account, "group", group["name_lower"], group["arn"]))
+    return EntityPolicies(identity, _boundary(db, account, row["permissions_boundary"]))
+
+
+def _role(db: Database, account: str, row: Any) -> EntityPolicies:
+    identity = _own_policies(db, account, "role", row["name_lower"], row["arn"])
+    return EntityPolicies(identity, _boundary(db, account, row["permissions_boundary"]))
+
+
+def entity_policies(db: Database, account: str, entity_arn: str) -> EntityPolicies:
+    """The identity-based policies and boundary of the user, group or role ``entity_arn`` names.
+
+    A user's include its groups' policies; groups have no boundary. Raises :class:`NoSuchEntity`.
+    """
+    parsed = arns.parse(entity_arn)
+    kind, _, rest = parsed.resource.partition("/") if parsed is not None else ("", "", "")
+    if parsed is None or parsed.service != "iam" or parsed.account != account or kind not in ENTITY_TABLES:
+        raise NoSuchEntity(entity_arn)
+    name = rest.rsplit("/", 1)[-1]
+    row = db.one(
+        f"SELECT * FROM {ENTITY_TABLES[kind]} WHERE account_id = ? AND name_lower = ?", (account, name.lower())
+    )
+    if row is None or row["arn"] != entity_arn:
+        raise NoSuchEntity(entity_arn)
+    if kind == "user":
+        return _user(db, account, row)
+    if kind == "role":
+        return _role(db, account, row)
+    return EntityPolicies(_own_policies(db, account, "group", row["name_lower"], row["arn"]), None)
+
+
+def _tags(db: Database, account: str, kind: str, name_lower: str) -> dict[str, str]:
+    rows = db.all(
+        "SELECT tag_key, tag_value FROM iam_tags WHERE account_id = ? AND resource_type = ? AND resource_key = ? "
+        "ORDER BY seq",
+        (account, kind, name_lower),
+    )
+    return {r["tag_key"]: r["tag_value"] for r in rows}
+
+
+def _session_policies(db: Database, account: str, session: Session) -> tuple[Policy, ...]:
+    found: list[Policy] = []
+    if session.policy is not None:
+        policy = compile_stored(session.policy, SESSION_POLICY_ID)
+        # A session policy that cannot be read allows nothing (AssumeRole validated it, so this is defensive).
+        found.append(policy or compile_policy('{"Statement":[]}', policy_id=SESSION_POLICY_ID))
+    for arn in session.policy_arns:
+        managed = managed_policy(db, account, arn)
+        found.append(managed or compile_policy('{"Statement":[]}', policy_id=arn))
+    return tuple(found)
+
+
+def load_caller(db: Database, principal: Principal) -> CallerPolicies:
+    """Read and compile everything that applies to ``principal`` (uncached)."""
+    account = principal.account_id
+    session = principal.session
+    user_id = None
+    if principal.type == "IAMUser":
+        user_id = principal.principal_id  # a GetSessionToken session of a user has the user's permissions
+    elif principal.type == "FederatedUser" and session is not None:
+        user_id = session.issuer_id  # GetFederationToken: the issuing user's policies, within the session's
+    if user_id is not None:
+        row = db.one("SELECT * FROM iam_users WHERE account_id = ? AND user_id = ?", (account, user_id))
+        if row is None:
+            return CallerPolicies()
+        found = _user(db, account, row)
+        caller = CallerPolicies(tuple(found.identity), found.boundary)
+        caller.tags = _tags(db, account, "user", row["name_lower"])
+        if principal.type == "FederatedUser" and session is not None:
+            caller.session = _session_policies(db, account, session)
+        return caller
+    if principal.type == "AssumedRole" and session is not None:
+        row = db.one("SELECT * FROM iam_roles WHERE account_id = ? AND role_id = ?", (account, session.issuer_id))
+        if row is None:
+            return CallerPolicies(session=_session_policies(db, account, session))  # the role is gone
+        found = _role(db, account, row)
+        tags = _tags(db, account, "role", row["name_lower"])
+        return CallerPolicies(tuple(found.identity), found.boundary, _session_policies(db, account, session), tags)
+    return CallerPolicies()  # Root and service principals
+
+
+def cache_key(principal: Principal) -> tuple[Any, ...]:
+    """Everything about a principal its policies depend on (a session's own policies are part of it)."""
+    session = principal.session
+    if session is None:
+        return (principal.type, principal.account_id, principal.principal_id, principal.arn)
+    return (
+        principal.type, principal.account_id, principal.principal_id, principal.arn, session.issuer_id,
+        session.policy, session.policy_arns, tuple(session.tags.items()), session.source_identity,
+        session.mfa_authenticated, session.issued_at,
+    )
+
+
+class PolicyCache:
+    """Compiled caller policies by principal, valid while their account's generation is unchanged."""
+
+    def __init__(self, db: Database, size: int = CACHE_SIZE,
+                 prepare: Callable[[Principal, CallerPolicies], None] | None = None) -> None:
+        self.db = db
+        self.size = size
+        self._prepare = prepare
+        self._entries: dict[tuple[Any, ...], CallerPolicies] = {}
+        self._counter = 0  # bumped by every invalidation
+        self._written: dict[str, int] = {}  # account -> the counter at its last IAM write
+        self._everywhere = 0  # the counter at the last invalidation of every account
+        self._lock = threading.Lock()
+
+    def generation(self, account: str) -> int:
+        """Changes whenever ``account``'s IAM state may have changed (never goes back)."""
+        return max(self._written.get(account, 0), self._everywhere)
+
+    def invalidate(self, account: str | None = None) -> None:
+        """An IAM write happened in ``account`` (None: anywhere): cached sets of that account are stale."""
+        with self._lock:
+            self._counter += 1
+            if account is None:
+                self._everywhere = self._counter
+                self._entries.clear()
+            else:
+                self._written[account] = self._counter
+
+    def caller(self, principal: Principal) -> CallerPolicies:
+        key = cache_key(principal)
+        generation = self.generation(principal.account_id)
+        entry = self._entries.get(key)
+        if entry is not None and entry.generation == generation:
+            return entry
+        entry = load_caller(self.db, principal)
+        entry.generation = generation
+        if self._prepare is not None:
+            self._prepare(principal, entry)
+        with self._lock:
+            if len(self._entries) >= self.size:
+                # Drop the oldest eighth: insertion order is age, and stale entries are replaced in place.
+                for stale in list(self._entries)[: max(1, self.size // 8)]:
+                    del self._entries[stale]
+            self._entries[key] = entry
+        return entry

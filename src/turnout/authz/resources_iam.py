@@ -1,0 +1,271 @@
+"""IAM: where each operation's resources and condition keys come from.
+
+Roles, users and groups are named by the request and carry a path the database knows, so their ARNs (with the
+path, as AWS evaluates them) come from one query that also brings the entity's tags and permissions boundary.
+An entity that does not exist gets the path-less ARN, as AWS reports it. Other IAM resources are ARNs in the
+request or templates filled from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .. import arns
+from ..store.db import Database
+from .catalog import ServiceReference
+from .checks import ContextValue
+from .resources_base import (
+    STAR,
+    Custom,
+    Env,
+    Param,
+    Resolver,
+    ServiceRules,
+    Spec,
+    Target,
+    custom,
+    given,
+    param,
+    resource_tag_lookups,
+    template,
+    value_of,
+)
+
+_ENTITY_SQL = {
+    "role": "SELECT r.arn, r.trust_policy, r.permissions_boundary, t.tag_key, t.tag_value FROM iam_roles r "
+            "LEFT JOIN iam_tags t ON t.account_id = r.account_id AND t.resource_type = 'role' "
+            "AND t.resource_key = r.name_lower WHERE r.account_id = ? AND r.name_lower = ? ORDER BY t.seq",
+    "user": "SELECT r.arn, NULL, r.permissions_boundary, t.tag_key, t.tag_value FROM iam_users r "
+            "LEFT JOIN iam_tags t ON t.account_id = r.account_id AND t.resource_type = 'user' "
+            "AND t.resource_key = r.name_lower WHERE r.account_id = ? AND r.name_lower = ? ORDER BY t.seq",
+    "group": "SELECT arn, NULL, NULL, NULL, NULL FROM iam_groups WHERE account_id = ? AND name_lower = ?",
+}
+
+
+def entity(db: Database, account: str, kind: str, name: str) -> Target:
+    """The role, user or group ``name`` of ``account`` as a target: its ARN with path, tags, boundary and trust
+    policy; the path-less ARN (no tags) when it does not exist."""
+    rows = db.all(_ENTITY_SQL[kind], (account, name.lower()))
+    if not rows:
+        return Target(arns.iam(account, kind, "/", name), kind, tags={}, exists=False)
+    first = rows[0]
+    tags = {row[3]: row[4] for row in rows if row[3] is not None}
+    facts: dict[str, ContextValue] = {"iam:PermissionsBoundary": first[2]} if first[2] else {}
+    return Target(first[0], kind, tags=tags, facts=facts, policy=first[1])
+
+
+@dataclass(frozen=True)
+class Entity(Spec):
+    """A role, user or group named by ``name``. With ``path`` (a create) the ARN is built from the request.
+    ``caller``: without the name parameter the entity is the calling IAM user (AWS's default for these)."""
+
+    name: Param
+    path: Param | None = None
+    caller: bool = False
+
+    @property
+    def needs(self) -> tuple[tuple[str, ...], ...]:
+        return () if self.caller else (self.name.needs,)
+
+    def bind(self, service: ServiceReference) -> Resolver:
+        kind, name_source, path_source, caller = self.types[0], self.name, self.path, self.caller
+
+        def resolve(env: Env) -> list[Target]:
+            name = name_source.raw(env.params)
+            if not isinstance(name, str):
+                principal = env.ctx.principal
+                if caller and principal is not None and principal.type == "IAMUser" and principal.name:
+                    return [entity(env.db, env.account, kind, principal.name)]
+                return []  # root or a session without the name: nothing to derive (the call fails later)
+            if path_source is not None:
+                path = path_source.raw(env.params)
+                new = arns.iam(env.account, kind, path if isinstance(path, str) else "/", name)
+                return [Target(new, kind, tags={}, exists=False)]
+            return [entity(env.db, env.account, kind, name)]
+
+        return resolve
+
+
+def _entity(kind: str, name: str, *, path: str | None = None, caller: bool = False) -> Entity:
+    return Entity((kind,), param(name), param(path, default="/") if path else None, caller)
+
+
+def _with_path(name: str) -> Param:
+    """A ``...NameWithPath`` placeholder of a create: the request's ``Path`` (``/`` by default) and name."""
+    return param(name, path="Path")
+
+
+# -- specials ----------------------------------------------------------------------------------------------------
+
+
+def _renamed(kind: str, name_param: str, new_name: str) -> Custom:
+    """The ARN an entity gets from UpdateUser/UpdateGroup/UpdateServerCertificate: AWS requires permission on
+    both the source and the target object of a rename."""
+
+    def new(env: Env) -> Iterable[str]:
+        params = env.params
+        if not params.get(new_name) and not params.get("NewPath"):
+            return ()
+        name = params.get(new_name) or params[name_param]
+        path = params.get("NewPath")
+        if not path:
+            current = entity(env.db, env.account, kind, params[name_param]) if kind in _ENTITY_SQL else None
+            path = _path_of(current.arn, kind) if current is not None and current.exists else "/"
+        return (arns.iam(env.account, kind, path, name),)
+
+    return custom(new, kind, needs=(name_param,))
+
+
+def _path_of(arn: str, kind: str) -> str:
+    resource = arn.split(":", 5)[5][len(kind):]
+    return resource.rsplit("/", 1)[0] + "/"
+
+
+def _key_owner(env: Env) -> Iterable[str | Target]:
+    """GetAccessKeyLastUsed: the user the key belongs to."""
+    row = env.db.one(
+        "SELECT u.name FROM iam_access_keys k JOIN iam_users u ON u.account_id = k.account_id "
+        "AND u.name_lower = k.user_lower WHERE k.access_key_id = ?",
+        (env.params.get("AccessKeyId"),),
+    )
+    if row is not None:
+        return (entity(env.db, env.account, "user", row[0]),)
+    principal = env.ctx.principal
+    return (principal.arn,) if principal is not None and principal.type == "IAMUser" else ()
+
+
+def _service_linked_role(env: Env) -> Iterable[str]:
+    """CreateServiceLinkedRole: the role the service's definition names (``/aws-service-role/<service>/``)."""
+    from ..services.iam.service_linked import LINKED_SERVICES
+
+    service = env.params.get("AWSServiceName")
+    if not isinstance(service, str):
+        return ()
+    spec = LINKED_SERVICES.get(service)
+    suffix = env.params.get("CustomSuffix")
+    if spec is None:  # a service Turnout does not link: the role name is AWS's choice, unknown here
+        return (arns.role(env.account, "*", f"/aws-service-role/{service}/"),)
+    name = spec.role_name if not suffix else f"{spec.role_name}_{suffix}"
+    return (arns.role(env.account, name, spec.path),)
+
+
+def _deletion_task_role(env: Env) -> Iterable[str]:
+    """``task/aws-service-role/<service>/<role>/<uuid>`` -> the service-linked role the task deletes."""
+    task = env.params.get("DeletionTaskId")
+    parts = task.split("/") if isinstance(task, str) else []
+    if len(parts) < 5 or parts[0] != "task":
+        return ()
+    return (arns.role(env.account, parts[-2], "/" + "/".join(parts[1:-2]) + "/"),)
+
+
+def _oidc_host(url: str) -> str:
+    return url.split("://", 1)[-1].rstrip("/")
+
+
+# -- the tables --------------------------------------------------------------------------------------------------
+
+ROLE = _entity("role", "RoleName")
+USER = _entity("user", "UserName", caller=True)
+GROUP = _entity("group", "GroupName")
+MFA = given("SerialNumber", "mfa", "sms-mfa")
+CERTIFICATE = template("server-certificate", CertificateNameWithPath=param("ServerCertificateName"))
+DELEGATION = template("delegation-request", DelegationRequestId=param("DelegationRequestId"))
+
+DEFAULTS: dict[str, tuple[Spec, ...]] = {
+    "role": (ROLE,),
+    "user": (USER,),
+    "group": (GROUP,),
+    "policy": (given("PolicyArn", "policy"),),
+    "instance-profile": (template("instance-profile", InstanceProfileNameWithPath=param("InstanceProfileName")),),
+    "oidc-provider": (given("OpenIDConnectProviderArn", "oidc-provider"),),
+    "saml-provider": (given("SAMLProviderArn", "saml-provider"),),
+    "server-certificate": (CERTIFICATE,),
+    "mfa": (MFA,),
+    "sms-mfa": (MFA,),
+    "delegation-request": (DELEGATION,),
+    "access-report": (template("access-report", EntityPath=param("EntityPath")),),
+}
+
+_PRINCIPAL_ARN = given("PolicySourceArn", "group", "role", "user")
+_ANY_ENTITY = given("Arn", "group", "policy", "role", "user")
+
+OPS: dict[str, tuple[Spec, ...]] = {
+    # Creates: the ARN from the request (the path given, "/" by default); generated ids are "*".
+    "CreateRole": (_entity("role", "RoleName", path="Path"),),
+    "CreateUser": (_entity("user", "UserName", path="Path"),),
+    "CreateGroup": (_entity("group", "GroupName", path="Path"),),
+    "CreatePolicy": (template("policy", PolicyNameWithPath=_with_path("PolicyName")),),
+    "CreateInstanceProfile": (
+        template("instance-profile", InstanceProfileNameWithPath=_with_path("InstanceProfileName")),),
+    "UploadServerCertificate": (
+        template("server-certificate", CertificateNameWithPath=_with_path("ServerCertificateName")),),
+    "CreateVirtualMFADevice": (template("mfa", MfaTokenIdWithPath=_with_path("VirtualMFADeviceName")),),
+    "CreateSAMLProvider": (template("saml-provider", SamlProviderName=param("Name")),),
+    "CreateOpenIDConnectProvider": (template("oidc-provider", OidcProviderName=param("Url", reduce=_oidc_host)),),
+    "CreateDelegationRequest": (template("delegation-request", DelegationRequestId=STAR),),
+    "CreateServiceLinkedRole": (custom(_service_linked_role, "role", needs=("AWSServiceName",)),),
+    "GetServiceLinkedRoleDeletionStatus": (custom(_deletion_task_role, "role", needs=("DeletionTaskId",)),),
+    "GetAccessKeyLastUsed": (custom(_key_owner, "user", needs=("AccessKeyId",)),),
+    # Renames: the entity under its current and its new name.
+    "UpdateUser": (USER, _renamed("user", "UserName", "NewUserName")),
+    "UpdateGroup": (GROUP, _renamed("group", "GroupName", "NewGroupName")),
+    "UpdateServerCertificate": (
+        CERTIFICATE, _renamed("server-certificate", "ServerCertificateName", "NewServerCertificateName")),
+    # The entity an ARN parameter names.
+    "GenerateServiceLastAccessedDetails": (_ANY_ENTITY,),
+    "ListPoliciesGrantingServiceAccess": (_ANY_ENTITY,),
+    "GetContextKeysForPrincipalPolicy": (_PRINCIPAL_ARN,),
+    "SimulatePrincipalPolicy": (_PRINCIPAL_ARN,),
+    "GetHumanReadableSummary": (given("EntityArn", "delegation-request"),),
+    # Operations newer than the reference (see UNCATALOGUED): the resource their parameters name.
+    "UpdateOpenIDConnectProvider": (given("OpenIDConnectProviderArn", "oidc-provider"),),
+    "UpdateDelegationRequest": (DELEGATION,),
+}
+
+REQUEST_KEYS = {
+    # The boundary a request sets (CreateUser, CreateRole, Put*PermissionsBoundary); for the other actions that
+    # list the key, the entity's current boundary, which the entity lookup supplies.
+    "iam:PermissionsBoundary": value_of("PermissionsBoundary"),
+    "iam:PolicyARN": value_of("PolicyArn"),
+    "iam:AWSServiceName": value_of("AWSServiceName"),
+    "iam:OrganizationsPolicyId": value_of("OrganizationsPolicyId"),
+    "iam:ServiceSpecificCredentialServiceName": value_of("ServiceName"),
+    "iam:ServiceSpecificCredentialAgeDays": value_of("CredentialAgeDays"),
+    "iam:DelegationDuration": value_of("SessionDuration"),
+    "iam:NotificationChannel": value_of("NotificationChannel"),
+    "iam:TemplateArn": value_of("Permissions.PolicyTemplateArn"),
+}
+
+# Operations of the botocore model the reference (2025-12-02) does not list. AWS names new actions after their
+# operations; Turnout checks them under that name (on "*" unless OPS names a resource).
+UNCATALOGUED = {
+    "AcquireRole": "newer than the reference",
+    "GetAccountProperties": "newer than the reference",
+    "PutAccountProperties": "newer than the reference",
+    "GetRoleTemplateVersion": "newer than the reference",
+    "UpdateDelegationRequest": "newer than the reference; on the delegation request",
+    "UpdateOpenIDConnectProvider": "newer than the reference; on the OIDC provider",
+}
+
+
+def iam_tags(db: Database, account: str, region: str, arn: str) -> dict[str, str]:
+    """Stored tags of an IAM role, user or customer managed policy named by ARN (others have none stored)."""
+    parts = arn.split(":", 5)
+    kind, _, rest = (parts[5] if len(parts) == 6 else "").partition("/")
+    if kind == "policy":
+        key = arn
+    elif kind in ("role", "user"):
+        key = rest.rsplit("/", 1)[-1].lower()
+    else:
+        return {}
+    rows = db.all(
+        "SELECT tag_key, tag_value FROM iam_tags WHERE account_id = ? AND resource_type = ? AND resource_key = ? "
+        "ORDER BY seq",
+        (account, kind, key),
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+RULES = ServiceRules(prefix="iam", defaults=DEFAULTS, ops=OPS, request_keys=REQUEST_KEYS)
+resource_tag_lookups.setdefault("iam", iam_tags)
