@@ -42,6 +42,14 @@ def paged(
 # -- tags ------------------------------------------------------------------------------------------------
 
 
+def tags_page(tags: list[dict[str, str]], params: dict[str, Any]) -> dict[str, Any]:
+    """A ``List*Tags`` result: the tags in the order they were added, paged by ``Marker``/``MaxItems``."""
+    numbered = [(f"{index:06d}", tag) for index, tag in enumerate(tags)]
+    result = paged(numbered, lambda item: item[0], params, "Tags")
+    result["Tags"] = [tag for _, tag in result["Tags"]]
+    return result
+
+
 def get_tags(db: Database, account: str, resource_type: str, key: str) -> list[dict[str, str]]:
     rows = db.all(
         "SELECT tag_key, tag_value FROM iam_tags WHERE account_id = ? AND resource_type = ? AND resource_key = ? "

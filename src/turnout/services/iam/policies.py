@@ -12,7 +12,7 @@ from ... import arns, ids
 from ...gateway.context import RequestContext
 from . import policydoc
 from .attachments import AttachmentOperations
-from .common import check_duplicate_tag_keys, drop_tags, get_tags, iso, paged, put_tags, remove_tags
+from .common import check_duplicate_tag_keys, drop_tags, get_tags, iso, put_tags, remove_tags, tags_page
 from .inline_policies import InlinePolicyOperations
 from .managed import catalogue
 from .policy_refs import (
@@ -146,7 +146,4 @@ class PolicyOperations(PolicyVersionOperations, AttachmentOperations, InlinePoli
     def list_policy_tags(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         ref = policy_or_404(self.db, ctx.account_id, req["PolicyArn"])
         tags = [] if ref.is_aws else get_tags(self.db, ctx.account_id, "policy", ref.arn)
-        numbered = list(enumerate(tags))
-        result = paged(numbered, lambda item: f"{item[0]:04d}", req, "Tags")
-        result["Tags"] = [tag for _, tag in result["Tags"]]
-        return result
+        return tags_page(tags, req)

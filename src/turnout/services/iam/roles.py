@@ -16,12 +16,14 @@ from . import policydoc, service_linked
 from .common import (
     check_duplicate_tag_keys,
     drop_tags,
+    get_tags,
     invalid_input,
     iso,
     no_such_entity,
     paged,
     put_tags,
     remove_tags,
+    tags_page,
     when,
 )
 
@@ -298,15 +300,7 @@ class RoleOperations:
 
     def list_role_tags(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         row = self.role_row(ctx.account_id, req["RoleName"])
-        rows = self.db.all(
-            "SELECT tag_key, tag_value, seq FROM iam_tags WHERE account_id = ? AND resource_type = 'role' "
-            "AND resource_key = ?",
-            (ctx.account_id, row["name_lower"]),
-        )
-        ordered = [(f"{r['seq']:012d}", {"Key": r["tag_key"], "Value": r["tag_value"]}) for r in rows]
-        result = paged(ordered, lambda item: item[0], req, "Tags")
-        result["Tags"] = [tag for _, tag in result["Tags"]]
-        return result
+        return tags_page(get_tags(self.db, ctx.account_id, "role", row["name_lower"]), req)
 
     # -- permissions boundary ------------------------------------------------------------------------
 

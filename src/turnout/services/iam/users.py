@@ -17,6 +17,7 @@ from .common import (
     paged,
     put_tags,
     remove_tags,
+    tags_page,
     when,
 )
 from .policy_refs import check_arn, find_policy
@@ -196,15 +197,7 @@ class UserOperations:
 
     def list_user_tags(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         row = user_row(self.db, ctx.account_id, req["UserName"])
-        rows = self.db.all(
-            "SELECT tag_key, tag_value, seq FROM iam_tags WHERE account_id = ? AND resource_type = 'user' "
-            "AND resource_key = ?",
-            (ctx.account_id, row["name_lower"]),
-        )
-        ordered = [(f"{r['seq']:012d}", {"Key": r["tag_key"], "Value": r["tag_value"]}) for r in rows]
-        result = paged(ordered, lambda item: item[0], req, "Tags")
-        result["Tags"] = [tag for _, tag in result["Tags"]]
-        return result
+        return tags_page(get_tags(self.db, ctx.account_id, "user", row["name_lower"]), req)
 
     # -- permissions boundary --------------------------------------------------------------------------
 
