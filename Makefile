@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests tools $(wildcard bench)
 	$(VENV)/bin/mypy
 
 $(VENV)/.bench-installed: $(STAMP)
