@@ -148,3 +148,18 @@ def grant(iam: Any, actions: list[str], *, user: str | None = None, role: str | 
         iam.put_user_policy(UserName=user, PolicyName="test-grant", PolicyDocument=document)
     if role is not None:
         iam.put_role_policy(RoleName=role, PolicyName="test-grant", PolicyDocument=document)
+
+
+def assumer(server: Server, iam: Any, unique: Callable[[str], str], *, actions: tuple[str, ...] = ("sts:AssumeRole",),
+            **config: Any) -> Any:
+    """The STS client of a new IAM user (of ``iam``'s account) allowed ``actions`` (sts:AssumeRole) on every role.
+
+    Tests assume roles through it: AWS refuses AssumeRole to a root user ("Roles may not be assumed by root
+    accounts."). A trust policy naming the account (``arn:aws:iam::<account>:root``) delegates to this user's
+    identity policy; ``config`` goes to :meth:`Server.client` (``parameter_validation=False``...).
+    """
+    name = unique("assumer")
+    iam.create_user(UserName=name)
+    grant(iam, list(actions), user=name)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return server.client("sts", key=key["AccessKeyId"], secret=key["SecretAccessKey"], **config)

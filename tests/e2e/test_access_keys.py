@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import grant
+from tests.conftest import assumer, grant
 
 INVALID_TOKEN = "The security token included in the request is invalid."
 TRUST = json.dumps({
@@ -161,7 +161,7 @@ def test_root_access_keys(fresh_server: Any) -> None:
 def test_role_session_must_name_the_user(server: Any, iam: Any, unique: Callable[[str], str]) -> None:
     role = iam.create_role(RoleName=unique("kr"), AssumeRolePolicyDocument=TRUST)["Role"]
     grant(iam, ["iam:ListAccessKeys", "iam:CreateAccessKey"], role=role["RoleName"])
-    creds = server.client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="keys")["Credentials"]
+    creds = assumer(server, iam, unique).assume_role(RoleArn=role["Arn"], RoleSessionName="keys")["Credentials"]
     as_role = server.client("iam", key=creds["AccessKeyId"], secret=creds["SecretAccessKey"],
                             token=creds["SessionToken"])
     expected = ("ValidationError", "Must specify userName when calling with non-User credentials", 400)

@@ -1,7 +1,8 @@
-"""AssumeRole under enforcement, with real clients against a real server: the trust policy must allow the
-caller, the caller's identity policies must allow it too unless the trust policy names the caller, a
-service-only trust policy keeps users out, both sides must allow across accounts, and a session acts with the
-role's policies within its session policy and the role's permissions boundary."""
+"""AssumeRole under enforcement, with real clients against a real server: a root user may never assume a role,
+the trust policy must allow the caller, the caller's identity policies must allow it too unless the trust policy
+names the caller, a service-only trust policy keeps users and sessions out, both sides must allow across
+accounts, and a session acts with the role's policies within its session policy and the role's permissions
+boundary."""
 
 from __future__ import annotations
 
@@ -65,6 +66,42 @@ def refused(who: str, role_arn: str, reason: str = "") -> tuple[str, str, int]:
 
 
 NO_IDENTITY = " because no identity-based policy allows the sts:AssumeRole action"
+ROOT_REFUSED = ("AccessDenied", "Roles may not be assumed by root accounts.", 403)
+
+
+def test_root_may_not_assume_roles(server: Server, iam: Any, unique: Callable[[str], str]) -> None:
+    root = server.client("sts")
+    # Whatever the trust policy says, and before it is read: AWS's exact refusal.
+    documents = [
+        trust({"AWS": ACCOUNT}),
+        trust({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}),
+        trust({"AWS": "*"}),
+        trust({"Service": "ecs.amazonaws.com"}),
+        doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"},
+            {"Effect": "Deny", "Principal": {"AWS": ACCOUNT}, "Action": "sts:AssumeRole"}),
+    ]
+    roles = [iam.create_role(RoleName=unique("no-root"), AssumeRolePolicyDocument=document)["Role"]["Arn"]
+             for document in documents]
+    for role_arn in roles:
+        assert error_of(root.assume_role, RoleArn=role_arn, RoleSessionName="s1") == ROOT_REFUSED
+    # With session tags and a source identity too (their checks come after the refusal).
+    assert error_of(root.assume_role, RoleArn=roles[0], RoleSessionName="s1", SourceIdentity="admin",
+                    Tags=[{"Key": "team", "Value": "red"}]) == ROOT_REFUSED
+    # A role of another account that trusts this one.
+    other = server.client("iam", key=new_account())
+    cross = other.create_role(RoleName=unique("no-root"), AssumeRolePolicyDocument=trust({"AWS": ACCOUNT}))["Role"]
+    assert error_of(root.assume_role, RoleArn=cross["Arn"], RoleSessionName="s1") == ROOT_REFUSED
+    # The root user's own session credentials (GetSessionToken) are still the root user's.
+    creds = root.get_session_token()["Credentials"]
+    assert error_of(session_client(server, "sts", creds).assume_role, RoleArn=roles[0],
+                    RoleSessionName="s1") == ROOT_REFUSED
+    # A role that does not exist: AWS does not say; ours is the same refusal, as the rule is about the caller.
+    ghost = f"arn:aws:iam::{ACCOUNT}:role/{unique('ghost')}"
+    assert error_of(root.assume_role, RoleArn=ghost, RoleSessionName="s1") == ROOT_REFUSED
+    # The same roles are open to a user of the account that may assume roles.
+    user = User(server, iam, unique("u"), allow("sts:AssumeRole"))
+    assert user.assume(roles[0])["AccessKeyId"].startswith("ASIA")
+    assert user.assume(cross["Arn"])["AccessKeyId"].startswith("ASIA")
 
 
 def test_same_account_needs_identity_permission_unless_the_trust_names_the_caller(
@@ -90,8 +127,13 @@ def test_service_only_trust_policy_keeps_users_out(server: Server, iam: Any, uni
     admin = User(server, iam, unique("admin"), allow("*"))
     # AWS does not explain trust policy denials: no "because" clause.
     assert error_of(admin.assume, role["Arn"]) == refused(admin.arn, role["Arn"])
-    assert error_of(server.client("sts").assume_role, RoleArn=role["Arn"], RoleSessionName="s1") == refused(
-        f"arn:aws:iam::{ACCOUNT}:root", role["Arn"],
+    # Nor does a role session whose role may do anything get in.
+    hub = iam.create_role(RoleName=unique("hub"), AssumeRolePolicyDocument=trust({"AWS": ACCOUNT}))["Role"]
+    iam.put_role_policy(RoleName=hub["RoleName"], PolicyName="all", PolicyDocument=doc(allow("*")))
+    session = session_client(server, "sts", admin.assume(hub["Arn"]))
+    session_arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/{hub['RoleName']}/s1"
+    assert error_of(session.assume_role, RoleArn=role["Arn"], RoleSessionName="s2") == refused(
+        session_arn, role["Arn"],
     )
 
 

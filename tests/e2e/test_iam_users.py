@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.conftest import assumer, grant
+
 TRUST = json.dumps({
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
@@ -74,6 +76,7 @@ def test_user_errors(iam: Any, unique: Callable[[str], str]) -> None:
 def test_get_user_defaults_to_caller(server: Any, iam: Any, unique: Callable[[str], str]) -> None:
     name = unique("self")
     user = iam.create_user(UserName=name)["User"]
+    grant(iam, ["iam:GetUser"], user=name)  # even reading oneself needs the permission
     key = iam.create_access_key(UserName=name)["AccessKey"]
     as_user = server.client("iam", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
     assert as_user.get_user()["User"]["Arn"] == user["Arn"]
@@ -84,7 +87,8 @@ def test_get_user_defaults_to_caller(server: Any, iam: Any, unique: Callable[[st
     assert "UserName" not in root
 
     role = iam.create_role(RoleName=unique("r"), AssumeRolePolicyDocument=TRUST)["Role"]
-    creds = server.client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="s1")["Credentials"]
+    grant(iam, ["iam:GetUser"], role=role["RoleName"])
+    creds = assumer(server, iam, unique).assume_role(RoleArn=role["Arn"], RoleSessionName="s1")["Credentials"]
     as_role = server.client("iam", key=creds["AccessKeyId"], secret=creds["SecretAccessKey"],
                             token=creds["SessionToken"])
     assert error_of(as_role.get_user) == (

@@ -13,10 +13,17 @@ from botocore.exceptions import ClientError
 
 from turnout.auth import credentials
 from turnout.auth.principal import Principal
-from turnout.authz.authorizer import ANNOTATION, Authorization, access_denied, iam_resource_wording
+from turnout.authz.authorizer import (
+    ANNOTATION,
+    ROOT_MAY_NOT_ASSUME_ROLES,
+    Authorization,
+    access_denied,
+    iam_resource_wording,
+)
 from turnout.authz.diagnostics import KEEP, Denial, denial_of, explain, save
 from turnout.authz.globalkeys import SOURCE_ACCOUNT, SOURCE_ARN
 from turnout.policy import PolicySet, compile_policy, evaluate, make_request
+from turnout.policy.servicerules import always_allowed
 
 from .authz_support import InProcess, allow
 
@@ -54,6 +61,68 @@ def test_service_principal_is_decided_by_the_trust_policy(env: InProcess) -> Non
                                  f"resource: {account_role['Role']['Arn']}")
     denial = explain(env.gateway.db, ctx.request_id)
     assert denial is not None and denial.account_id == ACCOUNT and denial.denied_by == "role trust policy"
+
+
+def test_root_may_not_assume_roles_whatever_the_trust_policy(env: InProcess) -> None:
+    iam = env.client("iam")
+    role = iam.create_role(RoleName="open", AssumeRolePolicyDocument=trust({"AWS": "*"}))["Role"]
+    root_sts = env.client("sts")
+    with pytest.raises(ClientError) as info:
+        root_sts.assume_role(RoleArn=role["Arn"], RoleSessionName="s1", Tags=[{"Key": "k", "Value": "v"}])
+    error = info.value.response
+    assert (error["Error"]["Code"], error["Error"]["Message"], error["ResponseMetadata"]["HTTPStatusCode"]) == (
+        "AccessDenied", ROOT_MAY_NOT_ASSUME_ROLES, 403,
+    )
+    assert ROOT_MAY_NOT_ASSUME_ROLES == "Roles may not be assumed by root accounts."
+    assert env.last is not None
+    authorization = env.last.annotations[ANNOTATION]
+    # Decided before the trust policy is read, on the first check (the sts:TagSession check never runs).
+    assert [e.check.action for e in authorization.evaluated] == ["sts:AssumeRole"]
+    denied = authorization.denied
+    assert denied is not None and denied.resource is None and denied.considered() == {}
+    assert denied.decision.denied_by is None and denied.decision.reason == ROOT_MAY_NOT_ASSUME_ROLES
+    # The denial is explained like any other.
+    denial = explain(env.gateway.db, error["ResponseMetadata"]["RequestId"])
+    assert denial is not None and denial.message == ROOT_MAY_NOT_ASSUME_ROLES
+    assert denial.principal_arn == f"arn:aws:iam::{ACCOUNT}:root" and denial.resource == role["Arn"]
+    assert f"decided by: {ROOT_MAY_NOT_ASSUME_ROLES}" in denial.describe()
+    # Previews through the authorizer see the same decision.
+    root = Principal.root(ACCOUNT)
+    ctx = env.gateway.invoke("sts", "AssumeRole", {"RoleArn": role["Arn"], "RoleSessionName": "s1"}, root)
+    assert ctx.error is not None and ctx.error.message == ROOT_MAY_NOT_ASSUME_ROLES
+    check = ctx.annotations[ANNOTATION].evaluated[0].check
+    assert env.authorizer.evaluate(ctx, check).decision.reason == ROOT_MAY_NOT_ASSUME_ROLES
+    # A user of the account is let in by the same trust policy.
+    iam.create_user(UserName="u")
+    key = iam.create_access_key(UserName="u")["AccessKey"]
+    user_sts = env.client("sts", key["AccessKeyId"], key["SecretAccessKey"])
+    assert user_sts.assume_role(RoleArn=role["Arn"], RoleSessionName="s1")["Credentials"]["AccessKeyId"]
+
+
+def test_authentication_operations_are_allowed_by_the_engine(env: InProcess) -> None:
+    assert always_allowed("sts:getcalleridentity") and always_allowed("sts:getsessiontoken")
+    assert not always_allowed("sts:assumerole")
+    deny_all = compile_policy(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "*", "Resource": "*"}]}), policy_id="deny")
+    for action in ("sts:GetCallerIdentity", "sts:GetSessionToken"):
+        decision = evaluate(make_request(f"arn:aws:iam::{ACCOUNT}:user/u", action, "*"),
+                            PolicySet(identity=[deny_all]))
+        assert decision.allowed and decision.reason and not decision.matched
+    # Through the authorizer: the engine's decision, recorded like any other check.
+    iam = env.client("iam")
+    iam.create_user(UserName="u")
+    iam.put_user_policy(UserName="u", PolicyName="deny", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="u")["AccessKey"]
+    user_sts = env.client("sts", key["AccessKeyId"], key["SecretAccessKey"])
+    assert user_sts.get_session_token()["Credentials"]["AccessKeyId"].startswith("ASIA")
+    assert env.last is not None
+    evaluated = env.last.annotations[ANNOTATION].evaluated
+    assert [(e.check.action, e.decision.allowed) for e in evaluated] == [("sts:GetSessionToken", True)]
+    assert user_sts.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/u"
+    with pytest.raises(ClientError) as info:
+        user_sts.get_federation_token(Name="fed")
+    assert info.value.response["Error"]["Code"] == "AccessDenied"
 
 
 def test_confused_deputy_conditions_read_the_source_annotations(env: InProcess) -> None:

@@ -5,12 +5,12 @@ caller's policies (cached, see :mod:`turnout.authz.policies`), the check's resou
 global condition keys (:mod:`turnout.authz.globalkeys`) are evaluated by :func:`turnout.policy.evaluate`; the
 first denied check ends the call with AWS's error (:func:`access_denied`).
 
-* Root: the engine's ``Root`` type: identity policies are bypassed; explicit denies and trust policies of
-  resources still apply (a role's trust policy must let the account in).
+* Root: the engine's ``Root`` type: identity policies are bypassed; explicit denies and resource-based policies
+  still apply. A root user may not assume a role at all (:data:`ROOT_MAY_NOT_ASSUME_ROLES`, decided here).
 * Service principals (``Principal.service(...)``, internal calls): decided by the resource-based policy alone
   (the trust policy for ``sts:AssumeRole``).
-* ``sts:GetCallerIdentity`` and ``sts:GetSessionToken`` need no permission (STS API reference: "No permissions
-  are required ... You cannot use policies to control authentication operations").
+* ``sts:GetCallerIdentity`` and ``sts:GetSessionToken`` need no permission: the engine's built-in service rules
+  allow them (:mod:`turnout.policy.servicerules`), whatever the caller's policies say.
 
 The decisions of a call are kept in ``ctx.annotations["authz"]`` (:class:`Authorization`). As a recorder, the
 authorizer also observes finished calls: a successful IAM write makes that account's cached policies stale, and
@@ -30,7 +30,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from ..auth.principal import Principal
-from ..policy import Decision, Policy, PolicySet, PolicyType, Request, access_denied_message, evaluate
+from ..policy import (
+    IMPLICIT_DENY,
+    Decision,
+    Policy,
+    PolicySet,
+    PolicyType,
+    Request,
+    access_denied_message,
+    evaluate,
+)
 from ..policy.model import ResourceKind
 from ..store.db import Database
 from ..wire.errors import ServiceError
@@ -45,7 +54,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("turnout.authz")
 
 ANNOTATION = "authz"
-FREE_OPERATIONS = frozenset({("sts", "GetCallerIdentity"), ("sts", "GetSessionToken")})
 READ_PREFIXES = ("Get", "List", "Simulate", "Generate")  # IAM operations that change nothing
 DECISIONS_PER_CALLER = 512
 READ_CHECKS_KEPT = 4096
@@ -59,6 +67,24 @@ _ENGINE_TYPES = {
 }
 
 ChecksFor = Callable[["RequestContext"], list[Check]]
+
+# AWS refuses sts:AssumeRole to the root user of any account, whatever the role's trust policy says (an explicit
+# Allow of the account, of "*", or an explicit Deny alike) and before that policy is read, with this exact
+# message (AccessDenied, 403: observed STS responses; IAM User Guide: "You cannot assume a role when you are
+# signed in as the AWS account root user"). Whether a missing role gets it too AWS does not say: our reading is
+# yes, since the rule is about the caller, not the role.
+#
+# Decided here rather than in the engine's built-in rules (turnout.policy.servicerules):
+# * the message is STS's own fixed text, not an evaluation message: the engine only explains denials as
+#   "User: ... is not authorized to perform ...", and this module is where a decision becomes AWS's error;
+# * the simulator APIs can never present a root caller (SimulatePrincipalPolicy's PolicySourceArn is a user,
+#   group or role; the CallerArn of both simulators may only be an IAM user), so no other user of the engine
+#   could meet the rule, while every path of this authorizer (authorize, authorize_check, evaluate) does;
+# * it must come before the trust policy is evaluated, which happens per check in ``_evaluate`` below.
+ROOT_MAY_NOT_ASSUME_ROLES = "Roles may not be assumed by root accounts."
+_ROOT_REFUSED_ACTIONS = frozenset({"sts:assumerole"})
+# Denials whose ``Decision.reason`` is AWS's complete message (not a "User: ... is not authorized" one).
+_FIXED_MESSAGES = frozenset({ROOT_MAY_NOT_ASSUME_ROLES})
 
 
 def access_denied(protocol: str, message: str, request_id: str) -> ServiceError:
@@ -266,8 +292,6 @@ class PolicyAuthorizer:
     def authorize(self, ctx: RequestContext) -> None:
         assert ctx.principal is not None and ctx.service is not None and ctx.operation is not None
         authorization = self.annotation(ctx)
-        if (ctx.service.name, ctx.operation.name) in FREE_OPERATIONS:
-            return
         checks = self.checks_for(ctx)
         caller = self.cache.caller(ctx.principal)
         keys = request_keys(ctx)
@@ -301,6 +325,9 @@ class PolicyAuthorizer:
         return found
 
     def _evaluate(self, principal: Principal, caller: CallerPolicies, check: Check, keys: dict[str, Any]) -> Evaluated:
+        if principal.type == "Root" and check.action.lower() in _ROOT_REFUSED_ACTIONS:
+            # Before the trust policy is read (see ROOT_MAY_NOT_ASSUME_ROLES): no policy is evaluated.
+            return Evaluated(check, Decision(IMPLICIT_DENY, reason=ROOT_MAY_NOT_ASSUME_ROLES), principal, keys, caller)
         if check.resource_policy is None:
             # Decided by the caller's policies alone: the same inputs give the same decision until an IAM
             # write replaces the caller's entry (its generation changes).
@@ -326,7 +353,11 @@ class PolicyAuthorizer:
     def deny(self, ctx: RequestContext, evaluated: Evaluated) -> ServiceError:
         """The error for a denied check; the denial is kept on the context until the call is recorded."""
         request = evaluated.request
-        message = access_denied_message(request, evaluated.decision)
+        decision = evaluated.decision
+        if decision.denied_by is None and decision.reason in _FIXED_MESSAGES:
+            message = decision.reason
+        else:
+            message = access_denied_message(request, decision)
         if ctx.service is not None and ctx.service.name == "iam" and request.resource != "*":
             wording = iam_resource_wording(request.resource, ctx.operation_name)
             message = message.replace(f" on resource: {request.resource}", f" on resource: {wording}", 1)

@@ -1,6 +1,6 @@
 """Combine the policy types into one decision, in AWS's order (IAM User Guide, policy evaluation logic).
 
-1. ``sts:GetCallerIdentity`` is always allowed (see ``servicerules``).
+1. ``sts:GetCallerIdentity`` and ``sts:GetSessionToken`` are always allowed (see ``servicerules``).
 2. An applicable Deny in any policy type is an explicit deny: SCPs, RCPs, VPC endpoint policies,
    identity-based policies, the resource-based policy (or role trust / key policy), the permissions boundary,
    session policies.

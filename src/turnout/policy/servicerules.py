@@ -4,6 +4,10 @@
   "No permissions are required to perform this operation. If an administrator attaches a policy to your
   identity that explicitly denies access to the sts:GetCallerIdentity action, you can still perform this
   operation").
+* ``sts:GetSessionToken`` needs no permission either (STS API reference: "No permissions are required for users
+  to perform this operation. The purpose of the sts:GetSessionToken operation is to authenticate the user using
+  MFA. You cannot use policies to control authentication operations"); who may call it at all (not a session)
+  is the STS provider's check.
 * AWS-owned IAM resources are read-only to customers: AWS managed policies (``arn:aws:iam::aws:policy/...``),
   roles under the ``/aws-reserved/`` path (IAM Identity Center), and AWS managed KMS aliases (``alias/aws/...``).
   Only reads pass: IAM actions named ``Get*``, ``List*``, ``Generate*`` or ``Simulate*`` (our reading of which
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 from typing import Final
 
-ALWAYS_ALLOWED: Final = frozenset({"sts:getcalleridentity"})
+ALWAYS_ALLOWED: Final = frozenset({"sts:getcalleridentity", "sts:getsessiontoken"})
 
 AWS_MANAGED_RESOURCE: Final = "the resource is owned by AWS and cannot be modified"
 _READ_PREFIXES: Final = ("get", "list", "generate", "simulate")
