@@ -8,6 +8,7 @@ from .account import AccountOperations
 from .groups import GroupOperations
 from .policies import PolicyOperations
 from .roles import RoleOperations
+from .simulator import SimulatorOperations
 from .users import UserOperations
 
 
@@ -18,6 +19,7 @@ class IamProvider(
     GroupOperations,
     AccessKeyOperations,
     AccountOperations,
+    SimulatorOperations,
     Provider,
 ):
     service = "iam"
