@@ -59,3 +59,34 @@ def assumed_role(account: str, role_name: str, session_name: str) -> str:
 
 def federated_user(account: str, name: str) -> str:
     return f"arn:aws:sts::{account}:federated-user/{name}"
+
+
+# -- regional services -----------------------------------------------------------------------------------------
+
+
+def regional(service: str, region: str, account: str, resource: str) -> str:
+    return f"arn:aws:{service}:{region}:{account}:{resource}"
+
+
+def elb_load_balancer(region: str, account: str, kind: str, name: str, lb_id: str) -> str:
+    """``kind`` is ``app``, ``net`` or ``gwy``."""
+    return regional("elasticloadbalancing", region, account, f"loadbalancer/{kind}/{name}/{lb_id}")
+
+
+def elb_listener(load_balancer_arn: str, listener_id: str) -> str:
+    """``listener/app/<lb-name>/<lb-id>/<listener-id>`` under the load balancer's ARN."""
+    return load_balancer_arn.replace(":loadbalancer/", ":listener/", 1) + f"/{listener_id}"
+
+
+def elb_listener_rule(listener_arn: str, rule_id: str) -> str:
+    """``listener-rule/app/<lb-name>/<lb-id>/<listener-id>/<rule-id>`` under the listener's ARN."""
+    return listener_arn.replace(":listener/", ":listener-rule/", 1) + f"/{rule_id}"
+
+
+def elb_target_group(region: str, account: str, name: str, tg_id: str) -> str:
+    return regional("elasticloadbalancing", region, account, f"targetgroup/{name}/{tg_id}")
+
+
+def ec2(region: str, account: str, kind: str, resource_id: str) -> str:
+    """``arn:aws:ec2:<region>:<account>:<kind>/<id>`` (vpc, subnet, security-group...)."""
+    return regional("ec2", region, account, f"{kind}/{resource_id}")

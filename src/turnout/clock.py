@@ -22,6 +22,10 @@ class Timer(Protocol):
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
+    def sim_elapsed(self, since: datetime) -> float:
+        """Simulated seconds elapsed since the timestamp ``since`` (wall time scaled by --time-scale)."""
+        ...
+
     async def sleep(self, seconds: float) -> None: ...
 
     def call_later(self, seconds: float, callback: Callable[[], None]) -> Timer: ...
@@ -37,6 +41,9 @@ class SystemClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def sim_elapsed(self, since: datetime) -> float:
+        return (self.now() - since).total_seconds() * self.scale
 
     def real_seconds(self, seconds: float) -> float:
         return max(0.0, seconds) / self.scale
@@ -67,6 +74,9 @@ class ManualClock:
 
     def now(self) -> datetime:
         return self._now
+
+    def sim_elapsed(self, since: datetime) -> float:
+        return (self._now - since).total_seconds()
 
     def call_later(self, seconds: float, callback: Callable[[], None]) -> Timer:
         timer = _ManualTimer()

@@ -78,3 +78,13 @@ def test_system_clock_scales_waits_but_not_timestamps() -> None:
 def test_system_clock_rejects_non_positive_scale() -> None:
     with pytest.raises(ValueError):
         SystemClock(scale=0)
+
+
+def test_simulated_elapsed_is_scaled_wall_time() -> None:
+    manual = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
+    start = manual.now()
+    manual.advance(90)
+    assert manual.sim_elapsed(start) == 90
+    system = SystemClock(scale=60)
+    ten_seconds_ago = datetime.now(UTC) - timedelta(seconds=10)
+    assert 600 <= system.sim_elapsed(ten_seconds_ago) < 700
