@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -11,6 +12,7 @@ from typing import Any
 
 from . import __version__
 from .clock import Clock, SystemClock
+from .gateway.accesslog import AccessLog
 from .gateway.context import HttpRequest
 from .gateway.gateway import Gateway
 from .gateway.protocols import write
@@ -56,6 +58,13 @@ class App:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.ready = False
+        self._flusher: asyncio.Future[None] | None = None
+
+    @staticmethod
+    async def _flush_access_log(access_log: AccessLog) -> None:
+        while True:
+            await asyncio.sleep(0.1)
+            access_log.flush()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -70,10 +79,17 @@ class App:
             if message["type"] == "lifespan.startup":
                 for provider in self.gateway.providers.values():
                     provider.startup()
+                if self.gateway.access_log is not None:
+                    self.gateway.access_log.auto_flush = False
+                    self._flusher = asyncio.ensure_future(self._flush_access_log(self.gateway.access_log))
                 self.ready = True
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.ready = False
+                if self._flusher is not None:
+                    self._flusher.cancel()
+                if self.gateway.access_log is not None:
+                    self.gateway.access_log.flush()
                 self.gateway.db.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -136,6 +152,8 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     gateway = build_gateway(settings)
+    if logging.getLogger("turnout.access").isEnabledFor(logging.INFO):
+        gateway.access_log = AccessLog()
     app = App(gateway)
     log.info("Turnout %s on http://%s:%d (data in %s)", __version__, settings.host, settings.port, settings.data_dir)
     uvicorn.run(

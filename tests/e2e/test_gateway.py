@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.request
 from typing import Any
 
@@ -96,7 +97,12 @@ def test_each_request_logs_one_line_with_operation_status_principal_and_time(ser
     sts = server.client("sts")
     request_id = sts.get_caller_identity()["ResponseMetadata"]["RequestId"]
     assert request_id
-    lines = [line for line in server.log().splitlines() if "sts.GetCallerIdentity 200" in line]
+    lines: list[str] = []
+    for _ in range(100):  # the access log is written in batches, a few times a second
+        lines = [line for line in server.log().splitlines() if "sts.GetCallerIdentity 200" in line]
+        if lines:
+            break
+        time.sleep(0.05)
     assert lines, server.log()[-2000:]
     assert re.search(r"sts\.GetCallerIdentity 200 arn:aws:iam::000000000000:root \d+\.\d+ms$", lines[-1])
 

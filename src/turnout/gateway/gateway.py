@@ -22,6 +22,7 @@ from ..store.db import Database
 from ..wire.errors import ServiceError, internal_failure, not_implemented, validation_error
 from ..wire.models import SERVICES
 from ..wire.validate import validate
+from .accesslog import AccessLog
 from .authenticate import authenticate
 from .context import HttpRequest, RequestContext
 from .protocols import parse_input
@@ -61,6 +62,7 @@ class Gateway:
     authorizer: Authorizer = field(default_factory=AllowAll)
     recorders: list[Recorder] = field(default_factory=list)
     providers: dict[str, Provider] = field(default_factory=dict)
+    access_log: AccessLog | None = None  # batched access lines (the server's); None: through logging
     _accounts: set[str] = field(default_factory=set)
     _key_use: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
@@ -134,14 +136,17 @@ class Gateway:
         self._log(ctx)
 
     def _log(self, ctx: RequestContext) -> None:
-        if not access_log.isEnabledFor(logging.INFO):
+        batched = self.access_log
+        if batched is None and not access_log.isEnabledFor(logging.INFO):
             return
         service = ctx.service.name if ctx.service is not None else "unknown"
         who = ctx.principal.arn if ctx.principal is not None else "-"
         suffix = f" {ctx.error.code}" if ctx.error is not None else ""
-        access_log.info(
-            "%s.%s %d %s %.2fms%s", service, ctx.operation_name, ctx.status, who, ctx.elapsed_ms, suffix
-        )
+        line = f"{service}.{ctx.operation_name} {ctx.status} {who} {ctx.elapsed_ms:.2f}ms{suffix}"
+        if batched is not None:
+            batched.write(line)
+        else:
+            access_log.info("%s", line)
 
     # -- steps --------------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from urllib.parse import parse_qsl
 
 from ..auth.sigv4 import MalformedSignature, read_signature
@@ -12,11 +13,30 @@ from .context import RequestContext
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
+class _FirstValues(Mapping[str, str]):
+    """The first value of each header, without copying the headers."""
+
+    __slots__ = ("_headers",)
+
+    def __init__(self, headers: dict[str, list[str]]) -> None:
+        self._headers = headers
+
+    def __getitem__(self, name: str) -> str:
+        return self._headers[name][0]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._headers)
+
+    def __len__(self) -> int:
+        return len(self._headers)
+
+
 def route(ctx: RequestContext) -> None:
     http = ctx.http
     assert http is not None
-    ctx.query_pairs = parse_qsl(http.query_string, keep_blank_values=True)
-    ctx.form = dict(ctx.query_pairs)
+    if http.query_string:
+        ctx.query_pairs = parse_qsl(http.query_string, keep_blank_values=True)
+        ctx.form = dict(ctx.query_pairs)
     target = http.header("x-amz-target")
     content_type = http.header("content-type") or ""
     if target is None and (http.method == "POST" and (not content_type or content_type.startswith(FORM_TYPE))):
@@ -27,7 +47,7 @@ def route(ctx: RequestContext) -> None:
     # Until the service is known, errors are written in the protocol the request looks like.
     ctx.service = _guess(target, ctx.form)
     try:
-        ctx.signature = read_signature({k: v[0] for k, v in http.headers.items()}, ctx.form)
+        ctx.signature = read_signature(_FirstValues(http.headers), ctx.form)
     except MalformedSignature as exc:
         raise ServiceError("IncompleteSignature", f"Authorization header requires a valid signature ({exc}).") from None
     service = _by_signature(ctx, target)
