@@ -42,8 +42,8 @@ def test_unknown_internal_path_is_404(server: Server) -> None:
     [
         ("ecs", "list_clusters", {}),  # json 1.1, routed by X-Amz-Target
         ("cloudtrail", "describe_trails", {}),  # json 1.1, another target prefix
-        ("elbv2", "describe_load_balancers", {}),  # query, signing name elasticloadbalancing + Version
-        ("ec2", "describe_vpcs", {}),  # ec2 protocol, its own error envelope
+        ("elbv2", "describe_trust_stores", {}),  # query, signing name elasticloadbalancing + Version
+        ("ec2", "describe_instances", {}),  # ec2 protocol, its own error envelope
     ],
 )
 def test_modelled_but_unimplemented_operations_answer_not_implemented(
@@ -99,12 +99,15 @@ def test_each_request_logs_one_line_with_operation_status_principal_and_time(ser
     assert request_id
     lines: list[str] = []
     for _ in range(100):  # the access log is written in batches, a few times a second
-        lines = [line for line in server.log().splitlines() if "sts.GetCallerIdentity 200" in line]
+        lines = [line for line in server.log().splitlines() if request_id in line]
         if lines:
             break
         time.sleep(0.05)
-    assert lines, server.log()[-2000:]
-    assert re.search(r"sts\.GetCallerIdentity 200 arn:aws:iam::000000000000:root \d+\.\d+ms$", lines[-1])
+    assert len(lines) == 1, server.log()[-2000:]
+    assert re.search(
+        rf"turnout\.access sts\.GetCallerIdentity 200 arn:aws:iam::000000000000:root \d+\.\d+ms {request_id}$",
+        lines[0],
+    )
 
 
 def test_request_ids_are_unique_uuids(server: Server) -> None:

@@ -142,7 +142,7 @@ class Gateway:
         service = ctx.service.name if ctx.service is not None else "unknown"
         who = ctx.principal.arn if ctx.principal is not None else "-"
         suffix = f" {ctx.error.code}" if ctx.error is not None else ""
-        line = f"{service}.{ctx.operation_name} {ctx.status} {who} {ctx.elapsed_ms:.2f}ms{suffix}"
+        line = f"{service}.{ctx.operation_name} {ctx.status} {who} {ctx.elapsed_ms:.2f}ms {ctx.request_id}{suffix}"
         if batched is not None:
             batched.write(line)
         else:
