@@ -1,7 +1,8 @@
-"""Turnout's benchmarks (``make bench``): ``python bench/run.py [BENCHMARK] [options]``.
+"""Turnout's benchmarks (``make bench``): ``python bench/run.py [BENCHMARK[,BENCHMARK...] [options]]``.
 
-BENCHMARK defaults to ``getrole``; ``python bench/run.py BENCHMARK --help`` lists its options.
-Pass options through make with ``make bench BENCH_ARGS="--duration 5 --conns 1,8"``.
+With no argument, every benchmark of ``DEFAULT_RUN`` runs in turn with its default options (about 4 minutes).
+``python bench/run.py BENCHMARK [options]`` runs one; ``python bench/run.py BENCHMARK --help`` lists its options.
+Through make: ``make bench BENCH_ARGS="policy_engine"``, ``make bench BENCH_ARGS="getrole --duration 5 --conns 1,8"``.
 """
 
 from __future__ import annotations
@@ -9,30 +10,25 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import time
 from pathlib import Path
 
 # Benchmark name -> module exposing add_arguments(parser) and run(args) -> exit code. Add siblings here.
 BENCHMARKS = {
     "getrole": "bench.getrole",
+    "policy_engine": "bench.policy_engine",
+    "enforcement": "bench.enforcement",
 }
-DEFAULT = "getrole"
+DEFAULT_RUN = ("getrole", "policy_engine", "enforcement")  # what `make bench` runs, in this order
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    name = args.pop(0) if args and not args[0].startswith("-") else DEFAULT
-    if name not in BENCHMARKS:
-        print(f"unknown benchmark {name!r}; available: {', '.join(sorted(BENCHMARKS))}", file=sys.stderr)
-        return 2
-    repo = str(Path(__file__).resolve().parent.parent)
-    if repo not in sys.path:
-        sys.path.insert(0, repo)
+def run_one(name: str, args: list[str]) -> int:
     from bench.common import BenchError
 
     module = importlib.import_module(BENCHMARKS[name])
     parser = argparse.ArgumentParser(
         prog=f"bench/run.py {name}", description=module.__doc__,
-        epilog=f"benchmarks: {', '.join(sorted(BENCHMARKS))} (default {DEFAULT})",
+        epilog=f"benchmarks: {', '.join(BENCHMARKS)} (with no argument: {', '.join(DEFAULT_RUN)})",
     )
     module.add_arguments(parser)
     options = parser.parse_args(args)
@@ -42,6 +38,54 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nbenchmark {name} failed: {exc}", file=sys.stderr)
         return 1
     return code
+
+
+def run_many(names: list[str]) -> int:
+    """Each benchmark with its defaults; one that fails does not stop the others."""
+    outcomes = []
+    started = time.monotonic()
+    for number, name in enumerate(names, 1):
+        print(f"\n{'=' * 30} benchmark {number} of {len(names)}: {name} {'=' * 30}", flush=True)
+        began = time.monotonic()
+        try:
+            code = run_one(name, [])
+        except SystemExit as exc:  # a benchmark refusing to run (missing dependency...) must not stop the rest
+            code = exc.code if isinstance(exc.code, int) else 1
+            if exc.code is not None and not isinstance(exc.code, int):
+                print(exc.code, file=sys.stderr)
+        outcomes.append((name, code, time.monotonic() - began))
+    print(f"\n{'=' * 30} {len(names)} benchmarks in {time.monotonic() - started:.0f} s {'=' * 30}")
+    for name, code, seconds in outcomes:
+        print(f"  {name:<15} {'ok' if code == 0 else f'FAILED (exit {code})':<16} {seconds:5.0f} s")
+    return max((code for _, code, _ in outcomes), default=0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    repo = str(Path(__file__).resolve().parent.parent)
+    if repo not in sys.path:
+        sys.path.insert(0, repo)
+    if not args:
+        return run_many(list(DEFAULT_RUN))
+    if args[0] in ("-h", "--help"):
+        print(__doc__.strip() + f"\n\nbenchmarks: {', '.join(BENCHMARKS)}")
+        return 0
+    if args[0].startswith("-"):
+        print(f"options go after a benchmark name, e.g. `bench/run.py getrole {' '.join(args)}`; benchmarks: "
+              f"{', '.join(BENCHMARKS)}", file=sys.stderr)
+        return 2
+    names = [n.strip() for n in args.pop(0).split(",") if n.strip()]
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown or not names:
+        print(f"unknown benchmark {', '.join(map(repr, unknown))}; available: {', '.join(BENCHMARKS)}",
+              file=sys.stderr)
+        return 2
+    if len(names) > 1:
+        if args:
+            print("options apply to one benchmark at a time: name a single benchmark", file=sys.stderr)
+            return 2
+        return run_many(names)
+    return run_one(names[0], args)
 
 
 if __name__ == "__main__":

@@ -51,3 +51,11 @@ def request_id() -> str:
 
 def hex_id(length: int = 16) -> str:
     return secrets.token_hex(length // 2 + 1)[:length]
+
+
+def ec2_id(prefix: str) -> str:
+    """An EC2 resource id: the prefix, a dash and 17 lowercase hex digits (``vpc-0a1b...``, ``sg-...``, ``sgr-...``).
+
+    ``prefix`` may be given with or without its dash (``"vpc"`` or ``"vpc-"``).
+    """
+    return f"{prefix.removesuffix('-')}-{hex_id(17)}"

@@ -122,9 +122,7 @@ def test_elb_is_authorized_before_dispatch(make_caller: Callable[..., Caller]) -
     action = "elasticloadbalancing:DescribeLoadBalancers"
     assert error_of(caller.client("elbv2").describe_load_balancers) == ("AccessDenied", caller.denied(action), 403)
     allowed = make_caller(allow("elasticloadbalancing:Describe*"))
-    code, message, status = error_of(allowed.client("elbv2").describe_load_balancers)
-    assert (code, status) == ("NotImplemented", 501)
-    assert message == "The operation DescribeLoadBalancers of service elbv2 is not implemented by Turnout."
+    assert "LoadBalancers" in allowed.client("elbv2").describe_load_balancers()
 
 
 def test_json_protocol_denial(make_caller: Callable[..., Caller]) -> None:
@@ -221,8 +219,9 @@ def test_policy_changes_take_effect_on_the_next_request(
 def test_root_is_allowed_everything(server: Server, iam: Any, role: dict[str, Any]) -> None:
     assert iam.get_role(RoleName=role["RoleName"])["Role"]["Arn"] == role["Arn"]
     iam.list_users(MaxItems=1)
-    for service, call in (("elbv2", "describe_load_balancers"), ("ecs", "list_clusters"), ("ec2", "describe_vpcs")):
-        assert error_of(getattr(server.client(service), call))[::2] == ("NotImplemented", 501)
+    assert "LoadBalancers" in server.client("elbv2").describe_load_balancers()
+    assert "Vpcs" in server.client("ec2").describe_vpcs()
+    assert error_of(server.client("ecs").list_clusters)[::2] == ("NotImplemented", 501)
     # A 12-digit root key is the root of that account: allowed in its own account.
     other = server.client("iam", key="246813579024")
     other.create_user(UserName="root-made")
@@ -307,7 +306,7 @@ def test_no_enforce_iam_allows_a_user_without_policies(unenforced: Server) -> No
     client = caller.client("iam")
     assert client.get_role(RoleName="open")["Role"]["RoleName"] == "open"
     client.create_user(UserName="made-by-nobody")
-    assert error_of(caller.client("elbv2").describe_load_balancers)[::2] == ("NotImplemented", 501)
+    assert "LoadBalancers" in caller.client("elbv2").describe_load_balancers()
     # Even a role whose trust policy names only ECS can be assumed: nothing is enforced.
     role_arn = iam.get_role(RoleName="open")["Role"]["Arn"]
     assert caller.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="s1")["Credentials"]
@@ -323,7 +322,7 @@ def test_get_session_token_session_has_the_users_permissions(server: Server, mak
                              token=creds["SessionToken"])
 
     # The session is the user (same ARN, same policies); IAM itself refuses such sessions without MFA.
-    assert error_of(as_session("elbv2").describe_load_balancers)[::2] == ("NotImplemented", 501)
+    assert "LoadBalancers" in as_session("elbv2").describe_load_balancers()
     assert error_of(as_session("ecs").list_clusters) == (
         "AccessDeniedException", caller.denied("ecs:ListClusters"), 400,
     )

@@ -21,7 +21,8 @@ from ..services.base import Provider
 from ..store.db import Database
 from ..wire.errors import ServiceError, internal_failure, not_implemented, validation_error
 from ..wire.models import SERVICES
-from ..wire.validate import validate
+from ..wire.validate import ENUM_WORDING, validate, violations
+from ..wire.validate import message as message_of
 from .accesslog import AccessLog
 from .authenticate import authenticate
 from .context import HttpRequest, RequestContext
@@ -157,21 +158,24 @@ class Gateway:
     def _validate(self, ctx: RequestContext) -> None:
         assert ctx.operation is not None
         shape = ctx.operation.input_shape
-        message = validate(shape, ctx.params)
-        if message is None:
+        if ctx.protocol != "ec2":
+            message = validate(shape, ctx.params)
+            if message is not None:
+                raise validation_error(ctx.protocol, message)
             return
-        if ctx.protocol == "ec2" and shape is not None:
-            # EC2 does not use the "validation error detected" form: a missing parameter is MissingParameter
-            # naming its wire name, anything else InvalidParameterValue.
-            for name in shape.required_members:
-                if ctx.params.get(name) is None:
-                    member = shape.members[name]
-                    wire = member.serialization.get("queryName") or member.serialization.get("name") or name
-                    raise ServiceError(
-                        "MissingParameter", f"The request must contain the parameter {wire[:1].upper() + wire[1:]}"
-                    )
-            raise ServiceError("InvalidParameterValue", message)
-        raise validation_error(ctx.protocol, message)
+        # EC2 does not use the "validation error detected" form: a missing parameter is MissingParameter naming
+        # its wire name, anything else InvalidParameterValue. Its model's enums are documentation, not server
+        # constraints (DescribeAccountAttributes takes names its enum lacks), so they are not enforced.
+        for name in shape.required_members if shape is not None else ():
+            if ctx.params.get(name) is None:
+                member = shape.members[name]
+                wire = member.serialization.get("queryName") or member.serialization.get("name") or name
+                raise ServiceError(
+                    "MissingParameter", f"The request must contain the parameter {wire[:1].upper() + wire[1:]}"
+                )
+        problems = [p for p in violations(shape, ctx.params) if ENUM_WORDING not in p]
+        if problems:
+            raise ServiceError("InvalidParameterValue", message_of(problems) or "")
 
     def _authorize(self, ctx: RequestContext) -> None:
         self.authorizer.authorize(ctx)

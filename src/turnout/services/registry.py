@@ -6,8 +6,10 @@ from ..gateway.gateway import Gateway
 
 
 def register_all(gateway: Gateway) -> None:
+    from .ec2.provider import Ec2Provider
+    from .elbv2.provider import Elbv2Provider
     from .iam.provider import IamProvider
     from .sts.provider import StsProvider
 
-    for provider in (IamProvider, StsProvider):
+    for provider in (IamProvider, StsProvider, Ec2Provider, Elbv2Provider):
         gateway.register(provider)

@@ -38,15 +38,28 @@ Test = Callable[[Any], bool]  # True when a scalar satisfies all its constraints
 _checks: dict[int, tuple[Shape, Check | None]] = {}
 
 
-def validate(shape: StructureShape | None, params: dict[str, Any]) -> str | None:
-    """Return AWS's validation message for ``params``, or None when they satisfy the model."""
+ENUM_WORDING = "satisfy enum value set: ["
+
+
+def violations(shape: StructureShape | None, params: dict[str, Any]) -> list[str]:
+    """Each constraint ``params`` violate, in AWS's wording (``Value 'x' at 'y' failed to satisfy ...``)."""
     if shape is None:
-        return None
+        return []
     check = _checker(shape)
     if check is None:
-        return None
+        return []
     errors: list[str] = []
     check(params, "", errors)
+    return errors
+
+
+def validate(shape: StructureShape | None, params: dict[str, Any]) -> str | None:
+    """Return AWS's validation message for ``params``, or None when they satisfy the model."""
+    return message(violations(shape, params))
+
+
+def message(errors: list[str]) -> str | None:
+    """AWS's ``N validation error(s) detected: ...`` for a list of violations (None when there are none)."""
     if not errors:
         return None
     count = len(errors)

@@ -1,0 +1,129 @@
+"""EC2 networking resources as values: what the store returns and other services read (see ``network.py``)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from ... import arns
+from ...store.db import Row
+
+
+@dataclass(frozen=True, slots=True)
+class Vpc:
+    account_id: str
+    region: str
+    vpc_id: str
+    cidr_block: str
+    cidr_association_id: str
+    is_default: bool
+    state: str
+    instance_tenancy: str
+    dhcp_options_id: str
+
+    @property
+    def arn(self) -> str:
+        return arns.ec2(self.region, self.account_id, "vpc", self.vpc_id)
+
+    @classmethod
+    def from_row(cls, row: Row) -> Vpc:
+        return cls(row["account_id"], row["region"], row["vpc_id"], row["cidr_block"], row["cidr_association_id"],
+                   bool(row["is_default"]), row["state"], row["instance_tenancy"], row["dhcp_options_id"])
+
+
+@dataclass(frozen=True, slots=True)
+class Subnet:
+    account_id: str
+    region: str
+    subnet_id: str
+    vpc_id: str
+    cidr_block: str
+    availability_zone: str
+    availability_zone_id: str
+    default_for_az: bool
+    map_public_ip_on_launch: bool
+    state: str
+
+    @property
+    def arn(self) -> str:
+        return arns.ec2(self.region, self.account_id, "subnet", self.subnet_id)
+
+    @property
+    def available_ip_address_count(self) -> int:
+        """Addresses of the block less the five AWS reserves in every subnet."""
+        return int(ipaddress.IPv4Network(self.cidr_block).num_addresses) - 5
+
+    @classmethod
+    def from_row(cls, row: Row) -> Subnet:
+        return cls(row["account_id"], row["region"], row["subnet_id"], row["vpc_id"], row["cidr_block"],
+                   row["availability_zone"], row["availability_zone_id"], bool(row["default_for_az"]),
+                   bool(row["map_public_ip_on_launch"]), row["state"])
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityGroup:
+    account_id: str
+    region: str
+    group_id: str
+    group_name: str
+    description: str
+    vpc_id: str
+
+    @property
+    def arn(self) -> str:
+        return arns.ec2(self.region, self.account_id, "security-group", self.group_id)
+
+    @property
+    def is_default(self) -> bool:
+        """The group every VPC is created with (it cannot be deleted)."""
+        return self.group_name == "default"
+
+    @classmethod
+    def from_row(cls, row: Row) -> SecurityGroup:
+        return cls(row["account_id"], row["region"], row["group_id"], row["group_name"], row["description"],
+                   row["vpc_id"])
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One security group rule (``sgr-``): a protocol and port range for one peer, inbound or outbound.
+
+    Ports are None for protocols without ports (all traffic ``-1``, or a protocol number other than TCP, UDP,
+    ICMP and ICMPv6); for ICMP they are the type and code (-1: all).
+    """
+
+    account_id: str
+    region: str
+    rule_id: str
+    group_id: str
+    is_egress: bool
+    protocol: str
+    from_port: int | None
+    to_port: int | None
+    cidr_ipv4: str | None
+    cidr_ipv6: str | None
+    prefix_list_id: str | None
+    referenced_group_id: str | None
+    referenced_user_id: str | None
+    description: str | None
+    seq: int
+
+    @property
+    def arn(self) -> str:
+        return arns.ec2(self.region, self.account_id, "security-group-rule", self.rule_id)
+
+    @property
+    def peer(self) -> str:
+        return self.cidr_ipv4 or self.cidr_ipv6 or self.prefix_list_id or self.referenced_group_id or ""
+
+    @property
+    def key(self) -> tuple[str, int | None, int | None, str]:
+        """What makes two rules of a group and direction the same rule (the description does not)."""
+        return (self.protocol, self.from_port, self.to_port, self.peer)
+
+    @classmethod
+    def from_row(cls, row: Row) -> Rule:
+        return cls(row["account_id"], row["region"], row["rule_id"], row["group_id"], bool(row["is_egress"]),
+                   row["ip_protocol"], row["from_port"], row["to_port"], row["cidr_ipv4"], row["cidr_ipv6"],
+                   row["prefix_list_id"], row["referenced_group_id"], row["referenced_user_id"],
+                   row["description"], row["seq"])

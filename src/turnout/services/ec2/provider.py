@@ -1,0 +1,31 @@
+"""The EC2 provider: networking only (VPCs, subnets, security groups and their rules, tags, zones, account
+attributes). Every other EC2 operation answers NotImplemented.
+
+Importing this module registers EC2's hooks with the authorizer: the stored tags of a resource named by ARN
+(``aws:ResourceTag/*``) and the ARN of a security group named by ``GroupName`` (a default VPC's group).
+"""
+
+from __future__ import annotations
+
+from ...authz.resources_base import name_resolvers, resource_tag_lookups
+from ...store.db import Database
+from . import store, tags
+from .account import AccountOperations
+from .rules import RuleOperations
+from .subnets import SubnetOperations
+from .tag_operations import TagOperations
+
+
+def security_group_arn(db: Database, account: str, region: str, name: str) -> str | None:
+    """The ARN of the default VPC's group ``name`` (read only: defaults not created yet resolve to None)."""
+    vpc = store.default_vpc(db, account, region)
+    group = store.group_by_name(db, account, region, vpc.vpc_id, name) if vpc is not None else None
+    return group.arn if group is not None else None
+
+
+resource_tag_lookups.setdefault("ec2", tags.lookup)
+name_resolvers.setdefault("ec2:security-group", security_group_arn)
+
+
+class Ec2Provider(RuleOperations, SubnetOperations, TagOperations, AccountOperations):
+    service = "ec2"

@@ -1,0 +1,44 @@
+"""The Elastic Load Balancing (v2) provider: one class assembled from the operation modules of this package.
+
+Listener and rule operations come as their own mixins (``listeners.py``, ``rules.py``) added to the bases below;
+they write ``elbv2_listeners`` and ``elbv2_rules`` with actions in botocore's shape, which ``usage.py`` reads to
+tell which load balancers use a target group.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..base import Provider
+from .account import AccountOperations
+from .attributes import AttributeOperations
+from .certificates import CertificateOperations
+from .listeners import ListenerOperations
+from .load_balancers import LoadBalancerOperations
+from .network import register_dependency_check
+from .rules import RuleOperations
+from .tags import TagOperations
+from .target_groups import TargetGroupOperations
+from .targets import TargetOperations
+
+if TYPE_CHECKING:
+    from ...gateway.gateway import Gateway
+
+
+class Elbv2Provider(
+    LoadBalancerOperations,
+    ListenerOperations,
+    RuleOperations,
+    CertificateOperations,
+    TargetGroupOperations,
+    TargetOperations,
+    AttributeOperations,
+    TagOperations,
+    AccountOperations,
+    Provider,
+):
+    service = "elbv2"
+
+    def __init__(self, gateway: Gateway) -> None:
+        super().__init__(gateway)
+        register_dependency_check()

@@ -1,0 +1,182 @@
+"""Target groups: create (ip, instance, lambda and alb targets), describe, modify health checks, delete."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ... import arns, ids
+from ...gateway.context import RequestContext
+from ...store.db import Database, Row
+from . import describe, healthchecks, network
+from .attributes import ALB_PROTOCOLS, defaults, target_group_specs
+from .errors import error, invalid_config, validation
+from .store import dumps, find_tg, iso, loads, tg_row
+from .tags import check_new_tags, drop_tags, put_tags
+from .usage import load_balancers_using
+
+TARGET_GROUPS_PER_REGION = 3000  # the "target-groups" quota
+NLB_PROTOCOLS = frozenset({"TCP", "TLS", "UDP", "TCP_UDP", "QUIC", "TCP_QUIC"})
+VERSIONS = ("HTTP1", "HTTP2", "GRPC")
+_NAME = re.compile(r"^[A-Za-z0-9-]+$")
+
+
+def check_name(name: str) -> None:
+    if not name:
+        raise validation("Target group name cannot be empty")  # our wording
+    if len(name) > 32:
+        raise validation(f"Target group name '{name}' cannot be longer than '32' characters")
+    if not _NAME.match(name):
+        raise validation(f"Target group name '{name}' can only contain characters that are alphanumeric characters "
+                         "or hyphens(-)")
+    if name.startswith("-") or name.endswith("-"):
+        raise validation(f"Target group name '{name}' cannot begin or end with '-'")  # our wording
+
+
+def shape(db: Database, row: Row) -> dict[str, Any]:
+    """The ``TargetGroup`` structure; ``LoadBalancerArns`` from the listeners and rules forwarding to it."""
+    out: dict[str, Any] = {"TargetGroupArn": row["arn"], "TargetGroupName": row["name"]}
+    if row["protocol"] is not None:
+        out["Protocol"] = row["protocol"]
+    if row["port"] is not None:
+        out["Port"] = row["port"]
+    if row["vpc_id"] is not None:
+        out["VpcId"] = row["vpc_id"]
+    check = loads(row["health_check"])
+    out.update({name: check[name] for name in healthchecks.FIELDS if name in check})
+    out["LoadBalancerArns"] = load_balancers_using(db, row["account_id"], row["region"], row["arn"])
+    out["TargetType"] = row["target_type"]
+    if row["protocol_version"] is not None:
+        out["ProtocolVersion"] = row["protocol_version"]
+    if row["ip_address_type"] is not None:
+        out["IpAddressType"] = row["ip_address_type"]
+    return out
+
+
+class _Definition:
+    """What CreateTargetGroup asks for, validated (everything but the name and tags)."""
+
+    def __init__(self, db: Database, ctx: RequestContext, req: dict[str, Any]) -> None:
+        self.target_type: str = req.get("TargetType") or "instance"
+        self.protocol: str | None = req.get("Protocol")
+        self.port: int | None = req.get("Port")
+        self.vpc_id: str | None = req.get("VpcId")
+        self.version: str | None = req.get("ProtocolVersion")
+        self.ip_type: str | None = req.get("IpAddressType")
+        if self.target_type == "lambda":
+            self._lambda()
+        else:
+            self._networked(db, ctx)
+        self.health_check = healthchecks.merge(
+            self.target_type, self.protocol, self.version,
+            healthchecks.defaults(self.target_type, self.protocol, self.version), healthchecks.given(req))
+
+    def _lambda(self) -> None:
+        for member, value in (("Protocol", self.protocol), ("Port", self.port), ("VpcId", self.vpc_id),
+                              ("ProtocolVersion", self.version), ("IpAddressType", self.ip_type)):
+            if value is not None:
+                # Our wording: the reference says these do not apply to a Lambda function target.
+                raise validation(f"{member} cannot be specified for target groups with target type 'lambda'")
+
+    def _networked(self, db: Database, ctx: RequestContext) -> None:
+        # Our wording for the three members the reference requires unless the target is a Lambda function.
+        if self.protocol is None:
+            raise validation(f"A protocol must be specified for target groups with target type '{self.target_type}'")
+        if self.port is None:
+            raise validation(f"A port must be specified for target groups with target type '{self.target_type}'")
+        if self.vpc_id is None:
+            raise validation(f"A VPC ID must be specified for target groups with target type '{self.target_type}'")
+        if self.protocol == "GENEVE":
+            raise invalid_config("GENEVE target groups (Gateway Load Balancers) are not supported by Turnout")
+        if self.target_type == "alb" and self.protocol not in ("TCP", "TLS"):
+            raise invalid_config(f"Protocol '{self.protocol}' is not supported for target groups with target type "
+                                 "'alb'")  # our wording; the NLB guide allows TCP (and TLS)
+        if self.version is not None:
+            if self.protocol not in ALB_PROTOCOLS:
+                raise invalid_config(f"A protocol version cannot be specified for target groups with the "
+                                     f"'{self.protocol}' protocol")  # our wording
+            if self.version not in VERSIONS:
+                raise validation(f"Protocol version '{self.version}' is not valid; valid versions are HTTP1, HTTP2 "
+                                 "and GRPC")  # our wording
+        elif self.protocol in ALB_PROTOCOLS:
+            self.version = "HTTP1"
+        if self.ip_type == "ipv6" and self.target_type != "ip":
+            raise invalid_config("IPv6 target groups are only supported for target type 'ip'")  # our wording
+        self.ip_type = self.ip_type or "ipv4"
+        if network.vpc(db, ctx.account_id, ctx.region, self.vpc_id, ctx.received_at) is None:
+            raise validation(f"The VPC ID '{self.vpc_id}' is not found")
+
+    def same_as(self, row: Row) -> bool:
+        return bool(row["target_type"] == self.target_type and row["protocol"] == self.protocol
+                and row["port"] == self.port and row["vpc_id"] == self.vpc_id
+                and row["protocol_version"] == self.version and row["ip_address_type"] == self.ip_type
+                and loads(row["health_check"]) == self.health_check)
+
+
+class TargetGroupOperations:
+    """Mixed into :class:`Elbv2Provider`."""
+
+    db: Database
+
+    def create_target_group(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        account, region = ctx.account_id, ctx.region
+        name = req["Name"]
+        check_name(name)
+        tags = req.get("Tags") or []
+        check_new_tags(tags)
+        definition = _Definition(self.db, ctx, req)
+        existing = self.db.one("SELECT * FROM elbv2_target_groups WHERE account_id = ? AND region = ? AND name = ?",
+                               (account, region, name))
+        if existing is not None:
+            if not definition.same_as(existing):
+                raise error("DuplicateTargetGroupName",
+                            f"A target group with the same name '{name}' exists, but with different settings")
+            return {"TargetGroups": [shape(self.db, existing)]}  # idempotent, as CreateLoadBalancer
+        count = self.db.scalar("SELECT COUNT(*) FROM elbv2_target_groups WHERE account_id = ? AND region = ?",
+                               (account, region))
+        if count >= TARGET_GROUPS_PER_REGION:
+            # Our wording; the model documents "You've reached the limit on the number of target groups".
+            raise error("TooManyTargetGroups",
+                        f"You've reached the limit of {TARGET_GROUPS_PER_REGION} target groups in this region")
+        tg_id = ids.hex_id(16)
+        arn = arns.elb_target_group(region, account, name, tg_id)
+        attributes = defaults(target_group_specs(definition.target_type, definition.protocol, definition.version))
+        self.db.execute(
+            "INSERT INTO elbv2_target_groups (account_id, region, arn, name, tg_id, target_type, protocol, "
+            "protocol_version, port, vpc_id, ip_address_type, health_check, attributes, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (account, region, arn, name, tg_id, definition.target_type, definition.protocol, definition.version,
+             definition.port, definition.vpc_id, definition.ip_type, dumps(definition.health_check),
+             dumps(attributes), iso(ctx.received_at)),
+        )
+        put_tags(self.db, account, region, arn, tags)
+        return {"TargetGroups": [shape(self.db, tg_row(self.db, account, region, arn))]}
+
+    def describe_target_groups(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        rows = describe.target_groups(self.db, ctx.account_id, ctx.region, req)
+        result = describe.paged(rows, lambda row: row["name"], req, "TargetGroups")
+        result["TargetGroups"] = [shape(self.db, row) for row in result["TargetGroups"]]
+        return result
+
+    def modify_target_group(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        account, region = ctx.account_id, ctx.region
+        row = tg_row(self.db, account, region, req["TargetGroupArn"])
+        check = healthchecks.merge(row["target_type"], row["protocol"], row["protocol_version"],
+                                   loads(row["health_check"]), healthchecks.given(req))
+        self.db.execute("UPDATE elbv2_target_groups SET health_check = ? WHERE account_id = ? AND region = ? "
+                        "AND arn = ?", (dumps(check), account, region, row["arn"]))
+        return {"TargetGroups": [shape(self.db, tg_row(self.db, account, region, row["arn"]))]}
+
+    def delete_target_group(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        account, region = ctx.account_id, ctx.region
+        row = find_tg(self.db, account, region, req["TargetGroupArn"])
+        if row is None:
+            return {}  # deleting a target group that does not exist succeeds, as on AWS
+        if load_balancers_using(self.db, account, region, row["arn"]):
+            raise error("ResourceInUse", f"Target group '{row['arn']}' is currently in use by a listener or a rule")
+        self.db.execute("DELETE FROM elbv2_targets WHERE account_id = ? AND region = ? AND target_group_arn = ?",
+                        (account, region, row["arn"]))
+        drop_tags(self.db, account, region, [row["arn"]])
+        self.db.execute("DELETE FROM elbv2_target_groups WHERE account_id = ? AND region = ? AND arn = ?",
+                        (account, region, row["arn"]))
+        return {}
