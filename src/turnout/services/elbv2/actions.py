@@ -8,6 +8,7 @@ stored actions to tell which load balancers use a target group):
   both forms; with several (a weighted forward) only ``ForwardConfig``.
 * ``redirect`` carries all five URI components, the ones not given as their ``#{...}`` placeholders.
 * ``host-header`` and ``path-pattern`` conditions carry both the legacy ``Values`` and the ``*Config`` form.
+* ``Order`` is kept when the request gives it (Turnout's choice: it is not invented when absent).
 
 ``authenticate-oidc``, ``authenticate-cognito`` and ``jwt-validation`` actions are refused with
 InvalidConfigurationRequest: Turnout has no identity provider to authenticate against.
@@ -295,7 +296,7 @@ def _condition(condition: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         regex = config.get("RegexValues")
         values = _values(legacy if legacy is not None else config.get("Values"), field,
                          _HOST if field == "host-header" else _PATH, regex=regex)
-        inner: dict[str, Any] = {"Values": values}
+        inner: dict[str, Any] = {"Values": values} if values else {}
         if regex:
             inner["RegexValues"] = _values(regex, field)
         if values:
@@ -308,7 +309,7 @@ def _condition(condition: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             raise validation(f"The HTTP header name '{header or ''}' is not valid")  # our wording
         regex = config.get("RegexValues")
         values = _values(config.get("Values"), field, regex=regex)
-        out[name] = {"HttpHeaderName": header, "Values": values}
+        out[name] = {"HttpHeaderName": header, **({"Values": values} if values else {})}
         if regex:
             out[name]["RegexValues"] = _values(regex, field)
         return out, values + list(out[name].get("RegexValues", []))
