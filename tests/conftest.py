@@ -163,3 +163,13 @@ def assumer(server: Server, iam: Any, unique: Callable[[str], str], *, actions: 
     grant(iam, list(actions), user=name)
     key = iam.create_access_key(UserName=name)["AccessKey"]
     return server.client("sts", key=key["AccessKeyId"], secret=key["SecretAccessKey"], **config)
+
+
+def error_of(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, str, int]:
+    """The (code, message, HTTP status) of the AWS error ``call`` must raise."""
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as info:
+        call(*args, **kwargs)
+    response = info.value.response
+    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]

@@ -8,10 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
-
-from tests.conftest import assumer, grant
+from tests.conftest import assumer, error_of, grant
 
 INVALID_TOKEN = "The security token included in the request is invalid."
 TRUST = json.dumps({
@@ -20,12 +17,6 @@ TRUST = json.dumps({
                    "Action": "sts:AssumeRole"}],
 })
 
-
-def error_of(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    response = info.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def test_create_key_and_use_it(server: Any, iam: Any, unique: Callable[[str], str]) -> None:

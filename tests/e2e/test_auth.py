@@ -13,7 +13,8 @@ from typing import Any
 import botocore
 import botocore.auth
 import pytest
-from botocore.exceptions import ClientError
+
+from tests.conftest import error_of
 
 INVALID_TOKEN = "The security token included in the request is invalid."
 SIGNATURE_MISMATCH = (
@@ -22,12 +23,6 @@ SIGNATURE_MISMATCH = (
 )
 STAMP = r"\d{8}T\d{6}Z"
 
-
-def error_of(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    response = info.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def shift_signing_clock(monkeypatch: pytest.MonkeyPatch, delta: timedelta) -> None:

@@ -11,10 +11,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
-
-from tests.conftest import Server
+from tests.conftest import Server, error_of
 
 ACCOUNT = "000000000000"
 
@@ -30,12 +27,6 @@ def allow(action: str | list[str], resource: str | list[str] = "*") -> dict[str,
 def trust(principal: dict[str, Any], effect: str = "Allow") -> str:
     return doc({"Effect": effect, "Principal": principal, "Action": "sts:AssumeRole"})
 
-
-def error_of(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    response = info.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def new_account() -> str:

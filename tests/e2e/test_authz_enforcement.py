@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server
+from tests.conftest import Server, error_of
 from turnout.authz.diagnostics import explain
 from turnout.store.db import Database
 
@@ -33,12 +33,6 @@ def allow(action: str | list[str], resource: str | list[str] = "*", **extra: Any
 def deny(action: str | list[str], resource: str | list[str] = "*", **extra: Any) -> dict[str, Any]:
     return {"Effect": "Deny", "Action": action, "Resource": resource, **extra}
 
-
-def error_of(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    response = info.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def request_id_of(call: Callable[..., Any], *args: Any, **kwargs: Any) -> str:

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.conftest import Server
+from tests.conftest import Server, error_of
 
 DEFAULT_SUBNETS = ["172.31.0.0/20", "172.31.16.0/20", "172.31.32.0/20", "172.31.48.0/20", "172.31.64.0/20",
                    "172.31.80.0/20"]
@@ -40,12 +39,6 @@ def account() -> str:
 def ec2(server: Server, account: str) -> Any:
     return server.client("ec2", key=account)
 
-
-def error_of(call: Callable[..., Any], **kwargs: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    response = info.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def test_default_vpc_subnets_and_security_group_exist_from_the_start(ec2: Any, account: str) -> None:

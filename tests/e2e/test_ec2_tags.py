@@ -9,9 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.conftest import Server
+from tests.conftest import Server, error_of
 
 ACCOUNT = "000000000000"
 
@@ -21,12 +20,6 @@ def ec2(server: Server) -> Any:
     """The EC2 client of a fresh account."""
     return server.client("ec2", key="4" + "".join(secrets.choice("0123456789") for _ in range(11)))
 
-
-def error_of(call: Callable[..., Any], **kwargs: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    response = info.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def tags_of(ec2: Any, resource_id: str) -> dict[str, str]:

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.conftest import Server
+from tests.conftest import Server, error_of
 
 ZONES = ("us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1e, us-east-1f")
 
@@ -26,12 +24,6 @@ def ec2(server: Server, account: str) -> Any:
     """The EC2 client of a fresh account (its own default VPC and VPC quota)."""
     return server.client("ec2", key=account)
 
-
-def error_of(call: Callable[..., Any], **kwargs: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    response = info.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def test_create_vpc_then_describe_it(ec2: Any, account: str) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server
+from tests.conftest import Server, error_of
 from turnout.store.db import Database
 
 ACCOUNT = "000000000000"
@@ -23,12 +23,6 @@ RULE_ARN = re.compile(r"^arn:aws:elasticloadbalancing:us-east-1:000000000000:lis
 CERT = f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/11111111-2222-3333-4444-555555555555"
 CERT2 = f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/66666666-7777-8888-9999-000000000000"
 
-
-def error_of(call: Callable[..., Any], **kwargs: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    response = info.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def forward(tg_arn: str) -> list[dict[str, Any]]:

@@ -12,18 +12,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server, grant
+from tests.conftest import Server, error_of, grant
 from turnout.store.db import Database
 
 ACCOUNT = "000000000000"
 LB_ARN = re.compile(r"^arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/(app|net)/[\w-]+/[0-9a-f]{16}$")
 
-
-def error_of(call: Callable[..., Any], **kwargs: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    response = info.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 @pytest.fixture(scope="module")

@@ -11,18 +11,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server
+from tests.conftest import Server, error_of
 
 RULE_ARN = re.compile(r"^arn:aws:elasticloadbalancing:us-east-1:000000000000:listener-rule/app/[\w-]+/"
                       r"[0-9a-f]{16}/[0-9a-f]{16}/[0-9a-f]{16}$")
 PATH = [{"Field": "path-pattern", "Values": ["/api/*"]}]
 
-
-def error_of(call: Callable[..., Any], **kwargs: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    response = info.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def forward(tg_arn: str) -> list[dict[str, Any]]:

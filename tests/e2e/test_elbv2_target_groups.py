@@ -11,18 +11,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server
+from tests.conftest import Server, error_of
 from turnout.store.db import Database
 
 ACCOUNT = "000000000000"
 TG_ARN = re.compile(r"^arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/[\w-]+/[0-9a-f]{16}$")
 
-
-def error_of(call: Callable[..., Any], **kwargs: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    response = info.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def attach(server: Server, elb: Any, lb_arn: str, tg_arn: str) -> str:

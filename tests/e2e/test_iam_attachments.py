@@ -8,9 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.conftest import Server
+from tests.conftest import Server, error_of
 
 LB_POLICY = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
@@ -20,12 +19,6 @@ TRUST = json.dumps({
 })
 DOCUMENT = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
 
-
-def error_of(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    response = info.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 @pytest.fixture

@@ -6,20 +6,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
+from tests.conftest import error_of
 
 POLICY = json.dumps({
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
 })
 
-
-def error_of(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    response = info.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def test_create_get_list_groups(iam: Any, unique: Callable[[str], str]) -> None:

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+
+from tests.conftest import error_of
 
 TRUST = json.dumps({
     "Version": "2012-10-17",
@@ -26,12 +27,6 @@ def document(action: str = "s3:GetObject", resources: int = 0, indent: int | Non
 def size(text: str) -> int:
     return sum(1 for ch in text if not ch.isspace())
 
-
-def error_of(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    response = info.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.conftest import Server, shared_path
+from tests.conftest import Server, error_of, shared_path
 from turnout.services.iam.managed import catalogue
 
 LB_POLICY = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
@@ -28,12 +27,6 @@ def document(*actions: str, resources: list[str] | None = None) -> str:
         "Statement": [{"Effect": "Allow", "Action": list(actions) or ["s3:GetObject"], "Resource": resources or "*"}],
     })
 
-
-def error_of(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    response = info.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 @pytest.fixture

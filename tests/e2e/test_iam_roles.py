@@ -10,7 +10,8 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from botocore.exceptions import ClientError
+
+from tests.conftest import error_of
 
 ACCOUNT = "000000000000"
 SEED_TRUST = (
@@ -31,12 +32,6 @@ def trust(principal: Any = None, **extra: Any) -> str:
                  "Action": "sts:AssumeRole", **extra}
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
-
-def error_of(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    response = info.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 @pytest.fixture

@@ -7,10 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
-
-from tests.conftest import assumer, grant
+from tests.conftest import assumer, error_of, grant
 
 TRUST = json.dumps({
     "Version": "2012-10-17",
@@ -23,12 +20,6 @@ POLICY = json.dumps({
     "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
 })
 
-
-def error_of(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    response = info.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def test_create_and_get_user(iam: Any, unique: Callable[[str], str]) -> None:

@@ -15,9 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.conftest import Server, assumer, grant
+from tests.conftest import Server, assumer, error_of, grant
 
 ACCOUNT_ROOT = "arn:aws:iam::000000000000:root"
 TRUST = json.dumps({
@@ -36,12 +35,6 @@ SESSION_POLICY = json.dumps({
     "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
 })
 
-
-def error_of(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    response = info.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def as_session(server: Any, service: str, creds: dict[str, Any]) -> Any:
