@@ -173,3 +173,31 @@ def error_of(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[str, 
         call(*args, **kwargs)
     response = info.value.response
     return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+CLI_CLIENT_ERROR = 255  # the exit status of AWS CLI v1 for an error answered by the service
+
+
+def aws_cli(server: Server, cwd: Path, *args: str, key: str = "test", secret: str = "test"
+            ) -> subprocess.CompletedProcess[str]:
+    """Run the AWS CLI (the ``awscli`` package) against ``server``, isolated from the user's AWS config."""
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": key,
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(cwd / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(cwd / "no-credentials"),
+    }
+    env.pop("AWS_PROFILE", None)
+    env.pop("AWS_SESSION_TOKEN", None)
+    return subprocess.run(
+        [sys.executable, "-m", "awscli", *args, "--endpoint-url", server.endpoint, "--output", "json"],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def cli_ok(result: subprocess.CompletedProcess[str]) -> Any:
+    """The JSON a successful AWS CLI command printed (None when it printed nothing)."""
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout) if result.stdout.strip() else None

@@ -6,38 +6,21 @@ them, the CLI's own pagination, and the deletion order."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import Server
+from tests.conftest import CLI_CLIENT_ERROR, Server, aws_cli, cli_ok
 
-CLIENT_ERROR = 255  # the exit status of AWS CLI v1 for an error answered by the service
+CLIENT_ERROR = CLI_CLIENT_ERROR
 
 
 def aws(server: Server, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": str(cwd / "no-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(cwd / "no-credentials"),
-    }
-    env.pop("AWS_PROFILE", None)
-    env.pop("AWS_SESSION_TOKEN", None)
-    return subprocess.run(
-        [sys.executable, "-m", "awscli", *args, "--endpoint-url", server.endpoint, "--output", "json"],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
-    )
+    return aws_cli(server, cwd, *args)
 
 
-def ok(result: subprocess.CompletedProcess[str]) -> Any:
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout) if result.stdout.strip() else None
+ok = cli_ok
 
 
 def failed(result: subprocess.CompletedProcess[str], operation: str, code: str, message: str) -> None:

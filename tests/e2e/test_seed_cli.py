@@ -4,20 +4,18 @@ from ``ecs-infrastructure-trust-policy.json`` and attach ``AmazonECSInfrastructu
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import shared_path
+from tests.conftest import CLI_CLIENT_ERROR, aws_cli, cli_ok, shared_path
 
 ACCOUNT = "000000000000"
 ROLE = "ecsInfrastructureRoleForLoadBalancers"
 POLICY_ARN = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
 # Step 1 of the seed, byte for byte.
-CLIENT_ERROR = 255  # the exit status of AWS CLI v1 for an error answered by the service
+CLIENT_ERROR = CLI_CLIENT_ERROR
 SEED_TRUST = (
     '{ "Version": "2012-10-17", "Statement": [ { "Sid": "AllowAccessToECSForInfrastructureManagement", '
     '"Effect": "Allow", "Principal": { "Service": "ecs.amazonaws.com" }, "Action": "sts:AssumeRole" } ] }'
@@ -25,25 +23,10 @@ SEED_TRUST = (
 
 
 def aws(server: Any, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": str(cwd / "no-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(cwd / "no-credentials"),
-    }
-    env.pop("AWS_PROFILE", None)
-    env.pop("AWS_SESSION_TOKEN", None)
-    return subprocess.run(
-        [sys.executable, "-m", "awscli", "iam", *args, "--endpoint-url", server.endpoint, "--output", "json"],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
-    )
+    return aws_cli(server, cwd, "iam", *args)
 
 
-def ok(result: subprocess.CompletedProcess[str]) -> Any:
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout) if result.stdout.strip() else None
+ok = cli_ok
 
 
 def test_seed_walkthrough(fresh_server: Any, tmp_path: Path) -> None:
