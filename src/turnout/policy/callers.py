@@ -16,10 +16,13 @@ from turnout.policy.model import (
     ASSUMED_ROLE,
     AWS_SERVICE,
     FEDERATED_USER,
+    FROM_RESOURCE,
+    FROM_SESSION,
     IAM_USER,
     ROOT,
     ContextInput,
     Request,
+    account_of_arn,
 )
 
 
@@ -40,10 +43,11 @@ def principal_type_of(principal: str | None) -> str:
 
 
 def account_of(arn: str | None) -> str | None:
-    if arn is None or not arn.startswith("arn:"):
-        return None
-    parts = arn.split(":", 5)
-    return parts[4] or None if len(parts) == 6 else None
+    return None if arn is None else account_of_arn(arn)
+
+
+_NAME_KINDS = {"user/": IAM_USER, "role/": ASSUMED_ROLE}  # the common heads of an ARN's resource part
+_new = object.__new__
 
 
 def make_request(
@@ -55,17 +59,46 @@ def make_request(
     context: Mapping[str, ContextInput] | None = None,
     role_arn: str | None = None,
 ) -> Request:
-    """A Request for a caller named by ARN (or service principal name, or None for anonymous)."""
-    kind = principal_type_of(principal)
-    service = principal if kind == AWS_SERVICE else None
-    return Request(
-        principal_arn=principal,
-        principal_account=account_of(principal),
-        principal_type=kind,
-        action=action,
-        resource=resource,
-        resource_account=resource_account if resource_account is not None else account_of(resource),
-        context=dict(context or {}),
-        principal_service=service,
-        role_arn=role_arn,
-    )
+    """A Request for a caller named by ARN (or service principal name, or None for anonymous).
+
+    The same as ``principal_type_of`` and ``account_of``, reading the principal's ARN once and building the
+    Request directly (what can wait, the resource's account and a session's role, is derived on first use):
+    this runs for every authorization, and in CPython every call and every string method counts.
+    """
+    service = account = None
+    if principal is None:
+        kind = ANONYMOUS
+    else:
+        parts = principal.split(":", 5)
+        if len(parts) < 2 or parts[0] != "arn":
+            kind = AWS_SERVICE
+            service = principal
+        elif len(parts) < 6:
+            kind = IAM_USER
+        else:
+            account = parts[4] or None
+            name = parts[5]
+            found = _NAME_KINDS.get(name[:5])
+            if found is not None:
+                kind = found
+            elif name == "root":
+                kind = ROOT
+            elif name.startswith("assumed-role/"):
+                kind = ASSUMED_ROLE
+            elif name.startswith("federated-user/"):
+                kind = FEDERATED_USER
+            else:
+                kind = IAM_USER
+    request: Request = _new(Request)
+    request.principal_arn = principal
+    request.principal_account = account
+    request.principal_type = kind
+    request.action = action
+    request.action_lower = action.lower()
+    request.resource = resource
+    request._resource_account = FROM_RESOURCE if resource_account is None else resource_account  # read when needed
+    request.principal_service = service
+    request._role_arn = FROM_SESSION if role_arn is None and kind == ASSUMED_ROLE else role_arn
+    request.context = dict(context) if context else {}  # a snapshot: the lower-cased view is derived from it
+    request.lowered = None
+    return request

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import lru_cache
+from typing import NamedTuple
 
 from turnout.policy.model import ContextValue
 from turnout.policy.variables import Resolved, Template, has_variables, parse_template, resolve, static_pieces
@@ -63,11 +64,15 @@ def _compile(source: str) -> re.Pattern[str]:
     return re.compile(source, re.DOTALL)
 
 
+compile_regex = _compile  # for the specialised statements (``compiled.py``): same flags, same cache
+
+
 MATCH, NO_MATCH, ERROR = 1, 0, -1
 
 
-def resource_regex(marked: str, mode: ShortArn) -> tuple[re.Pattern[str] | None, bool]:
-    """(regex, mismatch_is_error) for a marked resource pattern; a None regex: the entry is rejected.
+def resource_segments(marked: str, mode: ShortArn) -> tuple[list[str] | None, bool]:
+    """(segments, mismatch_is_error) of a marked resource pattern as read in ``mode`` (truncated ARNs padded
+    with ``*`` segments where they are); None segments: the entry is rejected.
 
     Truncated ARNs (iam-simulate's observations): where they are expanded, an expanded pattern that does not
     match is an *error* (the statement does not apply, whether the entry is in Resource or NotResource); in
@@ -82,10 +87,35 @@ def resource_regex(marked: str, mode: ShortArn) -> tuple[re.Pattern[str] | None,
         if mode is ShortArn.PAD or (mode is ShortArn.PAD_IF_WILDCARD and wild):
             segments = segments + [_STAR] * (6 - len(segments))
             error_on_mismatch = True
+    return segments, error_on_mismatch
+
+
+def resource_regex(marked: str, mode: ShortArn) -> tuple[re.Pattern[str] | None, bool]:
+    """(regex, mismatch_is_error) for a marked resource pattern; a None regex: the entry is rejected."""
+    segments, error_on_mismatch = resource_segments(marked, mode)
+    if segments is None:
+        return None, error_on_mismatch
     parts = [
         _segment_regex(segment, in_resource=index == 5, crossing=True) for index, segment in enumerate(segments)
     ]
     return _compile(":".join(parts)), error_on_mismatch
+
+
+def resource_shape(marked: str, mode: ShortArn) -> tuple[str, str] | None:
+    """(prefix, suffix) when the pattern, read in ``mode``, is literal text around one ``*`` that matches any
+    run of characters (``:`` included): then ``prefix + anything + suffix`` is the whole match. Else None."""
+    segments, _ = resource_segments(marked, mode)
+    if segments is None or _QMARK in marked:
+        return None
+    text = ":".join(segments)
+    if text.count(_STAR) != 1:
+        return None
+    for index, segment in enumerate(segments):
+        position = segment.find(_STAR)
+        if position >= 0 and index != 5 and position != len(segment) - 1:
+            return None  # a "*" inside an ARN segment does not cross ":"
+    prefix, _, suffix = text.partition(_STAR)
+    return prefix, suffix
 
 
 def like_regex(pieces: Resolved) -> re.Pattern[str]:
@@ -109,6 +139,17 @@ def is_arn(value: str) -> bool:
     return value.startswith("arn:") and value.count(":") >= 5
 
 
+class StaticForm(NamedTuple):
+    """A Resource entry without variables as read in one mode: ``regex`` (None: the entry is rejected),
+    ``mismatch_is_error``, ``literal`` (the text, when matching is string equality) and ``shape`` (prefix and
+    suffix, when the entry is text around one ``*`` that matches anything)."""
+
+    regex: re.Pattern[str] | None
+    mismatch_is_error: bool
+    literal: str | None
+    shape: tuple[str, str] | None
+
+
 @dataclass(slots=True)
 class ResourcePattern:
     """One entry of a Resource/NotResource element, precompiled where it has no variables."""
@@ -118,6 +159,19 @@ class ResourcePattern:
     dynamic: bool
     everything: bool
     _static: dict[ShortArn, tuple[re.Pattern[str] | None, bool]] = field(default_factory=dict, repr=False)
+
+    def static_form(self, mode: ShortArn) -> StaticForm:
+        """How an entry without variables reads in ``mode`` (for the specialised statements)."""
+        compiled = self._static.get(mode)
+        marked = _marked(static_pieces(self.template))
+        if compiled is None:
+            compiled = resource_regex(marked, mode)
+            self._static[mode] = compiled
+        regex, mismatch_is_error = compiled
+        if regex is None:
+            return StaticForm(None, mismatch_is_error, None, None)
+        plain = not mismatch_is_error and _STAR not in marked and _QMARK not in marked
+        return StaticForm(regex, mismatch_is_error, marked if plain else None, resource_shape(marked, mode))
 
     def state(self, resource: str, mode: ShortArn, values: Mapping[str, ContextValue]) -> int:
         """MATCH, NO_MATCH or ERROR; an entry whose variable has no value matches nothing (AWS)."""

@@ -1,17 +1,19 @@
 """The engine's data model: compiled policies, requests, policy sets and decisions.
 
-Everything here is plain data (slotted dataclasses). Compilation lives in ``parse.py``, evaluation in
-``evaluate.py``; this module only names things and holds the small per-request derivations.
+Everything here is plain data (slotted dataclasses; ``Request`` a slotted class that derives what it can on
+first use). Compilation lives in ``parse.py`` (and the per-action specialisation in ``compiled.py``),
+evaluation in ``evaluate.py``; this module only names things and holds the small per-request derivations.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import TYPE_CHECKING, Final, Literal
 
 if TYPE_CHECKING:
+    from turnout.policy.compiled import Entry
     from turnout.policy.conditions.base import Clause
     from turnout.policy.matching import ActionMatcher, ResourcePattern
     from turnout.policy.principals import PrincipalSpec
@@ -76,11 +78,17 @@ class Statement:
     start: Position | None = None
     end: Position | None = None
     errors: tuple[str, ...] = ()
+    compiled: dict[object, object] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Specialised forms of the statement, filled on first use by ``compiled.py``."""
 
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """A compiled policy document. ``candidates(service)`` is the per-service index of statements."""
+    """A compiled policy document. ``candidates(service)`` is the per-service index of statements.
+
+    ``tables`` holds, per policy type, the statements whose Action element matches an action (keyed by the
+    lower-case action), specialised for that type; ``compiled.entries`` fills it on first use (see there).
+    """
 
     policy_id: str
     statements: tuple[Statement, ...]
@@ -88,52 +96,171 @@ class Policy:
     errors: tuple[str, ...]
     by_service: Mapping[str, tuple[Statement, ...]]
     always: tuple[Statement, ...]
+    tables: dict[PolicyType, dict[str, tuple[Entry, ...]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    identity_table: dict[str, tuple[Entry, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.tables[PolicyType.IDENTITY] = self.identity_table  # the same table, at hand for the common case
 
     def candidates(self, service: str) -> tuple[Statement, ...]:
         """Statements that can apply to an action of ``service`` (lower-case prefix), in document order."""
         return self.by_service.get(service, self.always)
 
 
-@dataclass(slots=True)
+class _FromResource(Enum):
+    FROM_RESOURCE = "from resource"
+
+
+class _FromSession(Enum):
+    FROM_SESSION = "from session"
+
+
+FROM_RESOURCE: Final = _FromResource.FROM_RESOURCE  # ``Request._resource_account``: to be read from the ARN
+FROM_SESSION: Final = _FromSession.FROM_SESSION  # ``Request._role_arn``: to be derived from the session ARN
+_REQUEST_FIELDS: Final = ("principal_arn", "principal_account", "principal_type", "action", "resource",
+                          "resource_account", "context", "principal_service", "role_arn")
+
+
 class Request:
     """One authorization question. ``context`` keys are matched case-insensitively; a list is a multivalued key.
 
     ``role_arn`` is the ARN of the role behind an assumed-role session; when absent it is derived from the
-    session ARN (which carries no role path).
+    session ARN (which carries no role path). ``values`` (the context with lower-cased keys and normalised
+    values) is derived from ``context`` on first use: treat ``context`` as read-only once the Request is built.
+
+    A plain slotted class with dataclass-like ``__eq__``/``__repr__`` over the constructor's fields, so that
+    what is derived (``values``, ``role_arn``, the resource's account when ``make_request`` leaves it to be
+    read from the ARN) costs nothing until an evaluation needs it: one Request is built per call.
     """
+
+    __slots__ = (
+        "_resource_account",
+        "_role_arn",
+        "action",
+        "action_lower",
+        "context",
+        "lowered",
+        "principal_account",
+        "principal_arn",
+        "principal_service",
+        "principal_type",
+        "resource",
+    )
 
     principal_arn: str | None
     principal_account: str | None
     principal_type: str
     action: str
     resource: str
-    resource_account: str | None = None
-    context: Mapping[str, ContextInput] = field(default_factory=dict)
-    principal_service: str | None = None
-    role_arn: str | None = None
-    service: str = field(init=False, repr=False, compare=False)
-    action_lower: str = field(init=False, repr=False, compare=False)
-    values: dict[str, ContextValue] = field(init=False, repr=False, compare=False)
+    _resource_account: str | _FromResource | None
+    context: Mapping[str, ContextInput]
+    principal_service: str | None
+    _role_arn: str | _FromSession | None
+    action_lower: str
+    lowered: dict[str, ContextValue] | None
 
-    def __post_init__(self) -> None:
-        if self.principal_type not in PRINCIPAL_TYPES:
-            raise ValueError(f"unknown principal type {self.principal_type!r}")
-        lowered = self.action.lower()
-        self.action_lower = lowered
-        self.service = lowered.partition(":")[0]
-        self.values = {key.lower(): _context_value(value) for key, value in self.context.items()}
-        if self.role_arn is None and self.principal_type == ASSUMED_ROLE and self.principal_arn:
-            self.role_arn = role_arn_of_session(self.principal_arn)
+    def __init__(
+        self,
+        principal_arn: str | None,
+        principal_account: str | None,
+        principal_type: str,
+        action: str,
+        resource: str,
+        resource_account: str | None = None,
+        context: Mapping[str, ContextInput] | None = None,
+        principal_service: str | None = None,
+        role_arn: str | None = None,
+    ) -> None:
+        if principal_type not in PRINCIPAL_TYPES:
+            raise ValueError(f"unknown principal type {principal_type!r}")
+        self.principal_arn = principal_arn
+        self.principal_account = principal_account
+        self.principal_type = principal_type
+        self.action = action
+        self.resource = resource
+        self._resource_account = resource_account
+        self.context = {} if context is None else context
+        self.principal_service = principal_service
+        self._role_arn = FROM_SESSION if role_arn is None and principal_type == ASSUMED_ROLE else role_arn
+        self.action_lower = action.lower()
+        self.lowered = None
+
+    @property
+    def resource_account(self) -> str | None:
+        """The account that owns the resource (None: unknown, treated as the caller's own)."""
+        account = self._resource_account
+        if account is FROM_RESOURCE:
+            account = self._resource_account = account_of_arn(self.resource)
+        return account
+
+    @resource_account.setter
+    def resource_account(self, account: str | None) -> None:
+        self._resource_account = account
+
+    @property
+    def role_arn(self) -> str | None:
+        """The role behind an assumed-role session (None for other callers, or when the ARN does not say)."""
+        role = self._role_arn
+        if role is FROM_SESSION:
+            role = self._role_arn = role_arn_of_session(self.principal_arn) if self.principal_arn else None
+        return role
+
+    @role_arn.setter
+    def role_arn(self, role: str | None) -> None:
+        self._role_arn = role
+
+    @property
+    def service(self) -> str:
+        """The action's service prefix, lower case."""
+        return self.action_lower.partition(":")[0]
+
+    @property
+    def values(self) -> dict[str, ContextValue]:
+        """The context with lower-cased keys; strings, or lists of strings for multivalued keys."""
+        lowered = self.lowered
+        if lowered is None:
+            lowered = self.lowered = lower_context(self.context)
+        return lowered
+
+    def _fields(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in _REQUEST_FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Request)
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value (as a dataclass would be)
+
+    def __repr__(self) -> str:
+        return f"Request({', '.join(f'{name}={getattr(self, name)!r}' for name in _REQUEST_FIELDS)})"
 
 
-def _context_value(value: object) -> ContextValue:
+def account_of_arn(arn: str) -> str | None:
+    """The account field of an ARN (None when empty or when ``arn`` is not an ARN)."""
+    parts = arn.split(":", 5)
+    return parts[4] or None if len(parts) == 6 and parts[0] == "arn" else None
+
+
+def lower_context(context: Mapping[str, ContextInput]) -> dict[str, ContextValue]:
+    """Lower-case the keys (the last spelling of a key wins) and normalise the values."""
+    out: dict[str, ContextValue] = {}
+    for key, value in context.items():
+        out[key.lower()] = value if isinstance(value, str) else context_value(value)
+    return out
+
+
+def context_value(value: object) -> ContextValue:
     """Context values are strings or lists of strings; booleans and numbers become their policy spelling."""
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple | set | frozenset):
-        return [item if isinstance(item, str) else str(_context_value(item)) for item in value]
+        return [item if isinstance(item, str) else str(context_value(item)) for item in value]
     return str(value)
 
 
@@ -188,7 +315,7 @@ class MatchedStatement:
     end: Position | None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Decision:
     """The engine's answer. ``denied_by`` names the policy type that decided a denial (None for an Allow or
     for a denial by a built-in service rule, then explained by ``reason``). ``type_decisions`` holds the
@@ -200,6 +327,22 @@ class Decision:
     missing_context_keys: list[str] = field(default_factory=list)
     type_decisions: dict[PolicyType, Outcome] = field(default_factory=dict)
     reason: str | None = None
+
+    def __init__(  # written out (not generated): one Decision per call
+        self,
+        effect: Outcome,
+        denied_by: PolicyType | None = None,
+        matched: list[MatchedStatement] | None = None,
+        missing_context_keys: list[str] | None = None,
+        type_decisions: dict[PolicyType, Outcome] | None = None,
+        reason: str | None = None,
+    ) -> None:
+        self.effect = effect
+        self.denied_by = denied_by
+        self.matched = [] if matched is None else matched
+        self.missing_context_keys = [] if missing_context_keys is None else missing_context_keys
+        self.type_decisions = {} if type_decisions is None else type_decisions
+        self.reason = reason
 
     @property
     def allowed(self) -> bool:

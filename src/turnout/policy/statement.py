@@ -10,6 +10,9 @@ AWS rejects such policies when they are written, so this is our choice for docum
 
 AWS: "The NotPrincipal element with a Deny effect will always deny any IAM principal that has a permissions
 boundary policy attached, regardless of the values specified in the NotPrincipal element."
+
+``applies`` is the reference statement of these rules, written for reading; evaluations run the statements as
+specialised by ``compiled.py`` (tests/policy/test_compiled.py checks that both agree).
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ def applies(statement: Statement, scope: Scope) -> MatchKind:
         state = _resources(resources, scope)
         if state == ERROR or (state == MATCH) == statement.not_resource:
             return MatchKind.NONE
-    kind = _principal(statement, scope)
+    kind = principal_kind(statement, scope)
     if kind is MatchKind.NONE:
         return kind
     if statement.conditions and not _conditions(statement, scope):
@@ -72,7 +75,8 @@ def _resources(resources: tuple[ResourcePattern, ...], scope: Scope) -> int:
     return state
 
 
-def _principal(statement: Statement, scope: Scope) -> MatchKind:
+def principal_kind(statement: Statement, scope: Scope) -> MatchKind:
+    """How the statement's Principal element names the caller, under the scope's principal rule."""
     rule = scope.principal_rule
     if rule is PrincipalRule.IGNORE:
         return MatchKind.DIRECT
