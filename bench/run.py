@@ -18,6 +18,7 @@ BENCHMARKS = {
     "getrole": "bench.getrole",
     "policy_engine": "bench.policy_engine",
     "enforcement": "bench.enforcement",
+    "cloudtrail": "bench.cloudtrail",
 }
 DEFAULT_RUN = ("getrole", "policy_engine", "enforcement")  # what `make bench` runs, in this order
 

@@ -90,3 +90,8 @@ def elb_target_group(region: str, account: str, name: str, tg_id: str) -> str:
 def ec2(region: str, account: str, kind: str, resource_id: str) -> str:
     """``arn:aws:ec2:<region>:<account>:<kind>/<id>`` (vpc, subnet, security-group...)."""
     return regional("ec2", region, account, f"{kind}/{resource_id}")
+
+
+def cloudtrail_trail(region: str, account: str, name: str) -> str:
+    """``arn:aws:cloudtrail:<home region>:<account>:trail/<name>``."""
+    return regional("cloudtrail", region, account, f"trail/{name}")

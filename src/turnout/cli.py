@@ -33,7 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-enforce-iam", dest="enforce_iam", action="store_false",
         help="allow every authenticated call (IAM policies are stored but not enforced)",
     )
+    serve.add_argument(
+        "--no-cloudtrail", dest="cloudtrail", action="store_false",
+        help="record no CloudTrail events (LookupEvents still answers from what was recorded before)",
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    from .trailcli import add_parser as add_trail_parser
+
+    add_trail_parser(commands)
     return parser
 
 
@@ -47,8 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from .server import Settings, serve
 
-        serve(Settings(args.host, args.port, args.data_dir, args.time_scale, args.enforce_iam))
+        serve(Settings(args.host, args.port, args.data_dir, args.time_scale, args.enforce_iam, args.cloudtrail))
         return 0
+    if args.command == "trail":
+        from .trailcli import run
+
+        return run(args)
     return 2
 
 

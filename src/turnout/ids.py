@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import string
 import uuid
@@ -59,3 +60,20 @@ def ec2_id(prefix: str) -> str:
     ``prefix`` may be given with or without its dash (``"vpc"`` or ``"vpc-"``).
     """
     return f"{prefix.removesuffix('-')}-{hex_id(17)}"
+
+
+_ALNUM = string.ascii_letters + string.digits
+
+
+def log_file_suffix(seed: str) -> str:
+    """The 16 alphanumerics that end a CloudTrail log file's name (``..._<yyyymmddTHHMMZ>_<16>.json.gz``).
+
+    AWS's are random; these are derived from ``seed`` (the trail, region and first event of the file) so that a
+    delivery repeated after a crash rewrites the same file instead of adding a duplicate.
+    """
+    number = int.from_bytes(hashlib.sha256(seed.encode()).digest(), "big")
+    chars = []
+    for _ in range(16):
+        number, index = divmod(number, len(_ALNUM))
+        chars.append(_ALNUM[index])
+    return "".join(chars)

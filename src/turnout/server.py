@@ -16,6 +16,7 @@ from .gateway.accesslog import AccessLog
 from .gateway.context import HttpRequest
 from .gateway.gateway import Gateway
 from .gateway.protocols import write
+from .services.cloudtrail.recorder import health as cloudtrail_health
 from .store.db import Database
 from .wire.models import SERVICES
 
@@ -35,6 +36,7 @@ class Settings:
     data_dir: Path = Path(".turnout")
     time_scale: float = 1.0
     enforce_iam: bool = True
+    cloudtrail: bool = True  # record every call (``--no-cloudtrail``: not recorded, for benchmarks)
 
 
 def build_gateway(settings: Settings, clock: Clock | None = None) -> Gateway:
@@ -48,6 +50,10 @@ def build_gateway(settings: Settings, clock: Clock | None = None) -> Gateway:
         authorizer = PolicyAuthorizer(db)
         gateway.authorizer = authorizer
         gateway.recorders.append(authorizer)  # invalidates cached policies after IAM writes, stores denials
+    if settings.cloudtrail:
+        from .services.cloudtrail.recorder import CloudTrailRecorder
+
+        gateway.recorders.append(CloudTrailRecorder(db))
     register_all(gateway)
     return gateway
 
@@ -90,6 +96,10 @@ class App:
                     self._flusher.cancel()
                 if self.gateway.access_log is not None:
                     self.gateway.access_log.flush()
+                for recorder in self.gateway.recorders:  # write what recorders still hold (CloudTrail events)
+                    close = getattr(recorder, "close", None)
+                    if close is not None:
+                        close()
                 self.gateway.db.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -133,6 +143,7 @@ class App:
                 "status": "ready" if self.ready else "starting",
                 "version": __version__,
                 "services": {name: "available" for name in SERVICES if name in self.gateway.providers},
+                "cloudtrail": cloudtrail_health(self.gateway),
             }
             await self._send(
                 send, 200 if self.ready else 503, [(b"content-type", b"application/json")],

@@ -8,25 +8,16 @@ region quota and ListTrails see only the test's trails."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.conftest import Server
+from tests.conftest import Server, error_of
 
 REGIONS = [
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1",
     "ap-south-1", "ap-northeast-1", "ap-southeast-1",
 ]
-
-
-def fail(call: Callable[..., Any], **params: Any) -> tuple[str, str, int]:
-    with pytest.raises(ClientError) as info:
-        call(**params)
-    response = info.value.response
-    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 class Account:
@@ -102,38 +93,38 @@ def test_create_trail_with_every_setting(acct: Account) -> None:
     ("192.168.5.4", "Trail names must not be formatted as an IP address."),
 ])
 def test_trail_name_rules(acct: Account, name: str, message: str) -> None:
-    assert fail(acct.ct().create_trail, Name=name, S3BucketName="bucket") == (
+    assert error_of(acct.ct().create_trail, Name=name, S3BucketName="bucket") == (
         "InvalidTrailNameException", message, 400)
 
 
 def test_create_trail_errors(acct: Account) -> None:
     ct = acct.ct()
     ct.create_trail(Name="taken", S3BucketName="bucket")
-    assert fail(ct.create_trail, Name="taken", S3BucketName="bucket") == (
+    assert error_of(ct.create_trail, Name="taken", S3BucketName="bucket") == (
         "TrailAlreadyExistsException", f"Trail taken already exists for customer: {acct.id}", 400)
-    code, message, _ = fail(ct.create_trail, Name="bad-bucket", S3BucketName="Bad_Bucket")
+    code, message, _ = error_of(ct.create_trail, Name="bad-bucket", S3BucketName="Bad_Bucket")
     assert code == "InvalidS3BucketNameException" and "Bad_Bucket" in message
-    code, _, _ = fail(ct.create_trail, Name="bad-bucket", S3BucketName="192.168.1.1")
+    code, _, _ = error_of(ct.create_trail, Name="bad-bucket", S3BucketName="192.168.1.1")
     assert code == "InvalidS3BucketNameException"
-    assert fail(ct.create_trail, Name="no-global", S3BucketName="bucket", IsMultiRegionTrail=True,
+    assert error_of(ct.create_trail, Name="no-global", S3BucketName="bucket", IsMultiRegionTrail=True,
                 IncludeGlobalServiceEvents=False) == (
         "InvalidParameterCombinationException", "Multi-Region trail must include global service events.", 400)
-    code, _, _ = fail(ct.create_trail, Name="long-prefix", S3BucketName="bucket", S3KeyPrefix="p" * 201)
+    code, _, _ = error_of(ct.create_trail, Name="long-prefix", S3BucketName="bucket", S3KeyPrefix="p" * 201)
     assert code == "InvalidS3PrefixException"
-    code, _, _ = fail(ct.create_trail, Name="dots-prefix", S3BucketName="bucket", S3KeyPrefix="a/../b")
+    code, _, _ = error_of(ct.create_trail, Name="dots-prefix", S3BucketName="bucket", S3KeyPrefix="a/../b")
     assert code == "InvalidS3PrefixException"
-    code, _, _ = fail(ct.create_trail, Name="org-trail", S3BucketName="bucket", IsOrganizationTrail=True)
+    code, _, _ = error_of(ct.create_trail, Name="org-trail", S3BucketName="bucket", IsOrganizationTrail=True)
     assert code == "OrganizationsNotInUseException"
     assert [t["Name"] for t in ct.describe_trails()["trailList"]] == ["taken"]  # nothing half-written
 
 
 def test_a_multi_region_name_is_taken_in_every_region(acct: Account) -> None:
     acct.ct("us-west-2").create_trail(Name="everywhere", S3BucketName="bucket", IsMultiRegionTrail=True)
-    assert fail(acct.ct("us-east-1").create_trail, Name="everywhere", S3BucketName="bucket")[0] == (
+    assert error_of(acct.ct("us-east-1").create_trail, Name="everywhere", S3BucketName="bucket")[0] == (
         "TrailAlreadyExistsException")
     acct.ct("us-east-1").create_trail(Name="local-only", S3BucketName="bucket")
     acct.ct("eu-west-1").create_trail(Name="local-only", S3BucketName="bucket")  # single-region: per region
-    assert fail(acct.ct("eu-west-1").update_trail, Name="local-only", IsMultiRegionTrail=True)[0] == (
+    assert error_of(acct.ct("eu-west-1").update_trail, Name="local-only", IsMultiRegionTrail=True)[0] == (
         "TrailAlreadyExistsException")
 
 
@@ -142,7 +133,7 @@ def test_five_trails_per_region(acct: Account) -> None:
     ct = acct.ct()
     for n in range(4):
         ct.create_trail(Name=f"trail-{n}", S3BucketName="bucket")
-    assert fail(ct.create_trail, Name="trail-5", S3BucketName="bucket") == (
+    assert error_of(ct.create_trail, Name="trail-5", S3BucketName="bucket") == (
         "MaximumNumberOfTrailsExceededException", f"User: {acct.id} already has 5 trails in us-east-1.", 400)
     acct.ct("us-east-2").create_trail(Name="trail-5", S3BucketName="bucket")
 
@@ -150,14 +141,14 @@ def test_five_trails_per_region(acct: Account) -> None:
 def test_unknown_trail_and_malformed_arn(acct: Account) -> None:
     ct = acct.ct()
     for call in (ct.get_trail, ct.get_trail_status, ct.delete_trail, ct.start_logging, ct.stop_logging):
-        assert fail(call, Name="missing") == (
+        assert error_of(call, Name="missing") == (
             "TrailNotFoundException", f"Unknown trail: {acct.arn('missing')} for the user: {acct.id}", 400)
-    assert fail(ct.get_event_selectors, TrailName="missing")[0] == "TrailNotFoundException"
-    assert fail(ct.get_trail, Name=acct.arn("missing"))[1] == (
+    assert error_of(ct.get_event_selectors, TrailName="missing")[0] == "TrailNotFoundException"
+    assert error_of(ct.get_trail, Name=acct.arn("missing"))[1] == (
         f"Unknown trail: {acct.arn('missing')} for the user: {acct.id}")
-    code, message, status = fail(ct.get_trail, Name=f"arn:aws:cloudtrail:us-east-1:{acct.id}:trail")
+    code, message, status = error_of(ct.get_trail, Name=f"arn:aws:cloudtrail:us-east-1:{acct.id}:trail")
     assert (code, status) == ("CloudTrailARNInvalidException", 400) and "arn:aws:cloudtrail" in message
-    assert fail(ct.get_trail, Name="x")[0] == "InvalidTrailNameException"
+    assert error_of(ct.get_trail, Name="x")[0] == "InvalidTrailNameException"
 
 
 def test_describe_trails_with_shadow_trails(acct: Account) -> None:
@@ -171,19 +162,19 @@ def test_describe_trails_with_shadow_trails(acct: Account) -> None:
     assert [t["Name"] for t in named] == ["org-wide", "local"]
     by_arn = ct.describe_trails(trailNameList=[acct.arn("org-wide", "us-west-2")])["trailList"]
     assert [t["TrailARN"] for t in by_arn] == [acct.arn("org-wide", "us-west-2")]
-    assert fail(ct.describe_trails, trailNameList=["arn:aws:s3:::bucket"])[0] == "CloudTrailARNInvalidException"
+    assert error_of(ct.describe_trails, trailNameList=["arn:aws:s3:::bucket"])[0] == "CloudTrailARNInvalidException"
     # a shadow trail is read by its ARN, never by its name, and changed only from its home region
-    assert fail(ct.get_trail, Name="org-wide")[0] == "TrailNotFoundException"
+    assert error_of(ct.get_trail, Name="org-wide")[0] == "TrailNotFoundException"
     shadow = ct.get_trail(Name=acct.arn("org-wide", "us-west-2"))["Trail"]
     assert shadow["HomeRegion"] == "us-west-2" and shadow["IsMultiRegionTrail"] is True
     assert ct.get_trail_status(Name=acct.arn("org-wide", "us-west-2"))["IsLogging"] is False
     for call in (ct.start_logging, ct.stop_logging, ct.delete_trail):
-        assert fail(call, Name=acct.arn("org-wide", "us-west-2"))[0] == "InvalidHomeRegionException"
-    assert fail(ct.update_trail, Name=acct.arn("org-wide", "us-west-2"), S3KeyPrefix="x")[0] == (
+        assert error_of(call, Name=acct.arn("org-wide", "us-west-2"))[0] == "InvalidHomeRegionException"
+    assert error_of(ct.update_trail, Name=acct.arn("org-wide", "us-west-2"), S3KeyPrefix="x")[0] == (
         "InvalidHomeRegionException")
     # a single-region trail of another region is not seen at all
     acct.ct("eu-west-1").create_trail(Name="elsewhere", S3BucketName="bucket")
-    assert fail(ct.get_trail, Name=acct.arn("elsewhere", "eu-west-1"))[0] == "TrailNotFoundException"
+    assert error_of(ct.get_trail, Name=acct.arn("elsewhere", "eu-west-1"))[0] == "TrailNotFoundException"
 
 
 def test_list_trails_spans_regions_and_pages(acct: Account) -> None:
@@ -215,22 +206,22 @@ def test_update_trail(acct: Account) -> None:
         "bucket-two", "after/here", True)
     out = ct.update_trail(Name=acct.arn("changing"), S3KeyPrefix="")
     assert "S3KeyPrefix" not in out
-    assert fail(ct.update_trail, Name="changing", IsMultiRegionTrail=True, IncludeGlobalServiceEvents=False) == (
+    assert error_of(ct.update_trail, Name="changing", IsMultiRegionTrail=True, IncludeGlobalServiceEvents=False) == (
         "InvalidParameterCombinationException", "Multi-Region trail must include global service events.", 400)
     assert ct.update_trail(Name="changing", IsMultiRegionTrail=True)["IsMultiRegionTrail"] is True
-    assert fail(ct.update_trail, Name="changing", IncludeGlobalServiceEvents=False)[0] == (
+    assert error_of(ct.update_trail, Name="changing", IncludeGlobalServiceEvents=False)[0] == (
         "InvalidParameterCombinationException")
-    assert fail(ct.update_trail, Name="changing", S3BucketName="x")[0] == "InvalidS3BucketNameException"
+    assert error_of(ct.update_trail, Name="changing", S3BucketName="x")[0] == "InvalidS3BucketNameException"
     trail = ct.get_trail(Name="changing")["Trail"]
     assert (trail["S3BucketName"], trail["IsMultiRegionTrail"], "S3KeyPrefix" in trail) == ("bucket-two", True, False)
-    assert fail(ct.update_trail, Name="missing", S3KeyPrefix="x")[0] == "TrailNotFoundException"
+    assert error_of(ct.update_trail, Name="missing", S3KeyPrefix="x")[0] == "TrailNotFoundException"
 
 
 def test_delete_trail(acct: Account) -> None:
     ct = acct.ct()
     ct.create_trail(Name="short-lived", S3BucketName="bucket", TagsList=[{"Key": "team", "Value": "infra"}])
     ct.delete_trail(Name="short-lived")
-    assert fail(ct.get_trail, Name="short-lived")[0] == "TrailNotFoundException"
+    assert error_of(ct.get_trail, Name="short-lived")[0] == "TrailNotFoundException"
     assert ct.describe_trails()["trailList"] == []
     ct.create_trail(Name="short-lived", S3BucketName="bucket")  # the name is free again, without the old tags
     assert ct.list_tags(ResourceIdList=[acct.arn("short-lived")])["ResourceTagList"] == [
@@ -294,24 +285,24 @@ def test_event_selector_errors(acct: Account) -> None:
     ct = acct.ct()
     ct.create_trail(Name="strict", S3BucketName="bucket")
     put = ct.put_event_selectors
-    assert fail(put, TrailName="strict")[0] == "InvalidParameterCombinationException"
-    assert fail(put, TrailName="strict", EventSelectors=[{"ReadWriteType": "All"}],
+    assert error_of(put, TrailName="strict")[0] == "InvalidParameterCombinationException"
+    assert error_of(put, TrailName="strict", EventSelectors=[{"ReadWriteType": "All"}],
                 AdvancedEventSelectors=[{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}]
                 )[0] == "InvalidParameterCombinationException"
-    assert fail(put, TrailName="strict", EventSelectors=[{"ReadWriteType": "All"}] * 6)[0] == (
+    assert error_of(put, TrailName="strict", EventSelectors=[{"ReadWriteType": "All"}] * 6)[0] == (
         "InvalidEventSelectorsException")
-    assert fail(put, TrailName="strict", EventSelectors=[
+    assert error_of(put, TrailName="strict", EventSelectors=[
         {"DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::*"]}]}]) == (
         "InvalidEventSelectorsException", "Value arn:aws:s3:::* for DataResources.Values is invalid.", 400)
-    assert fail(put, TrailName="strict", EventSelectors=[
+    assert error_of(put, TrailName="strict", EventSelectors=[
         {"DataResources": [{"Type": "AWS::Nothing::Here", "Values": ["arn:aws:s3"]}]}]) == (
         "InvalidEventSelectorsException", "Value AWS::Nothing::Here for DataResources.Type is invalid.", 400)
-    assert fail(put, TrailName="strict", AdvancedEventSelectors=[
+    assert error_of(put, TrailName="strict", AdvancedEventSelectors=[
         {"FieldSelectors": [{"Field": "readOnly", "Equals": ["true"]}]}])[0] == "InvalidEventSelectorsException"
-    assert fail(put, TrailName="strict", AdvancedEventSelectors=[
+    assert error_of(put, TrailName="strict", AdvancedEventSelectors=[
         {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]},
                             {"Field": "noSuchField", "Equals": ["x"]}]}])[0] == "InvalidEventSelectorsException"
-    assert fail(put, TrailName="missing", EventSelectors=[{"ReadWriteType": "All"}])[0] == "TrailNotFoundException"
+    assert error_of(put, TrailName="missing", EventSelectors=[{"ReadWriteType": "All"}])[0] == "TrailNotFoundException"
     assert ct.get_trail(Name="strict")["Trail"]["HasCustomEventSelectors"] is False
 
 
@@ -328,13 +319,13 @@ def test_tags(acct: Account) -> None:
         {"Key": "team", "Value": "infra"}, {"Key": "env", "Value": "prod"}, {"Key": "cost", "Value": "42"}]}]
     ct.remove_tags(ResourceId=arn, TagsList=[{"Key": "team"}, {"Key": "absent"}])
     assert [t["Key"] for t in ct.list_tags(ResourceIdList=[arn])["ResourceTagList"][0]["TagsList"]] == ["env", "cost"]
-    code, _, _ = fail(ct.add_tags, ResourceId=arn, TagsList=[{"Key": f"k{n}", "Value": "v"} for n in range(49)])
+    code, _, _ = error_of(ct.add_tags, ResourceId=arn, TagsList=[{"Key": f"k{n}", "Value": "v"} for n in range(49)])
     assert code == "TagsLimitExceededException"
     assert len(ct.list_tags(ResourceIdList=[arn])["ResourceTagList"][0]["TagsList"]) == 2  # all or nothing
-    assert fail(ct.add_tags, ResourceId=arn, TagsList=[{"Key": "aws:owner", "Value": "me"}])[0] == (
+    assert error_of(ct.add_tags, ResourceId=arn, TagsList=[{"Key": "aws:owner", "Value": "me"}])[0] == (
         "InvalidTagParameterException")
-    assert fail(ct.add_tags, ResourceId=acct.arn("no-such-trail"), TagsList=[{"Key": "k", "Value": "v"}])[0] == (
+    assert error_of(ct.add_tags, ResourceId=acct.arn("no-such-trail"), TagsList=[{"Key": "k", "Value": "v"}])[0] == (
         "ResourceNotFoundException")
-    assert fail(ct.list_tags, ResourceIdList=["not-an-arn"])[0] == "CloudTrailARNInvalidException"
-    assert fail(ct.create_trail, Name="over-tagged", S3BucketName="bucket",
+    assert error_of(ct.list_tags, ResourceIdList=["not-an-arn"])[0] == "CloudTrailARNInvalidException"
+    assert error_of(ct.create_trail, Name="over-tagged", S3BucketName="bucket",
                 TagsList=[{"Key": f"k{n}", "Value": "v"} for n in range(51)])[0] == "TagsLimitExceededException"

@@ -41,7 +41,7 @@ def test_unknown_internal_path_is_404(server: Server) -> None:
     ("service", "call", "kwargs"),
     [
         ("ecs", "list_clusters", {}),  # json 1.1, routed by X-Amz-Target
-        ("cloudtrail", "describe_trails", {}),  # json 1.1, another target prefix
+        ("cloudtrail", "list_event_data_stores", {}),  # json 1.1, another target prefix
         ("elbv2", "describe_trust_stores", {}),  # query, signing name elasticloadbalancing + Version
         ("ec2", "describe_instances", {}),  # ec2 protocol, its own error envelope
     ],

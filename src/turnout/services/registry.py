@@ -6,10 +6,11 @@ from ..gateway.gateway import Gateway
 
 
 def register_all(gateway: Gateway) -> None:
+    from .cloudtrail.provider import CloudTrailProvider
     from .ec2.provider import Ec2Provider
     from .elbv2.provider import Elbv2Provider
     from .iam.provider import IamProvider
     from .sts.provider import StsProvider
 
-    for provider in (IamProvider, StsProvider, Ec2Provider, Elbv2Provider):
+    for provider in (IamProvider, StsProvider, Ec2Provider, Elbv2Provider, CloudTrailProvider):
         gateway.register(provider)

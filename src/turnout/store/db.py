@@ -43,6 +43,11 @@ class Database:
     def close(self) -> None:
         self._conn.close()
 
+    @property
+    def in_transaction(self) -> bool:
+        """True while a :meth:`transaction` scope is open (writers off the request path wait for it to end)."""
+        return self._depth > 0
+
     @contextmanager
     def transaction(self) -> Iterator[Database]:
         """One transaction; nested scopes join the outer one. Rolls back on any exception."""

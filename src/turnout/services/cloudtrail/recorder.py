@@ -1,0 +1,143 @@
+"""The CloudTrail recorder: the gateway's :class:`~turnout.gateway.gateway.Recorder` that records every call.
+
+Recording never slows or fails the call it records. ``record`` builds the call's record (a few microseconds:
+records of repeated calls are made from a cached shape, :mod:`.records`) and appends it to an in-memory queue;
+the queue is written in batches off the request path, by an asyncio task every :data:`FLUSH_SECONDS` while the
+server runs (started with the CloudTrail provider, flushed once more at
+shutdown), or at once when no server loop runs (a gateway used in process, as tests do). ``LookupEvents``
+flushes first, so a call is found as soon as it has been answered.
+
+When the recorder is behind (more than :data:`MAX_PENDING` calls waiting) or broken (a record cannot be built,
+a write fails), calls still get their answers: the events are dropped, counted, and logged (at most once every
+:data:`LOG_EVERY` seconds). The counters are served in ``/_turnout/health`` under ``"cloudtrail"``.
+
+Durability: a graceful stop (SIGTERM/SIGINT) writes every pending event before the database closes. ``kill -9``
+loses what was still in the queue: the calls answered in the last ~100 ms (at most :data:`MAX_PENDING`).
+Written events survive a crash of the process (SQLite WAL, see :mod:`turnout.store.db`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from ...store.db import Database
+from . import store
+from .records import Draft, drafts
+
+if TYPE_CHECKING:
+    from ...gateway.context import RequestContext
+    from ...gateway.gateway import Gateway
+
+log = logging.getLogger("turnout.cloudtrail")
+
+FLUSH_SECONDS = 0.1
+MAX_PENDING = 100_000
+LOG_EVERY = 10.0
+
+
+class CloudTrailRecorder:
+    def __init__(self, db: Database, *, max_pending: int = MAX_PENDING) -> None:
+        self.db = db
+        self.max_pending = max_pending
+        self.recorded = 0  # events written
+        self.dropped = 0  # events lost (a call whose record could not be built counts one)
+        self.auto_flush = True  # write at once (no server loop); the server's flusher task turns this off
+        self._pending: deque[Draft] = deque()
+        self._task: asyncio.Task[None] | None = None
+        self._last_warning = 0.0
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def stats(self) -> dict[str, int]:
+        return {"recorded": self.recorded, "dropped": self.dropped, "pending": len(self._pending)}
+
+    # -- the Recorder protocol ----------------------------------------------------------------------------
+
+    def record(self, ctx: RequestContext) -> None:
+        if ctx.principal is None or ctx.operation is None:
+            return  # unauthenticated or unknown calls are not recorded
+        if len(self._pending) >= self.max_pending:
+            self._lose(1, "the recorder is behind (%d events waiting)", len(self._pending))
+            return
+        try:
+            self._pending.extend(drafts(ctx))
+        except Exception:
+            self._lose(1, "could not build the record of %s", ctx.request_id, exc_info=True)
+            return
+        # In process, write at once unless a transaction is open (a call made inside another call's dispatch):
+        # the outer call's own record flushes both once that transaction is over.
+        if self.auto_flush and not _in_transaction(self.db):
+            self.flush()
+
+    # -- writing --------------------------------------------------------------------------------------------
+
+    def flush(self) -> int:
+        """Build and write every pending event now; returns the number of events written."""
+        if not self._pending:
+            return 0
+        built = list(self._pending)
+        self._pending.clear()
+        try:
+            written = store.append(self.db, built)
+        except Exception:
+            self._lose(len(built), "could not write %d events", len(built), exc_info=True)
+            return 0
+        self.recorded += written
+        return written
+
+    def _lose(self, count: int, message: str, *args: Any, exc_info: bool = False) -> None:
+        self.dropped += count
+        now = time.monotonic()
+        if now - self._last_warning >= LOG_EVERY or exc_info:
+            self._last_warning = now
+            log.warning("CloudTrail: events lost (%d so far): " + message, self.dropped, *args, exc_info=exc_info)
+
+    # -- the background flusher ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Write from a task of the running event loop from now on (the server's)."""
+        if self._task is not None:
+            return
+        self.auto_flush = False
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            try:
+                self.flush()
+            except Exception:  # flush counts its own failures; never let the task die
+                log.exception("CloudTrail flush failed")
+
+    def close(self) -> None:
+        """Stop the task and write what is pending (server shutdown, before the database closes)."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        self.auto_flush = True
+        self.flush()
+
+
+def _in_transaction(db: Database) -> bool:
+    return db.in_transaction
+
+
+def recorder_of(gateway: Gateway) -> CloudTrailRecorder | None:
+    for recorder in gateway.recorders:
+        if isinstance(recorder, CloudTrailRecorder):
+            return recorder
+    return None
+
+
+def health(gateway: Gateway) -> dict[str, Any]:
+    """``/_turnout/health``'s ``"cloudtrail"``: the recorder's counters (``enabled`` false without recording)."""
+    recorder = recorder_of(gateway)
+    if recorder is None:
+        return {"enabled": False, "recorded": 0, "dropped": 0, "pending": 0}
+    return {"enabled": True, **recorder.stats()}
