@@ -41,13 +41,37 @@ def build_parser() -> argparse.ArgumentParser:
     from .trailcli import add_parser as add_trail_parser
 
     add_trail_parser(commands)
+    explain = commands.add_parser(
+        "explain", help="explain a denied request (AccessDenied) by its request id",
+        description="Print why a request was denied: the deciding policy type, the statements that matched, the "
+        "condition keys it lacked. The request id is the x-amzn-RequestId a client saw (botocore: "
+        "ResponseMetadata.RequestId) and the last field of the server's access-log line.",
+    )
+    explain.add_argument("request_id")
+    explain.add_argument("--data-dir", type=Path, default=Path(".turnout"), help="the server's state directory")
     return parser
+
+
+def _explain(data_dir: Path, request_id: str) -> int:
+    from .authz.diagnostics import explain
+    from .store.db import Database
+
+    path = data_dir / "turnout.db"
+    if not path.exists():
+        print(f"turnout explain: no Turnout state in {data_dir}", file=sys.stderr)
+        return 1
+    denial = explain(Database(path), request_id)
+    if denial is None:
+        print(f"turnout explain: no denied request with id {request_id} in {data_dir}", file=sys.stderr)
+        return 1
+    print(denial.describe())
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=getattr(logging, args.log_level.upper()),
+        level=getattr(logging, getattr(args, "log_level", "warning").upper()),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
@@ -56,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
 
         serve(Settings(args.host, args.port, args.data_dir, args.time_scale, args.enforce_iam, args.cloudtrail))
         return 0
+    if args.command == "explain":
+        return _explain(args.data_dir, args.request_id)
     if args.command == "trail":
         from .trailcli import run
 
