@@ -8,8 +8,15 @@ from ... import ids
 from ...auth.credentials import ROOT_KEY_OWNER
 from ...gateway.context import RequestContext
 from ...store.db import Row
-from .common import invalid_input, iso, no_such_entity, paged, when
-from .users import caller_user_name, limit_exceeded, user_row
+from .common import (
+    invalid_input,
+    iso,
+    limit_exceeded,
+    no_such_entity,
+    paged,
+    when,
+)
+from .users import caller_user_name, user_row
 
 ACCESS_KEYS_PER_USER = 2
 

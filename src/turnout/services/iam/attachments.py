@@ -7,7 +7,7 @@ from typing import Any
 from ...gateway.context import RequestContext
 from ...store.db import Row
 from ...wire.errors import ServiceError
-from .common import no_such_entity
+from .common import limit_exceeded, no_such_entity
 from .policy_refs import (
     ATTACHED_POLICIES_QUOTA,
     ENTITY_ID_COLUMNS,
@@ -16,7 +16,6 @@ from .policy_refs import (
     check_modifiable,
     entity_row,
     find_policy,
-    limit_exceeded,
     listing,
     page_sorted,
     policy_or_404,

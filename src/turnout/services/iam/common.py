@@ -26,6 +26,52 @@ def no_such_entity(message: str) -> ServiceError:
     return ServiceError("NoSuchEntity", message, 404)
 
 
+def already_exists(message: str) -> ServiceError:
+    return ServiceError("EntityAlreadyExists", message, 409)
+
+
+def delete_conflict(message: str) -> ServiceError:
+    return ServiceError("DeleteConflict", message, 409)
+
+
+def limit_exceeded(message: str) -> ServiceError:
+    return ServiceError("LimitExceeded", message, 409)
+
+
+# -- users and groups: rename and delete --------------------------------------------------------------------
+
+KeyedTables = tuple[tuple[str, str, str], ...]  # (table, column holding the entity's name_lower, extra condition)
+
+
+def rename_entity(
+    db: Database, account: str, table: str, old_lower: str, new_name: str, new_path: str, arn: str,
+    keyed: KeyedTables, taken_message: str,
+) -> None:
+    """Rename a user or group (names are unique case-insensitively) and carry every row keyed by its name."""
+    new_lower = new_name.lower()
+    if new_lower != old_lower and db.one(
+        f"SELECT 1 FROM {table} WHERE account_id = ? AND name_lower = ?", (account, new_lower)
+    ):
+        raise already_exists(taken_message)
+    db.execute(
+        f"UPDATE {table} SET name_lower = ?, name = ?, path = ?, arn = ? WHERE account_id = ? AND name_lower = ?",
+        (new_lower, new_name, new_path, arn, account, old_lower),
+    )
+    if new_lower != old_lower:
+        for keyed_table, column, extra in keyed:
+            db.execute(
+                f"UPDATE {keyed_table} SET {column} = ? WHERE account_id = ? AND {column} = ?{extra}",
+                (new_lower, account, old_lower),
+            )
+
+
+def refuse_delete_while(db: Database, account: str, lower: str, checks: tuple[tuple[str, str], ...]) -> None:
+    """``DeleteConflict`` with the message of the first (query, message) whose query finds a row."""
+    for sql, message in checks:
+        if db.one(sql, (account, lower)):
+            raise delete_conflict(message)
+
+
 def paged(
     items: list[Any], key: Any, params: dict[str, Any], result_key: str
 ) -> dict[str, Any]:

@@ -7,8 +7,17 @@ from typing import Any
 from ... import arns, ids
 from ...gateway.context import RequestContext
 from ...store.db import Database, Row
-from .common import iso, no_such_entity, paged, when
-from .users import GROUPS_PER_USER, already_exists, delete_conflict, limit_exceeded, user_row, user_shape
+from .common import (
+    already_exists,
+    iso,
+    limit_exceeded,
+    no_such_entity,
+    paged,
+    refuse_delete_while,
+    rename_entity,
+    when,
+)
+from .users import GROUPS_PER_USER, user_row, user_shape
 
 # Tables whose rows name a group by ``name_lower``; renaming a group rewrites them in the same transaction.
 _GROUP_KEYED = (
@@ -89,25 +98,12 @@ class GroupOperations:
     def update_group(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         account = ctx.account_id
         row = group_row(self.db, account, req["GroupName"])
-        old_lower = row["name_lower"]
         new_name = req.get("NewGroupName") or row["name"]
         new_path = req.get("NewPath") or row["path"]
-        new_lower = new_name.lower()
-        if new_lower != old_lower and self.db.one(
-            "SELECT 1 FROM iam_groups WHERE account_id = ? AND name_lower = ?", (account, new_lower)
-        ):
-            raise already_exists(f"Group with name {new_name} already exists.")
-        self.db.execute(
-            "UPDATE iam_groups SET name_lower = ?, name = ?, path = ?, arn = ? "
-            "WHERE account_id = ? AND name_lower = ?",
-            (new_lower, new_name, new_path, arns.group(account, new_name, new_path), account, old_lower),
+        rename_entity(
+            self.db, account, "iam_groups", row["name_lower"], new_name, new_path,
+            arns.group(account, new_name, new_path), _GROUP_KEYED, f"Group with name {new_name} already exists.",
         )
-        if new_lower != old_lower:
-            for table, column, extra in _GROUP_KEYED:
-                self.db.execute(
-                    f"UPDATE {table} SET {column} = ? WHERE account_id = ? AND {column} = ?{extra}",
-                    (new_lower, account, old_lower),
-                )
 
     def delete_group(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         account = ctx.account_id
@@ -120,9 +116,7 @@ class GroupOperations:
             ("SELECT 1 FROM iam_attachments WHERE account_id = ? AND entity_type = 'group' AND entity_lower = ?",
              "Cannot delete entity, must detach all policies first."),
         )
-        for sql, message in checks:
-            if self.db.one(sql, (account, lower)):
-                raise delete_conflict(message)
+        refuse_delete_while(self.db, account, lower, checks)
         self.db.execute("DELETE FROM iam_groups WHERE account_id = ? AND name_lower = ?", (account, lower))
 
     def add_user_to_group(self, ctx: RequestContext, req: dict[str, Any]) -> None:

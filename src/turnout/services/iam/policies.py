@@ -12,7 +12,16 @@ from ... import arns, ids
 from ...gateway.context import RequestContext
 from . import policydoc
 from .attachments import AttachmentOperations
-from .common import check_duplicate_tag_keys, drop_tags, get_tags, iso, put_tags, remove_tags, tags_page
+from .common import (
+    check_duplicate_tag_keys,
+    delete_conflict,
+    drop_tags,
+    get_tags,
+    iso,
+    put_tags,
+    remove_tags,
+    tags_page,
+)
 from .inline_policies import InlinePolicyOperations
 from .managed import catalogue
 from .policy_refs import (
@@ -20,7 +29,6 @@ from .policy_refs import (
     attachment_counts,
     boundary_counts,
     customer_policy,
-    delete_conflict,
     listing,
     policy_or_404,
     usage,

@@ -26,12 +26,6 @@ ENTITY_TABLES = {"role": "iam_roles", "user": "iam_users", "group": "iam_groups"
 ENTITY_ID_COLUMNS = {"role": "role_id", "user": "user_id", "group": "group_id"}
 
 
-def limit_exceeded(message: str) -> ServiceError:
-    return ServiceError("LimitExceeded", message, 409)
-
-
-def delete_conflict(message: str) -> ServiceError:
-    return ServiceError("DeleteConflict", message, 409)
 
 
 def check_arn(arn: str) -> None:

@@ -8,8 +8,8 @@ from ...gateway.context import RequestContext
 from ...store.db import Row
 from ...wire.errors import ServiceError
 from . import policydoc
-from .common import iso, no_such_entity, paged, when
-from .policy_refs import VERSIONS_QUOTA, PolicyRef, customer_policy, delete_conflict, limit_exceeded, policy_or_404
+from .common import delete_conflict, iso, limit_exceeded, no_such_entity, paged, when
+from .policy_refs import VERSIONS_QUOTA, PolicyRef, customer_policy, policy_or_404
 
 
 def _number(version_id: str) -> int:

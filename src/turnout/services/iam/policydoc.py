@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ...wire.errors import ServiceError
+from .common import limit_exceeded
 
 TRUST_POLICY_QUOTA = 2048  # ACLSizePerRole
 MANAGED_POLICY_QUOTA = 6144  # PolicySize
@@ -83,10 +84,6 @@ _DOMAIN = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?:/.*)?")
 
 def malformed(message: str) -> ServiceError:
     return ServiceError("MalformedPolicyDocument", message, 400)
-
-
-def limit_exceeded(message: str) -> ServiceError:
-    return ServiceError("LimitExceeded", message, 409)
 
 
 def size_without_whitespace(document: str) -> int:

@@ -15,6 +15,7 @@ from ...wire.errors import ServiceError
 from . import policydoc, service_linked
 from .common import (
     check_duplicate_tag_keys,
+    delete_conflict,
     drop_tags,
     get_tags,
     invalid_input,
@@ -40,9 +41,6 @@ _POLICY_ARN = re.compile(r"arn:aws:iam::(\d{12}|aws):policy/(?:[^/]+/)*[^/]+")
 def entity_already_exists(message: str) -> ServiceError:
     return ServiceError("EntityAlreadyExists", message, 409)
 
-
-def delete_conflict(message: str) -> ServiceError:
-    return ServiceError("DeleteConflict", message, 409)
 
 
 def protected_role(name: str) -> ServiceError:

@@ -9,6 +9,7 @@ from ...gateway.context import RequestContext
 from ...store.db import Database, Row
 from ...wire.errors import ServiceError
 from .common import (
+    already_exists,
     check_duplicate_tag_keys,
     drop_tags,
     get_tags,
@@ -16,7 +17,9 @@ from .common import (
     no_such_entity,
     paged,
     put_tags,
+    refuse_delete_while,
     remove_tags,
+    rename_entity,
     tags_page,
     when,
 )
@@ -35,16 +38,7 @@ _USER_KEYED = (
 )
 
 
-def already_exists(message: str) -> ServiceError:
-    return ServiceError("EntityAlreadyExists", message, 409)
 
-
-def delete_conflict(message: str) -> ServiceError:
-    return ServiceError("DeleteConflict", message, 409)
-
-
-def limit_exceeded(message: str) -> ServiceError:
-    return ServiceError("LimitExceeded", message, 409)
 
 
 # -- lookups shared with groups and access keys ----------------------------------------------------------
@@ -145,24 +139,12 @@ class UserOperations:
     def update_user(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         account = ctx.account_id
         row = user_row(self.db, account, req["UserName"])
-        old_lower = row["name_lower"]
         new_name = req.get("NewUserName") or row["name"]
         new_path = req.get("NewPath") or row["path"]
-        new_lower = new_name.lower()
-        if new_lower != old_lower and self.db.one(
-            "SELECT 1 FROM iam_users WHERE account_id = ? AND name_lower = ?", (account, new_lower)
-        ):
-            raise already_exists(f"User with name {new_name} already exists.")
-        self.db.execute(
-            "UPDATE iam_users SET name_lower = ?, name = ?, path = ?, arn = ? WHERE account_id = ? AND name_lower = ?",
-            (new_lower, new_name, new_path, arns.user(account, new_name, new_path), account, old_lower),
+        rename_entity(
+            self.db, account, "iam_users", row["name_lower"], new_name, new_path,
+            arns.user(account, new_name, new_path), _USER_KEYED, f"User with name {new_name} already exists.",
         )
-        if new_lower != old_lower:
-            for table, column, extra in _USER_KEYED:
-                self.db.execute(
-                    f"UPDATE {table} SET {column} = ? WHERE account_id = ? AND {column} = ?{extra}",
-                    (new_lower, account, old_lower),
-                )
 
     def delete_user(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         account = ctx.account_id
@@ -178,9 +160,7 @@ class UserOperations:
             ("SELECT 1 FROM iam_group_members WHERE account_id = ? AND user_lower = ?",
              "Cannot delete entity, must remove users from group first."),
         )
-        for sql, message in checks:
-            if self.db.one(sql, (account, lower)):
-                raise delete_conflict(message)
+        refuse_delete_while(self.db, account, lower, checks)
         drop_tags(self.db, account, "user", lower)
         self.db.execute("DELETE FROM iam_users WHERE account_id = ? AND name_lower = ?", (account, lower))
 
