@@ -46,6 +46,26 @@ class Ec2Base(Provider):
         limit = req.get("MaxResults")
         return page(items, key, token or None, limit, default=_UNPAGED, error=_bad_token)
 
+    def select(
+        self,
+        items: list[T],
+        id_of: Callable[[T], str],
+        wanted: list[str],
+        not_found: Callable[..., Exception],
+        test: Callable[[T], bool],
+        req: Mapping[str, Any],
+    ) -> tuple[list[T], str | None]:
+        """The Describe* pattern: the items named by ``wanted`` (all when none; unknown ids -> ``not_found`` of
+        every missing id, as EC2 reports them together), those the filters keep, one page of them."""
+        if wanted:
+            have = {id_of(item) for item in items}
+            missing = [i for i in dict.fromkeys(wanted) if i not in have]
+            if missing:
+                raise not_found(*missing)
+            chosen = set(wanted)
+            items = [item for item in items if id_of(item) in chosen]
+        return self.paged([item for item in items if test(item)], id_of, req)
+
     def tag_map(self, ctx: RequestContext) -> dict[str, dict[str, str]]:
         return tags.by_resource(self.db, ctx.account_id, ctx.region)
 

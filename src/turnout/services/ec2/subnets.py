@@ -157,14 +157,7 @@ class SubnetOperations(VpcOperations):
         test = subnet_filters(tag_map).compile(req.get("Filters"))
         self.dry_run(req)
         items = store.subnets(self.db, ctx.account_id, ctx.region)
-        if wanted:
-            have = {s.subnet_id for s in items}
-            missing = [i for i in dict.fromkeys(wanted) if i not in have]
-            if missing:
-                raise errors.subnet_not_found(*missing)
-            chosen = set(wanted)
-            items = [s for s in items if s.subnet_id in chosen]
-        chunk, token = self.paged([s for s in items if test(s)], lambda s: s.subnet_id, req)
+        chunk, token = self.select(items, lambda s: s.subnet_id, wanted, errors.subnet_not_found, test, req)
         return result("Subnets", [subnet_shape(s, tag_map.get(s.subnet_id)) for s in chunk], token)
 
     def delete_subnet(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:

@@ -116,14 +116,7 @@ class VpcOperations(Ec2Base):
         test = vpc_filters(tag_map).compile(req.get("Filters"))
         self.dry_run(req)
         items = store.vpcs(self.db, ctx.account_id, ctx.region)
-        if wanted:
-            have = {v.vpc_id for v in items}
-            missing = [i for i in dict.fromkeys(wanted) if i not in have]
-            if missing:
-                raise errors.vpc_not_found(*missing)
-            chosen = set(wanted)
-            items = [v for v in items if v.vpc_id in chosen]
-        chunk, token = self.paged([v for v in items if test(v)], lambda v: v.vpc_id, req)
+        chunk, token = self.select(items, lambda v: v.vpc_id, wanted, errors.vpc_not_found, test, req)
         return result("Vpcs", [vpc_shape(v, tag_map.get(v.vpc_id)) for v in chunk], token)
 
     def delete_vpc(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
