@@ -95,3 +95,13 @@ def ec2(region: str, account: str, kind: str, resource_id: str) -> str:
 def cloudtrail_trail(region: str, account: str, name: str) -> str:
     """``arn:aws:cloudtrail:<home region>:<account>:trail/<name>``."""
     return regional("cloudtrail", region, account, f"trail/{name}")
+
+
+def ecs_cluster(region: str, account: str, name: str) -> str:
+    """``arn:aws:ecs:<region>:<account>:cluster/<name>``."""
+    return regional("ecs", region, account, f"cluster/{name}")
+
+
+def ecs_task_definition(region: str, account: str, family: str, revision: int) -> str:
+    """``arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>``."""
+    return regional("ecs", region, account, f"task-definition/{family}:{revision}")

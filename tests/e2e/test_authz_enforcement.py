@@ -124,7 +124,7 @@ def test_json_protocol_denial(make_caller: Callable[..., Caller]) -> None:
     assert error_of(caller.client("ecs").list_clusters) == (
         "AccessDeniedException", caller.denied("ecs:ListClusters"), 400,
     )
-    assert error_of(make_caller(allow("ecs:List*")).client("ecs").list_clusters)[::2] == ("NotImplemented", 501)
+    assert "clusterArns" in make_caller(allow("ecs:List*")).client("ecs").list_clusters()
 
 
 def test_ec2_denial(make_caller: Callable[..., Caller]) -> None:
@@ -215,7 +215,7 @@ def test_root_is_allowed_everything(server: Server, iam: Any, role: dict[str, An
     iam.list_users(MaxItems=1)
     assert "LoadBalancers" in server.client("elbv2").describe_load_balancers()
     assert "Vpcs" in server.client("ec2").describe_vpcs()
-    assert error_of(server.client("ecs").list_clusters)[::2] == ("NotImplemented", 501)
+    assert "clusterArns" in server.client("ecs").list_clusters()
     # A 12-digit root key is the root of that account: allowed in its own account.
     other = server.client("iam", key="246813579024")
     other.create_user(UserName="root-made")

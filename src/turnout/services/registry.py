@@ -8,9 +8,10 @@ from ..gateway.gateway import Gateway
 def register_all(gateway: Gateway) -> None:
     from .cloudtrail.provider import CloudTrailProvider
     from .ec2.provider import Ec2Provider
+    from .ecs.provider import EcsProvider
     from .elbv2.provider import Elbv2Provider
     from .iam.provider import IamProvider
     from .sts.provider import StsProvider
 
-    for provider in (IamProvider, StsProvider, Ec2Provider, Elbv2Provider, CloudTrailProvider):
+    for provider in (IamProvider, StsProvider, Ec2Provider, Elbv2Provider, CloudTrailProvider, EcsProvider):
         gateway.register(provider)

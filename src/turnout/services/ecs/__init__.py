@@ -1,0 +1,1 @@
+"""Amazon ECS: clusters, task definitions and tags."""

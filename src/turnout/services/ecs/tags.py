@@ -1,0 +1,114 @@
+"""Tags on clusters and task definitions: TagResource, UntagResource, ListTagsForResource, tags given at
+creation, and the lookup IAM conditions (``aws:ResourceTag/*``) read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ...authz.resources_base import resource_tag_lookups
+from ...gateway.context import RequestContext
+from ...store.db import Database
+from .store import ARN, cluster_not_found, error, invalid
+
+TAGS_PER_RESOURCE = 50
+
+
+def check_new_tags(tags: list[dict[str, Any]]) -> None:
+    """Tags of one request: at most 50, no ``aws:`` prefix (reserved for AWS use)."""
+    if len(tags) > TAGS_PER_RESOURCE:
+        # Our wording for the documented quota ("Maximum number of tags per resource: 50").
+        raise invalid(f"The number of tags exceeds the limit of {TAGS_PER_RESOURCE} tags per resource.")
+    for tag in tags:
+        if str(tag.get("key", "")).lower().startswith("aws:"):
+            # Our wording for the documented rule ("Do not use aws:, AWS:, or any upper or lowercase combination
+            # of such as a prefix for either keys or values as it is reserved for AWS use.").
+            raise invalid("Tag keys can not start with the reserved prefix 'aws:'.")
+
+
+def get_tags(db: Database, account: str, region: str, arn: str) -> list[dict[str, str]]:
+    rows = db.all("SELECT tag_key, tag_value FROM ecs_tags WHERE account_id = ? AND region = ? AND resource_arn = ? "
+                  "ORDER BY seq", (account, region, arn))
+    return [{"key": r["tag_key"], "value": r["tag_value"]} for r in rows]
+
+
+def put_tags(db: Database, account: str, region: str, arn: str, tags: list[dict[str, Any]]) -> None:
+    seq = int(db.scalar("SELECT COALESCE(MAX(seq), 0) FROM ecs_tags WHERE account_id = ? AND region = ? "
+                        "AND resource_arn = ?", (account, region, arn)))
+    for tag in tags:
+        seq += 1
+        db.execute(
+            "INSERT INTO ecs_tags (account_id, region, resource_arn, tag_key, tag_value, seq) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, region, resource_arn, tag_key) "
+            "DO UPDATE SET tag_value = excluded.tag_value",
+            (account, region, arn, tag["key"], tag.get("value") or "", seq),
+        )
+    count = db.scalar("SELECT COUNT(*) FROM ecs_tags WHERE account_id = ? AND region = ? AND resource_arn = ?",
+                      (account, region, arn))
+    if count > TAGS_PER_RESOURCE:
+        raise invalid(f"The number of tags exceeds the limit of {TAGS_PER_RESOURCE} tags per resource.")
+
+
+def drop_tags(db: Database, account: str, region: str, arns: Iterable[str]) -> None:
+    for arn in arns:
+        db.execute("DELETE FROM ecs_tags WHERE account_id = ? AND region = ? AND resource_arn = ?",
+                   (account, region, arn))
+
+
+def resource_tags(db: Database, account: str, region: str, arn: str) -> dict[str, str]:
+    """``resource_tag_lookups["ecs"]``: a resource's tags for IAM conditions."""
+    return {tag["key"]: tag["value"] for tag in get_tags(db, account, region, arn)}
+
+
+resource_tag_lookups.setdefault("ecs", resource_tags)
+
+
+def check_resource(db: Database, account: str, region: str, arn: str) -> None:
+    """Raise unless ``arn`` is an existing cluster or task definition of the caller's account and region."""
+    match = ARN.match(arn)
+    if match is None:
+        raise invalid("Invalid arn syntax.")  # our wording for a malformed ARN
+    kind = match["kind"]
+    mine = match["account"] == account and match["region"] == region
+    if kind == "cluster":
+        row = db.one("SELECT status FROM ecs_clusters WHERE account_id = ? AND region = ? AND arn = ?",
+                     (account, region, arn)) if mine else None
+        if row is None:
+            raise cluster_not_found()
+        if row["status"] != "ACTIVE":
+            raise invalid("The specified cluster is inactive. Specify an active cluster and try again.")
+        return
+    if kind == "task-definition":
+        row = db.one("SELECT status FROM ecs_task_definitions WHERE account_id = ? AND region = ? AND arn = ?",
+                     (account, region, arn)) if mine else None
+        if row is None:
+            # Our choice: AWS's TagResource documents ResourceNotFoundException for a missing resource.
+            raise error("ResourceNotFoundException", "The specified resource could not be found.")
+        return
+    raise invalid("The specified resource type is not supported.")  # services, tasks...: not served yet
+
+
+class TagOperations:
+    """Mixed into :class:`EcsProvider`."""
+
+    db: Database
+
+    def tag_resource(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        account, region, arn = ctx.account_id, ctx.region, req["resourceArn"]
+        check_resource(self.db, account, region, arn)
+        check_new_tags(req["tags"])
+        put_tags(self.db, account, region, arn, req["tags"])
+        return {}
+
+    def untag_resource(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        account, region, arn = ctx.account_id, ctx.region, req["resourceArn"]
+        check_resource(self.db, account, region, arn)
+        for key in req["tagKeys"]:
+            self.db.execute("DELETE FROM ecs_tags WHERE account_id = ? AND region = ? AND resource_arn = ? "
+                            "AND tag_key = ?", (account, region, arn, key))
+        return {}
+
+    def list_tags_for_resource(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        account, region, arn = ctx.account_id, ctx.region, req["resourceArn"]
+        check_resource(self.db, account, region, arn)
+        return {"tags": get_tags(self.db, account, region, arn)}
