@@ -178,4 +178,5 @@ def serve(settings: Settings) -> None:
         log_level="warning",
         server_header=False,
         date_header=True,
+        proxy_headers=False,  # callers are who connect: no X-Forwarded-For rewriting of aws:SourceIp
     )

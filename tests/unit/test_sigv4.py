@@ -321,3 +321,17 @@ def test_unsigned_request_and_bad_dates() -> None:
     assert info is not None
     with pytest.raises(MalformedSignature):
         info.timestamp()
+
+
+def test_form_pairs_matches_parse_qsl() -> None:
+    from urllib.parse import parse_qsl
+
+    from turnout.gateway.routing import form_pairs
+
+    for body in [
+        "Action=GetRole&Version=2010-05-08&RoleName=r1",
+        "A=&B=1&&C=%2Fpath%2F&D=a+b&E=%E2%9C%93&F",
+        "Tags.member.1.Key=k%3Dv&Tags.member.1.Value=x%26y",
+        "",
+    ]:
+        assert form_pairs(body) == parse_qsl(body, keep_blank_values=True), body

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 from ..auth.sigv4 import MalformedSignature, read_signature
 from ..wire.errors import ServiceError, unknown_operation
@@ -11,6 +11,19 @@ from ..wire.models import BY_SIGNING_NAME, BY_TARGET_PREFIX, BY_VERSION, SERVICE
 from .context import RequestContext
 
 FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+def form_pairs(body: str) -> list[tuple[str, str]]:
+    """``parse_qsl(body, keep_blank_values=True)``, faster for the common case of fields needing no decoding."""
+    pairs: list[tuple[str, str]] = []
+    for field in body.split("&"):
+        if not field:
+            continue
+        name, _, value = field.partition("=")
+        if "%" in field or "+" in field:
+            name, value = unquote_plus(name), unquote_plus(value)
+        pairs.append((name, value))
+    return pairs
 
 
 class _FirstValues(Mapping[str, str]):
@@ -41,7 +54,7 @@ def route(ctx: RequestContext) -> None:
     content_type = http.header("content-type") or ""
     if target is None and (http.method == "POST" and (not content_type or content_type.startswith(FORM_TYPE))):
         try:
-            ctx.form.update(parse_qsl(http.body.decode(), keep_blank_values=True, strict_parsing=False))
+            ctx.form.update(form_pairs(http.body.decode()))
         except UnicodeDecodeError:
             raise ServiceError("MalformedQueryString", "The request body is not valid UTF-8.") from None
     # Until the service is known, errors are written in the protocol the request looks like.
