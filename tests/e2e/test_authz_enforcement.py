@@ -320,3 +320,20 @@ def test_get_session_token_session_has_the_users_permissions(server: Server, mak
     assert error_of(as_session("ecs").list_clusters) == (
         "AccessDeniedException", caller.denied("ecs:ListClusters"), 400,
     )
+
+
+def test_x_forwarded_for_cannot_change_the_source_ip(server: Server, iam: Any, unique: Callable[[str], str]) -> None:
+    """aws:SourceIp is the address that connected; a client's X-Forwarded-For header does not change it."""
+    name = unique("xff")
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="from-10", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*",
+                       "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}],
+    }))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    client = server.client("iam", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    client.meta.events.register(
+        "before-sign.iam.ListRoles", lambda request, **_: request.headers.add_header("X-Forwarded-For", "10.1.2.3")
+    )
+    assert error_of(client.list_roles)[0] == "AccessDenied"
