@@ -148,9 +148,14 @@ def turnout_engine(questions: Sequence[Question], prebuilt: bool) -> Engine:
     requests = [(make_request(*args, **keywords), policies) for args, keywords, policies in questions]
     decisions = [evaluate(request, policies).effect for request, policies in requests]
 
+    # make_request called with its arguments spelled out, as a caller writes it (not through ``*args, **kwargs``)
+    calls = [(*args, keywords.get("context"), keywords.get("resource_account"), policies)
+             for args, keywords, policies in questions]
+
     def per_call() -> None:
-        for args, keywords, policies in questions:
-            evaluate(make_request(*args, **keywords), policies)
+        for principal, action, resource, context, resource_account, policies in calls:
+            evaluate(make_request(principal, action, resource, context=context, resource_account=resource_account),
+                     policies)
 
     def built() -> None:
         for request, policies in requests:

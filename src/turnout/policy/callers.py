@@ -48,6 +48,35 @@ def account_of(arn: str | None) -> str | None:
 
 _NAME_KINDS = {"user/": IAM_USER, "role/": ASSUMED_ROLE}  # the common heads of an ARN's resource part
 _new = object.__new__
+MAX_PRINCIPALS = 4096  # callers whose reading is remembered; the table starts over beyond that
+_READ: dict[str, tuple[str, str | None, str | None]] = {}  # principal -> read_principal(principal)
+
+
+def read_principal(principal: str) -> tuple[str, str | None, str | None]:
+    """(principal type, account, service principal name) of a caller named by ARN or service name: a pure
+    function of the string, so ``make_request`` remembers it per caller (the decision itself never is)."""
+    service = account = None
+    parts = principal.split(":", 5)
+    if len(parts) < 2 or parts[0] != "arn":
+        kind = AWS_SERVICE
+        service = principal
+    elif len(parts) < 6:
+        kind = IAM_USER
+    else:
+        account = parts[4] or None
+        name = parts[5]
+        found = _NAME_KINDS.get(name[:5])
+        if found is not None:
+            kind = found
+        elif name == "root":
+            kind = ROOT
+        elif name.startswith("assumed-role/"):
+            kind = ASSUMED_ROLE
+        elif name.startswith("federated-user/"):
+            kind = FEDERATED_USER
+        else:
+            kind = IAM_USER
+    return kind, account, service
 
 
 def make_request(
@@ -61,34 +90,20 @@ def make_request(
 ) -> Request:
     """A Request for a caller named by ARN (or service principal name, or None for anonymous).
 
-    The same as ``principal_type_of`` and ``account_of``, reading the principal's ARN once and building the
-    Request directly (what can wait, the resource's account and a session's role, is derived on first use):
-    this runs for every authorization, and in CPython every call and every string method counts.
+    The same as ``principal_type_of`` and ``account_of``, reading the principal's ARN once per caller
+    (``read_principal``, remembered: a pure function of the string) and building the Request directly (what can
+    wait, the resource's account and a session's role, is derived on first use): this runs for every
+    authorization, and in CPython every call and every string method counts.
     """
-    service = account = None
     if principal is None:
-        kind = ANONYMOUS
+        kind, account, service = ANONYMOUS, None, None
     else:
-        parts = principal.split(":", 5)
-        if len(parts) < 2 or parts[0] != "arn":
-            kind = AWS_SERVICE
-            service = principal
-        elif len(parts) < 6:
-            kind = IAM_USER
-        else:
-            account = parts[4] or None
-            name = parts[5]
-            found = _NAME_KINDS.get(name[:5])
-            if found is not None:
-                kind = found
-            elif name == "root":
-                kind = ROOT
-            elif name.startswith("assumed-role/"):
-                kind = ASSUMED_ROLE
-            elif name.startswith("federated-user/"):
-                kind = FEDERATED_USER
-            else:
-                kind = IAM_USER
+        found = _READ.get(principal)
+        if found is None:
+            if len(_READ) >= MAX_PRINCIPALS:
+                _READ.clear()
+            found = _READ[principal] = read_principal(principal)
+        kind, account, service = found
     request: Request = _new(Request)
     request.principal_arn = principal
     request.principal_account = account

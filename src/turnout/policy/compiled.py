@@ -193,10 +193,10 @@ def _around(prefix: str, suffix: str) -> ResourceTest:
         def starts(resource: str) -> bool:
             return resource.startswith(prefix)
         return starts
-    shortest = len(prefix) + len(suffix)
+    start = len(prefix)  # the suffix is looked for past the prefix: the two may not overlap
 
     def around(resource: str) -> bool:
-        return len(resource) >= shortest and resource.startswith(prefix) and resource.endswith(suffix)
+        return resource.startswith(prefix) and resource.endswith(suffix, start)
 
     return around
 

@@ -30,6 +30,9 @@ conformance case through both).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from turnout.policy.compiled import entries
 from turnout.policy.matching import ShortArn
 from turnout.policy.model import (
@@ -73,6 +76,13 @@ _MEMBERS = frozenset({IAM_USER, ASSUMED_ROLE, FEDERATED_USER})  # IAM principals
 _IDENTITY = PolicyType.IDENTITY
 _RESOURCE = PolicyType.RESOURCE
 _new = object.__new__
+# The identity-only road's per-type outcomes: read-only and shared, rather than a dict built per call.
+_ONLY_IDENTITY: dict[Outcome, Mapping[PolicyType, Outcome]] = {
+    outcome: MappingProxyType({_IDENTITY: outcome}) for outcome in (ALLOW, IMPLICIT_DENY, EXPLICIT_DENY)
+}
+_IDENTITY_DENIED = _ONLY_IDENTITY[EXPLICIT_DENY]
+_IDENTITY_ALLOWED = _ONLY_IDENTITY[ALLOW]
+_IDENTITY_NO_ALLOW = _ONLY_IDENTITY[IMPLICIT_DENY]
 
 
 def evaluate(request: Request, policies: PolicySet) -> Decision:
@@ -115,9 +125,9 @@ def evaluate(request: Request, policies: PolicySet) -> Decision:
     if denied:
         decision.effect = EXPLICIT_DENY
         decision.denied_by = _IDENTITY
-        decision.type_decisions = {_IDENTITY: EXPLICIT_DENY}
+        decision.type_decisions = _IDENTITY_DENIED
         return decision
-    decision.type_decisions = {_IDENTITY: ALLOW if allowed else IMPLICIT_DENY}
+    decision.type_decisions = _IDENTITY_ALLOWED if allowed else _IDENTITY_NO_ALLOW
     # Every AWS-owned resource ``protected_resource`` knows has "aws" past the partition (its account, or in
     # role/aws-reserved/, alias/aws/): a cheap first look, as most ARNs only have it in "arn:aws:".
     reason = protected_resource(action, resource) if resource.find("aws", 8) >= 0 else None
@@ -175,8 +185,9 @@ def evaluate_general(request: Request, policies: PolicySet, *, reference: bool =
     if kind in SESSION_TYPES and policies.session:
         results[PolicyType.SESSION] = scanner(policies.session, PolicyType.SESSION, scope)
 
-    decision = Decision(IMPLICIT_DENY, None, [], missing, {})
-    type_decisions, matched = decision.type_decisions, decision.matched
+    type_decisions: dict[PolicyType, Outcome] = {}
+    decision = Decision(IMPLICIT_DENY, None, [], missing, type_decisions)
+    matched = decision.matched
     explicit: PolicyType | None = None
     for policy_type, result in results.items():
         type_decisions[policy_type] = result.outcome

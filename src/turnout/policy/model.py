@@ -325,7 +325,7 @@ class Decision:
     denied_by: PolicyType | None = None
     matched: list[MatchedStatement] = field(default_factory=list)
     missing_context_keys: list[str] = field(default_factory=list)
-    type_decisions: dict[PolicyType, Outcome] = field(default_factory=dict)
+    type_decisions: Mapping[PolicyType, Outcome] = field(default_factory=dict)  # read-only (may be shared)
     reason: str | None = None
 
     def __init__(  # written out (not generated): one Decision per call
@@ -334,7 +334,7 @@ class Decision:
         denied_by: PolicyType | None = None,
         matched: list[MatchedStatement] | None = None,
         missing_context_keys: list[str] | None = None,
-        type_decisions: dict[PolicyType, Outcome] | None = None,
+        type_decisions: Mapping[PolicyType, Outcome] | None = None,
         reason: str | None = None,
     ) -> None:
         self.effect = effect
