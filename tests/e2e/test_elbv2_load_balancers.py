@@ -20,9 +20,6 @@ LB_ARN = re.compile(r"^arn:aws:elasticloadbalancing:us-east-1:000000000000:loadb
 
 
 
-@pytest.fixture(scope="module")
-def elb(server: Server) -> Any:
-    return server.client("elbv2")
 
 
 @pytest.fixture(scope="module")

@@ -5,13 +5,12 @@ ModifyRule, DeleteRule, SetRulePriorities, the default rule's protection, NLB li
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from tests.conftest import Server, error_of
+from tests.conftest import error_of
 
 RULE_ARN = re.compile(r"^arn:aws:elasticloadbalancing:us-east-1:000000000000:listener-rule/app/[\w-]+/"
                       r"[0-9a-f]{16}/[0-9a-f]{16}/[0-9a-f]{16}$")
@@ -31,32 +30,10 @@ def stored_forward(tg_arn: str) -> dict[str, Any]:
 FIXED = [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}]
 
 
-@pytest.fixture(scope="module")
-def elb(server: Server) -> Any:
-    return server.client("elbv2")
 
 
-@pytest.fixture(scope="module")
-def network(server: Server) -> dict[str, Any]:
-    ec2 = server.client("ec2")
-    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
-    subnets = sorted(ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"],
-                     key=lambda s: s["AvailabilityZone"])
-    return {"vpc": vpc, "ids": [s["SubnetId"] for s in subnets]}
 
 
-@pytest.fixture
-def cleanup(elb: Any) -> Iterator[list[tuple[str, str]]]:
-    made: list[tuple[str, str]] = []
-    yield made
-    for kind, arn in sorted(made, key=lambda item: item[0] != "lb"):
-        try:
-            if kind == "lb":
-                elb.delete_load_balancer(LoadBalancerArn=arn)
-            else:
-                elb.delete_target_group(TargetGroupArn=arn)
-        except ClientError:
-            pass
 
 
 @pytest.fixture
