@@ -219,3 +219,13 @@ def listing(
     if marker is not None:
         result["Marker"] = marker
     return result
+
+
+def check_policy_attachable(db: Database, account: str, arn: str, *, boundary: bool) -> None:
+    """Refuse an ARN that names no managed policy (the account's or AWS's) usable here, with IAM's wording."""
+    check_arn(arn)
+    ref = find_policy(db, account, arn)
+    if ref is None or not ref.attachable:
+        if boundary:
+            raise no_such_entity(f"Scope ARN: {arn} does not exist or is not attachable.")
+        raise no_such_entity(f"Policy {arn} does not exist or is not attachable.")

@@ -140,17 +140,9 @@ class RoleOperations:
 
     def check_boundary(self, account: str, arn: str) -> None:
         """A permissions boundary must name an existing managed policy (customer's or AWS's)."""
-        if _POLICY_ARN.fullmatch(arn) is None:
-            raise invalid_input(f"ARN {arn} is not valid.")  # choice: AWS's text is not published
-        if arn.startswith(AWS_POLICY_PREFIX):
-            policy = service_linked.aws_managed_policy(arn)
-            found = policy is not None and policy.attachable
-        else:
-            found = self.db.one(
-                "SELECT 1 FROM iam_policies WHERE account_id = ? AND arn = ?", (account, arn)
-            ) is not None
-        if not found:
-            raise no_such_entity(f"Scope ARN: {arn} does not exist or is not attachable.")
+        from .policy_refs import check_policy_attachable  # policy_refs imports this module
+
+        check_policy_attachable(self.db, account, arn, boundary=True)
 
     def insert_role(self, ctx: RequestContext, name: str, path: str, trust_policy: str, *,
                     description: str | None = None, max_session: int = DEFAULT_MAX_SESSION,

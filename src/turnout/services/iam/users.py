@@ -23,7 +23,7 @@ from .common import (
     tags_page,
     when,
 )
-from .policy_refs import check_arn, find_policy
+from .policy_refs import check_policy_attachable
 
 GROUPS_PER_USER = 10
 
@@ -83,14 +83,6 @@ def user_shape(db: Database, row: Row, details: bool = True) -> dict[str, Any]:
     return user
 
 
-def check_policy_attachable(db: Database, account: str, arn: str, *, boundary: bool) -> None:
-    """Refuse an ARN that names no managed policy (the account's or AWS's) usable here, with IAM's wording."""
-    check_arn(arn)
-    ref = find_policy(db, account, arn)
-    if ref is None or not ref.attachable:
-        if boundary:
-            raise no_such_entity(f"Scope ARN: {arn} does not exist or is not attachable.")
-        raise no_such_entity(f"Policy {arn} does not exist or is not attachable.")
 
 
 class UserOperations:

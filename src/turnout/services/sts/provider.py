@@ -11,7 +11,7 @@ from ...store.db import Row
 from ...wire.errors import ServiceError
 from ..base import Provider
 from ..iam import policydoc
-from ..iam.users import check_policy_attachable
+from ..iam.policy_refs import check_policy_attachable
 from .sessions import (
     POLICY_ARNS_MAX,
     SESSION_POLICY_MAX,
