@@ -105,3 +105,23 @@ def ecs_cluster(region: str, account: str, name: str) -> str:
 def ecs_task_definition(region: str, account: str, family: str, revision: int) -> str:
     """``arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>``."""
     return regional("ecs", region, account, f"task-definition/{family}:{revision}")
+
+
+def ecs_service(region: str, account: str, cluster: str, name: str) -> str:
+    """``arn:aws:ecs:<region>:<account>:service/<cluster>/<name>`` (the long ARN format)."""
+    return regional("ecs", region, account, f"service/{cluster}/{name}")
+
+
+def ecs_service_deployment(region: str, account: str, cluster: str, service: str, deployment_id: str) -> str:
+    """``arn:aws:ecs:<region>:<account>:service-deployment/<cluster>/<service>/<id>``."""
+    return regional("ecs", region, account, f"service-deployment/{cluster}/{service}/{deployment_id}")
+
+
+def ecs_service_revision(region: str, account: str, cluster: str, service: str, revision_id: str) -> str:
+    """``arn:aws:ecs:<region>:<account>:service-revision/<cluster>/<service>/<19 digits>``."""
+    return regional("ecs", region, account, f"service-revision/{cluster}/{service}/{revision_id}")
+
+
+def ecs_task(region: str, account: str, cluster: str, task_id: str) -> str:
+    """``arn:aws:ecs:<region>:<account>:task/<cluster>/<32 hex digits>``."""
+    return regional("ecs", region, account, f"task/{cluster}/{task_id}")

@@ -77,3 +77,31 @@ def log_file_suffix(seed: str) -> str:
         number, index = divmod(number, len(_ALNUM))
         chars.append(_ALNUM[index])
     return "".join(chars)
+
+
+_URLSAFE = string.ascii_letters + string.digits + "-_"
+
+
+def ecs_task_id() -> str:
+    """A task id: 32 lowercase hex digits."""
+    return secrets.token_hex(16)
+
+
+def ecs_service_deployment_id() -> str:
+    """A service deployment id: 21 URL-safe characters (AWS's examples: ``EZe5RNVLH6PPzHXINuP28``)."""
+    return _random(_ALNUM, 1) + _random(_URLSAFE, 20)
+
+
+def ecs_number_id() -> str:
+    """A 19-digit number: service revision ids and the ``ecs-svc/<id>`` ids of Service.deployments."""
+    return str(secrets.randbelow(9 * 10**18) + 10**18)
+
+
+def ecs_hook_id(hook_type: str) -> str:
+    """A lifecycle hook execution id: ``ecs-<type>-`` and 43 URL-safe characters (``ecs-pause-e7tK9G_...``)."""
+    return f"ecs-{hook_type.lower()}-" + _random(_URLSAFE, 43)
+
+
+def ecs_event_id() -> str:
+    """A service event id (a UUID, as AWS's are)."""
+    return str(uuid.uuid4())

@@ -23,10 +23,23 @@ def test_transaction_rolls_back_everything_on_error(tmp_path: Path) -> None:
     db = Database(tmp_path / "t.db")
     with pytest.raises(RuntimeError), db.transaction():
         db.execute("INSERT INTO accounts (account_id, created_at) VALUES ('111111111111', 'x')")
-        with db.transaction():  # nested scopes join the outer transaction
+        with db.transaction():  # a nested scope's work is undone with the outer transaction
             db.execute("INSERT INTO accounts (account_id, created_at) VALUES ('222222222222', 'x')")
         raise RuntimeError("boom")
     assert db.scalar("SELECT COUNT(*) FROM accounts") == 0
+
+
+def test_failed_nested_scope_undoes_only_its_own_writes(tmp_path: Path) -> None:
+    db = Database(tmp_path / "t.db")
+    with db.transaction():
+        db.execute("INSERT INTO accounts (account_id, created_at) VALUES ('111111111111', 'x')")
+        with pytest.raises(RuntimeError), db.transaction():
+            db.execute("INSERT INTO accounts (account_id, created_at) VALUES ('222222222222', 'x')")
+            raise RuntimeError("inner call failed")
+        with db.transaction():
+            db.execute("INSERT INTO accounts (account_id, created_at) VALUES ('333333333333', 'x')")
+    ids = [row[0] for row in db.all("SELECT account_id FROM accounts ORDER BY account_id")]
+    assert ids == ["111111111111", "333333333333"]
 
 
 def test_committed_transaction_is_visible_to_another_connection(tmp_path: Path) -> None:

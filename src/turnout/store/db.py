@@ -50,14 +50,23 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Database]:
-        """One transaction; nested scopes join the outer one. Rolls back on any exception."""
+        """One transaction; a nested scope is a savepoint of the outer one. Rolls back on any exception."""
         with self._lock:
             if self._depth:
+                # A nested scope is a savepoint: a call made inside another's transaction (ECS calling ELB
+                # through the gateway) that fails leaves nothing half-written, and the outer one goes on.
+                name = f"nested_{self._depth}"
+                self._conn.execute(f"SAVEPOINT {name}")
                 self._depth += 1
                 try:
                     yield self
+                except BaseException:
+                    self._conn.execute(f"ROLLBACK TO {name}")
+                    self._conn.execute(f"RELEASE {name}")
+                    raise
                 finally:
                     self._depth -= 1
+                self._conn.execute(f"RELEASE {name}")
                 return
             self._conn.execute("BEGIN")
             self._depth = 1

@@ -1,14 +1,35 @@
 """The Amazon ECS provider: one class assembled from the operation modules of this package (clusters, task
-definitions, tags). Importing ``tags`` and ``task_definitions`` registers ``resource_tag_lookups["ecs"]`` and
-``name_resolvers["ecs:task-definition"]`` for the authorization engine."""
+definitions, services, tasks, service deployments, tags). Importing ``tags`` and ``task_definitions`` registers
+``resource_tag_lookups["ecs"]`` and ``name_resolvers["ecs:task-definition"]`` for the authorization engine.
+
+The provider owns the deployment :class:`~.engine.Engine`, which runs deployments and tasks on the clock.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..base import Provider
 from .clusters import ClusterOperations
+from .deployment_ops import DeploymentOperations
+from .deployment_views import DeploymentViewOperations
+from .engine import Engine
+from .services import ServiceOperations
 from .tags import TagOperations
 from .task_definitions import TaskDefinitionOperations
+from .tasks import TaskOperations
+
+if TYPE_CHECKING:
+    from ...gateway.gateway import Gateway
 
 
-class EcsProvider(ClusterOperations, TaskDefinitionOperations, TagOperations, Provider):
+class EcsProvider(ClusterOperations, TaskDefinitionOperations, ServiceOperations, TaskOperations,
+                  DeploymentViewOperations, DeploymentOperations, TagOperations, Provider):
     service = "ecs"
+
+    def __init__(self, gateway: Gateway) -> None:
+        super().__init__(gateway)
+        self.engine = Engine(gateway)
+
+    def startup(self) -> None:
+        self.engine.start()
