@@ -125,3 +125,8 @@ def ecs_service_revision(region: str, account: str, cluster: str, service: str, 
 def ecs_task(region: str, account: str, cluster: str, task_id: str) -> str:
     """``arn:aws:ecs:<region>:<account>:task/<cluster>/<32 hex digits>``."""
     return regional("ecs", region, account, f"task/{cluster}/{task_id}")
+
+
+def ecs_container(region: str, account: str, cluster: str, task_id: str, container_id: str) -> str:
+    """``arn:aws:ecs:<region>:<account>:container/<cluster>/<task id>/<container id (a UUID)>``."""
+    return regional("ecs", region, account, f"container/{cluster}/{task_id}/{container_id}")

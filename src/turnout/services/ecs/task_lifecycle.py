@@ -1,0 +1,418 @@
+"""The simulated lifecycle of ECS tasks: launch, stop requests and the timed status steps in between.
+
+No HTTP and no load-balancer calls here: the deployment engine calls these functions inside its own transaction,
+decides when to launch and stop tasks, and registers/deregisters them in target groups when :func:`due` reports
+that a task entered ACTIVATING / DEACTIVATING.
+
+Turnout's conventions (AWS does not publish step durations; these are Turnout's choice, in simulated seconds):
+
+* A task passes PROVISIONING (2 s) -> PENDING (4 s, the image pull: ``pull_started_at``/``pull_stopped_at``) ->
+  ACTIVATING (1 s) -> RUNNING (``started_at``). ``connectivity_at`` is set when PENDING starts (the task's ENI is
+  attached before the pull, as on AWS).
+* A stop request moves a registered task to DEACTIVATING, which lasts the ``drain_seconds`` given (the target
+  groups' deregistration delay), then STOPPING (2 s) -> DEPROVISIONING (1 s, ``execution_stopped_at`` when it
+  starts) -> STOPPED (``stopped_at``). An unregistered task goes to STOPPING at once. ``stopping_at`` is the instant
+  of the stop request.
+* Container ``dockerLabels``: ``turnout.health`` = ``healthy`` (default) | ``unhealthy``; ``turnout.exit-after``
+  = N on an essential container: the container exits with code 1 after N simulated seconds RUNNING (stop code
+  ``EssentialContainerExited``).
+
+Each step starts at the instant the previous one was due (not when :func:`due` happened to run), so however
+often :func:`due` is called, a task's timeline is the same.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ... import arns, ids
+from ...clock import Clock
+from ...store.db import Database, Row
+from ..ec2 import network as ec2_network
+from .store import iso, loads, when
+
+PROVISIONING = "PROVISIONING"
+PENDING = "PENDING"
+ACTIVATING = "ACTIVATING"
+RUNNING = "RUNNING"
+DEACTIVATING = "DEACTIVATING"
+STOPPING = "STOPPING"
+DEPROVISIONING = "DEPROVISIONING"
+STOPPED = "STOPPED"
+ORDER = (PROVISIONING, PENDING, ACTIVATING, RUNNING, DEACTIVATING, STOPPING, DEPROVISIONING, STOPPED)
+
+# Turnout's choice: simulated seconds each status lasts (DEACTIVATING lasts the drain given to request_stop).
+PROVISIONING_SECONDS = 2.0
+PENDING_SECONDS = 4.0
+ACTIVATING_SECONDS = 1.0
+STOPPING_SECONDS = 2.0
+DEPROVISIONING_SECONDS = 1.0
+_FIXED = {PROVISIONING: PROVISIONING_SECONDS, PENDING: PENDING_SECONDS, ACTIVATING: ACTIVATING_SECONDS,
+          STOPPING: STOPPING_SECONDS, DEPROVISIONING: DEPROVISIONING_SECONDS}
+_NEXT = {PROVISIONING: PENDING, PENDING: ACTIVATING, ACTIVATING: RUNNING, DEACTIVATING: STOPPING,
+         STOPPING: DEPROVISIONING, DEPROVISIONING: STOPPED}
+
+HEALTH_LABEL = "turnout.health"
+EXIT_LABEL = "turnout.exit-after"
+EXIT_CODE = "EssentialContainerExited"
+EXIT_REASON = "Essential container in task exited"
+FARGATE_LATEST = "1.4.0"
+
+
+class LaunchError(Exception):
+    """A task cannot be placed (no subnet of the request exists, or every one is out of addresses)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One status step of one task: ``task`` is the row after the step."""
+
+    task: Row
+    previous: str
+    status: str
+
+
+# -- task definitions -----------------------------------------------------------------------------------------
+
+
+def containers(task_definition: Row) -> list[dict[str, Any]]:
+    body = loads(task_definition["body"]) or {}
+    return list(body.get("containerDefinitions") or [])
+
+
+def _labels(container: dict[str, Any]) -> dict[str, str]:
+    labels = container.get("dockerLabels")
+    return labels if isinstance(labels, dict) else {}
+
+
+def exit_after(task_definition: Row) -> tuple[str, float] | None:
+    """The essential container that exits first (``turnout.exit-after``) and after how many seconds RUNNING."""
+    found: tuple[str, float] | None = None
+    for container in containers(task_definition):
+        if not container.get("essential", True):
+            continue  # a non-essential container exiting does not stop the task
+        raw = _labels(container).get(EXIT_LABEL)
+        try:
+            seconds = float(raw) if raw is not None else None
+        except ValueError:
+            seconds = None  # Turnout's choice: a label that is not a number is ignored
+        if seconds is not None and seconds >= 0 and (found is None or seconds < found[1]):
+            found = (str(container.get("name")), seconds)
+    return found
+
+
+def health(task_row: Row | None, task_definition_row: Row) -> str:
+    """``healthy`` or ``unhealthy``: what the task answers to load-balancer and container health checks
+    (``unhealthy`` when any container's ``turnout.health`` label says so)."""
+    for container in containers(task_definition_row):
+        if str(_labels(container).get(HEALTH_LABEL, "healthy")).lower() == "unhealthy":
+            return "unhealthy"
+    return "healthy"
+
+
+def health_status(task_row: Row | None, task_definition_row: Row) -> str:
+    """The task's healthStatus once RUNNING: HEALTHY/UNHEALTHY only when a container defines a healthCheck, else
+    UNKNOWN (AWS's rule)."""
+    if not any(c.get("healthCheck") for c in containers(task_definition_row)):
+        return "UNKNOWN"
+    return "HEALTHY" if health(task_row, task_definition_row) == "healthy" else "UNHEALTHY"
+
+
+# -- launch ---------------------------------------------------------------------------------------------------
+
+
+def _usable_hosts(cidr: str) -> Iterable[str]:
+    """The subnet's addresses less the first four and the last (AWS reserves them)."""
+    net = ipaddress.IPv4Network(cidr)
+    first, last = int(net.network_address) + 4, int(net.broadcast_address) - 1
+    for value in range(first, last + 1):
+        yield str(ipaddress.IPv4Address(value))
+
+
+def _used_addresses(db: Database, account: str, region: str, subnet_id: str) -> set[str]:
+    rows = db.all("SELECT private_ip FROM ecs_tasks WHERE account_id = ? AND region = ? AND subnet_id = ? "
+                  "AND last_status <> 'STOPPED' AND private_ip IS NOT NULL", (account, region, subnet_id))
+    return {str(r["private_ip"]) for r in rows}
+
+
+def _place(db: Database, account: str, region: str, subnets: list[ec2_network.Subnet], load: dict[str, int]
+           ) -> tuple[ec2_network.Subnet, str]:
+    """The least loaded subnet (ties: the order given, so a fresh group is spread round-robin) with a free
+    address, and that address."""
+    for subnet in sorted(subnets, key=lambda s: load[s.subnet_id]):
+        used = _used_addresses(db, account, region, subnet.subnet_id)
+        for address in _usable_hosts(subnet.cidr_block):
+            if address not in used:
+                return subnet, address
+    raise LaunchError("No free IP address in the subnets " + ", ".join(s.subnet_id for s in subnets))
+
+
+def launch(db: Database, *, account: str, region: str, cluster: str, task_definition: Row, count: int,
+           now: datetime, service_arn: str | None = None, revision_arn: str | None = None,
+           deployment_arn: str | None = None, started_by: str | None = None, group: str | None = None,
+           launch_type: str = "FARGATE", platform_version: str | None = None,
+           network: dict[str, Any] | None = None) -> list[Row]:
+    """Insert ``count`` tasks in PROVISIONING and return their rows.
+
+    ``network`` is the awsvpcConfiguration ({subnets, securityGroups, assignPublicIp}); a task gets a private
+    address in one of its subnets (spread over them), an ENI id and the subnet's zone. ``group`` defaults to
+    ``service:<name>`` for a service's task, else ``family:<family>``. Raises :class:`LaunchError` when no
+    subnet exists or has a free address, ValueError for an awsvpc task definition without ``network``.
+    """
+    vpc = network
+    body = loads(task_definition["body"]) or {}
+    if group is None:
+        if service_arn is not None:
+            group = f"service:{service_arn.rsplit('/', 1)[-1]}"
+        else:
+            group = f"family:{task_definition['family']}"
+    if launch_type == "FARGATE" and platform_version in (None, "LATEST"):
+        platform_version = FARGATE_LATEST
+    subnets: list[ec2_network.Subnet] = []
+    if body.get("networkMode") == "awsvpc":
+        if vpc is None:
+            raise ValueError("an awsvpc task needs an awsvpcConfiguration")
+        subnets = _subnets(db, account, region, vpc.get("subnets") or [], now)
+    load: dict[str, int] = {}
+    for subnet in subnets:
+        load[subnet.subnet_id] = int(db.scalar(
+            "SELECT COUNT(*) FROM ecs_tasks WHERE account_id = ? AND region = ? AND subnet_id = ? AND cluster = ? "
+            "AND group_name = ? AND last_status <> 'STOPPED'", (account, region, subnet.subnet_id, cluster, group)))
+    out: list[Row] = []
+    stamp = iso(now)
+    for _ in range(count):
+        task_id = ids.ecs_task_id()
+        arn = arns.ecs_task(region, account, cluster, task_id)
+        zone = subnet_id = address = eni = None
+        if subnets:
+            subnet, address = _place(db, account, region, subnets, load)
+            load[subnet.subnet_id] += 1
+            zone, subnet_id, eni = subnet.availability_zone, subnet.subnet_id, ids.ec2_id("eni")
+        db.execute(
+            "INSERT INTO ecs_tasks (account_id, region, cluster, arn, id, service_arn, revision_arn, deployment_arn, "
+            "task_definition_arn, started_by, group_name, launch_type, platform_version, availability_zone, "
+            "subnet_id, private_ip, eni_id, last_status, desired_status, health_status, registrations, version, "
+            "created_at, status_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PROVISIONING', "
+            "'RUNNING', 'UNKNOWN', '[]', 1, ?, ?)",
+            (account, region, cluster, arn, task_id, service_arn, revision_arn, deployment_arn,
+             task_definition["arn"], started_by, group, launch_type,
+             platform_version if launch_type == "FARGATE" else None, zone, subnet_id, address, eni, stamp, stamp),
+        )
+        out.append(_row(db, account, region, arn))
+    return out
+
+
+def _subnets(db: Database, account: str, region: str, wanted: list[str], now: datetime
+             ) -> list[ec2_network.Subnet]:
+    found = ec2_network.subnets(db, account, region, wanted, now)
+    if not found:
+        raise LaunchError("None of the subnets " + ", ".join(wanted) + " exists")
+    return found
+
+
+# -- reading and writing rows ---------------------------------------------------------------------------------
+
+
+def _row(db: Database, account: str, region: str, arn: str) -> Row:
+    row = db.one("SELECT * FROM ecs_tasks WHERE account_id = ? AND region = ? AND arn = ?", (account, region, arn))
+    assert row is not None
+    return row
+
+
+def find(db: Database, task_arn: str) -> Row | None:
+    parsed = arns.parse(task_arn)
+    if parsed is None:
+        return None
+    return db.one("SELECT * FROM ecs_tasks WHERE account_id = ? AND region = ? AND arn = ?",
+                  (parsed.account, parsed.region, task_arn))
+
+
+def registrations(task: Row) -> list[dict[str, Any]]:
+    value = loads(task["registrations"])
+    return list(value) if isinstance(value, list) else []
+
+
+def set_registrations(db: Database, task_arn: str, registrations: list[dict[str, Any]]) -> None:
+    """Record the target groups the engine registered the task in ({targetGroupArn, id, port}). Keep the list
+    after deregistering: a DEACTIVATING task's drain is read from it (``drainSeconds`` on its entries)."""
+    task = find(db, task_arn)
+    if task is None:
+        return
+    drain = drain_of(task)
+    entries = [dict(r) for r in registrations]
+    if drain:
+        for entry in entries:
+            entry.setdefault("drainSeconds", drain)
+    db.execute("UPDATE ecs_tasks SET registrations = ? WHERE account_id = ? AND region = ? AND arn = ?",
+               (json.dumps(entries, separators=(",", ":")), task["account_id"], task["region"], task_arn))
+
+
+def drain_of(task: Row) -> float:
+    """How long the task's DEACTIVATING lasts (recorded by request_stop on its registrations)."""
+    return max((float(r.get("drainSeconds") or 0) for r in registrations(task)), default=0.0)
+
+
+def target_group_drain(db: Database, account: str, region: str, regs: list[dict[str, Any]]) -> float:
+    """The longest deregistration delay (``deregistration_delay.timeout_seconds``) among the target groups of
+    ``regs`` that a load balancer uses (ELB drains only those; 0 otherwise, and when none is registered)."""
+    from ..elbv2.attributes import deregistration_delay
+    from ..elbv2.usage import in_use
+
+    longest = 0.0
+    for arn in dict.fromkeys(str(r.get("targetGroupArn")) for r in regs if r.get("targetGroupArn")):
+        tg = db.one("SELECT * FROM elbv2_target_groups WHERE account_id = ? AND region = ? AND arn = ?",
+                    (account, region, arn))
+        if tg is not None and in_use(db, account, region, arn):
+            longest = max(longest, float(deregistration_delay(tg)))
+    return longest
+
+
+# -- stop -----------------------------------------------------------------------------------------------------
+
+
+def request_stop(db: Database, task_arn: str, *, stop_code: str, reason: str | None, now: datetime,
+                 drain_seconds: float = 0.0) -> Row | None:
+    """Ask the task to stop (None: no such task). The first request's stop code and reason win; a task already
+    stopping is returned as is. A registered task (ACTIVATING or RUNNING) goes DEACTIVATING for
+    ``drain_seconds``; any other goes STOPPING at once."""
+    task = find(db, task_arn)
+    if task is None or task["desired_status"] == STOPPED or task["last_status"] in ORDER[4:]:
+        return task
+    _stop(db, task, stop_code, reason, _not_before(now, task), drain_seconds)
+    return _row(db, task["account_id"], task["region"], task_arn)
+
+
+def _not_before(now: datetime, task: Row) -> datetime:
+    since = when(task["status_since"])
+    return now if since is None or now >= since else since
+
+
+def _stop(db: Database, task: Row, stop_code: str, reason: str | None, at: datetime, drain: float) -> None:
+    regs = registrations(task)
+    registered = bool(regs) and task["last_status"] in (ACTIVATING, RUNNING)
+    status = DEACTIVATING if registered else STOPPING
+    regs = [{**r, "drainSeconds": max(0.0, float(drain))} for r in regs] if registered else regs
+    db.execute(
+        "UPDATE ecs_tasks SET desired_status = 'STOPPED', stop_code = COALESCE(stop_code, ?), "
+        "stopped_reason = COALESCE(stopped_reason, ?), last_status = ?, status_since = ?, stopping_at = ?, "
+        "registrations = ?, version = version + 1 WHERE account_id = ? AND region = ? AND arn = ?",
+        (stop_code, reason, status, iso(at), iso(at), json.dumps(regs, separators=(",", ":")),
+         task["account_id"], task["region"], task["arn"]),
+    )
+
+
+# -- the clock ------------------------------------------------------------------------------------------------
+
+
+def _duration(task: Row, definitions: dict[str, Row | None], db: Database) -> float | None:
+    """Simulated seconds the task's current status lasts; None: until something else happens."""
+    status = task["last_status"]
+    if status in _FIXED:
+        return _FIXED[status]
+    if status == DEACTIVATING:
+        return drain_of(task)
+    if status == RUNNING and task["desired_status"] == RUNNING:
+        td = _definition(db, task, definitions)
+        found = exit_after(td) if td is not None else None
+        return None if found is None else found[1]
+    return None
+
+
+def _definition(db: Database, task: Row, cache: dict[str, Row | None]) -> Row | None:
+    arn = task["task_definition_arn"]
+    if arn not in cache:
+        cache[arn] = db.one("SELECT * FROM ecs_task_definitions WHERE account_id = ? AND region = ? AND arn = ?",
+                            (task["account_id"], task["region"], arn))
+    return cache[arn]
+
+
+def _pending(db: Database, account: str | None, region: str | None) -> list[Row]:
+    sql = "SELECT * FROM ecs_tasks WHERE last_status <> 'STOPPED'"
+    params: list[str] = []
+    if account is not None:
+        sql += " AND account_id = ?"
+        params.append(account)
+    if region is not None:
+        sql += " AND region = ?"
+        params.append(region)
+    return db.all(sql + " ORDER BY created_at, arn", params)
+
+
+def _instant(clock: Clock, since: datetime, seconds: float) -> datetime | None:
+    """The wall-clock instant ``seconds`` simulated seconds after ``since``, if it has passed."""
+    elapsed = clock.sim_elapsed(since)
+    if elapsed < seconds:
+        return None
+    if elapsed <= 0:
+        return since
+    return since + (clock.now() - since) * (seconds / elapsed)
+
+
+def due(db: Database, clock: Clock, account: str | None = None, region: str | None = None) -> list[Transition]:
+    """Advance every task whose status has lasted its duration, step after step; one Transition per step, in
+    order (a task's steps in its order; tasks in launch order)."""
+    out: list[Transition] = []
+    definitions: dict[str, Row | None] = {}
+    for task in _pending(db, account, region):
+        while task["last_status"] != STOPPED:
+            seconds = _duration(task, definitions, db)
+            since = when(task["status_since"])
+            assert since is not None
+            at = None if seconds is None else _instant(clock, since, seconds)
+            if at is None:
+                break
+            previous = task["last_status"]
+            _step(db, task, at, definitions)
+            task = _row(db, task["account_id"], task["region"], task["arn"])
+            out.append(Transition(task, previous, task["last_status"]))
+    return out
+
+
+def _step(db: Database, task: Row, at: datetime, definitions: dict[str, Row | None]) -> None:
+    status = task["last_status"]
+    stamp = iso(at)
+    if status == RUNNING:  # the essential container exited
+        regs = registrations(task)
+        drain = target_group_drain(db, task["account_id"], task["region"], regs) if regs else 0.0
+        _stop(db, task, EXIT_CODE, EXIT_REASON, at, drain)
+        return
+    target = _NEXT[status]
+    sets = ["last_status = ?", "status_since = ?", "version = version + 1"]
+    params: list[Any] = [target, stamp]
+    if target == PENDING:
+        sets += ["pull_started_at = ?", "connectivity_at = ?"]
+        params += [stamp, stamp]
+    elif target == ACTIVATING:
+        sets.append("pull_stopped_at = ?")
+        params.append(stamp)
+    elif target == RUNNING:
+        td = _definition(db, task, definitions)
+        sets += ["started_at = ?", "health_status = ?"]
+        params += [stamp, health_status(task, td) if td is not None else "UNKNOWN"]
+    elif target == DEPROVISIONING:
+        sets.append("execution_stopped_at = ?")
+        params.append(stamp)
+    elif target == STOPPED:
+        sets += ["stopped_at = ?", "health_status = 'UNKNOWN'"]
+        params.append(stamp)
+    db.execute(f"UPDATE ecs_tasks SET {', '.join(sets)} WHERE account_id = ? AND region = ? AND arn = ?",
+               (*params, task["account_id"], task["region"], task["arn"]))
+
+
+def next_due(db: Database, clock: Clock, account: str | None = None, region: str | None = None) -> float | None:
+    """Simulated seconds until the next step of any task (0: one is due now; None: none is pending)."""
+    best: float | None = None
+    definitions: dict[str, Row | None] = {}
+    for task in _pending(db, account, region):
+        seconds = _duration(task, definitions, db)
+        since = when(task["status_since"])
+        if seconds is None or since is None:
+            continue
+        left = max(0.0, seconds - clock.sim_elapsed(since))
+        best = left if best is None else min(best, left)
+    return best

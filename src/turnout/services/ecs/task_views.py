@@ -1,0 +1,151 @@
+"""A task row in botocore's ``Task`` shape (DescribeTasks, StopTask), with its containers and ENI attachment."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from ... import arns
+from ...store.db import Database, Row
+from . import task_lifecycle as life
+from .store import loads, when
+from .tags import get_tags
+
+# Container lastStatus for each task lastStatus (containers run from ACTIVATING until the task is deprovisioned).
+_CONTAINER_STATUS = {
+    life.PROVISIONING: "PENDING", life.PENDING: "PENDING", life.ACTIVATING: "RUNNING", life.RUNNING: "RUNNING",
+    life.DEACTIVATING: "RUNNING", life.STOPPING: "RUNNING", life.DEPROVISIONING: "STOPPED", life.STOPPED: "STOPPED",
+}
+# The ENI attachment's status for each task lastStatus.
+_ATTACHMENT_STATUS = {
+    life.PROVISIONING: "PRECREATED", life.PENDING: "ATTACHED", life.ACTIVATING: "ATTACHED", life.RUNNING: "ATTACHED",
+    life.DEACTIVATING: "ATTACHED", life.STOPPING: "ATTACHED", life.DEPROVISIONING: "DETACHING",
+    life.STOPPED: "DELETED",
+}
+_NAMESPACE = uuid.UUID("6f1c3f52-2a4e-4d51-9a8e-0d7c6b1f2e10")  # Turnout's: derives stable ids from task ids
+
+
+def container_id(task_id: str, name: str) -> str:
+    """A container's id: stable for a task and container name (a UUID, as AWS's are)."""
+    return str(uuid.uuid5(_NAMESPACE, f"{task_id}/{name}"))
+
+
+def attachment_id(task_id: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"{task_id}/eni"))
+
+
+def mac_address(eni_id: str) -> str:
+    """A locally administered unicast MAC derived from the ENI id."""
+    digest = hashlib.sha256(eni_id.encode()).digest()
+    octets = [(digest[0] | 0x02) & 0xFE, *digest[1:6]]
+    return ":".join(f"{b:02x}" for b in octets)
+
+
+def private_dns_name(region: str, address: str) -> str:
+    """AWS's internal host names: ``ip-10-0-1-5.ec2.internal`` in us-east-1, else ``...<region>.compute.internal``."""
+    host = "ip-" + address.replace(".", "-")
+    return f"{host}.ec2.internal" if region == "us-east-1" else f"{host}.{region}.compute.internal"
+
+
+def _attachment(task: Row) -> dict[str, Any] | None:
+    if not task["eni_id"]:
+        return None
+    status = _ATTACHMENT_STATUS[task["last_status"]]
+    details = [{"name": "subnetId", "value": task["subnet_id"]}]
+    if status != "PRECREATED":
+        details += [
+            {"name": "networkInterfaceId", "value": task["eni_id"]},
+            {"name": "macAddress", "value": mac_address(task["eni_id"])},
+            {"name": "privateDnsName", "value": private_dns_name(task["region"], task["private_ip"])},
+            {"name": "privateIPv4Address", "value": task["private_ip"]},
+        ]
+    return {"id": attachment_id(task["id"]), "type": "ElasticNetworkInterface", "status": status,
+            "details": details}
+
+
+def _container(task: Row, definition: dict[str, Any], exited: str | None, attached: bool) -> dict[str, Any]:
+    name = str(definition.get("name"))
+    status = _CONTAINER_STATUS[task["last_status"]]
+    out: dict[str, Any] = {
+        "containerArn": arns.ecs_container(task["region"], task["account_id"], task["cluster"], task["id"],
+                                           container_id(task["id"], name)),
+        "taskArn": task["arn"], "name": name, "image": definition.get("image"), "lastStatus": status,
+        "networkBindings": [],
+        "networkInterfaces": [{"attachmentId": attachment_id(task["id"]), "privateIpv4Address": task["private_ip"]}]
+        if attached else [],
+    }
+    if task["pull_stopped_at"]:
+        out["imageDigest"] = "sha256:" + hashlib.sha256(str(definition.get("image")).encode()).hexdigest()
+    check = bool(definition.get("healthCheck"))
+    healthy = str((definition.get("dockerLabels") or {}).get(life.HEALTH_LABEL, "healthy")).lower() != "unhealthy"
+    out["healthStatus"] = ("HEALTHY" if healthy else "UNHEALTHY") \
+        if check and status == "RUNNING" and task["started_at"] else "UNKNOWN"
+    out["cpu"] = str(definition.get("cpu", 0))
+    if definition.get("memory") is not None:
+        out["memory"] = str(definition["memory"])
+    if definition.get("memoryReservation") is not None:
+        out["memoryReservation"] = str(definition["memoryReservation"])
+    if exited == name and status == "STOPPED":
+        out["exitCode"] = 1
+        out["reason"] = "Essential container exited"  # Turnout's wording for the simulated exit
+    return out
+
+
+def task_view(db: Database, task: Row, task_definition: Row | None, *, tags: bool = False) -> dict[str, Any]:
+    """The task in botocore's ``Task`` shape; ``tags``: include its tags (DescribeTasks include=["TAGS"])."""
+    body: dict[str, Any] = (loads(task_definition["body"]) or {}) if task_definition is not None else {}
+    definitions = list(body.get("containerDefinitions") or [])
+    fargate = task["launch_type"] == "FARGATE"
+    attachment = _attachment(task)
+    exited = None
+    if task["stop_code"] == life.EXIT_CODE and task_definition is not None:
+        found = life.exit_after(task_definition)
+        exited = found[0] if found else None
+    out: dict[str, Any] = {
+        "attachments": [attachment] if attachment else [],
+        "attributes": [{"name": "ecs.cpu-architecture",
+                        "value": str((body.get("runtimePlatform") or {}).get("cpuArchitecture") or "x86_64").lower()}],
+        "clusterArn": arns.ecs_cluster(task["region"], task["account_id"], task["cluster"]),
+        "containers": [_container(task, d, exited, attachment is not None and attachment["status"] != "PRECREATED")
+                       for d in definitions],
+        "createdAt": when(task["created_at"]),
+        "desiredStatus": task["desired_status"],
+        "enableExecuteCommand": False,
+        "group": task["group_name"],
+        "healthStatus": task["health_status"],
+        "lastStatus": task["last_status"],
+        "overrides": {"containerOverrides": [{"name": d.get("name")} for d in definitions],
+                      "inferenceAcceleratorOverrides": []},
+        "taskArn": task["arn"],
+        "taskDefinitionArn": task["task_definition_arn"],
+        "version": task["version"],
+    }
+    if task["availability_zone"]:
+        out["availabilityZone"] = task["availability_zone"]
+    if task["connectivity_at"]:
+        out["connectivity"] = "CONNECTED"
+        out["connectivityAt"] = when(task["connectivity_at"])
+    if body.get("cpu") is not None:
+        out["cpu"] = str(body["cpu"])
+    if body.get("memory") is not None:
+        out["memory"] = str(body["memory"])
+    if task["launch_type"]:
+        out["launchType"] = task["launch_type"]
+    if fargate:
+        out["platformVersion"] = task["platform_version"] or life.FARGATE_LATEST
+        out["platformFamily"] = "Linux"
+        size = (body.get("ephemeralStorage") or {}).get("sizeInGiB", 20)
+        out["ephemeralStorage"] = {"sizeInGiB": int(size)}
+    for member, column in (("pullStartedAt", "pull_started_at"), ("pullStoppedAt", "pull_stopped_at"),
+                           ("startedAt", "started_at"), ("stoppingAt", "stopping_at"),
+                           ("executionStoppedAt", "execution_stopped_at"), ("stoppedAt", "stopped_at")):
+        if task[column]:
+            out[member] = when(task[column])
+    for member, column in (("startedBy", "started_by"), ("stopCode", "stop_code"),
+                           ("stoppedReason", "stopped_reason")):
+        if task[column]:
+            out[member] = task[column]
+    if tags:
+        out["tags"] = get_tags(db, task["account_id"], task["region"], task["arn"])
+    return out
