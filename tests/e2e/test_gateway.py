@@ -40,7 +40,7 @@ def test_unknown_internal_path_is_404(server: Server) -> None:
 @pytest.mark.parametrize(
     ("service", "call", "kwargs"),
     [
-        ("ecs", "list_services", {}),  # json 1.1, routed by X-Amz-Target
+        ("ecs", "list_container_instances", {}),  # json 1.1, routed by X-Amz-Target
         ("cloudtrail", "list_event_data_stores", {}),  # json 1.1, another target prefix
         ("elbv2", "describe_trust_stores", {}),  # query, signing name elasticloadbalancing + Version
         ("ec2", "describe_instances", {}),  # ec2 protocol, its own error envelope

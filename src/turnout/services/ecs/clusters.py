@@ -1,7 +1,9 @@
 """Clusters: CreateCluster, DescribeClusters, ListClusters, DeleteCluster, UpdateCluster, UpdateClusterSettings.
 
 A deleted cluster stays visible to DescribeClusters as INACTIVE (as AWS keeps it); ListClusters lists only ACTIVE
-ones. A cluster with no services deletes (no service is served yet, so none can be in it).
+ones. DeleteCluster refuses a cluster with ACTIVE or DRAINING services, or with tasks not yet STOPPED. The counts
+a cluster shows (activeServicesCount, runningTasksCount, pendingTasksCount) are read from the service and task
+tables; PROVISIONING, PENDING and ACTIVATING tasks count as pending.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 from ... import arns
 from ...gateway.context import RequestContext
 from ...store.db import Database, Row
-from .store import NAME, cluster_not_found, dumps, invalid, loads, page
+from .store import NAME, cluster_not_found, dumps, error, invalid, loads, page
 from .tags import check_new_tags, drop_tags, get_tags, put_tags
 
 SETTING_VALUES = ("enabled", "disabled", "enhanced")
@@ -48,12 +50,25 @@ def find_cluster(db: Database, ctx: RequestContext, value: str | None, *, active
     return row
 
 
+def cluster_counts(db: Database, row: Row) -> dict[str, int]:
+    """activeServicesCount, runningTasksCount and pendingTasksCount of a cluster, from the tables."""
+    key = (row["account_id"], row["region"], row["name"])
+    services = int(db.scalar("SELECT COUNT(*) FROM ecs_services WHERE account_id = ? AND region = ? AND cluster = ? "
+                             "AND status = 'ACTIVE'", key))
+    tasks = {r["last_status"]: int(r["n"]) for r in db.all(
+        "SELECT last_status, COUNT(*) AS n FROM ecs_tasks WHERE account_id = ? AND region = ? AND cluster = ? "
+        "GROUP BY last_status", key)}
+    return {"runningTasksCount": tasks.get("RUNNING", 0),
+            "pendingTasksCount": sum(tasks.get(s, 0) for s in ("PROVISIONING", "PENDING", "ACTIVATING")),
+            "activeServicesCount": services}
+
+
 def cluster_view(db: Database, row: Row, include: set[str] | None = None) -> dict[str, Any]:
     """A cluster in botocore's shape; ``include`` None: everything (the answer of a create or update)."""
     out: dict[str, Any] = {
         "clusterArn": row["arn"], "clusterName": row["name"], "status": row["status"],
-        "registeredContainerInstancesCount": 0, "runningTasksCount": 0, "pendingTasksCount": 0,
-        "activeServicesCount": 0, "statistics": [], "capacityProviders": [], "defaultCapacityProviderStrategy": [],
+        "registeredContainerInstancesCount": 0, **cluster_counts(db, row),
+        "statistics": [], "capacityProviders": [], "defaultCapacityProviderStrategy": [],
     }
     if include is None or "SETTINGS" in include:
         out["settings"] = loads(row["settings"])
@@ -127,8 +142,13 @@ class ClusterOperations:
 
     def delete_cluster(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         row = find_cluster(self.db, ctx, req["cluster"])
-        # A cluster with services, tasks or container instances cannot be deleted; none are served yet, so every
-        # active cluster deletes.
+        key = (ctx.account_id, ctx.region, row["name"])
+        if self.db.one("SELECT 1 FROM ecs_services WHERE account_id = ? AND region = ? AND cluster = ? "
+                       "AND status IN ('ACTIVE', 'DRAINING')", key) is not None:
+            raise error("ClusterContainsServicesException", "The Cluster cannot be deleted while Services are active.")
+        if self.db.one("SELECT 1 FROM ecs_tasks WHERE account_id = ? AND region = ? AND cluster = ? "
+                       "AND last_status <> 'STOPPED'", key) is not None:
+            raise error("ClusterContainsTasksException", "The Cluster cannot be deleted while Tasks are active.")
         self.db.execute("UPDATE ecs_clusters SET status = 'INACTIVE' WHERE account_id = ? AND region = ? AND name = ?",
                         (ctx.account_id, ctx.region, row["name"]))
         return {"cluster": cluster_view(self.db, find_cluster(self.db, ctx, row["name"], active=False))}

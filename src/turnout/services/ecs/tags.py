@@ -1,4 +1,4 @@
-"""Tags on clusters and task definitions: TagResource, UntagResource, ListTagsForResource, tags given at
+"""Tags on clusters, task definitions and services: TagResource, UntagResource, ListTagsForResource, tags given at
 creation, and the lookup IAM conditions (``aws:ResourceTag/*``) read."""
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ resource_tag_lookups.setdefault("ecs", resource_tags)
 
 
 def check_resource(db: Database, account: str, region: str, arn: str) -> None:
-    """Raise unless ``arn`` is an existing cluster or task definition of the caller's account and region."""
+    """Raise unless ``arn`` is an existing cluster, task definition or service of the caller's account and
+    region."""
     match = ARN.match(arn)
     if match is None:
         raise invalid("Invalid arn syntax.")  # our wording for a malformed ARN
@@ -85,7 +86,14 @@ def check_resource(db: Database, account: str, region: str, arn: str) -> None:
             # Our choice: AWS's TagResource documents ResourceNotFoundException for a missing resource.
             raise error("ResourceNotFoundException", "The specified resource could not be found.")
         return
-    raise invalid("The specified resource type is not supported.")  # services, tasks...: not served yet
+    if kind == "service":
+        row = db.one("SELECT status FROM ecs_services WHERE account_id = ? AND region = ? AND arn = ?",
+                     (account, region, arn)) if mine else None
+        if row is None or row["status"] == "INACTIVE":
+            # Our choice, as for task definitions: TagResource documents ResourceNotFoundException.
+            raise error("ResourceNotFoundException", "The specified resource could not be found.")
+        return
+    raise invalid("The specified resource type is not supported.")  # tasks...: not served here
 
 
 class TagOperations:

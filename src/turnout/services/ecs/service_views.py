@@ -1,0 +1,173 @@
+"""Services as DescribeServices shows them, and finding a service by name or ARN.
+
+Everything about progress is read from the tables: task counts from ``ecs_tasks`` (RUNNING; PROVISIONING,
+PENDING and ACTIVATING count as pending), the deployments' rows for ``deployments[]``,
+``currentServiceDeployment`` and ``currentServiceRevisions``.
+
+``deployments[]`` is the legacy view of service deployments: the PRIMARY entry is the target revision of the
+service's latest deployment; each other revision that still has tasks not STOPPED is an ACTIVE entry. An entry's
+``id`` is the ``ecs-svc/...`` id of the deployment that created its revision.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ... import arns
+from ...gateway.context import RequestContext
+from ...store.db import Database, Row
+from . import events
+from .revisions import (
+    active_deployment_targets,
+    counts,
+    deployments_of,
+    failed_tasks,
+    live_revisions,
+    platform,
+)
+from .store import ARN, error, loads, when
+from .tags import get_tags
+
+# Members of the service's config shown as they are stored, when present.
+_SHOWN = ("capacityProviderStrategy", "placementConstraints", "placementStrategy", "networkConfiguration",
+          "healthCheckGracePeriodSeconds", "serviceConnectConfiguration", "volumeConfigurations",
+          "vpcLatticeConfigurations", "roleArn")
+
+
+def service_not_found() -> Exception:
+    return error("ServiceNotFoundException", "Service not found.")
+
+
+def service_not_active() -> Exception:
+    return error("ServiceNotActiveException", "Service was not ACTIVE.")
+
+
+def service_ref(ctx: RequestContext, cluster: str, value: str) -> tuple[str, str] | None:
+    """A service name or ARN -> (cluster name, service name); None for an ARN that cannot be the caller's."""
+    if not value.startswith("arn:"):
+        return cluster, value
+    match = ARN.match(value)
+    if match is None or match["kind"] != "service" or match["account"] != ctx.account_id \
+            or match["region"] != ctx.region:
+        return None
+    parts = match["rest"].split("/")
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    if len(parts) == 1:
+        return cluster, parts[0]  # the short ARN format: the cluster parameter's
+    return None
+
+
+def find_service(db: Database, ctx: RequestContext, cluster: str, value: str) -> Row | None:
+    """The service named by ``value`` in ``cluster`` (any status), or None."""
+    ref = service_ref(ctx, cluster, value)
+    if ref is None:
+        return None
+    return db.one("SELECT * FROM ecs_services WHERE account_id = ? AND region = ? AND arn = ?",
+                  (ctx.account_id, ctx.region, arns.ecs_service(ctx.region, ctx.account_id, *ref)))
+
+
+def revision_row(db: Database, account: str, region: str, arn: str) -> Row | None:
+    return db.one("SELECT * FROM ecs_service_revisions WHERE account_id = ? AND region = ? AND arn = ?",
+                  (account, region, arn))
+
+
+def _legacy(db: Database, deployment: Row, status: str, desired: int | None) -> dict[str, Any] | None:
+    account, region = deployment["account_id"], deployment["region"]
+    revision = revision_row(db, account, region, deployment["target_revision_arn"])
+    if revision is None:
+        return None
+    body = loads(revision["body"])
+    tally = counts(db, account, region, "revision_arn", revision["arn"])
+    out: dict[str, Any] = {
+        "id": deployment["legacy_id"], "status": status, "taskDefinition": revision["task_definition_arn"],
+        "desiredCount": tally["requested"] if desired is None else desired,
+        "pendingCount": tally["pending"], "runningCount": tally["running"],
+        "failedTasks": failed_tasks(db, account, region, deployment["arn"]),
+        "createdAt": when(deployment["created_at"]), "updatedAt": when(deployment["updated_at"]),
+    }
+    for member in ("capacityProviderStrategy", "launchType", "platformVersion", "platformFamily",
+                   "networkConfiguration"):
+        if body.get(member) is not None:
+            out[member] = body[member]
+    out["rolloutState"] = deployment["rollout_state"]
+    if deployment["rollout_state_reason"]:
+        out["rolloutStateReason"] = deployment["rollout_state_reason"]
+    return out
+
+
+def legacy_deployments(db: Database, row: Row, config: dict[str, Any]) -> list[dict[str, Any]]:
+    account, region = row["account_id"], row["region"]
+    every = deployments_of(db, account, region, row["arn"])
+    if not every:
+        return []
+    latest = every[0]
+    out = [_legacy(db, latest, "PRIMARY", int(config.get("desiredCount") or 0))]
+    creators: dict[str, Row] = {}
+    for deployment in reversed(every):  # the first deployment of each revision created it
+        creators.setdefault(deployment["target_revision_arn"], deployment)
+    for revision in reversed(live_revisions(db, account, region, row["arn"])):
+        if revision != latest["target_revision_arn"] and revision in creators:
+            out.append(_legacy(db, creators[revision], "ACTIVE", None))
+    return [entry for entry in out if entry is not None]
+
+
+def current_revisions(db: Database, row: Row, config: dict[str, Any]) -> list[dict[str, Any]]:
+    """currentServiceRevisions: revisions with tasks not STOPPED or being deployed."""
+    account, region = row["account_id"], row["region"]
+    every = deployments_of(db, account, region, row["arn"])
+    latest_target = every[0]["target_revision_arn"] if every else None
+    chosen = list(dict.fromkeys(live_revisions(db, account, region, row["arn"])
+                                + active_deployment_targets(db, account, region, row["arn"])))
+    out: list[dict[str, Any]] = []
+    for arn in chosen:
+        tally = counts(db, account, region, "revision_arn", arn)
+        requested = int(config.get("desiredCount") or 0) if arn == latest_target else tally["requested"]
+        out.append({"arn": arn, "requestedTaskCount": requested, "runningTaskCount": tally["running"],
+                    "pendingTaskCount": tally["pending"]})
+    return out
+
+
+def service_view(db: Database, row: Row, *, tags: bool = False) -> dict[str, Any]:
+    """A service in botocore's Service shape."""
+    account, region = row["account_id"], row["region"]
+    config: dict[str, Any] = loads(row["config"])
+    tally = counts(db, account, region, "service_arn", row["arn"])
+    out: dict[str, Any] = {
+        "serviceArn": row["arn"], "serviceName": row["name"],
+        "clusterArn": arns.ecs_cluster(region, account, row["cluster"]),
+        "loadBalancers": config.get("loadBalancers") or [], "serviceRegistries": config.get("serviceRegistries") or [],
+        "status": row["status"], "desiredCount": int(config.get("desiredCount") or 0),
+        "runningCount": tally["running"], "pendingCount": tally["pending"],
+    }
+    if config.get("launchType"):
+        out["launchType"] = config["launchType"]
+    if platform(config)[0] is not None:
+        out["platformVersion"] = config.get("platformVersion") or "LATEST"
+        out["platformFamily"] = "Linux"
+    if config.get("taskDefinition"):
+        out["taskDefinition"] = config["taskDefinition"]
+    out["deploymentConfiguration"] = config.get("deploymentConfiguration") or {}
+    out["deployments"] = legacy_deployments(db, row, config)
+    out["events"] = events.latest(db, account, region, row["arn"])
+    out["createdAt"] = when(row["created_at"])
+    if row["created_by"]:
+        out["createdBy"] = row["created_by"]
+    for member in _SHOWN:
+        if config.get(member) is not None:
+            out[member] = config[member]
+    out.setdefault("placementConstraints", [])
+    out.setdefault("placementStrategy", [])
+    out["schedulingStrategy"] = config.get("schedulingStrategy") or "REPLICA"
+    out["deploymentController"] = config.get("deploymentController") or {"type": "ECS"}
+    out["propagateTags"] = config.get("propagateTags") or "NONE"
+    out["enableECSManagedTags"] = bool(config.get("enableECSManagedTags"))
+    out["enableExecuteCommand"] = bool(config.get("enableExecuteCommand"))
+    out["availabilityZoneRebalancing"] = config.get("availabilityZoneRebalancing") or "DISABLED"
+    latest = deployments_of(db, account, region, row["arn"])
+    if latest:
+        out["currentServiceDeployment"] = latest[0]["arn"]
+        out["currentServiceRevisions"] = current_revisions(db, row, config)
+    if tags:
+        out["tags"] = get_tags(db, account, region, row["arn"])
+    return out
