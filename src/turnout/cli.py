@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -15,6 +16,29 @@ def _positive(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError("must be a positive number")
     return value
+
+
+def _lambda_endpoint(text: str) -> tuple[str, str]:
+    """``NAME=URL`` of ``serve --lambda``: a Lambda function name and the http(s) URL that stands for it."""
+    from urllib.parse import urlsplit
+
+    from .services.ecs.lambda_hooks import NAME_PATTERN
+
+    name, sep, url = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected NAME=URL, got {text!r}")
+    if re.fullmatch(NAME_PATTERN, name) is None:
+        raise argparse.ArgumentTypeError(
+            f"{name!r} is not a Lambda function name (1 to 64 letters, digits, hyphens or underscores)"
+        )
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{url!r} is not a valid URL ({error})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"{url!r} is not an http:// or https:// URL")
+    return name, url
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-cloudtrail", dest="cloudtrail", action="store_false",
         help="record no CloudTrail events (LookupEvents still answers from what was recorded before)",
     )
+    serve.add_argument(
+        "--lambda", dest="lambdas", metavar="NAME=URL", type=_lambda_endpoint, action="append", default=[],
+        help="stand in for the Lambda function NAME in ECS lifecycle hooks: POST the hook event to URL, read the "
+        "hook response from its answer (repeatable)",
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     from .trailcli import add_parser as add_trail_parser
 
@@ -49,6 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("request_id")
     explain.add_argument("--data-dir", type=Path, default=Path(".turnout"), help="the server's state directory")
+    demo = commands.add_parser(
+        "demo", help="walk through an ECS blue/green deployment with the infrastructure role, end to end",
+        description="Create the ECS infrastructure role for load balancers, a user allowed to pass it, an ALB with "
+        "blue and green target groups, and a BLUE_GREEN service; deploy, follow the traffic shift, find ECS's calls "
+        "in CloudTrail, then break the role's trust policy during a paused deployment and watch it roll back. Uses "
+        "only the public API. Without --endpoint-url it starts its own server on a temporary data directory.",
+    )
+    demo.add_argument("--endpoint-url", help="a running Turnout (default: start one for the demo)")
+    demo.add_argument(
+        "--time-scale", type=_positive, default=60.0,
+        help="the embedded server's --time-scale (default 60; ignored with --endpoint-url)",
+    )
+    demo.add_argument("--data-dir", type=Path, help="the embedded server's data directory (default: a temporary one)")
     return parser
 
 
@@ -69,7 +111,8 @@ def _explain(data_dir: Path, request_id: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     logging.basicConfig(
         level=getattr(logging, getattr(args, "log_level", "warning").upper()),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -78,8 +121,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from .server import Settings, serve
 
-        serve(Settings(args.host, args.port, args.data_dir, args.time_scale, args.enforce_iam, args.cloudtrail))
+        lambdas: dict[str, str] = {}
+        for name, url in args.lambdas:
+            if name in lambdas:
+                parser.error(f"argument --lambda: function {name!r} is given twice")
+            lambdas[name] = url
+        serve(Settings(args.host, args.port, args.data_dir, args.time_scale, args.enforce_iam, args.cloudtrail,
+                       lambdas))
         return 0
+    if args.command == "demo":
+        from .demo import run as run_demo
+
+        return run_demo(args.endpoint_url, args.time_scale, args.data_dir)
     if args.command == "explain":
         return _explain(args.data_dir, args.request_id)
     if args.command == "trail":

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ class Settings:
     time_scale: float = 1.0
     enforce_iam: bool = True
     cloudtrail: bool = True  # record every call (``--no-cloudtrail``: not recorded, for benchmarks)
+    lambdas: dict[str, str] = field(default_factory=dict)  # Lambda function name -> hook endpoint URL
 
 
 def build_gateway(settings: Settings, clock: Clock | None = None) -> Gateway:
@@ -44,6 +45,7 @@ def build_gateway(settings: Settings, clock: Clock | None = None) -> Gateway:
 
     db = Database(settings.data_dir / "turnout.db")
     gateway = Gateway(db=db, clock=clock or SystemClock(settings.time_scale))
+    gateway.lambda_endpoints = dict(settings.lambdas)
     if settings.enforce_iam:
         from .authz.authorizer import PolicyAuthorizer
 
@@ -167,6 +169,8 @@ def serve(settings: Settings) -> None:
         gateway.access_log = AccessLog()
     app = App(gateway)
     log.info("Turnout %s on http://%s:%d (data in %s)", __version__, settings.host, settings.port, settings.data_dir)
+    for name, url in sorted(settings.lambdas.items()):
+        log.info("Lambda function %s (lifecycle hooks) -> %s", name, url)
     uvicorn.run(
         app,
         host=settings.host,
