@@ -1,7 +1,79 @@
-"""StopServiceDeployment and ContinueServiceDeployment (being written)."""
+"""StopServiceDeployment and ContinueServiceDeployment: the user's hands on a running deployment.
+
+* StopServiceDeployment with ``stopType`` ROLLBACK (the default and, per AWS, the only valid value) moves a
+  PENDING or IN_PROGRESS deployment to ROLLBACK_REQUESTED; the engine then rolls it back (traffic back to blue,
+  hooks of the traffic-shift stages re-run, green stopped). A deployment already stopping or rolling back goes
+  on as it is. "This works even if you didn't configure the service deployment for the rollback option."
+* ContinueServiceDeployment resolves a PAUSE hook that is AWAITING_ACTION: CONTINUE lets the stage go on,
+  ROLLBACK rolls the deployment back.
+"""
 
 from __future__ import annotations
+
+import re
+from typing import Any
+
+from ...gateway.context import RequestContext
+from ...store.db import Database
+from .engine import Engine
+from .engine.hooks import Hooks
+from .model import FINAL, PENDING, ROLLBACK_REQUESTED
+from .store import ARN, error, invalid
+
+HOOK_ID = re.compile(r"^ecs-[a-z]+-[A-Za-z0-9_-]+$")
+NOT_FOUND = "The service deployment does not exist."
+
+
+def _deployment_row(db: Database, ctx: RequestContext, arn: str) -> Any:
+    match = ARN.match(arn)
+    if match is None or match["kind"] != "service-deployment" or match["account"] != ctx.account_id \
+            or match["region"] != ctx.region:
+        raise error("ServiceDeploymentNotFoundException", NOT_FOUND)
+    row = db.one("SELECT * FROM ecs_service_deployments WHERE account_id = ? AND region = ? AND arn = ?",
+                 (ctx.account_id, ctx.region, arn))
+    if row is None:
+        raise error("ServiceDeploymentNotFoundException", NOT_FOUND)
+    return row
 
 
 class DeploymentOperations:
     """Mixed into :class:`EcsProvider`."""
+
+    db: Database
+    engine: Engine
+
+    def stop_service_deployment(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        arn = req["serviceDeploymentArn"]
+        if req.get("stopType", "ROLLBACK") != "ROLLBACK":
+            # "The valid values are ROLLBACK." (StopServiceDeployment reference); our wording for ABORT.
+            raise invalid("Invalid stopType. The only valid value is ROLLBACK.")
+        row = _deployment_row(self.db, ctx, arn)
+        if row["status"] in FINAL:
+            # Our wording, after AWS's for ContinueServiceDeployment on a finished deployment.
+            from ...wire.errors import model_error
+            from ...wire.models import SERVICES
+
+            raise model_error(SERVICES["ecs"].model, "ConflictException", "Stopping a service deployment is not "
+                              "allowed for service deployment in terminal states.", resourceIds=[arn])
+        if row["status"] in (PENDING, "IN_PROGRESS"):
+            self.db.execute("UPDATE ecs_service_deployments SET status = ?, updated_at = ?, wake_since = NULL, "
+                            "wake_after = NULL WHERE account_id = ? AND region = ? AND arn = ?",
+                            (ROLLBACK_REQUESTED, ctx.received_at.isoformat(), ctx.account_id, ctx.region, arn))
+            self.engine.wake(arn)
+        return {"serviceDeploymentArn": arn}
+
+    def continue_service_deployment(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        arn, hook_id = req["serviceDeploymentArn"], req["hookId"]
+        if not HOOK_ID.match(hook_id):
+            raise invalid("Invalid hookId: hookId must follow the format: ecs-{hookType}-{id}")
+        row = _deployment_row(self.db, ctx, arn)
+        if row["status"] in FINAL:
+            raise invalid("Continuing a service deployment is not allowed for service deployment in terminal states.")
+        dep = self.engine.load(ctx.account_id, ctx.region, arn)
+        if dep is None or not Hooks.resolve_pause(dep, hook_id, req.get("action") or "CONTINUE"):
+            raise invalid("Provided hookId is either completed, unavailable, or not associated with the given "
+                          "Resource ARN")
+        dep.wake_since = dep.wake_after = None
+        dep.save(self.db, ctx.received_at)
+        self.engine.wake(arn)
+        return {"serviceDeploymentArn": arn}

@@ -1,20 +1,340 @@
-"""The engine (being written): ``wake()`` after a request changed what it should do; ``start()`` at startup."""
+"""The engine: runs service deployments and the task lifecycle on the clock, in the server's event loop.
+
+Nothing runs in a thread: a pass (:meth:`Engine.tick`) moves every task whose step has lasted its time, then every
+deployment that is due, then reconciles services whose tasks or settings changed, each change in its own
+transaction, and answers how many simulated seconds until something is due again. The loop sleeps that long
+(scaled by ``--time-scale``) or until :meth:`wake` (a request changed something).
+
+Every transition is persisted as it happens (deployment rows carry their plan and position, tasks their status
+and since when), so after ``kill -9`` a restart resumes where the last committed transition left off: a
+half-done transition was rolled back with everything it wrote, ELB changes included (they are savepoints of the
+same transaction), and runs again.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+import contextlib
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ....store.db import Row
+from .. import events, task_lifecycle
+from ..model import ACTIVE, FINAL, STOPPED
+from ..store import iso, loads
+from .acting import Acting
+from .hooks import Hooks
+from .rolling import Rolling
+from .runner import CIRCUIT_REASON, NETWORK_REASON, Fail, Runner
+from .scheduler import ALIVE, Scheduler
+from .state import Deployment
 
 if TYPE_CHECKING:
     from ....gateway.gateway import Gateway
+
+log = logging.getLogger("turnout.ecs.engine")
+
+IDLE = 3600.0  # simulated seconds to sleep when nothing is scheduled (a wake comes first)
+FAILURE_CODES = ("EssentialContainerExited", "TaskFailedToStart")
 
 
 class Engine:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
+        self.db = gateway.db
+        self.clock = gateway.clock
+        self.acting = Acting(gateway)
+        self.scheduler = Scheduler(self.db, self.clock, self.acting)
+        self.runner = Runner(self)
+        self.hooks = Hooks(self)
+        self.rolling = Rolling(self)
+        self._event: asyncio.Event | None = None
+        self._loop_task: asyncio.Task[None] | None = None
+        self._calls: set[asyncio.Task[None]] = set()
+        self._dirty: set[str] | None = None  # services to reconcile; None: all of them
+        self._poked: set[str] = set()  # deployments to run now whatever their wait
+
+    # -- the loop -------------------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Resume every unfinished deployment and task transition (server startup)."""
+        self._event = asyncio.Event()
+        self._loop_task = asyncio.get_running_loop().create_task(self._run())
 
-    def wake(self) -> None:
-        """Something changed (a new deployment, a stop request, a continued hook): run soon, after the current
-        request's transaction has committed."""
+    def wake(self, deployment_arn: str | None = None) -> None:
+        """Something changed (a new deployment, a stop request, a continued hook): run once the current request's
+        transaction has committed (the loop runs after the request's handler returns)."""
+        self._dirty = None
+        if deployment_arn is not None:
+            self._poked.add(deployment_arn)
+        if self._event is not None:
+            self._event.set()
+
+    async def _run(self) -> None:
+        assert self._event is not None
+        while True:
+            self._event.clear()
+            try:
+                delay = self.tick()
+            except Exception:
+                log.exception("ECS engine pass failed")
+                delay = 1.0
+            real = delay / getattr(self.clock, "scale", 1.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._event.wait(), timeout=max(0.0, min(real, IDLE)))
+
+    def tick(self) -> float:
+        """One pass; the simulated seconds until the next thing is due."""
+        now = self.clock.now()
+        self._transitions(now)
+        rows = self.db.all("SELECT * FROM ecs_service_deployments WHERE status IN (?, ?, ?, ?, ?) "
+                           "ORDER BY created_at", ACTIVE)
+        for row in rows:
+            if row["arn"] in self._poked or self._due(row) <= 0:
+                self._poked.discard(row["arn"])
+                self._advance(row["account_id"], row["region"], row["arn"], now)
+        self._reconcile(now)
+        return self.next_due()
+
+    def next_due(self) -> float:
+        waits = [IDLE]
+        task_wait = task_lifecycle.next_due(self.db, self.clock)
+        if task_wait is not None:
+            waits.append(task_wait)
+        for row in self.db.all("SELECT arn, wake_since, wake_after FROM ecs_service_deployments WHERE status IN "
+                               "(?, ?, ?, ?, ?)", ACTIVE):
+            waits.append(0.0 if row["arn"] in self._poked else self._due(row))
+        if self._dirty is None or self._dirty:
+            waits.append(0.0)
+        return max(0.0, min(waits))
+
+    def next_task_change(self) -> float:
+        wait = task_lifecycle.next_due(self.db, self.clock)
+        return 1.0 if wait is None else max(0.01, wait)
+
+    def _due(self, row: Row) -> float:
+        if row["wake_since"] is None or row["wake_after"] is None:
+            return 0.0
+        return float(row["wake_after"]) - self.clock.sim_elapsed(datetime.fromisoformat(row["wake_since"]))
+
+    # -- deployments ----------------------------------------------------------------------------------------
+
+    def _advance(self, account: str, region: str, arn: str, now: datetime) -> None:
+        with self.db.transaction():
+            row = self.db.one("SELECT * FROM ecs_service_deployments WHERE account_id = ? AND region = ? AND arn = ?",
+                              (account, region, arn))
+            if row is None or row["status"] in FINAL:
+                return
+            service = self.scheduler.service(account, region, row["service_arn"])
+            if service is None:
+                return
+            dep = Deployment.load(row, service)
+            self.runner.advance(dep, now)
+            dep.save(self.db, now)
+            if dep.status in FINAL:
+                self.acting.forget(dep.arn)
+                self._mark(dep.service_arn)
+
+    def load(self, account: str, region: str, arn: str) -> Deployment | None:
+        row = self.db.one("SELECT * FROM ecs_service_deployments WHERE account_id = ? AND region = ? AND arn = ?",
+                          (account, region, arn))
+        if row is None:
+            return None
+        service = self.scheduler.service(account, region, row["service_arn"])
+        return None if service is None else Deployment.load(row, service)
+
+    def supersede(self, arn: str, newer: Deployment, now: datetime) -> None:
+        older = self.load(newer.account, newer.region, arn)
+        if older is None:
+            return
+        older.status = STOPPED
+        older.status_reason = f"Service deployment stopped because a new service deployment {newer.arn} started."
+        older.stopped_at = older.finished_at = iso(now)
+        older.rollout_state, older.rollout_state_reason = "FAILED", older.status_reason
+        older.wake_since = older.wake_after = None
+        older.save(self.db, now)
+        self.acting.forget(arn)
+
+    def note(self, dep: Deployment, message: str, now: datetime) -> None:
+        events.add(self.db, dep.account, dep.region, dep.service_arn, message, now)
+
+    def count_failures(self, dep: Deployment) -> Fail | None:
+        """The deployment's task failures so far; a Fail once they call for a rollback."""
+        rows = self.db.all(
+            "SELECT stop_code, stopped_reason FROM ecs_tasks WHERE account_id = ? AND region = ? AND "
+            "deployment_arn = ? AND revision_arn = ? AND desired_status = 'STOPPED' AND (stop_code IN (?, ?) OR "
+            "stopped_reason LIKE 'Task failed ELB health checks%' OR stopped_reason LIKE 'service % failed to %')",
+            (dep.account, dep.region, dep.arn, dep.target, *FAILURE_CODES))
+        for row in rows:
+            if (row["stopped_reason"] or "").startswith("service "):
+                return Fail(NETWORK_REASON.format(detail=row["stopped_reason"]))
+        if dep.circuit_breaker is not None:
+            dep.circuit_breaker["failureCount"] = len(rows)
+        threshold = int((dep.circuit_breaker or {}).get("threshold") or 3)
+        enabled = dep.strategy != "ROLLING" or (dep.circuit_breaker or {}).get("status") == "MONITORING"
+        if enabled and len(rows) >= threshold:
+            return Fail(CIRCUIT_REASON)
+        return None
+
+    def fail_task(self, dep: Deployment, task: Row, target_group: str, now: datetime) -> None:
+        task_id = task["arn"].rsplit("/", 1)[-1]
+        events.add(self.db, dep.account, dep.region, dep.service_arn,
+                   f"(service {dep.service_name}) (task {task_id}) failed ELB health checks in (target-group "
+                   f"{target_group})", now)
+        self.scheduler.stop(dep.service, [task], now, stop_code="ServiceSchedulerInitiated",
+                            reason=f"Task failed ELB health checks in (target-group {target_group})")
+
+    def where(self, dep: Deployment) -> str:
+        """Which listener rules are left pointing where (for ROLLBACK_FAILED), read from the load balancer."""
+        parts = []
+        for pair in self.runner._pairs(dep):
+            for label, named in (("Production", pair.production), ("Test", pair.test)):
+                if not named:
+                    continue
+                row = self.db.one("SELECT actions FROM elbv2_rules WHERE account_id = ? AND region = ? AND arn = ?",
+                                  (dep.account, dep.region, named))
+                if row is None:
+                    row = self.db.one("SELECT default_actions AS actions FROM elbv2_listeners WHERE account_id = ? "
+                                      "AND region = ? AND arn = ?", (dep.account, dep.region, named))
+                if row is None:
+                    continue
+                from .traffic import weights
+
+                shares = ", ".join(f"{tg} (weight {w})" for tg, w in weights(loads(row["actions"]) or []).items())
+                kind = "listener" if ":listener/" in named else "listener rule"
+                parts.append(f"{label} {kind} {named} is left forwarding to {shares}.")
+        return " ".join(parts)
+
+    # -- Lambda calls ---------------------------------------------------------------------------------------
+
+    def call_lambda(self, key: tuple[str, str], function_arn: str, event: dict[str, Any]) -> None:
+        from ..lambda_hooks import invoke
+
+        endpoints = getattr(self.gateway, "lambda_endpoints", {}) or {}
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a bare engine in a test): the call is made at the next pass that has one
+
+        async def call() -> None:
+            result = await invoke(endpoints, function_arn, event)
+            self.hooks.results[key] = result
+            self.wake(key[0])
+
+        task = loop.create_task(call())
+        self._calls.add(task)
+        task.add_done_callback(self._calls.discard)
+
+    # -- tasks ----------------------------------------------------------------------------------------------
+
+    def _transitions(self, now: datetime) -> None:
+        with self.db.transaction():
+            moved = task_lifecycle.due(self.db, self.clock)
+            for change in moved:
+                task = change.task
+                if task["service_arn"]:
+                    self._mark(task["service_arn"])
+                if change.status == "ACTIVATING":
+                    failure = self.scheduler.register(task, now)
+                    if failure is not None:
+                        service = self.scheduler.service(task["account_id"], task["region"], task["service_arn"])
+                        if service is not None:
+                            self.scheduler.stop(service, [self._task(task)], now, stop_code="ServiceSchedulerInitiated",
+                                                reason=failure, announce=False)
+                elif change.status == "RUNNING":
+                    self.scheduler.report_running(self._task(task), now)
+            if moved:
+                self._poked.update(t.task["deployment_arn"] for t in moved if t.task["deployment_arn"])
+            self._deregister_stopped(now)
+
+    def _deregister_stopped(self, now: datetime) -> None:
+        """Tasks asked to stop outside the scheduler (StopTask) still registered: deregister them now."""
+        rows = self.db.all(
+            "SELECT DISTINCT k.* FROM ecs_tasks k JOIN elbv2_targets t ON t.account_id = k.account_id AND "
+            "t.region = k.region AND t.target_id = k.private_ip WHERE k.last_status = 'DEACTIVATING' AND "
+            "k.service_arn IS NOT NULL AND t.deregistered_at IS NULL AND k.registrations != '[]'")
+        for task in rows:
+            regs = {(r["targetGroupArn"], r["id"], int(r["port"])) for r in loads(task["registrations"]) or []}
+            live = self.db.all("SELECT target_group_arn, target_id, port FROM elbv2_targets WHERE account_id = ? AND "
+                               "region = ? AND target_id = ? AND deregistered_at IS NULL",
+                               (task["account_id"], task["region"], task["private_ip"]))
+            if not any((r["target_group_arn"], r["target_id"], int(r["port"])) in regs for r in live):
+                continue
+            service = self.scheduler.service(task["account_id"], task["region"], task["service_arn"])
+            if service is not None:
+                self.scheduler.deregister(service, [task], now)
+
+    def _task(self, task: Row) -> Row:
+        fresh = self.db.one("SELECT * FROM ecs_tasks WHERE account_id = ? AND region = ? AND arn = ?",
+                            (task["account_id"], task["region"], task["arn"]))
+        return fresh if fresh is not None else task
+
+    # -- services -------------------------------------------------------------------------------------------
+
+    def _mark(self, service_arn: str) -> None:
+        if self._dirty is not None:
+            self._dirty.add(service_arn)
+
+    def _reconcile(self, now: datetime) -> None:
+        dirty, self._dirty = self._dirty, set()
+        if dirty is None:
+            services = self.db.all("SELECT * FROM ecs_services WHERE status IN ('ACTIVE', 'DRAINING')")
+        elif dirty:
+            marks = ", ".join("?" for _ in dirty)
+            services = self.db.all(f"SELECT * FROM ecs_services WHERE arn IN ({marks}) AND status IN "
+                                   "('ACTIVE', 'DRAINING')", tuple(dirty))
+        else:
+            return
+        for service in services:
+            with self.db.transaction():
+                if service["status"] == "DRAINING":
+                    self._drain(service, now)
+                else:
+                    self._steady(service, now)
+
+    def _drain(self, service: Row, now: datetime) -> None:
+        for row in self.db.all("SELECT arn FROM ecs_service_deployments WHERE account_id = ? AND region = ? AND "
+                               "service_arn = ? AND status IN (?, ?, ?, ?, ?)",
+                               (service["account_id"], service["region"], service["arn"], *ACTIVE)):
+            dep = self.load(service["account_id"], service["region"], row["arn"])
+            if dep is not None:
+                dep.status, dep.status_reason = STOPPED, "Service deployment stopped because the service was deleted."
+                dep.stopped_at = dep.finished_at = iso(now)
+                dep.save(self.db, now)
+        alive = self.scheduler.tasks(service)
+        if alive:
+            self.scheduler.stop(service, alive, now, stop_code="ServiceSchedulerInitiated",
+                                reason="Service is being deleted")  # our wording
+        if not self.scheduler.tasks(service, "last_status != 'STOPPED'"):
+            self.db.execute("UPDATE ecs_services SET status = 'INACTIVE', deleted_at = ?, updated_at = ? WHERE "
+                            "account_id = ? AND region = ? AND arn = ?",
+                            (iso(now), iso(now), service["account_id"], service["region"], service["arn"]))
+        else:
+            self._mark(service["arn"])
+
+    def _steady(self, service: Row, now: datetime) -> None:
+        """A service with no deployment under way keeps its desired count of the current revision running."""
+        active = self.db.scalar("SELECT COUNT(*) FROM ecs_service_deployments WHERE account_id = ? AND region = ? "
+                                "AND service_arn = ? AND status IN (?, ?, ?, ?, ?)",
+                                (service["account_id"], service["region"], service["arn"], *ACTIVE))
+        if active:
+            return
+        latest = self.db.one("SELECT * FROM ecs_service_deployments WHERE account_id = ? AND region = ? AND "
+                             "service_arn = ? ORDER BY created_at DESC LIMIT 1",
+                             (service["account_id"], service["region"], service["arn"]))
+        if latest is None or latest["status"] == "ROLLBACK_FAILED":
+            return  # a failed rollback leaves things as they are, for the user to see and fix
+        revision_arn = latest["target_revision_arn"]
+        if latest["status"] == "ROLLBACK_SUCCESSFUL" or (latest["status"] == STOPPED and latest["rollback"]):
+            revision_arn = (loads(latest["rollback"]) or {}).get("serviceRevisionArn") or revision_arn
+        desired = int((loads(service["config"]) or {}).get("desiredCount") or 0)
+        alive = self.scheduler.tasks(service, f"{ALIVE} AND revision_arn = ?", (revision_arn,))
+        if len(alive) < desired:
+            revision = self.scheduler.revision(service["account_id"], service["region"], revision_arn)
+            if revision is not None:
+                self.scheduler.launch(service, revision, latest, desired - len(alive), now)
+        elif len(alive) > desired:
+            extra = sorted(alive, key=lambda t: t["created_at"], reverse=True)[:len(alive) - desired]
+            self.scheduler.stop(service, extra, now, stop_code="ServiceSchedulerInitiated",
+                                reason="Scaling activity initiated by (service scaling)")  # our wording

@@ -1,0 +1,398 @@
+"""Runs one service deployment forward by one transition: the steps of its plan (:mod:`.plan`) until one must
+wait, fails, or the deployment ends. The caller holds the transaction and saves the :class:`Deployment`.
+
+Statuses follow AWS's transitions: PENDING -> IN_PROGRESS -> SUCCESSFUL; a failure -> ROLLBACK_IN_PROGRESS ->
+ROLLBACK_SUCCESSFUL or ROLLBACK_FAILED; StopServiceDeployment -> ROLLBACK_REQUESTED (or STOP_REQUESTED) first;
+a deployment superseded by a newer one -> STOPPED.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ....store.db import Row
+from .. import events
+from ..model import (
+    FINAL,
+    IN_PROGRESS,
+    NETWORKING_SESSION,
+    PENDING,
+    ROLLBACK_FAILED,
+    ROLLBACK_IN_PROGRESS,
+    ROLLBACK_REQUESTED,
+    ROLLBACK_SUCCESSFUL,
+    STOP_REQUESTED,
+    STOPPED,
+    SUCCESSFUL,
+    TRAFFIC_STRATEGIES,
+)
+from ..store import dumps, iso, loads
+from . import plan as plans
+from . import traffic
+from .acting import AssumeFailed, CallFailed
+from .scheduler import ALIVE, RegistrationFailed, scope_of
+from .state import Deployment
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+HEALTH_POLL = 10.0  # simulated seconds between ECS's target health polls while it waits
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Fail:
+    reason: str
+
+
+DONE = None
+Outcome = Wait | Fail | None
+
+ROLE_REASON = ("Service deployment rolled back because of invalid networking configuration. ECS was unable to "
+               "manage the ELB resources due to missing permissions on ECS Infrastructure Role '{role}'.")
+NETWORK_REASON = "Service deployment rolled back because of invalid networking configuration. {detail}"
+HOOK_REASON = "Service deployment rolled back because {stage} lifecycle hook(s) failed. {detail}"
+CIRCUIT_REASON = "Service deployment rolled back because the circuit breaker threshold was exceeded."
+USER_ROLLBACK_REASON = "Service deployment rolled back because a rollback was requested with StopServiceDeployment."
+
+
+class Runner:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.db = engine.gateway.db
+        self.clock = engine.gateway.clock
+        self.scheduler = engine.scheduler
+        self.acting = engine.acting
+
+    # -- entry ------------------------------------------------------------------------------------------
+
+    def advance(self, dep: Deployment, now: datetime) -> None:
+        if dep.status == PENDING:
+            self._start(dep, now)
+        elif dep.status == ROLLBACK_REQUESTED:
+            self._begin_rollback(dep, now, USER_ROLLBACK_REASON, requested=True)
+        elif dep.status == STOP_REQUESTED:
+            self._stop(dep, now, "Service deployment stopped because a stop was requested.")
+            return
+        if dep.status in FINAL:
+            return
+        for _ in range(200):  # steps that need no wait run in one transition
+            steps = dep.state.get("plan") or []
+            pc = int(dep.state.get("pc", 0))
+            if pc >= len(steps):
+                self._finish(dep, now)
+                return
+            stage, action, arg = steps[pc]
+            if dep.stage != stage:  # a new stage assumes its roles again
+                self.acting.forget(dep.arn)
+                self.scheduler.forget_sessions(dep.service_arn)
+                dep.stage = stage
+            outcome = self._step(dep, now, pc, action, arg)
+            if isinstance(outcome, Wait):
+                dep.wake_since, dep.wake_after = iso(now), max(0.0, outcome.seconds)
+                return
+            if isinstance(outcome, Fail):
+                if dep.status == ROLLBACK_IN_PROGRESS:
+                    self._rollback_failed(dep, now, outcome.reason)
+                    return
+                self._begin_rollback(dep, now, outcome.reason)
+                if dep.status in FINAL:
+                    return
+                continue
+            dep.state["pc"] = pc + 1
+            dep.state.pop("at", None)
+            dep.state.pop("step_hooks", None)
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+
+    def _start(self, dep: Deployment, now: datetime) -> None:
+        for older in self.db.all(
+                "SELECT arn FROM ecs_service_deployments WHERE account_id = ? AND region = ? AND service_arn = ? "
+                "AND arn != ? AND status IN ('PENDING', 'IN_PROGRESS', 'STOP_REQUESTED', 'ROLLBACK_REQUESTED')",
+                (dep.account, dep.region, dep.service_arn, dep.arn)):
+            self.engine.supersede(older["arn"], dep, now)
+        dep.status, dep.started_at = IN_PROGRESS, iso(now)
+        alive_sources = {t["revision_arn"] for t in self.scheduler.tasks(dep.service)
+                         if t["revision_arn"] != dep.target}
+        if dep.strategy in TRAFFIC_STRATEGIES and self._pairs(dep):
+            pairs = self._pairs(dep)
+            has_test = any(p.test for p in pairs)
+            dep.state["plan"] = plans.traffic_plan(dep.strategy, dep.config, reconcile=len(alive_sources) > 1,
+                                                   has_test=has_test, nlb=any(traffic.is_nlb(p) for p in pairs))
+            dep.test_weight, dep.production_weight = 0.0, 0.0
+        else:
+            dep.state["plan"] = plans.rolling_plan()
+        dep.state["pc"] = 0
+        dep.state["failed"] = 0
+        if dep.circuit_breaker is None:
+            breaker = dep.config.get("deploymentCircuitBreaker") or {}
+            dep.circuit_breaker = {"status": "MONITORING" if breaker.get("enable") else "DISABLED",
+                                   "failureCount": 0, "threshold": self.scheduler.threshold(self._desired(dep))}
+        if dep.strategy in TRAFFIC_STRATEGIES and self._pairs(dep):
+            reason = self._preflight(dep)
+            if reason is not None:
+                self._begin_rollback(dep, now, reason)
+
+    def _preflight(self, dep: Deployment) -> str | None:
+        """Read the production and test rules; decide blue and green; AWS's asynchronous checks."""
+        blue, green, snapshot = [], [], {}
+        for pair in self._pairs(dep):
+            try:
+                principal = self.acting.session(dep.arn, scope_of(dep.service), pair.role, NETWORKING_SESSION)
+            except AssumeFailed:
+                return ROLE_REASON.format(role=pair.role)
+            try:
+                production = traffic.read(self.acting, principal, scope_of(dep.service), pair.production)
+                b, g = traffic.sides(pair, production)
+                snapshot[pair.production] = list(production.actions)
+                if pair.test:
+                    test = traffic.read(self.acting, principal, scope_of(dep.service), pair.test)
+                    traffic.check_test(pair, test)
+                    snapshot[pair.test] = list(test.actions)
+            except CallFailed as exc:
+                return HOOK_REASON.format(stage="RECONCILE_SERVICE" if dep.stage is None else dep.stage,
+                                          detail=exc.message)
+            except traffic.NetworkInvalid as exc:
+                return NETWORK_REASON.format(detail=exc.message)
+            blue.append(b)
+            green.append(g)
+        dep.state.update(blue=blue, green=green, snapshot=snapshot)
+        return None
+
+    def _begin_rollback(self, dep: Deployment, now: datetime, reason: str, *, requested: bool = False) -> None:
+        breaker = dep.config.get("deploymentCircuitBreaker") or {}
+        if dep.strategy not in TRAFFIC_STRATEGIES and not requested and not breaker.get("rollback"):
+            # ROLLING without the rollback option: the deployment stops where it is (AWS: "failure without
+            # rollback option" -> STOPPED).
+            dep.status, dep.status_reason = STOPPED, reason
+            dep.stopped_at = dep.finished_at = iso(now)
+            dep.rollout_state, dep.rollout_state_reason = "FAILED", reason
+            if dep.circuit_breaker:
+                dep.circuit_breaker["status"] = "TRIGGERED"
+            dep.wake_since = dep.wake_after = None
+            dep.state["pc"] = len(dep.state.get("plan") or [])
+            return
+        if dep.status == PENDING or not dep.state.get("plan"):
+            dep.status, dep.status_reason = STOPPED, reason
+            dep.stopped_at = dep.finished_at = iso(now)
+            dep.rollout_state, dep.rollout_state_reason = "FAILED", reason
+            return
+        source = dep.sources[-1] if dep.sources else None
+        dep.status, dep.status_reason = ROLLBACK_IN_PROGRESS, reason
+        dep.rollback = {"reason": reason, "startedAt": iso(now), **({"serviceRevisionArn": source} if source else {})}
+        dep.rollout_state, dep.rollout_state_reason = "FAILED", reason
+        if dep.circuit_breaker and "circuit breaker" in reason:
+            dep.circuit_breaker["status"] = "TRIGGERED"
+        if dep.strategy in TRAFFIC_STRATEGIES and dep.state.get("green"):
+            dep.state["plan"] = plans.rollback_plan(test_shifted=bool(dep.state.get("test_shifted")),
+                                                    prod_shifted=bool(dep.state.get("prod_shifted")))
+        elif dep.strategy in TRAFFIC_STRATEGIES:
+            dep.state["plan"] = [["CLEAN_UP", "stop_green", None], ["CLEAN_UP", "await_stopped", None]]
+        else:
+            dep.state["plan"] = [["SCALE_UP", "rolling_back", None], ["CLEAN_UP", "await_stopped", None]]
+        dep.state["pc"] = 0
+        dep.state.pop("at", None)
+        dep.state.pop("step_hooks", None)
+        events.add(self.db, dep.account, dep.region, dep.service_arn,
+                   f"(service {dep.service_name}) (deployment {dep.legacy_id}) rolling back: {reason}", now)
+        if requested:
+            dep.state["requested"] = True
+
+    def _rollback_failed(self, dep: Deployment, now: datetime, detail: str) -> None:
+        where = self.engine.where(dep)
+        dep.status = ROLLBACK_FAILED
+        detail = detail.replace("Service deployment rolled back because", "The rollback failed because", 1)
+        dep.status_reason = f"{dep.status_reason or ''} {detail} {where}".strip()
+        dep.finished_at = iso(now)
+        dep.wake_since = dep.wake_after = None
+        events.add(self.db, dep.account, dep.region, dep.service_arn,
+                   f"(service {dep.service_name}) (deployment {dep.legacy_id}) rollback failed: {detail} {where}",
+                   now)
+
+    def _finish(self, dep: Deployment, now: datetime) -> None:
+        dep.finished_at = iso(now)
+        dep.wake_since = dep.wake_after = None
+        if dep.status == ROLLBACK_IN_PROGRESS:
+            dep.status = ROLLBACK_SUCCESSFUL
+            if dep.strategy in TRAFFIC_STRATEGIES and dep.state.get("blue"):
+                dep.state["serving"] = dep.state["blue"]
+            self._restore_task_definition(dep, now)
+            events.add(self.db, dep.account, dep.region, dep.service_arn,
+                       f"(service {dep.service_name}) (deployment {dep.legacy_id}) rollback completed.", now)
+        else:
+            dep.status = SUCCESSFUL
+            dep.rollout_state, dep.rollout_state_reason = "COMPLETED", f"ECS deployment {dep.legacy_id} completed."
+            if dep.circuit_breaker and dep.circuit_breaker.get("status") == "MONITORING":
+                dep.circuit_breaker["status"] = "MONITORING_COMPLETE"
+            if dep.state.get("green"):
+                dep.state["serving"] = dep.state["green"]
+            events.add(self.db, dep.account, dep.region, dep.service_arn,
+                       f"(service {dep.service_name}) (deployment {dep.legacy_id}) deployment completed.", now)
+        events.add(self.db, dep.account, dep.region, dep.service_arn,
+                   f"(service {dep.service_name}) has reached a steady state.", now)
+
+    def _restore_task_definition(self, dep: Deployment, now: datetime) -> None:
+        """After a rollback the service runs (and shows) the revision it went back to."""
+        revision = self.scheduler.revision(dep.account, dep.region, (dep.rollback or {}).get("serviceRevisionArn"))
+        if revision is None:
+            return
+        config = loads(dep.service["config"]) or {}
+        config["taskDefinition"] = revision["task_definition_arn"]
+        self.db.execute("UPDATE ecs_services SET config = ?, updated_at = ? WHERE account_id = ? AND region = ? "
+                        "AND arn = ?", (dumps(config), iso(now), dep.account, dep.region, dep.service_arn))
+
+    def _stop(self, dep: Deployment, now: datetime, reason: str) -> None:
+        dep.status, dep.status_reason = STOPPED, dep.status_reason or reason
+        dep.stopped_at = dep.finished_at = iso(now)
+        dep.wake_since = dep.wake_after = None
+
+    # -- steps ------------------------------------------------------------------------------------------
+
+    def _step(self, dep: Deployment, now: datetime, pc: int, action: str, arg: Any) -> Outcome:
+        if action == "hooks":
+            return self.engine.hooks.run(dep, now, pc)
+        if action == "wait":
+            return self._wait(dep, now, float(arg))
+        if action == "scale_up":
+            return self._scale_up(dep, now)
+        if action == "await_healthy":
+            return self._await_healthy(dep, now)
+        if action in ("shift_test", "shift_prod", "restore_prod", "restore_test"):
+            return self._shift(dep, action, arg)
+        if action == "stop_blue":
+            return self._stop_side(dep, now, green=False)
+        if action == "stop_green":
+            return self._stop_side(dep, now, green=True)
+        if action == "await_stopped":
+            return self._await_stopped(dep)
+        if action in ("rolling", "rolling_back"):
+            return self.engine.rolling.run(dep, now, back=action == "rolling_back")
+        raise ValueError(f"unknown step {action}")
+
+    def _wait(self, dep: Deployment, now: datetime, seconds: float) -> Outcome:
+        since = dep.state.setdefault("at", iso(now))
+        remaining = seconds - self.clock.sim_elapsed(datetime.fromisoformat(since))
+        return Wait(remaining) if remaining > 1e-6 else DONE
+
+    def _desired(self, dep: Deployment) -> int:
+        config = loads(dep.service["config"]) or {}
+        return int(config.get("desiredCount", dep.row["desired_count"]) or 0)
+
+    def green_tasks(self, dep: Deployment) -> list[Row]:
+        return self.scheduler.tasks(dep.service, f"{ALIVE} AND revision_arn = ?", (dep.target,))
+
+    def other_tasks(self, dep: Deployment) -> list[Row]:
+        return self.scheduler.tasks(dep.service, f"{ALIVE} AND (revision_arn IS NULL OR revision_arn != ?)",
+                                    (dep.target,))
+
+    def _scale_up(self, dep: Deployment, now: datetime) -> Outcome:
+        revision = self.scheduler.revision(dep.account, dep.region, dep.target)
+        if revision is None:
+            return Fail("Service deployment failed because its service revision no longer exists.")
+        missing = self._desired(dep) - len(self.green_tasks(dep))
+        self.scheduler.launch(dep.service, revision, dep.row, missing, now)
+        return DONE
+
+    def _await_healthy(self, dep: Deployment, now: datetime) -> Outcome:
+        desired = self._desired(dep)
+        tasks = self.green_tasks(dep)
+        failed = self.engine.count_failures(dep)
+        if failed:
+            return failed
+        if len(tasks) < desired:
+            return self._scale_up(dep, now) or Wait(1.0)
+        running = [t for t in tasks if t["last_status"] == "RUNNING"]
+        if len(running) < desired:
+            return Wait(self.engine.next_task_change())
+        groups = list(dep.state.get("green") or [])
+        if not groups:
+            return DONE
+        try:
+            states = self.scheduler.target_states(dep.service, groups)
+        except RegistrationFailed as exc:
+            return Fail(NETWORK_REASON.format(detail=f"service {dep.service_name} failed to describe target health "
+                                                     f"on target-group {groups[0].split('/')[-2]} with (error "
+                                                     f"{exc.message})"))
+        pending = False
+        for task in running:
+            for reg in loads(task["registrations"]) or []:
+                state = states.get((reg["targetGroupArn"], reg["id"], int(reg["port"])))
+                if state == "unhealthy":
+                    self.engine.fail_task(dep, task, reg["targetGroupArn"], now)
+                    pending = True
+                elif state != "healthy":
+                    pending = True
+            if not loads(task["registrations"]):
+                pending = True
+        return Wait(HEALTH_POLL) if pending else DONE
+
+    def _shift(self, dep: Deployment, action: str, arg: Any) -> Outcome:
+        scope = scope_of(dep.service)
+        blue_list, green_list = dep.state.get("blue") or [], dep.state.get("green") or []
+        snapshot = dep.state.get("snapshot") or {}
+        for index, pair in enumerate(self._pairs(dep)):
+            if index >= len(blue_list):
+                break
+            blue, green = blue_list[index], green_list[index]
+            named = pair.test if action in ("shift_test", "restore_test") else pair.production
+            if named is None:
+                continue
+            try:
+                principal = self.acting.session(dep.arn, scope, pair.role, NETWORKING_SESSION)
+            except AssumeFailed:
+                return Fail(ROLE_REASON.format(role=pair.role))
+            try:
+                current = traffic.read(self.acting, principal, scope, named)
+                if action == "shift_test":
+                    actions = traffic.weighted(current.actions, {blue: 0, green: 100})
+                elif action == "shift_prod":
+                    w_blue, w_green = plans.elb_weights(float(arg))
+                    actions = traffic.weighted(current.actions, {blue: w_blue, green: w_green})
+                elif action == "restore_prod":
+                    actions = traffic.weighted(current.actions, {blue: 100, green: 0})
+                else:
+                    actions = traffic.restore(snapshot.get(named) or list(current.actions))
+                traffic.write(self.acting, principal, scope, current, actions)
+            except CallFailed as exc:
+                return Fail(HOOK_REASON.format(stage=dep.stage, detail=exc.message))
+        if action == "shift_test":
+            dep.test_weight, dep.state["test_shifted"] = 100.0, True
+        elif action == "shift_prod":
+            dep.production_weight, dep.state["prod_shifted"] = float(arg), True
+        elif action == "restore_prod":
+            dep.production_weight = 0.0
+        else:
+            dep.test_weight = 0.0
+        return DONE
+
+    def _stop_side(self, dep: Deployment, now: datetime, *, green: bool) -> Outcome:
+        tasks = self.green_tasks(dep) if green else self.other_tasks(dep)
+        reason = f"Scaling activity initiated by (deployment {dep.legacy_id})"
+        failures = self.scheduler.stop(dep.service, tasks, now, stop_code="ServiceSchedulerInitiated", reason=reason)
+        if failures and dep.status != ROLLBACK_IN_PROGRESS:
+            return Fail(NETWORK_REASON.format(detail=failures[0]))
+        return DONE
+
+    def _await_stopped(self, dep: Deployment) -> Outcome:
+        green = dep.status == ROLLBACK_IN_PROGRESS
+        if dep.strategy not in TRAFFIC_STRATEGIES:
+            return DONE
+        stopping = self.db.scalar(
+            "SELECT COUNT(*) FROM ecs_tasks WHERE account_id = ? AND region = ? AND service_arn = ? AND "
+            f"last_status != 'STOPPED' AND desired_status = 'STOPPED' AND revision_arn {'=' if green else '!='} ?",
+            (dep.account, dep.region, dep.service_arn, dep.target))
+        return Wait(self.engine.next_task_change()) if stopping else DONE
+
+    def _pairs(self, dep: Deployment) -> list[traffic.Pair]:
+        revision = self.scheduler.revision(dep.account, dep.region, dep.target)
+        body = loads(revision["body"]) if revision is not None else {}
+        lbs = (body or {}).get("loadBalancers")
+        if lbs is None:
+            lbs = (loads(dep.service["config"]) or {}).get("loadBalancers") or []
+        return traffic.pairs(lbs)

@@ -1,0 +1,254 @@
+"""The service scheduler: launches and stops a service's tasks, registers them in their target groups and
+deregisters them, through a role's ``ecs-service-scheduler`` session.
+
+Which role: the infrastructure role of the service's load balancers (``advancedConfiguration.roleArn``) when it
+has one, as the troubleshooting messages show ("assumed-role/myELBRole/ecs-service-scheduler"); otherwise the
+service-linked role ``AWSServiceRoleForECS`` (ROLLING services without advanced configuration).
+
+A task registers when it enters ACTIVATING: a green task of a traffic deployment in green's target groups, any
+other in the target groups its deployment left serving production (or, for ROLLING, the service's). Once RUNNING,
+the task answers health checks as its container definitions say (``turnout.health``), reported to ELB, whose
+health checks then decide the target's state. A task is deregistered as it is asked to stop (DEACTIVATING lasts
+the target group's deregistration delay).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from .... import arns
+from ....store.db import Database, Row
+from ...elbv2 import targets as elb_targets
+from ...elbv2.attributes import deregistration_delay
+from .. import events, task_lifecycle
+from ..model import SCHEDULER_SESSION
+from ..store import loads
+from .acting import Acting, AssumeFailed, CallFailed, Scope
+from .traffic import pairs
+
+if TYPE_CHECKING:
+    from ....clock import Clock
+
+ALIVE = "last_status != 'STOPPED' AND desired_status = 'RUNNING'"
+SERVICE_LINKED_ROLE = "AWSServiceRoleForECS"
+SERVICE_LINKED_PATH = "/aws-service-role/ecs.amazonaws.com/"
+
+
+class RegistrationFailed(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """A target group a task belongs in, with the container port it is registered on."""
+
+    target_group: str
+    port: int
+
+
+def scope_of(service: Row) -> Scope:
+    return Scope(service["account_id"], service["region"], service["arn"])
+
+
+def scheduler_role(service: Row, revision: Row | None) -> str:
+    lbs = _load_balancers(service, revision)
+    for pair in pairs(lbs):
+        return pair.role
+    return arns.iam(service["account_id"], "role", SERVICE_LINKED_PATH, SERVICE_LINKED_ROLE)
+
+
+def _load_balancers(service: Row, revision: Row | None) -> list[dict[str, Any]]:
+    if revision is not None:
+        body = loads(revision["body"]) or {}
+        if body.get("loadBalancers") is not None:
+            return list(body["loadBalancers"])
+    return list((loads(service["config"]) or {}).get("loadBalancers") or [])
+
+
+def short_id(task_arn: str) -> str:
+    return task_arn.rsplit("/", 1)[-1]
+
+
+class Scheduler:
+    def __init__(self, db: Database, clock: Clock, acting: Acting) -> None:
+        self.db, self.clock, self.acting = db, clock, acting
+
+    # -- reading ----------------------------------------------------------------------------------------
+
+    def service(self, account: str, region: str, arn: str) -> Row | None:
+        return self.db.one("SELECT * FROM ecs_services WHERE account_id = ? AND region = ? AND arn = ?",
+                           (account, region, arn))
+
+    def revision(self, account: str, region: str, arn: str | None) -> Row | None:
+        if arn is None:
+            return None
+        return self.db.one("SELECT * FROM ecs_service_revisions WHERE account_id = ? AND region = ? AND arn = ?",
+                           (account, region, arn))
+
+    def tasks(self, service: Row, where: str = ALIVE, params: tuple[Any, ...] = ()) -> list[Row]:
+        return self.db.all(f"SELECT * FROM ecs_tasks WHERE account_id = ? AND region = ? AND service_arn = ? AND "
+                           f"{where} ORDER BY created_at, arn", (service["account_id"], service["region"],
+                                                                 service["arn"], *params))
+
+    def bindings(self, task: Row) -> list[Binding]:
+        """The target groups ``task`` belongs in."""
+        service = self.service(task["account_id"], task["region"], task["service_arn"]) \
+            if task["service_arn"] else None
+        if service is None:
+            return []
+        revision = self.revision(task["account_id"], task["region"], task["revision_arn"])
+        lbs = _load_balancers(service, revision)
+        traffic = pairs(lbs)
+        if not traffic:
+            return [Binding(lb["targetGroupArn"], int(lb.get("containerPort") or 0)) for lb in lbs
+                    if lb.get("targetGroupArn")]
+        dep = self.db.one("SELECT engine, target_revision_arn FROM ecs_service_deployments WHERE account_id = ? "
+                          "AND region = ? AND arn = ?", (task["account_id"], task["region"], task["deployment_arn"]))
+        state = loads(dep["engine"]) if dep is not None else {}
+        side = "green" if dep is not None and dep["target_revision_arn"] == task["revision_arn"] else "blue"
+        groups = (state or {}).get(side) or [p.primary for p in traffic]
+        return [Binding(tg, pair.port) for tg, pair in zip(groups, traffic, strict=False)]
+
+    # -- launching and stopping -------------------------------------------------------------------------
+
+    def launch(self, service: Row, revision: Row, deployment: Row, count: int, now: datetime) -> list[Row]:
+        if count <= 0:
+            return []
+        td = self.db.one("SELECT * FROM ecs_task_definitions WHERE account_id = ? AND region = ? AND arn = ?",
+                         (service["account_id"], service["region"], revision["task_definition_arn"]))
+        if td is None:
+            return []
+        body = loads(revision["body"]) or {}
+        network = (body.get("networkConfiguration") or {}).get("awsvpcConfiguration")
+        launched = task_lifecycle.launch(
+            self.db, account=service["account_id"], region=service["region"], cluster=service["cluster"],
+            task_definition=td, count=count, now=now, service_arn=service["arn"], revision_arn=revision["arn"],
+            deployment_arn=deployment["arn"], started_by=deployment["legacy_id"], group=f"service:{service['name']}",
+            launch_type=body.get("launchType") or "FARGATE", platform_version=body.get("platformVersion"),
+            network=network)
+        listed = " ".join(f"(task {short_id(t['arn'])})" for t in launched)
+        events.add(self.db, service["account_id"], service["region"], service["arn"],
+                   f"(service {service['name']}) has started {len(launched)} tasks: {listed}.", now)
+        return launched
+
+    def deregister(self, service: Row, tasks: list[Row], now: datetime) -> tuple[dict[str, float], list[str]]:
+        """Deregister ``tasks`` from their target groups: each task's drain time, and failure messages."""
+        failures: list[str] = []
+        by_group: dict[str, list[Row]] = {}
+        for task in tasks:
+            for reg in loads(task["registrations"]) or []:
+                by_group.setdefault(reg["targetGroupArn"], []).append(task)
+        drains: dict[str, float] = {}
+        for tg_arn, members in by_group.items():
+            tg = self.db.one("SELECT * FROM elbv2_target_groups WHERE account_id = ? AND region = ? AND arn = ?",
+                             (service["account_id"], service["region"], tg_arn))
+            drain = float(deregistration_delay(tg)) if tg is not None else 0.0
+            targets = [{"Id": r["id"], "Port": r["port"]} for t in members for r in loads(t["registrations"]) or []
+                       if r["targetGroupArn"] == tg_arn]
+            try:
+                self._call(service, "DeregisterTargets", {"TargetGroupArn": tg_arn, "Targets": targets})
+                events.add(self.db, service["account_id"], service["region"], service["arn"],
+                           f"(service {service['name']}) deregistered {len(targets)} targets in (target-group "
+                           f"{tg_arn})", now)
+            except RegistrationFailed as exc:
+                text = (f"service {service['name']} failed to deregister targets in target-group "
+                        f"{tg_arn.split('/')[-2]} with (error {exc.message})")
+                failures.append(text)
+                events.add(self.db, service["account_id"], service["region"], service["arn"], text, now)
+                drain = 0.0
+            for task in members:
+                drains[task["arn"]] = max(drains.get(task["arn"], 0.0), drain)
+        return drains, failures
+
+    def stop(self, service: Row, tasks: list[Row], now: datetime, *, stop_code: str, reason: str,
+             announce: bool = True) -> list[str]:
+        """Deregister ``tasks`` from their target groups and ask them to stop; messages of failed deregistrations."""
+        drains, failures = self.deregister(service, tasks, now)
+        if tasks and announce and drains:
+            events.add(self.db, service["account_id"], service["region"], service["arn"],
+                       f"(service {service['name']}) has begun draining connections on {len(tasks)} tasks.", now)
+        for task in tasks:
+            task_lifecycle.request_stop(self.db, task["arn"], stop_code=stop_code, reason=reason, now=now,
+                                        drain_seconds=drains.get(task["arn"], 0.0))
+        if tasks and announce:
+            listed = " ".join(f"(task {short_id(t['arn'])})" for t in tasks)
+            events.add(self.db, service["account_id"], service["region"], service["arn"],
+                       f"(service {service['name']}) has stopped {len(tasks)} running tasks: {listed}.", now)
+        return failures
+
+    # -- ELB through the scheduler session --------------------------------------------------------------
+
+    def _call(self, service: Row, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        revision_arn = None
+        latest = self.db.one("SELECT target_revision_arn FROM ecs_service_deployments WHERE account_id = ? AND "
+                             "region = ? AND service_arn = ? ORDER BY created_at DESC LIMIT 1",
+                             (service["account_id"], service["region"], service["arn"]))
+        if latest is not None:
+            revision_arn = latest["target_revision_arn"]
+        role = scheduler_role(service, self.revision(service["account_id"], service["region"], revision_arn))
+        try:
+            principal = self.acting.session(f"scheduler:{service['arn']}", scope_of(service), role, SCHEDULER_SESSION)
+            return self.acting.call(principal, scope_of(service), operation, params)
+        except AssumeFailed as exc:
+            raise RegistrationFailed(f"ECS was unable to assume role {exc.role_arn}: {exc.message}") from None
+        except CallFailed as exc:
+            raise RegistrationFailed(exc.message) from None
+
+    def forget_sessions(self, service_arn: str) -> None:
+        self.acting.forget(f"scheduler:{service_arn}")
+
+    def register(self, task: Row, now: datetime) -> str | None:
+        """Register a task entering ACTIVATING; the failure message (a service event) if ECS could not."""
+        service = self.service(task["account_id"], task["region"], task["service_arn"]) \
+            if task["service_arn"] else None
+        if service is None or not task["private_ip"]:
+            return None
+        done: list[dict[str, Any]] = []
+        for binding in self.bindings(task):
+            target = {"Id": task["private_ip"], "Port": binding.port}
+            try:
+                self._call(service, "RegisterTargets", {"TargetGroupArn": binding.target_group, "Targets": [target]})
+            except RegistrationFailed as exc:
+                task_lifecycle.set_registrations(self.db, task["arn"], done)
+                text = (f"service {service['name']} failed to register targets in target-group "
+                        f"{binding.target_group.split('/')[-2]} with (error {exc.message})")
+                events.add(self.db, service["account_id"], service["region"], service["arn"], text, now)
+                return text
+            done.append({"targetGroupArn": binding.target_group, "id": task["private_ip"], "port": binding.port})
+            events.add(self.db, service["account_id"], service["region"], service["arn"],
+                       f"(service {service['name']}) registered 1 targets in (target-group {binding.target_group})",
+                       now)
+        task_lifecycle.set_registrations(self.db, task["arn"], done)
+        return None
+
+    def report_running(self, task: Row, now: datetime) -> None:
+        """A task became RUNNING: it now answers health checks as its definition says."""
+        td = self.db.one("SELECT * FROM ecs_task_definitions WHERE account_id = ? AND region = ? AND arn = ?",
+                         (task["account_id"], task["region"], task["task_definition_arn"]))
+        if td is None:
+            return
+        health = task_lifecycle.health(task, td)
+        for reg in loads(task["registrations"]) or []:
+            elb_targets.report_health(self.db, task["account_id"], task["region"], reg["targetGroupArn"], reg["id"],
+                                      int(reg["port"]), health, now)
+
+    def target_states(self, service: Row, groups: list[str]) -> dict[tuple[str, str, int], str]:
+        """(target group, id, port) -> ELB state, read with DescribeTargetHealth as ECS does."""
+        out: dict[tuple[str, str, int], str] = {}
+        for tg in groups:
+            result = self._call(service, "DescribeTargetHealth", {"TargetGroupArn": tg})
+            for item in result.get("TargetHealthDescriptions") or []:
+                target = item.get("Target") or {}
+                out[(tg, str(target.get("Id")), int(target.get("Port") or 0))] = \
+                    (item.get("TargetHealth") or {}).get("State", "initial")
+        return out
+
+    @staticmethod
+    def threshold(desired: int) -> int:
+        """The circuit breaker's failure threshold: half the desired count, between 3 and 200 (AWS)."""
+        return max(3, min(200, math.ceil(desired * 0.5)))
