@@ -1,0 +1,297 @@
+"""``turnout demo``: the seed's walkthrough end to end, through the public API only.
+
+1. the ECS infrastructure role for load balancers (the seed's trust policy, the AWS managed policy);
+2. a user ``demo-deployer`` who may deploy ECS services, and soon pass the role;
+3. an Application Load Balancer with blue and green target groups, a production and a test listener;
+4. a cluster and two revisions of the task definition ``web``;
+5. as the deployer: CreateService without iam:PassRole (denied), then with it; the first deployment;
+6. a blue/green deployment to revision 2, followed live;
+7. CloudTrail: the calls ECS made with the role (user name ``ECSNetworkingWithELB``);
+8. a deployment paused at POST_SCALE_UP; the role's trust policy broken while it waits; continued: it fails and
+   rolls back.
+
+Without ``--endpoint-url`` the demo starts its own ``turnout serve`` on a temporary data directory and stops it
+at the end. Exit status 0 when everything happened as designed (the last deployment failing is the design),
+1 with a message when the server did something else.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .demo_progress import (
+    DemoError,
+    awaiting_pause,
+    deployments,
+    follow,
+    new_deployment,
+    rule_weights,
+    say,
+    show,
+    step,
+)
+from .demo_setup import (
+    CLUSTER,
+    EC2_ONLY_TRUST,
+    ROLE_NAME,
+    SERVICE,
+    TRUST_POLICY,
+    USER_NAME,
+    Clients,
+    Network,
+    check_endpoint,
+    create_deployer,
+    create_role,
+    embedded_server,
+    grant_pass_role,
+    setup_ecs,
+    setup_network,
+)
+
+NETWORKING_SESSION = "ECSNetworkingWithELB"
+SCHEDULER_SESSION = "ecs-service-scheduler"
+
+
+def run(endpoint_url: str | None, time_scale: float, data_dir: Path | None) -> int:
+    """The demo; its exit status."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    started = time.monotonic()
+    try:
+        with tempfile.TemporaryDirectory(prefix="turnout-demo-work-") as work:
+            if endpoint_url:
+                check_endpoint(endpoint_url)
+                summary = Walkthrough(endpoint_url, Path(work)).run()
+            else:
+                with embedded_server(time_scale, data_dir) as endpoint:
+                    summary = Walkthrough(endpoint, Path(work)).run()
+    except DemoError as error:
+        print(f"\nturnout demo: FAILED: {error}", file=sys.stderr, flush=True)
+        return 1
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        hint = ""
+        if details.get("Code") in ("EntityAlreadyExists", "DuplicateLoadBalancerName", "DuplicateTargetGroupName"):
+            hint = " (the demo needs a server without its resources: run it without --endpoint-url)"
+        print(f"\nturnout demo: FAILED: {error.operation_name} answered {details.get('Code')}: "
+              f"{details.get('Message')}{hint}", file=sys.stderr, flush=True)
+        return 1
+    except BotoCoreError as error:
+        print(f"\nturnout demo: FAILED: {error}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print("\nturnout demo: interrupted", file=sys.stderr, flush=True)
+        return 130
+    print("\nSummary", flush=True)
+    for text in summary:
+        say(text)
+    say(f"the demo took {time.monotonic() - started:.1f} s")
+    return 0
+
+
+class Walkthrough:
+    def __init__(self, endpoint: str, workdir: Path) -> None:
+        self.clients = Clients(endpoint)
+        self.workdir = workdir
+        self.iam = self.clients.client("iam")
+        self.elb = self.clients.client("elbv2")
+        self.summary: list[str] = []
+        self.net: Network | None = None
+        self.deployer_ecs: Any = None
+
+    def run(self) -> list[str]:
+        step(1, f"The ECS infrastructure role for load balancers ({ROLE_NAME})")
+        self.role_arn = create_role(self.iam, self.workdir)
+        self.summary.append(f"role {self.role_arn} with AmazonECSInfrastructureRolePolicyForLoadBalancers")
+
+        step(2, f"A user allowed to deploy ECS services ({USER_NAME})")
+        key, secret = create_deployer(self.iam)
+        self.deployer_ecs = self.clients.client("ecs", key, secret)
+
+        step(3, "Load balancer resources for blue/green (as the account's root user)")
+        self.net = setup_network(self.clients.client("ec2"), self.elb)
+
+        step(4, "Cluster and task definitions")
+        self.cluster, self.revisions = setup_ecs(self.clients.client("ecs"))
+
+        step(5, f"CreateService {SERVICE} (BLUE_GREEN) as {USER_NAME}")
+        self.create_service()
+
+        step(6, f"Blue/green deployment of {self.revisions[1]}")
+        self.deploy_revision_2()
+
+        step(7, f"CloudTrail: the calls ECS made through the role (LookupEvents Username={NETWORKING_SESSION})")
+        self.cloudtrail()
+
+        step(8, "A deployment paused at POST_SCALE_UP, the role's trust policy broken while it waits")
+        self.broken_role()
+        return self.summary
+
+    @property
+    def network(self) -> Network:
+        assert self.net is not None
+        return self.net
+
+    def service_request(self) -> dict[str, Any]:
+        net = self.network
+        return {
+            "cluster": CLUSTER, "serviceName": SERVICE, "taskDefinition": self.revisions[0], "desiredCount": 2,
+            "launchType": "FARGATE",
+            "networkConfiguration": {"awsvpcConfiguration": {
+                "subnets": net.subnets, "securityGroups": [net.security_group], "assignPublicIp": "ENABLED"}},
+            "loadBalancers": [{
+                "targetGroupArn": net.blue, "containerName": "web", "containerPort": 80,
+                "advancedConfiguration": {
+                    "alternateTargetGroupArn": net.green, "productionListenerRule": net.production_rule,
+                    "testListenerRule": net.test_rule, "roleArn": self.role_arn,
+                },
+            }],
+            "deploymentController": {"type": "ECS"},
+            "deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1},
+        }
+
+    # -- step 5 ---------------------------------------------------------------------------------------------------
+
+    def create_service(self) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.deployer_ecs.create_service(**self.service_request())
+        except ClientError as error:
+            details = error.response["Error"]
+            if details["Code"] != "AccessDeniedException":
+                raise DemoError(f"CreateService without iam:PassRole answered {details['Code']}: "
+                                f"{details['Message']} (expected AccessDeniedException)") from None
+            say(f"without iam:PassRole, CreateService is denied: {details['Code']}: {details['Message']}")
+        else:
+            raise DemoError("CreateService succeeded for a user without iam:PassRole on the infrastructure role")
+        grant_pass_role(self.iam)
+        service = self.deployer_ecs.create_service(**self.service_request())["service"]
+        say(f"CreateService: {service['serviceArn']} ({service['status']}, desired {service['desiredCount']})")
+        self.summary.append(f"user {USER_NAME}: CreateService denied without iam:PassRole, allowed with it")
+        arn = service.get("currentServiceDeployment") or new_deployment(self.deployer_ecs, CLUSTER, SERVICE, ())
+        say(f"first deployment {arn}")
+        self.finish(arn, "the first deployment")
+
+    def finish(self, arn: str, what: str) -> dict[str, Any]:
+        net = self.network
+        deployment = follow(self.deployer_ecs, self.elb, arn, net.production_rule, net.labels())
+        if deployment["status"] != "SUCCESSFUL":
+            raise DemoError(f"{what} ended {deployment['status']}: {deployment.get('statusReason', '')}")
+        service = self.service()
+        say(f"{what} is SUCCESSFUL: {service['runningCount']} of {service['desiredCount']} tasks running "
+            f"{service['taskDefinition']}")
+        self.summary.append(f"{what}: SUCCESSFUL ({arn})")
+        return deployment
+
+    def service(self) -> dict[str, Any]:
+        found: list[dict[str, Any]] = self.deployer_ecs.describe_services(cluster=CLUSTER, services=[SERVICE])[
+            "services"]
+        if not found:
+            raise DemoError(f"DescribeServices does not find service {SERVICE}")
+        return found[0]
+
+    # -- step 6 ---------------------------------------------------------------------------------------------------
+
+    def deploy_revision_2(self) -> None:
+        known = deployments(self.deployer_ecs, CLUSTER, SERVICE)
+        self.deployer_ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=self.revisions[1])
+        arn = new_deployment(self.deployer_ecs, CLUSTER, SERVICE, known)
+        say(f"UpdateService taskDefinition {self.revisions[1].rsplit('/', 1)[1]}: deployment {arn}")
+        self.finish(arn, "the blue/green deployment to revision 2")
+        net = self.network
+        say(f"production rule now: {rule_weights(self.elb, net.production_rule, net.labels())}")
+
+    # -- step 7 ---------------------------------------------------------------------------------------------------
+
+    def cloudtrail(self) -> None:
+        trail = self.clients.client("cloudtrail")
+        events = lookup(trail, NETWORKING_SESSION)
+        if not events:
+            raise DemoError(f"CloudTrail has no event of user name {NETWORKING_SESSION} after two deployments")
+        for event in events:
+            record = json.loads(event.get("CloudTrailEvent") or "{}")
+            invoked_by = record.get("userIdentity", {}).get("invokedBy", "-")
+            say(f"{event['EventTime'].isoformat()}  {event['EventName']:<16} {event.get('Username', '-')}  "
+                f"invokedBy {invoked_by}")
+        scheduler = lookup(trail, SCHEDULER_SESSION)
+        say(f"{len(events)} events of {NETWORKING_SESSION}; {len(scheduler)} more of {SCHEDULER_SESSION} "
+            "(ECS's calls as the service scheduler)")
+        self.summary.append(f"CloudTrail: {len(events)} events by {NETWORKING_SESSION}, {len(scheduler)} by "
+                            f"{SCHEDULER_SESSION}")
+
+    # -- step 8 ---------------------------------------------------------------------------------------------------
+
+    def broken_role(self) -> None:
+        net = self.network
+        known = deployments(self.deployer_ecs, CLUSTER, SERVICE)
+        hooks = [{"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP"]}]
+        self.deployer_ecs.update_service(
+            cluster=CLUSTER, service=SERVICE, taskDefinition=self.revisions[0],
+            deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1, "lifecycleHooks": hooks})
+        arn = new_deployment(self.deployer_ecs, CLUSTER, SERVICE, known)
+        say(f"UpdateService back to {self.revisions[0].rsplit('/', 1)[1]} with a PAUSE hook at POST_SCALE_UP: {arn}")
+        paused = follow(self.deployer_ecs, self.elb, arn, net.production_rule, net.labels(),
+                        until=lambda d: awaiting_pause(d) is not None)
+        hook = awaiting_pause(paused)
+        if hook is None:
+            raise DemoError(f"the deployment ended {paused['status']} before its PAUSE hook awaited action")
+        say(f"paused: hook {hook['hookId']} is AWAITING_ACTION at {paused.get('lifecycleStage')}")
+        self.iam.update_assume_role_policy(RoleName=ROLE_NAME, PolicyDocument=EC2_ONLY_TRUST)
+        say("iam update-assume-role-policy: the role now trusts only ec2.amazonaws.com:")
+        show(EC2_ONLY_TRUST)
+        self.deployer_ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"],
+                                                      action="CONTINUE")
+        say("ContinueServiceDeployment (CONTINUE)")
+        final = follow(self.deployer_ecs, self.elb, arn, net.production_rule, net.labels())
+        if final["status"] not in ("ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"):
+            raise DemoError(f"the deployment ended {final['status']} although ECS can no longer assume the role "
+                            f"(expected a rollback): {final.get('statusReason', 'no statusReason')}")
+        self.report_failure(final)
+        self.iam.update_assume_role_policy(RoleName=ROLE_NAME, PolicyDocument=TRUST_POLICY)
+        say("restored the role's trust policy (ecs.amazonaws.com)")
+
+    def report_failure(self, deployment: dict[str, Any]) -> None:
+        net = self.network
+        say(f"status: {deployment['status']}")
+        say(f"statusReason: {deployment.get('statusReason', '-')}")
+        rollback = deployment.get("rollback") or {}
+        if rollback:
+            started = rollback.get("startedAt")
+            reason = rollback.get("reason")
+            known = reason is None or str(deployment.get("statusReason", "")).startswith(reason)
+            say(f"rollback: to {rollback.get('serviceRevisionArn', '-')}, started "
+                f"{started.isoformat() if started else '-'}" + ("" if known else f": {reason}"))
+        service = self.service()
+        say(f"service: {service['status']}, {service['runningCount']} of {service['desiredCount']} running "
+            f"{service['taskDefinition']}; production rule {rule_weights(self.elb, net.production_rule, net.labels())}")
+        for revision in service.get("currentServiceRevisions") or []:
+            say(f"current revision {revision['arn']}: {revision.get('runningTaskCount', 0)} running")
+        events = sorted(service.get("events") or [], key=lambda e: e["createdAt"])[-8:]
+        say("latest service events:")
+        for event in events:
+            show(f"{event['createdAt'].isoformat()}  {event['message']}")
+        reason = str(deployment.get("statusReason", "-"))
+        self.summary.append(f"paused deployment with a broken trust policy: {deployment['status']}: "
+                            f"{reason if len(reason) <= 200 else reason[:197] + '...'}")
+
+
+def lookup(trail: Any, username: str) -> list[dict[str, Any]]:
+    """Every event of ``username`` (all pages), oldest first."""
+    events: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        params: dict[str, Any] = {"LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": username}],
+                                  "MaxResults": 50}
+        if token:
+            params["NextToken"] = token
+        answer = trail.lookup_events(**params)
+        events += answer.get("Events", [])
+        token = answer.get("NextToken")
+        if not token:  # pages come newest first; events of one second keep the order they were recorded in
+            return sorted(reversed(events), key=lambda e: e["EventTime"])
