@@ -62,7 +62,7 @@ class Logs:
         return sorted(p for p in base.rglob("*.json.gz") if f"/AWSLogs/{self.account}/" in p.as_posix())
 
     def records(self, bucket: str | None = None) -> list[tuple[Path, dict[str, Any]]]:
-        out = []
+        out: list[tuple[Path, dict[str, Any]]] = []
         for path in self.files(bucket):
             document = json.loads(gzip.decompress(path.read_bytes()))
             out.extend((path, record) for record in document["Records"])

@@ -172,14 +172,14 @@ class Generator:
             return self.arn_for(name)
         return f"x{name[:1].upper()}{name[1:]}"
 
-    def value(self, shape: Shape, name: str, depth: int = 0) -> Any:
+    def value(self, shape: Any, name: str, depth: int = 0) -> Any:  # a botocore Shape of any kind
         kind = shape.type_name
         if kind == "structure":
             out: dict[str, Any] = {}
             if depth > 6:
                 return out
-            for member_name, member in shape.members.items():  # type: ignore[attr-defined]
-                if not self.full and member_name not in shape.required_members:  # type: ignore[attr-defined]
+            for member_name, member in shape.members.items():
+                if not self.full and member_name not in shape.required_members:
                     continue
                 if member_name in ("Tags", "tags", "TagsList") and member.type_name == "list":
                     out[member_name] = self.tags(member)
@@ -189,12 +189,12 @@ class Generator:
         if kind == "list":
             if name == "Resources":
                 return ["vpc-0a1b2c3d", "sg-0a1b2c3d", "subnet-0a1b2c3d"]
-            item = self.value(shape.member, name, depth + 1)  # type: ignore[attr-defined]
+            item = self.value(shape.member, name, depth + 1)
             if not self.full:
                 return [item]
             return [item, item + "2" if isinstance(item, str) else item]
         if kind == "map":
-            return {"k": self.value(shape.value, name, depth + 1)}  # type: ignore[attr-defined]
+            return {"k": self.value(shape.value, name, depth + 1)}
         if kind == "string":
             return self.string(name, shape)
         if kind in ("integer", "long"):
@@ -210,8 +210,8 @@ class Generator:
         raise AssertionError(kind)
 
     @staticmethod
-    def tags(shape: Shape) -> list[dict[str, str]]:
-        key, value = ("key", "value") if "key" in shape.member.members else ("Key", "Value")  # type: ignore[attr-defined]
+    def tags(shape: Any) -> list[dict[str, str]]:  # a botocore ListShape
+        key, value = ("key", "value") if "key" in shape.member.members else ("Key", "Value")
         return [{key: "team", value: "blue"}, {key: "env", value: "prod"}]
 
 
