@@ -283,3 +283,108 @@ def test_resume_after_kill(tmp_path: Path, unique: Callable[[str], str]) -> None
         assert rules == [setup.prod_rule]
     finally:
         srv.stop()
+
+
+def test_network_load_balancer_listeners_and_default_rules(fast: Server, unique: Callable[[str], str]) -> None:
+    """NLB: the service names listeners, ECS changes their default actions (and waits its 10 minutes at each
+    traffic shift); an ALB default rule is changed through its listener (a default rule cannot be modified)."""
+    setup = build(fast, unique)
+    elb, ec2 = setup.elb, fast.client("ec2")
+    vpc = ec2.describe_subnets(SubnetIds=setup.subnets[:1])["Subnets"][0]["VpcId"]
+    nlb = elb.create_load_balancer(Name=f"{setup.name}-n"[:32], Subnets=setup.subnets,
+                                   Type="network")["LoadBalancers"][0]["LoadBalancerArn"]
+    groups = [elb.create_target_group(Name=f"{setup.name}-n{i}"[:32], Protocol="TCP", Port=80, VpcId=vpc,
+                                      TargetType="ip", HealthCheckIntervalSeconds=10,
+                                      HealthCheckTimeoutSeconds=5)["TargetGroups"][0]["TargetGroupArn"]
+              for i in (1, 2)]
+    prod = elb.create_listener(LoadBalancerArn=nlb, Protocol="TCP", Port=80, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": groups[0]}])["Listeners"][0]["ListenerArn"]
+    test = elb.create_listener(LoadBalancerArn=nlb, Protocol="TCP", Port=8080, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": groups[1]}])["Listeners"][0]["ListenerArn"]
+    lbs = [{"targetGroupArn": groups[0], "containerName": "web", "containerPort": 80, "advancedConfiguration": {
+        "alternateTargetGroupArn": groups[1], "productionListenerRule": prod, "testListenerRule": test,
+        "roleArn": setup.role_arn}}]
+    service = setup.create_service({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0}, loadBalancers=lbs)
+    done = setup.wait_final(service["currentServiceDeployment"])
+    assert done["status"] == "SUCCESSFUL", done.get("statusReason")
+
+    def listener_weights(arn: str) -> dict[str, int]:
+        action = elb.describe_listeners(ListenerArns=[arn])["Listeners"][0]["DefaultActions"][0]
+        return {g["TargetGroupArn"]: g["Weight"] for g in action["ForwardConfig"]["TargetGroups"]}
+
+    assert listener_weights(prod) == {groups[0]: 0, groups[1]: 100}
+    assert listener_weights(test) == {groups[0]: 0, groups[1]: 100}
+    trail = fast.client("cloudtrail")
+    calls = [json.loads(e["CloudTrailEvent"]) for e in trail.lookup_events(LookupAttributes=[
+        {"AttributeKey": "EventName", "AttributeValue": "ModifyListener"}])["Events"]]
+    assert {c["requestParameters"]["listenerArn"] for c in calls} >= {prod, test}
+
+    # An ALB whose production "rule" is its listener's default rule.
+    default_rule = elb.describe_rules(ListenerArn=setup.prod_listener)["Rules"]
+    default = next(r["RuleArn"] for r in default_rule if r["IsDefault"])
+    elb.modify_listener(ListenerArn=setup.prod_listener, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": setup.blue}])
+    elb.delete_rule(RuleArn=setup.prod_rule)
+    ecs = setup.ecs
+    created = ecs.create_service(
+        cluster=setup.cluster, serviceName=f"{setup.name}-d", taskDefinition=setup.revisions[0], desiredCount=1,
+        launchType="FARGATE", networkConfiguration={"awsvpcConfiguration": {"subnets": setup.subnets}},
+        loadBalancers=[{"targetGroupArn": setup.blue, "containerName": "web", "containerPort": 80,
+                        "advancedConfiguration": {"alternateTargetGroupArn": setup.green,
+                                                  "productionListenerRule": default, "testListenerRule": setup.test_rule,
+                                                  "roleArn": setup.role_arn}}],
+        deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})["service"]
+    done = setup.wait_final(created["currentServiceDeployment"])
+    assert done["status"] == "SUCCESSFUL", done.get("statusReason")
+    action = elb.describe_listeners(ListenerArns=[setup.prod_listener])["Listeners"][0]["DefaultActions"][0]
+    assert {g["TargetGroupArn"]: g["Weight"] for g in action["ForwardConfig"]["TargetGroups"]} == {
+        setup.blue: 0, setup.green: 100}
+
+
+def test_stopped_task_is_deregistered_and_replaced(fast: Server, unique: Callable[[str], str]) -> None:
+    setup = build(fast, unique)
+    _first_deployment(setup, {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
+    victim = setup.tasks()[0]
+    ip = victim["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]
+    stopped = setup.ecs.stop_task(cluster=setup.cluster, task=victim["taskArn"], reason="testing replacement")["task"]
+    assert stopped["desiredStatus"] == "STOPPED" and stopped["stoppedReason"] == "testing replacement"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        running = [t for t in setup.tasks() if t["lastStatus"] == "RUNNING"]
+        if len(running) == 2 and victim["taskArn"] not in {t["taskArn"] for t in running}:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the stopped task was not replaced")
+    final = setup.ecs.describe_tasks(cluster=setup.cluster, tasks=[victim["taskArn"]])["tasks"][0]
+    assert final["stopCode"] == "UserInitiated"
+    states = {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in setup.targets(setup.green)}
+    assert states.get(ip) in (None, "draining")
+    new_ip = next(t for t in running if t["taskArn"] != victim["taskArn"] and t["containers"][0][
+        "networkInterfaces"][0]["privateIpv4Address"] != ip)["containers"][0]["networkInterfaces"][0][
+        "privateIpv4Address"]
+    assert new_ip in states
+
+
+def test_a_deployment_over_an_unfinished_one_reconciles(fast: Server, unique: Callable[[str], str]) -> None:
+    """A new deployment while one is under way: the older one is STOPPED, and the new one starts with the
+    RECONCILE_SERVICE stage (more than one revision running)."""
+    setup = build(fast, unique)
+    _first_deployment(setup, {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
+    older = setup.deploy(2, {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0,
+                             "lifecycleHooks": pause_hooks(["POST_SCALE_UP"])})
+    setup.wait_hook(older, "POST_SCALE_UP")
+    newer = setup.deploy(1, {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0,
+                             "lifecycleHooks": pause_hooks(["RECONCILE_SERVICE"])})
+    found, hook = setup.wait_hook(newer, "RECONCILE_SERVICE")
+    assert len(found["sourceServiceRevisions"]) == 2
+    stopped = setup.deployment(older)
+    assert stopped["status"] == "STOPPED" and newer in stopped["statusReason"]
+    setup.proceed(newer, hook)
+    assert setup.wait_final(newer)["status"] == "SUCCESSFUL"
+    # Production serves revision 1 from tasks this deployment launched, healthy in the group it points at.
+    running = setup.tasks()
+    assert len(running) == 2 and {t["taskDefinitionArn"] for t in running} == {setup.revisions[0]}
+    serving = next(tg for tg, weight in setup.weights(setup.prod_rule).items() if weight == 100)
+    healthy = {d["Target"]["Id"] for d in setup.targets(serving) if d["TargetHealth"]["State"] == "healthy"}
+    assert healthy == {t["containers"][0]["networkInterfaces"][0]["privateIpv4Address"] for t in running}

@@ -163,9 +163,9 @@ class Engine:
         """The deployment's task failures so far; a Fail once they call for a rollback."""
         rows = self.db.all(
             "SELECT stop_code, stopped_reason FROM ecs_tasks WHERE account_id = ? AND region = ? AND "
-            "deployment_arn = ? AND revision_arn = ? AND desired_status = 'STOPPED' AND (stop_code IN (?, ?) OR "
+            "deployment_arn = ? AND desired_status = 'STOPPED' AND (stop_code IN (?, ?) OR "
             "stopped_reason LIKE 'Task failed ELB health checks%' OR stopped_reason LIKE 'service % failed to %')",
-            (dep.account, dep.region, dep.arn, dep.target, *FAILURE_CODES))
+            (dep.account, dep.region, dep.arn, *FAILURE_CODES))
         for row in rows:
             if (row["stopped_reason"] or "").startswith("service "):
                 return Fail(NETWORK_REASON.format(detail=row["stopped_reason"]))

@@ -44,8 +44,13 @@ class Rolling:
         maximum = int(config.get("maximumPercent", 200))
         minimum = int(config.get("minimumHealthyPercent", 100))
         alive = self.scheduler.tasks(dep.service, ALIVE)
-        new = [t for t in alive if t["revision_arn"] == target]
-        old = [t for t in alive if t["revision_arn"] != target]
+        # Forward: the tasks this deployment launched (a forced redeployment replaces every task); back: the
+        # revision's tasks, whoever launched them.
+        def mine(task: Row) -> bool:
+            return bool(task["revision_arn"] == target) if back else bool(task["deployment_arn"] == dep.arn)
+
+        new = [t for t in alive if mine(t)]
+        old = [t for t in alive if not mine(t)]
         try:
             healthy_new = self._healthy(dep, new, now)
         except RegistrationFailed as exc:
@@ -69,8 +74,7 @@ class Rolling:
         elif old and len(healthy_new) >= desired:
             self.scheduler.stop(dep.service, old, now, stop_code="ServiceSchedulerInitiated",
                                 reason=f"Scaling activity initiated by (deployment {dep.legacy_id})")
-        if len(healthy_new) >= desired and not self.scheduler.tasks(
-                dep.service, f"{ALIVE} AND revision_arn != ?", (target,)):
+        if len(healthy_new) >= desired and not [t for t in self.scheduler.tasks(dep.service, ALIVE) if not mine(t)]:
             extra = len(new) - desired
             if extra > 0:
                 self.scheduler.stop(dep.service, new[-extra:], now, stop_code="ServiceSchedulerInitiated",

@@ -118,8 +118,7 @@ class Runner:
                 (dep.account, dep.region, dep.service_arn, dep.arn)):
             self.engine.supersede(older["arn"], dep, now)
         dep.status, dep.started_at = IN_PROGRESS, iso(now)
-        alive_sources = {t["revision_arn"] for t in self.scheduler.tasks(dep.service)
-                         if t["revision_arn"] != dep.target}
+        alive_sources = {t["revision_arn"] for t in self.scheduler.tasks(dep.service)}
         if dep.strategy in TRAFFIC_STRATEGIES and self._pairs(dep):
             pairs = self._pairs(dep)
             has_test = any(p.test for p in pairs)
@@ -285,11 +284,12 @@ class Runner:
         return int(config.get("desiredCount", dep.row["desired_count"]) or 0)
 
     def green_tasks(self, dep: Deployment) -> list[Row]:
-        return self.scheduler.tasks(dep.service, f"{ALIVE} AND revision_arn = ?", (dep.target,))
+        """Tasks this deployment launched (a redeployed revision's earlier tasks are blue, not green)."""
+        return self.scheduler.tasks(dep.service, f"{ALIVE} AND deployment_arn = ?", (dep.arn,))
 
     def other_tasks(self, dep: Deployment) -> list[Row]:
-        return self.scheduler.tasks(dep.service, f"{ALIVE} AND (revision_arn IS NULL OR revision_arn != ?)",
-                                    (dep.target,))
+        return self.scheduler.tasks(dep.service, f"{ALIVE} AND (deployment_arn IS NULL OR deployment_arn != ?)",
+                                    (dep.arn,))
 
     def _scale_up(self, dep: Deployment, now: datetime) -> Outcome:
         revision = self.scheduler.revision(dep.account, dep.region, dep.target)
@@ -385,8 +385,9 @@ class Runner:
             return DONE
         stopping = self.db.scalar(
             "SELECT COUNT(*) FROM ecs_tasks WHERE account_id = ? AND region = ? AND service_arn = ? AND "
-            f"last_status != 'STOPPED' AND desired_status = 'STOPPED' AND revision_arn {'=' if green else '!='} ?",
-            (dep.account, dep.region, dep.service_arn, dep.target))
+            "last_status != 'STOPPED' AND desired_status = 'STOPPED' AND "
+            f"{'deployment_arn = ?' if green else '(deployment_arn IS NULL OR deployment_arn != ?)'}",
+            (dep.account, dep.region, dep.service_arn, dep.arn))
         return Wait(self.engine.next_task_change()) if stopping else DONE
 
     def _pairs(self, dep: Deployment) -> list[traffic.Pair]:

@@ -24,7 +24,7 @@ from ....store.db import Database, Row
 from ...elbv2 import targets as elb_targets
 from ...elbv2.attributes import deregistration_delay
 from .. import events, task_lifecycle
-from ..model import SCHEDULER_SESSION
+from ..model import FINAL, SCHEDULER_SESSION
 from ..store import loads
 from .acting import Acting, AssumeFailed, CallFailed, Scope
 from .traffic import pairs
@@ -107,11 +107,13 @@ class Scheduler:
         if not traffic:
             return [Binding(lb["targetGroupArn"], int(lb.get("containerPort") or 0)) for lb in lbs
                     if lb.get("targetGroupArn")]
-        dep = self.db.one("SELECT engine, target_revision_arn FROM ecs_service_deployments WHERE account_id = ? "
+        dep = self.db.one("SELECT engine, status FROM ecs_service_deployments WHERE account_id = ? "
                           "AND region = ? AND arn = ?", (task["account_id"], task["region"], task["deployment_arn"]))
-        state = loads(dep["engine"]) if dep is not None else {}
-        side = "green" if dep is not None and dep["target_revision_arn"] == task["revision_arn"] else "blue"
-        groups = (state or {}).get(side) or [p.primary for p in traffic]
+        state = (loads(dep["engine"]) if dep is not None else None) or {}
+        # A task a deployment launched is green while it runs; a replacement launched after it ended goes where
+        # production traffic is served.
+        side = "serving" if dep is not None and dep["status"] in FINAL else "green"
+        groups = state.get(side) or state.get("green") or [p.primary for p in traffic]
         return [Binding(tg, pair.port) for tg, pair in zip(groups, traffic, strict=False)]
 
     # -- launching and stopping -------------------------------------------------------------------------
