@@ -5,7 +5,7 @@ from __future__ import annotations
 
 # ServiceDeploymentLifecycleStage, in the order a deployment passes them (AWS "How Amazon ECS blue/green
 # deployments work"). PRE_PRODUCTION_TRAFFIC_SHIFT is reported too: the field's documentation lists it, though
-# botocore's enum of the reported stage does not (our choice; see docs/ecs.md).
+# botocore's enum of the reported stage does not (our choice; see the README's ECS section).
 STAGES = (
     "RECONCILE_SERVICE", "PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT",
     "PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME",
