@@ -125,12 +125,12 @@ def pause_hooks(stages: Iterable[str]) -> list[dict[str, Any]]:
 
 
 def build(server: Server, unique: Callable[[str], str], *, health_interval: int = 5,
-          image_labels: list[dict[str, str]] | None = None) -> Setup:
+          image_labels: list[dict[str, str]] | None = None, role_name: str | None = None) -> Setup:
     """The seed's setup as root: the infrastructure role, an ALB with blue and green target groups, a production
     listener rule (blue 100 / green 0) and a test listener rule (green), a cluster and two task definitions."""
     iam, ec2, elb, ecs = (server.client(s) for s in ("iam", "ec2", "elbv2", "ecs"))
     name = unique("bg")
-    role_name = f"{name}-infra"
+    role_name = role_name or f"{name}-infra"
     role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
     iam.attach_role_policy(RoleName=role_name, PolicyArn=MANAGED)
     vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]

@@ -331,7 +331,8 @@ def test_network_load_balancer_listeners_and_default_rules(fast: Server, unique:
         launchType="FARGATE", networkConfiguration={"awsvpcConfiguration": {"subnets": setup.subnets}},
         loadBalancers=[{"targetGroupArn": setup.blue, "containerName": "web", "containerPort": 80,
                         "advancedConfiguration": {"alternateTargetGroupArn": setup.green,
-                                                  "productionListenerRule": default, "testListenerRule": setup.test_rule,
+                                                  "productionListenerRule": default,
+                                                  "testListenerRule": setup.test_rule,
                                                   "roleArn": setup.role_arn}}],
         deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})["service"]
     done = setup.wait_final(created["currentServiceDeployment"])
