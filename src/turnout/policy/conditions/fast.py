@@ -77,6 +77,12 @@ def _string_set(clause: Clause, members: frozenset[str], lower: bool, if_absent:
         def string_in(request: Request, missing: list[str]) -> bool:
             lowered = request.lowered
             if lowered is None:
+                # The key spelled as the policy spells it (as every caller builds contexts: the catalogue's
+                # spelling) is read without building the lower-cased copy. Keys are case-insensitive and a request
+                # holds each once; a context holding one key in two spellings is read here in the policy's.
+                raw = request.context.get(key)
+                if raw.__class__ is str:
+                    return raw in members
                 lowered = request.lowered = lower_context(request.context)
             raw = lowered.get(key_lower)
             if raw is None:
