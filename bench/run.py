@@ -19,6 +19,7 @@ BENCHMARKS = {
     "policy_engine": "bench.policy_engine",
     "enforcement": "bench.enforcement",
     "cloudtrail": "bench.cloudtrail",
+    "deployments": "bench.deployments",
 }
 DEFAULT_RUN = ("getrole", "policy_engine", "enforcement")  # what `make bench` runs, in this order
 

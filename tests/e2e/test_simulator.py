@@ -500,3 +500,27 @@ def test_a_user_needs_permission_to_simulate(server: Server, iam: Any, seed_user
                                                     ResourceArns=[INFRA],
                                                     ContextEntries=passed_to("ecs.amazonaws.com")))
     assert result["EvalDecision"] == "allowed"
+
+
+def test_a_source_of_another_account_is_invalid_input_whoever_asks(server: Server, iam: Any,
+                                                                   unique: Callable[[str], str]) -> None:
+    """IAM answers InvalidInput before it authorizes the call: the root user and a user without any permission
+    get the same answer."""
+    foreign = "arn:aws:iam::222233334444:user/someone"
+    name = unique("nobody")
+    iam.create_user(UserName=name)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    nobody = server.client("iam", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    expected = ("InvalidInput", f"Invalid Policy Source Arn: caller's account {ACCOUNT} does not have access to "
+                "policies in account 222233334444", 400)
+    for client in (iam, nobody):
+        with pytest.raises(ClientError) as excinfo:
+            client.simulate_principal_policy(PolicySourceArn=foreign, ActionNames=["s3:GetObject"])
+        assert error(excinfo) == expected
+        with pytest.raises(ClientError) as excinfo:
+            client.get_context_keys_for_principal_policy(PolicySourceArn=foreign)
+        assert error(excinfo) == expected
+    with pytest.raises(ClientError) as excinfo:
+        nobody.simulate_principal_policy(PolicySourceArn=f"arn:aws:sts::{ACCOUNT}:assumed-role/r/s",
+                                         ActionNames=["s3:GetObject"])
+    assert error(excinfo)[0] == "InvalidInput"

@@ -188,6 +188,9 @@ class Gateway:
             raise ServiceError("InvalidParameterValue", message_of(problems) or "")
 
     def _authorize(self, ctx: RequestContext) -> None:
+        provider = self.providers.get(ctx.service.name) if ctx.service is not None else None
+        if provider is not None:
+            provider.precheck(ctx)
         self.authorizer.authorize(ctx)
 
     def _dispatch(self, ctx: RequestContext) -> None:

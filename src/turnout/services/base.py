@@ -47,5 +47,9 @@ class Provider:
     def now(self) -> datetime:
         return self.clock.now()
 
+    def precheck(self, ctx: RequestContext) -> None:
+        """Checks the service makes before authorizing the call (AWS answers them whatever the caller's
+        permissions); raise a ServiceError. Most operations have none."""
+
     def startup(self) -> None:
         """Called once the server is ready (timers, resumed work)."""

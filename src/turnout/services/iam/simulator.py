@@ -321,16 +321,30 @@ def _page(req: dict[str, Any], count: int) -> tuple[int, int]:
 # -- operations ----------------------------------------------------------------------------------------------------
 
 
+SOURCE_OPERATIONS = ("SimulatePrincipalPolicy", "GetContextKeysForPrincipalPolicy")
+
+
 class SimulatorOperations:
     """Mixed into :class:`IamProvider`."""
 
     db: Any
 
-    def _simulation_source(self, ctx: RequestContext, arn: str) -> tuple[inputs.Entity, Any]:
+    def precheck(self, ctx: RequestContext) -> None:
+        """IAM answers a PolicySourceArn that names no entity, or an entity of another account, with InvalidInput
+        whatever the caller may do (observed): checked before the call is authorized."""
+        if ctx.operation is not None and ctx.operation.name in SOURCE_OPERATIONS:
+            self._source_entity(ctx, ctx.params.get("PolicySourceArn") or "")
+
+    @staticmethod
+    def _source_entity(ctx: RequestContext, arn: str) -> inputs.Entity:
         found = inputs.entity_or_error(arn)
         if found.account != ctx.account_id:
             raise invalid_input(f"Invalid Policy Source Arn: caller's account {ctx.account_id} does not have "
                                 f"access to policies in account {found.account}")
+        return found
+
+    def _simulation_source(self, ctx: RequestContext, arn: str) -> tuple[inputs.Entity, Any]:
+        found = self._source_entity(ctx, arn)
         try:
             return found, entity_policies(self.db, ctx.account_id, arn)
         except NoSuchEntity:

@@ -1,0 +1,643 @@
+"""ECS blue/green at scale: N services deploying at once on a fast clock; deployments per second, the engine's CPU
+per deployment, and API latency meanwhile (goal: p99 under 100 ms). moto alongside for the API latency only.
+
+Turnout (``turnout serve --time-scale N``, default 3000, so that the engine rather than the clock is the limit) on a
+temporary data directory. Setup through boto3 as root, not measured: ALBs of ``--per-alb`` services each (a
+production listener on 80 and a test listener on 8080; per service a blue and a green target group, health check
+every 5 s, healthy after 2, deregistration delay 5 s, a production rule blue 100 / green 0 and a test rule to green),
+the infrastructure role with AWS's managed policy, one cluster, two task definition revisions, then ``--services``
+BLUE_GREEN services (desiredCount 2, bake time 0), whose first deployments must all succeed.
+
+Measured: UpdateService of every service to revision 2 (``--updaters`` threads), until every deployment is final
+(all must be SUCCESSFUL). Meanwhile a side client (``--readers`` threads, closed loop) cycles DescribeServices (10
+services), DescribeServiceDeployments (10 current deployments) and ListTasks (one service) and records each call's
+latency. Requests are signed with botocore's SigV4 and sent raw on a fresh connection; the latency runs from connect
+to the last byte of the answer (signing excluded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .common import (
+    HOST,
+    MOTO,
+    PROFILED_TURNOUT,
+    REGION,
+    REPO,
+    RESULTS_DIR,
+    TURNOUT,
+    BenchError,
+    ServerProcess,
+    ServerSpec,
+    boto_client,
+    exchange,
+    git_state,
+    machine_info,
+    percentile,
+    table,
+    write_results,
+)
+from .profiling import print_hot_spots, save_hot_spots
+from .profserve import PROFILE_SIGNAL
+
+NAME = "deployments"
+GOAL_P99_MS = 100.0
+TARGET = "AmazonEC2ContainerServiceV20141113"
+FINAL = {"SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"}
+MANAGED = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
+TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"},
+                                                 "Action": "sts:AssumeRole"}]}
+FIXED_404 = [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}]
+READS = ("DescribeServices", "DescribeServiceDeployments", "ListTasks")
+BATCH = 10  # services per DescribeServices (AWS's maximum), deployments per side-client DescribeServiceDeployments
+WATCH_BATCH = 20  # DescribeServiceDeployments' maximum
+PROFILE_TOP = 25
+
+
+def _ranged(kind: Callable[[str], Any], low: float, high: float) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}")
+        return value
+    return parse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--services", type=_ranged(int, 1, 500), default=100, help="services deploying (default 100)")
+    parser.add_argument("--time-scale", type=_ranged(float, 1, 1e6), default=3000.0,
+                        help="turnout serve --time-scale (default 3000: a 5 s health check interval is ~2 ms)")
+    parser.add_argument("--per-alb", type=_ranged(int, 1, 50), default=25,
+                        help="services per load balancer (2 target groups and 2 rules each; default 25)")
+    parser.add_argument("--rounds", type=_ranged(int, 1, 20), default=3,
+                        help="measured rounds: all services to revision 2, back to 1, to 2... (default 3)")
+    parser.add_argument("--readers", type=_ranged(int, 1, 8), default=1, help="side-client threads (default 1)")
+    parser.add_argument("--updaters", type=_ranged(int, 1, 16), default=4,
+                        help="threads sending the UpdateService calls (default 4)")
+    parser.add_argument("--baseline", type=_ranged(float, 0, 30), default=2.0,
+                        help="seconds of side-client load on the idle fleet before the deployments (default 2)")
+    parser.add_argument("--timeout", type=_ranged(float, 5, 1800), default=180.0,
+                        help="bound on the setup's first deployments, and on the measured phase (default 180 s)")
+    parser.add_argument("--skip-moto", action="store_true", help="Turnout alone")
+    profile = parser.add_mutually_exclusive_group()
+    profile.add_argument("--profile", action="store_true",
+                         help="run Turnout under cProfile (bench/profserve.py), profiling the measured phase only")
+    profile.add_argument("--py-spy", action="store_true",
+                         help="sample Turnout with py-spy during the measured phase (needs py-spy and ptrace)")
+
+
+# -- raw signed ECS calls -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Calls:
+    """Latency samples (ms) per operation, and errors; shared by threads (appends only, under the GIL)."""
+
+    ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[str] = field(default_factory=list)
+
+    def count(self) -> int:
+        return sum(len(v) for v in self.ms.values()) + len(self.errors)
+
+
+def _signed(port: int, op: str, body: dict[str, Any]) -> bytes:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    host = f"{HOST}:{port}"
+    data = json.dumps(body).encode()
+    request = AWSRequest(method="POST", url=f"http://{host}/", data=data, headers={
+        "Host": host, "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"{TARGET}.{op}"})
+    SigV4Auth(Credentials("test", "test"), "ecs", REGION).add_auth(request)
+    head = "POST / HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in request.headers.items()
+                                            if k.lower() != "content-length")
+    return f"{head}Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode("latin-1") + data
+
+
+def call(port: int, op: str, body: dict[str, Any], calls: Calls | None = None) -> dict[str, Any] | None:
+    """One ECS call; its latency goes to ``calls``. None (and an error recorded) unless it answered 200."""
+    raw = _signed(port, op, body)
+    started = time.perf_counter()
+    try:
+        response = exchange(port, raw, timeout=30.0)
+    except OSError as exc:
+        if calls is not None:
+            calls.errors.append(f"{op}: {exc!r}")
+        return None
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status != 200:
+        if calls is not None:
+            calls.errors.append(f"{op}: HTTP {response.status} {response.body[:300]!r}")
+        return None
+    if calls is not None:
+        calls.ms[op].append(elapsed)
+    answer: dict[str, Any] = json.loads(response.body or b"{}")
+    return answer
+
+
+def latency_row(label: str, samples: list[float], errors: int = 0) -> dict[str, Any]:
+    ordered = sorted(samples)
+    return {"op": label, "calls": len(ordered), "errors": errors,
+            **{f"p{p}_ms": round(percentile(ordered, p), 2) for p in (50, 95, 99)},
+            "max_ms": round(ordered[-1], 2) if ordered else 0.0}
+
+
+def print_latencies(rows: list[dict[str, Any]]) -> None:
+    print(table(["operation", "calls", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors"],
+                [[r["op"], r["calls"], f"{r['p50_ms']:.2f}", f"{r['p95_ms']:.2f}", f"{r['p99_ms']:.2f}",
+                  f"{r['max_ms']:.2f}", r["errors"]] for r in rows]))
+
+
+# -- the fleet (setup, not measured) --------------------------------------------------------------------------------
+
+
+@dataclass
+class Fleet:
+    cluster: str
+    revisions: list[str]
+    services: list[str]
+    current: list[str]  # each service's latest deployment ARN (empty on moto, which has none)
+
+
+def build_fleet(server: ServerProcess, services: int, per_alb: int, *, managed: bool = True) -> Fleet:
+    """The shared ELB/IAM/ECS setup and the services, through boto3 as root (``managed``: attach AWS's managed
+    policy to the infrastructure role; moto does not have it)."""
+    iam, ec2, elb, ecs = (boto_client(server.port, s) for s in ("iam", "ec2", "elbv2", "ecs"))
+    role = iam.create_role(RoleName="bench-ecs-infra", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    if managed:
+        iam.attach_role_policy(RoleName="bench-ecs-infra", PolicyArn=MANAGED)
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"] or ec2.describe_vpcs()["Vpcs"]
+    vpc = vpcs[0]["VpcId"]
+    subnets = sorted(ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"],
+                     key=lambda s: s["AvailabilityZone"])
+    subnet_ids = [s["SubnetId"] for s in subnets[:2]]
+    group = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                                  {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
+    cluster = ecs.create_cluster(clusterName="bench-deployments")["cluster"]["clusterName"]
+    revisions = []
+    for version in ("1.27", "1.28"):
+        container = {"name": "web", "image": f"public.ecr.aws/nginx/nginx:{version}", "essential": True,
+                     "portMappings": [{"containerPort": 80}]}
+        revisions.append(ecs.register_task_definition(
+            family="bench-web", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+            containerDefinitions=[container])["taskDefinition"]["taskDefinitionArn"])
+    network = {"awsvpcConfiguration": {"subnets": subnet_ids, "assignPublicIp": "DISABLED",
+                                       "securityGroups": [g["GroupId"] for g in group[:1]]}}
+    names, current = [], []
+    listeners: tuple[str, str] = ("", "")
+    for index in range(services):
+        if index % per_alb == 0:
+            lb = elb.create_load_balancer(Name=f"bench-dep-{index // per_alb}", Subnets=subnet_ids,
+                                          Type="application")["LoadBalancers"][0]["LoadBalancerArn"]
+            listeners = tuple(elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=port,  # type: ignore
+                                                  DefaultActions=FIXED_404)["Listeners"][0]["ListenerArn"]
+                              for port in (80, 8080))
+        blue, green = (_target_group(elb, vpc, f"bdep-{index:03d}-{color}") for color in ("blue", "green"))
+        priority, path = index % per_alb + 1, [{"Field": "path-pattern", "Values": [f"/s{index}/*"]}]
+        prod = elb.create_rule(ListenerArn=listeners[0], Priority=priority, Conditions=path, Actions=[
+            {"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": blue, "Weight": 100},
+                                                                   {"TargetGroupArn": green, "Weight": 0}]}}])
+        test = elb.create_rule(ListenerArn=listeners[1], Priority=priority, Conditions=path,
+                               Actions=[{"Type": "forward", "TargetGroupArn": green}])
+        advanced = {"alternateTargetGroupArn": green, "productionListenerRule": prod["Rules"][0]["RuleArn"],
+                    "testListenerRule": test["Rules"][0]["RuleArn"], "roleArn": role}
+        service = ecs.create_service(
+            cluster=cluster, serviceName=f"svc-{index:03d}", taskDefinition=revisions[0], desiredCount=2,
+            launchType="FARGATE", networkConfiguration=network,
+            loadBalancers=[{"targetGroupArn": blue, "containerName": "web", "containerPort": 80,
+                            "advancedConfiguration": advanced}],
+            deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})["service"]
+        names.append(service["serviceName"])
+        current.append(service.get("currentServiceDeployment", ""))
+    return Fleet(cluster, revisions, names, current)
+
+
+def _target_group(elb: Any, vpc: str, name: str) -> str:
+    arn: str = elb.create_target_group(
+        Name=name, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip", HealthCheckIntervalSeconds=5,
+        HealthyThresholdCount=2, UnhealthyThresholdCount=2, HealthCheckTimeoutSeconds=2)["TargetGroups"][0][
+        "TargetGroupArn"]
+    elb.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+        {"Key": "deregistration_delay.timeout_seconds", "Value": "5"}])
+    return arn
+
+
+def watch(port: int, arns: list[str], timeout: float, calls: Calls | None = None) -> dict[str, dict[str, Any]]:
+    """Poll DescribeServiceDeployments until every deployment is final: ARN -> its last description, with the
+    monotonic time it was first seen final under ``_seen``. BenchError after ``timeout`` seconds."""
+    pending, done = list(dict.fromkeys(arns)), {}
+    deadline = time.monotonic() + timeout
+    while pending:
+        if time.monotonic() > deadline:
+            raise BenchError(f"{len(pending)} of {len(arns)} deployments not final after {timeout:g} s, e.g. "
+                             f"{pending[0]}")
+        for start in range(0, len(pending), WATCH_BATCH):
+            answer = call(port, "DescribeServiceDeployments",
+                          {"serviceDeploymentArns": pending[start:start + WATCH_BATCH]}, calls)
+            for found in (answer or {}).get("serviceDeployments", []):
+                if found["status"] in FINAL:
+                    done[found["serviceDeploymentArn"]] = {**found, "_seen": time.monotonic()}
+        pending = [a for a in pending if a not in done]
+        time.sleep(0.02)
+    return done
+
+
+def check_successful(done: dict[str, dict[str, Any]], what: str) -> None:
+    failed = [d for d in done.values() if d["status"] != "SUCCESSFUL"]
+    if failed:
+        reasons = Counter(f"{d['status']}: {d.get('statusReason', '')}" for d in failed)
+        raise BenchError(f"{len(failed)} of {len(done)} {what} did not succeed: " +
+                         "; ".join(f"{n}x {r}" for r, n in reasons.most_common(5)))
+
+
+# -- the side client ------------------------------------------------------------------------------------------------
+
+
+class Readers:
+    """``count`` threads cycling the read operations (closed loop) until stopped."""
+
+    def __init__(self, port: int, fleet: Fleet, count: int, ops: tuple[str, ...]) -> None:
+        self.port, self.fleet, self.ops = port, fleet, ops
+        self.calls = Calls()
+        self.stop_event = threading.Event()
+        self.threads = [threading.Thread(target=self._loop, args=(n,), daemon=True) for n in range(count)]
+
+    def _body(self, op: str, turn: int) -> dict[str, Any]:
+        names, n = self.fleet.services, len(self.fleet.services)
+        first = (turn * BATCH) % n
+        if op == "DescribeServices":
+            return {"cluster": self.fleet.cluster, "services": [names[(first + k) % n] for k in range(min(BATCH, n))]}
+        if op == "DescribeServiceDeployments":
+            arns = [self.fleet.current[(first + k) % n] for k in range(min(BATCH, n))]
+            return {"serviceDeploymentArns": list(dict.fromkeys(arns))}
+        return {"cluster": self.fleet.cluster, "serviceName": names[turn % n]}
+
+    def _loop(self, number: int) -> None:
+        turn = number * 7
+        while not self.stop_event.is_set():
+            op = self.ops[turn % len(self.ops)]
+            call(self.port, op, self._body(op, turn // len(self.ops)), self.calls)
+            turn += 1
+
+    def __enter__(self) -> Readers:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_event.set()
+        for thread in self.threads:
+            thread.join(60)
+
+    def rows(self) -> list[dict[str, Any]]:
+        errors = Counter(e.split(":", 1)[0] for e in self.calls.errors)
+        rows = [latency_row(op, self.calls.ms.get(op, []), errors[op]) for op in self.ops]
+        every = [ms for op in self.ops for ms in self.calls.ms.get(op, [])]
+        return [*rows, latency_row("all side-client calls", every, len(self.calls.errors))]
+
+
+def update_all(port: int, fleet: Fleet, revision: int, workers: int, calls: Calls,
+               services: range | None = None) -> list[str]:
+    """UpdateService of every service (or of ``services``) to ``revision`` (0-based); the new deployments' ARNs
+    (also recorded in ``fleet.current``)."""
+    chosen = range(len(fleet.services)) if services is None else services
+
+    def one(index: int) -> None:
+        answer = call(port, "UpdateService", {"cluster": fleet.cluster, "service": fleet.services[index],
+                                              "taskDefinition": fleet.revisions[revision]}, calls)
+        if answer is not None:
+            fleet.current[index] = answer["service"].get("currentServiceDeployment", "")
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(one, chosen))
+    if calls.errors:
+        raise BenchError(f"{len(calls.errors)} UpdateService calls failed, e.g. {calls.errors[0]}")
+    return [fleet.current[i] for i in chosen]
+
+
+# -- py-spy ---------------------------------------------------------------------------------------------------------
+
+
+def py_spy() -> str | None:
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
+class Sampler:
+    """``py-spy record --format raw`` on the server during the measured phase, read into hot functions."""
+
+    def __init__(self, pid: int, out: Path, timeout: float) -> None:
+        self.out = out
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [py_spy() or "py-spy", "record", "--pid", str(pid), "--rate", "200", "--nonblocking", "--format", "raw",
+             "--duration", str(int(timeout) + 5), "--output", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def stop(self) -> dict[str, Any]:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            _, err = self.process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise BenchError("py-spy did not stop") from None
+        if not self.out.exists():
+            raise BenchError(f"py-spy wrote nothing: {err.decode(errors='replace')[-500:]}")
+        own: Counter[str] = Counter()
+        inclusive: Counter[str] = Counter()
+        callers: dict[str, Counter[str]] = defaultdict(Counter)
+        total = 0
+        for line in self.out.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            frames = [_frame(f) for f in stack.split(";")]
+            total += int(count)
+            own[frames[-1]] += int(count)
+            for frame in set(frames):
+                inclusive[frame] += int(count)
+            leaf_file = frames[-1].rsplit(" (", 1)[-1]
+            caller = next((f for f in reversed(frames[:-1]) if f.rsplit(" (", 1)[-1] != leaf_file), "?")
+            callers[frames[-1]][caller] += int(count)
+        def top(counter: Counter[str]) -> list[list[Any]]:
+            return [[name, n, round(100 * n / max(1, total), 1)] for name, n in counter.most_common(PROFILE_TOP)]
+        called_from = [[leaf, caller, n, round(100 * n / max(1, total), 1)]
+                       for leaf, _ in own.most_common(6) for caller, n in callers[leaf].most_common(4)]
+        return {"samples": total, "file": str(self.out), "self": top(own), "inclusive": top(inclusive),
+                "callers": called_from}
+
+
+def _frame(text: str) -> str:
+    """py-spy's "function (path:line)" as "function (file)": every line of a function counted together."""
+    func, _, where = text.partition(" (")
+    path = where.rsplit(":", 1)[0]
+    for marker in ("site-packages/", "/src/"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+            break
+    return f"{func} ({path})"
+
+
+# -- one server -----------------------------------------------------------------------------------------------------
+
+
+def _epoch(value: Any) -> float:
+    """A timestamp of the JSON protocol (epoch seconds), as a float."""
+    return float(value)
+
+
+def _span(found: dict[str, Any]) -> float:
+    """Wall seconds from a deployment's creation to its end, by the server's own (unscaled) timestamps."""
+    return _epoch(found["finishedAt"]) - _epoch(found["createdAt"])
+
+
+def run_turnout(args: argparse.Namespace, workroot: Path) -> dict[str, Any]:
+    extra = ["--time-scale", f"{args.time_scale:g}"]
+    base = PROFILED_TURNOUT if args.profile else TURNOUT
+    spec = replace(base, argv=lambda port, wd: [*base.argv(port, wd), *extra])
+    out: dict[str, Any] = {}
+    with ServerProcess(spec, workroot / "turnout") as server:
+        out["ready_ms"] = round(server.wait_ready() * 1000)
+        began = time.monotonic()
+        try:
+            fleet = build_fleet(server, args.services, args.per_alb)
+        except Exception as exc:
+            raise BenchError(f"turnout: setup failed: {exc}\n{server.log_tail()}") from exc
+        built = time.monotonic() - began
+        check_successful(watch(server.port, fleet.current, args.timeout), "first deployments")
+        out["setup_s"], out["first_deployments_s"] = round(built, 1), round(time.monotonic() - began - built, 1)
+        print(f"  setup: {args.services} services and their ELB resources in {built:.1f} s (each service's first "
+              f"deployment runs meanwhile); all SUCCESSFUL {out['first_deployments_s']:.1f} s later", flush=True)
+        out["solo"] = calibrate(server, fleet, args)
+        out["baseline"] = baseline(server, fleet, args, READS)
+        out.update(measured_turnout(server, fleet, args, workroot))
+        if server.process is not None and server.process.poll() is not None:
+            raise BenchError(f"turnout died:\n{server.log_tail()}")
+        log = server.log_path.read_text(errors="replace")
+        out["log_errors"] = log.count(" ERROR ") + log.count("Traceback")
+    if args.profile:
+        kept = RESULTS_DIR / f"{time.strftime('%Y%m%dT%H%M%S')}-turnout-deployments.prof"
+        out["profile"] = save_hot_spots(server.workdir / "turnout.prof", kept, PROFILE_TOP)
+    return out
+
+
+def calibrate(server: ServerProcess, fleet: Fleet, args: argparse.Namespace) -> dict[str, Any]:
+    """One deployment alone (the first service to revision 2, then back): what the clock alone allows."""
+    spans = []
+    for revision in (1, 0):
+        arns = update_all(server.port, fleet, revision, 1, Calls(), range(1))
+        done = watch(server.port, arns, args.timeout)
+        check_successful(done, "solo deployments")
+        spans.extend(_span(d) for d in done.values())
+    wall = min(spans)
+    print(f"  one deployment alone: {wall * 1000:.0f} ms wall = {wall * args.time_scale:.0f} simulated s (the "
+          f"clock's floor at this time scale)", flush=True)
+    return {"wall_s": round(wall, 3), "simulated_s": round(wall * args.time_scale, 1)}
+
+
+def baseline(server: ServerProcess, fleet: Fleet, args: argparse.Namespace, ops: tuple[str, ...]) -> dict[str, Any]:
+    """The side client on the idle fleet: latency, and the server's CPU per call (to tell the engine's apart)."""
+    if args.baseline <= 0:
+        return {"rows": [], "cpu_ms_per_call": 0.0}
+    window = server.cpu_window()
+    with Readers(server.port, fleet, args.readers, ops) as readers:
+        time.sleep(args.baseline)
+    cpu_before = window.server_cpu
+    seconds, _, _ = window.close()
+    rows = readers.rows()
+    per_call = 1000 * (server.cpu_seconds() - cpu_before) / max(1, readers.calls.count())
+    every = rows[-1]
+    print(f"  idle fleet, side client alone for {seconds:.1f} s: {every['calls']} calls, p50 {every['p50_ms']:.2f} ms, "
+          f"p99 {every['p99_ms']:.2f} ms, server CPU {per_call:.2f} ms per call", flush=True)
+    return {"seconds": round(seconds, 2), "rows": rows, "cpu_ms_per_call": round(per_call, 3)}
+
+
+def measured_turnout(server: ServerProcess, fleet: Fleet, args: argparse.Namespace, workroot: Path) -> dict[str, Any]:
+    """``--rounds`` rounds: every service to revision 2 (then back to 1, then 2...), each until all are final."""
+    assert server.process is not None
+    n = len(fleet.services)
+    if args.profile:
+        os.kill(server.process.pid, PROFILE_SIGNAL)
+    spy_out = RESULTS_DIR / f"{time.strftime('%Y%m%dT%H%M%S')}-turnout-deployments.py-spy.txt"
+    sampler = Sampler(server.process.pid, spy_out, args.timeout * args.rounds) if args.py_spy else None
+    if sampler is not None:
+        time.sleep(1.0)  # py-spy attaches
+    rounds, pooled, updates, watcher = [], Calls(), Calls(), Calls()
+    window = server.cpu_window()
+    with Readers(server.port, fleet, args.readers, READS) as readers:
+        phase_start = time.monotonic()
+        for number in range(args.rounds):
+            revision = 1 - number % 2
+            readers.calls = Calls()
+            round_updates = Calls()
+            started = time.monotonic()
+            arns = update_all(server.port, fleet, revision, args.updaters, round_updates)
+            sent = time.monotonic() - started
+            done = watch(server.port, arns, args.timeout, watcher)
+            seconds = max(d["_seen"] for d in done.values()) - started
+            check_successful(done, f"deployments of round {number + 1}")
+            spans = sorted(_span(d) for d in done.values())
+            side = readers.rows()[-1]
+            rounds.append({
+                "round": number + 1, "revision": revision + 1, "updates_sent_s": round(sent, 3),
+                "all_final_s": round(seconds, 3), "deployments_per_s": round(n / seconds, 2),
+                "successful": sum(d["status"] == "SUCCESSFUL" for d in done.values()),
+                "deployment_wall_s": {"p50": round(percentile(spans, 50), 3), "max": round(spans[-1], 3)},
+                "side": side, "update": latency_row("UpdateService", round_updates.ms["UpdateService"]),
+            })
+            for op, samples in readers.calls.ms.items():
+                pooled.ms[op].extend(samples)
+            pooled.errors.extend(readers.calls.errors)
+            updates.ms["UpdateService"].extend(round_updates.ms["UpdateService"])
+        phase = time.monotonic() - phase_start
+        readers.calls = pooled
+    _, server_pct, machine_pct = window.close()
+    cpu_s = server.cpu_seconds() - window.server_cpu
+    hot = sampler.stop() if sampler is not None else None
+    total = n * args.rounds
+    out = {
+        "rounds": rounds, "deployments": total, "phase_s": round(phase, 3),
+        "deployments_per_s": round(total / phase, 2),
+        "server_cpu_s": round(cpu_s, 3), "server_cpu_pct": round(server_pct), "machine_cpu_pct": round(machine_pct),
+        "cpu_ms_per_deployment": round(1000 * cpu_s / total, 1),
+        "api_calls": pooled.count() + updates.count() + watcher.count(),
+        "rows": readers.rows(), "update_row": latency_row("UpdateService", updates.ms["UpdateService"]),
+        "watch_row": latency_row(f"DescribeServiceDeployments (watcher, {WATCH_BATCH} ARNs)",
+                                 watcher.ms["DescribeServiceDeployments"], len(watcher.errors)),
+        "reader_errors": pooled.errors[:5],
+    }
+    if hot is not None:
+        out["py_spy"] = hot
+    return out
+
+
+def run_moto(args: argparse.Namespace, workroot: Path, turnout: dict[str, Any]) -> dict[str, Any]:
+    """The same fleet on moto (no engine: UpdateService only records), then the same rounds of UpdateService with
+    the side client (without DescribeServiceDeployments, which moto lacks), each round lasting as long as
+    Turnout's did (at least 1 s)."""
+    ops = ("DescribeServices", "ListTasks")
+    out: dict[str, Any] = {}
+    with ServerProcess(MOTO, workroot / "moto") as server:
+        server.wait_ready()
+        began = time.monotonic()
+        try:
+            fleet = build_fleet(server, args.services, args.per_alb, managed=False)
+        except Exception as exc:
+            raise BenchError(f"moto: setup failed: {exc}\n{server.log_tail()}") from exc
+        out["setup_s"] = round(time.monotonic() - began, 1)
+        print(f"  setup: {args.services} services and their ELB resources in {out['setup_s']:.1f} s", flush=True)
+        updates, sent = Calls(), []
+        window = server.cpu_window()
+        with Readers(server.port, fleet, args.readers, ops) as readers:
+            for number, ours in enumerate(turnout["rounds"]):
+                started = time.monotonic()
+                update_all(server.port, fleet, 1 - number % 2, args.updaters, updates)
+                sent.append(time.monotonic() - started)
+                time.sleep(max(0.0, min(30.0, max(1.0, ours["all_final_s"])) - (time.monotonic() - started)))
+        _, out["server_cpu_pct"], _ = window.close()
+        out["updates_sent_s"] = round(sum(sent) / len(sent), 3)
+        out["rows"] = readers.rows()
+        out["update_row"] = latency_row("UpdateService", updates.ms["UpdateService"])
+    return out
+
+
+# -- the run --------------------------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    n = args.services
+    print(f"{NAME}: {n} BLUE_GREEN services (desiredCount 2, bake 0) deploying at once, {args.rounds} round(s), on "
+          f"turnout serve --time-scale {args.time_scale:g}; {-(-n // args.per_alb)} ALBs of up to {args.per_alb} "
+          f"services; side client: {args.readers} thread(s) cycling {', '.join(READS)}; one server at a time",
+          flush=True)
+    if args.py_spy and py_spy() is None:
+        raise SystemExit("py-spy is neither next to this Python nor on the PATH (pip install py-spy)")
+    with tempfile.TemporaryDirectory(prefix="turnout-bench-deployments-") as tmp:
+        workroot = Path(tmp)
+        print("turnout:", flush=True)
+        turnout = run_turnout(args, workroot)
+        moto: dict[str, Any] | None = None
+        if not args.skip_moto:
+            print("moto (API latency only: it runs no deployments):", flush=True)
+            try:
+                moto = run_moto(args, workroot, turnout)
+            except BenchError as exc:  # Turnout's numbers stand alone
+                print(f"  moto could not take the same requests, Turnout's numbers alone: {exc}", flush=True)
+                moto = {"failed": str(exc)[:2000]}
+    met = report(turnout, moto, args)
+    path = write_results(NAME, {
+        "benchmark": NAME, "settings": dict(vars(args)), "machine": machine_info(), "turnout_source": git_state(REPO),
+        "turnout": turnout, "moto": moto, "goal_p99_ms": GOAL_P99_MS, "met": met,
+    })
+    print(f"\nresults: {path}")
+    return 0 if met else 1
+
+
+def report(t: dict[str, Any], moto: dict[str, Any] | None, args: argparse.Namespace) -> bool:
+    n, total, base, solo = args.services, t["deployments"], t["baseline"], t["solo"]
+    engine_ms = (1000 * t["server_cpu_s"] - base["cpu_ms_per_call"] * t["api_calls"]) / total
+    print(f"\nturnout, {n} deployments at once, {args.rounds} round(s) (--time-scale {args.time_scale:g}; one "
+          f"deployment alone takes {solo['wall_s'] * 1000:.0f} ms wall):")
+    print(table(["round", "to rev", "UpdateService x N s", "all final s", "deployments/s", "SUCCESSFUL",
+                 "deployment p50 s", "max s", "side p50 ms", "side p99 ms"],
+                [[r["round"], r["revision"], f"{r['updates_sent_s']:.2f}", f"{r['all_final_s']:.2f}",
+                  f"{r['deployments_per_s']:.1f}", f"{r['successful']}/{n}", f"{r['deployment_wall_s']['p50']:.2f}",
+                  f"{r['deployment_wall_s']['max']:.2f}", f"{r['side']['p50_ms']:.1f}", f"{r['side']['p99_ms']:.1f}"]
+                 for r in t["rounds"]]))
+    print(f"  deployments completed per second: {t['deployments_per_s']:.1f} ({total} in {t['phase_s']:.2f} s)")
+    print(f"  server CPU: {t['server_cpu_s']:.2f} s over the phase ({t['server_cpu_pct']}% of one core; machine "
+          f"{t['machine_cpu_pct']}% of {os.cpu_count()} cores): {t['cpu_ms_per_deployment']:.1f} ms per deployment, "
+          f"~{engine_ms:.1f} ms without the {t['api_calls']} API calls served (at the idle "
+          f"{base['cpu_ms_per_call']:.2f} ms each)")
+    print(f"  server log: {t['log_errors']} errors")
+    if base["rows"]:
+        print("\nside-client API latency, idle fleet (baseline):")
+        print_latencies(base["rows"])
+    print(f"\nAPI latency during the deployments (all rounds):")
+    print_latencies([*t["rows"], t["update_row"], t["watch_row"]])
+    p99 = t["rows"][-1]["p99_ms"]
+    errors = t["rows"][-1]["errors"] + t["watch_row"]["errors"]
+    met = p99 < GOAL_P99_MS and errors == 0
+    print(f"\ngoal: p99 API latency under {GOAL_P99_MS:g} ms while {n} deployments run: "
+          f"{'PASS' if met else 'FAIL'} (side-client p99 {p99:.2f} ms over {t['rows'][-1]['calls']} calls, "
+          f"{errors} errors)")
+    if "py_spy" in t:
+        spy = t["py_spy"]
+        for title in ("self", "inclusive"):
+            print(f"\npy-spy, server during the phase, by {title} samples ({spy['samples']} samples, wall time):")
+            print(table(["function (file)", "samples", "%"], spy[title]))
+        print("\nwhere the top self-time functions are called from (nearest caller in another file):")
+        print(table(["function (file)", "called from", "samples", "%"], spy["callers"]))
+        print(f"raw stacks: {spy['file']}")
+    if "profile" in t:
+        print_hot_spots(t["profile"], f"the measured phase ({total} deployments, under cProfile: slower)")
+    if moto is not None and "failed" not in moto:
+        print(f"\nmoto, the same fleet and rounds: {n} UpdateService in {moto['updates_sent_s']:.2f} s per round, "
+              f"side client without DescribeServiceDeployments (not implemented in moto) and with no tasks to list "
+              f"(moto runs none); server CPU {moto['server_cpu_pct']:.0f}%:")
+        print_latencies([*moto["rows"], moto["update_row"]])
+        ours = {r["op"]: r for r in [*t["rows"], t["update_row"]]}
+        ratios = []
+        for row in [*moto["rows"][:-1], moto["update_row"]]:
+            mine = ours[row["op"]]
+            if mine["p99_ms"] and mine["p50_ms"]:
+                ratios.append(f"{row['op']} p50 {row['p50_ms'] / mine['p50_ms']:.2f}x, p99 "
+                              f"{row['p99_ms'] / mine['p99_ms']:.2f}x")
+        print("latency ratio moto/turnout (above 1: Turnout faster, though it also runs the deployments): "
+              + "; ".join(ratios))
+    return met
