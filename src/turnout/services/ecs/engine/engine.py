@@ -93,7 +93,11 @@ class Engine:
         for row in rows:
             if row["arn"] in self._poked or self._due(row) <= 0:
                 self._poked.discard(row["arn"])
-                self._advance(row["account_id"], row["region"], row["arn"], now)
+                try:
+                    self._advance(row["account_id"], row["region"], row["arn"], now)
+                except Exception as exc:  # one deployment's fault must not stall the others
+                    log.exception("ECS deployment %s failed to advance", row["arn"])
+                    self._broken(row, now, exc)
         self._reconcile(now)
         return self.next_due()
 
@@ -135,6 +139,18 @@ class Engine:
             if dep.status in FINAL:
                 self.acting.forget(dep.arn)
                 self._mark(dep.service_arn)
+
+    def _broken(self, row: Row, now: datetime, exc: Exception) -> None:
+        """A deployment the engine cannot run (a Turnout bug): stopped, saying so, rather than retried forever."""
+        reason = (f"Turnout could not run this service deployment ({type(exc).__name__}: {exc}); this is a Turnout "
+                  "bug, the server log has the details.")
+        with self.db.transaction():
+            self.db.execute("UPDATE ecs_service_deployments SET status = ?, status_reason = ?, stopped_at = ?, "
+                            "finished_at = ?, updated_at = ?, wake_since = NULL, wake_after = NULL WHERE "
+                            "account_id = ? AND region = ? AND arn = ?",
+                            (STOPPED, reason, iso(now), iso(now), iso(now), row["account_id"], row["region"],
+                             row["arn"]))
+            events.add(self.db, row["account_id"], row["region"], row["service_arn"], reason, now)
 
     def load(self, account: str, region: str, arn: str) -> Deployment | None:
         row = self.db.one("SELECT * FROM ecs_service_deployments WHERE account_id = ? AND region = ? AND arn = ?",
@@ -287,11 +303,14 @@ class Engine:
         else:
             return
         for service in services:
-            with self.db.transaction():
-                if service["status"] == "DRAINING":
-                    self._drain(service, now)
-                else:
-                    self._steady(service, now)
+            try:
+                with self.db.transaction():
+                    if service["status"] == "DRAINING":
+                        self._drain(service, now)
+                    else:
+                        self._steady(service, now)
+            except Exception:  # logged; the service is looked at again when something changes
+                log.exception("ECS service %s could not be reconciled", service["arn"])
 
     def _drain(self, service: Row, now: datetime) -> None:
         for row in self.db.all("SELECT arn FROM ecs_service_deployments WHERE account_id = ? AND region = ? AND "

@@ -1,0 +1,98 @@
+"""The deployment engine in process, on a manual clock: a ROLLING service without load balancers steps through
+the task lifecycle one simulated second at a time, and a deployment the engine cannot run is stopped, saying why,
+without stalling the others."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from turnout.auth.principal import Principal
+from turnout.clock import ManualClock
+from turnout.gateway.gateway import Gateway
+from turnout.server import Settings, build_gateway
+from turnout.services.ecs.engine import Engine
+
+ROOT = Principal.root("000000000000")
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[tuple[Gateway, ManualClock, Engine]]:
+    clock = ManualClock()
+    gateway = build_gateway(Settings(data_dir=tmp_path, enforce_iam=False, cloudtrail=False), clock=clock)
+    engine = gateway.providers["ecs"].engine  # type: ignore[attr-defined]
+    yield gateway, clock, engine
+    gateway.db.close()
+
+
+def call(gateway: Gateway, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    ctx = gateway.invoke(service, operation, params, ROOT)
+    assert ctx.error is None, ctx.error.message
+    return ctx.result or {}
+
+
+def service(gateway: Gateway, name: str, count: int = 2) -> str:
+    subnets = [s["SubnetId"] for s in call(gateway, "ec2", "DescribeSubnets", {})["Subnets"]][:2]
+    call(gateway, "ecs", "CreateCluster", {"clusterName": "c"})
+    td = call(gateway, "ecs", "RegisterTaskDefinition", {
+        "family": name, "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"], "cpu": "256",
+        "memory": "512", "containerDefinitions": [{"name": "web", "image": "nginx", "essential": True}]})
+    created = call(gateway, "ecs", "CreateService", {
+        "cluster": "c", "serviceName": name, "taskDefinition": td["taskDefinition"]["taskDefinitionArn"],
+        "desiredCount": count, "launchType": "FARGATE",
+        "networkConfiguration": {"awsvpcConfiguration": {"subnets": subnets}}})
+    return str(created["service"]["currentServiceDeployment"])
+
+
+def deployment(gateway: Gateway, arn: str) -> dict[str, Any]:
+    found: dict[str, Any] = call(gateway, "ecs", "DescribeServiceDeployments",
+                                 {"serviceDeploymentArns": [arn]})["serviceDeployments"][0]
+    return found
+
+
+def statuses(gateway: Gateway) -> list[str]:
+    arns = call(gateway, "ecs", "ListTasks", {"cluster": "c"})["taskArns"]
+    tasks = call(gateway, "ecs", "DescribeTasks", {"cluster": "c", "tasks": arns})["tasks"] if arns else []
+    return sorted(t["lastStatus"] for t in tasks)
+
+
+def test_rolling_service_steps_through_the_task_lifecycle(world: tuple[Gateway, ManualClock, Engine]) -> None:
+    gateway, clock, engine = world
+    arn = service(gateway, "web")
+    assert engine.tick() == 2.0  # the deployment launched its tasks; the next thing due: PROVISIONING ends
+    assert deployment(gateway, arn)["status"] == "IN_PROGRESS"
+    assert statuses(gateway) == ["PROVISIONING", "PROVISIONING"]
+    seen = []
+    for _ in range(20):
+        clock.advance(1.0)
+        engine.tick()
+        seen.append(statuses(gateway)[0])
+        if deployment(gateway, arn)["status"] == "SUCCESSFUL":
+            break
+    assert seen[:7] == ["PROVISIONING", "PENDING", "PENDING", "PENDING", "PENDING", "ACTIVATING", "RUNNING"]
+    done = deployment(gateway, arn)
+    assert done["status"] == "SUCCESSFUL" and done["targetServiceRevision"]["runningTaskCount"] == 2
+    # Nothing left to do: the engine would sleep until something changes.
+    assert engine.tick() > 60
+
+
+def test_a_deployment_the_engine_cannot_run_is_stopped_with_the_reason(
+        world: tuple[Gateway, ManualClock, Engine], monkeypatch: pytest.MonkeyPatch) -> None:
+    gateway, clock, engine = world
+    arn = service(gateway, "web")
+
+    def broken(*args: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(engine.runner, "advance", broken)
+    engine.tick()
+    stopped = deployment(gateway, arn)
+    assert stopped["status"] == "STOPPED"
+    assert stopped["statusReason"].startswith("Turnout could not run this service deployment (RuntimeError: boom)")
+    monkeypatch.undo()
+    clock.advance(60)
+    engine.tick()  # the next pass runs, the stopped deployment stays stopped
+    assert deployment(gateway, arn)["status"] == "STOPPED"
