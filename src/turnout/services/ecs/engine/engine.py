@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("turnout.ecs.engine")
 
+SLICE = 0.005  # seconds of engine work between two looks at the event loop
 IDLE = 3600.0  # simulated seconds to sleep when nothing is scheduled (a wake comes first)
 FAILURE_CODES = ("EssentialContainerExited", "TaskFailedToStart")
 
@@ -53,6 +56,8 @@ class Engine:
         self._loop_task: asyncio.Task[None] | None = None
         self._calls: set[asyncio.Task[None]] = set()
         self._dirty: set[str] | None = None  # services to reconcile; None: all of them
+        self._next_task: float | None = None
+        self._repaired = False
         self._poked: set[str] = set()  # deployments to run now whatever their wait
 
     # -- the loop -------------------------------------------------------------------------------------------
@@ -75,31 +80,48 @@ class Engine:
         assert self._event is not None
         while True:
             self._event.clear()
+            delay = 1.0
             try:
-                delay = self.tick()
+                # A pass gives the event loop back every few milliseconds, so that API requests are answered
+                # while many deployments advance (each unit of work is one transaction).
+                started = time.perf_counter()
+                for _ in self._pass():
+                    if time.perf_counter() - started > SLICE:
+                        await asyncio.sleep(0)
+                        started = time.perf_counter()
+                delay = self.next_due()
             except Exception:
                 log.exception("ECS engine pass failed")
-                delay = 1.0
             real = delay / getattr(self.clock, "scale", 1.0)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._event.wait(), timeout=max(0.0, min(real, IDLE)))
 
     def tick(self) -> float:
-        """One pass; the simulated seconds until the next thing is due."""
+        """One pass, run to its end; the simulated seconds until the next thing is due."""
+        for _ in self._pass():
+            pass
+        return self.next_due()
+
+    def _pass(self) -> Iterator[None]:
+        """The work of one pass, yielding after each unit (a task batch, a deployment, a service)."""
+        self._next_task = None
         now = self.clock.now()
-        self._transitions(now)
+        if not self._repaired:
+            self._repaired = True
+            self._repair(now)
+        yield from self._transitions(now)
         rows = self.db.all("SELECT * FROM ecs_service_deployments WHERE status IN (?, ?, ?, ?, ?) "
                            "ORDER BY created_at", ACTIVE)
         for row in rows:
             if row["arn"] in self._poked or self._due(row) <= 0:
                 self._poked.discard(row["arn"])
                 try:
-                    self._advance(row["account_id"], row["region"], row["arn"], now)
+                    self._advance(row["account_id"], row["region"], row["arn"], self.clock.now())
                 except Exception as exc:  # one deployment's fault must not stall the others
                     log.exception("ECS deployment %s failed to advance", row["arn"])
-                    self._broken(row, now, exc)
-        self._reconcile(now)
-        return self.next_due()
+                    self._broken(row, self.clock.now(), exc)
+                yield
+        yield from self._reconcile(self.clock.now())
 
     def next_due(self) -> float:
         waits = [IDLE]
@@ -114,8 +136,12 @@ class Engine:
         return max(0.0, min(waits))
 
     def next_task_change(self) -> float:
-        wait = task_lifecycle.next_due(self.db, self.clock)
-        return 1.0 if wait is None else max(0.01, wait)
+        """Simulated seconds until some task changes (read once per pass: deployments waiting on tasks are also
+        poked when their service's tasks move, so this is only a bound)."""
+        if self._next_task is None:
+            wait = task_lifecycle.next_due(self.db, self.clock)
+            self._next_task = 1.0 if wait is None else max(0.01, wait)
+        return self._next_task
 
     def _due(self, row: Row) -> float:
         if row["wake_since"] is None or row["wake_after"] is None:
@@ -244,25 +270,46 @@ class Engine:
 
     # -- tasks ----------------------------------------------------------------------------------------------
 
-    def _transitions(self, now: datetime) -> None:
+    def _transitions(self, now: datetime) -> Iterator[None]:
+        """Move the tasks that are due; then ECS's part of each move (registration, health), one transaction each.
+        A crash between the two is made good at the next start (:meth:`_repair`)."""
         with self.db.transaction():
             moved = task_lifecycle.due(self.db, self.clock)
-            for change in moved:
-                task = change.task
-                if task["service_arn"]:
-                    self._mark(task["service_arn"])
-                if change.status == "ACTIVATING":
-                    failure = self.scheduler.register(task, now)
-                    if failure is not None:
-                        service = self.scheduler.service(task["account_id"], task["region"], task["service_arn"])
-                        if service is not None:
-                            self.scheduler.stop(service, [self._task(task)], now, stop_code="ServiceSchedulerInitiated",
-                                                reason=failure, announce=False)
-                elif change.status == "RUNNING":
-                    self.scheduler.report_running(self._task(task), now)
-            if moved:
-                self._poked.update(t.task["deployment_arn"] for t in moved if t.task["deployment_arn"])
+            # Every unfinished deployment of a service whose tasks moved looks again (it may wait on them).
+            for service_arn in {t.task["service_arn"] for t in moved if t.task["service_arn"]}:
+                self._mark(service_arn)
+                self._poked.update(r["arn"] for r in self.db.all(
+                    "SELECT arn FROM ecs_service_deployments WHERE service_arn = ? AND status IN (?, ?, ?, ?, ?)",
+                    (service_arn, *ACTIVE)))
+        for change in moved:
+            if change.status in ("ACTIVATING", "RUNNING"):
+                with self.db.transaction():
+                    self._on_move(change.task, change.status, now)
+                yield
+        with self.db.transaction():
             self._deregister_stopped(now)
+
+    def _on_move(self, task: Row, status: str, now: datetime) -> None:
+        if status == "ACTIVATING":
+            failure = self.scheduler.register(task, now)
+            if failure is not None:
+                service = self.scheduler.service(task["account_id"], task["region"], task["service_arn"])
+                if service is not None:
+                    self.scheduler.stop(service, [self._task(task)], now, stop_code="ServiceSchedulerInitiated",
+                                        reason=failure, announce=False)
+        else:
+            self.scheduler.report_running(self._task(task), now)
+
+    def _repair(self, now: datetime) -> None:
+        """At start: tasks that became ACTIVATING or RUNNING before a crash without ECS's part done."""
+        for task in self.db.all("SELECT * FROM ecs_tasks WHERE last_status IN ('ACTIVATING', 'RUNNING') AND "
+                                "desired_status = 'RUNNING' AND service_arn IS NOT NULL AND registrations = '[]'"):
+            if not self.scheduler.bindings(task):
+                continue
+            with self.db.transaction():
+                self._on_move(task, "ACTIVATING", now)
+                if task["last_status"] == "RUNNING":
+                    self._on_move(task, "RUNNING", now)
 
     def _deregister_stopped(self, now: datetime) -> None:
         """Tasks asked to stop outside the scheduler (StopTask) still registered: deregister them now."""
@@ -292,7 +339,7 @@ class Engine:
         if self._dirty is not None:
             self._dirty.add(service_arn)
 
-    def _reconcile(self, now: datetime) -> None:
+    def _reconcile(self, now: datetime) -> Iterator[None]:
         dirty, self._dirty = self._dirty, set()
         if dirty is None:
             services = self.db.all("SELECT * FROM ecs_services WHERE status IN ('ACTIVE', 'DRAINING')")
@@ -303,6 +350,7 @@ class Engine:
         else:
             return
         for service in services:
+            yield
             try:
                 with self.db.transaction():
                     if service["status"] == "DRAINING":
