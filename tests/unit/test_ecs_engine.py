@@ -96,3 +96,21 @@ def test_a_deployment_the_engine_cannot_run_is_stopped_with_the_reason(
     clock.advance(60)
     engine.tick()  # the next pass runs, the stopped deployment stays stopped
     assert deployment(gateway, arn)["status"] == "STOPPED"
+
+
+def test_a_stage_that_lasts_24_hours_fails_the_deployment(world: tuple[Gateway, ManualClock, Engine],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from turnout.services.ecs import task_lifecycle
+
+    gateway, clock, engine = world
+    # Image pulls that never end: the tasks stay PENDING, so the deployment waits at SCALE_UP.
+    monkeypatch.setitem(task_lifecycle._FIXED, task_lifecycle.PENDING, 10.0**9)
+    arn = service(gateway, "web")
+    engine.tick()
+    for _ in range(25):
+        clock.advance(3600)
+        engine.tick()
+    done = deployment(gateway, arn)
+    assert done["status"] == "STOPPED"  # ROLLING without the rollback option stops where it is
+    assert done["statusReason"] == ("Service deployment failed because the SCALE_UP lifecycle stage timed out after "
+                                    "24 hours.")

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from .engine import Engine
 
 HEALTH_POLL = 10.0  # simulated seconds between ECS's target health polls while it waits
+STAGE_TIMEOUT = 24 * 3600.0
+WAITING = ("await_healthy", "await_stopped", "rolling", "rolling_back")  # steps bounded by STAGE_TIMEOUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +61,15 @@ ROLE_REASON = ("Service deployment rolled back because of invalid networking con
 NETWORK_REASON = "Service deployment rolled back because of invalid networking configuration. {detail}"
 HOOK_REASON = "Service deployment rolled back because {stage} lifecycle hook(s) failed. {detail}"
 CIRCUIT_REASON = "Service deployment rolled back because the circuit breaker threshold was exceeded."
+# Our wording: AWS documents the 24-hour stage timeout, not its statusReason.
+STAGE_TIMEOUT_REASON = "Service deployment rolled back because the {stage} lifecycle stage timed out after 24 hours."
+CIRCUIT_ROLLOUT = "ECS deployment circuit breaker: tasks failed to start."
 USER_ROLLBACK_REASON = "Service deployment rolled back because a rollback was requested with StopServiceDeployment."
+
+
+def rollout_reason(reason: str) -> str:
+    """Service.deployments[].rolloutStateReason: AWS's circuit breaker wording, else the deployment's reason."""
+    return CIRCUIT_ROLLOUT if "circuit breaker" in reason else reason
 
 
 class Runner:
@@ -168,10 +178,11 @@ class Runner:
         breaker = dep.config.get("deploymentCircuitBreaker") or {}
         if dep.strategy not in TRAFFIC_STRATEGIES and not requested and not breaker.get("rollback"):
             # ROLLING without the rollback option: the deployment stops where it is (AWS: "failure without
-            # rollback option" -> STOPPED).
+            # rollback option" -> STOPPED), and says so.
+            reason = reason.replace("Service deployment rolled back because", "Service deployment failed because", 1)
             dep.status, dep.status_reason = STOPPED, reason
             dep.stopped_at = dep.finished_at = iso(now)
-            dep.rollout_state, dep.rollout_state_reason = "FAILED", reason
+            dep.rollout_state, dep.rollout_state_reason = "FAILED", rollout_reason(reason)
             if dep.circuit_breaker:
                 dep.circuit_breaker["status"] = "TRIGGERED"
             dep.wake_since = dep.wake_after = None
@@ -180,12 +191,12 @@ class Runner:
         if dep.status == PENDING or not dep.state.get("plan"):
             dep.status, dep.status_reason = STOPPED, reason
             dep.stopped_at = dep.finished_at = iso(now)
-            dep.rollout_state, dep.rollout_state_reason = "FAILED", reason
+            dep.rollout_state, dep.rollout_state_reason = "FAILED", rollout_reason(reason)
             return
         source = dep.sources[-1] if dep.sources else None
         dep.status, dep.status_reason = ROLLBACK_IN_PROGRESS, reason
         dep.rollback = {"reason": reason, "startedAt": iso(now), **({"serviceRevisionArn": source} if source else {})}
-        dep.rollout_state, dep.rollout_state_reason = "FAILED", reason
+        dep.rollout_state, dep.rollout_state_reason = "FAILED", rollout_reason(reason)
         if dep.circuit_breaker and "circuit breaker" in reason:
             dep.circuit_breaker["status"] = "TRIGGERED"
         if dep.strategy in TRAFFIC_STRATEGIES and dep.state.get("green"):
@@ -260,6 +271,12 @@ class Runner:
             return self._wait(dep, now, float(arg))
         if action == "scale_up":
             return self._scale_up(dep, now)
+        if action in WAITING:
+            # "Each lifecycle stage can last up to 24 hours ... The system times out, fails the deployment, and
+            # then initiates a rollback after a stage reaches 24 hours." (hooks have their own timeouts)
+            since = dep.state.setdefault("at", iso(now))
+            if self.clock.sim_elapsed(datetime.fromisoformat(since)) >= STAGE_TIMEOUT:
+                return Fail(STAGE_TIMEOUT_REASON.format(stage=dep.stage))
         if action == "await_healthy":
             return self._await_healthy(dep, now)
         if action in ("shift_test", "shift_prod", "restore_prod", "restore_test"):
