@@ -214,11 +214,13 @@ class Walkthrough:
         events = lookup(trail, NETWORKING_SESSION)
         if not events:
             raise DemoError(f"CloudTrail has no event of user name {NETWORKING_SESSION} after two deployments")
-        for event in events:
+        net = self.network
+        rules = {net.production_rule: "production rule", net.test_rule: "test rule"}
+        for event in events:  # oldest first (lookup): the story of the two deployments
             record = json.loads(event.get("CloudTrailEvent") or "{}")
             invoked_by = record.get("userIdentity", {}).get("invokedBy", "-")
             say(f"{event['EventTime'].isoformat()}  {event['EventName']:<16} {event.get('Username', '-')}  "
-                f"invokedBy {invoked_by}")
+                f"invokedBy {invoked_by}{changed(record, rules, net.labels())}")
         scheduler = lookup(trail, SCHEDULER_SESSION)
         say(f"{len(events)} events of {NETWORKING_SESSION}; {len(scheduler)} more of {SCHEDULER_SESSION} "
             "(ECS's calls as the service scheduler)")
@@ -279,6 +281,28 @@ class Walkthrough:
         reason = str(deployment.get("statusReason", "-"))
         self.summary.append(f"paused deployment with a broken trust policy: {deployment['status']}: "
                             f"{reason if len(reason) <= 200 else reason[:197] + '...'}")
+
+
+def changed(record: dict[str, Any], rules: dict[str, str], labels: dict[str, str]) -> str:
+    """What a ModifyRule/ModifyListener record set: `` -> test rule: blue=0 green=100``."""
+    params = record.get("requestParameters") or {}
+    target = params.get("ruleArn") or params.get("listenerArn")
+    if target is None:
+        return ""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if "targetGroupArn" in value and "weight" in value:
+                found.append(f"{labels.get(value['targetGroupArn'], value['targetGroupArn'])}={value['weight']}")
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(params.get("actions") or params.get("defaultActions"))
+    return f"  -> {rules.get(target, target)}: {' '.join(found)}" if found else ""
 
 
 def lookup(trail: Any, username: str) -> list[dict[str, Any]]:
