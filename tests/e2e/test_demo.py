@@ -62,7 +62,10 @@ def test_the_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert re.search(r"s  SUCCESSFUL +CLEAN_UP +100% +100%  - / blue=\d+ green=\d+\n", out)
     assert re.search(r"production rule now: (blue=0 green=100|blue=100 green=0)\n", out)
     # Step 7: ECS's calls in CloudTrail.
-    assert re.search(r"  ModifyRule +ECSNetworkingWithELB  invokedBy ecs\.amazonaws\.com\n", out)
+    assert re.search(r"  ModifyRule +ECSNetworkingWithELB  invokedBy ecs\.amazonaws\.com  -> test rule: "
+                     r"blue=0 green=100\n", out)
+    assert re.search(r"  ModifyRule +ECSNetworkingWithELB  invokedBy ecs\.amazonaws\.com  -> production rule: "
+                     r"blue=0 green=100\n", out)
     # Step 8: the paused deployment, the broken trust policy, the rollback.
     assert re.search(r"paused: hook ecs-pause-\S+ is AWAITING_ACTION at POST_SCALE_UP\n", out)
     assert "ContinueServiceDeployment (CONTINUE)" in out
