@@ -389,3 +389,22 @@ def test_a_deployment_over_an_unfinished_one_reconciles(fast: Server, unique: Ca
     serving = next(tg for tg, weight in setup.weights(setup.prod_rule).items() if weight == 100)
     healthy = {d["Target"]["Id"] for d in setup.targets(serving) if d["TargetHealth"]["State"] == "healthy"}
     assert healthy == {t["containers"][0]["networkInterfaces"][0]["privateIpv4Address"] for t in running}
+
+
+def test_deleted_service_drains_to_inactive(fast: Server, unique: Callable[[str], str]) -> None:
+    setup = build(fast, unique)
+    _first_deployment(setup, {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
+    deleted = setup.ecs.delete_service(cluster=setup.cluster, service=setup.name, force=True)["service"]
+    assert deleted["status"] == "DRAINING"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        shown = setup.ecs.describe_services(cluster=setup.cluster, services=[setup.name])["services"][0]
+        if shown["status"] == "INACTIVE":
+            break
+        time.sleep(0.05)
+    assert shown["status"] == "INACTIVE"
+    ecs = setup.ecs
+    assert ecs.list_tasks(cluster=setup.cluster)["taskArns"] == []
+    assert len(ecs.list_tasks(cluster=setup.cluster, desiredStatus="STOPPED")["taskArns"]) == 2
+    assert all(d["TargetHealth"]["State"] == "draining" for d in setup.targets(setup.green))
+    assert setup.ecs.list_services(cluster=setup.cluster)["serviceArns"] == []
