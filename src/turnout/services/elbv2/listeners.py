@@ -23,6 +23,7 @@ from .certificates import SECURE, check_certificate
 from .errors import error, invalid_config, trust_store_not_found, validation
 from .store import dumps, iso, lb_row, listener_row, loads
 from .tags import check_new_tags, drop_tags, put_tags
+from .usage import index_default_rule, unindex
 
 LISTENERS_PER_LOAD_BALANCER = 50  # "listeners-per-application-load-balancer" (and per network load balancer)
 # The order AWS's "must be one of" messages list them in.
@@ -153,6 +154,7 @@ def drop_rules(db: Database, account: str, region: str, listener_arn: str) -> No
     drop_tags(db, account, region, rules)
     db.execute("DELETE FROM elbv2_rules WHERE account_id = ? AND region = ? AND listener_arn = ?",
                (account, region, listener_arn))
+    unindex(db, account, region, listener_arn=listener_arn)
 
 
 class ListenerOperations:
@@ -195,6 +197,7 @@ class ListenerOperations:
             "actions, created_at) VALUES (?, ?, ?, ?, NULL, 1, '[]', ?, ?)",
             (account, region, arns.elb_listener_rule(arn, ids.hex_id(16)), arn, dumps(actions), now),
         )
+        index_default_rule(self.db, account, region, arn)
         put_tags(self.db, account, region, arn, tags)
         return {"Listeners": [shape(listener_row(self.db, account, region, arn))]}
 
@@ -239,6 +242,7 @@ class ListenerOperations:
         )
         self.db.execute("UPDATE elbv2_rules SET actions = ? WHERE account_id = ? AND region = ? AND listener_arn = ? "
                         "AND is_default = 1", (dumps(actions), account, region, row["arn"]))
+        index_default_rule(self.db, account, region, row["arn"])
         return {"Listeners": [shape(listener_row(self.db, account, region, row["arn"]))]}
 
     def delete_listener(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from .dns import dns_name, hosted_zone_id
 from .errors import error, invalid_config, validation
 from .store import KINDS, dumps, find_lb, iso, lb_row, loads, when
 from .tags import check_new_tags, drop_tags, put_tags
+from .usage import unindex
 
 LOAD_BALANCERS_PER_REGION = 50  # "application-load-balancers" and "network-load-balancers" quotas
 _NAME = re.compile(r"^[A-Za-z0-9-]+$")
@@ -237,6 +238,7 @@ class LoadBalancerOperations:
             drop_tags(self.db, account, region, rules)
             self.db.execute("DELETE FROM elbv2_rules WHERE account_id = ? AND region = ? AND listener_arn = ?",
                             (account, region, listener))
+            unindex(self.db, account, region, listener_arn=listener)
         drop_tags(self.db, account, region, [*listeners, row["arn"]])
         self.db.execute("DELETE FROM elbv2_listeners WHERE account_id = ? AND region = ? AND load_balancer_arn = ?",
                         (account, region, row["arn"]))

@@ -19,6 +19,7 @@ from .actions import check_target_groups, normalise_actions, normalise_condition
 from .errors import error, invalid_config, validation
 from .store import dumps, iso, lb_row, listener_row, loads, rule_row
 from .tags import check_new_tags, drop_tags, put_tags
+from .usage import index_rule, unindex
 
 RULES_PER_LOAD_BALANCER = 100  # "rules-per-application-load-balancer" (default rules not counted)
 
@@ -90,6 +91,7 @@ class RuleOperations:
             (account, region, arn, listener["arn"], priority, dumps(conditions), dumps(actions),
              iso(ctx.received_at)),
         )
+        index_rule(self.db, account, region, arn)
         put_tags(self.db, account, region, arn, tags)
         return {"Rules": [shape(rule_row(self.db, account, region, arn))]}
 
@@ -124,6 +126,7 @@ class RuleOperations:
         check_target_groups(self.db, lb, listener["protocol"], actions)
         self.db.execute("UPDATE elbv2_rules SET conditions = ?, actions = ? WHERE account_id = ? AND region = ? "
                         "AND arn = ?", (dumps(conditions), dumps(actions), account, region, row["arn"]))
+        index_rule(self.db, account, region, row["arn"])
         return {"Rules": [shape(rule_row(self.db, account, region, row["arn"]))]}
 
     def delete_rule(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
@@ -133,6 +136,7 @@ class RuleOperations:
         drop_tags(self.db, account, region, [row["arn"]])
         self.db.execute("DELETE FROM elbv2_rules WHERE account_id = ? AND region = ? AND arn = ?",
                         (account, region, row["arn"]))
+        unindex(self.db, account, region, rule_arn=row["arn"])
         return {}
 
     def set_rule_priorities(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,54 @@
+"""Which load balancers use a target group: the rule index kept with every rule write, rebuilt for a database
+made before it existed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from turnout.auth.principal import Principal
+from turnout.server import Settings, build_gateway
+from turnout.services.elbv2 import usage
+
+ROOT = Principal.root("000000000000")
+
+
+def test_index_follows_writes_and_is_rebuilt_when_missing(tmp_path: Path) -> None:
+    gateway = build_gateway(Settings(data_dir=tmp_path, enforce_iam=False, cloudtrail=False))
+
+    def call(op: str, **params: Any) -> dict[str, Any]:
+        ctx = gateway.invoke("elbv2" if op != "DescribeSubnets" else "ec2", op, params, ROOT)
+        assert ctx.error is None, ctx.error.message
+        return ctx.result or {}
+
+    subnets = [s["SubnetId"] for s in call("DescribeSubnets")["Subnets"]][:2]
+    vpc = gateway.db.scalar("SELECT vpc_id FROM ec2_subnets WHERE subnet_id = ?", (subnets[0],))
+    lb = call("CreateLoadBalancer", Name="lb", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    blue, green = (call("CreateTargetGroup", Name=n, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")[
+        "TargetGroups"][0]["TargetGroupArn"] for n in ("blue", "green"))
+    fixed = [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}]
+    listener = call("CreateListener", LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=fixed)[
+        "Listeners"][0]["ListenerArn"]
+    db = gateway.db
+    assert usage.load_balancers_using(db, "000000000000", "us-east-1", blue) == []
+    rule = call("CreateRule", ListenerArn=listener, Priority=1, Conditions=[
+        {"Field": "path-pattern", "Values": ["/*"]}], Actions=[{"Type": "forward", "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": blue, "Weight": 100}, {"TargetGroupArn": green, "Weight": 0}]}}])[
+        "Rules"][0]["RuleArn"]
+    assert usage.load_balancers_using(db, "000000000000", "us-east-1", green) == [lb]  # weight 0 counts
+    call("ModifyRule", RuleArn=rule, Actions=[{"Type": "forward", "TargetGroupArn": blue}])
+    assert usage.load_balancers_using(db, "000000000000", "us-east-1", green) == []
+    call("ModifyListener", ListenerArn=listener, DefaultActions=[{"Type": "forward", "TargetGroupArn": green}])
+    assert usage.load_balancers_using(db, "000000000000", "us-east-1", green) == [lb]
+    # A database from before the index: rebuilt from the rules on first use.
+    db.execute("DELETE FROM elbv2_rule_targets")
+    db.execute("DELETE FROM elbv2_rule_targets_state")
+    usage._BUILT.discard(db)
+    assert usage.load_balancers_using(db, "000000000000", "us-east-1", blue) == [lb]
+    assert usage.load_balancers_using(db, "000000000000", "us-east-1", green) == [lb]
+    call("DeleteRule", RuleArn=rule)
+    assert usage.load_balancers_using(db, "000000000000", "us-east-1", blue) == []
+    call("DeleteLoadBalancer", LoadBalancerArn=lb)
+    assert usage.load_balancers_using(db, "000000000000", "us-east-1", green) == []
+    assert db.scalar("SELECT COUNT(*) FROM elbv2_rule_targets") == 0
+    db.close()
