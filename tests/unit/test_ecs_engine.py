@@ -114,3 +114,22 @@ def test_a_stage_that_lasts_24_hours_fails_the_deployment(world: tuple[Gateway, 
     assert done["status"] == "STOPPED"  # ROLLING without the rollback option stops where it is
     assert done["statusReason"] == ("Service deployment failed because the SCALE_UP lifecycle stage timed out after "
                                     "24 hours.")
+
+
+def test_a_kept_role_session_is_reassumed_after_15_minutes(world: tuple[Gateway, ManualClock, Engine]) -> None:
+    import json
+
+    from turnout.services.ecs.engine.acting import Scope
+
+    gateway, clock, engine = world
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"},
+                                                     "Action": "sts:AssumeRole"}]}
+    role = call(gateway, "iam", "CreateRole", {"RoleName": "infra", "AssumeRolePolicyDocument": json.dumps(trust)})
+    scope = Scope("000000000000", "us-east-1", "arn:aws:ecs:us-east-1:000000000000:service/c/web")
+    first = engine.acting.session("d", scope, role["Role"]["Arn"], "ECSNetworkingWithELB")
+    clock.advance(14 * 60)
+    assert engine.acting.session("d", scope, role["Role"]["Arn"], "ECSNetworkingWithELB") is first
+    clock.advance(2 * 60)
+    again = engine.acting.session("d", scope, role["Role"]["Arn"], "ECSNetworkingWithELB")
+    assert again is not first and again.access_key_id != first.access_key_id
+    assert again.arn == "arn:aws:sts::000000000000:assumed-role/infra/ECSNetworkingWithELB"

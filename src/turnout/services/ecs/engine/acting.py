@@ -7,13 +7,15 @@ explicit denies all apply, and CloudTrail shows the ``AssumeRole`` with ``userId
 the ELB calls as the assumed role with ``invokedBy`` ``ecs.amazonaws.com``.
 
 A session is assumed when a deployment stage first needs it and reused for the rest of that stage (its polls);
-a new stage assumes the role again, so a trust policy edited mid-deployment takes effect at the next stage.
+a new stage assumes the role again, so a trust policy edited mid-deployment takes effect at the next stage, and no
+session is used for more than 15 minutes.
 Whether real ECS caches its sessions longer is not documented (aws-facts 2.12): this is our choice.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ....auth import credentials
@@ -23,6 +25,11 @@ from ..model import ECS_PRINCIPAL
 
 if TYPE_CHECKING:
     from ....gateway.gateway import Gateway
+
+
+# A kept session is used for at most 15 minutes of wall time (the shortest session STS issues), well within the
+# hour its credentials last: a long wait (a steady service, a paused stage) then assumes the role again.
+SESSION_REUSE = timedelta(minutes=15)
 
 
 class AssumeFailed(Exception):
@@ -58,7 +65,7 @@ class Acting:
 
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
-        self._sessions: dict[tuple[str, str, str], Principal] = {}
+        self._sessions: dict[tuple[str, str, str], tuple[Principal, datetime]] = {}
 
     def forget(self, key: str) -> None:
         """Drop the sessions kept under ``key`` (a deployment's stage ended)."""
@@ -67,10 +74,11 @@ class Acting:
 
     def session(self, key: str, scope: Scope, role_arn: str, session_name: str) -> Principal:
         cached = self._sessions.get((key, role_arn, session_name))
-        if cached is not None:
-            return cached
+        now = self.gateway.clock.now()
+        if cached is not None and now - cached[1] < SESSION_REUSE:
+            return cached[0]
         principal = self.assume(scope, role_arn, session_name)
-        self._sessions[(key, role_arn, session_name)] = principal
+        self._sessions[(key, role_arn, session_name)] = (principal, now)
         return principal
 
     def assume(self, scope: Scope, role_arn: str, session_name: str) -> Principal:
