@@ -277,3 +277,32 @@ def test_rolling_circuit_breaker_rolls_back(fast: Server, unique: Callable[[str]
     assert len(running) == 2 and {t["taskDefinitionArn"] for t in running} == {setup.revisions[0]}
     stopped = [t for t in setup.tasks("STOPPED") if t["taskDefinitionArn"] == setup.revisions[1]]
     assert len(stopped) >= 3 and {t["stopCode"] for t in stopped} == {"EssentialContainerExited"}
+
+
+def test_rules_changed_behind_ecs_fail_the_next_deployment(fast: Server, unique: Callable[[str], str]) -> None:
+    """AWS's asynchronous networking checks: production must forward to exactly one of the service's groups."""
+    setup = _deployed(fast, unique)
+    elb = setup.elb
+    elb.modify_rule(RuleArn=setup.prod_rule, Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+        {"TargetGroupArn": setup.blue, "Weight": 50}, {"TargetGroupArn": setup.green, "Weight": 50}]}}])
+    arn = setup.deploy(2)
+    done = setup.wait_final(arn)
+    assert done["status"] == "ROLLBACK_SUCCESSFUL"
+    assert done["statusReason"] == (
+        "Service deployment rolled back because of invalid networking configuration. productionListenerRule "
+        f"{setup.prod_rule} should have exactly one target group serving traffic but found 2 target groups which "
+        "are serving traffic")
+    assert {t["taskDefinitionArn"] for t in setup.tasks()} == {setup.revisions[0]}
+    vpc = fast.client("ec2").describe_subnets(SubnetIds=setup.subnets[:1])["Subnets"][0]["VpcId"]
+    other = elb.create_target_group(Name=f"{setup.name}-x"[:32], Protocol="HTTP", Port=80, VpcId=vpc,
+                                    TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    elb.modify_rule(RuleArn=setup.prod_rule, Actions=[{"Type": "forward", "TargetGroupArn": other}])
+    # The rollback put the service back on revision 1: deploying revision 2 again is a new deployment.
+    service = setup.ecs.describe_services(cluster=setup.cluster, services=[setup.name])["services"][0]
+    assert service["taskDefinition"] == setup.revisions[0]
+    arn = setup.deploy(2)
+    done = setup.wait_final(arn)
+    assert done["statusReason"] == (
+        "Service deployment rolled back because of invalid networking configuration. Production listener rule is "
+        f"forwarding traffic to unexpected target group {other}. Expected traffic to be forwarded to either "
+        f"targetGroupArn: {setup.blue} or alternateTargetGroupArn: {setup.green}")
