@@ -56,14 +56,15 @@ class Fail:
 DONE = None
 Outcome = Wait | Fail | None
 
+# AWS's statusReason forms (troubleshooting-blue-green, aws-facts 2.11) ...
 ROLE_REASON = ("Service deployment rolled back because of invalid networking configuration. ECS was unable to "
                "manage the ELB resources due to missing permissions on ECS Infrastructure Role '{role}'.")
 NETWORK_REASON = "Service deployment rolled back because of invalid networking configuration. {detail}"
 HOOK_REASON = "Service deployment rolled back because {stage} lifecycle hook(s) failed. {detail}"
+CIRCUIT_ROLLOUT = "ECS deployment circuit breaker: tasks failed to start."  # a rolling deployment's rolloutStateReason
+# ... and ours, where AWS documents none.
 CIRCUIT_REASON = "Service deployment rolled back because the circuit breaker threshold was exceeded."
-# Our wording: AWS documents the 24-hour stage timeout, not its statusReason.
 STAGE_TIMEOUT_REASON = "Service deployment rolled back because the {stage} lifecycle stage timed out after 24 hours."
-CIRCUIT_ROLLOUT = "ECS deployment circuit breaker: tasks failed to start."
 USER_ROLLBACK_REASON = "Service deployment rolled back because a rollback was requested with StopServiceDeployment."
 
 
