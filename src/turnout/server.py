@@ -147,6 +147,10 @@ class App:
                 "services": {name: "available" for name in SERVICES if name in self.gateway.providers},
                 "cloudtrail": cloudtrail_health(self.gateway),
             }
+            ecs = self.gateway.providers.get("ecs")
+            engine = getattr(ecs, "engine", None)
+            if engine is not None:
+                payload["ecs"] = engine.health()
             await self._send(
                 send, 200 if self.ready else 503, [(b"content-type", b"application/json")],
                 json.dumps(payload).encode(),

@@ -408,3 +408,21 @@ def test_deleted_service_drains_to_inactive(fast: Server, unique: Callable[[str]
     assert len(ecs.list_tasks(cluster=setup.cluster, desiredStatus="STOPPED")["taskArns"]) == 2
     assert all(d["TargetHealth"]["State"] == "draining" for d in setup.targets(setup.green))
     assert setup.ecs.list_services(cluster=setup.cluster)["serviceArns"] == []
+
+
+def test_health_reports_the_engine(fast: Server, unique: Callable[[str], str]) -> None:
+    import urllib.request
+
+    def health() -> dict[str, Any]:
+        with urllib.request.urlopen(fast.endpoint + "/_turnout/health", timeout=5) as response:
+            found: dict[str, Any] = json.loads(response.read())["ecs"]
+            return found
+
+    setup = build(fast, unique)
+    service = setup.create_service({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0,
+                                    "lifecycleHooks": pause_hooks(["POST_SCALE_UP"])})
+    arn = service["currentServiceDeployment"]
+    setup.wait_hook(arn, "POST_SCALE_UP")
+    during = health()
+    assert during["engine"] == "running"
+    assert during["deployments_in_progress"] >= 1 and during["tasks_running"] >= 2

@@ -123,6 +123,16 @@ class Engine:
                 yield
         yield from self._reconcile(self.clock.now())
 
+    def health(self) -> dict[str, Any]:
+        """``/_turnout/health``'s ``"ecs"``: whether the engine runs, and what it has under way."""
+        deployments = int(self.db.scalar("SELECT COUNT(*) FROM ecs_service_deployments WHERE status IN "
+                                         "(?, ?, ?, ?, ?)", ACTIVE))
+        tasks = {row["last_status"]: int(row["n"]) for row in self.db.all(
+            "SELECT last_status, COUNT(*) AS n FROM ecs_tasks WHERE last_status <> 'STOPPED' GROUP BY last_status")}
+        return {"engine": "running" if self._loop_task is not None and not self._loop_task.done() else "stopped",
+                "deployments_in_progress": deployments, "tasks_running": tasks.get("RUNNING", 0),
+                "tasks_other": sum(n for status, n in tasks.items() if status != "RUNNING")}
+
     def next_due(self) -> float:
         waits = [IDLE]
         task_wait = task_lifecycle.next_due(self.db, self.clock)
