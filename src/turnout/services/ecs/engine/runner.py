@@ -166,8 +166,8 @@ class Runner:
                     traffic.check_test(pair, test)
                     snapshot[pair.test] = list(test.actions)
             except CallFailed as exc:
-                return HOOK_REASON.format(stage="RECONCILE_SERVICE" if dep.stage is None else dep.stage,
-                                          detail=exc.message)
+                first = (dep.state.get("plan") or [["PRE_SCALE_UP"]])[0][0]  # the stage it was to start with
+                return HOOK_REASON.format(stage=dep.stage or first, detail=exc.message)
             except traffic.NetworkInvalid as exc:
                 return NETWORK_REASON.format(detail=exc.message)
             blue.append(b)
