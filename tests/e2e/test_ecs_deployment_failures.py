@@ -306,3 +306,18 @@ def test_rules_changed_behind_ecs_fail_the_next_deployment(fast: Server, unique:
         "Service deployment rolled back because of invalid networking configuration. Production listener rule is "
         f"forwarding traffic to unexpected target group {other}. Expected traffic to be forwarded to either "
         f"targetGroupArn: {setup.blue} or alternateTargetGroupArn: {setup.green}")
+
+
+def test_policy_detached_before_a_deployment(fast: Server, unique: Callable[[str], str]) -> None:
+    setup = _deployed(fast, unique)
+    fast.client("iam").detach_role_policy(RoleName=setup.role_name, PolicyArn=MANAGED)
+    arn = setup.deploy(2)
+    done = setup.wait_final(arn)
+    session = f"arn:aws:sts::000000000000:assumed-role/{setup.role_name}/ECSNetworkingWithELB"
+    assert done["statusReason"] == (
+        f"{ROLE_REASON.format(setup.role_arn)} User: {session} is not authorized to perform: "
+        "elasticloadbalancing:DescribeRules because no identity-based policy allows the "
+        "elasticloadbalancing:DescribeRules action")
+    # Nothing had moved: the rollback only had to stop what it launched (none), and production is untouched.
+    assert done["status"] == "ROLLBACK_SUCCESSFUL"
+    assert setup.weights(setup.prod_rule) == {setup.green: 100, setup.blue: 0}

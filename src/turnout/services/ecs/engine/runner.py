@@ -166,6 +166,9 @@ class Runner:
                     traffic.check_test(pair, test)
                     snapshot[pair.test] = list(test.actions)
             except CallFailed as exc:
+                if exc.code in ("AccessDenied", "AccessDeniedException"):
+                    # The role cannot read the rules: AWS's missing-permissions reason, and the denial saying why.
+                    return f"{ROLE_REASON.format(role=pair.role)} {exc.message}"
                 first = (dep.state.get("plan") or [["PRE_SCALE_UP"]])[0][0]  # the stage it was to start with
                 return HOOK_REASON.format(stage=dep.stage or first, detail=exc.message)
             except traffic.NetworkInvalid as exc:
