@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from turnout.auth.principal import Principal
@@ -282,6 +282,7 @@ def test_health(env: Env) -> None:
 @given(advances=st.lists(st.floats(min_value=0, max_value=6, allow_nan=False), min_size=1, max_size=25),
        stop_at=st.integers(min_value=0, max_value=24), drain=st.sampled_from([0.0, 2.5, 10.0]),
        exit_after=st.sampled_from([None, "3"]))
+@example(advances=[0.0, 0.0, 0.0, 0.0, 6.0, 0.0], stop_at=5, drain=0.0, exit_after=None)  # stopped while ACTIVATING
 def test_statuses_only_move_forward(tmp_path_factory: pytest.TempPathFactory, advances: list[float], stop_at: int,
                                     drain: float, exit_after: str | None) -> None:
     env = make_env(tmp_path_factory.mktemp("prop"))
@@ -300,6 +301,10 @@ def test_statuses_only_move_forward(tmp_path_factory: pytest.TempPathFactory, ad
                         life.set_registrations(db, task["arn"], [{"targetGroupArn": "tg", "id": "x", "port": 1}])
                     life.request_stop(db, task["arn"], stop_code="UserInitiated", reason="r", now=env.clock.now(),
                                       drain_seconds=drain)
+                stopping = env.task(task["arn"])["last_status"]  # a stop moves the task at once, not through due()
+                if stopping != seen[-1]:
+                    assert life.ORDER.index(stopping) > life.ORDER.index(seen[-1])
+                    seen.append(stopping)
             for t in env.due():
                 assert t.previous == seen[-1]
                 assert life.ORDER.index(t.status) > life.ORDER.index(t.previous)
