@@ -200,11 +200,28 @@ class Walkthrough:
 
     def deploy_revision_2(self) -> None:
         known = deployments(self.deployer_ecs, CLUSTER, SERVICE)
-        self.deployer_ecs.update_service(cluster=CLUSTER, service=SERVICE, taskDefinition=self.revisions[1])
-        arn = new_deployment(self.deployer_ecs, CLUSTER, SERVICE, known)
-        say(f"UpdateService taskDefinition {self.revisions[1].rsplit('/', 1)[1]}: deployment {arn}")
-        self.finish(arn, "the blue/green deployment to revision 2")
         net = self.network
+        # A PAUSE hook after the test traffic shift: the moment to check green through the test listener before
+        # production moves (then continued).
+        hooks = [{"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}]
+        self.deployer_ecs.update_service(
+            cluster=CLUSTER, service=SERVICE, taskDefinition=self.revisions[1],
+            deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1, "lifecycleHooks": hooks})
+        arn = new_deployment(self.deployer_ecs, CLUSTER, SERVICE, known)
+        say(f"UpdateService taskDefinition {self.revisions[1].rsplit('/', 1)[1]} with a PAUSE hook at "
+            f"POST_TEST_TRAFFIC_SHIFT: deployment {arn}")
+        paused = follow(self.deployer_ecs, self.elb, arn, net.production_rule, net.labels(),
+                        until=lambda d: awaiting_pause(d) is not None)
+        hook = awaiting_pause(paused)
+        if hook is None:
+            raise DemoError(f"the deployment ended {paused['status']} before its PAUSE hook awaited action")
+        say(f"test traffic is on the new revision, production is not: test rule "
+            f"{rule_weights(self.elb, net.test_rule, net.labels())}, production rule "
+            f"{rule_weights(self.elb, net.production_rule, net.labels())}")
+        self.deployer_ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"],
+                                                      action="CONTINUE")
+        say(f"ContinueServiceDeployment {hook['hookId']} (CONTINUE)")
+        self.finish(arn, "the blue/green deployment to revision 2")
         say(f"production rule now: {rule_weights(self.elb, net.production_rule, net.labels())}")
 
     # -- step 7 ---------------------------------------------------------------------------------------------------

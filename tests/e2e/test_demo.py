@@ -58,8 +58,11 @@ def test_the_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "the first deployment is SUCCESSFUL: 2 of 2 tasks running" in out
     # Step 6: the blue/green deployment, its traffic shift on the production rule.
     assert "the blue/green deployment to revision 2 is SUCCESSFUL: 2 of 2 tasks running" in out
-    assert re.search(r"s  IN_PROGRESS +BAKE_TIME +100% +100%  - / blue=\d+ green=\d+\n", out)
-    assert re.search(r"s  SUCCESSFUL +CLEAN_UP +100% +100%  - / blue=\d+ green=\d+\n", out)
+    assert re.search(r"s  IN_PROGRESS +POST_TEST_TRAFFIC_SHIFT +100% +0%  PAUSE:AWAITING_ACTION / blue=\d+ "
+                     r"green=\d+\n", out)
+    assert "test traffic is on the new revision, production is not: test rule " in out
+    assert re.search(r"s  IN_PROGRESS +BAKE_TIME +100% +100%  PAUSE:SUCCEEDED / blue=\d+ green=\d+\n", out)
+    assert re.search(r"s  SUCCESSFUL +CLEAN_UP +100% +100%  PAUSE:SUCCEEDED / blue=\d+ green=\d+\n", out)
     assert re.search(r"production rule now: (blue=0 green=100|blue=100 green=0)\n", out)
     # Step 7: ECS's calls in CloudTrail.
     assert re.search(r"  ModifyRule +ECSNetworkingWithELB  invokedBy ecs\.amazonaws\.com  -> test rule: "

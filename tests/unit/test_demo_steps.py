@@ -111,7 +111,8 @@ class World:
         script, at = self.scripts[arn], self.position[arn]
         current = dict(script[at])
         self.weights = current.pop("_rule", self.weights)
-        blocked = current.get("_wait_for_continue") and not self.continued
+        blocked = current.get("_wait_for_continue") and not any(
+            c["serviceDeploymentArn"] == arn for c in self.continued)
         current.pop("_wait_for_continue", None)
         if at + 1 < len(script) and not blocked:
             self.position[arn] = at + 1
@@ -157,10 +158,14 @@ def target(test: float, prod: float) -> dict[str, Any]:
                                       "requestedTestTrafficWeight": test, "requestedProductionTrafficWeight": prod}}
 
 
+TEST_PAUSE = {"hookId": "ecs-pause-test", "targetType": "PAUSE", "status": "AWAITING_ACTION",
+              "timeoutAction": "ROLLBACK"}
 BLUE_GREEN = [
     state("IN_PROGRESS", "PRE_SCALE_UP", **target(0, 0)),
     state("IN_PROGRESS", "SCALE_UP", **target(0, 0)),
     state("IN_PROGRESS", "TEST_TRAFFIC_SHIFT", **target(100, 0)),
+    state("IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT", lifecycleHookDetails=[TEST_PAUSE], _wait_for_continue=True,
+          **target(100, 0)),
     state("IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT", _rule=(0, 100), **target(100, 100)),
     state("IN_PROGRESS", "BAKE_TIME", **target(100, 100)),
     state("IN_PROGRESS", "CLEAN_UP", **target(100, 100)),
@@ -214,15 +219,19 @@ def test_steps_5_to_8_as_designed(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "  ModifyRule       ECSNetworkingWithELB  invokedBy ecs.amazonaws.com" in out
     assert "paused: hook ecs-pause-abc is AWAITING_ACTION at POST_SCALE_UP" in out
     assert f"status: ROLLBACK_SUCCESSFUL\n    statusReason: {REASON}\n" in out
-    assert world.continued == [{"serviceDeploymentArn": world.deployments[2], "hookId": "ecs-pause-abc",
-                                "action": "CONTINUE"}]
+    assert "test traffic is on the new revision, production is not: test rule" in out
+    assert world.continued == [
+        {"serviceDeploymentArn": world.deployments[1], "hookId": "ecs-pause-test", "action": "CONTINUE"},
+        {"serviceDeploymentArn": world.deployments[2], "hookId": "ecs-pause-abc", "action": "CONTINUE"}]
     trust = [p["PolicyDocument"] for name, p in world.iam.calls if name == "update_assume_role_policy"]
     assert trust == [EC2_ONLY_TRUST, TRUST_POLICY]
     create = [p for name, p in world.ecs.calls if name == "create_service"][1]
     advanced = create["loadBalancers"][0]["advancedConfiguration"]
     assert advanced == {"alternateTargetGroupArn": GREEN, "productionListenerRule": RULE,
                         "testListenerRule": walk.network.test_rule, "roleArn": walk.role_arn}
-    update = [p for name, p in world.ecs.calls if name == "update_service"][1]
+    first, update = [p for name, p in world.ecs.calls if name == "update_service"]
+    assert first["deploymentConfiguration"]["lifecycleHooks"] == [
+        {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}]
     assert update["deploymentConfiguration"]["lifecycleHooks"] == [
         {"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP"]}]
     assert len(walk.summary) == 5
