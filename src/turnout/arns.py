@@ -130,3 +130,8 @@ def ecs_task(region: str, account: str, cluster: str, task_id: str) -> str:
 def ecs_container(region: str, account: str, cluster: str, task_id: str, container_id: str) -> str:
     """``arn:aws:ecs:<region>:<account>:container/<cluster>/<task id>/<container id (a UUID)>``."""
     return regional("ecs", region, account, f"container/{cluster}/{task_id}/{container_id}")
+
+
+def ecs_capacity_provider(region: str, account: str, name: str) -> str:
+    """``arn:aws:ecs:<region>:<account>:capacity-provider/<name>``."""
+    return regional("ecs", region, account, f"capacity-provider/{name}")

@@ -13,6 +13,7 @@ from typing import Any
 from ... import arns
 from ...gateway.context import RequestContext
 from ...store.db import Database, Row
+from .capacity import check_providers
 from .store import NAME, cluster_not_found, dumps, error, invalid, loads, page
 from .tags import check_new_tags, drop_tags, get_tags, put_tags
 
@@ -68,7 +69,8 @@ def cluster_view(db: Database, row: Row, include: set[str] | None = None) -> dic
     out: dict[str, Any] = {
         "clusterArn": row["arn"], "clusterName": row["name"], "status": row["status"],
         "registeredContainerInstancesCount": 0, **cluster_counts(db, row),
-        "statistics": [], "capacityProviders": [], "defaultCapacityProviderStrategy": [],
+        "statistics": [], "capacityProviders": loads(row["capacity_providers"]) or [],
+        "defaultCapacityProviderStrategy": loads(row["default_strategy"]) or [],
     }
     if include is None or "SETTINGS" in include:
         out["settings"] = loads(row["settings"])
@@ -93,6 +95,8 @@ class ClusterOperations:
             raise invalid("Cluster name can have up to 255 characters, including letters (uppercase and lowercase), "
                           "numbers, underscores (_), and hyphens (-).")
         settings = check_settings(req.get("settings") or [])
+        strategy = req.get("defaultCapacityProviderStrategy") or []
+        providers = check_providers(req.get("capacityProviders") or [], strategy)
         tags = req.get("tags") or []
         check_new_tags(tags)
         account, region = ctx.account_id, ctx.region
@@ -108,9 +112,11 @@ class ClusterOperations:
         drop_tags(self.db, account, region, [arn])
         self.db.execute(
             "INSERT INTO ecs_clusters (account_id, region, name, arn, status, settings, configuration, "
-            "service_connect, created_at) VALUES (?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?)",
+            "service_connect, created_at, capacity_providers, default_strategy) "
+            "VALUES (?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?, ?, ?)",
             (account, region, name, arn, dumps(settings), None if configuration is None else dumps(configuration),
-             None if service_connect is None else dumps(service_connect), ctx.received_at.isoformat()),
+             None if service_connect is None else dumps(service_connect), ctx.received_at.isoformat(),
+             dumps(providers), dumps(strategy)),
         )
         put_tags(self.db, account, region, arn, tags)
         return {"cluster": cluster_view(self.db, find_cluster(self.db, ctx, name))}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..base import Provider
+from .capacity import CapacityOperations
 from .clusters import ClusterOperations
 from .deployment_ops import DeploymentOperations
 from .deployment_views import DeploymentViewOperations
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from ...gateway.gateway import Gateway
 
 
-class EcsProvider(ClusterOperations, TaskDefinitionOperations, ServiceOperations, TaskOperations,
+class EcsProvider(ClusterOperations, CapacityOperations, TaskDefinitionOperations, ServiceOperations, TaskOperations,
                   DeploymentViewOperations, DeploymentOperations, TagOperations, Provider):
     service = "ecs"
 

@@ -19,10 +19,10 @@ from ..ec2 import network
 from ..elbv2.store import LISTENER_ARN, RULE_ARN, TG_ARN
 from ..elbv2.store import loads as elb_loads
 from ..elbv2.usage import action_target_groups, load_balancers_using
+from .capacity import FARGATE_PROVIDERS, check_strategy
 from .model import HOOK_STAGES, PAUSE_STAGES, STRATEGIES
 from .store import NAME, client, invalid
 
-FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 MAX_SUBNETS = 16
 MAX_SECURITY_GROUPS = 5
 MAX_HOOKS_PER_TYPE = 10
@@ -62,19 +62,16 @@ def is_fargate(config: dict[str, Any]) -> bool:
     return bool(strategy) and all(item.get("capacityProvider") in FARGATE_PROVIDERS for item in strategy)
 
 
-def check_launch(config: dict[str, Any], td_body: dict[str, Any], *, desired_given: bool = False) -> None:
-    """launchType / capacityProviderStrategy / platformVersion against each other and the task definition."""
+def check_launch(config: dict[str, Any], td_body: dict[str, Any], associated: list[str], *,
+                 desired_given: bool = False) -> None:
+    """launchType / capacityProviderStrategy / platformVersion against each other, the cluster's capacity providers
+    (``associated``) and the task definition."""
     launch = config.get("launchType")
     strategy = config.get("capacityProviderStrategy") or []
     if launch and strategy:
         raise invalid("Specifying both a launch type and capacity provider strategy is not supported. "
                       "Remove one and try again.")
-    for item in strategy:
-        if item.get("capacityProvider") not in FARGATE_PROVIDERS:
-            # Turnout's clusters have no capacity providers besides Fargate's.
-            raise invalid("The specified capacity provider strategy cannot contain a capacity provider that is not "
-                          "associated with the cluster. Associate the capacity provider with the cluster or specify "
-                          "a valid capacity provider and try again.")
+    check_strategy(strategy, associated)
     fargate = is_fargate(config)
     if fargate and "FARGATE" not in (td_body.get("compatibilities") or []):
         raise invalid("Task definition does not support launch_type FARGATE.")

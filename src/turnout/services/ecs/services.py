@@ -26,6 +26,7 @@ from ...authz.passrole import check_pass_role
 from ...gateway.context import RequestContext
 from ...store.db import Database, Row
 from . import events
+from .capacity import cluster_providers
 from .clusters import find_cluster
 from .model import ECS_PRINCIPAL
 from .revisions import drop_history, start_deployment
@@ -105,7 +106,7 @@ class ServiceOperations:
     # -- shared ---------------------------------------------------------------------------------------------
 
     def _configure(self, ctx: RequestContext, req: dict[str, Any], current: dict[str, Any] | None,
-                   service_arn: str) -> tuple[dict[str, Any], Row | None]:
+                   service_arn: str, cluster: Row) -> tuple[dict[str, Any], Row | None]:
         """The service's config from a request (over ``current`` for an update), checked; and its task
         definition row (None for a service without one)."""
         config: dict[str, Any] = dict(current or {})
@@ -116,8 +117,12 @@ class ServiceOperations:
         if creating:
             config.setdefault("schedulingStrategy", "REPLICA")
             config.setdefault("availabilityZoneRebalancing", "ENABLED")  # the API reference's default on create
-            if not config.get("capacityProviderStrategy"):
-                config.setdefault("launchType", "EC2")  # AWS's default without a capacity provider strategy
+            default_strategy = cluster_providers(cluster)[1]
+            if not config.get("capacityProviderStrategy") and not config.get("launchType"):
+                if default_strategy:  # AWS: the cluster's default capacity provider strategy
+                    config["capacityProviderStrategy"] = default_strategy
+                else:
+                    config["launchType"] = "EC2"  # AWS's default without a capacity provider strategy
         if req.get("deploymentController") is not None:
             config["deploymentController"] = req["deploymentController"]
         controller = (config.get("deploymentController") or {}).get("type") or "ECS"
@@ -137,7 +142,8 @@ class ServiceOperations:
         elif controller == "ECS":
             raise invalid("TaskDefinition can not be blank.")  # our wording, after "Container Name can not ..."
         td_body: dict[str, Any] = loads(td["body"]) if td is not None else {}
-        check_launch(config, td_body, desired_given=creating and req.get("desiredCount") is not None)
+        check_launch(config, td_body, cluster_providers(cluster)[0],
+                     desired_given=creating and req.get("desiredCount") is not None)
         deployment = dict(config.get("deploymentConfiguration") or {})
         if req.get("deploymentConfiguration") is not None:
             deployment.update(req["deploymentConfiguration"])
@@ -209,7 +215,7 @@ class ServiceOperations:
             raise invalid("Creation of service was not idempotent.")
         tags = req.get("tags") or []
         check_new_tags(tags)
-        config, td = self._configure(ctx, req, None, arn)
+        config, td = self._configure(ctx, req, None, arn, cluster)
         ensure_linked_role(ctx)
         if existing is not None:  # an INACTIVE service of the same name: its history goes with it
             self.db.execute("DELETE FROM ecs_services WHERE account_id = ? AND region = ? AND arn = ?",
@@ -234,7 +240,8 @@ class ServiceOperations:
     def update_service(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         row = self._active(ctx, req)
         current: dict[str, Any] = loads(row["config"])
-        config, td = self._configure(ctx, req, current, row["arn"])
+        config, td = self._configure(ctx, req, current, row["arn"],
+                                     find_cluster(self.db, ctx, req.get("cluster")))
         account, region = ctx.account_id, ctx.region
         self.db.execute("UPDATE ecs_services SET config = ?, updated_at = ? WHERE account_id = ? AND region = ? "
                         "AND arn = ?", (dumps(config), iso(ctx.received_at), account, region, row["arn"]))
