@@ -76,6 +76,9 @@ def test_blue_green_stage_by_stage(fast: Server, unique: Callable[[str], str]) -
         assert found["status"] == "IN_PROGRESS"
         setup.proceed(arn, hook)
     assert seen == PAUSABLE
+    revision = setup.ecs.describe_service_revisions(serviceRevisionArns=[target["arn"]])["serviceRevisions"][0]
+    assert revision["resolvedConfiguration"]["loadBalancers"] == [
+        {"targetGroupArn": green, "productionListenerRule": setup.prod_rule}]
     done = setup.wait_final(arn)
     assert done["status"] == "SUCCESSFUL" and done["lifecycleStage"] == "CLEAN_UP"
     assert {h["status"] for h in done["lifecycleHookDetails"]} == {"SUCCEEDED"}

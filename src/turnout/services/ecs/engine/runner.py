@@ -176,7 +176,21 @@ class Runner:
             blue.append(b)
             green.append(g)
         dep.state.update(blue=blue, green=green, snapshot=snapshot)
+        self._resolve(dep, green)
         return None
+
+    def _resolve(self, dep: Deployment, green: list[str]) -> None:
+        """The target revision's ``resolvedConfiguration``: the target groups its tasks serve from, as decided."""
+        revision = self.scheduler.revision(dep.account, dep.region, dep.target)
+        if revision is None:
+            return
+        body = loads(revision["body"]) or {}
+        resolved = dict(body.get("resolvedConfiguration") or {})
+        resolved["loadBalancers"] = [{"targetGroupArn": tg, "productionListenerRule": pair.production}
+                                     for pair, tg in zip(self._pairs(dep), green, strict=False)]
+        body["resolvedConfiguration"] = resolved
+        self.db.execute("UPDATE ecs_service_revisions SET body = ? WHERE account_id = ? AND region = ? AND arn = ?",
+                        (dumps(body), dep.account, dep.region, dep.target))
 
     def _begin_rollback(self, dep: Deployment, now: datetime, reason: str, *, requested: bool = False) -> None:
         breaker = dep.config.get("deploymentCircuitBreaker") or {}
