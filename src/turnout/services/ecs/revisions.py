@@ -11,8 +11,9 @@ Turnout conventions:
 * ``platformVersion`` ``LATEST`` of a Fargate service resolves to ``1.4.0`` in its revisions and in
   ``Service.deployments[]``, as AWS reports the version in use there.
 * ``resolvedConfiguration.loadBalancers[].targetGroupArn`` of a load balancer with advancedConfiguration is the
-  target group the revision's tasks serve from: the primary ``targetGroupArn`` when no earlier revision still
-  has tasks, else the one of the pair the newest such revision does not use (blue and green take turns).
+  target group the revision's tasks serve from: the one of the pair production does not forward to (the
+  deployment engine decides the same when the deployment starts, and writes it again then); when production does
+  not forward to exactly one of them, the one the newest earlier revision does not use.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from ... import arns, ids
 from ...gateway.context import RequestContext
 from ...store.db import Database, Row
+from .engine.traffic import weights
 from .model import ACTIVE
 from .service_rules import alarms_view, circuit_breaker_view, is_fargate
 from .store import dumps, iso, loads
@@ -116,10 +118,26 @@ def _resolved(db: Database, account: str, region: str, lbs: list[dict[str, Any]]
         if config is None:
             continue
         pair = (lb["targetGroupArn"], config["alternateTargetGroupArn"])
-        used = {item.get("targetGroupArn") for item in previous}
-        chosen = pair[1] if pair[0] in used else pair[0]
+        serving = _serving(db, account, region, config["productionListenerRule"])
+        if len(serving & set(pair)) == 1:  # green is the group production is not on (the engine decides the same)
+            chosen = pair[1] if pair[0] in serving else pair[0]
+        else:
+            used = {item.get("targetGroupArn") for item in previous}
+            chosen = pair[1] if pair[0] in used else pair[0]
         out.append({"targetGroupArn": chosen, "productionListenerRule": config["productionListenerRule"]})
     return out
+
+
+def _serving(db: Database, account: str, region: str, rule_or_listener: str) -> set[str]:
+    """The target groups a production rule (or listener) sends traffic to now (weight above 0)."""
+    row = db.one("SELECT actions FROM elbv2_rules WHERE account_id = ? AND region = ? AND arn = ?",
+                 (account, region, rule_or_listener))
+    if row is None:
+        row = db.one("SELECT default_actions AS actions FROM elbv2_listeners WHERE account_id = ? AND region = ? "
+                     "AND arn = ?", (account, region, rule_or_listener))
+    if row is None:
+        return set()
+    return {tg for tg, weight in weights(loads(row["actions"]) or []).items() if weight > 0}
 
 
 def write_revision(db: Database, ctx: RequestContext, service: dict[str, str], config: dict[str, Any],
