@@ -53,6 +53,18 @@ def cluster_providers(row: Row) -> tuple[list[str], list[dict[str, Any]]]:
     return list(loads(row["capacity_providers"]) or []), list(loads(row["default_strategy"]) or [])
 
 
+def default_launch(config: dict[str, Any], cluster: Row) -> None:
+    """Neither ``launchType`` nor ``capacityProviderStrategy`` given: the cluster's default capacity provider
+    strategy, else the ``EC2`` launch type (AWS's defaults for CreateService and RunTask)."""
+    if config.get("launchType") or config.get("capacityProviderStrategy"):
+        return
+    default_strategy = cluster_providers(cluster)[1]
+    if default_strategy:
+        config["capacityProviderStrategy"] = default_strategy
+    else:
+        config["launchType"] = "EC2"
+
+
 def provider_view(region: str, account: str, name: str) -> dict[str, Any]:
     return {"capacityProviderArn": arns.ecs_capacity_provider(region, account, name), "name": name,
             "status": "ACTIVE", "tags": []}

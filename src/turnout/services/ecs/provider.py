@@ -18,6 +18,7 @@ from .engine import Engine
 from .services import ServiceOperations
 from .tags import TagOperations
 from .task_definitions import TaskDefinitionOperations
+from .task_run import RunTaskOperations
 from .tasks import TaskOperations
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 
 class EcsProvider(ClusterOperations, CapacityOperations, TaskDefinitionOperations, ServiceOperations, TaskOperations,
-                  DeploymentViewOperations, DeploymentOperations, TagOperations, Provider):
+                  RunTaskOperations, DeploymentViewOperations, DeploymentOperations, TagOperations, Provider):
     service = "ecs"
 
     def __init__(self, gateway: Gateway) -> None:

@@ -26,7 +26,7 @@ from ...authz.passrole import check_pass_role
 from ...gateway.context import RequestContext
 from ...store.db import Database, Row
 from . import events
-from .capacity import cluster_providers
+from .capacity import cluster_providers, default_launch
 from .clusters import find_cluster
 from .model import ECS_PRINCIPAL
 from .revisions import drop_history, start_deployment
@@ -117,12 +117,7 @@ class ServiceOperations:
         if creating:
             config.setdefault("schedulingStrategy", "REPLICA")
             config.setdefault("availabilityZoneRebalancing", "ENABLED")  # the API reference's default on create
-            default_strategy = cluster_providers(cluster)[1]
-            if not config.get("capacityProviderStrategy") and not config.get("launchType"):
-                if default_strategy:  # AWS: the cluster's default capacity provider strategy
-                    config["capacityProviderStrategy"] = default_strategy
-                else:
-                    config["launchType"] = "EC2"  # AWS's default without a capacity provider strategy
+            default_launch(config, cluster)
         if req.get("deploymentController") is not None:
             config["deploymentController"] = req["deploymentController"]
         controller = (config.get("deploymentController") or {}).get("type") or "ECS"

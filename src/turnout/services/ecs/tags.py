@@ -64,7 +64,7 @@ resource_tag_lookups.setdefault("ecs", resource_tags)
 
 
 def check_resource(db: Database, account: str, region: str, arn: str) -> None:
-    """Raise unless ``arn`` is an existing cluster, task definition or service of the caller's account and
+    """Raise unless ``arn`` is an existing cluster, task definition, service or task of the caller's account and
     region."""
     match = ARN.match(arn)
     if match is None:
@@ -86,14 +86,15 @@ def check_resource(db: Database, account: str, region: str, arn: str) -> None:
             # Our choice: AWS's TagResource documents ResourceNotFoundException for a missing resource.
             raise error("ResourceNotFoundException", "The specified resource could not be found.")
         return
-    if kind == "service":
-        row = db.one("SELECT status FROM ecs_services WHERE account_id = ? AND region = ? AND arn = ?",
-                     (account, region, arn)) if mine else None
+    if kind in ("service", "task"):
+        sql = {"service": "SELECT status FROM ecs_services WHERE account_id = ? AND region = ? AND arn = ?",
+               "task": "SELECT 'ACTIVE' AS status FROM ecs_tasks WHERE account_id = ? AND region = ? AND arn = ?"}
+        row = db.one(sql[kind], (account, region, arn)) if mine else None
         if row is None or row["status"] == "INACTIVE":
             # Our choice, as for task definitions: TagResource documents ResourceNotFoundException.
             raise error("ResourceNotFoundException", "The specified resource could not be found.")
         return
-    raise invalid("The specified resource type is not supported.")  # tasks...: not served here
+    raise invalid("The specified resource type is not supported.")  # container instances...: not served here
 
 
 class TagOperations:

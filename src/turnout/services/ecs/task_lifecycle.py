@@ -14,8 +14,10 @@ Turnout's conventions (AWS does not publish step durations; these are Turnout's 
   starts) -> STOPPED (``stopped_at``). An unregistered task goes to STOPPING at once. ``stopping_at`` is the instant
   of the stop request.
 * Container ``dockerLabels``: ``turnout.health`` = ``healthy`` (default) | ``unhealthy``; ``turnout.exit-after``
-  = N on an essential container: the container exits with code 1 after N simulated seconds RUNNING (stop code
-  ``EssentialContainerExited``).
+  = N on an essential container: the container exits after N simulated seconds RUNNING, with the exit code its
+  ``turnout.exit-code`` label gives (an integer 0-255; default 1, also for a label that is not one). Any exit, 0
+  included, stops the task with stop code ``EssentialContainerExited`` (AWS uses it for every essential container
+  exit) and stopped reason ``Essential container in task exited``.
 
 Each step starts at the instant the previous one was due (not when :func:`due` happened to run), so however
 often :func:`due` is called, a task's timeline is the same.
@@ -59,6 +61,8 @@ _NEXT = {PROVISIONING: PENDING, PENDING: ACTIVATING, ACTIVATING: RUNNING, DEACTI
 
 HEALTH_LABEL = "turnout.health"
 EXIT_LABEL = "turnout.exit-after"
+EXIT_CODE_LABEL = "turnout.exit-code"
+DEFAULT_EXIT_CODE = 1
 EXIT_CODE = "EssentialContainerExited"
 EXIT_REASON = "Essential container in task exited"
 FARGATE_LATEST = "1.4.0"
@@ -104,6 +108,21 @@ def exit_after(task_definition: Row) -> tuple[str, float] | None:
         if seconds is not None and seconds >= 0 and (found is None or seconds < found[1]):
             found = (str(container.get("name")), seconds)
     return found
+
+
+def exit_code(task_definition: Row, name: str) -> int:
+    """The exit code of container ``name`` when it exits on its ``turnout.exit-after`` label: its
+    ``turnout.exit-code`` label, else 1. Turnout's choice: a label that is not an integer from 0 to 255 gives 1."""
+    for container in containers(task_definition):
+        if str(container.get("name")) != name:
+            continue
+        raw = _labels(container).get(EXIT_CODE_LABEL)
+        try:
+            code = int(str(raw).strip()) if raw is not None else DEFAULT_EXIT_CODE
+        except ValueError:
+            return DEFAULT_EXIT_CODE
+        return code if 0 <= code <= 255 else DEFAULT_EXIT_CODE
+    return DEFAULT_EXIT_CODE
 
 
 def health(task_row: Row | None, task_definition_row: Row) -> str:

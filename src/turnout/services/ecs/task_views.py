@@ -1,4 +1,10 @@
-"""A task row in botocore's ``Task`` shape (DescribeTasks, StopTask), with its containers and ENI attachment."""
+"""A task row in botocore's ``Task`` shape (DescribeTasks, StopTask, RunTask), with its containers and ENI attachment.
+
+A container that exited on its ``turnout.exit-after`` label shows the exit code of its ``turnout.exit-code`` label
+(default 1) once the task is deprovisioned. ``overrides`` (RunTask's, when given) are shown in the task's
+``overrides`` and applied to the task's and containers' cpu/memory (kept in the task's ``overrides`` column);
+without them each container appears by name.
+"""
 
 from __future__ import annotations
 
@@ -64,8 +70,11 @@ def _attachment(task: Row) -> dict[str, Any] | None:
             "details": details}
 
 
-def _container(task: Row, definition: dict[str, Any], exited: str | None, attached: bool) -> dict[str, Any]:
+def _container(task: Row, definition: dict[str, Any], exited: tuple[str, int] | None, attached: bool,
+               override: dict[str, Any]) -> dict[str, Any]:
     name = str(definition.get("name"))
+    definition = {**definition, **{k: override[k] for k in ("cpu", "memory", "memoryReservation")
+                                   if override.get(k) is not None}}
     status = _CONTAINER_STATUS[task["last_status"]]
     out: dict[str, Any] = {
         "containerArn": arns.ecs_container(task["region"], task["account_id"], task["cluster"], task["id"],
@@ -86,37 +95,57 @@ def _container(task: Row, definition: dict[str, Any], exited: str | None, attach
         out["memory"] = str(definition["memory"])
     if definition.get("memoryReservation") is not None:
         out["memoryReservation"] = str(definition["memoryReservation"])
-    if exited == name and status == "STOPPED":
-        out["exitCode"] = 1
-        out["reason"] = "Essential container exited"  # Turnout's wording for the simulated exit
+    if exited is not None and exited[0] == name and status == "STOPPED":
+        out["exitCode"] = exited[1]
+        if exited[1] != 0:
+            out["reason"] = "Essential container exited"  # Turnout's wording for the simulated exit
+    return out
+
+
+def _overrides(definitions: list[dict[str, Any]], given: dict[str, Any] | None) -> dict[str, Any]:
+    """The task's ``overrides``: every container by name, with the container overrides given for it, and the
+    task-level overrides given."""
+    given = given or {}
+    by_name = {str(c.get("name")): c for c in given.get("containerOverrides") or [] if c.get("name")}
+    out: dict[str, Any] = {
+        "containerOverrides": [{**by_name.get(str(d.get("name")), {}), "name": d.get("name")} for d in definitions],
+        "inferenceAcceleratorOverrides": list(given.get("inferenceAcceleratorOverrides") or []),
+    }
+    for member in ("cpu", "memory", "taskRoleArn", "executionRoleArn", "ephemeralStorage"):
+        if given.get(member) is not None:
+            out[member] = given[member]
     return out
 
 
 def task_view(db: Database, task: Row, task_definition: Row | None, *, tags: bool = False) -> dict[str, Any]:
-    """The task in botocore's ``Task`` shape; ``tags``: include its tags (DescribeTasks include=["TAGS"])."""
+    """The task in botocore's ``Task`` shape; ``tags``: include its tags (DescribeTasks include=["TAGS"]). The
+    overrides shown are RunTask's (the task's ``overrides`` column)."""
+    overrides: dict[str, Any] | None = loads(task["overrides"])
     body: dict[str, Any] = (loads(task_definition["body"]) or {}) if task_definition is not None else {}
+    shown = _overrides(list(body.get("containerDefinitions") or []), overrides)
+    body = {**body, **{k: shown[k] for k in ("cpu", "memory", "ephemeralStorage") if k in shown}}
+    by_name = {str(c["name"]): c for c in shown["containerOverrides"]}
     definitions = list(body.get("containerDefinitions") or [])
     fargate = task["launch_type"] == "FARGATE"
     attachment = _attachment(task)
-    exited = None
+    exited: tuple[str, int] | None = None
     if task["stop_code"] == life.EXIT_CODE and task_definition is not None:
         found = life.exit_after(task_definition)
-        exited = found[0] if found else None
+        exited = (found[0], life.exit_code(task_definition, found[0])) if found else None
     out: dict[str, Any] = {
         "attachments": [attachment] if attachment else [],
         "attributes": [{"name": "ecs.cpu-architecture",
                         "value": str((body.get("runtimePlatform") or {}).get("cpuArchitecture") or "x86_64").lower()}],
         "clusterArn": arns.ecs_cluster(task["region"], task["account_id"], task["cluster"]),
-        "containers": [_container(task, d, exited, attachment is not None and attachment["status"] != "PRECREATED")
-                       for d in definitions],
+        "containers": [_container(task, d, exited, attachment is not None and attachment["status"] != "PRECREATED",
+                                  by_name.get(str(d.get("name")), {})) for d in definitions],
         "createdAt": when(task["created_at"]),
         "desiredStatus": task["desired_status"],
         "enableExecuteCommand": False,
         "group": task["group_name"],
         "healthStatus": task["health_status"],
         "lastStatus": task["last_status"],
-        "overrides": {"containerOverrides": [{"name": d.get("name")} for d in definitions],
-                      "inferenceAcceleratorOverrides": []},
+        "overrides": shown,
         "taskArn": task["arn"],
         "taskDefinitionArn": task["task_definition_arn"],
         "version": task["version"],
