@@ -300,6 +300,9 @@ class Engine:
             self._deregister_stopped(now)
 
     def _on_move(self, task: Row, status: str, now: datetime) -> None:
+        task = self._task(task)
+        if task["desired_status"] != "RUNNING":
+            return  # asked to stop meanwhile (StopTask between two units of a pass): nothing to register
         if status == "ACTIVATING":
             failure = self.scheduler.register(task, now)
             if failure is not None:
