@@ -321,3 +321,31 @@ def test_policy_detached_before_a_deployment(fast: Server, unique: Callable[[str
     # Nothing had moved: the rollback only had to stop what it launched (none), and production is untouched.
     assert done["status"] == "ROLLBACK_SUCCESSFUL"
     assert setup.weights(setup.prod_rule) == {setup.green: 100, setup.blue: 0}
+
+
+def test_turnout_explain_tells_why_ecs_was_denied(fast: Server, unique: Callable[[str], str]) -> None:
+    """ECS's denied call is in CloudTrail with its request id, and `turnout explain` tells why it was denied."""
+    import subprocess
+    import sys
+    import time
+
+    setup = _deployed(fast, unique)
+    fast.client("iam").detach_role_policy(RoleName=setup.role_name, PolicyArn=MANAGED)
+    setup.wait_final(setup.deploy(2))
+    trail = fast.client("cloudtrail")
+    session = f"assumed-role/{setup.role_name}/ECSNetworkingWithELB"
+    denied: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 10
+    while not denied and time.monotonic() < deadline:  # CloudTrail records are written in batches
+        records = [json.loads(e["CloudTrailEvent"]) for e in trail.lookup_events(LookupAttributes=[
+            {"AttributeKey": "EventName", "AttributeValue": "DescribeRules"}], MaxResults=50)["Events"]]
+        denied = [r for r in records if r.get("errorCode") == "AccessDenied" and session in r["userIdentity"]["arn"]]
+        time.sleep(0.1)
+    assert denied, "the denied DescribeRules of ECS is not in CloudTrail"
+    explained = subprocess.run(
+        [sys.executable, "-m", "turnout", "explain", denied[0]["requestID"], "--data-dir", str(fast.data_dir)],
+        capture_output=True, text=True, timeout=60)
+    assert explained.returncode == 0, explained.stderr
+    assert "elasticloadbalancing:DescribeRules" in explained.stdout
+    assert session in explained.stdout
+    assert "identity-based policy" in explained.stdout
