@@ -50,11 +50,8 @@ class DeploymentOperations:
         row = _deployment_row(self.db, ctx, arn)
         if row["status"] in FINAL:
             # Our wording, after AWS's for ContinueServiceDeployment on a finished deployment.
-            from ...wire.errors import model_error
-            from ...wire.models import SERVICES
-
-            raise model_error(SERVICES["ecs"].model, "ConflictException", "Stopping a service deployment is not "
-                              "allowed for service deployment in terminal states.", resourceIds=[arn])
+            raise error("ConflictException", "Stopping a service deployment is not allowed for service deployment in "
+                        "terminal states.", resourceIds=[arn])
         if row["status"] in (PENDING, "IN_PROGRESS"):
             self.db.execute("UPDATE ecs_service_deployments SET status = ?, updated_at = ?, wake_since = NULL, "
                             "wake_after = NULL WHERE account_id = ? AND region = ? AND arn = ?",

@@ -24,7 +24,7 @@ from typing import Any
 from ... import arns, ids
 from ...gateway.context import RequestContext
 from ...store.db import Database, Row
-from .engine.traffic import weights
+from .engine.traffic import stored_weights
 from .model import ACTIVE
 from .service_rules import alarms_view, circuit_breaker_view, is_fargate
 from .store import dumps, iso, loads
@@ -130,14 +130,7 @@ def _resolved(db: Database, account: str, region: str, lbs: list[dict[str, Any]]
 
 def _serving(db: Database, account: str, region: str, rule_or_listener: str) -> set[str]:
     """The target groups a production rule (or listener) sends traffic to now (weight above 0)."""
-    row = db.one("SELECT actions FROM elbv2_rules WHERE account_id = ? AND region = ? AND arn = ?",
-                 (account, region, rule_or_listener))
-    if row is None:
-        row = db.one("SELECT default_actions AS actions FROM elbv2_listeners WHERE account_id = ? AND region = ? "
-                     "AND arn = ?", (account, region, rule_or_listener))
-    if row is None:
-        return set()
-    return {tg for tg, weight in weights(loads(row["actions"]) or []).items() if weight > 0}
+    return {tg for tg, weight in (stored_weights(db, account, region, rule_or_listener) or {}).items() if weight > 0}
 
 
 def write_revision(db: Database, ctx: RequestContext, service: dict[str, str], config: dict[str, Any],

@@ -20,11 +20,12 @@ NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 ARN = re.compile(r"^arn:aws[a-z-]*:ecs:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):(?P<kind>[a-z-]+)/(?P<rest>.+)$")
 
 
-def error(name: str, message: str) -> ServiceError:
-    """The modelled ECS error ``name`` (code and status from botocore's model)."""
+def error(name: str, message: str, **fields: Any) -> ServiceError:
+    """The modelled ECS error ``name`` (code and status from botocore's model), with its extra ``fields``
+    (ConflictException's ``resourceIds``)."""
     from ...wire.models import SERVICES
 
-    return model_error(SERVICES["ecs"].model, name, message)
+    return model_error(SERVICES["ecs"].model, name, message, **fields)
 
 
 def invalid(message: str) -> ServiceError:

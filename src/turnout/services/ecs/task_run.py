@@ -30,12 +30,12 @@ from typing import TYPE_CHECKING, Any
 from ...authz.passrole import check_pass_role
 from ...gateway.context import RequestContext
 from ...store.db import Database, Row
-from ...wire.errors import ServiceError, model_error
+from ...wire.errors import ServiceError
 from . import task_lifecycle as life
 from .capacity import cluster_providers, default_launch
 from .clusters import find_cluster
 from .service_rules import check_launch, check_network, is_fargate
-from .store import client, dumps, invalid, loads
+from .store import client, dumps, error, invalid, loads
 from .tags import check_new_tags, get_tags, put_tags
 from .task_definitions import TASKS_SERVICE, find_revision
 from .task_views import task_view
@@ -117,9 +117,7 @@ def fingerprint(req: dict[str, Any]) -> str:
 
 
 def _conflict(task_arns: list[str]) -> ServiceError:
-    from ...wire.models import SERVICES
-
-    return model_error(SERVICES["ecs"].model, "ConflictException", CONFLICT, resourceIds=task_arns)
+    return error("ConflictException", CONFLICT, resourceIds=task_arns)
 
 
 # -- the operation --------------------------------------------------------------------------------------------

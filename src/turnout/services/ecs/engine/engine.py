@@ -31,6 +31,7 @@ from .rolling import Rolling
 from .runner import CIRCUIT_REASON, NETWORK_REASON, Fail, Runner
 from .scheduler import ALIVE, Scheduler
 from .state import Deployment
+from .traffic import stored_weights
 
 if TYPE_CHECKING:
     from ....gateway.gateway import Gateway
@@ -201,6 +202,7 @@ class Engine:
         if older is None:
             return
         older.status = STOPPED
+        # AWS documents the transition (a new deployment stops the one under way), not its statusReason: ours.
         older.status_reason = f"Service deployment stopped because a new service deployment {newer.arn} started."
         older.stopped_at = older.finished_at = iso(now)
         older.rollout_state, older.rollout_state_reason = "FAILED", older.status_reason
@@ -244,16 +246,10 @@ class Engine:
             for label, named in (("Production", pair.production), ("Test", pair.test)):
                 if not named:
                     continue
-                row = self.db.one("SELECT actions FROM elbv2_rules WHERE account_id = ? AND region = ? AND arn = ?",
-                                  (dep.account, dep.region, named))
-                if row is None:
-                    row = self.db.one("SELECT default_actions AS actions FROM elbv2_listeners WHERE account_id = ? "
-                                      "AND region = ? AND arn = ?", (dep.account, dep.region, named))
-                if row is None:
+                found = stored_weights(self.db, dep.account, dep.region, named)
+                if found is None:
                     continue
-                from .traffic import weights
-
-                shares = ", ".join(f"{tg} (weight {w})" for tg, w in weights(loads(row["actions"]) or []).items())
+                shares = ", ".join(f"{tg} (weight {w})" for tg, w in found.items())
                 kind = "listener" if ":listener/" in named else "listener rule"
                 parts.append(f"{label} {kind} {named} is left forwarding to {shares}.")
         return " ".join(parts)
@@ -379,6 +375,7 @@ class Engine:
                                (service["account_id"], service["region"], service["arn"], *ACTIVE)):
             dep = self.load(service["account_id"], service["region"], row["arn"])
             if dep is not None:
+                # Our wording: AWS documents none for a deployment cut short by DeleteService.
                 dep.status, dep.status_reason = STOPPED, "Service deployment stopped because the service was deleted."
                 dep.stopped_at = dep.finished_at = iso(now)
                 dep.save(self.db, now)

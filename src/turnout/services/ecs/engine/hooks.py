@@ -109,6 +109,8 @@ class Hooks:
                              "action": action, "phase": "call", "execution": str(uuid.uuid4()),
                              "details": hook.get("hookDetails"), "next": None}
             if kind == "PAUSE":
+                # AWS announces this through EventBridge (HOOK_AWAITING_ACTION); Turnout, which has none, adds a
+                # service event of its own wording, so that DescribeServices shows why the deployment waits.
                 self.engine.note(dep, f"(service {dep.service_name}) (deployment {dep.legacy_id}) lifecycle hook "
                                       f"{hook_id} is awaiting action at {dep.stage}.", now)
         return step

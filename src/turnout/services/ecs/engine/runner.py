@@ -32,7 +32,7 @@ from ..store import dumps, iso, loads
 from . import plan as plans
 from . import traffic
 from .acting import AssumeFailed, CallFailed
-from .scheduler import ALIVE, RegistrationFailed, scope_of
+from .scheduler import ALIVE, RegistrationFailed, load_balancers, scope_of
 from .state import Deployment
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ class Runner:
         elif dep.status == ROLLBACK_REQUESTED:
             self._begin_rollback(dep, now, USER_ROLLBACK_REASON, requested=True)
         elif dep.status == STOP_REQUESTED:
-            self._stop(dep, now, "Service deployment stopped because a stop was requested.")
+            self._stop(dep, now, "Service deployment stopped because a stop was requested.")  # our wording
             return
         if dep.status in FINAL:
             return
@@ -227,6 +227,8 @@ class Runner:
         dep.state["pc"] = 0
         dep.state.pop("at", None)
         dep.state.pop("step_hooks", None)
+        # Service events in AWS's "(service X) (deployment Y) ..." form; the rollback ones' wording is ours (AWS
+        # documents the deployment's statusReason, not these events).
         events.add(self.db, dep.account, dep.region, dep.service_arn,
                    f"(service {dep.service_name}) (deployment {dep.legacy_id}) rolling back: {reason}", now)
         if requested:
@@ -426,9 +428,5 @@ class Runner:
         return Wait(self.engine.next_task_change()) if stopping else DONE
 
     def _pairs(self, dep: Deployment) -> list[traffic.Pair]:
-        revision = self.scheduler.revision(dep.account, dep.region, dep.target)
-        body = loads(revision["body"]) if revision is not None else {}
-        lbs = (body or {}).get("loadBalancers")
-        if lbs is None:
-            lbs = (loads(dep.service["config"]) or {}).get("loadBalancers") or []
-        return traffic.pairs(lbs)
+        return traffic.pairs(load_balancers(dep.service, self.scheduler.revision(dep.account, dep.region,
+                                                                                  dep.target)))

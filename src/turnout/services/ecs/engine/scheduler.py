@@ -56,13 +56,14 @@ def scope_of(service: Row) -> Scope:
 
 
 def scheduler_role(service: Row, revision: Row | None) -> str:
-    lbs = _load_balancers(service, revision)
+    lbs = load_balancers(service, revision)
     for pair in pairs(lbs):
         return pair.role
     return arns.iam(service["account_id"], "role", SERVICE_LINKED_PATH, SERVICE_LINKED_ROLE)
 
 
-def _load_balancers(service: Row, revision: Row | None) -> list[dict[str, Any]]:
+def load_balancers(service: Row, revision: Row | None) -> list[dict[str, Any]]:
+    """The load balancers of a revision (as deployed), else the service's current ones."""
     if revision is not None:
         body = loads(revision["body"]) or {}
         if body.get("loadBalancers") is not None:
@@ -102,7 +103,7 @@ class Scheduler:
         if service is None:
             return []
         revision = self.revision(task["account_id"], task["region"], task["revision_arn"])
-        lbs = _load_balancers(service, revision)
+        lbs = load_balancers(service, revision)
         traffic = pairs(lbs)
         if not traffic:
             return [Binding(lb["targetGroupArn"], int(lb.get("containerPort") or 0)) for lb in lbs
