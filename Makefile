@@ -1,4 +1,4 @@
-# Turnout: make run starts the server, make test runs the suite.
+# Turnout: make run starts the server, make test runs the suite, make lock upgrades the pinned dependencies.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -6,13 +6,25 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 4566
 DATA_DIR ?= .turnout
+# The environments are built from these locks (exact versions and hashes); `make lock` rewrites them.
+LOCK := requirements/test.txt
+BENCH_LOCK := requirements/bench.txt
+UV := uv==0.13.9
+COMPILE = $(VENV)/bin/uv pip compile --quiet --upgrade --universal --python-version 3.11 --generate-hashes \
+	--no-header --annotation-style line
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench lock clean
 
-$(STAMP): pyproject.toml
+# A venv of exactly the lock: hashes required, no resolution at install time, the project itself without deps.
+define install_locked
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(1)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+endef
+
+$(STAMP): pyproject.toml $(LOCK)
+	$(call install_locked,$(LOCK))
+	@rm -f $(VENV)/.bench-installed
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -25,12 +37,24 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests tools $(wildcard bench)
 	$(VENV)/bin/mypy
 
-$(VENV)/.bench-installed: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[test,bench]'
+$(VENV)/.bench-installed: $(STAMP) $(BENCH_LOCK)
+	$(call install_locked,$(BENCH_LOCK))
 	@touch $@
 
 bench: $(VENV)/.bench-installed
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# Upgrade every pinned dependency (runtime, test, bench) to the newest release the ranges in pyproject.toml allow,
+# then rebuild the bundled authorization reference and managed-policy catalogue from ../shared/data in the same
+# step, so that the botocore models and the authorization data are always updated together.
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check '$(UV)'
+	$(COMPILE) --extra test --extra bench pyproject.toml requirements/build.in -o $(BENCH_LOCK)
+	$(COMPILE) --extra test pyproject.toml requirements/build.in -c $(BENCH_LOCK) -o $(LOCK)
+	$(PY) tools/build_authz_reference.py
+	$(PY) tools/build_catalogue.py
+	@echo "lock updated: run 'make test' (a fresh venv: 'make clean test') and commit requirements/ and src/turnout/data/"
 
 clean:
 	rm -rf $(VENV) .turnout .pytest_cache .mypy_cache .ruff_cache

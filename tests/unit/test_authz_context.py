@@ -20,6 +20,9 @@ from turnout.authz import resources_cloudtrail, resources_ecs, resources_iam, re
 from turnout.authz.catalog import Action, ResourceType, catalog
 from turnout.authz.checks import Check
 from turnout.authz.context import build_plan, checks_for, name_resolvers, resource_tag_lookups, rules_for
+from turnout.clock import ManualClock
+from turnout.gateway.gateway import Gateway
+from turnout.services.registry import register_all
 from turnout.store.db import Database
 from turnout.wire.models import SERVICES
 
@@ -243,11 +246,14 @@ def sweep(db: Database, service: str, full: bool) -> tuple[list[str], list[str]]
     rules = rules_for(prefix)
     problems: list[str] = []
     fallbacks: list[str] = []
+    served = served_operations(db)[service]
     for operation in spec.model.operation_names:
         model = spec.model.operation_model(operation)
         action = catalog().action(prefix, rules.actions.get(operation, operation))
         if action is None and operation not in UNCATALOGUED[service]:
-            problems.append(f"{operation}: no action in the reference and not declared uncatalogued")
+            if operation in served:
+                problems.append(f"{operation}: served, but no action in the reference and not declared uncatalogued")
+            continue  # not served: the gateway answers NotImplemented before authorization (fails closed)
         gen = Generator(prefix, action, full)
         params = gen.value(model.input_shape, "") if model.input_shape is not None else {}
         checks = run(db, service, operation, params)
@@ -264,6 +270,19 @@ def sweep(db: Database, service: str, full: bool) -> tuple[list[str], list[str]]
         for check in checks:
             problems.extend(f"{operation}: {p}" for p in check_problems(prefix, check, service))
     return problems, fallbacks
+
+
+_SERVED: dict[str, set[str]] = {}
+
+
+def served_operations(db: Database) -> dict[str, set[str]]:
+    """The operations each service's provider serves (the others answer NotImplemented)."""
+    if not _SERVED:
+        gateway = Gateway(db=db, clock=ManualClock())
+        register_all(gateway)
+        for name, provider in gateway.providers.items():
+            _SERVED[name] = {op for op in SERVICES[name].model.operation_names if provider.handler(op) is not None}
+    return _SERVED
 
 
 def check_problems(prefix: str, check: Check, service: str) -> list[str]:
@@ -644,3 +663,45 @@ def test_declared_uncatalogued_operations_are_really_missing() -> None:
             assert catalog().action(prefix, name) is None, (service, name)
             assert SERVICES[service].operation(name) is not None, (service, name)
     assert resources_cloudtrail.RULES.actions == {"ListInsightsMetricData": "LookupEvents"}
+
+
+class _Spy:
+    """An authorizer that records every call it is asked to authorize and allows it."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def authorize(self, ctx: Any) -> None:
+        self.asked.append(ctx.operation_name)
+
+
+class _Unvalidated(Gateway):
+    """The internal chain without validation: generated parameters only need to name resources, and a valid
+    request must fail closed as well as an invalid one."""
+
+    def steps(self, internal: bool) -> list[Any]:
+        return [self._authorize, self._dispatch]
+
+
+@pytest.mark.parametrize("service", ["iam", "sts", "elbv2", "ecs", "cloudtrail", "ec2"])
+def test_an_operation_turnout_does_not_serve_fails_closed_before_authorization(db: Database, service: str) -> None:
+    """A model operation Turnout does not serve (a newer botocore may carry operations the bundled authorization
+    reference does not know) answers NotImplemented to the root user itself, and is never authorized: it can never
+    be granted by a wildcard policy."""
+    spec = SERVICES[service]
+    served = served_operations(db)[service]
+    unserved = sorted(set(spec.model.operation_names) - served)
+    assert unserved, f"every {service} operation is served: pick another example"
+    gateway = _Unvalidated(db=db, clock=ManualClock())
+    spy = _Spy()
+    gateway.authorizer = spy
+    register_all(gateway)
+    rules = rules_for(spec.signing_name)
+    unknown = [op for op in unserved if catalog().action(spec.signing_name, rules.actions.get(op, op)) is None]
+    for operation in [*unserved[:5], *unknown]:
+        model = spec.model.operation_model(operation)
+        action = catalog().action(spec.signing_name, rules.actions.get(operation, operation))
+        params = Generator(spec.signing_name, action, True).value(model.input_shape, "") if model.input_shape else {}
+        ctx = gateway.invoke(service, operation, params, Principal.root(ACCOUNT, "test"))
+        assert ctx.error is not None and (ctx.error.code, ctx.error.status) == ("NotImplemented", 501), operation
+    assert spy.asked == []

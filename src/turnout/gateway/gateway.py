@@ -188,18 +188,22 @@ class Gateway:
             raise ServiceError("InvalidParameterValue", message_of(problems) or "")
 
     def _authorize(self, ctx: RequestContext) -> None:
-        provider = self.providers.get(ctx.service.name) if ctx.service is not None else None
-        if provider is not None:
-            provider.precheck(ctx)
+        assert ctx.service is not None and ctx.operation is not None
+        provider = self.providers.get(ctx.service.name)
+        if provider is None or provider.handler(ctx.operation.name) is None:
+            # Fail closed before authorization: an operation Turnout does not serve (a newer botocore model may
+            # carry operations the bundled authorization reference does not know) is never evaluated, so it can
+            # never be granted, whoever asks.
+            log.warning("not implemented: %s.%s", ctx.service.name, ctx.operation.name)
+            raise not_implemented(ctx.service.name, ctx.operation.name)
+        provider.precheck(ctx)
         self.authorizer.authorize(ctx)
 
     def _dispatch(self, ctx: RequestContext) -> None:
         assert ctx.service is not None and ctx.operation is not None
-        provider = self.providers.get(ctx.service.name)
-        handler = provider.handler(ctx.operation.name) if provider is not None else None
-        if handler is None:
-            log.warning("not implemented: %s.%s", ctx.service.name, ctx.operation.name)
-            raise not_implemented(ctx.service.name, ctx.operation.name)
+        provider = self.providers[ctx.service.name]
+        handler = provider.handler(ctx.operation.name)
+        assert handler is not None  # _authorize answered NotImplemented otherwise
         with self.db.transaction():
             self._flush_key_use()
             ctx.result = handler(ctx, ctx.params) or {}
