@@ -120,9 +120,14 @@ def test_authentication_operations_are_allowed_by_the_engine(env: InProcess) -> 
     evaluated = env.last.annotations[ANNOTATION].evaluated
     assert [(e.check.action, e.decision.allowed) for e in evaluated] == [("sts:GetSessionToken", True)]
     assert user_sts.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/u"
+    # Any other STS action is the policies' to decide: the deny-all policy refuses it.
+    with pytest.raises(ClientError) as info:
+        user_sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/any", RoleSessionName="session")
+    assert info.value.response["Error"]["Code"] == "AccessDenied"
+    # An STS operation Turnout does not serve is never evaluated: NotImplemented, whoever asks.
     with pytest.raises(ClientError) as info:
         user_sts.get_federation_token(Name="fed")
-    assert info.value.response["Error"]["Code"] == "AccessDenied"
+    assert info.value.response["Error"]["Code"] == "NotImplemented"
 
 
 def test_confused_deputy_conditions_read_the_source_annotations(env: InProcess) -> None:
