@@ -248,7 +248,8 @@ def deregistration_delay(row: Row) -> int:
 def _check_lb_keys(lb_type: str, specs: dict[str, Spec], changes: list[dict[str, Any]]) -> None:
     """A key of another load balancer type is InvalidConfigurationRequest; a key of no type is left to ``_merge``
     (ValidationError "... is not recognized"). Both wordings are AWS's, as the Terraform provider quotes them
-    (``modifyLoadBalancerAttributes`` in ``internal/service/elbv2/load_balancer.go``)."""
+    (``modifyLoadBalancerAttributes`` in ``internal/service/elbv2/load_balancer.go``; the CLI transcript of
+    hashicorp/terraform-provider-aws#3611 for ``idle_timeout.timeout_seconds`` on a network load balancer)."""
     known = {*load_balancer_specs("application", "internal"), *load_balancer_specs("network", "internal")}
     for item in changes:
         key = item.get("Key")
