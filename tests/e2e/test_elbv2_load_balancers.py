@@ -277,9 +277,11 @@ def test_application_attributes_defaults_and_modification(elb: Any, make_lb: Cal
     code, _, _ = error_of(elb.modify_load_balancer_attributes, LoadBalancerArn=arn, Attributes=[
         {"Key": "access_logs.s3.enabled", "Value": "true"}])
     assert code == "InvalidConfigurationRequest"
-    code, _, _ = error_of(elb.modify_load_balancer_attributes, LoadBalancerArn=arn, Attributes=[
-        {"Key": "dns_record.client_routing_policy", "Value": "any_availability_zone"}])
-    assert code == "ValidationError"  # a network load balancer's attribute
+    # A network load balancer's attribute (the Terraform provider drops the key on either answer and retries).
+    assert error_of(elb.modify_load_balancer_attributes, LoadBalancerArn=arn, Attributes=[
+        {"Key": "dns_record.client_routing_policy", "Value": "any_availability_zone"}]) == (
+        "InvalidConfigurationRequest", "Load balancer attribute key 'dns_record.client_routing_policy' is not "
+        "supported on load balancers with type 'application'", 400)
     after = {a["Key"]: a["Value"] for a in elb.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]}
     assert after["idle_timeout.timeout_seconds"] == "120" and after["access_logs.s3.enabled"] == "false"
 
@@ -294,6 +296,23 @@ def test_network_attributes_defaults(elb: Any, make_lb: Callable[..., Any]) -> N
     assert "idle_timeout.timeout_seconds" not in attributes
     elb.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
         {"Key": "load_balancing.cross_zone.enabled", "Value": "true"}])
+    assert error_of(elb.modify_load_balancer_attributes, LoadBalancerArn=arn, Attributes=[
+        {"Key": "idle_timeout.timeout_seconds", "Value": "60"}])[:2] == (
+        "InvalidConfigurationRequest", "Load balancer attribute key 'idle_timeout.timeout_seconds' is not supported "
+        "on load balancers with type 'network'")
+
+
+def test_no_capacity_reservation(elb: Any, make_lb: Callable[..., Any]) -> None:
+    """DescribeCapacityReservation (the Terraform provider reads it on every refresh): Turnout reserves no
+    capacity, so the answer has no zones and no minimum capacity."""
+    for kwargs in ({}, {"Type": "network", "Scheme": "internal"}):
+        arn = make_lb(**kwargs)["LoadBalancerArn"]
+        answer = elb.describe_capacity_reservation(LoadBalancerArn=arn)
+        answer.pop("ResponseMetadata")
+        assert answer == {"CapacityReservationState": []}
+    gone = arn[:-16] + "0" * 16
+    assert error_of(elb.describe_capacity_reservation, LoadBalancerArn=gone) == (
+        "LoadBalancerNotFound", "One or more load balancers not found", 400)
 
 
 # -- delete --------------------------------------------------------------------------------------------------

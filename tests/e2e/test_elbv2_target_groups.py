@@ -133,6 +133,14 @@ def test_instance_is_the_default_target_type(make_tg: Callable[..., Any]) -> Non
     assert make_tg()["TargetType"] == "instance"
 
 
+def test_an_empty_protocol_version_is_the_default(make_tg: Callable[..., Any]) -> None:
+    """The Terraform provider sends ``ProtocolVersion=`` (empty) for an HTTP/HTTPS group without protocol_version:
+    the group is HTTP1, as if the member were left out."""
+    group = make_tg(TargetType="ip", ProtocolVersion="")
+    assert group["ProtocolVersion"] == "HTTP1"
+    assert group["HealthCheckPath"] == "/" and group["Matcher"] == {"HttpCode": "200"}
+
+
 def test_lambda_target_group(make_tg: Callable[..., Any], unique: Callable[[str], str]) -> None:
     name = unique("fn")
     group = make_tg(Name=name, TargetType="lambda")

@@ -36,7 +36,9 @@ Step = Callable[[RequestContext], None]
 
 # Members whose enum the service checks itself, answering its own error rather than the generic validation one:
 # ECS answers a bad lifecycle hook targetType with "Invalid targetType. Valid values are: AWS_LAMBDA, PAUSE".
-SELF_CHECKED_ENUMS = {"ecs": ("targetType",)}
+# CloudTrail answers an unknown Insights type or event category with InvalidInsightSelectorsException (the model's
+# documentation of that error), not with the front end's enum ValidationException.
+SELF_CHECKED_ENUMS = {"ecs": ("targetType",), "cloudtrail": ("insightType", "eventCategories")}
 
 
 class Authorizer(Protocol):

@@ -1,4 +1,5 @@
-"""The CloudTrail provider, assembled from mixins: ``LookupEvents`` (``lookup.py``) and trails (``trails.py``).
+"""The CloudTrail provider, assembled from mixins: ``LookupEvents`` (``lookup.py``), trails (``trails.py``) and
+their Insights selectors (``insights.py``).
 
 Every call is recorded by :class:`~turnout.services.cloudtrail.recorder.CloudTrailRecorder`, a gateway recorder
 (``server.build_gateway``); the provider only reads what it wrote. A mixin that needs to run something when the
@@ -8,12 +9,13 @@ server starts defines ``startup`` and calls ``super().startup()``.
 from __future__ import annotations
 
 from ..base import Provider
+from .insights import InsightOperations
 from .lookup import LookupOperations
 from .recorder import recorder_of
 from .trails import TrailOperations
 
 
-class CloudTrailProvider(LookupOperations, TrailOperations, Provider):
+class CloudTrailProvider(LookupOperations, TrailOperations, InsightOperations, Provider):
     service = "cloudtrail"
 
     def startup(self) -> None:

@@ -165,11 +165,13 @@ class Trail:
     latest_delivery_attempt_at: datetime | None
     latest_delivery_error: str | None
     created_at: datetime
+    insight_selectors: list[dict[str, Any]] | None = None  # PutInsightSelectors; None: Insights not enabled
 
     @classmethod
     def from_row(cls, row: Row) -> Trail:
         selectors = row["event_selectors"]
         advanced = row["advanced_event_selectors"]
+        insights = row["insight_selectors"]
         return cls(
             arn=row["arn"], account_id=row["account_id"], home_region=row["home_region"], name=row["name"],
             s3_bucket_name=row["s3_bucket_name"], s3_key_prefix=row["s3_key_prefix"],
@@ -187,6 +189,7 @@ class Trail:
             latest_delivery_at=when(row["latest_delivery_at"]),
             latest_delivery_attempt_at=when(row["latest_delivery_attempt_at"]),
             latest_delivery_error=row["latest_delivery_error"], created_at=datetime.fromisoformat(row["created_at"]),
+            insight_selectors=None if insights is None else json.loads(insights),
         )
 
     @property
@@ -229,7 +232,7 @@ class Trail:
         out = self.settings()
         out["HomeRegion"] = self.home_region
         out["HasCustomEventSelectors"] = self.has_custom_event_selectors
-        out["HasInsightSelectors"] = False
+        out["HasInsightSelectors"] = bool(self.insight_selectors)
         return out
 
     def info(self) -> dict[str, Any]:
@@ -312,7 +315,7 @@ _COLUMNS = (
     "cloud_watch_logs_role_arn", "kms_key_id", "is_organization_trail", "extra", "event_selectors",
     "advanced_event_selectors", "is_logging", "start_logging_at", "stop_logging_at", "logging_windows",
     "cursor_seq", "last_pass_at", "latest_delivery_at", "latest_delivery_attempt_at", "latest_delivery_error",
-    "created_at",
+    "created_at", "insight_selectors",
 )
 
 
@@ -331,7 +334,7 @@ def _values(trail: Trail) -> tuple[Any, ...]:
         js(trail.advanced_event_selectors), int(trail.is_logging), opt(trail.start_logging_at),
         opt(trail.stop_logging_at), json.dumps(trail.logging_windows), trail.cursor_seq, opt(trail.last_pass_at),
         opt(trail.latest_delivery_at), opt(trail.latest_delivery_attempt_at), trail.latest_delivery_error,
-        iso(trail.created_at),
+        iso(trail.created_at), js(trail.insight_selectors),
     )
 
 

@@ -245,7 +245,21 @@ def deregistration_delay(row: Row) -> int:
     return int(tg_attributes(row).get("deregistration_delay.timeout_seconds", "0"))
 
 
+def _check_lb_keys(lb_type: str, specs: dict[str, Spec], changes: list[dict[str, Any]]) -> None:
+    """A key of another load balancer type is InvalidConfigurationRequest; a key of no type is left to ``_merge``
+    (ValidationError "... is not recognized"). Both wordings are AWS's, as the Terraform provider quotes them
+    (``modifyLoadBalancerAttributes`` in ``internal/service/elbv2/load_balancer.go``; the CLI transcript of
+    hashicorp/terraform-provider-aws#3611 for ``idle_timeout.timeout_seconds`` on a network load balancer)."""
+    known = {*load_balancer_specs("application", "internal"), *load_balancer_specs("network", "internal")}
+    for item in changes:
+        key = item.get("Key")
+        if isinstance(key, str) and key in known and key not in specs:
+            raise invalid_config(f"Load balancer attribute key '{key}' is not supported on load balancers with type "
+                                 f"'{lb_type}'")
+
+
 def modify_lb_attributes(db: Database, row: Row, changes: list[dict[str, Any]]) -> dict[str, str]:
+    _check_lb_keys(row["type"], load_balancer_specs(row["type"], row["scheme"]), changes)
     before = lb_attributes(row)
     after = _merge("Load balancer", load_balancer_specs(row["type"], row["scheme"]), before, changes)
     _check_load_balancer(row["type"], before, after)

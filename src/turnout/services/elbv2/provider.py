@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from ..base import Provider
 from .account import AccountOperations
 from .attributes import AttributeOperations
+from .capacity import CapacityOperations
 from .certificates import CertificateOperations
 from .listeners import ListenerOperations
 from .load_balancers import LoadBalancerOperations
@@ -33,6 +34,7 @@ class Elbv2Provider(
     TargetGroupOperations,
     TargetOperations,
     AttributeOperations,
+    CapacityOperations,
     TagOperations,
     AccountOperations,
     Provider,

@@ -61,7 +61,9 @@ class _Definition:
         self.protocol: str | None = req.get("Protocol")
         self.port: int | None = req.get("Port")
         self.vpc_id: str | None = req.get("VpcId")
-        self.version: str | None = req.get("ProtocolVersion")
+        # An empty ProtocolVersion is the member left unset: the Terraform provider (aws_lb_target_group without
+        # protocol_version) sends "ProtocolVersion=" for HTTP/HTTPS groups, which AWS creates as HTTP1.
+        self.version: str | None = req.get("ProtocolVersion") or None
         self.ip_type: str | None = req.get("IpAddressType")
         if self.target_type == "lambda":
             self._lambda()
