@@ -28,9 +28,10 @@ export function unique(prefix) {
   return `${prefix}-${stamp}-${counter}`;
 }
 
-/** Waiter settings for a server whose clock runs fast: poll every second, give up after `seconds`. */
+/** Waiter settings for a server whose clock runs fast: poll every 0.1 to 0.25 s (the SDK takes fractions of a
+ * second; its defaults are tens of seconds), give up after `seconds`. */
 export function waiter(client, seconds = 60) {
-  return { client, minDelay: 1, maxDelay: 1, maxWaitTime: seconds };
+  return { client, minDelay: 0.1, maxDelay: 0.25, maxWaitTime: seconds };
 }
 
 /** Call `probe` until it returns a truthy value (returned), or fail after `seconds` with the last value seen. */
