@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,12 +71,17 @@ def failures(output: str) -> str:
     return "\n".join(found) if found else "(no 'not ok' entry)"
 
 
-def test_js_sdk_suite(js_server: Server, tmp_path: Path) -> None:
+def require_suite() -> None:
+    """Skip (a developer's machine) or fail (under ``CI``) when the JS suite cannot run here."""
     missing = _missing()
     if missing is not None:
         if os.environ.get("CI"):
             pytest.fail(f"the JavaScript SDK suite cannot run under CI: {missing}")
         pytest.skip(missing)
+
+
+def test_js_sdk_suite(js_server: Server, tmp_path: Path) -> None:
+    require_suite()
     files = sorted(path.name for path in JS_DIR.glob("*.test.mjs"))
     assert files, f"no *.test.mjs in {JS_DIR}"
     try:
@@ -95,6 +101,24 @@ def test_js_sdk_suite(js_server: Server, tmp_path: Path) -> None:
     )
     assert counts.get("pass", 0) >= MIN_TESTS, f"only {counts.get('pass', 0)} JS tests passed:\n{output}"
     assert counts.get("pass") == counts.get("tests"), f"JS tests skipped or left to do ({counts}):\n{output}"
+
+
+def test_without_node_ci_fails_and_a_developer_skips(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="cannot run under CI: node is not installed"):
+        require_suite()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="node is not installed"):
+        require_suite()
+
+
+def test_without_modules_ci_fails(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/node")
+    monkeypatch.setattr(sys.modules[__name__], "JS_DIR", tmp_path)
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="node_modules is missing"):
+        require_suite()
 
 
 def test_summary_reads_the_tap_counts() -> None:
