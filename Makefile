@@ -30,7 +30,12 @@ $(STAMP): pyproject.toml $(LOCK)
 run: $(STAMP)
 	$(VENV)/bin/turnout serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
-test: $(STAMP)
+# The AWS SDK for JavaScript v3 suite (tests/js, run by tests/e2e/test_js_sdk.py): its lockfile's exact modules.
+tests/js/node_modules/.installed: tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund
+	@touch $@
+
+test: $(STAMP) tests/js/node_modules/.installed
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
