@@ -62,4 +62,4 @@ lock:
 	@echo "lock updated: run 'make test' (a fresh venv: 'make clean test') and commit requirements/ and src/turnout/data/"
 
 clean:
-	rm -rf $(VENV) .turnout .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .turnout .pytest_cache .mypy_cache .ruff_cache tests/js/node_modules
