@@ -126,7 +126,8 @@ def iam_resource_wording(resource: str, operation: str) -> str:
     if len(parts) != 6 or parts[2] != "iam":
         return resource
     kind, _, rest = parts[5].partition("/")
-    if not rest or _IAM_CREATES.get(operation) == kind:
+    # A path (``role/``, ``role/app/``: what ListRoles and the other path lists act on) is named by its ARN.
+    if not rest or rest.endswith("/") or _IAM_CREATES.get(operation) == kind:
         return resource
     if kind in ("role", "user", "group"):
         return f"{kind} {rest}"

@@ -263,6 +263,11 @@ class RoleOperations:
         )
         if inline is not None:
             raise delete_conflict("Cannot delete entity, must delete policies first.")
+        from .instance_profiles import role_in_a_profile  # instance_profiles imports this module
+
+        if role_in_a_profile(self.db, ctx.account_id, row["name_lower"]):
+            # AWS's wording for a role still in an instance profile (DeleteRole, HTTP 409).
+            raise delete_conflict("Cannot delete entity, must remove roles from instance profile first.")
         self.remove_role(ctx.account_id, row["name_lower"])
 
     def remove_role(self, account: str, name_lower: str) -> None:
