@@ -57,3 +57,25 @@ def test_role_resources_allow_list_roles(server: Server, iam: Any, unique: Calla
     _, roles_only = caller(server, iam, unique("roles-only"),
                            {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "arn:aws:iam::*:role/*"})
     assert error_of(roles_only.list_users)[0] == "AccessDenied"
+
+
+def test_adding_a_role_to_a_profile_needs_pass_role(server: Server, iam: Any, unique: Callable[[str], str]) -> None:
+    # "The caller of this operation must be granted the PassRole permission on the IAM role" (API reference).
+    role, profile = unique("passed"), unique("passed-profile")
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.create_instance_profile(InstanceProfileName=profile)
+    arn, client = caller(server, iam, unique("profiler"),
+                         {"Effect": "Allow", "Action": "iam:AddRoleToInstanceProfile", "Resource": "*"})
+    code, message, status = error_of(client.add_role_to_instance_profile, InstanceProfileName=profile, RoleName=role)
+    assert (code, status) == ("AccessDenied", 403)
+    assert message.startswith(f"User: {arn} is not authorized to perform: iam:PassRole on resource: ")
+    assert role in message and message.endswith("because no identity-based policy allows the iam:PassRole action")
+    assert iam.get_instance_profile(InstanceProfileName=profile)["InstanceProfile"]["Roles"] == []
+    iam.put_user_policy(UserName=arn.rsplit("/", 1)[1], PolicyName="pass", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": f"arn:aws:iam::{ACCOUNT}:role/*"}]}))
+    client.add_role_to_instance_profile(InstanceProfileName=profile, RoleName=role)
+    assert [r["RoleName"] for r in iam.get_instance_profile(InstanceProfileName=profile)["InstanceProfile"][
+        "Roles"]] == [role]

@@ -19,6 +19,7 @@ from .resources_base import (
     STAR,
     Custom,
     Env,
+    Extra,
     Param,
     Resolver,
     ServiceRules,
@@ -320,5 +321,10 @@ def iam_tags(db: Database, account: str, region: str, arn: str) -> dict[str, str
     return {row[0]: row[1] for row in rows}
 
 
-RULES = ServiceRules(prefix="iam", defaults=DEFAULTS, ops=OPS, request_keys=REQUEST_KEYS)
+# AddRoleToInstanceProfile: "The caller of this operation must be granted the PassRole permission on the IAM role
+# by a permissions policy" (IAM API reference; the authorization reference lists iam:PassRole as its dependent
+# action). AWS does not say which service it reports as iam:PassedToService here, so the key is left absent.
+EXTRAS = {"AddRoleToInstanceProfile": (Extra("PassRole", lambda params: True, specs=(ROLE,)),)}
+
+RULES = ServiceRules(prefix="iam", defaults=DEFAULTS, ops=OPS, request_keys=REQUEST_KEYS, extras=EXTRAS)
 resource_tag_lookups.setdefault("iam", iam_tags)
