@@ -189,9 +189,10 @@ def policy_read(iam: Any, arn: str) -> dict[str, Any] | None:
     }
 
 
-def policy_update_document(iam: Any, arn: str, new: dict[str, Any]) -> None:
+def policy_update_document(iam: Any, arn: str, new: dict[str, Any], *, delayed: bool = False) -> None:
     """``resourcePolicyUpdate``: ``policyPruneVersions`` (with five versions, delete the oldest non-default one
-    by CreateDate), then CreatePolicyVersion(SetAsDefault=true)."""
+    by CreateDate), then CreatePolicyVersion(SetAsDefault=true) (``delayed``: SetAsDefault=false, then
+    SetDefaultPolicyVersion)."""
     versions = tf.pages(iam, "list_policy_versions", "Versions", PolicyArn=arn)
     if len(versions) >= 5:
         oldest: dict[str, Any] | None = None
@@ -202,7 +203,12 @@ def policy_update_document(iam: Any, arn: str, new: dict[str, Any]) -> None:
                 oldest = version
         assert oldest is not None
         iam.delete_policy_version(PolicyArn=arn, VersionId=oldest["VersionId"])
-    iam.create_policy_version(PolicyArn=arn, PolicyDocument=tf.normalize(new), SetAsDefault=True)
+    if not delayed:
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=tf.normalize(new), SetAsDefault=True)
+        return
+    created = iam.create_policy_version(PolicyArn=arn, PolicyDocument=tf.normalize(new), SetAsDefault=False)
+    assert created["PolicyVersion"]["IsDefaultVersion"] is False
+    iam.set_default_policy_version(PolicyArn=arn, VersionId=created["PolicyVersion"]["VersionId"])
 
 
 def test_managed_policy_versions_and_tags(iam: Any, unique: Callable[[str], str]) -> None:
@@ -218,10 +224,12 @@ def test_managed_policy_versions_and_tags(iam: Any, unique: Callable[[str], str]
         "attachment_count": 0, "tags": {"team": "platform"}, "policy": tf.normalize(first),
     }
 
-    # Six updates of the document: versions v2..v7; from the sixth, the prune deletes the oldest each time.
+    # Six updates of the document: versions v2..v7; from the sixth, the prune deletes the oldest each time. The
+    # last one as with delay_after_policy_creation_in_ms: CreatePolicyVersion(SetAsDefault=false), then
+    # SetDefaultPolicyVersion.
     for number in range(2, 8):
         tf.next_second()
-        policy_update_document(iam, arn, document(f"elasticloadbalancing:Describe{number}"))
+        policy_update_document(iam, arn, document(f"elasticloadbalancing:Describe{number}"), delayed=number == 7)
         versions = {v["VersionId"]: v for v in iam.list_policy_versions(PolicyArn=arn)["Versions"]}
         assert max(versions, key=lambda v: int(v[1:])) == f"v{number}"
         assert versions[f"v{number}"]["IsDefaultVersion"]
@@ -302,12 +310,14 @@ def test_user_with_policies_and_access_key(server: Server, iam: Any, unique: Cal
     iam.attach_user_policy(UserName=name, PolicyArn=READ_ONLY)
     assert tf.attached(iam, "user", name, READ_ONLY)
 
-    # aws_iam_access_key: CreateAccessKey; the read finds the key in ListAccessKeys.
+    # aws_iam_access_key: CreateAccessKey; its state comes from the answer (id, create_date, status, user) and
+    # the refresh (findAccessKeyByTwoPartKey: ListAccessKeys for the user) must read the same values back.
     key = iam.create_access_key(UserName=name)["AccessKey"]
     assert key["AccessKeyId"].startswith("AKIA") and len(key["SecretAccessKey"]) == 40
     listed = {k["AccessKeyId"]: k for k in tf.pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=name)}
-    assert listed[key["AccessKeyId"]]["Status"] == "Active"
-    assert listed[key["AccessKeyId"]]["UserName"] == name
+    refreshed = listed[key["AccessKeyId"]]
+    assert (refreshed["Status"], refreshed["UserName"], refreshed["CreateDate"]) == (
+        key["Status"], key["UserName"], key["CreateDate"]) == ("Active", name, key["CreateDate"])
 
     # plan: every refresh reads back what was configured.
     state = user_read(iam, name)

@@ -59,6 +59,12 @@ def role_in_a_profile(db: Database, account: str, role_lower: str) -> bool:
     ) is not None
 
 
+def forget_role(db: Database, account: str, role_lower: str) -> None:
+    """A deleted role leaves every profile (DeleteRole refuses first; a service-linked role's deletion does not
+    check)."""
+    db.execute("DELETE FROM iam_instance_profile_roles WHERE account_id = ? AND role_lower = ?", (account, role_lower))
+
+
 def count(db: Database, account: str) -> int:
     return int(db.scalar("SELECT COUNT(*) FROM iam_instance_profiles WHERE account_id = ?", (account,)) or 0)
 

@@ -280,6 +280,9 @@ class RoleOperations:
             "DELETE FROM iam_inline_policies WHERE account_id = ? AND entity_type = 'role' AND entity_lower = ?", key
         )
         drop_tags(self.db, account, "role", name_lower)
+        from .instance_profiles import forget_role  # instance_profiles imports this module
+
+        forget_role(self.db, account, name_lower)
         self.db.execute("DELETE FROM iam_roles WHERE account_id = ? AND name_lower = ?", key)
 
     # -- tags ----------------------------------------------------------------------------------------
