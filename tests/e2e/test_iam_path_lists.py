@@ -79,3 +79,15 @@ def test_adding_a_role_to_a_profile_needs_pass_role(server: Server, iam: Any, un
     client.add_role_to_instance_profile(InstanceProfileName=profile, RoleName=role)
     assert [r["RoleName"] for r in iam.get_instance_profile(InstanceProfileName=profile)["InstanceProfile"][
         "Roles"]] == [role]
+
+
+def test_cloudtrail_records_no_resource_for_a_path(server: Server, iam: Any, unique: Callable[[str], str]) -> None:
+    # The path a list is authorized on is not a resource the call acts on: its CloudTrail record names none.
+    name = unique("trail-lister")
+    _, client = caller(server, iam, name, {"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"})
+    client.list_roles(PathPrefix="/app/")
+    trail = server.client("cloudtrail")
+    events = trail.lookup_events(LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": name}])["Events"]
+    [listed] = [e for e in events if e["EventName"] == "ListRoles"]
+    assert listed["Resources"] == []
+    assert json.loads(listed["CloudTrailEvent"]).get("resources", []) == []
