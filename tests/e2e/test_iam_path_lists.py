@@ -36,6 +36,8 @@ def test_denials_name_the_path_listed(server: Server, iam: Any, unique: Callable
         "iam:ListGroups", f"arn:aws:iam::{ACCOUNT}:group/ops/")
     assert error_of(client.list_instance_profiles) == denied(
         "iam:ListInstanceProfiles", f"arn:aws:iam::{ACCOUNT}:instance-profile/")
+    assert error_of(client.list_policies) == denied("iam:ListPolicies", "policy path /")
+    assert error_of(client.list_policies, PathPrefix="/app/") == denied("iam:ListPolicies", "policy path /app/")
 
 
 def test_role_resources_allow_list_roles(server: Server, iam: Any, unique: Callable[[str], str]) -> None:

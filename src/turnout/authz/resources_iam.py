@@ -178,6 +178,8 @@ def _listed_path(kind: str) -> Custom:
 
 PATH_LISTS = {
     "ListRoles": "role", "ListUsers": "user", "ListGroups": "group", "ListInstanceProfiles": "instance-profile",
+    # Observed: "... iam:ListPolicies on resource: policy path /" (the path of arn:aws:iam::<account>:policy/).
+    "ListPolicies": "policy",
 }
 
 
