@@ -416,3 +416,40 @@ def test_delete_user_conflicts_name_what_is_left(iam: Any, unique: Callable[[str
     iam.delete_group(GroupName=group)
     assert user_read(iam, name) is None
     assert json.dumps(iam.list_users(PathPrefix="/")["Users"], default=str).count(name) == 0
+
+
+# -- aws_iam_instance_profile (served because aws_iam_role's destroy walks a role's profiles) -------------------
+
+
+def test_instance_profile_with_a_role(iam: Any, unique: Callable[[str], str]) -> None:
+    name, first, second = unique("tf-profile"), unique("tf-profile-role"), unique("tf-profile-role2")
+    for role in (first, second):
+        tf.role_create(iam, {"name": role, "assume_role_policy": ECS_TRUST})
+    # apply: CreateInstanceProfile (path, tags), the read until it exists, AddRoleToInstanceProfile, the read.
+    created = iam.create_instance_profile(InstanceProfileName=name, Path="/ecs/",
+                                          Tags=tf.tag_list({"team": "platform"}))["InstanceProfile"]
+    assert tf.find(iam.get_instance_profile, InstanceProfileName=name) is not None
+    iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=first)
+    profile = iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"]
+    # plan: arn, path, name, unique_id, role and tags read back as configured.
+    assert (profile["Arn"], profile["Path"], profile["InstanceProfileId"]) == (
+        f"arn:aws:iam::000000000000:instance-profile/ecs/{name}", "/ecs/", created["InstanceProfileId"])
+    assert [r["RoleName"] for r in profile["Roles"]] == [first]
+    assert tf.tag_map(profile.get("Tags")) == {"team": "platform"}
+    # update: another role (remove the old one, add the new one), other tags.
+    iam.remove_role_from_instance_profile(InstanceProfileName=name, RoleName=first)
+    iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=second)
+    tf.update_tags(iam, "untag_instance_profile", "tag_instance_profile", {"InstanceProfileName": name},
+                   {"team": "platform"}, {"team": "ecs"})
+    profile = iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"]
+    assert [r["RoleName"] for r in profile["Roles"]] == [second]
+    assert tf.tag_map(profile.get("Tags")) == {"team": "ecs"}
+    # destroy: remove its role, delete it; the read answers NotFound. Then the roles go without conflict.
+    for role in profile["Roles"]:
+        tf.ignore_not_found(iam.remove_role_from_instance_profile, InstanceProfileName=name,
+                            RoleName=role["RoleName"])
+    iam.delete_instance_profile(InstanceProfileName=name)
+    assert tf.find(iam.get_instance_profile, InstanceProfileName=name) is None
+    for role in (first, second):
+        tf.role_delete(iam, role)
+        assert tf.role_read(iam, role) is None
