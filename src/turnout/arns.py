@@ -45,6 +45,11 @@ def policy(account: str, name: str, path: str = "/") -> str:
     return iam(account, "policy", path, name)
 
 
+def instance_profile(account: str, name: str, path: str = "/") -> str:
+    """``arn:aws:iam::<account>:instance-profile/<path without the leading slash><name>``."""
+    return iam(account, "instance-profile", path, name)
+
+
 def aws_managed_policy(name: str, path: str = "/") -> str:
     return f"arn:aws:iam::aws:policy{path}{name}"
 

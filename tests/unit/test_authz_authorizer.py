@@ -209,6 +209,10 @@ def test_access_denied_per_protocol() -> None:
     (f"arn:aws:iam::{ACCOUNT}:instance-profile/ip", "GetInstanceProfile",
      f"arn:aws:iam::{ACCOUNT}:instance-profile/ip"),
     ("*", "ListRoles", "*"),
+    (f"arn:aws:iam::{ACCOUNT}:role/", "ListRoles", f"arn:aws:iam::{ACCOUNT}:role/"),
+    (f"arn:aws:iam::{ACCOUNT}:role/app/", "ListRoles", f"arn:aws:iam::{ACCOUNT}:role/app/"),
+    (f"arn:aws:iam::{ACCOUNT}:policy/", "ListPolicies", "policy path /"),
+    (f"arn:aws:iam::{ACCOUNT}:policy/app/", "ListPolicies", "policy path /app/"),
 ])
 def test_iam_resource_wording(resource: str, operation: str, wording: str) -> None:
     assert iam_resource_wording(resource, operation) == wording

@@ -300,6 +300,11 @@ def check_problems(prefix: str, check: Check, service: str) -> list[str]:
     if check.resource == "*":
         if check.resource_account is not None:
             out.append(f"{check.action} on * has resource account {check.resource_account}")
+    elif prefix == "iam" and name in resources_iam.PATH_LISTS:
+        # A path list acts on the path it lists (``arn:aws:iam::<account>:role/`` or ``.../role/<prefix>/``).
+        kind = resources_iam.PATH_LISTS[name]
+        if re.fullmatch(rf"arn:aws:iam::\d{{12}}:{kind}/(?:[^/]+/)*", check.resource) is None:
+            out.append(f"{check.action}: {check.resource} is not a {kind} path")
     else:
         matching = [t for t in types if brief_pattern(t).fullmatch(check.resource)]
         if not matching:
@@ -512,6 +517,19 @@ def test_several_resources_give_one_check_each(fresh_db: Database) -> None:
     described = run(fresh_db, "ecs", "DescribeServices", {"cluster": "prod", "services": ["a", ecs + "service/x/b"]})
     assert [c.resource for c in described] == [ecs + "service/prod/a", ecs + "service/x/b"]
     assert [c.context["ecs:cluster"] for c in described] == [ecs + "cluster/prod", ecs + "cluster/x"]
+
+
+def test_path_lists_act_on_the_path_listed(fresh_db: Database) -> None:
+    # AWS's denial of ListRoles names "arn:aws:iam::<account>:role/" (the PathPrefix after "role").
+    [roles] = run(fresh_db, "iam", "ListRoles", {})
+    assert (roles.action, roles.resource, roles.resource_account) == (
+        "iam:ListRoles", f"arn:aws:iam::{ACCOUNT}:role/", ACCOUNT)
+    [prefixed] = run(fresh_db, "iam", "ListRoles", {"PathPrefix": "/app/"})
+    assert prefixed.resource == f"arn:aws:iam::{ACCOUNT}:role/app/"
+    [users] = run(fresh_db, "iam", "ListUsers", {})
+    assert users.resource == f"arn:aws:iam::{ACCOUNT}:user/"
+    [profiles] = run(fresh_db, "iam", "ListInstanceProfiles", {"PathPrefix": "/ec2/"})
+    assert profiles.resource == f"arn:aws:iam::{ACCOUNT}:instance-profile/ec2/"
 
 
 def test_actions_without_resource_types_check_star(fresh_db: Database) -> None:

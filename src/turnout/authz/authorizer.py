@@ -125,8 +125,12 @@ def iam_resource_wording(resource: str, operation: str) -> str:
     parts = resource.split(":", 5)
     if len(parts) != 6 or parts[2] != "iam":
         return resource
-    kind, _, rest = parts[5].partition("/")
-    if not rest or _IAM_CREATES.get(operation) == kind:
+    kind, slash, rest = parts[5].partition("/")
+    if kind == "policy" and slash and (not rest or rest.endswith("/")):
+        # ListPolicies' path: observed "... iam:ListPolicies on resource: policy path /".
+        return f"policy path /{rest}"
+    # A path (``role/``, ``role/app/``: what ListRoles and the other path lists act on) is named by its ARN.
+    if not rest or rest.endswith("/") or _IAM_CREATES.get(operation) == kind:
         return resource
     if kind in ("role", "user", "group"):
         return f"{kind} {rest}"

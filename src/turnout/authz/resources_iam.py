@@ -19,6 +19,7 @@ from .resources_base import (
     STAR,
     Custom,
     Env,
+    Extra,
     Param,
     Resolver,
     ServiceRules,
@@ -159,6 +160,29 @@ def _deletion_task_role(env: Env) -> Iterable[str]:
     return (arns.role(env.account, parts[-2], "/" + "/".join(parts[1:-2]) + "/"),)
 
 
+def _listed_path(kind: str) -> Custom:
+    """ListRoles, ListUsers, ListGroups, ListInstanceProfiles: the reference lists no resource type, but IAM
+    authorizes (and names in its denial) the path listed: ``arn:aws:iam::<account>:role/`` for the default
+    PathPrefix ``/``, ``arn:aws:iam::<account>:role/prefix/`` for ``/prefix/`` (observed denial: "... iam:ListRoles
+    on resource: arn:aws:iam::<account>:role/ because no identity-based policy allows the iam:ListRoles action").
+    So ``Resource: arn:aws:iam::*:role/*`` allows ListRoles, and ``role/app/*`` allows it only with PathPrefix
+    ``/app/`` (or below)."""
+
+    def listed(env: Env) -> Iterable[Target]:
+        prefix = env.params.get("PathPrefix")
+        path = prefix if isinstance(prefix, str) and prefix else "/"
+        return (Target(arns.iam(env.account, kind, path, ""), kind, tags={}),)
+
+    return custom(listed, kind)
+
+
+PATH_LISTS = {
+    "ListRoles": "role", "ListUsers": "user", "ListGroups": "group", "ListInstanceProfiles": "instance-profile",
+    # Observed: "... iam:ListPolicies on resource: policy path /" (the path of arn:aws:iam::<account>:policy/).
+    "ListPolicies": "policy",
+}
+
+
 def _oidc_host(url: str) -> str:
     return url.split("://", 1)[-1].rstrip("/")
 
@@ -218,6 +242,8 @@ OPS: dict[str, tuple[Spec, ...]] = {
     "GetContextKeysForPrincipalPolicy": (_PRINCIPAL_ARN,),
     "SimulatePrincipalPolicy": (_PRINCIPAL_ARN,),
     "GetHumanReadableSummary": (given("EntityArn", "delegation-request"),),
+    # Lists of a path (see _listed_path).
+    **{operation: (_listed_path(kind),) for operation, kind in PATH_LISTS.items()},
     # Operations newer than the reference (see UNCATALOGUED): the resource their parameters name.
     "UpdateOpenIDConnectProvider": (given("OpenIDConnectProviderArn", "oidc-provider"),),
     "UpdateDelegationRequest": (DELEGATION,),
@@ -246,6 +272,36 @@ UNCATALOGUED = {
     "GetRoleTemplateVersion": "newer than the reference",
     "UpdateDelegationRequest": "newer than the reference; on the delegation request",
     "UpdateOpenIDConnectProvider": "newer than the reference; on the OIDC provider",
+    # botocore 1.44 (workload identity providers and templates, organization-level resources):
+    "CreateWorkloadIdentityProvider": "newer than the reference",
+    "CreateWorkloadIdentityProviderOutboundSigner": "newer than the reference",
+    "CreateWorkloadIdentityTemplate": "newer than the reference",
+    "DeleteWorkloadIdentityProvider": "newer than the reference",
+    "DeleteWorkloadIdentityProviderOutboundSigner": "newer than the reference",
+    "DeleteWorkloadIdentityProviderResourcePolicy": "newer than the reference",
+    "DeleteWorkloadIdentityTemplate": "newer than the reference",
+    "DeleteWorkloadIdentityTemplateAttestationPolicy": "newer than the reference",
+    "DisableOrganizationLevelResources": "newer than the reference",
+    "DisableWorkloadIdentityProviderOutboundSigner": "newer than the reference",
+    "EnableOrganizationLevelResources": "newer than the reference",
+    "EnableWorkloadIdentityProviderOutboundSigner": "newer than the reference",
+    "GetWorkloadIdentityProvider": "newer than the reference",
+    "GetWorkloadIdentityProviderDeletionStatus": "newer than the reference",
+    "GetWorkloadIdentityProviderResourcePolicy": "newer than the reference",
+    "GetWorkloadIdentityTemplate": "newer than the reference",
+    "GetWorkloadIdentityTemplateAttestationPolicy": "newer than the reference",
+    "ListWorkloadIdentityProviderOutboundSigners": "newer than the reference",
+    "ListWorkloadIdentityProviderTags": "newer than the reference",
+    "ListWorkloadIdentityProviders": "newer than the reference",
+    "ListWorkloadIdentityTemplateTags": "newer than the reference",
+    "ListWorkloadIdentityTemplates": "newer than the reference",
+    "PutWorkloadIdentityProviderResourcePolicy": "newer than the reference",
+    "PutWorkloadIdentityTemplateAttestationPolicy": "newer than the reference",
+    "TagWorkloadIdentityProvider": "newer than the reference",
+    "TagWorkloadIdentityTemplate": "newer than the reference",
+    "UntagWorkloadIdentityProvider": "newer than the reference",
+    "UntagWorkloadIdentityTemplate": "newer than the reference",
+    "UpdateWorkloadIdentityProviderOutboundSigner": "newer than the reference",
 }
 
 
@@ -267,5 +323,10 @@ def iam_tags(db: Database, account: str, region: str, arn: str) -> dict[str, str
     return {row[0]: row[1] for row in rows}
 
 
-RULES = ServiceRules(prefix="iam", defaults=DEFAULTS, ops=OPS, request_keys=REQUEST_KEYS)
+# AddRoleToInstanceProfile: "The caller of this operation must be granted the PassRole permission on the IAM role
+# by a permissions policy" (IAM API reference; the authorization reference lists iam:PassRole as its dependent
+# action). AWS does not say which service it reports as iam:PassedToService here, so the key is left absent.
+EXTRAS = {"AddRoleToInstanceProfile": (Extra("PassRole", lambda params: True, specs=(ROLE,)),)}
+
+RULES = ServiceRules(prefix="iam", defaults=DEFAULTS, ops=OPS, request_keys=REQUEST_KEYS, extras=EXTRAS)
 resource_tag_lookups.setdefault("iam", iam_tags)

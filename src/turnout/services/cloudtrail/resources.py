@@ -96,6 +96,8 @@ def _resource(arn: str) -> Resource | None:
     if len(parts) != 6 or parts[0] != "arn" or not parts[2] or not parts[5]:
         return None
     service, account, rest = parts[2], parts[4], parts[5]
+    if rest.endswith("/"):
+        return None  # a path (``role/``, ``role/app/``: what IAM's List* calls are authorized on), not a resource
     kind, slash, tail = rest.partition("/")
     if not slash:
         kind, _, tail = rest.partition(":")

@@ -9,7 +9,7 @@ from typing import Any
 
 from ...gateway.context import RequestContext
 from ...store.db import Row
-from . import policydoc
+from . import instance_profiles, policydoc
 from .common import paged, when
 from .service_linked import aws_managed_policy
 
@@ -66,7 +66,7 @@ class AccountOperations:
             Policies=count("SELECT COUNT(*) FROM iam_policies WHERE account_id = ?"),
             # Every attachment of a managed policy to a user, group or role keeps its default version in use.
             PolicyVersionsInUse=count("SELECT COUNT(*) FROM iam_attachments WHERE account_id = ?"),
-            InstanceProfiles=0,
+            InstanceProfiles=instance_profiles.count(self.db, ctx.account_id),
             ServerCertificates=0,
             Providers=0,
             MFADevices=0,
@@ -74,7 +74,7 @@ class AccountOperations:
             AccountMFAEnabled=0,
             # The root user signs its calls here with access keys, so root keys are present.
             AccountAccessKeysPresent=1,
-            AccountPasswordPresent=0,
+            AccountPasswordPresent=0,  # the root user's password, which Turnout does not model
             AccountSigningCertificatesPresent=0,
             GlobalEndpointTokenVersion=1,
         )
@@ -186,7 +186,9 @@ class AccountOperations:
             "Arn": row["arn"],
             "CreateDate": when(row["created_at"]),
             "AssumeRolePolicyDocument": row["trust_policy"],
-            "InstanceProfileList": [],
+            "InstanceProfileList": [
+                self.profile_shape(p) for p in instance_profiles.profiles_of_role(self.db, account, key)  # type: ignore[attr-defined]
+            ],
             "RolePolicyList": self._inline(account, "role", key),
             "AttachedManagedPolicies": self._attached(account, "role", key),
         }

@@ -6,18 +6,24 @@ from ..base import Provider
 from .access_keys import AccessKeyOperations
 from .account import AccountOperations
 from .groups import GroupOperations
+from .instance_profiles import InstanceProfileOperations
+from .login_profiles import LoginProfileOperations
 from .policies import PolicyOperations
 from .roles import RoleOperations
 from .simulator import SimulatorOperations
+from .user_credentials import UserCredentialListOperations
 from .users import UserOperations
 
 
 class IamProvider(
     RoleOperations,
+    InstanceProfileOperations,
     PolicyOperations,
     UserOperations,
     GroupOperations,
     AccessKeyOperations,
+    LoginProfileOperations,
+    UserCredentialListOperations,
     AccountOperations,
     SimulatorOperations,
     Provider,

@@ -263,6 +263,11 @@ class RoleOperations:
         )
         if inline is not None:
             raise delete_conflict("Cannot delete entity, must delete policies first.")
+        from .instance_profiles import role_in_a_profile  # instance_profiles imports this module
+
+        if role_in_a_profile(self.db, ctx.account_id, row["name_lower"]):
+            # AWS's wording for a role still in an instance profile (DeleteRole, HTTP 409).
+            raise delete_conflict("Cannot delete entity, must remove roles from instance profile first.")
         self.remove_role(ctx.account_id, row["name_lower"])
 
     def remove_role(self, account: str, name_lower: str) -> None:
@@ -275,6 +280,9 @@ class RoleOperations:
             "DELETE FROM iam_inline_policies WHERE account_id = ? AND entity_type = 'role' AND entity_lower = ?", key
         )
         drop_tags(self.db, account, "role", name_lower)
+        from .instance_profiles import forget_role  # instance_profiles imports this module
+
+        forget_role(self.db, account, name_lower)
         self.db.execute("DELETE FROM iam_roles WHERE account_id = ? AND name_lower = ?", key)
 
     # -- tags ----------------------------------------------------------------------------------------

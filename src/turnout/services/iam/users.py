@@ -35,10 +35,8 @@ _USER_KEYED = (
     ("iam_attachments", "entity_lower", " AND entity_type = 'user'"),
     ("iam_inline_policies", "entity_lower", " AND entity_type = 'user'"),
     ("iam_tags", "resource_key", " AND resource_type = 'user'"),
+    ("iam_login_profiles", "user_lower", ""),
 )
-
-
-
 
 
 # -- lookups shared with groups and access keys ----------------------------------------------------------
@@ -81,8 +79,6 @@ def user_shape(db: Database, row: Row, details: bool = True) -> dict[str, Any]:
         if tags:
             user["Tags"] = tags
     return user
-
-
 
 
 class UserOperations:
@@ -143,6 +139,8 @@ class UserOperations:
         lower = user_row(self.db, account, req["UserName"])["name_lower"]
         # AWS does not document which conflict it reports first; this order follows its deletion guide.
         checks = (
+            ("SELECT 1 FROM iam_login_profiles WHERE account_id = ? AND user_lower = ?",
+             "Cannot delete entity, must delete login profile first."),
             ("SELECT 1 FROM iam_access_keys WHERE account_id = ? AND user_lower = ?",
              "Cannot delete entity, must delete access keys first."),
             ("SELECT 1 FROM iam_inline_policies WHERE account_id = ? AND entity_type = 'user' AND entity_lower = ?",

@@ -1,0 +1,196 @@
+"""Instance profiles: create, get, list, delete, tags, and the one role each may hold.
+
+The Terraform provider lists a role's instance profiles (``ListInstanceProfilesForRole``) and removes the role
+from each before ``DeleteRole``; IAM refuses to delete a role still in a profile, or a profile still holding a
+role.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ... import arns, ids
+from ...gateway.context import RequestContext
+from ...store.db import Database, Row
+from .common import (
+    already_exists,
+    check_duplicate_tag_keys,
+    delete_conflict,
+    drop_tags,
+    get_tags,
+    iso,
+    limit_exceeded,
+    no_such_entity,
+    paged,
+    put_tags,
+    remove_tags,
+    tags_page,
+    when,
+)
+from .roles import check_path
+
+TAG_TYPE = "instance-profile"  # iam_tags.resource_type of a profile (keyed by its name_lower)
+ROLES_PER_PROFILE = 1  # quota InstanceSessionsPerInstanceProfile
+
+
+def profile_row(db: Database, account: str, name: str) -> Row:
+    row: Row | None = db.one(
+        "SELECT * FROM iam_instance_profiles WHERE account_id = ? AND name_lower = ?", (account, name.lower())
+    )
+    if row is None:
+        raise no_such_entity(f"Instance Profile {name} cannot be found.")
+    return row
+
+
+def profiles_of_role(db: Database, account: str, role_lower: str) -> list[Row]:
+    """The instance profiles holding the role, by name."""
+    rows: list[Row] = db.all(
+        "SELECT p.* FROM iam_instance_profile_roles r JOIN iam_instance_profiles p "
+        "ON p.account_id = r.account_id AND p.name_lower = r.profile_lower "
+        "WHERE r.account_id = ? AND r.role_lower = ? ORDER BY p.name_lower",
+        (account, role_lower),
+    )
+    return rows
+
+
+def role_in_a_profile(db: Database, account: str, role_lower: str) -> bool:
+    return db.one(
+        "SELECT 1 FROM iam_instance_profile_roles WHERE account_id = ? AND role_lower = ?", (account, role_lower)
+    ) is not None
+
+
+def forget_role(db: Database, account: str, role_lower: str) -> None:
+    """A deleted role leaves every profile (DeleteRole refuses first; a service-linked role's deletion does not
+    check)."""
+    db.execute("DELETE FROM iam_instance_profile_roles WHERE account_id = ? AND role_lower = ?", (account, role_lower))
+
+
+def count(db: Database, account: str) -> int:
+    return int(db.scalar("SELECT COUNT(*) FROM iam_instance_profiles WHERE account_id = ?", (account,)) or 0)
+
+
+class InstanceProfileOperations:
+    """Mixed into :class:`IamProvider` (needs :class:`RoleOperations` for the role lookups and shapes)."""
+
+    db: Any
+
+    def profile_shape(self, row: Row, *, tags: bool = True) -> dict[str, Any]:
+        """An ``InstanceProfile``; its role as ListRoles shows a role. Lists leave the profile's tags out."""
+        account = row["account_id"]
+        role_rows = self.db.all(
+            "SELECT ro.* FROM iam_instance_profile_roles r JOIN iam_roles ro "
+            "ON ro.account_id = r.account_id AND ro.name_lower = r.role_lower "
+            "WHERE r.account_id = ? AND r.profile_lower = ?",
+            (account, row["name_lower"]),
+        )
+        profile: dict[str, Any] = {
+            "Path": row["path"],
+            "InstanceProfileName": row["name"],
+            "InstanceProfileId": row["profile_id"],
+            "Arn": row["arn"],
+            "CreateDate": when(row["created_at"]),
+            "Roles": [
+                self.role_shape(r, tags=False, boundary=False)  # type: ignore[attr-defined]
+                for r in role_rows
+            ],
+        }
+        if tags:
+            tag_list = get_tags(self.db, account, TAG_TYPE, row["name_lower"])
+            if tag_list:
+                profile["Tags"] = tag_list
+        return profile
+
+    def create_instance_profile(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        account = ctx.account_id
+        name = req["InstanceProfileName"]
+        path = req.get("Path", "/")
+        check_path(path)
+        tags = req.get("Tags") or []
+        check_duplicate_tag_keys(tags)
+        if self.db.one(
+            "SELECT 1 FROM iam_instance_profiles WHERE account_id = ? AND name_lower = ?", (account, name.lower())
+        ):
+            raise already_exists(f"Instance Profile {name} already exists.")
+        self.db.execute(
+            "INSERT INTO iam_instance_profiles (account_id, name_lower, name, profile_id, path, arn, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (account, name.lower(), name, ids.unique_id("instance_profile"), path,
+             arns.instance_profile(account, name, path), iso(ctx.received_at)),
+        )
+        if tags:
+            put_tags(self.db, account, TAG_TYPE, name.lower(), tags)
+        return {"InstanceProfile": self.profile_shape(profile_row(self.db, account, name))}
+
+    def get_instance_profile(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        return {"InstanceProfile": self.profile_shape(profile_row(self.db, ctx.account_id, req["InstanceProfileName"]))}
+
+    def list_instance_profiles(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        prefix = req.get("PathPrefix", "/")
+        rows = self.db.all("SELECT * FROM iam_instance_profiles WHERE account_id = ?", (ctx.account_id,))
+        profiles = [self.profile_shape(r, tags=False) for r in rows if str(r["path"]).startswith(prefix)]
+        return paged(profiles, lambda p: p["InstanceProfileName"].lower(), req, "InstanceProfiles")
+
+    def list_instance_profiles_for_role(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        role = self.role_row(ctx.account_id, req["RoleName"])  # type: ignore[attr-defined]
+        rows = profiles_of_role(self.db, ctx.account_id, role["name_lower"])
+        profiles = [self.profile_shape(r, tags=False) for r in rows]
+        return paged(profiles, lambda p: p["InstanceProfileName"].lower(), req, "InstanceProfiles")
+
+    def delete_instance_profile(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        account = ctx.account_id
+        row = profile_row(self.db, account, req["InstanceProfileName"])
+        if self.db.one(
+            "SELECT 1 FROM iam_instance_profile_roles WHERE account_id = ? AND profile_lower = ?",
+            (account, row["name_lower"]),
+        ):
+            raise delete_conflict("Cannot delete entity, must remove roles from instance profile first.")
+        drop_tags(self.db, account, TAG_TYPE, row["name_lower"])
+        self.db.execute(
+            "DELETE FROM iam_instance_profiles WHERE account_id = ? AND name_lower = ?", (account, row["name_lower"])
+        )
+
+    # -- the role ------------------------------------------------------------------------------------------
+
+    def add_role_to_instance_profile(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        account = ctx.account_id
+        profile = profile_row(self.db, account, req["InstanceProfileName"])
+        role = self.role_row(account, req["RoleName"])  # type: ignore[attr-defined]
+        if self.db.one(
+            "SELECT 1 FROM iam_instance_profile_roles WHERE account_id = ? AND profile_lower = ?",
+            (account, profile["name_lower"]),
+        ):
+            # An instance profile holds one role, even the same one again (AWS's quota error either way).
+            raise limit_exceeded(f"Cannot exceed quota for InstanceSessionsPerInstanceProfile: {ROLES_PER_PROFILE}")
+        self.db.execute(
+            "INSERT INTO iam_instance_profile_roles (account_id, profile_lower, role_lower) VALUES (?, ?, ?)",
+            (account, profile["name_lower"], role["name_lower"]),
+        )
+
+    def remove_role_from_instance_profile(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        account = ctx.account_id
+        profile = profile_row(self.db, account, req["InstanceProfileName"])
+        role = self.role_row(account, req["RoleName"])  # type: ignore[attr-defined]
+        cursor = self.db.execute(
+            "DELETE FROM iam_instance_profile_roles WHERE account_id = ? AND profile_lower = ? AND role_lower = ?",
+            (account, profile["name_lower"], role["name_lower"]),
+        )
+        if cursor.rowcount == 0:
+            # AWS documents NoSuchEntity without a message for a role the profile does not hold; this one is ours.
+            raise no_such_entity(
+                f"The role with name {role['name']} cannot be found in instance profile {profile['name']}."
+            )
+
+    # -- tags ----------------------------------------------------------------------------------------------
+
+    def tag_instance_profile(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        row = profile_row(self.db, ctx.account_id, req["InstanceProfileName"])
+        check_duplicate_tag_keys(req["Tags"])
+        put_tags(self.db, ctx.account_id, TAG_TYPE, row["name_lower"], req["Tags"])
+
+    def untag_instance_profile(self, ctx: RequestContext, req: dict[str, Any]) -> None:
+        row = profile_row(self.db, ctx.account_id, req["InstanceProfileName"])
+        remove_tags(self.db, ctx.account_id, TAG_TYPE, row["name_lower"], req["TagKeys"])
+
+    def list_instance_profile_tags(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        row = profile_row(self.db, ctx.account_id, req["InstanceProfileName"])
+        return tags_page(get_tags(self.db, ctx.account_id, TAG_TYPE, row["name_lower"]), req)
