@@ -78,13 +78,7 @@ EXTRAS = {
 }
 
 # GetScopedCredentials is newer than the reference (2025-12-02): checked as sts:GetScopedCredentials on "*".
-UNCATALOGUED = {
-    "GetScopedCredentials": "newer than the reference",
-    # botocore 1.44 (workload identity):
-    "GetCertificate": "newer than the reference",
-    "GetTrustBundles": "newer than the reference",
-    "IssueWorkloadIdentityContext": "newer than the reference",
-}
+UNCATALOGUED = {"GetScopedCredentials": "newer than the reference"}
 
 RULES = ServiceRules(
     prefix="sts",
