@@ -122,7 +122,7 @@ def test_elb_is_authorized_before_dispatch(make_caller: Callable[..., Caller]) -
 def test_json_protocol_denial(make_caller: Callable[..., Caller]) -> None:
     caller = make_caller()
     assert error_of(caller.client("ecs").list_clusters) == (
-        "AccessDeniedException", caller.denied("ecs:ListClusters"), 400,
+        "AccessDeniedException", caller.denied("ecs:ListClusters", "*"), 400,
     )
     assert "clusterArns" in make_caller(allow("ecs:List*")).client("ecs").list_clusters()
 
@@ -318,7 +318,7 @@ def test_get_session_token_session_has_the_users_permissions(server: Server, mak
     # The session is the user (same ARN, same policies); IAM itself refuses such sessions without MFA.
     assert "LoadBalancers" in as_session("elbv2").describe_load_balancers()
     assert error_of(as_session("ecs").list_clusters) == (
-        "AccessDeniedException", caller.denied("ecs:ListClusters"), 400,
+        "AccessDeniedException", caller.denied("ecs:ListClusters", "*"), 400,
     )
 
 

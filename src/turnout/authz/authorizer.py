@@ -108,6 +108,10 @@ def access_denied(protocol: str, message: str, request_id: str) -> ServiceError:
     return ServiceError("AccessDenied", message, 403)
 
 
+# Services whose denials name the wildcard resource ("... ecs:ListClusters on resource: * because ..."), where
+# IAM's documented form and ELB, EC2 and CloudTrail leave "on resource" out (README, "Authorization").
+WILDCARD_NAMED = frozenset({"ecs"})
+
 # Creates name the new entity by its ARN; other IAM operations name an entity as "<kind> <path/name>".
 _IAM_CREATES = {"CreateRole": "role", "CreateUser": "user", "CreateGroup": "group", "CreatePolicy": "policy",
                 "CreateServiceLinkedRole": "role"}
@@ -365,6 +369,9 @@ class PolicyAuthorizer:
         if ctx.service is not None and ctx.service.name == "iam" and request.resource != "*":
             wording = iam_resource_wording(request.resource, ctx.operation_name)
             message = message.replace(f" on resource: {request.resource}", f" on resource: {wording}", 1)
+        elif ctx.service is not None and ctx.service.name in WILDCARD_NAMED and request.resource == "*":
+            action = evaluated.check.action
+            message = message.replace(f"to perform: {action} ", f"to perform: {action} on resource: * ", 1)
         error = access_denied(ctx.protocol, message, ctx.request_id)
         authorization = self.annotation(ctx)
         authorization.denied = evaluated
