@@ -5,6 +5,7 @@ answer while it holds them."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -65,10 +66,8 @@ class Net:
                   for g in groups["SecurityGroups"] if g["GroupName"] != "default"]
         calls.append((self.ec2.delete_vpc, {"VpcId": self.vpc}))
         for call, args in calls:
-            try:
+            with contextlib.suppress(ClientError):
                 call(**args)
-            except ClientError:
-                pass
 
 
 @pytest.fixture

@@ -116,8 +116,8 @@ def test_aws_managed_prefix_lists(srv: Server) -> None:
                                                          "com.amazonaws.eu-west-1.s3"]
     assert all(p["PrefixListId"].startswith("pl-") and len(p["PrefixListId"]) == 11 for p in west)
     east2 = srv.client("ec2", region="us-east-2").describe_prefix_lists(PrefixListIds=["pl-4ca54025"])
-    assert east2["PrefixLists"] == [{"PrefixListId": "pl-4ca54025", "PrefixListName": "com.amazonaws.us-east-2.dynamodb",
-                                     "Cidrs": ["52.94.4.0/24"]}]
+    assert east2["PrefixLists"] == [{"PrefixListId": "pl-4ca54025", "Cidrs": ["52.94.4.0/24"],
+                                     "PrefixListName": "com.amazonaws.us-east-2.dynamodb"}]
     assert error_of(ec2.describe_prefix_lists, PrefixListIds=["pl-00000000"])[0] == "InvalidPrefixListID.NotFound"
     # A prefix list is a rule's peer.
     group = ec2.create_security_group(GroupName="to-s3", Description="d")["GroupId"]
