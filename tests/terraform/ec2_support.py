@@ -372,7 +372,8 @@ def read_rule(ec2: Any, rule_id: str, config: RuleResource, egress: bool) -> dic
     ref_id = None
     if referenced is not None:
         user = referenced.get("UserId")
-        ref_id = referenced["GroupId"] if not user or user == rule["GroupOwnerId"] else f"{user}/{referenced['GroupId']}"
+        same_owner = not user or user == rule["GroupOwnerId"]
+        ref_id = referenced["GroupId"] if same_owner else f"{user}/{referenced['GroupId']}"
 
     def port(value: int, configured: int | None) -> int | None:
         return None if value == -1 and configured is None else value
