@@ -6,6 +6,7 @@ answer while it holds them."""
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -92,11 +93,18 @@ def test_a_load_balancer_holds_one_eni_per_subnet_with_its_groups(net: Net) -> N
         assert eni["InterfaceType"] == "interface"
         assert eni["RequesterId"] == "amazon-elb" and eni["RequesterManaged"] is True
         assert eni["Status"] == "in-use" and eni["Attachment"]["Status"] == "attached"
+        assert eni["Attachment"]["InstanceOwnerId"] == "amazon-elb" and eni["Attachment"]["DeviceIndex"] == 1
         assert eni["Groups"][0]["GroupId"] == net.group and len(eni["Groups"]) == 1
         assert eni["VpcId"] == net.vpc and eni["OwnerId"] == ACCOUNT
         assert eni["PrivateIpAddress"].startswith("10.20.")
         assert eni["PrivateIpAddresses"][0]["Primary"] is True
         assert eni["AvailabilityZone"] in ("us-east-1a", "us-east-1b")
+    # EC2's timestamp form on the wire: milliseconds and "Z".
+    bodies: list[bytes] = []
+    net.ec2.meta.events.register("before-parse.ec2.DescribeNetworkInterfaces",
+                                 lambda response_dict, **_: bodies.append(response_dict["body"]))
+    net.enis(("description", [description]))
+    assert re.search(rb"<attachTime>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z</attachTime>", bodies[0])
     # Subnets and groups move the ENIs.
     other = net.group_named("other")
     net.elb.set_subnets(LoadBalancerArn=lb["LoadBalancerArn"], Subnets=[net.subnets[1], net.subnets[2]])

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from ...gateway.context import RequestContext
@@ -20,7 +21,7 @@ def interface_shape(eni: NetworkInterface, names: Mapping[str, str], resource_ta
     zone = zones.by_name(eni.region, eni.availability_zone)
     shape: dict[str, Any] = {
         "Attachment": {
-            "AttachTime": eni.created_at,
+            "AttachTime": datetime.fromisoformat(eni.created_at),
             "AttachmentId": eni.attachment_id,
             "DeleteOnTermination": False,
             "DeviceIndex": 1,
@@ -39,8 +40,6 @@ def interface_shape(eni: NetworkInterface, names: Mapping[str, str], resource_ta
         "PrivateDnsName": dns,
         "PrivateIpAddress": eni.private_ip,
         "PrivateIpAddresses": [{"Primary": True, "PrivateDnsName": dns, "PrivateIpAddress": eni.private_ip}],
-        "Ipv4Prefixes": [],
-        "Ipv6Prefixes": [],
         "RequesterId": eni.requester_id,
         "RequesterManaged": True,
         "SourceDestCheck": True,
