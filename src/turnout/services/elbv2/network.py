@@ -1,17 +1,16 @@
 """The EC2 network ELB stands on, read through ``services/ec2/network.py`` (imported lazily: EC2 is another
 package). Keeps a load balancer's network interfaces in EC2 (one per subnet). Also tells EC2 which subnets,
-security groups and VPCs load balancers and target groups use, so that it refuses to delete
-them (DependencyViolation)."""
+security groups and VPCs load balancers and target groups use, so that it refuses to delete them
+(DependencyViolation)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ...store.db import Database, Row
-from .store import KINDS
+from .store import KINDS, loads
 
 if TYPE_CHECKING:
     from ..ec2.network import SecurityGroup, Subnet, Vpc
@@ -62,11 +61,11 @@ def hold_interfaces(db: Database, account: str, region: str, row: Row, now: date
     from ..ec2 import network
 
     kind = KINDS.get(row["type"], "app")
-    zones = json.loads(row["availability_zones"]) or []
+    zones = loads(row["availability_zones"]) or []
     network.sync_load_balancer_interfaces(
         db, account, region, arn=row["arn"], kind=kind, name=row["name"], lb_id=row["lb_id"],
         subnet_ids=[z["SubnetId"] for z in zones if z.get("SubnetId")],
-        groups=json.loads(row["security_groups"]) or [], now=now)
+        groups=loads(row["security_groups"]) or [], now=now)
 
 
 def release_interfaces(db: Database, account: str, region: str, arn: str) -> None:
