@@ -28,8 +28,8 @@ from .interfaces import mac_address, private_dns_name
 from .model import SecurityGroup, Subnet, Vpc
 
 __all__ = ["DependencyCheck", "SecurityGroup", "Subnet", "Vpc", "attach_task_interface", "default_security_group",
-           "default_vpc", "dependency_checks", "in_use", "mac_address", "private_dns_name", "release_interfaces",
-           "security_groups", "subnets", "sync_load_balancer_interfaces", "vpc", "vpc_subnets"]
+           "default_vpc", "dependency_checks", "in_use", "interface_addresses", "mac_address", "private_dns_name",
+           "release_interfaces", "security_groups", "subnets", "sync_load_balancer_interfaces", "vpc", "vpc_subnets"]
 
 DependencyCheck = Callable[[Database, str, str, str], bool]
 dependency_checks: list[DependencyCheck] = []
@@ -110,6 +110,11 @@ def attach_task_interface(db: Database, account: str, region: str, *, task_arn: 
     interfaces.attach_task(db, account, region, task_arn=task_arn, eni_id=eni_id, subnet_id=subnet_id,
                            private_ip=private_ip, groups=groups, description=description,
                            now=now or datetime.now(UTC))
+
+
+def interface_addresses(db: Database, account: str, region: str, subnet_id: str) -> set[str]:
+    """The private IPv4 addresses the network interfaces in ``subnet_id`` hold."""
+    return store.interface_addresses(db, account, region, subnet_id)
 
 
 def release_interfaces(db: Database, account: str, region: str, owner_ref: str) -> None:

@@ -164,7 +164,9 @@ def _place(db: Database, account: str, region: str, subnets: list[ec2_network.Su
     """The least loaded subnet (ties: the order given, so a fresh group is spread round-robin) with a free
     address, and that address."""
     for subnet in sorted(subnets, key=lambda s: load[s.subnet_id]):
-        used = _used_addresses(db, account, region, subnet.subnet_id)
+        # Addresses the subnet's network interfaces hold (load balancers' too) are taken as well.
+        used = _used_addresses(db, account, region, subnet.subnet_id) | ec2_network.interface_addresses(
+            db, account, region, subnet.subnet_id)
         for address in _usable_hosts(subnet.cidr_block):
             if address not in used:
                 return subnet, address
