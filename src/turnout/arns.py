@@ -137,6 +137,11 @@ def ecs_container(region: str, account: str, cluster: str, task_id: str, contain
     return regional("ecs", region, account, f"container/{cluster}/{task_id}/{container_id}")
 
 
+def ecs_attachment(region: str, account: str, attachment_id: str) -> str:
+    """``arn:aws:ecs:<region>:<account>:attachment/<UUID>``: a task's ENI attachment (its ENI's description)."""
+    return regional("ecs", region, account, f"attachment/{attachment_id}")
+
+
 def ecs_capacity_provider(region: str, account: str, name: str) -> str:
     """``arn:aws:ecs:<region>:<account>:capacity-provider/<name>``."""
     return regional("ecs", region, account, f"capacity-provider/{name}")

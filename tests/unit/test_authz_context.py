@@ -51,6 +51,9 @@ EC2_SERVED = {
     "DescribeVpcs", "DescribeSubnets", "DescribeSecurityGroups", "DescribeAvailabilityZones",
     "DescribeAccountAttributes", "CreateVpc", "CreateSubnet", "CreateSecurityGroup", "DeleteSecurityGroup",
     "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "CreateTags", "DeleteTags", "DescribeTags",
+    "DeleteVpc", "DeleteSubnet", "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress",
+    "DescribeSecurityGroupRules", "ModifySecurityGroupRules", "DescribeVpcAttribute", "ModifyVpcAttribute",
+    "DescribeRouteTables", "DescribeNetworkInterfaces", "DescribePrefixLists",
 }
 
 
@@ -349,7 +352,8 @@ def test_every_operation(db: Database, service: str, full: bool) -> None:
               f"although the reference has a required resource type")
         # Without its optional GroupId a security group is named by GroupName (default VPC), which only the EC2
         # provider can resolve (name_resolvers["ec2:security-group"]).
-        by_name = {"DeleteSecurityGroup", "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress"}
+        by_name = {"DeleteSecurityGroup", "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress",
+                   "RevokeSecurityGroupIngress"}
         assert EC2_SERVED & set(fallbacks) == (set() if full else by_name)
     elif full:
         assert fallbacks == []

@@ -1,6 +1,7 @@
 """EC2: resources and condition keys per operation.
 
-Turnout serves a handful of EC2 operations (VPCs, subnets, security groups, tags); those have explicit entries.
+Turnout serves a handful of EC2 operations (VPCs, subnets, security groups, tags, route tables, network interfaces,
+prefix lists); those whose resources the parameters do not name plainly have explicit entries.
 Every other operation gets what its parameters name: a resource type whose template's placeholder is ``VpcId`` is
 filled from ``VpcId``/``VpcIds`` (a few aliases, e.g. ``GroupId`` for ``SecurityGroupId``). Creates act on
 ``<type>/*`` (the id is generated). ``TagSpecifications`` given to a create are authorized again as
@@ -108,6 +109,18 @@ def _new_tagged(env: Env) -> Iterable[str]:
     return out
 
 
+def _modified_rules(env: Env) -> Iterable[str]:
+    """ModifySecurityGroupRules: each ``SecurityGroupRules[].SecurityGroupRuleId`` as a security-group-rule ARN."""
+    updates = env.params.get("SecurityGroupRules")
+    out = []
+    for update in updates if isinstance(updates, list) else ():
+        rule_id = update.get("SecurityGroupRuleId") if isinstance(update, dict) else None
+        arn = _arn_of(env, "security-group-rule", rule_id) if isinstance(rule_id, str) and rule_id else None
+        if arn and arn not in out:
+            out.append(arn)
+    return out
+
+
 SECURITY_GROUP = custom(_security_group, "security-group", needs=("GroupId", "GroupName"))
 VPC = template("vpc", VpcId=param("VpcId"))
 IPAM_POOL = template("ipam-pool", IpamPoolId=param("Ipv4IpamPoolId", "Ipv6IpamPoolId"))
@@ -121,6 +134,10 @@ OPS: dict[str, tuple[Spec, ...]] = {
     "DeleteSecurityGroup": (SECURITY_GROUP,),
     "AuthorizeSecurityGroupIngress": (SECURITY_GROUP, NEW_RULE),
     "AuthorizeSecurityGroupEgress": (SECURITY_GROUP, NEW_RULE),
+    "RevokeSecurityGroupIngress": (SECURITY_GROUP,),
+    "RevokeSecurityGroupEgress": (template("security-group", SecurityGroupId=param("GroupId")),),
+    "ModifySecurityGroupRules": (template("security-group", SecurityGroupId=param("GroupId")),
+                                 custom(_modified_rules, "security-group-rule", needs=("SecurityGroupRules",))),
     "CreateTags": (custom(_tagged_resources, needs=("Resources",)),),
     "DeleteTags": (custom(_tagged_resources, needs=("Resources",)),),
 }

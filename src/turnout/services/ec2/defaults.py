@@ -5,8 +5,9 @@ On first use of an account and region (any EC2 call, or another service reading 
 Availability Zone (``172.31.0.0/20``, ``172.31.16.0/20``, ... in zone order; public IPs on launch) and the VPC's
 default security group. ``ec2_regions`` records that this happened, so a deleted default VPC stays deleted.
 
-Every VPC gets a security group named ``default`` ("default VPC security group") that allows all inbound traffic
-from itself and all outbound traffic; every other new group allows all outbound IPv4 traffic.
+Every VPC gets a main route table (its local route only) and a security group named ``default`` ("default VPC
+security group") that allows all inbound traffic from itself and all outbound traffic; every other new group allows
+all outbound IPv4 traffic.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import datetime
 from ... import ids
 from ...store.db import Database
 from . import store, tags, zones
-from .model import Rule, SecurityGroup, Subnet, Vpc
+from .model import RouteTable, Rule, SecurityGroup, Subnet, Vpc
 
 DEFAULT_VPC_CIDR = "172.31.0.0/16"
 DEFAULT_SUBNET_PREFIX = 20
@@ -34,9 +35,13 @@ def dhcp_options_id(account: str, region: str) -> str:
 
 def add_vpc(db: Database, account: str, region: str, cidr: str, now: datetime, *, is_default: bool = False,
             tenancy: str = "default") -> Vpc:
+    # DNS support is on for every VPC; DNS host names only for the default VPC (Amazon VPC User Guide, "DNS
+    # attributes for your VPC").
     vpc = Vpc(account, region, ids.ec2_id("vpc"), cidr, ids.ec2_id("vpc-cidr-assoc"), is_default, "available",
-              tenancy, dhcp_options_id(account, region))
+              tenancy, dhcp_options_id(account, region), enable_dns_support=True, enable_dns_hostnames=is_default)
     store.insert_vpc(db, vpc, now)
+    store.insert_route_table(db, RouteTable(account, region, ids.ec2_id("rtb"), vpc.vpc_id,
+                                            ids.ec2_id("rtbassoc")), now)
     group = SecurityGroup(account, region, ids.ec2_id("sg"), DEFAULT_GROUP_NAME, DEFAULT_GROUP_DESCRIPTION,
                           vpc.vpc_id)
     store.insert_group(db, group, now)

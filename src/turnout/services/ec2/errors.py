@@ -8,8 +8,10 @@ from ...wire.errors import ServiceError
 
 _ID_PATTERNS = {
     kind: re.compile(rf"{kind}-(?:[0-9a-f]{{8}}|[0-9a-f]{{17}})")
-    for kind in ("vpc", "subnet", "sg", "sgr")
+    for kind in ("vpc", "subnet", "sg", "sgr", "rtb", "eni")
 }
+# AWS-managed prefix lists have 8 hex digits (pl-63a5400a); customer-managed ones 17.
+_ID_PATTERNS["pl"] = re.compile(r"pl-(?:[0-9a-f]{8}|[0-9a-f]{17})")
 
 
 def invalid_value(message: str) -> ServiceError:
@@ -44,6 +46,13 @@ def malformed(kind: str, resource_id: str) -> ServiceError:
         return ServiceError("InvalidSubnetID.Malformed", f'Invalid id: "{resource_id}"')
     if kind == "sg":
         return ServiceError("InvalidGroupId.Malformed", f'Invalid id: "{resource_id}" (expecting "sg-...")')
+    if kind == "rtb":
+        return ServiceError("InvalidRouteTableID.Malformed", f'Invalid id: "{resource_id}"')
+    if kind == "eni":
+        return ServiceError("InvalidNetworkInterfaceID.Malformed",
+                            f'Invalid id: "{resource_id}" (expecting "eni-...")')
+    if kind == "pl":
+        return ServiceError("InvalidPrefixListId.Malformed", f'Invalid id: "{resource_id}"')
     return ServiceError("InvalidSecurityGroupRuleId.Malformed", f'Invalid id: "{resource_id}"')
 
 
@@ -63,6 +72,25 @@ def subnet_not_found(*subnet_ids: str) -> ServiceError:
     if len(subnet_ids) == 1:
         return ServiceError("InvalidSubnetID.NotFound", f"The subnet ID '{subnet_ids[0]}' does not exist")
     return ServiceError("InvalidSubnetID.NotFound", f"The subnet IDs '{', '.join(subnet_ids)}' do not exist")
+
+
+def route_table_not_found(*table_ids: str) -> ServiceError:
+    return _not_found("InvalidRouteTableID.NotFound", "routeTable", table_ids)
+
+
+def interface_not_found(*eni_ids: str) -> ServiceError:
+    return _not_found("InvalidNetworkInterfaceID.NotFound", "networkInterface", eni_ids)
+
+
+def prefix_list_not_found(*list_ids: str) -> ServiceError:
+    return _not_found("InvalidPrefixListID.NotFound", "prefixList", list_ids)
+
+
+def _not_found(code: str, noun: str, resource_ids: tuple[str, ...]) -> ServiceError:
+    """EC2's "The <noun> ID '<id>' does not exist" (several ids: "IDs '<a>, <b>' do not exist")."""
+    if len(resource_ids) == 1:
+        return ServiceError(code, f"The {noun} ID '{resource_ids[0]}' does not exist")
+    return ServiceError(code, f"The {noun} IDs '{', '.join(resource_ids)}' do not exist")
 
 
 def group_not_found(group: str) -> ServiceError:
@@ -88,3 +116,7 @@ def dependency(message: str) -> ServiceError:
 
 def cidr_value(cidr: str, parameter: str = "cidrBlock") -> ServiceError:
     return invalid_value(f"Value ({cidr}) for parameter {parameter} is invalid. This is not a valid CIDR block.")
+
+
+def invalid_combination(message: str) -> ServiceError:
+    return ServiceError("InvalidParameterCombination", message)

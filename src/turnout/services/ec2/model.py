@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from dataclasses import dataclass
 
 from ... import arns
@@ -20,6 +21,9 @@ class Vpc:
     state: str
     instance_tenancy: str
     dhcp_options_id: str
+    enable_dns_support: bool = True
+    enable_dns_hostnames: bool = False
+    enable_network_address_usage_metrics: bool = False
 
     @property
     def arn(self) -> str:
@@ -28,7 +32,9 @@ class Vpc:
     @classmethod
     def from_row(cls, row: Row) -> Vpc:
         return cls(row["account_id"], row["region"], row["vpc_id"], row["cidr_block"], row["cidr_association_id"],
-                   bool(row["is_default"]), row["state"], row["instance_tenancy"], row["dhcp_options_id"])
+                   bool(row["is_default"]), row["state"], row["instance_tenancy"], row["dhcp_options_id"],
+                   bool(row["enable_dns_support"]), bool(row["enable_dns_hostnames"]),
+                   bool(row["enable_network_address_usage_metrics"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,3 +133,56 @@ class Rule:
                    row["ip_protocol"], row["from_port"], row["to_port"], row["cidr_ipv4"], row["cidr_ipv6"],
                    row["prefix_list_id"], row["referenced_group_id"], row["referenced_user_id"],
                    row["description"], row["seq"])
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTable:
+    """A VPC's main route table (Turnout models no other route tables, routes or gateways)."""
+
+    account_id: str
+    region: str
+    route_table_id: str
+    vpc_id: str
+    main_association_id: str
+
+    @property
+    def arn(self) -> str:
+        return arns.ec2(self.region, self.account_id, "route-table", self.route_table_id)
+
+    @classmethod
+    def from_row(cls, row: Row) -> RouteTable:
+        return cls(row["account_id"], row["region"], row["route_table_id"], row["vpc_id"], row["main_association_id"])
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkInterface:
+    """An ENI another service's resource holds (a load balancer node's, an awsvpc task's), attached and in use."""
+
+    account_id: str
+    region: str
+    eni_id: str
+    subnet_id: str
+    vpc_id: str
+    availability_zone: str
+    private_ip: str
+    description: str
+    interface_type: str
+    requester_id: str
+    instance_owner_id: str
+    attachment_id: str
+    security_groups: tuple[str, ...]
+    owner_ref: str
+    created_at: str
+
+    @property
+    def arn(self) -> str:
+        return arns.ec2(self.region, self.account_id, "network-interface", self.eni_id)
+
+    @classmethod
+    def from_row(cls, row: Row) -> NetworkInterface:
+        groups = json.loads(row["security_groups"])
+        return cls(row["account_id"], row["region"], row["eni_id"], row["subnet_id"], row["vpc_id"],
+                   row["availability_zone"], row["private_ip"], row["description"], row["interface_type"],
+                   row["requester_id"], row["instance_owner_id"], row["attachment_id"],
+                   tuple(str(g) for g in groups) if isinstance(groups, list) else (), row["owner_ref"],
+                   row["created_at"])

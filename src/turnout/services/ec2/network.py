@@ -5,6 +5,12 @@ their own request's transaction; the region's defaults (default VPC, subnets, se
 when the account has never used the region. Lookups by id return what exists, in the order asked, each once;
 the caller reports missing ids with its own service's error.
 
+Load balancers and awsvpc tasks hold network interfaces (``interfaces.py``): ELBv2 calls
+:func:`sync_load_balancer_interfaces` when a load balancer is created or its subnets or security groups change and
+:func:`release_interfaces` when it is deleted; ECS calls :func:`attach_task_interface` when it launches an awsvpc
+task and :func:`release_interfaces` when the task is STOPPED. An ENI keeps its subnet, VPC and security groups in
+use.
+
 A service whose resources use subnets or security groups registers a dependency check, so that EC2 refuses to
 delete a subnet, security group or VPC still in use (DependencyViolation), as AWS does::
 
@@ -17,11 +23,13 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from ...store.db import Database
-from . import defaults, store
+from . import defaults, interfaces, store
+from .interfaces import mac_address, private_dns_name
 from .model import SecurityGroup, Subnet, Vpc
 
-__all__ = ["DependencyCheck", "SecurityGroup", "Subnet", "Vpc", "default_security_group", "default_vpc",
-           "dependency_checks", "in_use", "security_groups", "subnets", "vpc", "vpc_subnets"]
+__all__ = ["DependencyCheck", "SecurityGroup", "Subnet", "Vpc", "attach_task_interface", "default_security_group",
+           "default_vpc", "dependency_checks", "in_use", "interface_addresses", "mac_address", "private_dns_name",
+           "release_interfaces", "security_groups", "subnets", "sync_load_balancer_interfaces", "vpc", "vpc_subnets"]
 
 DependencyCheck = Callable[[Database, str, str, str], bool]
 dependency_checks: list[DependencyCheck] = []
@@ -75,5 +83,40 @@ def vpc_subnets(db: Database, account: str, region: str, vpc_id: str, now: datet
 
 
 def in_use(db: Database, account: str, region: str, resource_id: str) -> bool:
-    """Whether another service's resource depends on the subnet, security group or VPC ``resource_id``."""
+    """Whether a network interface or another service's resource depends on the subnet, security group or VPC
+    ``resource_id``."""
+    if store.interface_uses(db, account, region, resource_id):
+        return True
     return any(check(db, account, region, resource_id) for check in dependency_checks)
+
+
+def sync_load_balancer_interfaces(db: Database, account: str, region: str, *, arn: str, kind: str, name: str,
+                                  lb_id: str, subnet_ids: Iterable[str], groups: Iterable[str],
+                                  now: datetime | None = None) -> None:
+    """The load balancer ``arn`` (``kind`` ``app`` or ``net``) holds one ENI in each subnet of ``subnet_ids``, with
+    ``groups``: description ``ELB <kind>/<name>/<id>``."""
+    _ready(db, account, region, now)
+    interfaces.sync_load_balancer(
+        db, account, region, arn=arn, description=f"ELB {kind}/{name}/{lb_id}",
+        interface_type="network_load_balancer" if kind == "net" else "interface",
+        subnets=subnets(db, account, region, subnet_ids, now), groups=groups, now=now or datetime.now(UTC))
+
+
+def attach_task_interface(db: Database, account: str, region: str, *, task_arn: str, eni_id: str, subnet_id: str,
+                          private_ip: str, groups: Iterable[str], description: str,
+                          now: datetime | None = None) -> None:
+    """The awsvpc task ``task_arn``'s ENI ``eni_id`` in ``subnet_id`` with its address ``private_ip``; its
+    description is the task's attachment ARN."""
+    interfaces.attach_task(db, account, region, task_arn=task_arn, eni_id=eni_id, subnet_id=subnet_id,
+                           private_ip=private_ip, groups=groups, description=description,
+                           now=now or datetime.now(UTC))
+
+
+def interface_addresses(db: Database, account: str, region: str, subnet_id: str) -> set[str]:
+    """The private IPv4 addresses the network interfaces in ``subnet_id`` hold."""
+    return store.interface_addresses(db, account, region, subnet_id)
+
+
+def release_interfaces(db: Database, account: str, region: str, owner_ref: str) -> None:
+    """Delete the ENIs of the load balancer or task ``owner_ref`` (its ARN)."""
+    interfaces.release(db, account, region, owner_ref)

@@ -141,10 +141,7 @@ def _from_permission(perm: Mapping[str, Any], lookup: PeerLookup) -> list[Spec]:
         out.append(Spec(proto, low, high, cidr_ipv6=cidr(item.get("CidrIpv6"), 6),
                         description=description(item.get("Description"))))
     for item in perm.get("PrefixListIds") or []:
-        prefix_list = item.get("PrefixListId")
-        if not isinstance(prefix_list, str) or not prefix_list.startswith("pl-"):
-            raise ServiceError("InvalidPrefixListId.Malformed", f'Invalid id: "{prefix_list}"')
-        out.append(Spec(proto, low, high, prefix_list_id=prefix_list,
+        out.append(Spec(proto, low, high, prefix_list_id=_prefix_list(item.get("PrefixListId")),
                         description=description(item.get("Description"))))
     for item in perm.get("UserIdGroupPairs") or []:
         group_id, owner = lookup(item.get("GroupId"), item.get("GroupName"), item.get("UserId"))
@@ -175,6 +172,37 @@ def _legacy(req: Mapping[str, Any], lookup: PeerLookup) -> list[Spec]:
     if block is None:
         return []
     return [Spec(proto, low, high, cidr_ipv4=cidr(block, 4))]
+
+
+_PEERS = ("CidrIpv4", "CidrIpv6", "PrefixListId", "ReferencedGroupId")
+
+
+def from_rule_request(rule: Mapping[str, Any], lookup: PeerLookup) -> Spec:
+    """A ``SecurityGroupRuleRequest`` (ModifySecurityGroupRules): a protocol, its ports and exactly one peer."""
+    proto = protocol(rule.get("IpProtocol"))
+    low, high = ports(proto, rule.get("FromPort"), rule.get("ToPort"))
+    given = [name for name in _PEERS if rule.get(name)]
+    if not given:
+        # AWS's wording is not published; ours names the four members.
+        raise errors.missing("The request must contain one of the parameters CidrIpv4, CidrIpv6, PrefixListId or "
+                             "ReferencedGroupId")
+    if len(given) > 1:
+        raise errors.invalid_combination(f"The parameters {' and '.join(given)} cannot be used together")
+    text = description(rule.get("Description"))
+    if rule.get("CidrIpv4"):
+        return Spec(proto, low, high, cidr_ipv4=cidr(rule["CidrIpv4"], 4), description=text)
+    if rule.get("CidrIpv6"):
+        return Spec(proto, low, high, cidr_ipv6=cidr(rule["CidrIpv6"], 6), description=text)
+    if rule.get("PrefixListId"):
+        return Spec(proto, low, high, prefix_list_id=_prefix_list(rule["PrefixListId"]), description=text)
+    group_id, owner = lookup(rule["ReferencedGroupId"], None, None)
+    return Spec(proto, low, high, referenced_group_id=group_id, referenced_user_id=owner, description=text)
+
+
+def _prefix_list(value: Any) -> str:
+    if not isinstance(value, str) or not value.startswith("pl-"):
+        raise ServiceError("InvalidPrefixListId.Malformed", f'Invalid id: "{value}"')
+    return value
 
 
 def parse(req: Mapping[str, Any], lookup: PeerLookup) -> list[Spec]:

@@ -1,4 +1,5 @@
-"""The EC2 provider: networking only (VPCs, subnets, security groups and their rules, tags, zones, account
+"""The EC2 provider: networking only (VPCs and their attributes, subnets, security groups and their rules, main
+route tables, the network interfaces of load balancers and tasks, AWS-managed prefix lists, tags, zones, account
 attributes). Every other EC2 operation answers NotImplemented.
 
 Importing this module registers EC2's hooks with the authorizer: the stored tags of a resource named by ARN
@@ -11,9 +12,13 @@ from ...authz.resources_base import name_resolvers, resource_tag_lookups
 from ...store.db import Database
 from . import store, tags
 from .account import AccountOperations
+from .network_interfaces import NetworkInterfaceOperations
+from .prefix_lists import PrefixListOperations
+from .route_tables import RouteTableOperations
 from .rules import RuleOperations
 from .subnets import SubnetOperations
 from .tag_operations import TagOperations
+from .vpc_attributes import VpcAttributeOperations
 
 
 def security_group_arn(db: Database, account: str, region: str, name: str) -> str | None:
@@ -27,5 +32,6 @@ resource_tag_lookups.setdefault("ec2", tags.lookup)
 name_resolvers.setdefault("ec2:security-group", security_group_arn)
 
 
-class Ec2Provider(RuleOperations, SubnetOperations, TagOperations, AccountOperations):
+class Ec2Provider(RuleOperations, SubnetOperations, VpcAttributeOperations, RouteTableOperations,
+                  NetworkInterfaceOperations, PrefixListOperations, TagOperations, AccountOperations):
     service = "ec2"

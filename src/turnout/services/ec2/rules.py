@@ -1,4 +1,5 @@
-"""Security group rules: Authorize/Revoke SecurityGroup Ingress/Egress and DescribeSecurityGroupRules."""
+"""Security group rules: Authorize/Revoke SecurityGroup Ingress/Egress, DescribeSecurityGroupRules and
+ModifySecurityGroupRules."""
 
 from __future__ import annotations
 
@@ -150,3 +151,30 @@ class RuleOperations(SecurityGroupOperations):
         chunk, token = self.paged([r for r in items if test(r)], lambda r: r.rule_id, req)
         shapes = [permissions.rule_shape(r, tag_map.get(r.rule_id, {})) for r in chunk]
         return result("SecurityGroupRules", shapes, token)
+
+    def modify_security_group_rules(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+        """Replace rules of a group in place: each keeps its id, direction and tags."""
+        self.ensure(ctx)
+        account, region = ctx.account_id, ctx.region
+        group = self.group_of(ctx, req["GroupId"])
+        existing = store.group_rules(self.db, account, region, group.group_id)
+        by_id = {r.rule_id: r for r in existing}
+        lookup = self.peer_lookup(ctx, group)
+        changed: dict[str, Spec] = {}
+        for update in req["SecurityGroupRules"]:
+            rule_id = update.get("SecurityGroupRuleId")
+            if not rule_id:
+                raise errors.missing("The request must contain the parameter SecurityGroupRuleId")
+            errors.check_ids("sgr", [rule_id])
+            if rule_id not in by_id:
+                raise errors.rule_not_found(rule_id)
+            changed[rule_id] = permissions.from_rule_request(update.get("SecurityGroupRule") or {}, lookup)
+        for rule_id, spec in changed.items():
+            egress = by_id[rule_id].is_egress
+            others = [changed.get(r.rule_id, r) for r in existing if r.is_egress == egress and r.rule_id != rule_id]
+            if any(other.key == spec.key for other in others):
+                raise permissions.duplicate(spec)
+        self.dry_run(req)
+        for rule_id, spec in changed.items():
+            store.update_rule(self.db, account, region, rule_id, spec)
+        return {"Return": True}

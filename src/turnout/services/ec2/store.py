@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Protocol
 
 from ...store.db import Database
-from .model import Rule, SecurityGroup, Subnet, Vpc
+from .model import NetworkInterface, RouteTable, Rule, SecurityGroup, Subnet, Vpc
+
+
+class RuleSpec(Protocol):
+    """What a rule is made of (``permissions.Spec``)."""
+
+    @property
+    def protocol(self) -> str: ...
+    @property
+    def from_port(self) -> int | None: ...
+    @property
+    def to_port(self) -> int | None: ...
+    @property
+    def cidr_ipv4(self) -> str | None: ...
+    @property
+    def cidr_ipv6(self) -> str | None: ...
+    @property
+    def prefix_list_id(self) -> str | None: ...
+    @property
+    def referenced_group_id(self) -> str | None: ...
+    @property
+    def referenced_user_id(self) -> str | None: ...
+    @property
+    def description(self) -> str | None: ...
 
 
 def iso(value: datetime) -> str:
@@ -35,14 +60,46 @@ def default_vpc(db: Database, account: str, region: str) -> Vpc | None:
 def insert_vpc(db: Database, item: Vpc, now: datetime) -> None:
     db.execute(
         "INSERT INTO ec2_vpcs (account_id, region, vpc_id, cidr_block, cidr_association_id, is_default, state, "
-        "instance_tenancy, dhcp_options_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "instance_tenancy, dhcp_options_id, enable_dns_support, enable_dns_hostnames, "
+        "enable_network_address_usage_metrics, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (item.account_id, item.region, item.vpc_id, item.cidr_block, item.cidr_association_id, int(item.is_default),
-         item.state, item.instance_tenancy, item.dhcp_options_id, iso(now)),
+         item.state, item.instance_tenancy, item.dhcp_options_id, int(item.enable_dns_support),
+         int(item.enable_dns_hostnames), int(item.enable_network_address_usage_metrics), iso(now)),
     )
 
 
+VPC_ATTRIBUTES = ("enable_dns_support", "enable_dns_hostnames", "enable_network_address_usage_metrics")
+
+
+def set_vpc_attribute(db: Database, account: str, region: str, vpc_id: str, column: str, value: bool) -> None:
+    if column not in VPC_ATTRIBUTES:
+        raise ValueError(column)
+    db.execute(f"UPDATE ec2_vpcs SET {column} = ? WHERE account_id = ? AND region = ? AND vpc_id = ?",
+               (int(value), account, region, vpc_id))
+
+
 def delete_vpc(db: Database, account: str, region: str, vpc_id: str) -> None:
+    """The VPC and its main route table."""
+    db.execute("DELETE FROM ec2_route_tables WHERE account_id = ? AND region = ? AND vpc_id = ?",
+               (account, region, vpc_id))
     db.execute("DELETE FROM ec2_vpcs WHERE account_id = ? AND region = ? AND vpc_id = ?", (account, region, vpc_id))
+
+
+# -- route tables -----------------------------------------------------------------------------------------------
+
+
+def route_tables(db: Database, account: str, region: str) -> list[RouteTable]:
+    rows = db.all("SELECT * FROM ec2_route_tables WHERE account_id = ? AND region = ? ORDER BY route_table_id",
+                  (account, region))
+    return [RouteTable.from_row(r) for r in rows]
+
+
+def insert_route_table(db: Database, item: RouteTable, now: datetime) -> None:
+    db.execute(
+        "INSERT INTO ec2_route_tables (account_id, region, route_table_id, vpc_id, main_association_id, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (item.account_id, item.region, item.route_table_id, item.vpc_id, item.main_association_id, iso(now)),
+    )
 
 
 # -- subnets ----------------------------------------------------------------------------------------------------
@@ -157,6 +214,18 @@ def insert_rule(db: Database, item: Rule) -> None:
     )
 
 
+def update_rule(db: Database, account: str, region: str, rule_id: str, spec: RuleSpec) -> None:
+    """ModifySecurityGroupRules: the rule's protocol, ports, peer and description (its id, direction and order
+    stay)."""
+    db.execute(
+        "UPDATE ec2_security_group_rules SET ip_protocol = ?, from_port = ?, to_port = ?, cidr_ipv4 = ?, "
+        "cidr_ipv6 = ?, prefix_list_id = ?, referenced_group_id = ?, referenced_user_id = ?, description = ? "
+        "WHERE account_id = ? AND region = ? AND rule_id = ?",
+        (spec.protocol, spec.from_port, spec.to_port, spec.cidr_ipv4, spec.cidr_ipv6, spec.prefix_list_id,
+         spec.referenced_group_id, spec.referenced_user_id, spec.description, account, region, rule_id),
+    )
+
+
 def delete_rule(db: Database, account: str, region: str, rule_id: str) -> None:
     db.execute("DELETE FROM ec2_security_group_rules WHERE account_id = ? AND region = ? AND rule_id = ?",
                (account, region, rule_id))
@@ -167,3 +236,59 @@ def referencing_groups(db: Database, region: str, group_id: str) -> list[str]:
     rows = db.all("SELECT DISTINCT group_id FROM ec2_security_group_rules WHERE region = ? "
                   "AND referenced_group_id = ? AND group_id <> ?", (region, group_id, group_id))
     return [r[0] for r in rows]
+
+
+# -- network interfaces -----------------------------------------------------------------------------------------
+
+
+def interfaces(db: Database, account: str, region: str) -> list[NetworkInterface]:
+    rows = db.all("SELECT * FROM ec2_network_interfaces WHERE account_id = ? AND region = ? ORDER BY eni_id",
+                  (account, region))
+    return [NetworkInterface.from_row(r) for r in rows]
+
+
+def interfaces_of(db: Database, account: str, region: str, owner_ref: str) -> list[NetworkInterface]:
+    rows = db.all("SELECT * FROM ec2_network_interfaces WHERE account_id = ? AND region = ? AND owner_ref = ? "
+                  "ORDER BY eni_id", (account, region, owner_ref))
+    return [NetworkInterface.from_row(r) for r in rows]
+
+
+def interface_addresses(db: Database, account: str, region: str, subnet_id: str) -> set[str]:
+    rows = db.all("SELECT private_ip FROM ec2_network_interfaces WHERE account_id = ? AND region = ? "
+                  "AND subnet_id = ?", (account, region, subnet_id))
+    return {str(r[0]) for r in rows}
+
+
+def insert_interface(db: Database, item: NetworkInterface) -> None:
+    db.execute(
+        "INSERT INTO ec2_network_interfaces (account_id, region, eni_id, subnet_id, vpc_id, availability_zone, "
+        "private_ip, description, interface_type, requester_id, instance_owner_id, attachment_id, security_groups, "
+        "owner_ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (item.account_id, item.region, item.eni_id, item.subnet_id, item.vpc_id, item.availability_zone,
+         item.private_ip, item.description, item.interface_type, item.requester_id, item.instance_owner_id,
+         item.attachment_id, json.dumps(list(item.security_groups)), item.owner_ref, item.created_at),
+    )
+
+
+def set_interface_groups(db: Database, account: str, region: str, eni_id: str, groups: Iterable[str]) -> None:
+    db.execute("UPDATE ec2_network_interfaces SET security_groups = ? WHERE account_id = ? AND region = ? "
+               "AND eni_id = ?", (json.dumps(list(groups)), account, region, eni_id))
+
+
+def delete_interface(db: Database, account: str, region: str, eni_id: str) -> None:
+    db.execute("DELETE FROM ec2_network_interfaces WHERE account_id = ? AND region = ? AND eni_id = ?",
+               (account, region, eni_id))
+
+
+def interface_uses(db: Database, account: str, region: str, resource_id: str) -> bool:
+    """Whether an ENI is in the subnet or VPC ``resource_id``, or has the security group ``resource_id``."""
+    if resource_id.startswith("sg-"):
+        sql, arg = "security_groups LIKE ?", f'%"{resource_id}"%'
+    elif resource_id.startswith("subnet-"):
+        sql, arg = "subnet_id = ?", resource_id
+    elif resource_id.startswith("vpc-"):
+        sql, arg = "vpc_id = ?", resource_id
+    else:
+        return False
+    return db.one(f"SELECT 1 FROM ec2_network_interfaces WHERE account_id = ? AND region = ? AND {sql}",
+                  (account, region, arg)) is not None

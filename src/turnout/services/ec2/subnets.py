@@ -59,9 +59,17 @@ def subnet_filters(tag_map: Mapping[str, Mapping[str, str]]) -> Filters[Subnet]:
     def default_for_az(s: Subnet) -> bool:
         return s.default_for_az
 
+    def zone(s: Subnet) -> str:
+        return s.availability_zone
+
+    def zone_id(s: Subnet) -> str:
+        return s.availability_zone_id
+
+    # The model documents the camelCase names beside the dashed ones (availabilityZone, availabilityZoneId, cidr and
+    # cidrBlock, defaultForAz); the Terraform provider's aws_subnet data source sends them.
     return Filters({
-        "availability-zone": lambda s: s.availability_zone,
-        "availability-zone-id": lambda s: s.availability_zone_id,
+        "availability-zone": zone, "availabilityZone": zone,
+        "availability-zone-id": zone_id, "availabilityZoneId": zone_id,
         "available-ip-address-count": lambda s: s.available_ip_address_count,
         "cidr": cidr, "cidr-block": cidr, "cidrBlock": cidr,
         "default-for-az": default_for_az, "defaultForAz": default_for_az,

@@ -14,7 +14,8 @@ KEY_MAX = 127
 VALUE_MAX = 255
 
 # Resource id prefixes of the resources Turnout's EC2 holds, and their ``ResourceType``.
-TYPES = {"vpc": "vpc", "subnet": "subnet", "sg": "security-group", "sgr": "security-group-rule"}
+TYPES = {"vpc": "vpc", "subnet": "subnet", "sg": "security-group", "sgr": "security-group-rule",
+         "rtb": "route-table", "eni": "network-interface"}
 
 
 def resource_type(resource_id: str) -> str | None:
@@ -131,7 +132,8 @@ def check_exists(db: Database, account: str, region: str, resource_id: str) -> N
     """CreateTags/DeleteTags: the resource must be one Turnout holds, and exist."""
     kind = resource_type(resource_id)
     if kind is None:
-        # Turnout's EC2 holds VPCs, subnets, security groups and their rules only: any other id cannot name a
+        # Turnout's EC2 holds VPCs, subnets, security groups and their rules, route tables and network interfaces
+        # only: any other id cannot name a
         # resource here (AWS answers a well-formed id of another type with that type's NotFound code).
         raise ServiceError("InvalidID", f"The ID '{resource_id}' is not valid")
     prefix = resource_id.split("-", 1)[0]
@@ -143,6 +145,11 @@ def check_exists(db: Database, account: str, region: str, resource_id: str) -> N
         raise errors.subnet_not_found(resource_id)
     if kind == "security-group" and store.group(db, account, region, resource_id) is None:
         raise errors.group_not_found(resource_id)
+    if kind == "route-table" and all(t.route_table_id != resource_id
+                                     for t in store.route_tables(db, account, region)):
+        raise errors.route_table_not_found(resource_id)
+    if kind == "network-interface" and all(e.eni_id != resource_id for e in store.interfaces(db, account, region)):
+        raise errors.interface_not_found(resource_id)
     if kind == "security-group-rule" and db.one(
         "SELECT 1 FROM ec2_security_group_rules WHERE account_id = ? AND region = ? AND rule_id = ?",
         (account, region, resource_id),

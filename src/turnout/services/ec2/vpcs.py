@@ -64,6 +64,9 @@ def vpc_filters(tag_map: Mapping[str, Mapping[str, str]]) -> Filters[Vpc]:
         "ipv6-cidr-block-association.association-id": none,
         "ipv6-cidr-block-association.state": none,
         "is-default": lambda v: v.is_default,
+        # Not in the model's list, but EC2 takes it (boto/boto3#2227) and the Terraform provider's aws_vpc data
+        # source sends it.
+        "isDefault": lambda v: v.is_default,
         "owner-id": lambda v: v.account_id,
         "state": lambda v: v.state,
         "vpc-id": lambda v: v.vpc_id,
@@ -130,6 +133,9 @@ class VpcOperations(Ec2Base):
         self.dry_run(req)
         for group in groups:
             defaults.remove_group(self.db, group)
+        for table in store.route_tables(self.db, account, region):
+            if table.vpc_id == vpc.vpc_id:
+                tags.drop(self.db, account, region, table.route_table_id)
         store.delete_vpc(self.db, account, region, vpc.vpc_id)
         tags.drop(self.db, account, region, vpc.vpc_id)
         return {}

@@ -164,7 +164,9 @@ def _place(db: Database, account: str, region: str, subnets: list[ec2_network.Su
     """The least loaded subnet (ties: the order given, so a fresh group is spread round-robin) with a free
     address, and that address."""
     for subnet in sorted(subnets, key=lambda s: load[s.subnet_id]):
-        used = _used_addresses(db, account, region, subnet.subnet_id)
+        # Addresses the subnet's network interfaces hold (load balancers' too) are taken as well.
+        used = _used_addresses(db, account, region, subnet.subnet_id) | ec2_network.interface_addresses(
+            db, account, region, subnet.subnet_id)
         for address in _usable_hosts(subnet.cidr_block):
             if address not in used:
                 return subnet, address
@@ -222,6 +224,13 @@ def launch(db: Database, *, account: str, region: str, cluster: str, task_defini
              task_definition["arn"], started_by, group, launch_type,
              platform_version if launch_type == "FARGATE" else None, zone, subnet_id, address, eni, stamp, stamp),
         )
+        if eni is not None and subnet_id is not None and address is not None:
+            from .task_views import attachment_id  # (task_views imports this module)
+
+            ec2_network.attach_task_interface(
+                db, account, region, task_arn=arn, eni_id=eni, subnet_id=subnet_id, private_ip=address,
+                groups=(vpc or {}).get("securityGroups") or [],
+                description=arns.ecs_attachment(region, account, attachment_id(task_id)), now=now)
         out.append(_row(db, account, region, arn))
     return out
 
@@ -419,6 +428,7 @@ def _step(db: Database, task: Row, at: datetime, definitions: dict[str, Row | No
     elif target == STOPPED:
         sets += ["stopped_at = ?", "health_status = 'UNKNOWN'"]
         params.append(stamp)
+        ec2_network.release_interfaces(db, task["account_id"], task["region"], task["arn"])
     db.execute(f"UPDATE ecs_tasks SET {', '.join(sets)} WHERE account_id = ? AND region = ? AND arn = ?",
                (*params, task["account_id"], task["region"], task["arn"]))
 

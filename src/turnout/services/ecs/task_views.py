@@ -14,6 +14,7 @@ from typing import Any
 
 from ... import arns
 from ...store.db import Database, Row
+from ..ec2 import network as ec2_network
 from . import task_lifecycle as life
 from .store import loads, when
 from .tags import get_tags
@@ -41,17 +42,9 @@ def attachment_id(task_id: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"{task_id}/eni"))
 
 
-def mac_address(eni_id: str) -> str:
-    """A locally administered unicast MAC derived from the ENI id."""
-    digest = hashlib.sha256(eni_id.encode()).digest()
-    octets = [(digest[0] | 0x02) & 0xFE, *digest[1:6]]
-    return ":".join(f"{b:02x}" for b in octets)
-
-
-def private_dns_name(region: str, address: str) -> str:
-    """AWS's internal host names: ``ip-10-0-1-5.ec2.internal`` in us-east-1, else ``...<region>.compute.internal``."""
-    host = "ip-" + address.replace(".", "-")
-    return f"{host}.ec2.internal" if region == "us-east-1" else f"{host}.{region}.compute.internal"
+# The ENI's MAC address and private DNS name are EC2's (DescribeNetworkInterfaces shows the same values).
+mac_address = ec2_network.mac_address
+private_dns_name = ec2_network.private_dns_name
 
 
 def _attachment(task: Row) -> dict[str, Any] | None:

@@ -212,6 +212,7 @@ class LoadBalancerOperations:
         )
         put_tags(self.db, account, region, arn, tags)
         row = lb_row(self.db, account, region, arn)
+        network.hold_interfaces(self.db, account, region, row, now)
         return {"LoadBalancers": [shape(row, state="provisioning")]}
 
     def describe_load_balancers(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
@@ -244,6 +245,7 @@ class LoadBalancerOperations:
                         (account, region, row["arn"]))
         self.db.execute("DELETE FROM elbv2_load_balancers WHERE account_id = ? AND region = ? AND arn = ?",
                         (account, region, row["arn"]))
+        network.release_interfaces(self.db, account, region, row["arn"])
         return {}
 
     def set_subnets(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
@@ -262,6 +264,8 @@ class LoadBalancerOperations:
             "WHERE account_id = ? AND region = ? AND arn = ?",
             (dumps(placement.zones), ip_type, dumps(extra), account, region, row["arn"]),
         )
+        network.hold_interfaces(self.db, account, region, lb_row(self.db, account, region, row["arn"]),
+                                ctx.received_at)
         result: dict[str, Any] = {"AvailabilityZones": placement.zones, "IpAddressType": ip_type}
         if "EnablePrefixForIpv6SourceNat" in extra:
             result["EnablePrefixForIpv6SourceNat"] = extra["EnablePrefixForIpv6SourceNat"]
@@ -291,6 +295,8 @@ class LoadBalancerOperations:
             "AND arn = ?",
             (dumps(groups), dumps(extra), account, region, row["arn"]),
         )
+        network.hold_interfaces(self.db, account, region, lb_row(self.db, account, region, row["arn"]),
+                                ctx.received_at)
         result: dict[str, Any] = {"SecurityGroupIds": groups}
         if "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic" in extra:
             result["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] = \

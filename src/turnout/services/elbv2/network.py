@@ -1,6 +1,7 @@
 """The EC2 network ELB stands on, read through ``services/ec2/network.py`` (imported lazily: EC2 is another
-package). Also tells EC2 which subnets, security groups and VPCs load balancers and target groups use, so that it
-refuses to delete them (DependencyViolation)."""
+package). Keeps a load balancer's network interfaces in EC2 (one per subnet). Also tells EC2 which subnets,
+security groups and VPCs load balancers and target groups use, so that it refuses to delete them
+(DependencyViolation)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ...store.db import Database
+from ...store.db import Database, Row
+from .store import KINDS, loads
 
 if TYPE_CHECKING:
     from ..ec2.network import SecurityGroup, Subnet, Vpc
@@ -51,6 +53,25 @@ def zone_names(region: str) -> set[str]:
     from ..ec2 import zones
 
     return {zone.name for zone in zones.zones(region)}
+
+
+def hold_interfaces(db: Database, account: str, region: str, row: Row, now: datetime) -> None:
+    """The load balancer ``row`` holds one EC2 network interface per subnet, with its security groups (EC2 keeps
+    them: created, updated and deleted with the load balancer)."""
+    from ..ec2 import network
+
+    kind = KINDS.get(row["type"], "app")
+    zones = loads(row["availability_zones"]) or []
+    network.sync_load_balancer_interfaces(
+        db, account, region, arn=row["arn"], kind=kind, name=row["name"], lb_id=row["lb_id"],
+        subnet_ids=[z["SubnetId"] for z in zones if z.get("SubnetId")],
+        groups=loads(row["security_groups"]) or [], now=now)
+
+
+def release_interfaces(db: Database, account: str, region: str, arn: str) -> None:
+    from ..ec2 import network
+
+    network.release_interfaces(db, account, region, arn)
 
 
 def _like(value: str) -> str:
