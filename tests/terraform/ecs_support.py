@@ -407,9 +407,10 @@ def expand_load_balancer(block: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def service_state(service: dict[str, Any], cluster_given: str) -> dict[str, Any]:
+def service_state(service: dict[str, Any], cluster_given: str, task_definition_given: str) -> dict[str, Any]:
     """resourceServiceRead's attributes that the seed's configuration sets (and the Optional ones it leaves
-    unset, which must read back empty or as their defaults)."""
+    unset, which must read back empty or as their defaults). The cluster and the task definition are kept in
+    the format the configuration gives them (an ARN, or a name / ``family:revision``), as the Read does."""
     dc = service.get("deploymentConfiguration") or {}
     hooks = []
     for hook in dc.get("lifecycleHooks") or []:
@@ -442,6 +443,8 @@ def service_state(service: dict[str, Any], cluster_given: str) -> dict[str, Any]
         "assign_public_ip": vpc.get("assignPublicIp") == "ENABLED"}
     primary = next((d for d in service["deployments"] if d["status"] == "PRIMARY"), {})
     task_definition = service.get("taskDefinition")
+    if task_definition and not task_definition_given.startswith("arn:"):
+        task_definition = task_definition.rsplit("/", 1)[-1]  # familyAndRevisionFromTaskDefinitionARN
     return {
         "arn": service["serviceArn"], "name": service["serviceName"],
         "cluster": service["clusterArn"] if cluster_given.startswith("arn:") else
@@ -472,13 +475,13 @@ def service_state(service: dict[str, Any], cluster_given: str) -> dict[str, Any]
     }
 
 
-def service_read(ecs: Any, arn: str, cluster: str) -> dict[str, Any]:
-    """findServiceByTwoPartKeyWaitForActive and the Read's attributes."""
+def service_read(ecs: Any, arn: str, cluster: str, task_definition: str) -> dict[str, Any]:
+    """findServiceByTwoPartKeyWaitForActive and the Read's attributes (``task_definition``: the configuration's)."""
     deadline = time.monotonic() + 30
     while True:
         service = find_service(ecs, arn, cluster, tags=True)
         if service is not None and service["status"] == "ACTIVE":
-            return service_state(service, cluster)
+            return service_state(service, cluster, task_definition)
         assert time.monotonic() < deadline, f"service {arn} not ACTIVE: {service and service['status']}"
         time.sleep(0.05)
 
@@ -490,16 +493,19 @@ def service_create(ecs: Any, config: dict[str, Any]) -> tuple[str, dict[str, Any
     arn = ecs.create_service(**request)["service"]["serviceArn"]
     waiter = StableWaiter(ecs, arn, config["cluster"], operation_time)
     waiter.wait()
-    return arn, service_read(ecs, arn, config["cluster"]), waiter
+    return arn, service_read(ecs, arn, config["cluster"], config["task_definition"]), waiter
 
 
-def service_update(ecs: Any, arn: str, cluster: str, changes: dict[str, Any]) -> tuple[dict[str, Any], StableWaiter]:
-    """UpdateService with the members that changed (``changes``, API names), waitServiceStable, Read."""
+def service_update(ecs: Any, arn: str, config: dict[str, Any],
+                   changes: dict[str, Any]) -> tuple[dict[str, Any], StableWaiter]:
+    """UpdateService with the members that changed (``changes``, API names), waitServiceStable, Read (``config``:
+    the new configuration)."""
+    cluster = config["cluster"]
     operation_time = datetime.now(UTC)
     ecs.update_service(cluster=cluster, forceNewDeployment=False, service=arn, **changes)
     waiter = StableWaiter(ecs, arn, cluster, operation_time)
     waiter.wait()
-    return service_read(ecs, arn, cluster), waiter
+    return service_read(ecs, arn, cluster, config["task_definition"]), waiter
 
 
 def service_destroy(ecs: Any, arn: str, cluster: str) -> None:

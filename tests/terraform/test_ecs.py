@@ -179,7 +179,7 @@ def test_apply_plan_update_destroy(tf_server: Server, world: Infra, unique: Call
     assert find_cluster(ecs, name) == refreshed
     again = find_task_definition(ecs, td["arn"])
     assert again is not None and again[0]["containerDefinitions"] == td["container_definitions"]
-    assert_no_service_diff(service_read(ecs, service_arn, cluster["arn"]), svc_config)
+    assert_no_service_diff(service_read(ecs, service_arn, cluster["arn"], svc_config["task_definition"]), svc_config)
 
     # -- apply with a new image: the task definition is replaced (deregister, register), the service updated ---
     task_definition_destroy(ecs, td["arn"])
@@ -188,7 +188,7 @@ def test_apply_plan_update_destroy(tf_server: Server, world: Infra, unique: Call
     td2 = task_definition_create(ecs, td2_config)
     assert td2["revision"] == 2
     svc_config["task_definition"] = td2["arn"]
-    state, waiter = service_update(ecs, service_arn, cluster["arn"], {"taskDefinition": td2["arn"]})
+    state, waiter = service_update(ecs, service_arn, svc_config, {"taskDefinition": td2["arn"]})
     assert waiter.new_primary and waiter.deployment_arn is not None
     deployment = ecs.describe_service_deployments(serviceDeploymentArns=[waiter.deployment_arn])[
         "serviceDeployments"][0]
@@ -203,7 +203,7 @@ def test_apply_plan_update_destroy(tf_server: Server, world: Infra, unique: Call
     assert {t["taskDefinitionArn"] for t in tasks["tasks"]} == {td2["arn"]}
 
     # -- a plan after the update: still no changes ---------------------------------------------------------------
-    assert_no_service_diff(service_read(ecs, service_arn, cluster["arn"]), svc_config)
+    assert_no_service_diff(service_read(ecs, service_arn, cluster["arn"], svc_config["task_definition"]), svc_config)
 
     # -- destroy: service, task definition, capacity providers, cluster (dependents first) -------------------
     service_destroy(ecs, service_arn, cluster["arn"])
@@ -221,11 +221,11 @@ def test_apply_plan_update_destroy(tf_server: Server, world: Infra, unique: Call
     capacity_providers_destroy(ecs, name)  # ClusterNotFoundException: the provider's destroy returns quietly
 
 
-def test_hook_and_service_created_by_name_read_back_in_the_same_format(
+def test_names_hooks_and_desired_count(
         tf_server: Server, world: Infra, unique: Callable[[str], str]) -> None:
-    """A configuration naming the cluster by name (not ARN) reads the cluster back by name; removing the lifecycle
-    hook (an UpdateService that sends deploymentConfiguration without lifecycleHooks) is a change the next read
-    shows."""
+    """A configuration naming the cluster by name and the task definition by family:revision reads them back in
+    that format; adding a lifecycle hook (an UpdateService sending only the deployment configuration block, no
+    new deployment) and changing desired_count (the waiter's one-deployment path) leave no diff."""
     ecs = tf_server.client("ecs")
     name = unique("tf-byname")
     cluster_create(ecs, name, [], {})
@@ -236,18 +236,25 @@ def test_hook_and_service_created_by_name_read_back_in_the_same_format(
     config = service_config(name, name, f"{name}:1", world)
     arn, state, _ = service_create(ecs, config)
     assert state["cluster"] == name
-    assert state["task_definition"] == td["arn"]  # the API answers an ARN; the provider keeps the family:revision
+    assert state["task_definition"] == f"{name}:1"  # the API answers an ARN; the Read keeps family:revision
+    assert td["arn"].endswith(f"/{name}:1")
     # Adding a second hook: the provider sends the whole deployment configuration block with both hooks.
     second = {"hook_target_arn": world.hook_function, "role_arn": world.hook_role,
               "lifecycle_stages": ["PRE_SCALE_UP"], "hook_details": json.dumps({"n": 2})}
     config["deployment_configuration"]["lifecycle_hook"].append(second)
-    state, waiter = service_update(ecs, arn, name, {"deploymentConfiguration": {
+    state, waiter = service_update(ecs, arn, config, {"deploymentConfiguration": {
         "strategy": "BLUE_GREEN", "bakeTimeInMinutes": 2,
         "lifecycleHooks": [expand_hook(h) for h in config["deployment_configuration"]["lifecycle_hook"]]}})
     assert not waiter.new_primary  # a deployment configuration change starts no deployment
-    config["task_definition"] = td["arn"]
     assert_no_service_diff(state, config)
     assert state["deployment_maximum_percent"] == 200  # members the update did not send are kept
+    # desired_count 2 -> 3: no new deployment, so the waiter waits for one deployment with 3 tasks running.
+    config["desired_count"] = 3
+    state, waiter = service_update(ecs, arn, config, {"desiredCount": 3})
+    assert not waiter.new_primary
+    assert_no_service_diff(state, config)
+    running = ecs.describe_services(cluster=name, services=[arn])["services"][0]
+    assert (running["runningCount"], len(running["deployments"])) == (3, 1)
     service_destroy(ecs, arn, name)
     task_definition_destroy(ecs, td["arn"])
     capacity_providers_destroy(ecs, name)
