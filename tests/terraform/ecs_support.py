@@ -44,17 +44,20 @@ FAILED_FINAL = ("STOPPED", "ROLLBACK_FAILED", "ROLLBACK_SUCCESSFUL")
 
 
 class HookEndpoint:
-    """The Lambda function of the service's lifecycle hook (``--lambda hook=<url>``): answers SUCCEEDED and keeps
-    every event it receives."""
+    """The Lambda function of the service's lifecycle hook (``--lambda hook=<url>``): answers SUCCEEDED (FAILED for
+    the services in ``failing``) and keeps every event it receives."""
 
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
+        self.failing: set[str] = set()  # services (ARNs) whose hook invocations answer FAILED
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                outer.events.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                body = json.dumps({"hookStatus": "SUCCEEDED"}).encode()
+                event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.events.append(event)
+                failed = event.get("executionDetails", {}).get("serviceArn") in outer.failing
+                body = json.dumps({"hookStatus": "FAILED" if failed else "SUCCEEDED"}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

@@ -259,3 +259,38 @@ def test_names_hooks_and_desired_count(
     task_definition_destroy(ecs, td["arn"])
     capacity_providers_destroy(ecs, name)
     cluster_destroy(ecs, name)
+
+
+def test_failed_deployment_ends_the_wait_with_its_reason(tf_server: Server, world: Infra,
+                                                         unique: Callable[[str], str],
+                                                         hook_endpoint: HookEndpoint) -> None:
+    """wait_for_steady_state on an update whose lifecycle hook fails: the waiter ends (no 20-minute wait) with
+    the service deployment's statusReason, which Terraform reports as the apply's error."""
+    ecs = tf_server.client("ecs")
+    name = unique("tf-fail")
+    cluster_create(ecs, name, [], {})
+    capacity_providers_put(ecs, name, ["FARGATE", "FARGATE_SPOT"],
+                           [{"capacityProvider": "FARGATE", "weight": 1, "base": 1}])
+    td = task_definition_create(ecs, task_definition_config(name, world, "public.ecr.aws/nginx/nginx:1.27"))
+    config = service_config(name, name, td["arn"], world)
+    config["capacity_provider_strategy"] = [{"capacity_provider": "FARGATE", "weight": 1, "base": 1}]
+    arn, _, _ = service_create(ecs, config)
+    td2 = task_definition_create(ecs, task_definition_config(name, world, "public.ecr.aws/nginx/nginx:1.28"))
+    hook_endpoint.failing.add(arn)
+    config["task_definition"] = td2["arn"]
+    with pytest.raises(AssertionError) as failure:
+        service_update(ecs, arn, config, {"taskDefinition": td2["arn"]})
+    assert str(failure.value) == ("Service deployment rolled back because POST_TEST_TRAFFIC_SHIFT lifecycle hook(s) "
+                                  f"failed. Lifecycle hook target {world.hook_function} returned FAILED status.")
+    # The rollback put the service back on the first revision: the next plan shows the configuration's new task
+    # definition as a change still to apply.
+    service = find_service(ecs, arn, name, tags=False)
+    assert service is not None and service["taskDefinition"] == td["arn"]
+    tasks = ecs.describe_tasks(cluster=name, tasks=ecs.list_tasks(cluster=name, serviceName=name)["taskArns"])
+    assert {t["taskDefinitionArn"] for t in tasks["tasks"]} == {td["arn"]}
+    hook_endpoint.failing.discard(arn)
+    service_destroy(ecs, arn, name)
+    for revision in (td, td2):
+        task_definition_destroy(ecs, revision["arn"])
+    capacity_providers_destroy(ecs, name)
+    cluster_destroy(ecs, name)
