@@ -183,12 +183,43 @@ def cluster_state(cluster: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
-def cluster_create(ecs: Any, name: str, settings: list[dict[str, str]], tags: dict[str, str]) -> dict[str, Any]:
-    arn = ecs.create_cluster(clusterName=name, tags=tags_in(tags), settings=settings)["cluster"]["clusterArn"]
+def cluster_create(ecs: Any, name: str, settings: list[dict[str, str]], tags: dict[str, str],
+                   configuration: dict[str, Any] | None = None) -> dict[str, Any]:
+    args: dict[str, Any] = {"clusterName": name, "tags": tags_in(tags)}
+    if configuration is not None:
+        args["configuration"] = configuration
+    if settings:
+        args["settings"] = settings
+    arn = ecs.create_cluster(**args)["cluster"]["clusterArn"]
+    return cluster_wait_and_read(ecs, arn)
+
+
+def cluster_wait_and_read(ecs: Any, arn: str) -> dict[str, Any]:
+    """waitClusterAvailable, then resourceClusterRead."""
     poll(lambda: ((c := find_cluster(ecs, arn)), c["status"] if c else ""), ("PROVISIONING",), ("ACTIVE",))
     found = find_cluster(ecs, arn)
     assert found is not None
     return cluster_state(found)
+
+
+def update_tags(ecs: Any, arn: str, old: dict[str, str], new: dict[str, str]) -> None:
+    """updateTags (tags_gen.go): UntagResource for the keys that went, TagResource for the new or changed ones."""
+    removed = [key for key in old if key not in new]
+    if removed:
+        ecs.untag_resource(resourceArn=arn, tagKeys=removed)
+    changed = {key: value for key, value in new.items() if old.get(key) != value}
+    if changed:
+        ecs.tag_resource(resourceArn=arn, tags=tags_in(changed))
+
+
+def cluster_update(ecs: Any, arn: str, settings: list[dict[str, str]], old_tags: dict[str, str],
+                   new_tags: dict[str, str]) -> dict[str, Any]:
+    """resourceClusterUpdate for a changed ``setting`` and changed tags: UpdateCluster, waitClusterAvailable, the
+    tag calls, Read."""
+    ecs.update_cluster(cluster=arn, settings=settings)
+    poll(lambda: ((c := find_cluster(ecs, arn)), c["status"] if c else ""), ("PROVISIONING",), ("ACTIVE",))
+    update_tags(ecs, arn, old_tags, new_tags)
+    return cluster_wait_and_read(ecs, arn)
 
 
 def cluster_destroy(ecs: Any, arn: str) -> None:

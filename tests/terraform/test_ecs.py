@@ -6,7 +6,8 @@ bake time and a Lambda lifecycle hook, advanced load balancer configuration, aws
 Apply (create + read), a plan with no changes (every attribute read back equals what the configuration says),
 an apply that changes the task definition (Terraform replaces it: DeregisterTaskDefinition of the old revision,
 RegisterTaskDefinition of the new one, UpdateService to it, a new BLUE_GREEN deployment, the wait for steady
-state), and destroy with the provider's waits until each resource is gone. The calls are the provider's (see
+state), applies that change the cluster's setting and tags, the default capacity provider strategy, the
+service's lifecycle hooks and desired count, and destroy with the provider's waits until each resource is gone. The calls are the provider's (see
 :mod:`tests.terraform.ecs_support`).
 """
 
@@ -25,8 +26,11 @@ from tests.terraform.ecs_support import (
     build_infra,
     capacity_providers_destroy,
     capacity_providers_put,
+    capacity_providers_state,
     cluster_create,
     cluster_destroy,
+    cluster_state,
+    cluster_update,
     expand_hook,
     find_cluster,
     find_service,
@@ -202,8 +206,22 @@ def test_apply_plan_update_destroy(tf_server: Server, world: Infra, unique: Call
     tasks = ecs.describe_tasks(cluster=name, tasks=ecs.list_tasks(cluster=name, serviceName=name)["taskArns"])
     assert {t["taskDefinitionArn"] for t in tasks["tasks"]} == {td2["arn"]}
 
-    # -- a plan after the update: still no changes ---------------------------------------------------------------
+    # -- apply with a changed cluster setting and tags, and a changed default capacity provider strategy -------
+    updated = cluster_update(ecs, cluster["arn"], [{"name": "containerInsights", "value": "disabled"}],
+                             {"env": "prod"}, {"env": "production", "owner": "platform"})
+    assert updated["setting"] == [("containerInsights", "disabled")]
+    assert updated["tags"] == {"env": "production", "owner": "platform"}
+    providers = capacity_providers_put(ecs, name, ["FARGATE", "FARGATE_SPOT"],
+                                       [{"capacityProvider": "FARGATE", "weight": 2, "base": 1},
+                                        {"capacityProvider": "FARGATE_SPOT", "weight": 3, "base": 0}])
+    assert providers["default_capacity_provider_strategy"] == [("FARGATE", 2, 1), ("FARGATE_SPOT", 3, 0)]
+
+    # -- a plan after the updates: still no changes ------------------------------------------------------------
     assert_no_service_diff(service_read(ecs, service_arn, cluster["arn"], svc_config["task_definition"]), svc_config)
+    refreshed = find_cluster(ecs, cluster["arn"])
+    assert refreshed is not None
+    assert cluster_state(refreshed) == updated
+    assert capacity_providers_state(refreshed) == providers
 
     # -- destroy: service, task definition, capacity providers, cluster (dependents first) -------------------
     service_destroy(ecs, service_arn, cluster["arn"])
@@ -228,7 +246,10 @@ def test_names_hooks_and_desired_count(
     new deployment) and changing desired_count (the waiter's one-deployment path) leave no diff."""
     ecs = tf_server.client("ecs")
     name = unique("tf-byname")
-    cluster_create(ecs, name, [], {})
+    configuration = {"executeCommandConfiguration": {"logging": "DEFAULT"}}
+    cluster = cluster_create(ecs, name, [], {}, configuration)
+    assert cluster["configuration"] == configuration  # an Optional block the configuration sets reads back as sent
+    assert cluster["setting"] == [("containerInsights", "disabled")]  # Computed: AWS's default
     capacity_providers_put(ecs, name, ["FARGATE", "FARGATE_SPOT"],
                            [{"capacityProvider": "FARGATE", "weight": 1, "base": 1},
                             {"capacityProvider": "FARGATE_SPOT", "weight": 1, "base": 0}])
