@@ -66,11 +66,12 @@ def test_create_service_defaults(world: World) -> None:
     revisions = service["currentServiceRevisions"]
     assert len(revisions) == 1 and revisions[0]["requestedTaskCount"] == 2
     assert revisions[0]["arn"].startswith(f"arn:aws:ecs:us-east-1:{ACCOUNT}:service-revision/{world.cluster}/{name}/")
-    # One 19-digit number: the revision's id, its service deployment's id and the deployment's ecs-svc/<id>.
+    # One 19-digit number: the revision's id and the deployment's ecs-svc/<id>; the service deployment has its own
+    # 21-character id (AWS's examples: EZe5RNVLH6PPzHXINuP28).
     number = revisions[0]["arn"].rsplit("/", 1)[1]
     assert len(number) == 19 and number.isdigit()
-    assert deployment.rsplit("/", 1)[1] == number
     assert primary["id"] == f"ecs-svc/{number}"
+    assert len(deployment.rsplit("/", 1)[1]) == 21
 
 
 def test_describe_services_failures_tags_and_limit(world: World) -> None:

@@ -7,8 +7,8 @@ Apply (create + read), a plan with no changes (every attribute read back equals 
 an apply that changes the task definition (Terraform replaces it: DeregisterTaskDefinition of the old revision,
 RegisterTaskDefinition of the new one, UpdateService to it, a new BLUE_GREEN deployment, the wait for steady
 state), applies that change the cluster's setting and tags, the default capacity provider strategy, the
-service's lifecycle hooks and desired count, and destroy with the provider's waits until each resource is gone. The calls are the provider's (see
-:mod:`tests.terraform.ecs_support`).
+service's lifecycle hooks and desired count, and destroy with the provider's waits until each resource is
+gone. The calls are the provider's (see :mod:`tests.terraform.ecs_support`).
 """
 
 from __future__ import annotations
@@ -170,7 +170,8 @@ def test_apply_plan_update_destroy(tf_server: Server, world: Infra, unique: Call
     # The waiter found the new deployment through the PRIMARY deployment's ecs-svc/<n> and saw it SUCCESSFUL.
     assert waiter.new_primary and waiter.deployment_arn is not None
     number = waiter.primary["id"].split("/")[1] if waiter.primary else ""
-    assert waiter.deployment_arn.endswith("/" + number)
+    found = next(d for d in waiter.listed if d["serviceDeploymentArn"] == waiter.deployment_arn)
+    assert found["targetServiceRevisionArn"].endswith("/" + number)
     assert_no_service_diff(state, svc_config)
     # The Lambda hook ran at its stage with the configuration's hookDetails.
     assert [(e["lifecycleStage"], e["hookDetails"]) for e in hook_endpoint.events

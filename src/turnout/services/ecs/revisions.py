@@ -168,7 +168,8 @@ def write_deployment(db: Database, ctx: RequestContext, service: dict[str, str],
                      revision_arn: str, sources: list[str], number: str) -> str:
     """Insert a PENDING deployment of ``revision_arn`` (whose id is ``number``); return its ARN."""
     account, region = ctx.account_id, ctx.region
-    arn = arns.ecs_service_deployment(region, account, service["cluster"], service["name"], number)
+    arn = arns.ecs_service_deployment(region, account, service["cluster"], service["name"],
+                                      ids.ecs_service_deployment_id())
     legacy = "ecs-svc/" + number
     deployment_config = config["deploymentConfiguration"]
     desired = int(config.get("desiredCount") or 0)
@@ -189,8 +190,9 @@ def start_deployment(db: Database, ctx: RequestContext, service: dict[str, str],
                      td: Row) -> str:
     """A new revision and its PENDING deployment (the caller wakes the engine); return the deployment's ARN.
 
-    The revision, the service deployment and the deployment's ``ecs-svc/<id>`` share one number, as on AWS.
-    Rows written before they did (random, unrelated ids) are read as they are."""
+    The revision's id and the deployment's ``ecs-svc/<id>`` are one number, as on AWS (the service deployment's
+    ARN ends with its own 21-character id, as in AWS's examples). Rows written before they agreed (two unrelated
+    numbers) are read as they are: nothing parses either id."""
     sources = live_revisions(db, ctx.account_id, ctx.region, service["arn"])
     number = ids.ecs_number_id()
     revision = write_revision(db, ctx, service, config, td, sources, number)
