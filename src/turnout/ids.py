@@ -89,7 +89,7 @@ def ecs_task_id() -> str:
 
 
 def ecs_service_deployment_id() -> str:
-    """A service deployment id: 21 URL-safe characters (AWS's examples: ``EZe5RNVLH6PPzHXINuP28``,
+    """A service deployment id: 21 URL-safe characters (AWS's examples, aws-facts §3: ``EZe5RNVLH6PPzHXINuP28``,
     ``NCWGC2ZR-taawPAYrIaU5``)."""
     return _random(_ALNUM, 1) + _random(_URLSAFE, 20)
 

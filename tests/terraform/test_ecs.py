@@ -14,7 +14,9 @@ gone. The calls are the provider's (see :mod:`tests.terraform.ecs_support`).
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -316,3 +318,35 @@ def test_failed_deployment_ends_the_wait_with_its_reason(tf_server: Server, worl
         task_definition_destroy(ecs, revision["arn"])
     capacity_providers_destroy(ecs, name)
     cluster_destroy(ecs, name)
+
+
+def test_deployments_written_before_ids_agreed_stay_readable(tmp_path: Path) -> None:
+    """A database from before the revision's id and ``ecs-svc/<id>`` agreed (two unrelated numbers) is read as it
+    is after a restart, and the service's next deployment is found by the provider's waiter."""
+    srv = Server(tmp_path / "data", ["--time-scale", "600"]).start()
+    try:
+        ecs = srv.client("ecs")
+        world = build_infra(srv, "legacy")
+        cluster_create(ecs, "legacy", [], {})
+        capacity_providers_put(ecs, "legacy", ["FARGATE", "FARGATE_SPOT"],
+                               [{"capacityProvider": "FARGATE", "weight": 1, "base": 1}])
+        td = task_definition_create(ecs, task_definition_config("legacy", world, "public.ecr.aws/nginx/nginx:1.27"))
+        config = service_config("legacy", "legacy", td["arn"], world)
+        config["capacity_provider_strategy"] = [{"capacity_provider": "FARGATE", "weight": 1, "base": 1}]
+        config["deployment_configuration"]["lifecycle_hook"] = []
+        arn, _, _ = service_create(ecs, config)
+        srv.stop()
+        with sqlite3.connect(tmp_path / "data" / "turnout.db") as db:  # the old form: an unrelated number
+            db.execute("UPDATE ecs_service_deployments SET legacy_id = 'ecs-svc/1234567890123456789'")
+        srv.start()
+        service = find_service(ecs, arn, "legacy", tags=True)
+        assert service is not None and service["deployments"][0]["id"] == "ecs-svc/1234567890123456789"
+        listed = ecs.list_service_deployments(cluster="legacy", service="legacy")["serviceDeployments"]
+        assert len(listed) == 1 and ecs.describe_service_deployments(serviceDeploymentArns=[
+            listed[0]["serviceDeploymentArn"]])["serviceDeployments"][0]["status"] == "SUCCESSFUL"
+        td2 = task_definition_create(ecs, task_definition_config("legacy", world, "public.ecr.aws/nginx/nginx:1.28"))
+        config["task_definition"] = td2["arn"]
+        _, waiter = service_update(ecs, arn, config, {"taskDefinition": td2["arn"]})
+        assert waiter.new_primary and waiter.deployment_arn is not None
+    finally:
+        srv.stop()
