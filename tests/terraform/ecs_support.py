@@ -289,6 +289,37 @@ def task_definition_state(td: dict[str, Any], tags: list[dict[str, str]]) -> dic
             "tags": tags_map(tags)}
 
 
+def reduce_containers(containers: list[dict[str, Any]], awsvpc: bool) -> list[dict[str, Any]]:
+    """containerDefinitionsAreEquivalent's canonical form (``ecs_task_definition_equivalency.go``): containers,
+    environment variables and secrets in name order, ``essential`` true when absent, health check defaults
+    (30 s, 3 retries, 5 s), port protocol ``tcp`` dropped, host port 0 dropped and, with awsvpc, the container
+    port, empty lists dropped, ``cpu`` 0 when absent (a plain int32 in the SDK)."""
+    out = []
+    for container in sorted(containers, key=lambda c: str(c.get("name"))):
+        item = {k: v for k, v in container.items() if not (isinstance(v, list) and not v)}
+        item.setdefault("essential", True)
+        item.setdefault("cpu", 0)
+        for member in ("environment", "secrets"):
+            if member in item:
+                item[member] = sorted(item[member], key=lambda e: str(e.get("name")))
+        if "healthCheck" in item:
+            item["healthCheck"] = {"interval": 30, "retries": 3, "timeout": 5, **item["healthCheck"]}
+        mappings = []
+        for mapping in item.get("portMappings") or []:
+            pm = dict(mapping)
+            if pm.get("protocol") == "tcp":
+                pm.pop("protocol")
+            if not pm.get("hostPort"):
+                pm.pop("hostPort", None)
+            if awsvpc and "hostPort" not in pm:
+                pm["hostPort"] = pm.get("containerPort")
+            mappings.append(pm)
+        if mappings:
+            item["portMappings"] = mappings
+        out.append(item)
+    return out
+
+
 def task_definition_create(ecs: Any, config: dict[str, Any]) -> dict[str, Any]:
     arn = ecs.register_task_definition(
         containerDefinitions=config["container_definitions"], family=config["family"],
