@@ -146,13 +146,15 @@ STRATEGY_MEMBERS = {"linearConfiguration": "LINEAR", "canaryConfiguration": "CAN
 
 def merge_deployment_configuration(current: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
     """UpdateService's deploymentConfiguration over the service's: each member the request gives replaces the
-    stored one, the others are kept (the Terraform provider relies on it: it sends only the members that changed,
-    and "to remove an existing deployment circuit breaker, specify an empty object").
+    stored one whole (a partial ``linearConfiguration``/``canaryConfiguration``/hook ``timeoutConfiguration``
+    takes the defaults for what it leaves out), the others are kept. Observed on AWS (README "ECS for Terraform"):
+    only ``maximumPercent`` sent keeps ``minimumHealthyPercent`` and the circuit breaker; ``linearConfiguration``
+    {stepPercent: 44} over {33, 9} gives {44, 6}; omitted ``lifecycleHooks`` are kept, an empty list clears them.
 
     Members the caller did not send that the resulting strategy cannot have are dropped instead of refused: the
     other strategy's ``linearConfiguration``/``canaryConfiguration`` when the strategy changes (LINEAR to CANARY,
-    or to BLUE_GREEN), and lifecycle hooks when it becomes ROLLING. What AWS keeps is not documented; this is our
-    choice, and a request is never refused over a member its caller did not send."""
+    or to BLUE_GREEN), and lifecycle hooks when it becomes ROLLING (our choice: AWS does not say; a request is
+    never refused over a member its caller did not send)."""
     out = {**current, **given}
     strategy = out.get("strategy") or "ROLLING"
     for member, owner in STRATEGY_MEMBERS.items():
