@@ -96,3 +96,17 @@ def test_what_the_caller_sends_is_checked(world: World) -> None:
     assert kept["deploymentConfiguration"]["strategy"] == "LINEAR"
     assert kept["deploymentConfiguration"]["linearConfiguration"] == {"stepPercent": 10.0,
                                                                       "stepBakeTimeInMinutes": 6}
+
+
+def test_a_partial_nested_member_takes_its_defaults(world: World) -> None:
+    """As observed on AWS: a nested member given in part replaces the stored one whole, with the defaults for
+    what it leaves out (linearConfiguration {stepPercent: 44} over {33, 9} is {44, 6})."""
+    name = world.service(deploymentConfiguration={
+        "strategy": "LINEAR", "linearConfiguration": {"stepPercent": 33.0, "stepBakeTimeInMinutes": 9},
+        "lifecycleHooks": [{"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP"],
+                            "timeoutConfiguration": {"timeoutInMinutes": 31, "action": "CONTINUE"}}]})["serviceName"]
+    linear = update(world, name, {"linearConfiguration": {"stepPercent": 44.0}})
+    assert linear["linearConfiguration"] == {"stepPercent": 44.0, "stepBakeTimeInMinutes": 6}
+    hooks = update(world, name, {"lifecycleHooks": [{"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP"],
+                                                     "timeoutConfiguration": {"timeoutInMinutes": 45}}]})
+    assert hooks["lifecycleHooks"][0]["timeoutConfiguration"] == {"timeoutInMinutes": 45, "action": "ROLLBACK"}
