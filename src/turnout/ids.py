@@ -89,12 +89,15 @@ def ecs_task_id() -> str:
 
 
 def ecs_service_deployment_id() -> str:
-    """A service deployment id: 21 URL-safe characters (AWS's examples: ``EZe5RNVLH6PPzHXINuP28``)."""
+    """A service deployment id: 21 URL-safe characters (AWS's examples, aws-facts §3: ``EZe5RNVLH6PPzHXINuP28``,
+    ``NCWGC2ZR-taawPAYrIaU5``)."""
     return _random(_ALNUM, 1) + _random(_URLSAFE, 20)
 
 
 def ecs_number_id() -> str:
-    """A 19-digit number: service revision ids and the ``ecs-svc/<id>`` ids of Service.deployments."""
+    """A 19-digit number: the id of a service revision, which the ``ecs-svc/<id>`` entry of Service.deployments[]
+    of the deployment that created it shares (the Terraform provider's steady-state waiter finds the service
+    deployment of ``ecs-svc/<n>`` by looking for ``<n>`` in the listed ``targetServiceRevisionArn``s)."""
     return str(secrets.randbelow(9 * 10**18) + 10**18)
 
 

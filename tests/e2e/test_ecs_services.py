@@ -63,11 +63,15 @@ def test_create_service_defaults(world: World) -> None:
     assert primary["rolloutState"] in ("IN_PROGRESS", "COMPLETED", "FAILED")
     deployment = service["currentServiceDeployment"]
     assert deployment.startswith(f"arn:aws:ecs:us-east-1:{ACCOUNT}:service-deployment/{world.cluster}/{name}/")
-    assert len(deployment.rsplit("/", 1)[1]) == 21
     revisions = service["currentServiceRevisions"]
     assert len(revisions) == 1 and revisions[0]["requestedTaskCount"] == 2
     assert revisions[0]["arn"].startswith(f"arn:aws:ecs:us-east-1:{ACCOUNT}:service-revision/{world.cluster}/{name}/")
-    assert len(revisions[0]["arn"].rsplit("/", 1)[1]) == 19
+    # One 19-digit number: the revision's id and the deployment's ecs-svc/<id>; the service deployment has its own
+    # 21-character id (AWS's examples: EZe5RNVLH6PPzHXINuP28).
+    number = revisions[0]["arn"].rsplit("/", 1)[1]
+    assert len(number) == 19 and number.isdigit()
+    assert primary["id"] == f"ecs-svc/{number}"
+    assert len(deployment.rsplit("/", 1)[1]) == 21
 
 
 def test_describe_services_failures_tags_and_limit(world: World) -> None:

@@ -18,7 +18,7 @@ from ...store.db import Database, Row
 from .clusters import find_cluster
 from .revisions import counts
 from .service_views import find_service, service_not_found
-from .store import invalid, loads, page, when
+from .store import created_when, invalid, loads, page, when
 
 DESCRIBE_MAX = 20
 LIST_DEFAULT = 20
@@ -49,7 +49,7 @@ def deployment_view(db: Database, row: Row) -> dict[str, Any]:
     """A ServiceDeployment in botocore's shape."""
     out: dict[str, Any] = {
         "serviceDeploymentArn": row["arn"], "serviceArn": row["service_arn"], "clusterArn": row["cluster_arn"],
-        "createdAt": when(row["created_at"]),
+        "createdAt": created_when(row["created_at"]),
     }
     for column, member in (("started_at", "startedAt"), ("finished_at", "finishedAt"), ("stopped_at", "stoppedAt"),
                            ("updated_at", "updatedAt")):
@@ -83,7 +83,7 @@ def brief_view(row: Row) -> dict[str, Any]:
                            "clusterArn": row["cluster_arn"]}
     if row["started_at"]:
         out["startedAt"] = when(row["started_at"])
-    out["createdAt"] = when(row["created_at"])
+    out["createdAt"] = created_when(row["created_at"])
     if row["finished_at"]:
         out["finishedAt"] = when(row["finished_at"])
     out["targetServiceRevisionArn"] = row["target_revision_arn"]

@@ -134,10 +134,11 @@ def _serving(db: Database, account: str, region: str, rule_or_listener: str) -> 
 
 
 def write_revision(db: Database, ctx: RequestContext, service: dict[str, str], config: dict[str, Any],
-                   td: Row, sources: list[str]) -> str:
-    """Insert the service's new revision; return its ARN. ``service``: arn, cluster (name), name, cluster_arn."""
+                   td: Row, sources: list[str], number: str) -> str:
+    """Insert the service's new revision of id ``number``; return its ARN. ``service``: arn, cluster (name), name,
+    cluster_arn."""
     account, region = ctx.account_id, ctx.region
-    arn = arns.ecs_service_revision(region, account, service["cluster"], service["name"], ids.ecs_number_id())
+    arn = arns.ecs_service_revision(region, account, service["cluster"], service["name"], number)
     version, family = platform(config)
     body: dict[str, Any] = {}
     if config.get("capacityProviderStrategy"):
@@ -164,12 +165,12 @@ def write_revision(db: Database, ctx: RequestContext, service: dict[str, str], c
 
 
 def write_deployment(db: Database, ctx: RequestContext, service: dict[str, str], config: dict[str, Any],
-                     revision_arn: str, sources: list[str]) -> str:
-    """Insert a PENDING deployment of ``revision_arn``; return its ARN."""
+                     revision_arn: str, sources: list[str], number: str) -> str:
+    """Insert a PENDING deployment of ``revision_arn`` (whose id is ``number``); return its ARN."""
     account, region = ctx.account_id, ctx.region
     arn = arns.ecs_service_deployment(region, account, service["cluster"], service["name"],
                                       ids.ecs_service_deployment_id())
-    legacy = "ecs-svc/" + ids.ecs_number_id()
+    legacy = "ecs-svc/" + number
     deployment_config = config["deploymentConfiguration"]
     desired = int(config.get("desiredCount") or 0)
     now = iso(ctx.received_at)
@@ -187,10 +188,15 @@ def write_deployment(db: Database, ctx: RequestContext, service: dict[str, str],
 
 def start_deployment(db: Database, ctx: RequestContext, service: dict[str, str], config: dict[str, Any],
                      td: Row) -> str:
-    """A new revision and its PENDING deployment (the caller wakes the engine); return the deployment's ARN."""
+    """A new revision and its PENDING deployment (the caller wakes the engine); return the deployment's ARN.
+
+    The revision's id and the deployment's ``ecs-svc/<id>`` are one number, as on AWS (the service deployment's
+    ARN ends with its own 21-character id, as in AWS's examples). Rows written before they agreed (two unrelated
+    numbers) are read as they are: nothing parses either id."""
     sources = live_revisions(db, ctx.account_id, ctx.region, service["arn"])
-    revision = write_revision(db, ctx, service, config, td, sources)
-    return write_deployment(db, ctx, service, config, revision, sources)
+    number = ids.ecs_number_id()
+    revision = write_revision(db, ctx, service, config, td, sources, number)
+    return write_deployment(db, ctx, service, config, revision, sources, number)
 
 
 def drop_history(db: Database, account: str, region: str, service_arn: str) -> None:

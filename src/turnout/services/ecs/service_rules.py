@@ -140,6 +140,31 @@ def _bake(value: Any, name: str) -> None:
         raise invalid(f"{name} must be between 0 and {MAX_BAKE_MINUTES} minutes.")  # our wording
 
 
+# A strategy's own member of deploymentConfiguration: only valid with that strategy.
+STRATEGY_MEMBERS = {"linearConfiguration": "LINEAR", "canaryConfiguration": "CANARY"}
+
+
+def merge_deployment_configuration(current: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """UpdateService's deploymentConfiguration over the service's: each member the request gives replaces the
+    stored one whole (a partial ``linearConfiguration``/``canaryConfiguration``/hook ``timeoutConfiguration``
+    takes the defaults for what it leaves out), the others are kept. Observed on AWS (README "ECS for Terraform"):
+    only ``maximumPercent`` sent keeps ``minimumHealthyPercent`` and the circuit breaker; ``linearConfiguration``
+    {stepPercent: 44} over {33, 9} gives {44, 6}; omitted ``lifecycleHooks`` are kept, an empty list clears them.
+
+    Members the caller did not send that the resulting strategy cannot have are dropped instead of refused: the
+    other strategy's ``linearConfiguration``/``canaryConfiguration`` when the strategy changes (LINEAR to CANARY,
+    or to BLUE_GREEN), and lifecycle hooks when it becomes ROLLING (our choice: AWS does not say; a request is
+    never refused over a member its caller did not send)."""
+    out = {**current, **given}
+    strategy = out.get("strategy") or "ROLLING"
+    for member, owner in STRATEGY_MEMBERS.items():
+        if member not in given and strategy != owner:
+            out.pop(member, None)
+    if "lifecycleHooks" not in given and strategy == "ROLLING":
+        out.pop("lifecycleHooks", None)
+    return out
+
+
 def fill_deployment_configuration(given: dict[str, Any] | None, *, controller: str, daemon: bool) -> dict[str, Any]:
     """deploymentConfiguration with AWS's defaults (200/100, circuit breaker off, ROLLING), checked."""
     out: dict[str, Any] = dict(given or {})

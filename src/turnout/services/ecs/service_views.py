@@ -25,7 +25,7 @@ from .revisions import (
     live_revisions,
     platform,
 )
-from .store import ARN, error, loads, when
+from .store import ARN, created_when, error, loads, when
 from .tags import get_tags
 
 # Members of the service's config shown as they are stored, when present.
@@ -84,7 +84,7 @@ def _legacy(db: Database, deployment: Row, status: str, desired: int | None) -> 
         "desiredCount": tally["requested"] if desired is None else desired,
         "pendingCount": tally["pending"], "runningCount": tally["running"],
         "failedTasks": failed_tasks(db, account, region, deployment["arn"]),
-        "createdAt": when(deployment["created_at"]), "updatedAt": when(deployment["updated_at"]),
+        "createdAt": created_when(deployment["created_at"]), "updatedAt": when(deployment["updated_at"]),
     }
     for member in ("capacityProviderStrategy", "launchType", "platformVersion", "platformFamily",
                    "networkConfiguration"):

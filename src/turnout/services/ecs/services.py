@@ -38,6 +38,7 @@ from .service_rules import (
     check_service_name,
     check_task_definition,
     fill_deployment_configuration,
+    merge_deployment_configuration,
 )
 from .service_views import find_service, service_not_active, service_not_found, service_view
 from .store import dumps, invalid, iso, loads, page
@@ -139,9 +140,8 @@ class ServiceOperations:
         td_body: dict[str, Any] = loads(td["body"]) if td is not None else {}
         check_launch(config, td_body, cluster_providers(cluster)[0],
                      desired_given=creating and req.get("desiredCount") is not None)
-        deployment = dict(config.get("deploymentConfiguration") or {})
-        if req.get("deploymentConfiguration") is not None:
-            deployment.update(req["deploymentConfiguration"])
+        deployment = merge_deployment_configuration(config.get("deploymentConfiguration") or {},
+                                                    req.get("deploymentConfiguration") or {})
         config["deploymentConfiguration"] = fill_deployment_configuration(
             deployment, controller=controller, daemon=daemon)
         if td is not None:

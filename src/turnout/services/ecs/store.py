@@ -7,7 +7,7 @@ import binascii
 import json
 import re
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from ...wire.errors import ServiceError, model_error
@@ -54,6 +54,18 @@ def iso(value: datetime) -> str:
 
 def when(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
+
+
+def created_when(text: str) -> datetime:
+    """The ``createdAt`` a client sees of something a request created: its instant rounded up to the whole
+    millisecond. JSON 1.1 timestamps carry milliseconds (the wire truncates), and a client compares this time with
+    the instant it sent the request: the Terraform provider's steady-state waiter only follows a PRIMARY
+    deployment created after its call, and a local call can answer within the same millisecond (our choice: AWS's
+    network latency makes its times later anyway)."""
+    value = datetime.fromisoformat(text)
+    if value.microsecond % 1000:
+        value += timedelta(microseconds=1000 - value.microsecond % 1000)
+    return value
 
 
 def page(items: Sequence[T], key: Callable[[T], str], token: str | None, max_results: int | None,
