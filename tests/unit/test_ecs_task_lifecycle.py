@@ -145,6 +145,24 @@ def test_addresses_skip_reserved_and_reuse_after_stop(env: Env) -> None:
     assert again["private_ip"] == "10.9.0.6"
 
 
+def test_a_released_address_is_not_handed_out_again_at_once(env: Env) -> None:
+    """Next fit: placement continues after the last address it gave, so a replacement does not take the address
+    its stopped predecessor has just released (a load balancer target is named by that address)."""
+    vpc = env.call("ec2", "CreateVpc", {"CidrBlock": "10.8.0.0/16"})["Vpc"]["VpcId"]
+    subnet = env.call("ec2", "CreateSubnet", {"VpcId": vpc, "CidrBlock": "10.8.0.0/24"})["Subnet"]["SubnetId"]
+    td = env.task_definition("nextfit")
+    tasks = env.launch(td, count=3, subnets=[subnet])
+    assert [t["private_ip"] for t in tasks] == ["10.8.0.4", "10.8.0.5", "10.8.0.6"]
+    db = env.gateway.db
+    with db.transaction():
+        life.request_stop(db, tasks[0]["arn"], stop_code="UserInitiated", reason="r", now=env.clock.now())
+    env.clock.advance(10)
+    env.due()
+    assert env.task(tasks[0]["arn"])["last_status"] == "STOPPED"
+    [replacement] = env.launch(td, subnets=[subnet])
+    assert replacement["private_ip"] == "10.8.0.7"
+
+
 def test_launch_into_missing_subnets_fails(env: Env) -> None:
     td = env.task_definition("nosub")
     with pytest.raises(life.LaunchError):

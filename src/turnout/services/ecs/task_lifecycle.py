@@ -145,12 +145,20 @@ def health_status(task_row: Row | None, task_definition_row: Row) -> str:
 # -- launch ---------------------------------------------------------------------------------------------------
 
 
-def _usable_hosts(cidr: str) -> Iterable[str]:
-    """The subnet's addresses less the first four and the last (AWS reserves them)."""
+def _usable_hosts(cidr: str, after: int | None = None) -> Iterable[str]:
+    """The subnet's addresses less the first four and the last (AWS reserves them), from the one after ``after``
+    (an address as an integer) round to the one before it."""
     net = ipaddress.IPv4Network(cidr)
     first, last = int(net.network_address) + 4, int(net.broadcast_address) - 1
-    for value in range(first, last + 1):
+    start = after + 1 if after is not None and first <= after < last else first
+    for value in (*range(start, last + 1), *range(first, start)):
         yield str(ipaddress.IPv4Address(value))
+
+
+# The last address handed out in each subnet ((account, region, subnet id) -> address as an integer). Placement
+# continues after it (next fit), so an address a task has just released is not given to its replacement at once,
+# as AWS's address pool does not; after a restart placement starts again from the subnet's first address.
+_LAST_PLACED: dict[tuple[str, str, str], int] = {}
 
 
 def _used_addresses(db: Database, account: str, region: str, subnet_id: str) -> set[str]:
@@ -167,8 +175,10 @@ def _place(db: Database, account: str, region: str, subnets: list[ec2_network.Su
         # Addresses the subnet's network interfaces hold (load balancers' too) are taken as well.
         used = _used_addresses(db, account, region, subnet.subnet_id) | ec2_network.interface_addresses(
             db, account, region, subnet.subnet_id)
-        for address in _usable_hosts(subnet.cidr_block):
+        key = (account, region, subnet.subnet_id)
+        for address in _usable_hosts(subnet.cidr_block, _LAST_PLACED.get(key)):
             if address not in used:
+                _LAST_PLACED[key] = int(ipaddress.IPv4Address(address))
                 return subnet, address
     raise LaunchError("No free IP address in the subnets " + ", ".join(s.subnet_id for s in subnets))
 
