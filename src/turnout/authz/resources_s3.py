@@ -75,6 +75,15 @@ def _bucket(env: Env) -> Iterable[Target]:
     return (_target(env, bucket, bucket_arn(bucket), "bucket"),)
 
 
+def _new_bucket(env: Env) -> Iterable[Target]:
+    """CreateBucket: the bucket the caller would own (an existing one, even another account's, answers
+    BucketAlreadyExists / BucketAlreadyOwnedByYou after authorization, not AccessDenied)."""
+    bucket = env.params.get("Bucket")
+    if not isinstance(bucket, str) or not bucket:
+        return ()
+    return (Target(bucket_arn(bucket), "bucket", tags={}, account=env.account or None, exists=False),)
+
+
 def _object(env: Env) -> Iterable[Target]:
     bucket, key = env.params.get("Bucket"), env.params.get("Key")
     if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
@@ -186,6 +195,7 @@ UNCATALOGUED = frozenset({
 
 OPS: dict[str, tuple[Spec, ...]] = {
     "DeleteObjects": (custom(_deleted_objects, "object", needs=("Delete",)),),
+    "CreateBucket": (custom(_new_bucket, "bucket", needs=("Bucket",)),),
     "ListBuckets": (),
     "ListDirectoryBuckets": (),
     "CreateSession": (BUCKET,),

@@ -36,7 +36,7 @@ Step = Callable[[RequestContext], None]
 
 # Members whose enum the service checks itself, answering its own error rather than the generic validation one:
 # ECS answers a bad lifecycle hook targetType with "Invalid targetType. Valid values are: AWS_LAMBDA, PAUSE".
-SELF_CHECKED_ENUMS = {"ecs": ("targetType",)}
+SELF_CHECKED_ENUMS = {"ecs": ("targetType",), "s3": ("locationConstraint",)}
 
 
 class Authorizer(Protocol):
