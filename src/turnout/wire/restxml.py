@@ -53,7 +53,7 @@ def _scalar(shape: Shape, text: str, *, header: bool = False) -> Any:
         return parse_bool(text.strip())
     if kind == "timestamp":
         fmt = shape.serialization.get("timestampFormat")
-        if header and fmt != "iso8601" and fmt != "unixTimestamp":
+        if fmt == "rfc822" or (header and fmt is None):  # rest protocols: headers default to HTTP dates
             return parse_http_date(text)
         return parse_timestamp(text.strip())
     if kind == "blob":
@@ -87,6 +87,7 @@ class RestXmlParser:
         for key, value in query:
             by_query.setdefault(key, []).append(value)
         payload = shape.serialization.get("payload")
+        body_members = False
         for name, member in shape.members.items():
             where = member.serialization.get("location")
             wire = member.serialization.get("name", name)
@@ -96,8 +97,8 @@ class RestXmlParser:
             elif where == "querystring":
                 self._query_member(params, name, member, wire, by_query)
             elif where == "header":
-                values = headers.get(wire.lower())
-                if values:
+                values = [v for v in headers.get(wire.lower()) or () if v.strip()]
+                if values:  # an empty header says nothing
                     self._header_member(params, name, member, wire, values)
             elif where == "headers":
                 prefix = wire.lower()
@@ -108,7 +109,22 @@ class RestXmlParser:
                 value = self._payload(member, body)
                 if value is not None:
                     params[name] = value
+            elif payload is None:
+                body_members = True
+        if body_members and body.strip():
+            # No payload member: the body members are the children of a root named after the input shape
+            # (SelectObjectContent's SelectObjectContentRequest).
+            params.update(self._structure_body(shape, body))
         return params
+
+    def _structure_body(self, shape: StructureShape, body: bytes) -> dict[str, Any]:
+        try:
+            root = ElementTree.fromstring(body)
+        except ElementTree.ParseError:
+            raise malformed_xml() from None
+        members = {n: m for n, m in shape.members.items() if m.serialization.get("location") is None}
+        parsed = self._structure(shape, root)
+        return {n: v for n, v in parsed.items() if n in members}
 
     @staticmethod
     def _query_member(params: dict[str, Any], name: str, member: Shape, wire: str,

@@ -101,12 +101,11 @@ class RestXmlSerializer:
                     if isinstance(value, int):
                         status = value
                 elif where == "header":
-                    if value is not None:
-                        headers.append((wire.lower().encode(), _header_text(member, value).encode("latin-1",
-                                                                                                     "replace")))
+                    if value is not None:  # header text goes out as UTF-8 (HTTP clients read it as latin-1)
+                        headers.append((wire.lower().encode(), _header_text(member, value).encode()))
                 elif where == "headers":
                     for key, item in (value or {}).items():
-                        headers.append(((wire + key).lower().encode(), str(item).encode("latin-1", "replace")))
+                        headers.append(((wire + key).lower().encode(), str(item).encode()))
                 elif name != payload:
                     body_members[name] = member
             if payload is not None:
@@ -172,7 +171,7 @@ class RestXmlSerializer:
                 if item is None:
                     continue
                 if member.serialization.get("xmlAttribute"):
-                    attrs += f' {member.serialization.get("name", name)}="{xml_text(str(item))}"'
+                    attrs += f' {member.serialization.get("name", name)}="{_attribute(str(item))}"'
                 else:
                     self._member(inner, name, member, item)
             parts.append(f"<{tag}{attrs}>")
@@ -206,6 +205,11 @@ class RestXmlSerializer:
         parts.append(f"<RequestId>{request_id}</RequestId><HostId>{host_id(request_id)}</HostId></Error>")
         headers.append((b"content-type", b"application/xml"))
         return error.status, headers, "".join(parts).encode()
+
+
+def _attribute(text: str) -> str:
+    """An attribute value: XML normalises raw whitespace in attributes, so it is written as references."""
+    return xml_text(text).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
 
 
 def _scalar_text(value: Any) -> str:
