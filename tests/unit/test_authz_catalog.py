@@ -157,7 +157,8 @@ def test_condition_types() -> None:
     assert ref.condition_type("ecs:capacity-provider") == "ArrayOfARN"
     assert ref.condition_type("sts:TransitiveTagKeys") == "ArrayOfString"
     assert ref.condition_type("iam:NoSuchKey") is None
-    assert ref.condition_type("s3:prefix") is None
+    assert ref.condition_type("s3:prefix") == "String"
+    assert ref.condition_type("lambda:FunctionArn") is None  # a service the reference does not hold
 
 
 def test_load_rejects_another_format() -> None:
