@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import Server, error_of
+from tests.e2e.s3_signing import Signed, send
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +160,24 @@ def test_unconfigured_sub_resources(s3: Any, unique: Callable[[str], str]) -> No
     assert acl["Grants"][0]["Grantee"] == {"Type": "CanonicalUser", "ID": acl["Owner"]["ID"]}
     for call in (s3.get_bucket_cors, s3.get_bucket_encryption, s3.get_bucket_acl):
         assert error_of(call, Bucket=bucket + "-missing")[0] == "NoSuchBucket"
+
+
+def test_a_client_of_another_region_is_sent_to_the_bucket_region(server: Server, unique: Callable[[str], str]
+                                                                 ) -> None:
+    west = server.client("s3", region="eu-west-1")
+    bucket = name(unique)
+    west.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    west.put_object(Bucket=bucket, Key="k", Body=b"west")
+    east = server.client("s3", region="us-east-1")
+    sent: list[str] = []
+    east.meta.events.register("before-send.s3", lambda request, **_: sent.append(request.headers["Authorization"]))
+    # botocore reads <Region> from AuthorizationHeaderMalformed and signs again for eu-west-1, as with AWS.
+    assert east.get_object(Bucket=bucket, Key="k")["Body"].read() == b"west"
+    assert "/us-east-1/s3/" in sent[0].decode() and "/eu-west-1/s3/" in sent[-1].decode()
+    # The answer itself, to a request signed by hand for us-east-1 (no SDK redirect in between).
+    signed = Signed("GET", f"/{bucket}/k", {"host": f"127.0.0.1:{server.port}"}, "UNSIGNED-PAYLOAD")
+    status, body = send(server.port, "GET", f"/{bucket}/k", signed.headers, b"")
+    assert status == 400
+    assert b"<Code>AuthorizationHeaderMalformed</Code>" in body and b"<Region>eu-west-1</Region>" in body
+    assert (b"<Message>The authorization header is malformed; the region 'us-east-1' is wrong; expecting "
+            b"'eu-west-1'</Message>") in body

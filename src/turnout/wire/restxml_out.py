@@ -195,12 +195,14 @@ class RestXmlSerializer:
             (b"x-amz-request-id", request_id.encode()),
             (b"x-amz-id-2", host_id(request_id).encode()),
         ]
+        # Fields named as headers (x-amz-bucket-region) are sent as headers, not in the error document.
+        headers.extend((k.encode(), str(v).encode()) for k, v in error.fields.items() if k.startswith("x-amz-"))
         if head:
             return error.status, headers, b""
         parts = [DECLARATION, "<Error>", f"<Code>{xml_text(error.code)}</Code>",
                  f"<Message>{xml_text(error.message)}</Message>"]
         for key, value in error.fields.items():
-            if value is not None:
+            if value is not None and not key.startswith("x-amz-"):
                 parts.append(f"<{key}>{_scalar_text(value)}</{key}>")
         parts.append(f"<RequestId>{request_id}</RequestId><HostId>{host_id(request_id)}</HostId></Error>")
         headers.append((b"content-type", b"application/xml"))

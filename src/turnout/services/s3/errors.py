@@ -108,3 +108,14 @@ def copy_to_itself() -> ServiceError:
 
 def acl_not_supported() -> ServiceError:
     return ServiceError("AccessControlListNotSupported", "The bucket does not allow ACLs", 400)
+
+
+def wrong_region(sent: str, region: str, *, presigned: bool) -> ServiceError:
+    """A request signed for ``sent`` to a bucket of ``region`` (observed wordings, facts file 2, section 8). The
+    ``x-amz-bucket-region`` field is written as a header (HEAD answers have no body to carry ``<Region>``)."""
+    fields = {"Region": region, "x-amz-bucket-region": region}
+    if presigned:
+        return ServiceError("AuthorizationQueryParametersError", f"Error parsing the X-Amz-Credential parameter; "
+                            f"the region '{sent}' is wrong; expecting '{region}'", 400, fields=fields)
+    return ServiceError("AuthorizationHeaderMalformed", f"The authorization header is malformed; the region "
+                        f"'{sent}' is wrong; expecting '{region}'", 400, fields=fields)

@@ -8,13 +8,16 @@ from typing import TYPE_CHECKING, Any
 from ...authz.resources_s3 import BucketFacts, register_bucket_lookup
 from ...store.db import Database
 from ..base import Provider
-from . import buckets, defaults, listing, multipart, objects, store
+from . import buckets, defaults, errors, listing, multipart, objects, store
 
 if TYPE_CHECKING:
     from ...gateway.context import RequestContext
     from ...gateway.gateway import Gateway
 
 Params = dict[str, Any]
+# Operations that name no bucket's region: the global bucket list, and CreateBucket (which answers
+# BucketAlreadyOwnedByYou / BucketAlreadyExists for a bucket of another region).
+REGIONLESS = frozenset({"ListBuckets", "ListDirectoryBuckets", "CreateBucket"})
 
 
 def _bucket_facts(db: Database, name: str) -> BucketFacts | None:
@@ -28,6 +31,18 @@ class S3Provider(Provider):
     def __init__(self, gateway: Gateway) -> None:
         super().__init__(gateway)
         register_bucket_lookup(_bucket_facts)
+
+    def precheck(self, ctx: RequestContext) -> None:
+        """A request signed for another region than its bucket's is refused before authorization, naming the
+        bucket's region, which SDKs read to send the request again to the right region (facts file 2, section
+        8: ``AuthorizationHeaderMalformed`` / ``AuthorizationQueryParametersError`` with ``<Region>``)."""
+        if ctx.operation is None or ctx.operation.name in REGIONLESS:
+            return
+        name = ctx.params.get("Bucket")
+        found = store.bucket(self.db, name) if isinstance(name, str) else None
+        if found is not None and found.region != ctx.region:
+            raise errors.wrong_region(ctx.region, found.region,
+                                      presigned=ctx.signature is not None and ctx.signature.presigned)
 
     # -- buckets ---------------------------------------------------------------------------------------------
 
