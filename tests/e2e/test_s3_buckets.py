@@ -181,3 +181,10 @@ def test_a_client_of_another_region_is_sent_to_the_bucket_region(server: Server,
     assert b"<Code>AuthorizationHeaderMalformed</Code>" in body and b"<Region>eu-west-1</Region>" in body
     assert (b"<Message>The authorization header is malformed; the region 'us-east-1' is wrong; expecting "
             b"'eu-west-1'</Message>") in body
+
+
+def test_health_lists_s3(server: Server) -> None:
+    import urllib.request
+
+    with urllib.request.urlopen(server.endpoint + "/_turnout/health", timeout=5) as response:
+        assert json.loads(response.read())["services"]["s3"] == "available"

@@ -205,3 +205,41 @@ def delete_bucket_policy(s3: Any, bucket: str) -> None:
 def equivalent(stored: str, configured: str) -> bool:
     """The provider compares policies as JSON documents (verify.PolicyStringsEquivalent), not as text."""
     return bool(json.loads(stored) == json.loads(configured))
+
+
+# -- aws_cloudtrail's dependency on the bucket ------------------------------------------------------------------
+
+
+def create_trail(ct: Any, name: str, bucket: str, prefix: str | None, enable_logging: bool) -> dict[str, Any]:
+    """resourceTrailCreate: CreateTrail (retried only on CloudWatch Logs "Access denied.", not on the bucket
+    checks: the configuration must order the bucket policy first), StartLogging when enabled, then the read."""
+    params: dict[str, Any] = {"Name": name, "S3BucketName": bucket, "IncludeGlobalServiceEvents": True,
+                              "IsMultiRegionTrail": False, "EnableLogFileValidation": False}
+    if prefix:
+        params["S3KeyPrefix"] = prefix
+    arn = ct.create_trail(**params)["TrailARN"]
+    if enable_logging:
+        ct.start_logging(Name=arn)
+    return read_trail(ct, arn)
+
+
+def read_trail(ct: Any, arn: str) -> dict[str, Any]:
+    """resourceTrailRead: DescribeTrails by ARN (one trail or NotFound), then GetTrailStatus."""
+    found = ct.describe_trails(trailNameList=[arn])["trailList"]
+    if len(found) != 1:
+        raise Gone(arn)
+    trail = found[0]
+    return {
+        "arn": trail["TrailARN"], "name": trail["Name"], "s3_bucket_name": trail["S3BucketName"],
+        "s3_key_prefix": trail.get("S3KeyPrefix"), "home_region": trail["HomeRegion"],
+        "enable_logging": ct.get_trail_status(Name=arn)["IsLogging"],
+    }
+
+
+def delete_trail(ct: Any, arn: str) -> None:
+    """resourceTrailDelete: DeleteTrail; TrailNotFoundException is success."""
+    try:
+        ct.delete_trail(Name=arn)
+    except ClientError as exc:
+        if code_of(exc) != "TrailNotFoundException":
+            raise

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -124,3 +125,52 @@ def test_bucket_policy(s3: Any, unique: Callable[[str], str]) -> None:
     assert tf.read_bucket(s3, bucket, force_destroy=False)["policy"] is None
     tf.delete_bucket(s3, bucket, force_destroy=False)
     tf.delete_bucket_policy(s3, bucket)  # the policy of a bucket already gone: NoSuchBucket is tolerated
+
+
+@pytest.fixture(scope="module")
+def fast(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server whose clock runs 600 times faster: a trail delivers every half second."""
+    srv = Server(tmp_path_factory.mktemp("tf-s3-trail") / "data", ["--time-scale", "600"]).start()
+    yield srv
+    srv.stop()
+
+
+def test_trail_bucket_policy_and_force_destroy(fast: Server, unique: Callable[[str], str]) -> None:
+    """The seed's shape: a bucket, its CloudTrail policy, a logging trail (depends_on the policy), destroyed in
+    reverse order; the bucket holds the trail's logs by then, which force_destroy empties."""
+    s3 = fast.client("s3")
+    ct = fast.client("cloudtrail")
+    bucket, name = unique("tf-trail-logs").lower(), unique("tf-trail")
+    tf.create_bucket(s3, bucket, "us-east-1", {"purpose": "cloudtrail"}, force_destroy=True)
+    # Without the policy (no depends_on), CreateTrail fails and the provider does not retry it.
+    with pytest.raises(ClientError) as info:
+        tf.create_trail(ct, name, bucket, "audit", enable_logging=True)
+    assert tf.code_of(info.value) == "InsufficientS3BucketPolicyException"
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"},
+        {"Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/audit/AWSLogs/000000000000/*",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}]})
+    tf.put_bucket_policy(s3, bucket, policy)
+    trail = tf.create_trail(ct, name, bucket, "audit", enable_logging=True)
+    assert (trail["s3_bucket_name"], trail["s3_key_prefix"], trail["enable_logging"]) == (bucket, "audit", True)
+    assert tf.read_trail(ct, trail["arn"]) == trail  # no changes on refresh
+    assert tf.read_bucket(s3, bucket, force_destroy=True)["policy"] == policy
+
+    def logs() -> list[str]:
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix="audit/AWSLogs/000000000000/CloudTrail/")
+        return [o["Key"] for o in listed.get("Contents", [])]
+
+    deadline = time.monotonic() + 30
+    while not logs():
+        assert time.monotonic() < deadline, "no log file delivered"
+        time.sleep(0.1)
+    # Destroy, in reverse dependency order.
+    tf.delete_trail(ct, trail["arn"])
+    with pytest.raises(tf.Gone):
+        tf.read_trail(ct, trail["arn"])
+    tf.delete_bucket_policy(s3, bucket)
+    tf.delete_bucket(s3, bucket, force_destroy=True)
+    with pytest.raises(tf.Gone):
+        tf.find_bucket(s3, bucket)
