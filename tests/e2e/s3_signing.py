@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import http.client
 from datetime import UTC, datetime
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 REGION = "us-east-1"
 EMPTY = hashlib.sha256(b"").hexdigest()
@@ -28,7 +28,7 @@ class Signed:
     """One header-signed S3 request; ``chunk`` signs the chunks that follow it."""
 
     def __init__(self, method: str, path: str, headers: dict[str, str], payload_hash: str,
-                 key_id: str = "test", secret: str = "test") -> None:
+                 key_id: str = "test", secret: str = "test", query: str = "") -> None:
         now = datetime.now(UTC)
         self.amz_date = now.strftime("%Y%m%dT%H%M%SZ")
         self.date = self.amz_date[:8]
@@ -39,7 +39,7 @@ class Signed:
         self.headers["x-amz-content-sha256"] = payload_hash
         names = sorted(self.headers)
         canonical = "\n".join([
-            method, quote(path, safe="/~"), "",
+            method, quote(path, safe="/~"), canonical_query(query),
             "".join(f"{n}:{self.headers[n].strip()}\n" for n in names),
             ";".join(names), payload_hash,
         ])
@@ -59,10 +59,17 @@ class Signed:
         return f"{len(data):x};chunk-signature={signature}\r\n".encode() + data + b"\r\n"
 
 
-def send(port: int, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+def canonical_query(query: str) -> str:
+    pairs = sorted((quote(unquote(k), safe="-_.~"), quote(unquote(v), safe="-_.~"))
+                   for k, _, v in (part.partition("=") for part in query.split("&") if part))
+    return "&".join(f"{k}={v}" for k, v in pairs)
+
+
+def send(port: int, method: str, path: str, headers: dict[str, str], body: bytes, query: str = "") -> tuple[int, bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        connection.request(method, quote(path, safe="/~"), body=body, headers=headers)
+        target = quote(path, safe="/~") + (f"?{query}" if query else "")
+        connection.request(method, target, body=body, headers=headers)
         response = connection.getresponse()
         return response.status, response.read()
     finally:

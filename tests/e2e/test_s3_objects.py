@@ -148,3 +148,15 @@ def test_multipart_upload(s3: Any, bucket: str) -> None:
     small = s3.create_multipart_upload(Bucket=bucket, Key="small")["UploadId"]
     s3.abort_multipart_upload(Bucket=bucket, Key="small", UploadId=small)
     assert error_of(s3.list_parts, Bucket=bucket, Key="small", UploadId=small)[0] == "NoSuchUpload"
+
+
+def test_bad_input_answers_s3_errors(server: Server, bucket: str) -> None:
+    raw = server.client("s3", parameter_validation=False)
+    assert error_of(raw.delete_objects, Bucket=bucket, Delete={"Objects": [{"VersionId": "null"}]})[:3:2] == (
+        "MalformedXML", 400)
+    code, _, status = error_of(raw.list_objects_v2, Bucket=bucket, ContinuationToken="%%not-a-token")
+    assert (code, status) == ("InvalidArgument", 400)
+    assert error_of(raw.put_object, Bucket=bucket, Key="k" * 1025, Body=b"x") == (
+        "KeyTooLongError", "Your key is too long", 400)
+    code, _, status = error_of(raw.list_objects_v2, Bucket=bucket, MaxKeys=-1)
+    assert (code, status) == ("InvalidArgument", 400)

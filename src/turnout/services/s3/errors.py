@@ -119,3 +119,9 @@ def wrong_region(sent: str, region: str, *, presigned: bool) -> ServiceError:
                             f"the region '{sent}' is wrong; expecting '{region}'", 400, fields=fields)
     return ServiceError("AuthorizationHeaderMalformed", f"The authorization header is malformed; the region "
                         f"'{sent}' is wrong; expecting '{region}'", 400, fields=fields)
+
+
+def key_too_long(key: str) -> ServiceError:
+    """Keys are at most 1024 bytes of UTF-8 (S3 user guide, "Naming Amazon S3 objects")."""
+    return ServiceError("KeyTooLongError", "Your key is too long", 400,
+                        fields={"Size": len(key.encode()), "MaxSizeAllowed": 1024})

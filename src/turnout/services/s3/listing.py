@@ -90,7 +90,7 @@ def _token(value: str) -> str:
 
 def _untoken(token: str) -> str:
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
+        return base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise errors.invalid_argument("The continuation token provided is incorrect", "continuation-token",
                                       token) from None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ... import ids
 from . import errors, store
 from .buckets import owner, require
-from .objects import DEFAULT_CONTENT_TYPE, attributes_of, etag_of
+from .objects import DEFAULT_CONTENT_TYPE, attributes_of, check_key, etag_of
 
 if TYPE_CHECKING:
     from ...gateway.context import RequestContext
@@ -35,6 +35,7 @@ def _upload(p: S3Provider, params: dict[str, Any]) -> tuple[str, dict[str, Any]]
 
 def create_multipart_upload(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     bucket = require(p, params["Bucket"])
+    check_key(params["Key"])
     upload_id = ids.hex_id(32)
     store.create_upload(p.db, upload_id, bucket.name, params["Key"], params.get("ContentType") or
                         DEFAULT_CONTENT_TYPE, attributes_of(ctx, params), p.now())

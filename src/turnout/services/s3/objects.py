@@ -50,12 +50,21 @@ def attributes_of(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]
     return attributes
 
 
+MAX_KEY_BYTES = 1024
+
+
+def check_key(key: str) -> None:
+    if len(key.encode()) > MAX_KEY_BYTES:
+        raise errors.key_too_long(key)
+
+
 def put_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     bucket = require(p, params["Bucket"])
     body = params.get("Body") or b""
     if isinstance(body, str):
         body = body.encode()
     key = params["Key"]
+    check_key(key)
     if_none_match = params.get("IfNoneMatch")
     if if_none_match == "*" and store.get_object(p.db, bucket.name, key, with_body=False) is not None:
         raise errors.precondition_failed("If-None-Match")
@@ -209,6 +218,7 @@ def copy_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> d
         raise errors.invalid_argument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
                                       "x-amz-copy-source", params["CopySource"])
     require(p, source_bucket)
+    check_key(params["Key"])
     original = store.get_object(p.db, source_bucket, source_key)
     if original is None:
         raise errors.no_such_key(source_key)
