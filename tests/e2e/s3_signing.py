@@ -28,8 +28,8 @@ class Signed:
     """One header-signed S3 request; ``chunk`` signs the chunks that follow it."""
 
     def __init__(self, method: str, path: str, headers: dict[str, str], payload_hash: str,
-                 key_id: str = "test", secret: str = "test", query: str = "") -> None:
-        now = datetime.now(UTC)
+                 key_id: str = "test", secret: str = "test", query: str = "", when: datetime | None = None) -> None:
+        now = when or datetime.now(UTC)
         self.amz_date = now.strftime("%Y%m%dT%H%M%SZ")
         self.date = self.amz_date[:8]
         self.scope = f"{self.date}/{REGION}/s3/aws4_request"

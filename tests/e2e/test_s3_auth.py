@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import base64
 import socket
+import time
 import urllib.error
 import urllib.request
 import zlib
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import botocore
@@ -164,3 +166,22 @@ def test_virtual_hosted_style(server: Server, bucket: str, localhost_names: None
                         {**Signed("GET", "/v/key.txt", {"host": f"{bucket}.s3.localhost:{server.port}"},
                                   "UNSIGNED-PAYLOAD").headers}, b"")
     assert (status, body) == (200, b"virtual")
+
+
+def test_stale_requests(server: Server, bucket: str) -> None:
+    old = datetime.now(UTC) - timedelta(minutes=20)
+    signed = Signed("GET", f"/{bucket}", {"host": f"127.0.0.1:{server.port}"}, "UNSIGNED-PAYLOAD", when=old,
+                    query="list-type=2")
+    status, body = send(server.port, "GET", f"/{bucket}", signed.headers, b"", "list-type=2")
+    assert status == 403 and b"<Code>RequestTimeTooSkewed</Code>" in body
+    assert b"<MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds>" in body
+    assert f"<RequestTime>{signed.amz_date}</RequestTime>".encode() in body
+    s3 = server.client("s3", signature_version="s3v4")
+    s3.put_object(Bucket=bucket, Key="soon-gone", Body=b"x")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "soon-gone"}, ExpiresIn=1)
+    time.sleep(2.1)
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(url, timeout=10)
+    text = info.value.read()
+    assert info.value.code == 403 and b"<Code>AccessDenied</Code>" in text
+    assert b"<Message>Request has expired</Message>" in text and b"<X-Amz-Expires>1</X-Amz-Expires>" in text

@@ -11,6 +11,7 @@ from ..wire.errors import ServiceError
 from .context import HttpRequest, RequestContext
 
 SKEW = timedelta(minutes=15)
+MAX_PRESIGNED_EXPIRY = 604800  # seconds: a presigned URL lives at most 7 days (S3 API reference, query auth)
 SIGNATURE_MISMATCH = (
     "The request signature we calculated does not match the signature you provided. "
     "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
@@ -129,6 +130,8 @@ def authenticate(ctx: RequestContext) -> None:
                   payload_hash=declared):
         raise auth_error(ctx, "bad_signature", SIGNATURE_MISMATCH)
     now = ctx.gateway.clock.now()
+    if s3:
+        _s3_time(ctx, info, signed_at, now)
     if info.presigned:
         if info.expires is not None and now > signed_at + timedelta(seconds=info.expires):
             raise auth_error(ctx, "expired_url", "Request has expired.")
@@ -187,3 +190,22 @@ def _s3_body(http: HttpRequest, info: SignatureInfo, secret: str, declared: str)
     checksums = s3payload.check_checksums(http.headers, trailers, body)
     http.body = body
     return checksums
+
+
+def _s3_time(ctx: RequestContext, info: SignatureInfo, signed_at: datetime, now: datetime) -> None:
+    """S3's own answers for a stale request, with the fields it adds (facts file 2, section 8: observed): a
+    presigned URL past ``X-Amz-Date + X-Amz-Expires`` is ``AccessDenied`` "Request has expired"; a header-signed
+    request more than 15 minutes off the server's clock is ``RequestTimeTooSkewed``."""
+    server_time = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if info.presigned:
+        if info.expires is not None and info.expires > MAX_PRESIGNED_EXPIRY:
+            raise ServiceError("AuthorizationQueryParametersError",
+                               "X-Amz-Expires must be less than a week (in seconds) that is; 604800", 400)
+        if info.expires is not None and now > signed_at + timedelta(seconds=info.expires):
+            raise ServiceError("AccessDenied", "Request has expired", 403, fields={
+                "X-Amz-Expires": info.expires, "Expires": (signed_at + timedelta(seconds=info.expires)).strftime(
+                    "%Y-%m-%dT%H:%M:%SZ"), "ServerTime": server_time})
+        return
+    if abs(now - signed_at) > SKEW:
+        raise ServiceError("RequestTimeTooSkewed", _S3_MESSAGES["skew"], 403, fields={
+            "RequestTime": info.amz_date, "ServerTime": server_time, "MaxAllowedSkewMilliseconds": 900000})
