@@ -67,3 +67,22 @@ def test_other_account_needs_identity_and_bucket_policy(
     root = server.client("s3", key=other_account, secret="test")
     assert root.get_object(Bucket=bucket, Key="shared")["Body"].read() == b"cross"
     assert error_of(root.delete_object, Bucket=bucket, Key="shared")[0] == "AccessDenied"
+
+
+def test_head_bucket_denied_still_names_the_region(server: Server, iam: Any, unique: Callable[[str], str]) -> None:
+    from botocore.exceptions import ClientError
+
+    west = server.client("s3", region="eu-west-1")
+    bucket = unique("th").lower()
+    west.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    name = unique("stranger")
+    iam.create_user(UserName=name)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    west_stranger = server.client("s3", region="eu-west-1", key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    try:
+        west_stranger.head_bucket(Bucket=bucket)
+        raise AssertionError("HeadBucket should be denied")
+    except ClientError as exc:
+        response = exc.response
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert response["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"] == "eu-west-1"

@@ -63,7 +63,11 @@ def write(ctx: RequestContext) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     if spec is not None and spec.protocol == "rest-xml":
         head = ctx.http is not None and ctx.http.method == "HEAD"
         if ctx.error is not None:
-            return _REST_XML_OUT.error(ctx.error, request_id, head=head)
+            status, headers, body = _REST_XML_OUT.error(ctx.error, request_id, head=head)
+            region = ctx.annotations.get("x-amz-bucket-region")  # HeadBucket's region, even on a denial
+            if isinstance(region, str) and not any(name == b"x-amz-bucket-region" for name, _ in headers):
+                headers.append((b"x-amz-bucket-region", region.encode()))
+            return status, headers, body
         assert ctx.operation is not None
         status, headers, body = _REST_XML_OUT.response(ctx.operation, ctx.result, request_id)
         return (ctx.status if status == 200 else status), headers, body

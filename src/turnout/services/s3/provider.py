@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 Params = dict[str, Any]
 # Operations that name no bucket's region: the global bucket list, and CreateBucket (which answers
 # BucketAlreadyOwnedByYou / BucketAlreadyExists for a bucket of another region).
+BUCKET_REGION = "x-amz-bucket-region"  # a response header, kept in the annotations for the writer
 REGIONLESS = frozenset({"ListBuckets", "ListDirectoryBuckets", "CreateBucket"})
 
 
@@ -40,6 +41,9 @@ class S3Provider(Provider):
             return
         name = ctx.params.get("Bucket")
         found = store.bucket(self.db, name) if isinstance(name, str) else None
+        if found is not None and ctx.operation.name == "HeadBucket":
+            # HeadBucket names the bucket's region whatever the answer, a 403 included (facts file 2, section 6)
+            ctx.annotations[BUCKET_REGION] = found.region
         if found is not None and found.region != ctx.region:
             raise errors.wrong_region(ctx.region, found.region,
                                       presigned=ctx.signature is not None and ctx.signature.presigned)
