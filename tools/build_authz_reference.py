@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SHARED = ROOT.parent / "shared" / "data"
 DEFAULT_OUT = ROOT / "src" / "turnout" / "data" / "service-authorization.json.gz"
 SOURCE = Path("aws-iam") / "aws-iam-definition.json"
-PREFIXES = ("iam", "sts", "elasticloadbalancing", "ec2", "ecs", "cloudtrail")
+PREFIXES = ("iam", "sts", "elasticloadbalancing", "ec2", "ecs", "cloudtrail", "s3")
 
 
 def convert_service(source: dict[str, Any]) -> dict[str, Any]:

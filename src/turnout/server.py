@@ -160,7 +160,8 @@ class App:
 
     @staticmethod
     async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-        headers = [*headers, (b"content-length", str(len(body)).encode())]
+        if not any(name == b"content-length" for name, _ in headers):  # a HEAD response states the object's size
+            headers = [*headers, (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

@@ -1,5 +1,6 @@
-"""Trail log files, read from the disk of a real server that runs its clock 600 times faster (a delivery every 5
-simulated minutes is one every half second): the files parse as CloudTrail logs in AWS's S3 key layout, hold only
+"""Trail log files, read as S3 objects of the trail's bucket from a real server that runs its clock 600 times faster
+(a delivery every 5 simulated minutes is one every half second): the files parse as CloudTrail logs in AWS's S3 key
+layout, hold only
 the events of logging periods that the trail's selectors keep, in the regions the trail covers, and a restart
 neither loses nor repeats an event. Each test runs in an account of its own; waits are bounded polls."""
 
@@ -12,7 +13,7 @@ import secrets
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -48,27 +49,70 @@ def rid(response: dict[str, Any]) -> str:
     return str(response["ResponseMetadata"]["RequestId"])
 
 
-class Logs:
-    """The log files delivered for one account under a server's data directory."""
+def bucket_of(name: str, account: str) -> str:
+    """The test's bucket ``name`` in ``account`` (bucket names are global: the account id keeps them apart)."""
+    return f"{name}-{account}"
 
-    def __init__(self, data_dir: Path, account: str) -> None:
-        self.root = data_dir / "cloudtrail"
+
+def cloudtrail_policy(bucket: str, account: str) -> str:
+    """The bucket policy of CloudTrail's user guide, for every trail of ``account``."""
+    condition = {"StringEquals": {"aws:SourceAccount": account}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
+         "Resource": f"arn:aws:s3:::{bucket}", "Condition": condition},
+        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+         "Resource": f"arn:aws:s3:::{bucket}/*", "Condition": {"StringEquals": {
+             "aws:SourceAccount": account, "s3:x-amz-acl": "bucket-owner-full-control"}}},
+    ]})
+
+
+class Logs:
+    """The log files delivered for one account: objects of its buckets, read through S3 (or, in process, through
+    the S3 store). A file is named ``PurePosixPath("<bucket>/<key>")``."""
+
+    def __init__(self, server: Server | None, account: str, db: Any = None) -> None:
+        self.s3 = server.client("s3", key=account) if server is not None else None
+        self.db = db
         self.account = account
 
-    def files(self, bucket: str | None = None) -> list[Path]:
-        base = self.root / bucket if bucket else self.root
-        if not base.exists():
-            return []
-        return sorted(p for p in base.rglob("*.json.gz") if f"/AWSLogs/{self.account}/" in p.as_posix())
+    def _keys(self, bucket: str) -> list[str]:
+        if self.s3 is None:
+            from turnout.services.s3 import store
 
-    def records(self, bucket: str | None = None) -> list[tuple[Path, dict[str, Any]]]:
-        out: list[tuple[Path, dict[str, Any]]] = []
+            return [o.key for o in store.objects_after(self.db, bucket, "", None, 100_000)]
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        return [o["Key"] for page in pages for o in page.get("Contents", [])]
+
+    def _body(self, bucket: str, key: str) -> bytes:
+        if self.s3 is None:
+            from turnout.services.s3 import store
+
+            found = store.get_object(self.db, bucket, key)
+            assert found is not None and found.body is not None
+            return found.body
+        return bytes(self.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+    def files(self, bucket: str | None = None) -> list[PurePosixPath]:
+        if bucket is not None:
+            buckets = [bucket_of(bucket, self.account)]
+        elif self.s3 is not None:
+            buckets = [b["Name"] for b in self.s3.list_buckets()["Buckets"]]
+        else:
+            from turnout.services.s3 import store
+
+            buckets = [b.name for b in store.buckets_of(self.db, self.account)]
+        return sorted(PurePosixPath(f"{name}/{key}") for name in buckets for key in self._keys(name)
+                      if key.endswith(".json.gz") and f"/AWSLogs/{self.account}/" in f"/{key}")
+
+    def records(self, bucket: str | None = None) -> list[tuple[PurePosixPath, dict[str, Any]]]:
+        out: list[tuple[PurePosixPath, dict[str, Any]]] = []
         for path in self.files(bucket):
-            document = json.loads(gzip.decompress(path.read_bytes()))
+            name, _, key = path.as_posix().partition("/")
+            document = json.loads(gzip.decompress(self._body(name, key)))
             out.extend((path, record) for record in document["Records"])
         return out
 
-    def wait(self, bucket: str, request_ids: Iterable[str]) -> list[tuple[Path, dict[str, Any]]]:
+    def wait(self, bucket: str, request_ids: Iterable[str]) -> list[tuple[PurePosixPath, dict[str, Any]]]:
         """The bucket's records once every one of ``request_ids`` is among them (bounded)."""
         wanted = set(request_ids)
         deadline = time.monotonic() + WAIT
@@ -83,8 +127,14 @@ class Logs:
 
 
 def trail(server: Server, account: str, name: str, bucket: str, region: str = "us-east-1", **settings: Any) -> Any:
+    """A trail delivering to the account's bucket ``bucket`` (made, with CloudTrail's policy, if need be)."""
+    s3 = server.client("s3", key=account)
+    full = bucket_of(bucket, account)
+    if full not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket=full)
+        s3.put_bucket_policy(Bucket=full, Policy=cloudtrail_policy(full, account))
     ct = server.client("cloudtrail", key=account, region=region)
-    ct.create_trail(Name=name, S3BucketName=bucket, **settings)
+    ct.create_trail(Name=name, S3BucketName=full, **settings)
     return ct
 
 
@@ -96,14 +146,15 @@ def test_log_files_are_cloudtrail_logs_in_aws_key_layout(fast: Server) -> None:
     started = rid(ct.start_logging(Name="audit"))
     calls = [rid(iam.create_user(UserName="alice")), rid(iam.get_user(UserName="alice")),
              rid(ct.describe_trails())]
-    found = Logs(fast.data_dir, account).wait("audit-logs", [started, *calls])
+    found = Logs(fast, account).wait("audit-logs", [started, *calls])
 
     paths = {path for path, _ in found}
     for path in paths:
-        key = KEY.fullmatch(path.relative_to(fast.data_dir / "cloudtrail").as_posix())
+        key = KEY.fullmatch(path.as_posix())
         assert key is not None, path
-        assert (key["bucket"], key["prefix"], key["account"]) == ("audit-logs", "team/audit", account)
-        document = json.loads(gzip.decompress(path.read_bytes()))
+        assert (key["bucket"], key["prefix"], key["account"]) == (bucket_of("audit-logs", account), "team/audit",
+                                                                  account)
+        document = json.loads(gzip.decompress(Logs(fast, account)._body(*path.as_posix().split("/", 1))))
         assert list(document) == ["Records"] and document["Records"]
         first = datetime.strptime(document["Records"][0]["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         assert (key["y"], key["m"], key["d"], key["stamp"]) == (
@@ -145,7 +196,7 @@ def test_event_selectors_choose_reads_or_writes(fast: Server) -> None:
     writes.append(rid(iam.create_user(UserName="carol")))  # the last call of each kind is waited for
     reads.append(rid(iam.get_user(UserName="carol")))
 
-    logs = Logs(fast.data_dir, account)
+    logs = Logs(fast, account)
     read_records = [r for _, r in logs.wait("reads-bucket", reads)]
     assert read_records and all(r["readOnly"] is True for r in read_records)
     assert not {r["requestID"] for r in read_records} & set(writes)
@@ -168,7 +219,7 @@ def test_stop_and_start_logging_gate_delivery(fast: Server) -> None:
     time.sleep(1.1)  # ... and out of the second logging starts again in
     ct.start_logging(Name="on-off")
     again = rid(iam.create_user(UserName="third"))
-    records = {r["requestID"]: r for _, r in Logs(fast.data_dir, account).wait("on-off-bucket", [while_on, again])}
+    records = {r["requestID"]: r for _, r in Logs(fast, account).wait("on-off-bucket", [while_on, again])}
     assert while_off not in records
     assert records[while_on]["requestParameters"] == {"userName": "first"}
     status = ct.get_trail_status(Name="on-off")
@@ -182,8 +233,8 @@ def test_a_stopped_trail_delivers_nothing(fast: Server) -> None:
     logging_trail = trail(fast, account, "started", "started-bucket")
     logging_trail.start_logging(Name="started")
     marker = rid(iam.create_user(UserName="someone"))
-    Logs(fast.data_dir, account).wait("started-bucket", [marker])  # a delivery pass has gone by
-    assert Logs(fast.data_dir, account).files("never-bucket") == []
+    Logs(fast, account).wait("started-bucket", [marker])  # a delivery pass has gone by
+    assert Logs(fast, account).files("never-bucket") == []
     assert logging_trail.get_trail_status(Name="never-started")["LatestDeliveryAttemptTime"] == ""
 
 
@@ -198,7 +249,7 @@ def test_regions_and_global_service_events(fast: Server) -> None:
     global_call = rid(fast.client("iam", key=account).create_user(UserName="global-user"))
     last = rid(west.describe_trails())
 
-    logs = Logs(fast.data_dir, account)
+    logs = Logs(fast, account)
     everywhere = {r["requestID"]: (p, r) for p, r in logs.wait("all-regions", [europe, global_call, last])}
     for request, region in ((europe, "eu-west-1"), (global_call, "us-east-1"), (last, "us-west-2")):
         path, record = everywhere[request]
@@ -208,7 +259,7 @@ def test_regions_and_global_service_events(fast: Server) -> None:
     assert "/CloudTrail/us-east-1/" in west_records[global_call][0].as_posix()  # IAM is logged in us-east-1
     local = {r["requestID"] for _, r in logs.wait("west-local-bucket", [last])}
     assert global_call not in local and europe not in local
-    assert {p.relative_to(logs.root).parts[4] for p in logs.files("west-local-bucket")} == {"us-west-2"}
+    assert {p.parts[4] for p in logs.files("west-local-bucket")} == {"us-west-2"}
 
 
 def test_restart_neither_loses_nor_repeats_events(tmp_path: Path) -> None:
@@ -217,7 +268,7 @@ def test_restart_neither_loses_nor_repeats_events(tmp_path: Path) -> None:
         account = new_account()
         ct = trail(server, account, "durable", "durable-bucket")
         ct.start_logging(Name="durable")
-        logs = Logs(server.data_dir, account)
+        logs = Logs(server, account)
         iam = server.client("iam", key=account)
         first = [rid(iam.create_user(UserName=f"first-{n}")) for n in range(5)]
         logs.wait("durable-bucket", first)
@@ -260,17 +311,21 @@ def test_delivery_in_process_by_interval_and_by_size(tmp_path: Path) -> None:
         return ctx.request_id
 
     try:
-        call("cloudtrail", "CreateTrail", Name="in-process", S3BucketName="local-bucket")
+        bucket = bucket_of("local-bucket", "000000000000")
+        call("s3", "CreateBucket", Bucket=bucket)
+        call("s3", "PutBucketPolicy", Bucket=bucket, Policy=cloudtrail_policy(bucket, "000000000000"))
+        call("cloudtrail", "CreateTrail", Name="in-process", S3BucketName=bucket)
         call("cloudtrail", "StartLogging", Name="in-process")
         created = [call("iam", "CreateUser", UserName=f"user-{n}") for n in range(5)]
-        logs = Logs(tmp_path / "data", "000000000000")
+        logs = Logs(None, "000000000000", gateway.db)
         assert delivery.deliver_due(gateway) == 0 and logs.files() == []
         clock.advance(delivery.INTERVAL)
         assert delivery.deliver_due(gateway) == 1
         assert set(created) <= {r["requestID"] for _, r in logs.records()}
         reads = [call("iam", "GetUser", UserName="user-0") for _ in range(delivery.THRESHOLD)]
         assert delivery.deliver_due(gateway) >= 1  # the interval is not up, the size threshold is
-        documents = [json.loads(gzip.decompress(p.read_bytes()))["Records"] for p in logs.files()]
+        documents = [json.loads(gzip.decompress(logs._body(*p.as_posix().split("/", 1))))["Records"]
+                     for p in logs.files()]
         assert all(len(records) <= delivery.MAX_RECORDS_PER_FILE for records in documents)
         delivered = [r["requestID"] for records in documents for r in records]
         assert set(reads) <= set(delivered) and len(delivered) == len(set(delivered))

@@ -7,6 +7,7 @@ region quota and ListTrails see only the test's trails."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
@@ -27,6 +28,7 @@ class Account:
         self.server = server
         self.id = f"{secrets.randbelow(10**11) + 10**11:012d}"
         self._clients: dict[str, Any] = {}
+        self._buckets: set[str] = set()
 
     def ct(self, region: str = "us-east-1") -> Any:
         if region not in self._clients:
@@ -35,6 +37,28 @@ class Account:
 
     def arn(self, name: str, region: str = "us-east-1") -> str:
         return f"arn:aws:cloudtrail:{region}:{self.id}:trail/{name}"
+
+    def bucket(self, name: str = "bucket") -> str:
+        """``<name>-<account>``, a bucket of this account whose policy lets CloudTrail deliver its trails' logs
+        (bucket names are global: the account id keeps them apart)."""
+        bucket = f"{name}-{self.id}"
+        if bucket not in self._buckets:
+            s3 = self.server.client("s3", key=self.id)
+            s3.create_bucket(Bucket=bucket)
+            s3.put_bucket_policy(Bucket=bucket, Policy=cloudtrail_policy(bucket, self.id))
+            self._buckets.add(bucket)
+        return bucket
+
+
+def cloudtrail_policy(bucket: str, account: str) -> str:
+    """The bucket policy CloudTrail's user guide gives, for every trail of ``account``."""
+    condition = {"StringEquals": {"aws:SourceAccount": account}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
+         "Resource": f"arn:aws:s3:::{bucket}", "Condition": condition},
+        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+         "Resource": f"arn:aws:s3:::{bucket}/*", "Condition": condition},
+    ]})
 
 
 @pytest.fixture
@@ -47,16 +71,16 @@ def acct(server: Server) -> Account:
 
 def test_create_trail_answers_its_settings_and_defaults(acct: Account) -> None:
     ct = acct.ct()
-    out = ct.create_trail(Name="audit-trail", S3BucketName="my-trail-bucket", S3KeyPrefix="logs/prod")
+    out = ct.create_trail(Name="audit-trail", S3BucketName=acct.bucket("my-trail-bucket"), S3KeyPrefix="logs/prod")
     out.pop("ResponseMetadata")
     assert out == {
-        "Name": "audit-trail", "S3BucketName": "my-trail-bucket", "S3KeyPrefix": "logs/prod",
+        "Name": "audit-trail", "S3BucketName": acct.bucket("my-trail-bucket"), "S3KeyPrefix": "logs/prod",
         "IncludeGlobalServiceEvents": True, "IsMultiRegionTrail": False, "TrailARN": acct.arn("audit-trail"),
         "LogFileValidationEnabled": False, "IsOrganizationTrail": False,
     }
     trail = ct.get_trail(Name="audit-trail")["Trail"]
     assert trail == {
-        "Name": "audit-trail", "S3BucketName": "my-trail-bucket", "S3KeyPrefix": "logs/prod",
+        "Name": "audit-trail", "S3BucketName": acct.bucket("my-trail-bucket"), "S3KeyPrefix": "logs/prod",
         "IncludeGlobalServiceEvents": True, "IsMultiRegionTrail": False, "HomeRegion": "us-east-1",
         "TrailARN": acct.arn("audit-trail"), "LogFileValidationEnabled": False, "HasCustomEventSelectors": False,
         "HasInsightSelectors": False, "IsOrganizationTrail": False,
@@ -67,7 +91,8 @@ def test_create_trail_answers_its_settings_and_defaults(acct: Account) -> None:
 def test_create_trail_with_every_setting(acct: Account) -> None:
     ct = acct.ct("eu-west-1")
     out = ct.create_trail(
-        Name="everything", S3BucketName="bucket.with.dots", SnsTopicName="trail-topic", IsMultiRegionTrail=True,
+        Name="everything", S3BucketName=acct.bucket("bucket.with.dots"), SnsTopicName="trail-topic",
+        IsMultiRegionTrail=True,
         IncludeGlobalServiceEvents=True, EnableLogFileValidation=True, KmsKeyId="alias/trail-key",
         CloudWatchLogsLogGroupArn=f"arn:aws:logs:eu-west-1:{acct.id}:log-group:trail:*",
         CloudWatchLogsRoleArn=f"arn:aws:iam::{acct.id}:role/trail-to-logs",
@@ -93,49 +118,52 @@ def test_create_trail_with_every_setting(acct: Account) -> None:
     ("192.168.5.4", "Trail names must not be formatted as an IP address."),
 ])
 def test_trail_name_rules(acct: Account, name: str, message: str) -> None:
-    assert error_of(acct.ct().create_trail, Name=name, S3BucketName="bucket") == (
+    assert error_of(acct.ct().create_trail, Name=name, S3BucketName=acct.bucket("bucket")) == (
         "InvalidTrailNameException", message, 400)
 
 
 def test_create_trail_errors(acct: Account) -> None:
     ct = acct.ct()
-    ct.create_trail(Name="taken", S3BucketName="bucket")
-    assert error_of(ct.create_trail, Name="taken", S3BucketName="bucket") == (
+    ct.create_trail(Name="taken", S3BucketName=acct.bucket("bucket"))
+    assert error_of(ct.create_trail, Name="taken", S3BucketName=acct.bucket("bucket")) == (
         "TrailAlreadyExistsException", f"Trail taken already exists for customer: {acct.id}", 400)
     code, message, _ = error_of(ct.create_trail, Name="bad-bucket", S3BucketName="Bad_Bucket")
     assert code == "InvalidS3BucketNameException" and "Bad_Bucket" in message
     code, _, _ = error_of(ct.create_trail, Name="bad-bucket", S3BucketName="192.168.1.1")
     assert code == "InvalidS3BucketNameException"
-    assert error_of(ct.create_trail, Name="no-global", S3BucketName="bucket", IsMultiRegionTrail=True,
+    assert error_of(ct.create_trail, Name="no-global", S3BucketName=acct.bucket("bucket"), IsMultiRegionTrail=True,
                 IncludeGlobalServiceEvents=False) == (
         "InvalidParameterCombinationException", "Multi-Region trail must include global service events.", 400)
-    code, _, _ = error_of(ct.create_trail, Name="long-prefix", S3BucketName="bucket", S3KeyPrefix="p" * 201)
+    code, _, _ = error_of(ct.create_trail, Name="long-prefix", S3BucketName=acct.bucket("bucket"),
+                          S3KeyPrefix="p" * 201)
     assert code == "InvalidS3PrefixException"
-    code, _, _ = error_of(ct.create_trail, Name="dots-prefix", S3BucketName="bucket", S3KeyPrefix="a/../b")
+    code, _, _ = error_of(ct.create_trail, Name="dots-prefix", S3BucketName=acct.bucket("bucket"), S3KeyPrefix="a/../b")
     assert code == "InvalidS3PrefixException"
-    code, _, _ = error_of(ct.create_trail, Name="org-trail", S3BucketName="bucket", IsOrganizationTrail=True)
+    code, _, _ = error_of(ct.create_trail, Name="org-trail", S3BucketName=acct.bucket("bucket"),
+                          IsOrganizationTrail=True)
     assert code == "OrganizationsNotInUseException"
     assert [t["Name"] for t in ct.describe_trails()["trailList"]] == ["taken"]  # nothing half-written
 
 
 def test_a_multi_region_name_is_taken_in_every_region(acct: Account) -> None:
-    acct.ct("us-west-2").create_trail(Name="everywhere", S3BucketName="bucket", IsMultiRegionTrail=True)
-    assert error_of(acct.ct("us-east-1").create_trail, Name="everywhere", S3BucketName="bucket")[0] == (
+    acct.ct("us-west-2").create_trail(Name="everywhere", S3BucketName=acct.bucket("bucket"), IsMultiRegionTrail=True)
+    assert error_of(acct.ct("us-east-1").create_trail, Name="everywhere", S3BucketName=acct.bucket("bucket"))[0] == (
         "TrailAlreadyExistsException")
-    acct.ct("us-east-1").create_trail(Name="local-only", S3BucketName="bucket")
-    acct.ct("eu-west-1").create_trail(Name="local-only", S3BucketName="bucket")  # single-region: per region
+    acct.ct("us-east-1").create_trail(Name="local-only", S3BucketName=acct.bucket("bucket"))
+    # single-region: per region
+    acct.ct("eu-west-1").create_trail(Name="local-only", S3BucketName=acct.bucket("bucket"))
     assert error_of(acct.ct("eu-west-1").update_trail, Name="local-only", IsMultiRegionTrail=True)[0] == (
         "TrailAlreadyExistsException")
 
 
 def test_five_trails_per_region(acct: Account) -> None:
-    acct.ct("us-west-2").create_trail(Name="shadow-one", S3BucketName="bucket", IsMultiRegionTrail=True)
+    acct.ct("us-west-2").create_trail(Name="shadow-one", S3BucketName=acct.bucket("bucket"), IsMultiRegionTrail=True)
     ct = acct.ct()
     for n in range(4):
-        ct.create_trail(Name=f"trail-{n}", S3BucketName="bucket")
-    assert error_of(ct.create_trail, Name="trail-5", S3BucketName="bucket") == (
+        ct.create_trail(Name=f"trail-{n}", S3BucketName=acct.bucket("bucket"))
+    assert error_of(ct.create_trail, Name="trail-5", S3BucketName=acct.bucket("bucket")) == (
         "MaximumNumberOfTrailsExceededException", f"User: {acct.id} already has 5 trails in us-east-1.", 400)
-    acct.ct("us-east-2").create_trail(Name="trail-5", S3BucketName="bucket")
+    acct.ct("us-east-2").create_trail(Name="trail-5", S3BucketName=acct.bucket("bucket"))
 
 
 def test_unknown_trail_and_malformed_arn(acct: Account) -> None:
@@ -152,9 +180,9 @@ def test_unknown_trail_and_malformed_arn(acct: Account) -> None:
 
 
 def test_describe_trails_with_shadow_trails(acct: Account) -> None:
-    acct.ct("us-west-2").create_trail(Name="org-wide", S3BucketName="bucket", IsMultiRegionTrail=True)
+    acct.ct("us-west-2").create_trail(Name="org-wide", S3BucketName=acct.bucket("bucket"), IsMultiRegionTrail=True)
     ct = acct.ct()
-    ct.create_trail(Name="local", S3BucketName="bucket")
+    ct.create_trail(Name="local", S3BucketName=acct.bucket("bucket"))
     assert [t["Name"] for t in ct.describe_trails()["trailList"]] == ["local", "org-wide"]
     assert [t["HomeRegion"] for t in ct.describe_trails()["trailList"]] == ["us-east-1", "us-west-2"]
     assert [t["Name"] for t in ct.describe_trails(includeShadowTrails=False)["trailList"]] == ["local"]
@@ -173,7 +201,7 @@ def test_describe_trails_with_shadow_trails(acct: Account) -> None:
     assert error_of(ct.update_trail, Name=acct.arn("org-wide", "us-west-2"), S3KeyPrefix="x")[0] == (
         "InvalidHomeRegionException")
     # a single-region trail of another region is not seen at all
-    acct.ct("eu-west-1").create_trail(Name="elsewhere", S3BucketName="bucket")
+    acct.ct("eu-west-1").create_trail(Name="elsewhere", S3BucketName=acct.bucket("bucket"))
     assert error_of(ct.get_trail, Name=acct.arn("elsewhere", "eu-west-1"))[0] == "TrailNotFoundException"
 
 
@@ -181,7 +209,7 @@ def test_list_trails_spans_regions_and_pages(acct: Account) -> None:
     expected = []
     for region in REGIONS:
         for n in range(5):
-            acct.ct(region).create_trail(Name=f"t{n}-{region}", S3BucketName="bucket")
+            acct.ct(region).create_trail(Name=f"t{n}-{region}", S3BucketName=acct.bucket("bucket"))
             expected.append({"TrailARN": acct.arn(f"t{n}-{region}", region), "Name": f"t{n}-{region}",
                              "HomeRegion": region})
     first = acct.ct().list_trails()
@@ -199,11 +227,11 @@ def test_list_trails_spans_regions_and_pages(acct: Account) -> None:
 
 def test_update_trail(acct: Account) -> None:
     ct = acct.ct()
-    ct.create_trail(Name="changing", S3BucketName="bucket-one", S3KeyPrefix="before")
-    out = ct.update_trail(Name="changing", S3BucketName="bucket-two", S3KeyPrefix="after/here",
+    ct.create_trail(Name="changing", S3BucketName=acct.bucket("bucket-one"), S3KeyPrefix="before")
+    out = ct.update_trail(Name="changing", S3BucketName=acct.bucket("bucket-two"), S3KeyPrefix="after/here",
                           EnableLogFileValidation=True)
     assert (out["S3BucketName"], out["S3KeyPrefix"], out["LogFileValidationEnabled"]) == (
-        "bucket-two", "after/here", True)
+        acct.bucket("bucket-two"), "after/here", True)
     out = ct.update_trail(Name=acct.arn("changing"), S3KeyPrefix="")
     assert "S3KeyPrefix" not in out
     assert error_of(ct.update_trail, Name="changing", IsMultiRegionTrail=True, IncludeGlobalServiceEvents=False) == (
@@ -213,17 +241,20 @@ def test_update_trail(acct: Account) -> None:
         "InvalidParameterCombinationException")
     assert error_of(ct.update_trail, Name="changing", S3BucketName="x")[0] == "InvalidS3BucketNameException"
     trail = ct.get_trail(Name="changing")["Trail"]
-    assert (trail["S3BucketName"], trail["IsMultiRegionTrail"], "S3KeyPrefix" in trail) == ("bucket-two", True, False)
+    assert (trail["S3BucketName"], trail["IsMultiRegionTrail"], "S3KeyPrefix" in trail) == (
+        acct.bucket("bucket-two"), True, False)
     assert error_of(ct.update_trail, Name="missing", S3KeyPrefix="x")[0] == "TrailNotFoundException"
 
 
 def test_delete_trail(acct: Account) -> None:
     ct = acct.ct()
-    ct.create_trail(Name="short-lived", S3BucketName="bucket", TagsList=[{"Key": "team", "Value": "infra"}])
+    ct.create_trail(Name="short-lived", S3BucketName=acct.bucket("bucket"),
+                    TagsList=[{"Key": "team", "Value": "infra"}])
     ct.delete_trail(Name="short-lived")
     assert error_of(ct.get_trail, Name="short-lived")[0] == "TrailNotFoundException"
     assert ct.describe_trails()["trailList"] == []
-    ct.create_trail(Name="short-lived", S3BucketName="bucket")  # the name is free again, without the old tags
+    # the name is free again, without the old tags
+    ct.create_trail(Name="short-lived", S3BucketName=acct.bucket("bucket"))
     assert ct.list_tags(ResourceIdList=[acct.arn("short-lived")])["ResourceTagList"] == [
         {"ResourceId": acct.arn("short-lived"), "TagsList": []}]
 
@@ -233,7 +264,7 @@ def test_delete_trail(acct: Account) -> None:
 
 def test_start_stop_logging_and_status(acct: Account) -> None:
     ct = acct.ct()
-    ct.create_trail(Name="switched", S3BucketName="bucket")
+    ct.create_trail(Name="switched", S3BucketName=acct.bucket("bucket"))
     status = ct.get_trail_status(Name="switched")
     status.pop("ResponseMetadata")
     assert status == {
@@ -259,7 +290,7 @@ def test_start_stop_logging_and_status(acct: Account) -> None:
 
 def test_event_selectors(acct: Account) -> None:
     ct = acct.ct()
-    ct.create_trail(Name="selective", S3BucketName="bucket")
+    ct.create_trail(Name="selective", S3BucketName=acct.bucket("bucket"))
     default = ct.get_event_selectors(TrailName="selective")
     assert default["TrailARN"] == acct.arn("selective")
     assert default["EventSelectors"] == [{"ReadWriteType": "All", "IncludeManagementEvents": True,
@@ -283,7 +314,7 @@ def test_event_selectors(acct: Account) -> None:
 
 def test_event_selector_errors(acct: Account) -> None:
     ct = acct.ct()
-    ct.create_trail(Name="strict", S3BucketName="bucket")
+    ct.create_trail(Name="strict", S3BucketName=acct.bucket("bucket"))
     put = ct.put_event_selectors
     assert error_of(put, TrailName="strict")[0] == "InvalidParameterCombinationException"
     assert error_of(put, TrailName="strict", EventSelectors=[{"ReadWriteType": "All"}],
@@ -311,7 +342,7 @@ def test_event_selector_errors(acct: Account) -> None:
 
 def test_tags(acct: Account) -> None:
     ct = acct.ct()
-    arn = ct.create_trail(Name="tagged", S3BucketName="bucket",
+    arn = ct.create_trail(Name="tagged", S3BucketName=acct.bucket("bucket"),
                           TagsList=[{"Key": "team", "Value": "infra"}, {"Key": "env", "Value": "dev"}])["TrailARN"]
     ct.add_tags(ResourceId=arn, TagsList=[{"Key": "env", "Value": "prod"}, {"Key": "cost", "Value": "42"}])
     listed = ct.list_tags(ResourceIdList=[arn])["ResourceTagList"]
@@ -327,5 +358,5 @@ def test_tags(acct: Account) -> None:
     assert error_of(ct.add_tags, ResourceId=acct.arn("no-such-trail"), TagsList=[{"Key": "k", "Value": "v"}])[0] == (
         "ResourceNotFoundException")
     assert error_of(ct.list_tags, ResourceIdList=["not-an-arn"])[0] == "CloudTrailARNInvalidException"
-    assert error_of(ct.create_trail, Name="over-tagged", S3BucketName="bucket",
+    assert error_of(ct.create_trail, Name="over-tagged", S3BucketName=acct.bucket("bucket"),
                 TagsList=[{"Key": f"k{n}", "Value": "v"} for n in range(51)])[0] == "TagsLimitExceededException"

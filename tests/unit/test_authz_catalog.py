@@ -17,7 +17,7 @@ from turnout.authz import catalog as catalog_module
 from turnout.authz.catalog import Catalog, catalog, load, template_pattern
 
 DATA_FILE = REPO / "src" / "turnout" / "data" / catalog_module.DATA_FILE
-PREFIXES = ("iam", "sts", "elasticloadbalancing", "ec2", "ecs", "cloudtrail")
+PREFIXES = ("iam", "sts", "elasticloadbalancing", "ec2", "ecs", "cloudtrail", "s3")
 
 
 def _tool() -> Any:
@@ -44,13 +44,13 @@ def test_loaded_once_and_lazily() -> None:
     assert out.split() == ["True", "True"]
 
 
-def test_the_six_prefixes_and_their_sizes() -> None:
+def test_the_prefixes_and_their_sizes() -> None:
     ref = catalog()
     assert sorted(ref.services) == sorted(PREFIXES)
     sizes = {p: (len(s.actions), len(s.resource_types), len(s.condition_types)) for p, s in ref.services.items()}
     assert sizes == {
         "iam": (187, 14, 20), "sts": (16, 6, 57), "elasticloadbalancing": (77, 11, 11),
-        "ec2": (780, 110, 147), "ecs": (67, 9, 28), "cloudtrail": (66, 4, 3),
+        "ec2": (780, 110, 147), "ecs": (67, 9, 28), "cloudtrail": (66, 4, 3), "s3": (168, 13, 55),
     }
     assert ref.source["licence"] == "MIT, Copyright 2019 Salesforce.com"
     assert ref.service("iam") is ref.service("IAM")
@@ -157,7 +157,8 @@ def test_condition_types() -> None:
     assert ref.condition_type("ecs:capacity-provider") == "ArrayOfARN"
     assert ref.condition_type("sts:TransitiveTagKeys") == "ArrayOfString"
     assert ref.condition_type("iam:NoSuchKey") is None
-    assert ref.condition_type("s3:prefix") is None
+    assert ref.condition_type("s3:prefix") == "String"
+    assert ref.condition_type("lambda:FunctionArn") is None  # a service the reference does not hold
 
 
 def test_load_rejects_another_format() -> None:

@@ -16,7 +16,7 @@ from botocore.model import Shape
 
 from turnout.auth.principal import Principal
 from turnout.authz import context as authz_context
-from turnout.authz import resources_cloudtrail, resources_ecs, resources_iam, resources_sts
+from turnout.authz import resources_cloudtrail, resources_ecs, resources_iam, resources_s3, resources_sts
 from turnout.authz.catalog import Action, ResourceType, catalog
 from turnout.authz.checks import Check
 from turnout.authz.context import build_plan, checks_for, name_resolvers, resource_tag_lookups, rules_for
@@ -42,6 +42,7 @@ UNCATALOGUED = {
     "ecs": set(resources_ecs.UNCATALOGUED),
     "elbv2": set(),
     "cloudtrail": set(),
+    "s3": set(resources_s3.UNCATALOGUED),
     "ec2": {
         op for op in SERVICES["ec2"].model.operation_names if catalog().action("ec2", op) is None
     },
@@ -314,6 +315,8 @@ def check_problems(prefix: str, check: Check, service: str) -> list[str]:
             out.append(f"{check.action}: {check.resource} matches none of {[t.name for t in types]}")
         account = check.resource.split(":")[4]
         expected = None if account in ("", "aws") else account
+        if prefix == "s3":  # S3 ARNs name no account: the owner's (the caller's, for a bucket that does not exist)
+            expected = ACCOUNT
         if check.resource_account != expected:
             out.append(f"{check.action}: resource account {check.resource_account} for {check.resource}")
         for rtype in matching:
@@ -339,10 +342,11 @@ MINIMAL_FALLBACKS = {
     "ecs": {"DeleteAttributes", "PutAttributes", "DescribeCapacityProviders", "DescribeTaskSets",
             "GetTaskProtection", "ListTasks"},
     "cloudtrail": {"CancelQuery", "DescribeQuery", "GetQueryResults", "StartQuery"},
+    "s3": set(),
 }
 
 
-@pytest.mark.parametrize("service", ["iam", "sts", "elbv2", "ecs", "cloudtrail", "ec2"])
+@pytest.mark.parametrize("service", ["iam", "sts", "elbv2", "ecs", "cloudtrail", "ec2", "s3"])
 @pytest.mark.parametrize("full", [True, False], ids=["all-members", "required-members"])
 def test_every_operation(db: Database, service: str, full: bool) -> None:
     problems, fallbacks = sweep(db, service, full)

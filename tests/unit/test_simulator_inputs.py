@@ -201,7 +201,9 @@ def test_source_policy_ids(policy_id: str, expected: str) -> None:
     ("iam:PassRole", ["arn:aws:iam::000000000000:role/r"], "arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}"),
     ("iam:GetUser", ["arn:aws:iam::000000000000:user/u"], "arn:${Partition}:iam::${Account}:user/${UserNameWithPath}"),
     ("iam:ListRoles", ["arn:aws:iam::000000000000:role/r"], "*"),  # no resource type: "*"
-    ("s3:GetObject", ["arn:aws:s3:::b/k"], "*"),  # a service Turnout's reference does not hold
+    ("s3:GetObject", ["arn:aws:s3:::b/k"], "arn:${Partition}:s3:::${BucketName}/${ObjectName}"),
+    ("lambda:InvokeFunction", ["arn:aws:lambda:us-east-1:000000000000:function:f"], "*"),  # a service Turnout's
+    # reference does not hold
     ("ec2:RunInstances", ["arn:aws:ec2:us-east-1::image/ami-1", "*"],
      "arn:${Partition}:ec2:${Region}::image/${ImageId}"),
 ])

@@ -13,6 +13,9 @@ Intentional differences, applied to the expected value (not to the code under te
   anything on the wire beneath it is present, even when that is only such an unreadable list item.
 * responses: timestamps are written at the precision AWS uses: whole seconds for IAM and STS, milliseconds for
   ELBv2, EC2 and the JSON services (truncated, not rounded). Floats are finite (AWS never answers inf/NaN).
+* rest-xml (S3): the protocol's own limits, in ``restxml_support.py`` (header text and HTTP dates, empty values
+  that put nothing on the wire, XML line-end normalisation, what botocore's bare parser gives for an absent
+  payload).
 * IAM policy documents (shape ``policyDocumentType``) are URL-encoded inside the XML, as IAM sends them; botocore's
   IAM client decodes them in an ``after-call`` handler, outside the parser, so the test decodes them the same way.
 """
@@ -31,19 +34,28 @@ from botocore.parsers import create_parser
 from botocore.serialize import create_serializer
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from urllib3 import HTTPHeaderDict
 
 from turnout.gateway import protocols
 from turnout.wire.jsonproto import JsonInputParser, JsonSerializer
 from turnout.wire.models import SERVICES
 from turnout.wire.query import QueryInputParser
+from turnout.wire.restxml_out import RestXmlSerializer
 
+from .restxml_support import expected_rest_request, expected_rest_response, send_rest_xml
 from .shapes import Sampler, members_of, strategy
 
 ABSENT: Any = object()
 REQUEST_ID = "c0ffee00-1234-4abc-9def-000000000001"
-MILLIS_SERVICES = {"elbv2", "ec2", "ecs", "cloudtrail"}
+MILLIS_SERVICES = {"elbv2", "ec2", "ecs", "cloudtrail", "s3"}
 
 OPERATIONS = [(name, op) for name, spec in SERVICES.items() for op in spec.model.operation_names]
+# S3 responses botocore reads outside its parser (GetBucketLocation's root text, in an after-call handler), and
+# the deprecated notification operations, whose model names two members with the same element (Event, Events).
+# SelectObjectContent answers an event stream, and WriteGetObjectResponse (S3 Object Lambda) is sent to a
+# host-prefixed endpoint: neither is served, nor a rest-xml body.
+UNPARSED_RESPONSES = {("s3", "GetBucketLocation"), ("s3", "GetBucketNotification"), ("s3", "SelectObjectContent")}
+AMBIGUOUS_REQUESTS = {("s3", "PutBucketNotification"), ("s3", "WriteGetObjectResponse")}
 COUNTS = {name: len(spec.model.operation_names) for name, spec in SERVICES.items()}
 
 
@@ -169,6 +181,8 @@ def send(operation: OperationModel, params: dict[str, Any]) -> dict[str, Any]:
     request = create_serializer(protocol, include_validation=False).serialize_to_request(params, operation)
     if protocol == "json":
         return JsonInputParser().parse(operation.input_shape, request["body"])
+    if protocol == "rest-xml":
+        return send_rest_xml(operation, request)
     prepared = AWSRequest(method="POST", url="http://localhost/", data=request["body"]).prepare()
     form = dict(parse_qsl(prepared.body, keep_blank_values=True))
     assert form.pop("Action") == operation.name
@@ -179,15 +193,32 @@ def send(operation: OperationModel, params: dict[str, Any]) -> dict[str, Any]:
 def answer(service: str, operation: OperationModel, data: dict[str, Any]) -> dict[str, Any]:
     """Serialise with Turnout as the server answers and parse with botocore as the client does."""
     protocol = operation.metadata["protocol"]
+    status = 200
+    blob: bytes | None = None
+    payload: str | None = None
     if protocol == "json":
         body = JsonSerializer().response(operation, data, REQUEST_ID)
         headers = {"x-amzn-requestid": REQUEST_ID}
+    elif protocol == "rest-xml":
+        status, pairs, body = RestXmlSerializer().response(operation, data, REQUEST_ID)
+        payload = operation.output_shape.serialization.get("payload") if operation.output_shape else None
+        if payload is not None and operation.output_shape.members[payload].type_name == "blob":
+            # A blob payload is the body itself, byte for byte (botocore's client streams it; its bare parser,
+            # used here, would decode it as text): checked here, then left out of the parse.
+            assert body == bytes(data.get(payload, b""))
+            body = b""
+            blob = data.get(payload)
+        headers = HTTPHeaderDict()  # case-insensitive, as botocore's own HTTP responses give them
+        for key, value in pairs:
+            headers.add(key.decode("latin-1"), value.decode("latin-1"))
     else:
         body = protocols._xml(service).response(operation, data, REQUEST_ID)
         headers = {}
     parsed: dict[str, Any] = create_parser(protocol).parse(
-        {"body": body, "headers": headers, "status_code": 200}, operation.output_shape
+        {"body": body, "headers": headers, "status_code": status}, operation.output_shape
     )
+    if protocol == "rest-xml" and blob is not None:
+        parsed[payload] = blob.decode("utf-8", "replace")
     metadata = parsed.pop("ResponseMetadata")
     assert metadata.get("RequestId") == REQUEST_ID, body
     return parsed
@@ -196,13 +227,15 @@ def answer(service: str, operation: OperationModel, data: dict[str, Any]) -> dic
 # -- tests -------------------------------------------------------------------------------------------------------
 
 def test_every_operation_of_every_service_is_covered() -> None:
-    assert set(COUNTS) == {"iam", "sts", "elbv2", "ec2", "ecs", "cloudtrail"}
+    assert set(COUNTS) == {"iam", "sts", "elbv2", "ec2", "ecs", "cloudtrail", "s3"}
     assert len(OPERATIONS) == sum(COUNTS.values())
     assert all(count > 0 for count in COUNTS.values())
 
 
 @pytest.mark.parametrize(("service", "name"), OPERATIONS, ids=[f"{s}.{o}" for s, o in OPERATIONS])
 def test_request_round_trip(service: str, name: str) -> None:
+    if (service, name) in AMBIGUOUS_REQUESTS:
+        pytest.skip("the model gives two members one element name")
     operation = _op(service, name)
     shape = operation.input_shape
     sampler = Sampler(special_floats=True)
@@ -211,6 +244,8 @@ def test_request_round_trip(service: str, name: str) -> None:
         parsed = send(operation, params)
         if protocol == "json" or shape is None:
             expected = params
+        elif protocol == "rest-xml":
+            expected = expected_rest_request(shape, params)
         else:
             expected = expected_request(shape, params, protocol == "ec2")
             expected = {} if expected is ABSENT else expected
@@ -221,6 +256,8 @@ def test_request_round_trip(service: str, name: str) -> None:
 
 @pytest.mark.parametrize(("service", "name"), OPERATIONS, ids=[f"{s}.{o}" for s, o in OPERATIONS])
 def test_response_round_trip(service: str, name: str) -> None:
+    if (service, name) in UNPARSED_RESPONSES:
+        pytest.skip("botocore reads this response outside its parser, or the model is ambiguous")
     operation = _op(service, name)
     shape = operation.output_shape
     sampler = Sampler(special_floats=False)
@@ -232,6 +269,8 @@ def test_response_round_trip(service: str, name: str) -> None:
         if service == "iam":
             parsed = decode_policies(shape, parsed)
         expected = expected_response(shape, data, service)
+        if service == "s3":
+            expected = expected_rest_response(shape, expected)
         problem = difference(expected, parsed)
         assert problem is None, f"{service}.{name}: {problem}"
     assert members_of(shape) <= sampler.covered

@@ -165,11 +165,12 @@ def canonical_request(
     signed: Sequence[str],
     payload_hash: str,
     presigned: bool = False,
+    raw_path: bool = False,
 ) -> str:
     return "\n".join(
         (
             method.upper(),
-            canonical_path(path),
+            path if raw_path else canonical_path(path),
             canonical_query(query_pairs, skip_signature=presigned),
             canonical_headers(headers, signed),
             ";".join(signed),
@@ -203,12 +204,23 @@ def verify(
     query_pairs: Sequence[tuple[str, str]],
     headers: Mapping[str, Sequence[str]],
     body: bytes,
+    *,
+    payload_hash: str | None = None,
 ) -> bool:
     """True when ``info.signature`` is the signature of this request under ``secret``.
 
     ``path`` is the path as sent (still percent-encoded); ``query_pairs`` the decoded query parameters in any
     order; ``headers`` lower-case names with every value received for each.
+
+    ``payload_hash`` given (S3, whose payload checks are :mod:`turnout.auth.s3payload`'s): the hash the canonical
+    request ends with, and S3's canonical URI, which is the path exactly as sent (S3 neither normalises nor
+    encodes it again: the S3 API reference, "Signature Calculations for the Authorization Header").
     """
+    if payload_hash is not None:
+        canonical = canonical_request(method, path, query_pairs, headers, info.signed_headers, payload_hash,
+                                      info.presigned, raw_path=True)
+        key = signing_key(secret, info.date, info.region, info.service)
+        return hmac.compare_digest(sign(key, string_to_sign(info.amz_date, info.scope, canonical)), info.signature)
     content_hash = headers.get("x-amz-content-sha256")
     candidates: list[str]
     if content_hash:

@@ -88,6 +88,7 @@ class Plan:
     tag_families: tuple[tuple[str, str], ...]  # ("aws:ResourceTag/${TagKey}", "aws:ResourceTag/")
     trust: bool
     extras: tuple[tuple[Extra, Plan], ...] = ()
+    resource_policies: bool = False
     constants: tuple[tuple[str, KeyValue], ...] = ()
 
     def run(self, ctx: RequestContext) -> list[Check]:
@@ -122,8 +123,8 @@ class Plan:
                 continue
             seen.add(target.arn)
             allowed = self._keys_of(target)
-            account = account_of(target.arn)
-            policy = target.policy if self.trust else None
+            account = target.account or account_of(target.arn)
+            policy = target.policy if self.trust or self.resource_policies else None
             out.append(Check(
                 self.action,
                 target.arn,
@@ -214,9 +215,10 @@ def rules_for(prefix: str) -> ServiceRules:
     from .resources_ecs import RULES as ECS
     from .resources_elbv2 import RULES as ELB
     from .resources_iam import RULES as IAM
+    from .resources_s3 import RULES as S3
     from .resources_sts import RULES as STS
 
-    table = {r.prefix: r for r in (IAM, STS, ELB, EC2, ECS, CLOUDTRAIL)}
+    table = {r.prefix: r for r in (IAM, STS, ELB, EC2, ECS, CLOUDTRAIL, S3)}
     return table[prefix]
 
 
@@ -260,6 +262,7 @@ def build_plan(prefix: str, operation: str, members: tuple[str, ...], *, action:
         ),
         trust=operation in rules.trust_ops,
         constants=tuple((constants or {}).items()),
+        resource_policies=rules.resource_policies,
     )
     if action is None:
         extras = tuple(rules.extras.get(operation, ()))

@@ -53,8 +53,9 @@ class Target:
     resource_type: str | None = None
     tags: dict[str, str] | None = None
     facts: dict[str, ContextValue] = field(default_factory=dict)
-    policy: str | None = None  # the resource-based policy (a role's trust policy)
+    policy: str | None = None  # the resource-based policy (a role's trust policy, a bucket policy)
     exists: bool = True
+    account: str | None = None  # the owner when the ARN does not say (S3's ARNs have no account)
 
 
 Resolver = Callable[[Env], list[Target]]
@@ -414,3 +415,5 @@ class ServiceRules:
     infer: Callable[[ResourceType], tuple[Spec, ...]] | None = None
     # Further checks decided by an operation's input members (EC2's tag-on-create).
     extra_rule: Callable[[str, tuple[str, ...]], tuple[Extra, ...]] | None = None
+    # Every target's ``policy`` is a resource-based policy evaluated with the caller's (S3's bucket policies).
+    resource_policies: bool = False

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hmac
 from datetime import datetime, timedelta
 
-from ..auth import credentials
-from ..auth.sigv4 import MalformedSignature, verify
+from ..auth import credentials, s3payload
+from ..auth.sigv4 import MalformedSignature, SignatureInfo, signing_key, verify
 from ..wire.errors import ServiceError
-from .context import RequestContext
+from .context import HttpRequest, RequestContext
 
 SKEW = timedelta(minutes=15)
+MAX_PRESIGNED_EXPIRY = 604800  # seconds: a presigned URL lives at most 7 days (S3 API reference, query auth)
 SIGNATURE_MISMATCH = (
     "The request signature we calculated does not match the signature you provided. "
     "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
@@ -25,45 +26,69 @@ _CODES: dict[str, dict[str, tuple[str, int]]] = {
         "query": ("MissingAuthenticationToken", 403),
         "ec2": ("MissingAuthenticationToken", 401),
         "json": ("MissingAuthenticationTokenException", 400),
+        "rest-xml": ("AccessDenied", 403),
     },
     "unknown_key": {
         "query": ("InvalidClientTokenId", 403),
         "ec2": ("AuthFailure", 401),
         "json": ("UnrecognizedClientException", 400),
+        "rest-xml": ("InvalidAccessKeyId", 403),
     },
     "bad_signature": {
         "query": ("SignatureDoesNotMatch", 403),
         "ec2": ("AuthFailure", 401),
         "json": ("InvalidSignatureException", 400),
+        "rest-xml": ("SignatureDoesNotMatch", 403),
     },
     "skew": {
         "query": ("SignatureDoesNotMatch", 403),
         "ec2": ("RequestExpired", 400),
         "json": ("InvalidSignatureException", 400),
+        "rest-xml": ("RequestTimeTooSkewed", 403),
     },
     "expired_url": {
         "query": ("RequestExpired", 400),
         "ec2": ("RequestExpired", 400),
         "json": ("RequestExpired", 400),
+        "rest-xml": ("AccessDenied", 403),
     },
     "expired_token": {
         "query": ("ExpiredToken", 403),
         "ec2": ("RequestExpired", 400),
         "json": ("ExpiredTokenException", 400),
+        "rest-xml": ("ExpiredToken", 400),
     },
     "incomplete": {
         "query": ("IncompleteSignature", 400),
         "ec2": ("IncompleteSignature", 400),
         "json": ("IncompleteSignatureException", 400),
+        "rest-xml": ("AuthorizationHeaderMalformed", 400),
     },
 }
 _EC2_AUTH_FAILURE = "AWS was not able to validate the provided access credentials"
+
+
+# S3's own wordings (facts file 2, section 8; "Access Denied" and the key message: S3's error responses).
+_S3_MESSAGES = {
+    "missing": "Access Denied",
+    "unknown_key": "The AWS Access Key Id you provided does not exist in our records.",
+    "bad_signature": s3payload.SIGNATURE_MISMATCH,
+    "skew": "The difference between the request time and the current time is too large.",
+    "expired_url": "Request has expired",
+    "expired_token": "The provided token has expired.",
+}
 
 
 def auth_error(ctx: RequestContext, failure: str, message: str) -> ServiceError:
     code, status = _CODES[failure][ctx.protocol]
     if code == "AuthFailure":
         message = _EC2_AUTH_FAILURE
+    if ctx.protocol == "rest-xml":
+        message = _S3_MESSAGES.get(failure, message)
+        fields: dict[str, str] = {}
+        if failure == "unknown_key" and ctx.signature is not None:
+            fields["AWSAccessKeyId"] = ctx.signature.access_key_id
+        return ServiceError(code, message, status, fields=fields)
     return ServiceError(code, message, status)
 
 
@@ -99,9 +124,14 @@ def authenticate(ctx: RequestContext) -> None:
         )
     if "host" not in info.signed_headers:
         raise auth_error(ctx, "incomplete", "'Host' must be a 'SignedHeader' in the AWS Authorization.")
-    if not verify(info, credential.secret, http.method, http.path, ctx.query_pairs, http.headers, http.body):
+    s3 = ctx.protocol == "rest-xml"
+    declared = s3payload.payload_hash(http.headers, info, http.body) if s3 else None
+    if not verify(info, credential.secret, http.method, http.path, ctx.query_pairs, http.headers, http.body,
+                  payload_hash=declared):
         raise auth_error(ctx, "bad_signature", SIGNATURE_MISMATCH)
     now = ctx.gateway.clock.now()
+    if s3:
+        _s3_time(ctx, info, signed_at, now)
     if info.presigned:
         if info.expires is not None and now > signed_at + timedelta(seconds=info.expires):
             raise auth_error(ctx, "expired_url", "Request has expired.")
@@ -116,6 +146,8 @@ def authenticate(ctx: RequestContext) -> None:
             f"Signature not yet current: {info.amz_date} is still later than {_stamp(now + SKEW)} "
             f"({_stamp(now)} + 15 min.)",
         )
+    if declared is not None:
+        ctx.annotations["s3.checksums"] = _s3_body(http, info, credential.secret, declared)
     if credential.session_token is not None:
         token = info.security_token
         if token is None or not hmac.compare_digest(token, credential.session_token):
@@ -139,3 +171,41 @@ def authenticate(ctx: RequestContext) -> None:
         ctx.gateway.ensure_account(credential.principal.account_id)
     ctx.principal = credential.principal
     ctx.gateway.note_key_used(ctx)
+
+
+def _s3_body(http: HttpRequest, info: SignatureInfo, secret: str, declared: str) -> dict[str, str]:
+    """S3: the body checked against its declared hash, decoded from ``aws-chunked`` (chunk signatures and
+    trailer checked), and its checksums verified; the decoded body replaces the request's."""
+    body = http.body
+    trailers: dict[str, str] = {}
+    if declared in s3payload.STREAMING:
+        key = signing_key(secret, info.date, info.region, info.service)
+        body, trailers = s3payload.decode_chunked(body, declared, info, key)
+        length = http.header("x-amz-decoded-content-length")
+        if length is not None and length.strip() != str(len(body)):
+            raise ServiceError("IncompleteBody", "You did not provide the number of bytes specified by the "
+                               "Content-Length HTTP header", 400)
+    else:
+        s3payload.check_hash(declared, body)
+    checksums = s3payload.check_checksums(http.headers, trailers, body)
+    http.body = body
+    return checksums
+
+
+def _s3_time(ctx: RequestContext, info: SignatureInfo, signed_at: datetime, now: datetime) -> None:
+    """S3's own answers for a stale request, with the fields it adds (facts file 2, section 8: observed): a
+    presigned URL past ``X-Amz-Date + X-Amz-Expires`` is ``AccessDenied`` "Request has expired"; a header-signed
+    request more than 15 minutes off the server's clock is ``RequestTimeTooSkewed``."""
+    server_time = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if info.presigned:
+        if info.expires is not None and info.expires > MAX_PRESIGNED_EXPIRY:
+            raise ServiceError("AuthorizationQueryParametersError",
+                               "X-Amz-Expires must be less than a week (in seconds) that is; 604800", 400)
+        if info.expires is not None and now > signed_at + timedelta(seconds=info.expires):
+            raise ServiceError("AccessDenied", "Request has expired", 403, fields={
+                "X-Amz-Expires": info.expires, "Expires": (signed_at + timedelta(seconds=info.expires)).strftime(
+                    "%Y-%m-%dT%H:%M:%SZ"), "ServerTime": server_time})
+        return
+    if abs(now - signed_at) > SKEW:
+        raise ServiceError("RequestTimeTooSkewed", _S3_MESSAGES["skew"], 403, fields={
+            "RequestTime": info.amz_date, "ServerTime": server_time, "MaxAllowedSkewMilliseconds": 900000})

@@ -42,6 +42,7 @@ class RequestContext:
     region: str = "us-east-1"
     form: dict[str, str] = field(default_factory=dict)  # flat query/form parameters
     query_pairs: list[tuple[str, str]] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)  # rest-xml URI labels (S3's Bucket and Key)
     signature: SignatureInfo | None = None
     principal: Principal | None = None
     params: dict[str, Any] = field(default_factory=dict)

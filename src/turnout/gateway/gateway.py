@@ -21,6 +21,7 @@ from ..services.base import Provider
 from ..store.db import Database
 from ..wire.errors import ServiceError, internal_failure, not_implemented, validation_error
 from ..wire.models import SERVICES
+from ..wire.restxml import malformed_xml
 from ..wire.validate import ENUM_WORDING, validate, violations
 from ..wire.validate import message as message_of
 from .accesslog import AccessLog
@@ -38,7 +39,17 @@ Step = Callable[[RequestContext], None]
 # ECS answers a bad lifecycle hook targetType with "Invalid targetType. Valid values are: AWS_LAMBDA, PAUSE".
 # CloudTrail answers an unknown Insights type or event category with InvalidInsightSelectorsException (the model's
 # documentation of that error), not with the front end's enum ValidationException.
-SELF_CHECKED_ENUMS = {"ecs": ("targetType",), "cloudtrail": ("insightType", "eventCategories")}
+# S3 answers a bad LocationConstraint with its own InvalidLocationConstraint.
+SELF_CHECKED_ENUMS = {"ecs": ("targetType",), "cloudtrail": ("insightType", "eventCategories"),
+                      "s3": ("locationConstraint",)}
+
+
+def _in_xml_payload(shape: Any, message: str) -> bool:
+    """Whether a validation message is about a member of the operation's XML payload (rest-xml)."""
+    payload = shape.serialization.get("payload") if shape is not None else None
+    if payload is None or shape.members[payload].type_name != "structure":
+        return False
+    return f"'{payload[:1].lower()}{payload[1:]}" in message
 
 
 class Authorizer(Protocol):
@@ -173,6 +184,8 @@ class Gateway:
                 message = message_of([p for p in violations(shape, ctx.params)
                                       if ENUM_WORDING not in p or not any(f".{m}'" in p for m in own)])
             if message is not None:
+                if ctx.protocol == "rest-xml" and _in_xml_payload(shape, message):
+                    raise malformed_xml()  # S3 answers an XML body that breaks its schema so (restxml.py)
                 raise validation_error(ctx.protocol, message)
             return
         # EC2 does not use the "validation error detected" form: a missing parameter is MissingParameter naming

@@ -8,12 +8,16 @@ from ..wire.errors import ServiceError
 from ..wire.jsonproto import JsonInputParser, JsonSerializer
 from ..wire.models import SERVICES, ServiceSpec
 from ..wire.query import QueryInputParser, XmlSerializer
+from ..wire.restxml import RestXmlParser
+from ..wire.restxml_out import RestXmlSerializer
 from .context import RequestContext
 
 _QUERY = QueryInputParser(ec2=False)
 _EC2 = QueryInputParser(ec2=True)
 _JSON = JsonInputParser()
 _JSON_OUT = JsonSerializer()
+_REST_XML = RestXmlParser()
+_REST_XML_OUT = RestXmlSerializer()
 
 # Wire quirks kept as data: IAM sends policy documents URL-encoded inside its XML; EC2 and ELBv2 write timestamps
 # with milliseconds (``2016-03-25T21:26:12.920Z`` in the ELBv2 API reference), IAM and STS in whole seconds.
@@ -27,6 +31,8 @@ def parse_input(ctx: RequestContext) -> None:
     protocol = ctx.service.protocol
     if protocol == "json":
         ctx.params = _JSON.parse(shape, ctx.http.body)
+    elif protocol == "rest-xml":
+        ctx.params = _REST_XML.parse(ctx.operation, ctx.labels, ctx.query_pairs, ctx.http.headers, ctx.http.body)
     elif protocol == "ec2":
         ctx.params = _EC2.parse(shape, ctx.form)
     else:
@@ -54,6 +60,17 @@ def write(ctx: RequestContext) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """Status, headers and body of the response to ``ctx``."""
     spec = ctx.service
     request_id = ctx.request_id
+    if spec is not None and spec.protocol == "rest-xml":
+        head = ctx.http is not None and ctx.http.method == "HEAD"
+        if ctx.error is not None:
+            status, headers, body = _REST_XML_OUT.error(ctx.error, request_id, head=head)
+            region = ctx.annotations.get("x-amz-bucket-region")  # HeadBucket's region, even on a denial
+            if isinstance(region, str) and not any(name == b"x-amz-bucket-region" for name, _ in headers):
+                headers.append((b"x-amz-bucket-region", region.encode()))
+            return status, headers, body
+        assert ctx.operation is not None
+        status, headers, body = _REST_XML_OUT.response(ctx.operation, ctx.result, request_id)
+        return (ctx.status if status == 200 else status), headers, body
     if spec is not None and spec.protocol == "json":
         content_type = b"application/x-amz-json-1.1"
         if ctx.error is not None:

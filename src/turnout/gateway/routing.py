@@ -9,6 +9,7 @@ from ..auth.sigv4 import MalformedSignature, read_signature
 from ..wire.errors import ServiceError, unknown_operation
 from ..wire.models import BY_SIGNING_NAME, BY_TARGET_PREFIX, BY_VERSION, SERVICES, ServiceSpec
 from .context import RequestContext
+from .s3route import is_s3, route_s3
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -50,6 +51,17 @@ def route(ctx: RequestContext) -> None:
     if http.query_string:
         ctx.query_pairs = parse_qsl(http.query_string, keep_blank_values=True)
         ctx.form = dict(ctx.query_pairs)
+    if is_s3(http):
+        try:
+            ctx.signature = read_signature(_FirstValues(http.headers), ctx.form)
+        except MalformedSignature as exc:
+            ctx.service = SERVICES["s3"]
+            raise ServiceError("AuthorizationHeaderMalformed", f"The authorization header is malformed; {exc}.",
+                               400) from None
+        route_s3(ctx)
+        if ctx.signature is not None:
+            ctx.region = ctx.signature.region
+        return
     target = http.header("x-amz-target")
     content_type = http.header("content-type") or ""
     if target is None and (http.method == "POST" and (not content_type or content_type.startswith(FORM_TYPE))):

@@ -11,7 +11,9 @@ def register_all(gateway: Gateway) -> None:
     from .ecs.provider import EcsProvider
     from .elbv2.provider import Elbv2Provider
     from .iam.provider import IamProvider
+    from .s3.provider import S3Provider
     from .sts.provider import StsProvider
 
-    for provider in (IamProvider, StsProvider, Ec2Provider, Elbv2Provider, CloudTrailProvider, EcsProvider):
+    for provider in (IamProvider, StsProvider, Ec2Provider, Elbv2Provider, CloudTrailProvider, EcsProvider,
+                     S3Provider):
         gateway.register(provider)

@@ -88,6 +88,8 @@ def unknown_operation(protocol: str, action: str, version: str | None = None) ->
 
 
 def validation_error(protocol: str, message: str) -> ServiceError:
+    if protocol == "rest-xml":  # S3 answers a request it cannot accept with InvalidArgument / InvalidRequest
+        return ServiceError("InvalidRequest", message, 400)
     code = "ValidationException" if protocol == "json" else "ValidationError"
     return ServiceError(code, message, 400)
 

@@ -27,7 +27,7 @@ class ServiceSpec:
 
     name: str  # turnout's name for it, also botocore's service name
     signing_name: str
-    protocol: str  # query | ec2 | json
+    protocol: str  # query | ec2 | json | rest-xml
     api_version: str
     target_prefix: str | None = None
     event_source: str = ""
@@ -67,6 +67,7 @@ SERVICES: dict[str, ServiceSpec] = {
             target_prefix="com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101",
             event_source="cloudtrail.amazonaws.com",
         ),
+        ServiceSpec("s3", "s3", "rest-xml", "2006-03-01", event_source="s3.amazonaws.com"),
     )
 }
 

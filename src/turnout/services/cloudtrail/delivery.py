@@ -1,8 +1,6 @@
-"""Log file delivery: a logging trail's events, written as CloudTrail log files in AWS's S3 key layout.
+"""Log file delivery: a logging trail's events, written as CloudTrail log files, objects of the trail's S3 bucket::
 
-Where the files land (no S3 is emulated)::
-
-    <data-dir>/cloudtrail/<bucket>/<prefix/>AWSLogs/<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>/
+    s3://<bucket>/<prefix/>AWSLogs/<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>/
         <account>_CloudTrail_<region>_<yyyymmddTHHMMZ>_<16 alphanumerics>.json.gz
 
 Each file is gzip JSON ``{"Records": [...]}``, the records of one region exactly as recorded. A trail is delivered
@@ -13,9 +11,10 @@ global service events. Only events of the trail's logging periods (StartLogging 
 selectors keep are written.
 
 Each trail keeps a cursor (the sequence number of the last event it has passed) in ``cloudtrail_trails``, committed
-after the files are written, so a restart neither loses nor re-delivers events. A file's date and time are those of
-its first event and its 16-character suffix is derived from the trail, region and that event: should the process
-die between writing a file and committing the cursor, the repeated delivery rewrites the same file.
+in the same transaction as the objects, so a restart neither loses nor re-delivers events. A file's date and time
+are those of its first event and its 16-character suffix is derived from the trail, region and that event. A
+bucket that is gone, or whose policy no longer lets CloudTrail write, fails the delivery (``NoSuchBucket``,
+``AccessDenied`` in GetTrailStatus's ``LatestDeliveryError``); the events stay pending until it can deliver.
 
 ``start(gateway)`` runs the timer (the CloudTrail provider calls it from ``startup()``); ``deliver_now(gateway)``
 delivers everything pending at once (tests).
@@ -27,16 +26,15 @@ import asyncio
 import gzip
 import json
 import logging
-import os
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ... import ids
 from ...store.db import Database
 from ...wire.models import SERVICES
+from ..s3 import service_access
 from . import store
 from .selectors import matches
 from .trail_store import Trail, iso
@@ -62,21 +60,10 @@ _tasks: dict[int, asyncio.Task[None]] = {}
 # -- where ---------------------------------------------------------------------------------------------------
 
 
-def log_root(gateway: Gateway) -> Path | None:
-    """``<data-dir>/cloudtrail`` (the data directory is the database's); None for an in-memory database."""
-    path = gateway.db.path
-    if path == ":memory:" or path.startswith("file::memory:"):
-        return None
-    return Path(path).resolve().parent / "cloudtrail"
-
-
-def folder(root: Path, trail: Trail, region: str, when: datetime) -> Path:
-    """The S3 key's folder: ``<bucket>/<prefix/>AWSLogs/<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>``."""
-    prefix = [part for part in (trail.s3_key_prefix or "").split("/") if part]
-    return root.joinpath(
-        trail.s3_bucket_name, *prefix, "AWSLogs", trail.account_id, "CloudTrail", region,
-        f"{when:%Y}", f"{when:%m}", f"{when:%d}",
-    )
+def object_key(trail: Trail, region: str, when: datetime, first_seq: int) -> str:
+    """``<prefix/>AWSLogs/<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>/<file name>``."""
+    return (f"{service_access.log_key_prefix(trail.s3_key_prefix, trail.account_id)}CloudTrail/{region}/"
+            f"{when:%Y}/{when:%m}/{when:%d}/{file_name(trail, region, when, first_seq)}")
 
 
 def file_name(trail: Trail, region: str, when: datetime, first_seq: int) -> str:
@@ -142,9 +129,6 @@ def deliver_due(gateway: Gateway) -> int:
 
 def _deliver(gateway: Gateway, *, force: bool, batches: int | None) -> tuple[int, bool]:
     """Files written, and whether a trail stopped short of the newest event (its pass ran out of batches)."""
-    root = log_root(gateway)
-    if root is None:
-        return 0, False
     store.flush(gateway)
     db = gateway.db
     trails = [Trail.from_row(r) for r in db.all("SELECT * FROM cloudtrail_trails ORDER BY arn")]
@@ -152,7 +136,7 @@ def _deliver(gateway: Gateway, *, force: bool, batches: int | None) -> tuple[int
     for trail in trails:
         if not trail.logging_windows:
             continue  # idle: never started, or everything of its logging periods delivered
-        files, short = _deliver_trail(gateway, root, trail, force, batches)
+        files, short = _deliver_trail(gateway, trail, force, batches)
         written, behind = written + files, behind or short
     return written, behind
 
@@ -166,9 +150,7 @@ def _due(gateway: Gateway, trail: Trail, pending: int) -> bool:
     return gateway.clock.sim_elapsed(since) >= INTERVAL
 
 
-def _deliver_trail(
-    gateway: Gateway, root: Path, trail: Trail, force: bool, batches: int | None
-) -> tuple[int, bool]:
+def _deliver_trail(gateway: Gateway, trail: Trail, force: bool, batches: int | None) -> tuple[int, bool]:
     db = gateway.db
     batch = store.events_after(db, trail.cursor_seq, BATCH)
     now = gateway.clock.now()
@@ -186,19 +168,22 @@ def _deliver_trail(
             if kept(trail, event, windows):
                 by_region.setdefault(event.region, []).append(event)
         attempted = now if by_region else None
-        try:
-            for region, events in sorted(by_region.items()):
-                for start in range(0, len(events), MAX_RECORDS_PER_FILE):
-                    _write(root, trail, region, events[start:start + MAX_RECORDS_PER_FILE])
-                    written += 1
-        except OSError as exc:
-            log.warning("delivery of trail %s failed: %s", trail.arn, exc)
-            _save(db, trail, trail.logging_windows, now, None, now, error=f"{type(exc).__name__}: {exc}")
+        files = [_log_file(trail, region, events[start:start + MAX_RECORDS_PER_FILE])
+                 for region, events in sorted(by_region.items())
+                 for start in range(0, len(events), MAX_RECORDS_PER_FILE)]
+        problem = _bucket_problem(db, trail) if files else None
+        if problem is not None:
+            log.warning("delivery of trail %s to %s failed: %s", trail.arn, trail.s3_bucket_name, problem)
+            _save(db, trail, trail.logging_windows, now, None, now, error=problem)
             return written, False
         trail.cursor_seq = int(batch[-1].seq)
         caught_up = len(batch) < BATCH
         windows_left = _prune(trail, now) if caught_up else trail.logging_windows
-        _save(db, trail, windows_left, now, attempted, attempted)
+        with db.transaction():  # the objects and the cursor that passes their events, together
+            for key, body in files:
+                service_access.put_log_file(db, trail.s3_bucket_name, key, body, now)
+            _save(db, trail, windows_left, now, attempted, attempted)
+        written += len(files)
         if attempted is not None:
             trail.latest_delivery_at = attempted
         if batches is not None:
@@ -234,17 +219,22 @@ def _save(
         )
 
 
-def _write(root: Path, trail: Trail, region: str, events: list[Any]) -> Path:
+def _bucket_problem(db: Database, trail: Trail) -> str | None:
+    """The delivery error AWS reports when the trail's bucket cannot take its logs (LatestDeliveryError)."""
+    problem = service_access.cloudtrail_problem(db, trail.s3_bucket_name, trail.s3_key_prefix, trail.account_id,
+                                                trail.home_region, trail.arn)
+    if problem is service_access.BucketProblem.MISSING:
+        return "NoSuchBucket"
+    if problem is service_access.BucketProblem.POLICY:
+        return "AccessDenied"
+    return None
+
+
+def _log_file(trail: Trail, region: str, events: list[Any]) -> tuple[str, bytes]:
     first = events[0]
     when = _event_time(first.event_time)
-    target = folder(root, trail, region, when)
-    target.mkdir(parents=True, exist_ok=True)
-    path = target / file_name(trail, region, when, int(first.seq))
     body = json.dumps({"Records": [e.record for e in events]}, separators=(",", ":")).encode()
-    temporary = target / f".{path.name}.tmp"
-    temporary.write_bytes(gzip.compress(body, mtime=0))
-    os.replace(temporary, path)
-    return path
+    return object_key(trail, region, when, int(first.seq)), gzip.compress(body, mtime=0)
 
 
 # -- the timer -----------------------------------------------------------------------------------------------
@@ -252,8 +242,6 @@ def _write(root: Path, trail: Trail, region: str, events: list[Any]) -> Path:
 
 def start(gateway: Gateway) -> None:
     """Run delivery on the clock in the running event loop (once per gateway); a no-op without a loop."""
-    if log_root(gateway) is None:
-        return
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:

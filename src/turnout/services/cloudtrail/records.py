@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ... import ids
 from ...auth.principal import Principal
+from ..s3.events import is_data_event
 from .elements import request_parameters, response_elements
 from .resources import Resource, authorized_arns, resources_of
 
@@ -335,6 +336,8 @@ def drafts(ctx: RequestContext) -> list[Draft]:
     principal, service, operation = ctx.principal, ctx.service, ctx.operation
     if principal is None or service is None or operation is None:
         return []
+    if service.name == "s3" and is_data_event(operation.name):
+        return []  # S3 object-level calls are data events, not management events (services/s3/events.py)
     authorized = authorized_arns(ctx)
     key = _shape_key(ctx, principal, authorized)
     shapes = _shapes.get(key) if key is not None else None

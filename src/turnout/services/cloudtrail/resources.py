@@ -103,6 +103,8 @@ def _resource(arn: str) -> Resource | None:
         kind, _, tail = rest.partition(":")
     if service == "iam" and kind == "assumed-role":
         service = "sts"
+    if service == "s3":  # arn:aws:s3:::bucket and arn:aws:s3:::bucket/key carry no resource type
+        kind = "Object" if slash else "Bucket"
     rtype = _TYPES.get((service, kind)) or (
         f"AWS::{_SERVICE_NAMES.get(service, _camel(service))}::{_camel(kind)}" if kind else ""
     )

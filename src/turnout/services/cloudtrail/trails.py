@@ -1,9 +1,10 @@
 """Trails: CreateTrail, GetTrail, DescribeTrails, ListTrails, UpdateTrail, DeleteTrail, StartLogging, StopLogging,
 GetTrailStatus; event selectors and tags come from the mixins in ``selectors.py`` and ``trail_tags.py``.
 
-No S3 is emulated: a trail names any valid bucket, and a logging trail's log files are written under the data
-directory, at ``<data-dir>/cloudtrail/<bucket>/<prefix>/AWSLogs/...`` (``delivery.py``). Digest files (log file
-integrity validation) are not written: ``EnableLogFileValidation`` is stored and reported only.
+A trail's bucket must exist and its policy let CloudTrail write the trail's logs (CreateTrail and UpdateTrail check
+it: ``check_delivery_bucket``); a logging trail's log files are objects of that bucket, at
+``<prefix>/AWSLogs/...`` (``delivery.py``). Digest files (log file integrity validation) are not written:
+``EnableLogFileValidation`` is stored and reported only.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ...gateway.context import RequestContext
 from ...store.db import Database
 from ...wire.errors import ServiceError
 from ..pagination import page
+from ..s3.service_access import BucketProblem, cloudtrail_problem
 from . import trail_store
 from .selectors import SelectorOperations
 from .trail_store import (
@@ -63,6 +65,20 @@ def _kms_key(value: str | None, region: str, account: str) -> str | None:
     return arns.regional("kms", region, account, resource)
 
 
+def check_delivery_bucket(db: Database, bucket: str, prefix: str | None, account: str, region: str,
+                          trail_arn: str) -> None:
+    """CloudTrail checks the trail's bucket when a trail is created or its bucket or prefix change (facts file 2,
+    section 5): it must exist (``S3BucketDoesNotExistException``; the wording is ours, AWS's is unknown) and its
+    policy must let ``cloudtrail.amazonaws.com`` check the bucket's ACL and write under ``AWSLogs/<account>/``
+    (``InsufficientS3BucketPolicyException``, observed wording)."""
+    problem = cloudtrail_problem(db, bucket, prefix, account, region, trail_arn)
+    if problem is BucketProblem.MISSING:
+        raise error("S3BucketDoesNotExistException", f"S3 bucket does not exist: {bucket}")
+    if problem is BucketProblem.POLICY:
+        raise error("InsufficientS3BucketPolicyException",
+                    f"Incorrect S3 bucket policy is detected for bucket: {bucket}")
+
+
 def _stamp(value: datetime | None) -> str:
     """GetTrailStatus's string times (``TimeLoggingStarted``...): ``2016-01-28T23:02:24Z``, or empty."""
     return "" if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -97,6 +113,8 @@ class TrailOperations(SelectorOperations, TagOperations):
         check_tags(tags)
         if len(tags) > TAGS_PER_TRAIL:
             raise too_many_tags()
+        check_delivery_bucket(self.db, req["S3BucketName"], prefix, account, region,
+                              arns.cloudtrail_trail(region, account, name))
         from .delivery import head_seq
 
         trail = Trail(
@@ -180,6 +198,9 @@ class TrailOperations(SelectorOperations, TagOperations):
             self.db, account, region, trail.name, True, exclude=trail.arn
         ):
             raise already_exists(trail.name, account)
+        if "S3BucketName" in req or "S3KeyPrefix" in req:
+            check_delivery_bucket(self.db, trail.s3_bucket_name, trail.s3_key_prefix, account, trail.home_region,
+                                  trail.arn)
         if "SnsTopicName" in req:
             trail.sns_topic_name = _optional(req["SnsTopicName"])
         if "EnableLogFileValidation" in req:

@@ -1,0 +1,1 @@
+"""S3 (issue 10): buckets, bucket policies, objects; rest-xml on the shared endpoint."""
