@@ -201,3 +201,30 @@ def cli_ok(result: subprocess.CompletedProcess[str]) -> Any:
     """The JSON a successful AWS CLI command printed (None when it printed nothing)."""
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout) if result.stdout.strip() else None
+
+
+def cloudtrail_bucket_policy(bucket: str, account: str) -> str:
+    """The bucket policy CloudTrail's user guide gives ("Amazon S3 bucket policy for CloudTrail"), for every trail
+    of ``account``: CloudTrail checks the bucket's ACL and writes objects owned by the bucket owner."""
+    condition = {"StringEquals": {"aws:SourceAccount": account}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}", "Condition": condition},
+        {"Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*", "Condition": {"StringEquals": {
+             "aws:SourceAccount": account, "s3:x-amz-acl": "bucket-owner-full-control"}}},
+    ]})
+
+
+def trail_bucket(server: Server, name: str, account: str = "000000000000", key: str = "test") -> str:
+    """The bucket ``name``, made (in us-east-1) with CloudTrail's bucket policy for ``account`` if it does not exist
+    yet: CreateTrail refuses a bucket that is missing or does not let CloudTrail write. Returns ``name``."""
+    from botocore.exceptions import ClientError
+
+    s3 = server.client("s3", key=key)
+    try:
+        s3.head_bucket(Bucket=name)
+    except ClientError:
+        s3.create_bucket(Bucket=name)
+        s3.put_bucket_policy(Bucket=name, Policy=cloudtrail_bucket_policy(name, account))
+    return name

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Server
+from tests.conftest import Server, cloudtrail_bucket_policy
 
 KEY = re.compile(
     r"(?P<bucket>[a-z0-9.-]+)/(?:(?P<prefix>.+)/)?AWSLogs/(?P<account>\d{12})/CloudTrail/(?P<region>[a-z0-9-]+)/"
@@ -52,18 +52,6 @@ def rid(response: dict[str, Any]) -> str:
 def bucket_of(name: str, account: str) -> str:
     """The test's bucket ``name`` in ``account`` (bucket names are global: the account id keeps them apart)."""
     return f"{name}-{account}"
-
-
-def cloudtrail_policy(bucket: str, account: str) -> str:
-    """The bucket policy of CloudTrail's user guide, for every trail of ``account``."""
-    condition = {"StringEquals": {"aws:SourceAccount": account}}
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
-         "Resource": f"arn:aws:s3:::{bucket}", "Condition": condition},
-        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
-         "Resource": f"arn:aws:s3:::{bucket}/*", "Condition": {"StringEquals": {
-             "aws:SourceAccount": account, "s3:x-amz-acl": "bucket-owner-full-control"}}},
-    ]})
 
 
 class Logs:
@@ -132,7 +120,7 @@ def trail(server: Server, account: str, name: str, bucket: str, region: str = "u
     full = bucket_of(bucket, account)
     if full not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
         s3.create_bucket(Bucket=full)
-        s3.put_bucket_policy(Bucket=full, Policy=cloudtrail_policy(full, account))
+        s3.put_bucket_policy(Bucket=full, Policy=cloudtrail_bucket_policy(full, account))
     ct = server.client("cloudtrail", key=account, region=region)
     ct.create_trail(Name=name, S3BucketName=full, **settings)
     return ct
@@ -313,7 +301,7 @@ def test_delivery_in_process_by_interval_and_by_size(tmp_path: Path) -> None:
     try:
         bucket = bucket_of("local-bucket", "000000000000")
         call("s3", "CreateBucket", Bucket=bucket)
-        call("s3", "PutBucketPolicy", Bucket=bucket, Policy=cloudtrail_policy(bucket, "000000000000"))
+        call("s3", "PutBucketPolicy", Bucket=bucket, Policy=cloudtrail_bucket_policy(bucket, "000000000000"))
         call("cloudtrail", "CreateTrail", Name="in-process", S3BucketName=bucket)
         call("cloudtrail", "StartLogging", Name="in-process")
         created = [call("iam", "CreateUser", UserName=f"user-{n}") for n in range(5)]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Server, aws_cli, cli_ok, error_of
+from tests.conftest import Server, aws_cli, cli_ok, error_of, trail_bucket
 
 CALL_RATE = {"InsightType": "ApiCallRateInsight"}
 ERROR_RATE = {"InsightType": "ApiErrorRateInsight"}
@@ -27,13 +27,21 @@ def key() -> str:
     return new_account()
 
 
+def cloudtrail_of(server: Server, key: str) -> Any:
+    """The account's CloudTrail client, with the bucket its trails deliver to (``insights-<account>``, made with
+    CloudTrail's bucket policy) as ``trail_bucket``."""
+    client = server.client("cloudtrail", key=key)
+    client.trail_bucket = trail_bucket(server, f"insights-{key}", account=key, key=key)
+    return client
+
+
 @pytest.fixture
 def ct(server: Server, key: str) -> Any:
-    return server.client("cloudtrail", key=key)
+    return cloudtrail_of(server, key)
 
 
 def make_trail(ct: Any, name: str = "insights-trail", **kwargs: Any) -> str:
-    return str(ct.create_trail(Name=name, S3BucketName="insights-trail-bucket", **kwargs)["TrailARN"])
+    return str(ct.create_trail(Name=name, S3BucketName=ct.trail_bucket, **kwargs)["TrailARN"])
 
 
 def answer(response: dict[str, Any]) -> dict[str, Any]:
@@ -150,7 +158,7 @@ def test_shadow_trails_are_read_everywhere_and_changed_at_home(server: Server, c
 
 def test_insights_survive_a_restart(fresh_server: Server) -> None:
     key = new_account()
-    ct = fresh_server.client("cloudtrail", key=key)
+    ct = cloudtrail_of(fresh_server, key)
     arn = make_trail(ct)
     ct.put_insight_selectors(TrailName=arn, InsightSelectors=[ERROR_RATE])
     fresh_server.kill()
@@ -161,7 +169,7 @@ def test_insights_survive_a_restart(fresh_server: Server) -> None:
 
 
 def test_the_aws_cli(server: Server, tmp_path: Path, key: str) -> None:
-    ct = server.client("cloudtrail", key=key)
+    ct = cloudtrail_of(server, key)
     arn = make_trail(ct)
     put = cli_ok(aws_cli(server, tmp_path, "cloudtrail", "put-insight-selectors", "--trail-name", arn,
                          "--insight-selectors", '[{"InsightType": "ApiCallRateInsight"}]', key=key))

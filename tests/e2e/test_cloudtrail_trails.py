@@ -7,13 +7,12 @@ region quota and ListTrails see only the test's trails."""
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 
 import pytest
 
-from tests.conftest import Server, error_of
+from tests.conftest import Server, cloudtrail_bucket_policy, error_of
 
 REGIONS = [
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1",
@@ -45,20 +44,9 @@ class Account:
         if bucket not in self._buckets:
             s3 = self.server.client("s3", key=self.id)
             s3.create_bucket(Bucket=bucket)
-            s3.put_bucket_policy(Bucket=bucket, Policy=cloudtrail_policy(bucket, self.id))
+            s3.put_bucket_policy(Bucket=bucket, Policy=cloudtrail_bucket_policy(bucket, self.id))
             self._buckets.add(bucket)
         return bucket
-
-
-def cloudtrail_policy(bucket: str, account: str) -> str:
-    """The bucket policy CloudTrail's user guide gives, for every trail of ``account``."""
-    condition = {"StringEquals": {"aws:SourceAccount": account}}
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
-         "Resource": f"arn:aws:s3:::{bucket}", "Condition": condition},
-        {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
-         "Resource": f"arn:aws:s3:::{bucket}/*", "Condition": condition},
-    ]})
 
 
 @pytest.fixture

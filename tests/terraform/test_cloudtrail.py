@@ -14,18 +14,24 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Server, error_of
+from tests.conftest import Server, error_of, trail_bucket
 from tests.terraform.cloudtrail_support import TRAIL_DEFAULTS, TrailReplay, selector
 from tests.terraform.elbv2_support import plan_diff
 
 
 @pytest.fixture
 def ct(server: Server) -> Any:
-    return server.client("cloudtrail", key=f"{secrets.randbelow(10**11) + 10**11:012d}")
+    """A new account's CloudTrail client; its trails deliver to ``turnout-seed-trail-logs-<account>``, made with
+    CloudTrail's bucket policy (``aws_s3_bucket`` and ``aws_s3_bucket_policy`` are applied before the trail)."""
+    account = f"{secrets.randbelow(10**11) + 10**11:012d}"
+    trail_bucket(server, f"turnout-seed-trail-logs-{account}", account=account, key=account)
+    client = server.client("cloudtrail", key=account)
+    client.trail_bucket = f"turnout-seed-trail-logs-{account}"
+    return client
 
 
-def trail_config(name: str, **changes: Any) -> dict[str, Any]:
-    return {**TRAIL_DEFAULTS, "name": name, "s3_bucket_name": "turnout-seed-trail-logs",
+def trail_config(ct: Any, name: str, **changes: Any) -> dict[str, Any]:
+    return {**TRAIL_DEFAULTS, "name": name, "s3_bucket_name": ct.trail_bucket,
             "is_multi_region_trail": True, "enable_log_file_validation": True,
             "event_selector": [selector(exclude_management_event_sources={"kms.amazonaws.com"})],
             "insight_selector": [{"insight_type": "ApiCallRateInsight"}],
@@ -34,7 +40,7 @@ def trail_config(name: str, **changes: Any) -> dict[str, Any]:
 
 def test_aws_cloudtrail_apply_plan_update_destroy(ct: Any, unique: Callable[[str], str]) -> None:
     trails = TrailReplay(ct)
-    config = trail_config(unique("seed-trail"))
+    config = trail_config(ct, unique("seed-trail"))
     arn = trails.create(config)
 
     state = trails.read(arn)
@@ -70,7 +76,7 @@ def test_aws_cloudtrail_apply_plan_update_destroy(ct: Any, unique: Callable[[str
 def test_aws_cloudtrail_refresh_drops_a_trail_deleted_outside_terraform(ct: Any,
                                                                         unique: Callable[[str], str]) -> None:
     trails = TrailReplay(ct)
-    arn = trails.create(trail_config(unique("seed-trail")))
+    arn = trails.create(trail_config(ct, unique("seed-trail")))
     ct.delete_trail(Name=arn)
     assert trails.gone(arn)
 
@@ -78,7 +84,7 @@ def test_aws_cloudtrail_refresh_drops_a_trail_deleted_outside_terraform(ct: Any,
 def test_aws_cloudtrail_insights_need_write_management_events(ct: Any, unique: Callable[[str], str]) -> None:
     """Apply fails as on AWS: ApiCallRateInsight on a trail that logs only read management events."""
     trails = TrailReplay(ct)
-    config = trail_config(unique("seed-trail"), event_selector=[selector(read_write_type="ReadOnly")])
+    config = trail_config(ct, unique("seed-trail"), event_selector=[selector(read_write_type="ReadOnly")])
     code, message, status = error_of(trails.create, config)
     assert (code, status) == ("InvalidInsightSelectorsException", 400)
     assert "write management events" in message
