@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from dataclasses import dataclass
+from typing import Protocol
 
 from ... import arns
 from ...store.db import Row
@@ -186,3 +187,26 @@ class NetworkInterface:
                    row["requester_id"], row["instance_owner_id"], row["attachment_id"],
                    tuple(str(g) for g in groups) if isinstance(groups, list) else (), row["owner_ref"],
                    row["created_at"])
+
+
+class RuleLike(Protocol):
+    """What a security group rule is made of: a stored :class:`Rule` or a requested ``permissions.Spec``."""
+
+    @property
+    def protocol(self) -> str: ...
+    @property
+    def from_port(self) -> int | None: ...
+    @property
+    def to_port(self) -> int | None: ...
+    @property
+    def cidr_ipv4(self) -> str | None: ...
+    @property
+    def cidr_ipv6(self) -> str | None: ...
+    @property
+    def prefix_list_id(self) -> str | None: ...
+    @property
+    def referenced_group_id(self) -> str | None: ...
+    @property
+    def referenced_user_id(self) -> str | None: ...
+    @property
+    def description(self) -> str | None: ...

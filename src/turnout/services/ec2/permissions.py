@@ -12,11 +12,11 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from ...wire.errors import ServiceError
 from . import errors
-from .model import Rule
+from .model import Rule, RuleLike
 
 RULES_PER_GROUP = 60  # AWS's default quota "Inbound or outbound rules per security group" (per IP version)
 
@@ -51,27 +51,6 @@ class Spec:
     @property
     def key(self) -> tuple[str, int | None, int | None, str]:
         return (self.protocol, self.from_port, self.to_port, self.peer)
-
-
-class RuleLike(Protocol):
-    @property
-    def protocol(self) -> str: ...
-    @property
-    def from_port(self) -> int | None: ...
-    @property
-    def to_port(self) -> int | None: ...
-    @property
-    def cidr_ipv4(self) -> str | None: ...
-    @property
-    def cidr_ipv6(self) -> str | None: ...
-    @property
-    def prefix_list_id(self) -> str | None: ...
-    @property
-    def referenced_group_id(self) -> str | None: ...
-    @property
-    def referenced_user_id(self) -> str | None: ...
-    @property
-    def description(self) -> str | None: ...
 
 
 # -- reading requests -------------------------------------------------------------------------------------------

@@ -5,33 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Protocol
 
 from ...store.db import Database
-from .model import NetworkInterface, RouteTable, Rule, SecurityGroup, Subnet, Vpc
-
-
-class RuleSpec(Protocol):
-    """What a rule is made of (``permissions.Spec``)."""
-
-    @property
-    def protocol(self) -> str: ...
-    @property
-    def from_port(self) -> int | None: ...
-    @property
-    def to_port(self) -> int | None: ...
-    @property
-    def cidr_ipv4(self) -> str | None: ...
-    @property
-    def cidr_ipv6(self) -> str | None: ...
-    @property
-    def prefix_list_id(self) -> str | None: ...
-    @property
-    def referenced_group_id(self) -> str | None: ...
-    @property
-    def referenced_user_id(self) -> str | None: ...
-    @property
-    def description(self) -> str | None: ...
+from .model import NetworkInterface, RouteTable, Rule, RuleLike, SecurityGroup, Subnet, Vpc
 
 
 def iso(value: datetime) -> str:
@@ -214,7 +190,7 @@ def insert_rule(db: Database, item: Rule) -> None:
     )
 
 
-def update_rule(db: Database, account: str, region: str, rule_id: str, spec: RuleSpec) -> None:
+def update_rule(db: Database, account: str, region: str, rule_id: str, spec: RuleLike) -> None:
     """ModifySecurityGroupRules: the rule's protocol, ports, peer and description (its id, direction and order
     stay)."""
     db.execute(
