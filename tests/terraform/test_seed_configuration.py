@@ -12,6 +12,7 @@ answering the not-found code the provider relies on. The calls are the area modu
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 from collections.abc import Iterator
@@ -193,9 +194,21 @@ def health_check_plan(config: dict[str, Any], state: dict[str, Any]) -> dict[str
     return plan_diff(config, configured)
 
 
-def logs_delivered(s3: Any) -> list[str]:
-    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"AWSLogs/{ACCOUNT}/CloudTrail/")
-    return [o["Key"] for o in listed.get("Contents", [])]
+def delivered_records(s3: Any) -> list[dict[str, Any]]:
+    """Every record of the log files the trail delivered into its bucket (gzip JSON ``{"Records": [...]}``)."""
+    records: list[dict[str, Any]] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=f"AWSLogs/{ACCOUNT}/CloudTrail/"):
+        for item in page.get("Contents", []):
+            body = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
+            records.extend(json.loads(gzip.decompress(body))["Records"])
+    return records
+
+
+def shift_of(records: list[dict[str, Any]], rule: str) -> list[dict[str, Any]]:
+    """The ModifyRule calls ECS made on ``rule`` through the infrastructure role's ECSNetworkingWithELB session."""
+    return [r for r in records if r["eventName"] == "ModifyRule" and r["requestParameters"].get("ruleArn") == rule
+            and r["userIdentity"]["type"] == "AssumedRole" and r["userIdentity"]["arn"] ==
+            f"arn:aws:sts::{ACCOUNT}:assumed-role/ecsInfrastructureRoleForLoadBalancers/ECSNetworkingWithELB"]
 
 
 def test_seed_configuration_apply_plan_update_destroy(seed_server: Server,
@@ -231,11 +244,17 @@ def test_seed_configuration_apply_plan_update_destroy(seed_server: Server,
     # The new deployment moved production traffic to the other target group: still no plan (ignore_changes).
     assert plan_no_changes(c, stack) == ({stack.blue, stack.green} - {serving}).pop()
 
-    # The trail has delivered log files into its bucket by the time of the destroy (force_destroy empties it).
+    # The trail (created before the update) delivered the update's calls into its bucket before the destroy, where
+    # force_destroy empties it: the UpdateService, and ECS's shift of the production rule through the role.
     deadline = time.monotonic() + 20
-    while not logs_delivered(c.s3):
-        assert time.monotonic() < deadline, "the trail delivered no log file"
-        time.sleep(0.1)
+    while True:
+        records = delivered_records(c.s3)
+        updates = [r for r in records if r["eventName"] == "UpdateService"]
+        if updates and shift_of(records, stack.production):
+            break
+        assert time.monotonic() < deadline, "the trail did not deliver the update's calls"
+        time.sleep(0.2)
+    assert updates[0]["userIdentity"]["arn"] == f"arn:aws:iam::{ACCOUNT}:root"
     destroy(c, stack)
     assert_nothing_left(c, stack)
 
@@ -510,6 +529,8 @@ def assert_nothing_left(c: Clients, stack: Stack) -> None:
         "NetworkInterfaces"] == []
 
     assert iamtf.find(c.iam.list_access_keys, UserName="deployer") is None
+    assert iamtf.find(c.iam.get_user_policy, UserName="deployer", PolicyName="deploy") is None
+    assert not iamtf.attached(c.iam, "user", "deployer", stack.pass_policy)
     assert iamtf.user_read(c.iam, "deployer") is None
     assert iamtf.policy_read(c.iam, stack.pass_policy) is None
     for name in ("ecsInfrastructureRoleForLoadBalancers", "ecsLifecycleHookRole"):
