@@ -97,6 +97,7 @@ class Stack:
     subnets: list[str] = field(default_factory=list)
     pass_policy: str = ""
     access_key: str = ""
+    secret_key: str = ""
     group: str = ""
     ingress: ec2tf.RuleResource | None = None
     ingress_id: str = ""
@@ -219,15 +220,21 @@ def test_seed_configuration_apply_plan_update_destroy(seed_server: Server,
     serving = plan_no_changes(c, stack)
 
     # -- apply: a new image replaces the task definition (deregister, register) and updates the service ---------
+    # This apply runs with the deployer's access key (docs/terraform.md's provider block allows it): its policies
+    # (ecs:*, elasticloadbalancing:Describe*) are all the deploy needs, and IAM is enforced (no ELB write).
+    deployer = seed_server.client("ecs", key=stack.access_key, secret=stack.secret_key)
+    denied = seed_server.client("elbv2", key=stack.access_key, secret=stack.secret_key)
+    assert error_code(denied.delete_load_balancer, LoadBalancerArn=stack.lb) == "AccessDenied"
     old_definition = stack.task_definition
-    ecstf.task_definition_destroy(c.ecs, old_definition)
-    assert ecstf.find_task_definition(c.ecs, old_definition) is None
-    td = ecstf.task_definition_create(c.ecs, task_definition_config("public.ecr.aws/nginx/nginx:1.27"))
+    ecstf.task_definition_destroy(deployer, old_definition)
+    assert ecstf.find_task_definition(deployer, old_definition) is None
+    td = ecstf.task_definition_create(deployer, task_definition_config("public.ecr.aws/nginx/nginx:1.27"))
     assert td["revision"] == 2
     stack.task_definition = td["arn"]
     stack.configs["task_definition"] = task_definition_config("public.ecr.aws/nginx/nginx:1.27")
     stack.configs["service"]["task_definition"] = td["arn"]
-    state, waiter = ecstf.service_update(c.ecs, stack.service, stack.configs["service"], {"taskDefinition": td["arn"]})
+    state, waiter = ecstf.service_update(deployer, stack.service, stack.configs["service"],
+                                         {"taskDefinition": td["arn"]})
     assert service_plan(stack.configs["service"], state) == {}
     assert waiter.new_primary and waiter.deployment_arn is not None
     deployment = c.ecs.describe_service_deployments(serviceDeploymentArns=[waiter.deployment_arn])[
@@ -254,7 +261,8 @@ def test_seed_configuration_apply_plan_update_destroy(seed_server: Server,
             break
         assert time.monotonic() < deadline, "the trail did not deliver the update's calls"
         time.sleep(0.2)
-    assert updates[0]["userIdentity"]["arn"] == f"arn:aws:iam::{ACCOUNT}:root"
+    assert (updates[0]["userIdentity"]["arn"], updates[0]["userIdentity"]["accessKeyId"]) == (
+        f"arn:aws:iam::{ACCOUNT}:user/deployer", stack.access_key)
     destroy(c, stack)
     assert_nothing_left(c, stack)
 
@@ -297,7 +305,7 @@ def apply(c: Clients, stack: Stack, hook_endpoint: ecstf.HookEndpoint) -> None:
     assert iamtf.query_unescape(c.iam.get_user_policy(UserName="deployer", PolicyName="deploy")[
         "PolicyDocument"]) == iamtf.normalize(DEPLOY_POLICY)
     key = c.iam.create_access_key(UserName="deployer")["AccessKey"]
-    stack.access_key = key["AccessKeyId"]
+    stack.access_key, stack.secret_key = key["AccessKeyId"], key["SecretAccessKey"]
     assert access_key_state(c.iam, stack.access_key) == ("Active", "deployer", key["CreateDate"])
     stack.configs["access_key"] = {"status": "Active", "create_date": key["CreateDate"]}
 
