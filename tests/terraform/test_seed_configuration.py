@@ -243,7 +243,7 @@ def test_seed_configuration_apply_plan_update_destroy(seed_server: Server,
     revision = c.ecs.describe_service_revisions(serviceRevisionArns=[deployment["targetServiceRevision"]["arn"]])[
         "serviceRevisions"][0]
     assert revision["taskDefinition"] == td["arn"]
-    # The lifecycle hook ran for this deployment, at its stage, through the hook role.
+    # The lifecycle hook (the Lambda function smoke) ran for this deployment, at its stage.
     assert [e["lifecycleStage"] for e in hook_endpoint.events
             if e["resourceArn"] == waiter.deployment_arn] == ["POST_TEST_TRAFFIC_SHIFT"]
     tasks = c.ecs.list_tasks(cluster="main", serviceName="web")["taskArns"]
