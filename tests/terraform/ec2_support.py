@@ -10,6 +10,7 @@ the blocks read equal the configured ones.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -266,10 +267,11 @@ def create_group(ec2: Any, *, name: str, description: str = "Managed by Terrafor
     return read_group(ec2, group_id)
 
 
-def delete_group(ec2: Any, group_id: str, *, attempts: int = 3) -> list[str]:
+def delete_group(ec2: Any, group_id: str, *, attempts: int = 3, interval: float = 0.0) -> list[str]:
     """``resourceSecurityGroupDelete``: the lingering-ENI lookup, DeleteSecurityGroup retried while it answers
-    DependencyViolation or InvalidGroup.InUse (``attempts`` stands for the 15-minute timeout), then the wait
-    until DescribeSecurityGroups answers InvalidGroup.NotFound. Returns the error codes of the failed attempts."""
+    DependencyViolation or InvalidGroup.InUse (``attempts`` stands for the 15-minute timeout, ``interval`` for
+    the retry's back-off), then the wait until DescribeSecurityGroups answers InvalidGroup.NotFound. Returns the
+    error codes of the failed attempts."""
     paginate(ec2, "describe_network_interfaces", "NetworkInterfaces",
              Filters=attribute_filters({"group-id": group_id}))
     failures: list[str] = []
@@ -284,6 +286,7 @@ def delete_group(ec2: Any, group_id: str, *, attempts: int = 3) -> list[str]:
             if code not in (DEPENDENCY_VIOLATION, GROUP_IN_USE):
                 raise
             failures.append(code)
+            time.sleep(interval)
     else:
         return failures
     try:

@@ -321,10 +321,14 @@ def reduce_containers(containers: list[dict[str, Any]], awsvpc: bool) -> list[di
 
 
 def task_definition_create(ecs: Any, config: dict[str, Any]) -> dict[str, Any]:
+    optional: dict[str, Any] = {}
+    if config.get("tags"):  # getTagsIn: nothing without tags
+        optional["tags"] = tags_in(config["tags"])
+    if config.get("execution_role_arn"):  # d.GetOk
+        optional["executionRoleArn"] = config["execution_role_arn"]
     arn = ecs.register_task_definition(
-        containerDefinitions=config["container_definitions"], family=config["family"],
-        tags=tags_in(config["tags"]), cpu=config["cpu"], executionRoleArn=config["execution_role_arn"],
-        memory=config["memory"], networkMode=config["network_mode"],
+        containerDefinitions=config["container_definitions"], family=config["family"], **optional,
+        cpu=config["cpu"], memory=config["memory"], networkMode=config["network_mode"],
         requiresCompatibilities=config["requires_compatibilities"])["taskDefinition"]["taskDefinitionArn"]
     found = find_task_definition(ecs, arn)
     assert found is not None
@@ -432,18 +436,25 @@ def expand_service(config: dict[str, Any]) -> dict[str, Any]:
     deployment["bakeTimeInMinutes"] = int(block["bake_time_in_minutes"])
     if block.get("lifecycle_hook"):
         deployment["lifecycleHooks"] = [expand_hook(h) for h in block["lifecycle_hook"]]
-    return {
+    request: dict[str, Any] = {
+        # expandCapacityProviderStrategyItems makes a non-nil empty slice: "[]" is sent even with a launch type.
         "capacityProviderStrategy": [{"capacityProvider": c["capacity_provider"], "weight": c["weight"],
-                                      "base": c["base"]} for c in config["capacity_provider_strategy"]],
+                                      "base": c["base"]} for c in config.get("capacity_provider_strategy", [])],
         "clientToken": str(uuid.uuid4()), "deploymentConfiguration": deployment,
         "enableECSManagedTags": False, "enableExecuteCommand": False,
         "networkConfiguration": expand_network(config["network_configuration"]),
-        "schedulingStrategy": "REPLICA", "serviceName": config["name"], "tags": tags_in(config["tags"]),
+        "schedulingStrategy": "REPLICA", "serviceName": config["name"],
         "vpcLatticeConfigurations": [], "cluster": config["cluster"], "desiredCount": config["desired_count"],
-        "healthCheckGracePeriodSeconds": config["health_check_grace_period_seconds"],
         "loadBalancers": [expand_load_balancer(lb) for lb in config["load_balancer"]],
         "taskDefinition": config["task_definition"],
     }
+    if config.get("tags"):  # getTagsIn: nothing without tags
+        request["tags"] = tags_in(config["tags"])
+    if config.get("launch_type"):  # d.GetOk
+        request["launchType"] = config["launch_type"]
+    if config.get("health_check_grace_period_seconds"):  # d.GetOk: 0 is not sent
+        request["healthCheckGracePeriodSeconds"] = config["health_check_grace_period_seconds"]
+    return request
 
 
 def expand_hook(hook: dict[str, Any]) -> dict[str, Any]:

@@ -199,3 +199,67 @@ def attached(iam: Any, kind: str, name: str, policy_arn: str) -> bool:
     listed = find(lambda **kw: pages(iam, f"list_attached_{kind}_policies", "AttachedPolicies", **kw),
                   **{key: name})
     return listed is not None and any(p["PolicyArn"] == policy_arn for p in listed)
+
+
+# -- aws_iam_policy (policy.go) ---------------------------------------------------------------------------------
+
+
+def policy_read(iam: Any, arn: str) -> dict[str, Any] | None:
+    """``resourcePolicyRead``: GetPolicy, then GetPolicyVersion of its default version."""
+    found = find(iam.get_policy, PolicyArn=arn)
+    if found is None:
+        return None
+    policy = found["Policy"]
+    version = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])["PolicyVersion"]
+    return {
+        "arn": policy["Arn"], "name": policy["PolicyName"], "path": policy["Path"],
+        "description": policy.get("Description", ""), "policy_id": policy["PolicyId"],
+        "attachment_count": policy["AttachmentCount"], "tags": tag_map(policy.get("Tags")),
+        "policy": query_unescape(version["Document"]),
+    }
+
+
+def policy_delete(iam: Any, arn: str) -> None:
+    """``resourcePolicyDelete``: every non-default version deleted (ListPolicyVersions), then DeletePolicy;
+    NoSuchEntity is success."""
+    for version in find(lambda **kw: pages(iam, "list_policy_versions", "Versions", **kw), PolicyArn=arn) or []:
+        if not version["IsDefaultVersion"]:
+            ignore_not_found(iam.delete_policy_version, PolicyArn=arn, VersionId=version["VersionId"])
+    ignore_not_found(iam.delete_policy, PolicyArn=arn)
+
+
+# -- aws_iam_user (user.go) -------------------------------------------------------------------------------------
+
+
+def user_read(iam: Any, name: str) -> dict[str, Any] | None:
+    """``resourceUserRead``: GetUser (``findUserByName``)."""
+    found = find(iam.get_user, UserName=name)
+    if found is None:
+        return None
+    user = found["User"]
+    return {"arn": user["Arn"], "name": user["UserName"], "path": user["Path"], "unique_id": user["UserId"],
+            "permissions_boundary": user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn", ""),
+            "tags": tag_map(user.get("Tags"))}
+
+
+def user_delete(iam: Any, name: str, *, force_destroy: bool) -> None:
+    """``resourceUserDelete``: leave every group; with force_destroy, remove the inline and attached policies,
+    access keys, SSH keys, virtual and other MFA devices, login profile, signing certificates and
+    service-specific credentials (each list's NoSuchEntity ignored); then DeleteUser (NoSuchEntity: done)."""
+    for group in find(lambda **kw: pages(iam, "list_groups_for_user", "Groups", **kw), UserName=name) or []:
+        iam.remove_user_from_group(GroupName=group["GroupName"], UserName=name)
+    if force_destroy:
+        for policy_name in pages(iam, "list_user_policies", "PolicyNames", UserName=name):
+            iam.delete_user_policy(UserName=name, PolicyName=policy_name)
+        for policy in pages(iam, "list_attached_user_policies", "AttachedPolicies", UserName=name):
+            ignore_not_found(iam.detach_user_policy, UserName=name, PolicyArn=policy["PolicyArn"])
+        for key in pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=name):
+            iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+        assert pages(iam, "list_ssh_public_keys", "SSHPublicKeys", UserName=name) == []
+        devices = pages(iam, "list_virtual_mfa_devices", "VirtualMFADevices", AssignmentStatus="Assigned")
+        assert [d for d in devices if d.get("User", {}).get("UserName") == name] == []
+        assert pages(iam, "list_mfa_devices", "MFADevices", UserName=name) == []
+        ignore_not_found(iam.delete_login_profile, UserName=name)
+        assert pages(iam, "list_signing_certificates", "Certificates", UserName=name) == []
+        assert iam.list_service_specific_credentials(UserName=name)["ServiceSpecificCredentials"] == []
+    ignore_not_found(iam.delete_user, UserName=name)

@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import Server, error_of
 from tests.terraform import iam_support as tf
+from tests.terraform.iam_support import policy_read, user_delete, user_read
 
 ECS_TRUST = {
     "Version": "2012-10-17",
@@ -174,21 +175,6 @@ def test_hook_role_and_its_inline_policy(iam: Any, unique: Callable[[str], str])
 # -- aws_iam_policy --------------------------------------------------------------------------------------------
 
 
-def policy_read(iam: Any, arn: str) -> dict[str, Any] | None:
-    """``resourcePolicyRead``: GetPolicy, then GetPolicyVersion of its default version."""
-    found = tf.find(iam.get_policy, PolicyArn=arn)
-    if found is None:
-        return None
-    policy = found["Policy"]
-    version = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])["PolicyVersion"]
-    return {
-        "arn": policy["Arn"], "name": policy["PolicyName"], "path": policy["Path"],
-        "description": policy.get("Description", ""), "policy_id": policy["PolicyId"],
-        "attachment_count": policy["AttachmentCount"], "tags": tf.tag_map(policy.get("Tags")),
-        "policy": tf.query_unescape(version["Document"]),
-    }
-
-
 def policy_update_document(iam: Any, arn: str, new: dict[str, Any], *, delayed: bool = False) -> None:
     """``resourcePolicyUpdate``: ``policyPruneVersions`` (with five versions, delete the oldest non-default one
     by CreateDate), then CreatePolicyVersion(SetAsDefault=true) (``delayed``: SetAsDefault=false, then
@@ -254,40 +240,6 @@ def test_managed_policy_versions_and_tags(iam: Any, unique: Callable[[str], str]
 
 
 # -- aws_iam_user, aws_iam_user_policy, aws_iam_user_policy_attachment, aws_iam_access_key ---------------------
-
-
-def user_read(iam: Any, name: str) -> dict[str, Any] | None:
-    """``resourceUserRead``: GetUser (``findUserByName``)."""
-    found = tf.find(iam.get_user, UserName=name)
-    if found is None:
-        return None
-    user = found["User"]
-    return {"arn": user["Arn"], "name": user["UserName"], "path": user["Path"], "unique_id": user["UserId"],
-            "permissions_boundary": user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn", ""),
-            "tags": tf.tag_map(user.get("Tags"))}
-
-
-def user_delete(iam: Any, name: str, *, force_destroy: bool) -> None:
-    """``resourceUserDelete``: leave every group; with force_destroy, remove the inline and attached policies,
-    access keys, SSH keys, virtual and other MFA devices, login profile, signing certificates and
-    service-specific credentials (each list's NoSuchEntity ignored); then DeleteUser (NoSuchEntity: done)."""
-    for group in tf.find(lambda **kw: tf.pages(iam, "list_groups_for_user", "Groups", **kw), UserName=name) or []:
-        iam.remove_user_from_group(GroupName=group["GroupName"], UserName=name)
-    if force_destroy:
-        for policy_name in tf.pages(iam, "list_user_policies", "PolicyNames", UserName=name):
-            iam.delete_user_policy(UserName=name, PolicyName=policy_name)
-        for policy in tf.pages(iam, "list_attached_user_policies", "AttachedPolicies", UserName=name):
-            tf.ignore_not_found(iam.detach_user_policy, UserName=name, PolicyArn=policy["PolicyArn"])
-        for key in tf.pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=name):
-            iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
-        assert tf.pages(iam, "list_ssh_public_keys", "SSHPublicKeys", UserName=name) == []
-        devices = tf.pages(iam, "list_virtual_mfa_devices", "VirtualMFADevices", AssignmentStatus="Assigned")
-        assert [d for d in devices if d.get("User", {}).get("UserName") == name] == []
-        assert tf.pages(iam, "list_mfa_devices", "MFADevices", UserName=name) == []
-        tf.ignore_not_found(iam.delete_login_profile, UserName=name)
-        assert tf.pages(iam, "list_signing_certificates", "Certificates", UserName=name) == []
-        assert iam.list_service_specific_credentials(UserName=name)["ServiceSpecificCredentials"] == []
-    tf.ignore_not_found(iam.delete_user, UserName=name)
 
 
 def test_user_with_policies_and_access_key(server: Server, iam: Any, unique: Callable[[str], str]) -> None:
