@@ -4,7 +4,10 @@ error document (``BucketName``, ``Key``...)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ...wire.errors import ServiceError
+from ...wire.restxml_out import http_date
 
 
 def no_such_bucket(bucket: str) -> ServiceError:
@@ -89,8 +92,10 @@ def precondition_failed(condition: str) -> ServiceError:
                         fields={"Condition": condition})
 
 
-def not_modified() -> ServiceError:
-    return ServiceError("NotModified", "Not Modified", 304)
+def not_modified(etag: str, last_modified: datetime) -> ServiceError:
+    """304, written without a body; it carries the ETag and Last-Modified a 200 would have (RFC 9110, 15.4.5)."""
+    return ServiceError("NotModified", "Not Modified", 304,
+                        fields={"ETag": etag, "Last-Modified": http_date(last_modified)})
 
 
 def malformed_xml() -> ServiceError:

@@ -76,13 +76,21 @@ def put_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> di
     return {"ETag": obj.etag, "ServerSideEncryption": "AES256", **_checksum_fields(obj)}
 
 
+_CHECKSUM_MEMBERS = {"crc32": "ChecksumCRC32", "crc32c": "ChecksumCRC32C", "sha1": "ChecksumSHA1",
+                     "sha256": "ChecksumSHA256", "crc64nvme": "ChecksumCRC64NVME"}
+
+
 def _checksum_fields(obj: store.StoredObject) -> dict[str, Any]:
+    """The object's stored checksums as response members; a single-part object's checksum covers the whole
+    object, ``ChecksumType`` ``FULL_OBJECT`` (PutObject API reference: "For PutObject uploads, the checksum type is
+    always FULL_OBJECT")."""
     out: dict[str, Any] = {}
     for algorithm, value in (obj.attributes.get("Checksums") or {}).items():
-        name = {"crc32": "ChecksumCRC32", "crc32c": "ChecksumCRC32C", "sha1": "ChecksumSHA1",
-                "sha256": "ChecksumSHA256", "crc64nvme": "ChecksumCRC64NVME"}.get(algorithm)
+        name = _CHECKSUM_MEMBERS.get(algorithm)
         if name is not None:
             out[name] = value
+    if out:
+        out["ChecksumType"] = "FULL_OBJECT"
     return out
 
 
@@ -106,10 +114,10 @@ def _conditions(params: dict[str, Any], obj: store.StoredObject) -> None:
         raise errors.precondition_failed("If-Unmodified-Since")
     none_match = params.get("IfNoneMatch")
     if none_match is not None and none_match.strip() in ("*", obj.etag, obj.etag.strip('"')):
-        raise errors.not_modified()
+        raise errors.not_modified(obj.etag, modified)
     modified_since = params.get("IfModifiedSince")
     if none_match is None and modified_since is not None and modified <= modified_since:
-        raise errors.not_modified()
+        raise errors.not_modified(obj.etag, modified)
 
 
 def _describe(obj: store.StoredObject) -> dict[str, Any]:
@@ -132,6 +140,12 @@ def _describe(obj: store.StoredObject) -> dict[str, Any]:
     return out
 
 
+def _checksum_mode(params: dict[str, Any]) -> bool:
+    """``x-amz-checksum-mode: ENABLED`` asks GetObject and HeadObject for the object's checksums, which they
+    otherwise leave out (GetObject/HeadObject API reference, ``ChecksumMode``); SDKs then check the body."""
+    return params.get("ChecksumMode") == "ENABLED"
+
+
 def get_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     obj = _load(p, params, with_body=True)
     _conditions(params, obj)
@@ -142,6 +156,7 @@ def get_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> di
         found = _RANGE.match(requested.strip())
         if found is not None and (found.group(1) or found.group(2)):
             first, last = _span(found.group(1), found.group(2), len(body), requested)
+            # No whole-object checksum for a part of the object: a client would check the part against it.
             out["Body"] = body[first:last + 1]
             out["ContentLength"] = last - first + 1
             out["ContentRange"] = f"bytes {first}-{last}/{len(body)}"
@@ -149,6 +164,8 @@ def get_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> di
             return out
         # A Range S3 cannot read is ignored: the whole object is answered (RFC 9110 allows it).
     out["Body"] = body
+    if _checksum_mode(params):
+        out.update(_checksum_fields(obj))
     return out
 
 
@@ -170,7 +187,10 @@ def _span(start: str, end: str, size: int, requested: str) -> tuple[int, int]:
 def head_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     obj = _load(p, params, with_body=False)
     _conditions(params, obj)
-    return _describe(obj)
+    out = _describe(obj)
+    if _checksum_mode(params):
+        out.update(_checksum_fields(obj))
+    return out
 
 
 def delete_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
