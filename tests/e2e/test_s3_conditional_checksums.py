@@ -4,7 +4,10 @@
   200 would carry: HTTP forbids a body on a 304, so a client does not read one, and its bytes were taken for the
   start of the next response on the same keep-alive connection;
 * GetObject and HeadObject answer the object's stored checksums (``ChecksumType`` ``FULL_OBJECT``) when asked
-  with ``x-amz-checksum-mode: ENABLED`` (and not for a range); PutObject names the checksum type with its checksum.
+  with ``x-amz-checksum-mode: ENABLED`` (and not for a range); PutObject names the checksum type with its checksum;
+* CRC64NVME (the JS SDK can send it) is verified like the other checksums, and an object uploaded without a
+  checksum gets S3's default CRC64NVME (PutObject, CopyObject, a multipart upload created without an algorithm);
+  UploadPart answers the part's checksum.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server
+from tests.conftest import Server, error_of
 from tests.e2e.s3_signing import EMPTY, Signed
 
 
@@ -38,6 +41,23 @@ def bucket(s3: Any, unique: Callable[[str], str]) -> str:
 
 def _crc32(data: bytes) -> str:
     return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+
+
+def _byte_step(value: int) -> int:
+    for _ in range(8):
+        value = (value >> 1) ^ 0x9A6C9329AC4BC9B5 if value & 1 else value >> 1
+    return value
+
+
+_STEPS = [_byte_step(byte) for byte in range(256)]
+
+
+def _crc64nvme(data: bytes) -> str:
+    """CRC-64/NVME written out here (reflected polynomial, all-ones start and end), apart from the server's."""
+    crc = 0xFFFFFFFFFFFFFFFF
+    for byte in data:
+        crc = _STEPS[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return base64.b64encode((crc ^ 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big")).decode()
 
 
 def _get(connection: http.client.HTTPConnection, port: int, path: str,
@@ -108,3 +128,66 @@ def test_checksum_mode_answers_the_stored_checksum(server: Server, s3: Any, buck
     expected = base64.b64encode(hashlib.sha256(data).digest()).decode()
     assert sha["ChecksumSHA256"] == expected
     assert s3.head_object(Bucket=bucket, Key="sha", ChecksumMode="ENABLED")["ChecksumSHA256"] == expected
+
+
+def test_default_crc64nvme_for_uploads_without_a_checksum(server: Server, s3: Any, bucket: str) -> None:
+    assert _crc64nvme(b"123456789") == base64.b64encode((0xAE8B14860A799888).to_bytes(8, "big")).decode()
+    data = b"no checksum sent with this body"
+    bare = server.client("s3", request_checksum_calculation="when_required")
+    put = bare.put_object(Bucket=bucket, Key="bare", Body=data)
+    assert (put["ChecksumCRC64NVME"], put["ChecksumType"]) == (_crc64nvme(data), "FULL_OBJECT")
+    assert "ChecksumCRC32" not in put
+    head = s3.head_object(Bucket=bucket, Key="bare", ChecksumMode="ENABLED")
+    assert head["ChecksumCRC64NVME"] == _crc64nvme(data)
+
+    copied = s3.copy_object(Bucket=bucket, Key="copied", CopySource=f"{bucket}/bare")["CopyObjectResult"]
+    assert (copied["ChecksumCRC64NVME"], copied["ChecksumType"]) == (_crc64nvme(data), "FULL_OBJECT")
+    with_crc32 = s3.put_object(Bucket=bucket, Key="crc32", Body=data)  # botocore's default CRC32
+    assert "ChecksumCRC64NVME" not in with_crc32
+    replaced = s3.copy_object(Bucket=bucket, Key="replaced", CopySource=f"{bucket}/crc32",
+                              MetadataDirective="REPLACE", ContentType="text/plain")["CopyObjectResult"]
+    assert replaced["ChecksumCRC64NVME"] == _crc64nvme(data)
+
+
+def test_crc64nvme_header_is_verified(server: Server, bucket: str) -> None:
+    data = b"sent with a CRC64NVME"
+
+    def header(value: str) -> Callable[..., None]:
+        def set_it(request: Any, **_: Any) -> None:
+            for name in [n for n in request.headers if n.lower().startswith("x-amz-checksum-")]:
+                del request.headers[name]
+            request.headers["x-amz-checksum-crc64nvme"] = value
+        return set_it
+
+    good = server.client("s3", request_checksum_calculation="when_required")
+    good.meta.events.register("before-sign.s3.PutObject", header(_crc64nvme(data)))
+    assert good.put_object(Bucket=bucket, Key="nvme", Body=data)["ChecksumCRC64NVME"] == _crc64nvme(data)
+    bad = server.client("s3", request_checksum_calculation="when_required")
+    bad.meta.events.register("before-sign.s3.PutObject", header(_crc64nvme(b"something else")))
+    code, message, status = error_of(bad.put_object, Bucket=bucket, Key="nvme-bad", Body=data)
+    assert (code, message, status) == (
+        "BadDigest", "The CRC64NVME you specified did not match the calculated checksum.", 400)
+    assert error_of(good.head_object, Bucket=bucket, Key="nvme-bad")[2] == 404
+
+
+def test_multipart_part_checksums_and_default_object_checksum(s3: Any, bucket: str) -> None:
+    first, last = b"a" * (5 * 1024 * 1024), b"tail"
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="big")["UploadId"]
+    parts = []
+    for number, body in ((1, first), (2, last)):
+        answer = s3.upload_part(Bucket=bucket, Key="big", UploadId=upload, PartNumber=number, Body=body)
+        assert answer["ChecksumCRC32"] == _crc32(body)  # botocore sent the part's CRC32: answered back
+        parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="big", UploadId=upload,
+                                        MultipartUpload={"Parts": parts})
+    whole = first + last
+    assert (done["ChecksumCRC64NVME"], done["ChecksumType"]) == (_crc64nvme(whole), "FULL_OBJECT")
+    assert s3.head_object(Bucket=bucket, Key="big", ChecksumMode="ENABLED")["ChecksumCRC64NVME"] == _crc64nvme(whole)
+
+    # An upload that asked for an algorithm: its composite checksum is not computed, and no default is added.
+    asked = s3.create_multipart_upload(Bucket=bucket, Key="asked", ChecksumAlgorithm="CRC32")["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key="asked", UploadId=asked, PartNumber=1, Body=last,
+                          ChecksumAlgorithm="CRC32")
+    finished = s3.complete_multipart_upload(Bucket=bucket, Key="asked", UploadId=asked, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": part["ETag"], "ChecksumCRC32": part["ChecksumCRC32"]}]})
+    assert "ChecksumCRC64NVME" not in finished

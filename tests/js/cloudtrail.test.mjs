@@ -37,7 +37,7 @@ async function trailBucket() {
   await s3.send(new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: cloudTrailBucketPolicy(BUCKET) }));
 }
 
-test("CreateTrail refuses a bucket that does not exist, then one whose policy does not let CloudTrail write", async () => {
+test("CreateTrail refuses a bucket that is missing, then one whose policy does not let CloudTrail write", async () => {
   const name = unique("js-trail");
   const bucket = unique("js-trail-bucket");
   const missing = await rejection(cloudtrail.send(new CreateTrailCommand({ Name: name, S3BucketName: bucket })));

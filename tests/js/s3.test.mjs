@@ -13,6 +13,9 @@ import { crc32 } from "node:zlib";
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import {
   BucketAlreadyOwnedByYou,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteBucketPolicyCommand,
@@ -36,6 +39,7 @@ import {
   PutObjectCommand,
   S3Client,
   S3ServiceException,
+  UploadPartCommand,
   paginateListObjectsV2,
   waitUntilBucketExists,
   waitUntilObjectExists,
@@ -273,6 +277,91 @@ test("PutObject of a stream: an aws-chunked body whose CRC32 trailer Turnout che
   assert.equal(bad.message, "The CRC32 you specified did not match the calculated checksum.");
   const absent = await rejection(s3.send(new HeadObjectCommand({ Bucket: name, Key: "tampered.txt" })));
   assert.equal(absent.$metadata.httpStatusCode, 404);
+});
+
+test("every algorithm the SDK offers is verified, and an object sent without one gets S3's CRC64NVME", async () => {
+  const name = await bucket();
+  const client = pathStyle();
+  const sent = record(client);
+  const data = Buffer.from("checked four ways");
+  const expected = {
+    CRC32C: null, // no CRC32C in node: the value sent is compared with the answer instead
+    SHA1: createHash("sha1").update(data).digest("base64"),
+    SHA256: createHash("sha256").update(data).digest("base64"),
+    CRC64NVME: null,
+  };
+  for (const [algorithm, value] of Object.entries(expected)) {
+    const put = await client.send(new PutObjectCommand({ Bucket: name, Key: algorithm, Body: data,
+      ChecksumAlgorithm: algorithm }));
+    const header = `x-amz-checksum-${algorithm.toLowerCase()}`;
+    const request = sent.at(-1);
+    assert.equal(request.headers["x-amz-sdk-checksum-algorithm"], algorithm);
+    if (value !== null) assert.equal(request.headers[header], value);
+    assert.equal(put[`Checksum${algorithm}`], request.headers[header]);
+    assert.equal(put.ChecksumType, "FULL_OBJECT");
+    const got = await client.send(new GetObjectCommand({ Bucket: name, Key: algorithm, ChecksumMode: "ENABLED" }));
+    assert.equal(got[`Checksum${algorithm}`], request.headers[header]);
+    assert.equal(await got.Body.transformToString(), data.toString()); // the SDK checked the body against it
+    // Another body's checksum, sent with this body, is refused.
+    const other = await client.send(new PutObjectCommand({ Bucket: name, Key: `${algorithm}-other`, Body: "other",
+      ChecksumAlgorithm: algorithm }));
+    const wrong = await rejection(client.send(new PutObjectCommand({ Bucket: name, Key: `${algorithm}-bad`,
+      Body: data, [`Checksum${algorithm}`]: other[`Checksum${algorithm}`] })));
+    assert.equal(wrong.name, "BadDigest", algorithm);
+    assert.equal(wrong.message, `The ${algorithm} you specified did not match the calculated checksum.`);
+  }
+
+  // Without a checksum (the SDK told to send none), S3 adds its default CRC64NVME; the SDK checks it on GET.
+  const bare = pathStyle(ROOT, "us-east-1", { requestChecksumCalculation: "WHEN_REQUIRED" });
+  const plain = await bare.send(new PutObjectCommand({ Bucket: name, Key: "plain", Body: data }));
+  assert.equal(plain.ChecksumCRC64NVME, (await client.send(new HeadObjectCommand({ Bucket: name,
+    Key: "CRC64NVME", ChecksumMode: "ENABLED" }))).ChecksumCRC64NVME);
+  assert.equal(plain.ChecksumCRC32, undefined);
+  const copied = await client.send(new CopyObjectCommand({ Bucket: name, Key: "copied",
+    CopySource: `${name}/plain` }));
+  assert.equal(copied.CopyObjectResult.ChecksumCRC64NVME, plain.ChecksumCRC64NVME);
+});
+
+test("a multipart upload through the SDK: part checksums answered, the object's CRC64NVME over the whole", async () => {
+  const name = await bucket();
+  const first = Buffer.alloc(5 * 1024 * 1024, "a");
+  const last = Buffer.from("the last part");
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: name, Key: "big.bin",
+    ContentType: "application/x-test" }));
+  const parts = [];
+  for (const [index, body] of [first, last].entries()) {
+    const part = await s3.send(new UploadPartCommand({ Bucket: name, Key: "big.bin", UploadId,
+      PartNumber: index + 1, Body: body }));
+    assert.equal(part.ChecksumCRC32, crc32Of(body));
+    assert.equal(part.ETag, etagOf(body));
+    parts.push({ PartNumber: index + 1, ETag: part.ETag });
+  }
+  const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: name, Key: "big.bin", UploadId,
+    MultipartUpload: { Parts: parts } }));
+  assert.match(done.ETag, /^"[0-9a-f]{32}-2"$/);
+  assert.equal(done.ChecksumType, "FULL_OBJECT");
+  const got = await s3.send(new GetObjectCommand({ Bucket: name, Key: "big.bin" }));
+  assert.equal(got.ChecksumCRC64NVME, done.ChecksumCRC64NVME);
+  assert.equal(got.ContentType, "application/x-test");
+  const body = Buffer.from(await got.Body.transformToByteArray());
+  assert.equal(body.length, first.length + last.length);
+  assert.ok(body.subarray(first.length).equals(last));
+});
+
+test("keys with spaces, unicode and reserved characters, both addressing styles", async () => {
+  const name = await bucket();
+  const hosted = virtualHosted();
+  const keys = ["dir/héllo wörld+x.txt", "a?b#c&d=e", "sp ace/%41", "~tilde!$'()*,;:@", "trailing/"];
+  for (const [index, key] of keys.entries()) {
+    const client = index % 2 === 0 ? s3 : hosted;
+    await client.send(new PutObjectCommand({ Bucket: name, Key: key, Body: `body of ${key}` }));
+    const other = index % 2 === 0 ? hosted : s3;
+    const got = await other.send(new GetObjectCommand({ Bucket: name, Key: key }));
+    assert.equal(await got.Body.transformToString(), `body of ${key}`, key);
+  }
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: name }));
+  assert.deepEqual(listed.Contents.map((o) => o.Key), [...keys].sort((a, b) => Buffer.compare(Buffer.from(a),
+    Buffer.from(b))));
 });
 
 test("GetObject and HeadObject: body, ranges, metadata, ETag, the stored checksum", async () => {

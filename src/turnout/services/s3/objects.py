@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from ...auth.s3payload import checksum_of
 from . import errors, store
 from .buckets import require
 
@@ -50,6 +51,21 @@ def attributes_of(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]
     return attributes
 
 
+DEFAULT_CHECKSUM = "crc64nvme"
+
+
+def with_default_checksum(attributes: dict[str, Any], body: bytes) -> dict[str, Any]:
+    """``attributes`` with the CRC64NVME checksum of ``body`` when the upload carried no checksum: S3 adds that
+    default checksum to every object uploaded without one (botocore's S3 model, PutObjectOutput
+    ``ChecksumCRC64NVME``: "or if it was uploaded without a checksum (and Amazon S3 added the default checksum,
+    CRC64NVME, to the uploaded object)")."""
+    if attributes.get("Checksums"):
+        return attributes
+    value = checksum_of(DEFAULT_CHECKSUM, body)
+    assert value is not None
+    return {**attributes, "Checksums": {DEFAULT_CHECKSUM: value}}
+
+
 MAX_KEY_BYTES = 1024
 
 
@@ -70,22 +86,30 @@ def put_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> di
         raise errors.precondition_failed("If-None-Match")
     obj = store.StoredObject(
         bucket.name, key, len(body), etag_of(body), params.get("ContentType") or DEFAULT_CONTENT_TYPE,
-        p.now().isoformat(), attributes_of(ctx, params), body,
+        p.now().isoformat(), with_default_checksum(attributes_of(ctx, params), body), body,
     )
     store.put_object(p.db, obj)
-    return {"ETag": obj.etag, "ServerSideEncryption": "AES256", **_checksum_fields(obj)}
+    return {"ETag": obj.etag, "ServerSideEncryption": "AES256", **checksum_fields(obj)}
 
 
+# x-amz-checksum-<algorithm> -> the response member (those Turnout does not compute are stored as sent).
 _CHECKSUM_MEMBERS = {"crc32": "ChecksumCRC32", "crc32c": "ChecksumCRC32C", "sha1": "ChecksumSHA1",
-                     "sha256": "ChecksumSHA256", "crc64nvme": "ChecksumCRC64NVME"}
+                     "sha256": "ChecksumSHA256", "crc64nvme": "ChecksumCRC64NVME", "sha512": "ChecksumSHA512",
+                     "md5": "ChecksumMD5", "xxhash64": "ChecksumXXHASH64", "xxhash3": "ChecksumXXHASH3",
+                     "xxhash128": "ChecksumXXHASH128"}
 
 
-def _checksum_fields(obj: store.StoredObject) -> dict[str, Any]:
+def checksum_fields(obj: store.StoredObject) -> dict[str, Any]:
     """The object's stored checksums as response members; a single-part object's checksum covers the whole
-    object, ``ChecksumType`` ``FULL_OBJECT`` (PutObject API reference: "For PutObject uploads, the checksum type is
-    always FULL_OBJECT")."""
+    object, ``ChecksumType`` ``FULL_OBJECT`` (botocore's S3 model, PutObjectOutput ``ChecksumType``: "For PutObject
+    uploads, the checksum type is always FULL_OBJECT")."""
+    return checksum_members(obj.attributes.get("Checksums") or {})
+
+
+def checksum_members(checksums: dict[str, str]) -> dict[str, Any]:
+    """Checksums (algorithm -> base64 value) as response members, with their type."""
     out: dict[str, Any] = {}
-    for algorithm, value in (obj.attributes.get("Checksums") or {}).items():
+    for algorithm, value in checksums.items():
         name = _CHECKSUM_MEMBERS.get(algorithm)
         if name is not None:
             out[name] = value
@@ -165,7 +189,7 @@ def get_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> di
         # A Range S3 cannot read is ignored: the whole object is answered (RFC 9110 allows it).
     out["Body"] = body
     if _checksum_mode(params):
-        out.update(_checksum_fields(obj))
+        out.update(checksum_fields(obj))
     return out
 
 
@@ -189,7 +213,7 @@ def head_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> d
     _conditions(params, obj)
     out = _describe(obj)
     if _checksum_mode(params):
-        out.update(_checksum_fields(obj))
+        out.update(checksum_fields(obj))
     return out
 
 
@@ -246,9 +270,11 @@ def copy_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> d
     if source_bucket == target.name and source_key == params["Key"] and not replace:
         raise errors.copy_to_itself()
     attributes = attributes_of(ctx, params) if replace else dict(original.attributes)
+    attributes = with_default_checksum(attributes, original.body or b"")
     content_type = (params.get("ContentType") or DEFAULT_CONTENT_TYPE) if replace else original.content_type
     now = p.now()
     copy = store.StoredObject(target.name, params["Key"], original.size, original.etag, content_type,
                               now.isoformat(), attributes, original.body)
     store.put_object(p.db, copy)
-    return {"CopyObjectResult": {"ETag": copy.etag, "LastModified": now}, "ServerSideEncryption": "AES256"}
+    return {"CopyObjectResult": {"ETag": copy.etag, "LastModified": now, **checksum_fields(copy)},
+            "ServerSideEncryption": "AES256"}
