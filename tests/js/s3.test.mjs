@@ -10,7 +10,15 @@ import { Readable } from "node:stream";
 import { test } from "node:test";
 import { crc32 } from "node:zlib";
 
-import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
+import {
+  CreateAccessKeyCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+  PutUserPolicyCommand,
+} from "@aws-sdk/client-iam";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import {
   BucketAlreadyOwnedByYou,
   CompleteMultipartUploadCommand,
@@ -636,6 +644,61 @@ test("presigned URLs: GET and PUT through fetch, refused once tampered with or f
   const denied = await fetch(theirs);
   assert.equal(denied.status, 403);
   assert.match(await denied.text(), /<Code>AccessDenied<\/Code>/);
+});
+
+test("an expired presigned URL is AccessDenied 'Request has expired'", async () => {
+  const name = await bucket();
+  await s3.send(new PutObjectCommand({ Bucket: name, Key: "old", Body: "stale" }));
+  // Signed an hour ago for a minute (the presigner's signingDate), so expired whatever the clock does now.
+  const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: name, Key: "old" }),
+    { expiresIn: 60, signingDate: new Date(Date.now() - 3_600_000) });
+  const answer = await fetch(url);
+  assert.equal(answer.status, 403);
+  const text = await answer.text();
+  assert.match(text, /<Code>AccessDenied<\/Code><Message>Request has expired<\/Message>/);
+  assert.match(text, /<X-Amz-Expires>60<\/X-Amz-Expires>/);
+});
+
+test("a role's session credentials (x-amz-security-token), in headers and in a presigned URL", async () => {
+  const name = await bucket();
+  await s3.send(new PutObjectCommand({ Bucket: name, Key: "reports/q1.txt", Body: "quarter one" }));
+  const user = await nobody();
+  const userName = user.arn.split("/").pop();
+  const roleName = unique("js-s3-reader");
+  const role = await iam.send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { AWS: user.arn }, Action: "sts:AssumeRole" }] }) }));
+  await iam.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: "read", PolicyDocument: JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${name}/reports/*` }] }) }));
+  await iam.send(new PutUserPolicyCommand({ UserName: userName, PolicyName: "assume", PolicyDocument: JSON.stringify({
+    Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: role.Role.Arn }] }) }));
+  const sts = new STSClient(config(user.credentials));
+  const session = await sts.send(new AssumeRoleCommand({ RoleArn: role.Role.Arn, RoleSessionName: "js-s3" }));
+  const credentials = credentialsOf(session.Credentials);
+  const reader = pathStyle(credentials);
+  const sent = record(reader);
+  const got = await reader.send(new GetObjectCommand({ Bucket: name, Key: "reports/q1.txt" }));
+  assert.equal(await got.Body.transformToString(), "quarter one");
+  assert.equal(sent[0].headers["x-amz-security-token"], credentials.sessionToken);
+  const denied = await rejection(reader.send(new PutObjectCommand({ Bucket: name, Key: "reports/q2.txt",
+    Body: "no" })));
+  assert.equal(denied.name, "AccessDenied");
+  assert.ok(denied.message.startsWith(`User: ${session.AssumedRoleUser.Arn} is not authorized to perform: `
+    + "s3:PutObject"), denied.message);
+
+  const url = await getSignedUrl(reader, new GetObjectCommand({ Bucket: name, Key: "reports/q1.txt" }),
+    { expiresIn: 60 });
+  assert.equal(new URL(url).searchParams.get("X-Amz-Security-Token"), credentials.sessionToken);
+  const fetched = await fetch(url);
+  assert.equal(fetched.status, 200);
+  assert.equal(await fetched.text(), "quarter one");
+  // The token is part of what was signed: the URL without it is refused.
+  const bare = new URL(url);
+  bare.searchParams.delete("X-Amz-Security-Token");
+  const refused = await fetch(bare);
+  assert.equal(refused.status, 403);
+  assert.match(await refused.text(), /<Error><Code>\w+<\/Code>/);
 });
 
 test("the account's buckets are its own: ListBuckets of another account does not show them", async () => {
