@@ -35,6 +35,7 @@ import {
   GetBucketPolicyStatusCommand,
   GetBucketTaggingCommand,
   GetObjectCommand,
+  GetPublicAccessBlockCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListBucketsCommand,
@@ -497,17 +498,27 @@ test("DeleteObjects deletes many (its required checksum sent by the SDK), quietl
   assert.deepEqual(left.Contents.map((o) => o.Key), ["d"]);
 });
 
-test("bucket policy and tags", async () => {
+test("bucket policy (a public one refused: BlockPublicPolicy is on) and tags", async () => {
   const name = await bucket();
-  const policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "PublicRead", Effect: "Allow",
-    Principal: "*", Action: "s3:GetObject", Resource: `arn:aws:s3:::${name}/public/*` }] });
   const none = await rejection(s3.send(new GetBucketPolicyCommand({ Bucket: name })));
   assert.equal(none.name, "NoSuchBucketPolicy");
   assert.equal(none.$metadata.httpStatusCode, 404);
+  const publicRead = { Sid: "PublicRead", Effect: "Allow", Principal: "*", Action: "s3:GetObject",
+    Resource: `arn:aws:s3:::${name}/public/*` };
+  const blocked = await rejection(s3.send(new PutBucketPolicyCommand({ Bucket: name,
+    Policy: JSON.stringify({ Version: "2012-10-17", Statement: [publicRead] }) })));
+  assert.equal(blocked.name, "AccessDenied");
+  assert.equal(blocked.$metadata.httpStatusCode, 403);
+  assert.match(blocked.message, /because public policies are blocked by the BlockPublicPolicy block public access/);
+  const block = await s3.send(new GetPublicAccessBlockCommand({ Bucket: name }));
+  assert.equal(block.PublicAccessBlockConfiguration.BlockPublicPolicy, true);
+
+  const policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ ...publicRead, Sid: "AccountRead",
+    Condition: { StringEquals: { "aws:SourceAccount": ACCOUNT } } }] });
   await s3.send(new PutBucketPolicyCommand({ Bucket: name, Policy: policy }));
   assert.equal((await s3.send(new GetBucketPolicyCommand({ Bucket: name }))).Policy, policy);
   const status = await s3.send(new GetBucketPolicyStatusCommand({ Bucket: name }));
-  assert.equal(status.PolicyStatus.IsPublic, true);
+  assert.equal(status.PolicyStatus.IsPublic, false);
   const malformed = await rejection(s3.send(new PutBucketPolicyCommand({ Bucket: name, Policy: "{not json" })));
   assert.equal(malformed.name, "MalformedPolicy");
   assert.equal(malformed.$metadata.httpStatusCode, 400);

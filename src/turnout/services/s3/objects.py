@@ -170,7 +170,21 @@ def _checksum_mode(params: dict[str, Any]) -> bool:
     return params.get("ChecksumMode") == "ENABLED"
 
 
+# The response-* query parameters of GetObject and HeadObject, and the response header each one overrides
+# (GetObject API reference, "Overriding response header values through the request").
+_OVERRIDES = {"ResponseCacheControl": "CacheControl", "ResponseContentDisposition": "ContentDisposition",
+              "ResponseContentEncoding": "ContentEncoding", "ResponseContentLanguage": "ContentLanguage",
+              "ResponseContentType": "ContentType", "ResponseExpires": "Expires"}
+
+
+def _overrides(params: dict[str, Any]) -> dict[str, Any]:
+    """The response headers the request overrides. (S3 refuses them on unsigned requests; Turnout answers every
+    unsigned request AccessDenied before it gets here.)"""
+    return {member: params[name] for name, member in _OVERRIDES.items() if params.get(name) is not None}
+
+
 def get_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    overrides = _overrides(params)
     obj = _load(p, params, with_body=True)
     _conditions(params, obj)
     body = obj.body or b""
@@ -190,6 +204,7 @@ def get_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> di
     out["Body"] = body
     if _checksum_mode(params):
         out.update(checksum_fields(obj))
+    out.update(overrides)  # "included only in a successful response, that is, when ... 200 OK is returned"
     return out
 
 
@@ -209,11 +224,13 @@ def _span(start: str, end: str, size: int, requested: str) -> tuple[int, int]:
 
 
 def head_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    overrides = _overrides(params)
     obj = _load(p, params, with_body=False)
     _conditions(params, obj)
     out = _describe(obj)
     if _checksum_mode(params):
         out.update(checksum_fields(obj))
+    out.update(overrides)
     return out
 
 

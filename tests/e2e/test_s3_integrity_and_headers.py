@@ -7,7 +7,8 @@
   with ``x-amz-checksum-mode: ENABLED`` (and not for a range); PutObject names the checksum type with its checksum;
 * CRC64NVME (the JS SDK can send it) is verified like the other checksums, and an object uploaded without a
   checksum gets S3's default CRC64NVME (PutObject, CopyObject, a multipart upload created without an algorithm);
-  UploadPart answers the part's checksum.
+  UploadPart answers the part's checksum;
+* the response-* query parameters (response-content-type...) override GetObject's and HeadObject's headers.
 """
 
 from __future__ import annotations
@@ -191,3 +192,26 @@ def test_multipart_part_checksums_and_default_object_checksum(s3: Any, bucket: s
     finished = s3.complete_multipart_upload(Bucket=bucket, Key="asked", UploadId=asked, MultipartUpload={
         "Parts": [{"PartNumber": 1, "ETag": part["ETag"], "ChecksumCRC32": part["ChecksumCRC32"]}]})
     assert "ChecksumCRC64NVME" not in finished
+
+
+def test_response_header_overrides(server: Server, s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="report.csv", Body=b"a,b\n1,2\n", ContentType="text/csv")
+    overrides = {"ResponseContentType": "application/octet-stream",
+                 "ResponseContentDisposition": 'attachment; filename="r.csv"', "ResponseCacheControl": "no-store",
+                 "ResponseContentLanguage": "en", "ResponseContentEncoding": "identity",
+                 "ResponseExpires": datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)}
+    got = s3.get_object(Bucket=bucket, Key="report.csv", **overrides)
+    assert got["Body"].read() == b"a,b\n1,2\n"
+    headers = got["ResponseMetadata"]["HTTPHeaders"]
+    assert (headers["content-type"], headers["content-disposition"], headers["cache-control"],
+            headers["content-language"], headers["content-encoding"], headers["expires"]) == (
+        "application/octet-stream", 'attachment; filename="r.csv"', "no-store", "en", "identity",
+        "Wed, 02 Jan 2030 03:04:05 GMT")
+    head = s3.head_object(Bucket=bucket, Key="report.csv", ResponseContentType="text/plain")
+    assert head["ContentType"] == "text/plain"
+    # The stored headers are unchanged, and a range (206) is not overridden.
+    assert s3.head_object(Bucket=bucket, Key="report.csv")["ContentType"] == "text/csv"
+    ranged = s3.get_object(Bucket=bucket, Key="report.csv", Range="bytes=0-2", ResponseContentType="text/plain")
+    assert ranged["ContentType"] == "text/csv"
+
+
