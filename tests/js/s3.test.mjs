@@ -405,6 +405,12 @@ test("GetObject and HeadObject: body, ranges, metadata, ETag, the stored checksu
   const headChecked = await s3.send(new HeadObjectCommand({ Bucket: name, Key: "data/file.txt",
     ChecksumMode: "ENABLED" }));
   assert.equal(headChecked.ChecksumCRC32, crc32Of(data));
+  const overridden = await s3.send(new GetObjectCommand({ Bucket: name, Key: "data/file.txt",
+    ResponseContentType: "application/json", ResponseCacheControl: "no-store", ResponseExpires: new Date(0) }));
+  assert.deepEqual([overridden.ContentType, overridden.CacheControl, overridden.ExpiresString],
+    ["application/json", "no-store", "Thu, 01 Jan 1970 00:00:00 GMT"]);
+  assert.equal((await s3.send(new HeadObjectCommand({ Bucket: name, Key: "data/file.txt" }))).ContentType,
+    "text/plain");
 
   const range = await s3.send(new GetObjectCommand({ Bucket: name, Key: "data/file.txt", Range: "bytes=2-5" }));
   assert.equal(range.$metadata.httpStatusCode, 206);
@@ -625,6 +631,16 @@ test("presigned URLs: GET and PUT through fetch, refused once tampered with or f
   assert.equal(await fetched.text(), "signed content");
   assert.equal(fetched.headers.get("etag"), etagOf("signed content"));
   assert.equal(fetched.headers.get("content-type"), "text/plain");
+
+  // A download link naming its own Content-Disposition and Content-Type (response-* overrides, signed too).
+  const download = await getSignedUrl(s3, new GetObjectCommand({ Bucket: name, Key: "docs/presigned.txt",
+    ResponseContentDisposition: 'attachment; filename="notes.txt"', ResponseContentType: "application/octet-stream" }),
+  { expiresIn: 300 });
+  const saved = await fetch(download);
+  assert.equal(saved.status, 200);
+  assert.equal(saved.headers.get("content-disposition"), 'attachment; filename="notes.txt"');
+  assert.equal(saved.headers.get("content-type"), "application/octet-stream");
+  assert.equal(await saved.text(), "signed content");
 
   // The signature covers the key: another key with the same query is refused.
   const other = new URL(url);
