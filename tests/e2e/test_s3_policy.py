@@ -1,6 +1,6 @@
 """Bucket policies enforced by the IAM policy engine as resource-based policies: an IAM user of the bucket's
 account with no identity policy is allowed by the bucket policy and denied by its Deny; another account needs
-both its own identity policy and the bucket policy."""
+both its own identity policy and the bucket policy; a public policy is refused (BlockPublicPolicy)."""
 
 from __future__ import annotations
 
@@ -86,3 +86,28 @@ def test_head_bucket_denied_still_names_the_region(server: Server, iam: Any, uni
         response = exc.response
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 403
     assert response["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"] == "eu-west-1"
+
+
+def test_public_policy_refused_by_block_public_policy(server: Server, unique: Callable[[str], str]) -> None:
+    """Every bucket keeps BlockPublicPolicy on (GetPublicAccessBlock says so), so a public policy is refused; found
+    by the JavaScript SDK suite, whose public-read policy was accepted."""
+    s3 = server.client("s3")
+    bucket = unique("pub").lower()
+    s3.create_bucket(Bucket=bucket)
+    public = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert block["BlockPublicPolicy"] is True
+    code, message, status = error_of(s3.put_bucket_policy, Bucket=bucket, Policy=document(public))
+    assert (code, status) == ("AccessDenied", 403)
+    assert message == (f'User: arn:aws:iam::000000000000:root is not authorized to perform: s3:PutBucketPolicy on '
+                       f'resource: "arn:aws:s3:::{bucket}" because public policies are blocked by the '
+                       "BlockPublicPolicy block public access setting.")
+    assert error_of(s3.get_bucket_policy, Bucket=bucket)[0] == "NoSuchBucketPolicy"  # nothing was stored
+    # The same statement limited to one account is not public: accepted, and its status says so.
+    fixed = {**public, "Condition": {"StringEquals": {"aws:SourceAccount": "000000000000"}}}
+    s3.put_bucket_policy(Bucket=bucket, Policy=document(fixed))
+    assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is False
+
+
+def document(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})

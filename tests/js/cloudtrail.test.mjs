@@ -11,8 +11,10 @@ import {
   DeleteTrailCommand,
   GetTrailCommand,
   GetTrailStatusCommand,
+  InsufficientS3BucketPolicyException,
   ListTagsCommand,
   LookupEventsCommand,
+  S3BucketDoesNotExistException,
   StartLoggingCommand,
   TrailAlreadyExistsException,
   TrailNotFoundException,
@@ -20,11 +22,40 @@ import {
   paginateLookupEvents,
 } from "@aws-sdk/client-cloudtrail";
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
+import { CreateBucketCommand, PutBucketPolicyCommand, S3Client } from "@aws-sdk/client-s3";
 
-import { ACCOUNT, collect, config, credentialsOf, rejection, unique } from "./support.mjs";
+import { ACCOUNT, cloudTrailBucketPolicy, collect, config, credentialsOf, rejection, unique } from "./support.mjs";
 
 const cloudtrail = new CloudTrailClient(config());
 const iam = new IAMClient(config());
+const s3 = new S3Client({ ...config(), forcePathStyle: true });
+const BUCKET = "js-audit-logs";
+
+/** The trail's bucket (re-creating one's own bucket in us-east-1 succeeds), with CloudTrail's bucket policy. */
+async function trailBucket() {
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  await s3.send(new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: cloudTrailBucketPolicy(BUCKET) }));
+}
+
+test("CreateTrail refuses a bucket that is missing, then one whose policy does not let CloudTrail write", async () => {
+  const name = unique("js-trail");
+  const bucket = unique("js-trail-bucket");
+  const missing = await rejection(cloudtrail.send(new CreateTrailCommand({ Name: name, S3BucketName: bucket })));
+  assert.ok(missing instanceof S3BucketDoesNotExistException, missing.name);
+  assert.equal(missing.message, `S3 bucket does not exist: ${bucket}`);
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const unwritable = await rejection(cloudtrail.send(new CreateTrailCommand({ Name: name, S3BucketName: bucket })));
+  assert.ok(unwritable instanceof InsufficientS3BucketPolicyException, unwritable.name);
+  assert.equal(unwritable.message, `Incorrect S3 bucket policy is detected for bucket: ${bucket}`);
+  // Another account's trails are not let in by this account's policy.
+  await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: cloudTrailBucketPolicy(bucket, "111122223333") }));
+  const other = await rejection(cloudtrail.send(new CreateTrailCommand({ Name: name, S3BucketName: bucket })));
+  assert.ok(other instanceof InsufficientS3BucketPolicyException, other.name);
+  await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: cloudTrailBucketPolicy(bucket) }));
+  const created = await cloudtrail.send(new CreateTrailCommand({ Name: name, S3BucketName: bucket }));
+  assert.equal(created.S3BucketName, bucket);
+  await cloudtrail.send(new DeleteTrailCommand({ Name: name }));
+});
 
 test("LookupEvents finds a call by the request id the SDK reported, within a time range", async () => {
   const before = new Date(Date.now() - 2000);
@@ -81,7 +112,8 @@ test("LookupEvents pages with NextToken, newest first, each event once", async (
 
 test("trails: create, tag, start logging, status, list, delete", async () => {
   const name = unique("js-trail");
-  const created = await cloudtrail.send(new CreateTrailCommand({ Name: name, S3BucketName: "js-audit-logs",
+  await trailBucket();
+  const created = await cloudtrail.send(new CreateTrailCommand({ Name: name, S3BucketName: BUCKET,
     IsMultiRegionTrail: true, TagsList: [{ Key: "team", Value: "js" }] }));
   const arn = `arn:aws:cloudtrail:us-east-1:${ACCOUNT}:trail/${name}`;
   assert.deepEqual([created.TrailARN, created.IsMultiRegionTrail, created.IncludeGlobalServiceEvents],
@@ -99,7 +131,7 @@ test("trails: create, tag, start logging, status, list, delete", async () => {
   assert.ok(listed.items.some((t) => t.TrailARN === arn && t.Name === name && t.HomeRegion === "us-east-1"));
 
   const duplicate = await rejection(cloudtrail.send(new CreateTrailCommand({ Name: name,
-    S3BucketName: "js-audit-logs" })));
+    S3BucketName: BUCKET })));
   assert.ok(duplicate instanceof TrailAlreadyExistsException, duplicate.name);
   assert.equal(duplicate.$metadata.httpStatusCode, 400);
 

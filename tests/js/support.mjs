@@ -87,3 +87,20 @@ export const PASS_ROLE_STATEMENT = {
   Resource: ["arn:aws:iam::*:role/ecsInfrastructureRoleForLoadBalancers"],
   Condition: { StringEquals: { "iam:PassedToService": "ecs.amazonaws.com" } },
 };
+
+/** The bucket policy CloudTrail's user guide gives ("Amazon S3 bucket policy for CloudTrail") for the trails of
+ * `account`: CloudTrail checks the bucket's ACL and writes objects the bucket owner owns. CreateTrail refuses a
+ * bucket whose policy does not allow this. */
+export function cloudTrailBucketPolicy(bucket, account = ACCOUNT) {
+  const principal = { Service: "cloudtrail.amazonaws.com" };
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "AWSCloudTrailAclCheck", Effect: "Allow", Principal: principal, Action: "s3:GetBucketAcl",
+        Resource: `arn:aws:s3:::${bucket}`, Condition: { StringEquals: { "aws:SourceAccount": account } } },
+      { Sid: "AWSCloudTrailWrite", Effect: "Allow", Principal: principal, Action: "s3:PutObject",
+        Resource: `arn:aws:s3:::${bucket}/*`, Condition: { StringEquals: {
+          "aws:SourceAccount": account, "s3:x-amz-acl": "bucket-owner-full-control" } } },
+    ],
+  });
+}

@@ -69,6 +69,17 @@ def test_crc32c_check_value() -> None:
     assert s3payload.crc32c(b"123456789") == 0xE3069283  # the CRC-32C (Castagnoli) check value
 
 
+def test_crc64nvme_check_value_and_verification() -> None:
+    assert s3payload.crc64nvme(b"123456789") == 0xAE8B14860A799888  # the CRC-64/NVME check value
+    assert s3payload.checksum_of("crc64nvme", b"hello") == "M3eFcAZSQlc="  # what the JS SDK sends for b"hello"
+    assert s3payload.check_checksums({"x-amz-checksum-crc64nvme": ["M3eFcAZSQlc="]}, {}, b"hello") == {
+        "crc64nvme": "M3eFcAZSQlc="}
+    with pytest.raises(ServiceError) as info:
+        s3payload.check_checksums({"x-amz-checksum-crc64nvme": ["M3eFcAZSQlc="]}, {}, b"hellO")
+    assert (info.value.code, info.value.message) == (
+        "BadDigest", "The CRC64NVME you specified did not match the calculated checksum.")
+
+
 def _info(signed: Signed) -> SignatureInfo:
     return SignatureInfo("test", signed.date, "us-east-1", "s3", tuple(sorted(signed.headers)), signed.signature,
                          signed.amz_date, False)

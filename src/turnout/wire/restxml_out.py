@@ -195,18 +195,29 @@ class RestXmlSerializer:
             (b"x-amz-request-id", request_id.encode()),
             (b"x-amz-id-2", host_id(request_id).encode()),
         ]
-        # Fields named as headers (x-amz-bucket-region) are sent as headers, not in the error document.
-        headers.extend((k.encode(), str(v).encode()) for k, v in error.fields.items() if k.startswith("x-amz-"))
-        if head:
+        # Fields named as headers (x-amz-bucket-region, a 304's ETag) are sent as headers, not in the error document.
+        headers.extend((k.lower().encode(), str(v).encode()) for k, v in error.fields.items() if _is_header(k))
+        if head or error.status == NOT_MODIFIED:
+            # No body: HTTP forbids one on a HEAD answer and on a 304 (RFC 9110, 15.4.5); a client does not read
+            # one, so its bytes would be taken for the start of the next response on the connection.
             return error.status, headers, b""
         parts = [DECLARATION, "<Error>", f"<Code>{xml_text(error.code)}</Code>",
                  f"<Message>{xml_text(error.message)}</Message>"]
         for key, value in error.fields.items():
-            if value is not None and not key.startswith("x-amz-"):
+            if value is not None and not _is_header(key):
                 parts.append(f"<{key}>{_scalar_text(value)}</{key}>")
         parts.append(f"<RequestId>{request_id}</RequestId><HostId>{host_id(request_id)}</HostId></Error>")
         headers.append((b"content-type", b"application/xml"))
         return error.status, headers, "".join(parts).encode()
+
+
+NOT_MODIFIED = 304
+# Error fields that are response headers rather than elements of the error document.
+_HEADER_FIELDS = frozenset({"ETag", "Last-Modified"})
+
+
+def _is_header(field: str) -> bool:
+    return field.startswith("x-amz-") or field in _HEADER_FIELDS
 
 
 def _attribute(text: str) -> str:

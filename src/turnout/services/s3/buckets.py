@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 import re
 from typing import TYPE_CHECKING, Any
 
 from ...wire.errors import ServiceError
 from . import errors, store
-from .policy import validate_policy
+from .policy import is_public, validate_policy
 
 if TYPE_CHECKING:
     from ...gateway.context import RequestContext
@@ -201,6 +200,12 @@ def put_bucket_policy(p: S3Provider, ctx: RequestContext, params: dict[str, Any]
     found = require(p, params["Bucket"])
     text = params["Policy"]
     validate_policy(text, found.name)
+    if is_public(text):
+        # Every bucket keeps all four public access blocks (defaults.py): BlockPublicPolicy makes S3 "reject calls to
+        # PUT Bucket policy if the specified bucket policy allows public access" (S3 user guide, "Blocking public
+        # access to your Amazon S3 storage").
+        assert ctx.principal is not None
+        raise errors.public_policy_blocked(ctx.principal.arn, found.name)
     store.set_policy(p.db, found.name, text)
     return {"__status": 204}
 
@@ -216,12 +221,7 @@ def get_bucket_policy_status(p: S3Provider, ctx: RequestContext, params: dict[st
     found = require(p, params["Bucket"])
     if found.policy is None:
         raise errors.not_configured("NoSuchBucketPolicy", "The bucket policy does not exist", found.name)
-    document = json.loads(found.policy)
-    statements = document.get("Statement")
-    items = statements if isinstance(statements, list) else [statements]
-    public = any(isinstance(s, dict) and s.get("Effect") == "Allow" and s.get("Principal") in ("*", {"AWS": "*"})
-                 and "Condition" not in s for s in items)
-    return {"PolicyStatus": {"IsPublic": public}}
+    return {"PolicyStatus": {"IsPublic": is_public(found.policy)}}
 
 
 def delete_bucket_policy(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,10 @@ error document (``BucketName``, ``Key``...)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ...wire.errors import ServiceError
+from ...wire.restxml_out import http_date
 
 
 def no_such_bucket(bucket: str) -> ServiceError:
@@ -89,8 +92,10 @@ def precondition_failed(condition: str) -> ServiceError:
                         fields={"Condition": condition})
 
 
-def not_modified() -> ServiceError:
-    return ServiceError("NotModified", "Not Modified", 304)
+def not_modified(etag: str, last_modified: datetime) -> ServiceError:
+    """304, written without a body; it carries the ETag and Last-Modified a 200 would have (RFC 9110, 15.4.5)."""
+    return ServiceError("NotModified", "Not Modified", 304,
+                        fields={"ETag": etag, "Last-Modified": http_date(last_modified)})
 
 
 def malformed_xml() -> ServiceError:
@@ -125,3 +130,11 @@ def key_too_long(key: str) -> ServiceError:
     """Keys are at most 1024 bytes of UTF-8 (S3 user guide, "Naming Amazon S3 objects")."""
     return ServiceError("KeyTooLongError", "Your key is too long", 400,
                         fields={"Size": len(key.encode()), "MaxSizeAllowed": 1024})
+
+
+def public_policy_blocked(caller_arn: str, bucket: str) -> ServiceError:
+    """PutBucketPolicy of a public policy while BlockPublicPolicy is on: AccessDenied, 403 (S3 user guide, "Blocking
+    public access"); the wording is S3's reported one, UNCONFIRMED by the facts files."""
+    return ServiceError("AccessDenied", f'User: {caller_arn} is not authorized to perform: s3:PutBucketPolicy on '
+                        f'resource: "arn:aws:s3:::{bucket}" because public policies are blocked by the '
+                        "BlockPublicPolicy block public access setting.", 403)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from ...auth.s3payload import checksum_of
 from . import errors, store
 from .buckets import require
 
@@ -50,6 +51,21 @@ def attributes_of(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]
     return attributes
 
 
+DEFAULT_CHECKSUM = "crc64nvme"
+
+
+def with_default_checksum(attributes: dict[str, Any], body: bytes) -> dict[str, Any]:
+    """``attributes`` with the CRC64NVME checksum of ``body`` when the upload carried no checksum: S3 adds that
+    default checksum to every object uploaded without one (botocore's S3 model, PutObjectOutput
+    ``ChecksumCRC64NVME``: "or if it was uploaded without a checksum (and Amazon S3 added the default checksum,
+    CRC64NVME, to the uploaded object)")."""
+    if attributes.get("Checksums"):
+        return attributes
+    value = checksum_of(DEFAULT_CHECKSUM, body)
+    assert value is not None
+    return {**attributes, "Checksums": {DEFAULT_CHECKSUM: value}}
+
+
 MAX_KEY_BYTES = 1024
 
 
@@ -70,19 +86,35 @@ def put_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> di
         raise errors.precondition_failed("If-None-Match")
     obj = store.StoredObject(
         bucket.name, key, len(body), etag_of(body), params.get("ContentType") or DEFAULT_CONTENT_TYPE,
-        p.now().isoformat(), attributes_of(ctx, params), body,
+        p.now().isoformat(), with_default_checksum(attributes_of(ctx, params), body), body,
     )
     store.put_object(p.db, obj)
-    return {"ETag": obj.etag, "ServerSideEncryption": "AES256", **_checksum_fields(obj)}
+    return {"ETag": obj.etag, "ServerSideEncryption": "AES256", **checksum_fields(obj)}
 
 
-def _checksum_fields(obj: store.StoredObject) -> dict[str, Any]:
+# x-amz-checksum-<algorithm> -> the response member (those Turnout does not compute are stored as sent).
+_CHECKSUM_MEMBERS = {"crc32": "ChecksumCRC32", "crc32c": "ChecksumCRC32C", "sha1": "ChecksumSHA1",
+                     "sha256": "ChecksumSHA256", "crc64nvme": "ChecksumCRC64NVME", "sha512": "ChecksumSHA512",
+                     "md5": "ChecksumMD5", "xxhash64": "ChecksumXXHASH64", "xxhash3": "ChecksumXXHASH3",
+                     "xxhash128": "ChecksumXXHASH128"}
+
+
+def checksum_fields(obj: store.StoredObject) -> dict[str, Any]:
+    """The object's stored checksums as response members; a single-part object's checksum covers the whole
+    object, ``ChecksumType`` ``FULL_OBJECT`` (botocore's S3 model, PutObjectOutput ``ChecksumType``: "For PutObject
+    uploads, the checksum type is always FULL_OBJECT")."""
+    return checksum_members(obj.attributes.get("Checksums") or {})
+
+
+def checksum_members(checksums: dict[str, str]) -> dict[str, Any]:
+    """Checksums (algorithm -> base64 value) as response members, with their type."""
     out: dict[str, Any] = {}
-    for algorithm, value in (obj.attributes.get("Checksums") or {}).items():
-        name = {"crc32": "ChecksumCRC32", "crc32c": "ChecksumCRC32C", "sha1": "ChecksumSHA1",
-                "sha256": "ChecksumSHA256", "crc64nvme": "ChecksumCRC64NVME"}.get(algorithm)
+    for algorithm, value in checksums.items():
+        name = _CHECKSUM_MEMBERS.get(algorithm)
         if name is not None:
             out[name] = value
+    if out:
+        out["ChecksumType"] = "FULL_OBJECT"
     return out
 
 
@@ -106,10 +138,10 @@ def _conditions(params: dict[str, Any], obj: store.StoredObject) -> None:
         raise errors.precondition_failed("If-Unmodified-Since")
     none_match = params.get("IfNoneMatch")
     if none_match is not None and none_match.strip() in ("*", obj.etag, obj.etag.strip('"')):
-        raise errors.not_modified()
+        raise errors.not_modified(obj.etag, modified)
     modified_since = params.get("IfModifiedSince")
     if none_match is None and modified_since is not None and modified <= modified_since:
-        raise errors.not_modified()
+        raise errors.not_modified(obj.etag, modified)
 
 
 def _describe(obj: store.StoredObject) -> dict[str, Any]:
@@ -132,7 +164,27 @@ def _describe(obj: store.StoredObject) -> dict[str, Any]:
     return out
 
 
+def _checksum_mode(params: dict[str, Any]) -> bool:
+    """``x-amz-checksum-mode: ENABLED`` asks GetObject and HeadObject for the object's checksums, which they
+    otherwise leave out (GetObject/HeadObject API reference, ``ChecksumMode``); SDKs then check the body."""
+    return params.get("ChecksumMode") == "ENABLED"
+
+
+# The response-* query parameters of GetObject and HeadObject, and the response header each one overrides
+# (GetObject API reference, "Overriding response header values through the request").
+_OVERRIDES = {"ResponseCacheControl": "CacheControl", "ResponseContentDisposition": "ContentDisposition",
+              "ResponseContentEncoding": "ContentEncoding", "ResponseContentLanguage": "ContentLanguage",
+              "ResponseContentType": "ContentType", "ResponseExpires": "Expires"}
+
+
+def _overrides(params: dict[str, Any]) -> dict[str, Any]:
+    """The response headers the request overrides. (S3 refuses them on unsigned requests; Turnout answers every
+    unsigned request AccessDenied before it gets here.)"""
+    return {member: params[name] for name, member in _OVERRIDES.items() if params.get(name) is not None}
+
+
 def get_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    overrides = _overrides(params)
     obj = _load(p, params, with_body=True)
     _conditions(params, obj)
     body = obj.body or b""
@@ -142,6 +194,7 @@ def get_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> di
         found = _RANGE.match(requested.strip())
         if found is not None and (found.group(1) or found.group(2)):
             first, last = _span(found.group(1), found.group(2), len(body), requested)
+            # No whole-object checksum for a part of the object: a client would check the part against it.
             out["Body"] = body[first:last + 1]
             out["ContentLength"] = last - first + 1
             out["ContentRange"] = f"bytes {first}-{last}/{len(body)}"
@@ -149,6 +202,9 @@ def get_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> di
             return out
         # A Range S3 cannot read is ignored: the whole object is answered (RFC 9110 allows it).
     out["Body"] = body
+    if _checksum_mode(params):
+        out.update(checksum_fields(obj))
+    out.update(overrides)  # "included only in a successful response, that is, when ... 200 OK is returned"
     return out
 
 
@@ -168,9 +224,14 @@ def _span(start: str, end: str, size: int, requested: str) -> tuple[int, int]:
 
 
 def head_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    overrides = _overrides(params)
     obj = _load(p, params, with_body=False)
     _conditions(params, obj)
-    return _describe(obj)
+    out = _describe(obj)
+    if _checksum_mode(params):
+        out.update(checksum_fields(obj))
+    out.update(overrides)
+    return out
 
 
 def delete_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -226,9 +287,11 @@ def copy_object(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> d
     if source_bucket == target.name and source_key == params["Key"] and not replace:
         raise errors.copy_to_itself()
     attributes = attributes_of(ctx, params) if replace else dict(original.attributes)
+    attributes = with_default_checksum(attributes, original.body or b"")
     content_type = (params.get("ContentType") or DEFAULT_CONTENT_TYPE) if replace else original.content_type
     now = p.now()
     copy = store.StoredObject(target.name, params["Key"], original.size, original.etag, content_type,
                               now.isoformat(), attributes, original.body)
     store.put_object(p.db, copy)
-    return {"CopyObjectResult": {"ETag": copy.etag, "LastModified": now}, "ServerSideEncryption": "AES256"}
+    return {"CopyObjectResult": {"ETag": copy.etag, "LastModified": now, **checksum_fields(copy)},
+            "ServerSideEncryption": "AES256"}

@@ -98,3 +98,52 @@ def _principal_ok(principal: Any) -> bool:
 
 def _canonical_or_id(value: str) -> bool:
     return bool(re.fullmatch(r"[0-9a-f]{64}|A[A-Z]{3}[A-Z0-9]{16,}", value))
+
+
+# -- whether a policy is public ----------------------------------------------------------------------------------
+# S3 calls a bucket policy public unless every Allow statement is limited to fixed principals, or by a condition on
+# a key that fixes who calls or from where (S3 user guide, "Blocking public access to your Amazon S3 storage", "The
+# meaning of 'public'"). The keys below are those the guide lists plus the principal keys; a negated, IfExists,
+# Null or Bool condition, a wildcard value, or an IPv4 range wider than /8 fixes nothing. An approximation.
+_FIXING_KEYS = frozenset({
+    "aws:sourceip", "aws:sourcearn", "aws:sourcevpc", "aws:sourcevpce", "aws:sourceowner", "aws:sourceaccount",
+    "aws:userid", "aws:principalarn", "aws:principalaccount", "aws:principalorgid", "aws:principalorgpaths",
+    "s3:dataaccesspointarn", "s3:dataaccesspointaccount", "s3:x-amz-server-side-encryption-aws-kms-key-id",
+})
+_MIN_PREFIX = 8
+
+
+def _everyone(statement: dict[str, Any]) -> bool:
+    if "NotPrincipal" in statement:
+        return True
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    return isinstance(principal, dict) and "*" in _list(principal.get("AWS", []))
+
+
+def _fixes(operator: str, key: str, values: Any) -> bool:
+    name = operator.lower().split(":")[-1]
+    if key.lower() not in _FIXING_KEYS or name.endswith("ifexists") or "not" in name or name in ("null", "bool"):
+        return False
+    texts = [str(v) for v in _list(values)]
+    if not texts or any("*" in t or "?" in t for t in texts):
+        return False
+    if key.lower() == "aws:sourceip":
+        return all(":" in t or int(t.partition("/")[2] or 32) >= _MIN_PREFIX for t in texts)
+    return True
+
+
+def _fixed_by_condition(statement: dict[str, Any]) -> bool:
+    condition = statement.get("Condition")
+    if not isinstance(condition, dict):
+        return False
+    return any(_fixes(operator, key, values) for operator, block in condition.items() if isinstance(block, dict)
+               for key, values in block.items())
+
+
+def is_public(text: str) -> bool:
+    """Whether the (valid) bucket policy ``text`` grants public access."""
+    statements = _list(json.loads(text).get("Statement"))
+    return any(isinstance(s, dict) and s.get("Effect") == "Allow" and _everyone(s) and not _fixed_by_condition(s)
+               for s in statements)

@@ -19,7 +19,7 @@ from ...policy import PolicySet, Request, compile_policy, evaluate
 from ...policy.parse import PolicySyntaxError
 from ...store.db import Database
 from . import store
-from .objects import etag_of
+from .objects import etag_of, with_default_checksum
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 DELIVERY_ACL = "bucket-owner-full-control"
@@ -67,6 +67,6 @@ def put_log_file(db: Database, bucket: str, key: str, body: bytes, when: datetim
     # CloudTrail log objects: gzip JSON, stored with SSE-S3 like every object (content type: our choice).
     store.put_object(db, store.StoredObject(
         bucket, key, len(body), etag_of(body), "application/json", when.isoformat(),
-        {"ContentEncoding": "gzip"}, body,
+        with_default_checksum({"ContentEncoding": "gzip"}, body), body,
     ))
     return True
