@@ -15,6 +15,7 @@ from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from turnout.auth import regions
 from turnout.auth.sigv4 import (
     EMPTY_SHA256,
     MalformedSignature,
@@ -353,3 +354,27 @@ def test_form_pairs_matches_parse_qsl() -> None:
         "",
     ]:
         assert form_pairs(body) == parse_qsl(body, keep_blank_values=True), body
+
+
+def test_credential_scope_region_keeps_what_lies_between_date_and_service() -> None:
+    """A path-like Region is read whole (and then refused as a Region that does not exist), never misread as a
+    shorter scope; a scope without the aws4_request terminator stays malformed."""
+    for region in ("../../etc", "us-east-1/..", ""):
+        info = read_signature({"authorization": f"AWS4-HMAC-SHA256 Credential=AKID/20240301/{region}/iam/aws4_request, "
+                                                "SignedHeaders=host, Signature=00", "x-amz-date": "20240301T000000Z"},
+                              {})
+        assert info is not None and (info.region, info.service) == (region, "iam")
+        assert not regions.exists(info.region)
+    with pytest.raises(MalformedSignature):
+        read_signature({"authorization": "AWS4-HMAC-SHA256 Credential=AKID/20240301/us-east-1/iam/aws5, "
+                                         "SignedHeaders=host, Signature=00"}, {})
+    assert regions.exists("us-east-1") and regions.exists("eu-west-1")
+    assert not regions.exists("cn-north-1")  # another partition than Turnout's ARNs
+    assert not regions.exists("aws-global")
+
+
+def test_unknown_algorithm_is_marked() -> None:
+    with pytest.raises(MalformedSignature) as info:
+        read_signature({"authorization": "AWS4-HMAC-SHA512 Credential=AKID/20240301/us-east-1/iam/aws4_request, "
+                                         "SignedHeaders=host, Signature=00"}, {})
+    assert info.value.unsupported_algorithm

@@ -115,6 +115,9 @@ def _by_signature(ctx: RequestContext) -> ServiceSpec:
     candidates = [spec for spec in BY_SIGNING_NAME.get(signing, ()) if spec.protocol != "rest-xml"]
     if len(candidates) == 1:
         return candidates[0]
+    if not candidates and signing in BY_SIGNING_NAME:
+        # Signed for S3 but shaped like a query or JSON call that names no service Turnout knows.
+        raise unknown_operation(ctx.protocol, ctx.form.get("Action", ""), ctx.form.get("Version"))
     if not candidates:
         raise ServiceError(
             "InvalidAction", f"The service {signing} is not served by Turnout (served: {', '.join(SERVICES)}).",
