@@ -126,8 +126,14 @@ def main(argv: list[str] | None = None) -> int:
             if name in lambdas:
                 parser.error(f"argument --lambda: function {name!r} is given twice")
             lambdas[name] = url
-        serve(Settings(args.host, args.port, args.data_dir, args.time_scale, args.enforce_iam, args.cloudtrail,
-                       lambdas))
+        from .startup import StartupError
+
+        try:
+            serve(Settings(args.host, args.port, args.data_dir, args.time_scale, args.enforce_iam, args.cloudtrail,
+                           lambdas))
+        except StartupError as exc:
+            print(f"turnout serve: {exc}", file=sys.stderr)  # one line, no traceback: a mistake, not a crash
+            return 1
         return 0
     if args.command == "demo":
         from .demo import run as run_demo

@@ -167,25 +167,48 @@ class App:
 
 
 def serve(settings: Settings) -> None:
+    """Run the server until it is stopped. Start-up mistakes (an unusable data directory, one another server is
+    using, a port already taken) raise :class:`turnout.startup.StartupError` before anything is logged."""
+    import sqlite3
+
     import uvicorn
 
-    gateway = build_gateway(settings)
-    if logging.getLogger("turnout.access").isEnabledFor(logging.INFO):
-        gateway.access_log = AccessLog()
-    app = App(gateway)
-    log.info("Turnout %s on http://%s:%d (data in %s)", __version__, settings.host, settings.port, settings.data_dir)
-    for name, url in sorted(settings.lambdas.items()):
-        log.info("Lambda function %s (lifecycle hooks) -> %s", name, url)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        loop="auto",
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        log_level="warning",
-        server_header=False,
-        date_header=True,
-        proxy_headers=False,  # callers are who connect: no X-Forwarded-For rewriting of aws:SourceIp
-    )
+    from .startup import DataDirLock, StartupError, bind, database_error, prepare_data_dir
+
+    prepare_data_dir(settings.data_dir)
+    lock = DataDirLock(settings.data_dir).acquire()
+    try:
+        sock = bind(settings.host, settings.port)
+        try:
+            try:
+                gateway = build_gateway(settings)
+            except sqlite3.Error as exc:
+                raise database_error(settings.data_dir, exc) from None
+            if logging.getLogger("turnout.access").isEnabledFor(logging.INFO):
+                gateway.access_log = AccessLog()
+            app = App(gateway)
+            log.info("Turnout %s on http://%s:%d (data in %s)", __version__, settings.host, settings.port,
+                     settings.data_dir)
+            for name, url in sorted(settings.lambdas.items()):
+                log.info("Lambda function %s (lifecycle hooks) -> %s", name, url)
+            config = uvicorn.Config(
+                app,
+                host=settings.host,
+                port=settings.port,
+                loop="auto",
+                http="httptools",
+                lifespan="on",
+                access_log=False,
+                log_level="warning",
+                server_header=False,
+                date_header=True,
+                proxy_headers=False,  # callers are who connect: no X-Forwarded-For rewriting of aws:SourceIp
+            )
+            server = uvicorn.Server(config)
+            server.run(sockets=[sock])  # the socket bound above: the port is known to be ours before the log line
+            if not server.started:
+                raise StartupError("the server did not start (see the log above)")
+        finally:
+            sock.close()
+    finally:
+        lock.release()

@@ -15,6 +15,7 @@ from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from turnout.auth import regions
 from turnout.auth.sigv4 import (
     EMPTY_SHA256,
     MalformedSignature,
@@ -217,17 +218,35 @@ def test_presigned_url_ignores_unsigned_headers_and_allows_unsigned_payload() ->
     assert request.verify(info=by_hand)
 
 
-def test_unsigned_payload_with_content_sha256_header() -> None:
+def test_unsigned_payload_is_refused_outside_s3() -> None:
+    """Services other than S3 require a signed payload: a request signed over UNSIGNED-PAYLOAD does not verify,
+    whatever its body, the one signed or another (issue 11, finding 5)."""
     request = signed(headers={"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"})
-    assert request.verify()
-    request.body = b"anything at all"
-    assert request.verify()
+    assert request.headers["x-amz-content-sha256"] == ["UNSIGNED-PAYLOAD"]
+    assert not request.verify()
+    request.body = b"Action=DeleteRole&Version=2010-05-08&RoleName=admin"
+    assert not request.verify()
 
 
-def test_payload_signing_disabled_sends_unsigned_payload() -> None:
+def test_payload_signing_disabled_is_refused_outside_s3() -> None:
     request = signed(context={"payload_signing_enabled": False})
     assert request.headers["x-amz-content-sha256"] == ["UNSIGNED-PAYLOAD"]
-    assert request.verify()
+    assert not request.verify()
+
+
+def test_presigned_unsigned_payload_carries_no_body() -> None:
+    """A presigned URL signed over UNSIGNED-PAYLOAD verifies without a body, and not with one."""
+    request = signed("https://iam.amazonaws.com/", method="GET", body=b"",
+                     params={"Action": "ListRoles", "Version": "2010-05-08"},
+                     signer=lambda c, s, r: SigV4QueryAuth(c, s, r, expires=300))
+    info = request.info()
+    canonical = canonical_request("GET", "/", request.query, request.headers, info.signed_headers,
+                                  "UNSIGNED-PAYLOAD", presigned=True)
+    by_hand = dataclasses.replace(info, signature=sign(signing_key(SECRET, info.date, info.region, info.service),
+                                                       string_to_sign(info.amz_date, info.scope, canonical)))
+    assert request.verify(info=by_hand)
+    request.body = b"Action=DeleteRole&Version=2010-05-08&RoleName=admin"
+    assert not request.verify(info=by_hand)
 
 
 def test_declared_payload_hash_must_match_the_body() -> None:
@@ -335,3 +354,27 @@ def test_form_pairs_matches_parse_qsl() -> None:
         "",
     ]:
         assert form_pairs(body) == parse_qsl(body, keep_blank_values=True), body
+
+
+def test_credential_scope_region_keeps_what_lies_between_date_and_service() -> None:
+    """A path-like Region is read whole (and then refused as a Region that does not exist), never misread as a
+    shorter scope; a scope without the aws4_request terminator stays malformed."""
+    for region in ("../../etc", "us-east-1/..", ""):
+        info = read_signature({"authorization": f"AWS4-HMAC-SHA256 Credential=AKID/20240301/{region}/iam/aws4_request, "
+                                                "SignedHeaders=host, Signature=00", "x-amz-date": "20240301T000000Z"},
+                              {})
+        assert info is not None and (info.region, info.service) == (region, "iam")
+        assert not regions.exists(info.region)
+    with pytest.raises(MalformedSignature):
+        read_signature({"authorization": "AWS4-HMAC-SHA256 Credential=AKID/20240301/us-east-1/iam/aws5, "
+                                         "SignedHeaders=host, Signature=00"}, {})
+    assert regions.exists("us-east-1") and regions.exists("eu-west-1")
+    assert not regions.exists("cn-north-1")  # another partition than Turnout's ARNs
+    assert not regions.exists("aws-global")
+
+
+def test_unknown_algorithm_is_marked() -> None:
+    with pytest.raises(MalformedSignature) as info:
+        read_signature({"authorization": "AWS4-HMAC-SHA512 Credential=AKID/20240301/us-east-1/iam/aws4_request, "
+                                         "SignedHeaders=host, Signature=00"}, {})
+    assert info.value.unsupported_algorithm

@@ -24,7 +24,11 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 class MalformedSignature(ValueError):
-    """The request carries SigV4 parts that cannot be read."""
+    """The request carries SigV4 parts that cannot be read (``unsupported_algorithm``: it names another scheme)."""
+
+    def __init__(self, message: str, *, unsupported_algorithm: bool = False) -> None:
+        super().__init__(message)
+        self.unsupported_algorithm = unsupported_algorithm
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +66,13 @@ class SignatureInfo:
 
 
 def _parse_credential(credential: str) -> tuple[str, str, str, str]:
+    """(access key, date, Region, service) of ``KEY/yyyymmdd/REGION/SERVICE/aws4_request``. Whatever lies between
+    the date and the service is the Region, slashes included, so that a path-like one is refused as a Region that
+    does not exist (by the authenticate step) rather than misread."""
     parts = credential.split("/")
-    if len(parts) != 5 or parts[4] != "aws4_request":
+    if len(parts) < 5 or parts[-1] != "aws4_request":
         raise MalformedSignature(f"bad credential scope {credential!r}")
-    return parts[0], parts[1], parts[2], parts[3]
+    return parts[0], parts[1], "/".join(parts[2:-2]), parts[-2]
 
 
 def read_signature(headers: Mapping[str, str], query: Mapping[str, str]) -> SignatureInfo | None:
@@ -73,7 +80,7 @@ def read_signature(headers: Mapping[str, str], query: Mapping[str, str]) -> Sign
     auth = headers.get("authorization")
     if auth is not None:
         if not auth.startswith(ALGORITHM + " "):
-            raise MalformedSignature("unsupported authorization scheme")
+            raise MalformedSignature("unsupported authorization scheme", unsupported_algorithm=True)
         fields: dict[str, str] = {}
         for part in auth[len(ALGORITHM) + 1 :].split(","):
             key, sep, value = part.strip().partition("=")
@@ -94,7 +101,7 @@ def read_signature(headers: Mapping[str, str], query: Mapping[str, str]) -> Sign
     if "X-Amz-Signature" in query or "X-Amz-Credential" in query:
         try:
             if query.get("X-Amz-Algorithm") != ALGORITHM:
-                raise MalformedSignature("unsupported X-Amz-Algorithm")
+                raise MalformedSignature("unsupported X-Amz-Algorithm", unsupported_algorithm=True)
             access_key, date, region, service = _parse_credential(query["X-Amz-Credential"])
             expires = int(query.get("X-Amz-Expires", "3600"))
             return SignatureInfo(
@@ -212,6 +219,8 @@ def verify(
     ``path`` is the path as sent (still percent-encoded); ``query_pairs`` the decoded query parameters in any
     order; ``headers`` lower-case names with every value received for each.
 
+    Without ``payload_hash`` (every service but S3) the payload is always signed: see below.
+
     ``payload_hash`` given (S3, whose payload checks are :mod:`turnout.auth.s3payload`'s): the hash the canonical
     request ends with, and S3's canonical URI, which is the path exactly as sent (S3 neither normalises nor
     encodes it again: the S3 API reference, "Signature Calculations for the Authorization Header").
@@ -221,17 +230,13 @@ def verify(
                                       info.presigned, raw_path=True)
         key = signing_key(secret, info.date, info.region, info.service)
         return hmac.compare_digest(sign(key, string_to_sign(info.amz_date, info.scope, canonical)), info.signature)
-    content_hash = headers.get("x-amz-content-sha256")
-    candidates: list[str]
-    if content_hash:
-        declared = content_hash[0]
-        if declared != UNSIGNED_PAYLOAD and declared != hashlib.sha256(body).hexdigest():
-            return False  # the body is not the one that was signed
-        candidates = [declared]
-    else:
-        candidates = [hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256]
-        if info.presigned:
-            candidates.append(UNSIGNED_PAYLOAD)
+    # Services other than S3 require a signed payload: the canonical request always ends with the hash of the
+    # body received, whatever ``x-amz-content-sha256`` declares, so ``UNSIGNED-PAYLOAD`` lets no body through
+    # unsigned. A presigned URL with no body may have been signed over ``UNSIGNED-PAYLOAD`` (some SDKs' presigners
+    # sign no payload); it carries nothing that could have been changed.
+    candidates = [hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256]
+    if info.presigned and not body:
+        candidates.append(UNSIGNED_PAYLOAD)
     key = signing_key(secret, info.date, info.region, info.service)
     for payload_hash in candidates:
         canonical = canonical_request(

@@ -1,4 +1,6 @@
-"""Route a request to a service and operation: SigV4 scope, then X-Amz-Target, then Action + Version."""
+"""Route a request to a service and operation by what the request says: X-Amz-Target, or Action + Version; the
+SigV4 credential scope's service only when the request names none. The scope's service never chooses the service of
+a request that names one: the authenticate step refuses a scope for another service as a signature error."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from urllib.parse import parse_qsl, unquote_plus
 from ..auth.sigv4 import MalformedSignature, read_signature
 from ..wire.errors import ServiceError, unknown_operation
 from ..wire.models import BY_SIGNING_NAME, BY_TARGET_PREFIX, BY_VERSION, SERVICES, ServiceSpec
+from .authenticate import auth_error
 from .context import RequestContext
 from .s3route import is_s3, route_s3
 
@@ -51,11 +54,16 @@ def route(ctx: RequestContext) -> None:
     if http.query_string:
         ctx.query_pairs = parse_qsl(http.query_string, keep_blank_values=True)
         ctx.form = dict(ctx.query_pairs)
-    if is_s3(http):
+    if is_s3(http, ctx.form):
+        ctx.service = SERVICES["s3"]
         try:
             ctx.signature = read_signature(_FirstValues(http.headers), ctx.form)
         except MalformedSignature as exc:
-            ctx.service = SERVICES["s3"]
+            if exc.unsupported_algorithm:
+                # S3's answer to another signing scheme (as S3 wrote it in public reports, e.g.
+                # danialfarid/ng-file-upload#833, tpyo/amazon-s3-php-class#120)
+                raise ServiceError("InvalidRequest", "The authorization mechanism you have provided is not "
+                                   "supported. Please use AWS4-HMAC-SHA256.", 400) from None
             raise ServiceError("AuthorizationHeaderMalformed", f"The authorization header is malformed; {exc}.",
                                400) from None
         route_s3(ctx)
@@ -74,8 +82,9 @@ def route(ctx: RequestContext) -> None:
     try:
         ctx.signature = read_signature(_FirstValues(http.headers), ctx.form)
     except MalformedSignature as exc:
-        raise ServiceError("IncompleteSignature", f"Authorization header requires a valid signature ({exc}).") from None
-    service = _by_signature(ctx, target)
+        # The code of the protocol the request looks like: IncompleteSignatureException for ECS and CloudTrail.
+        raise auth_error(ctx, "incomplete", f"Authorization header requires a valid signature ({exc}).") from None
+    service = ctx.service or _by_signature(ctx)
     ctx.service = service
     if ctx.signature is not None:
         ctx.region = ctx.signature.region
@@ -97,28 +106,21 @@ def _guess(target: str | None, form: dict[str, str]) -> ServiceSpec | None:
     return BY_VERSION.get(form.get("Version", ""))
 
 
-def _by_signature(ctx: RequestContext, target: str | None) -> ServiceSpec:
+def _by_signature(ctx: RequestContext) -> ServiceSpec:
+    """The service of a request that names none (no known X-Amz-Target prefix, no known Version): its credential
+    scope's, when that is a service of the query or JSON protocols."""
     signing = ctx.signature.service if ctx.signature is not None else None
     if signing is None:
-        # Unsigned: route by what the request says; authentication will refuse it.
-        guessed = ctx.service
-        if guessed is None:
-            raise ServiceError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
-        return guessed
-    candidates = BY_SIGNING_NAME.get(signing)
+        raise ServiceError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
+    candidates = [spec for spec in BY_SIGNING_NAME.get(signing, ()) if spec.protocol != "rest-xml"]
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates and signing in BY_SIGNING_NAME:
+        # Signed for S3 but shaped like a query or JSON call that names no service Turnout knows.
+        raise unknown_operation(ctx.protocol, ctx.form.get("Action", ""), ctx.form.get("Version"))
     if not candidates:
         raise ServiceError(
             "InvalidAction", f"The service {signing} is not served by Turnout (served: {', '.join(SERVICES)}).",
         )
-    if len(candidates) == 1:
-        return candidates[0]
-    if target:
-        prefix = target.rsplit(".", 1)[0]
-        for spec in candidates:
-            if spec.target_prefix == prefix:
-                return spec
     version = ctx.form.get("Version")
-    for spec in candidates:
-        if spec.api_version == version:
-            return spec
     raise ServiceError("InvalidAction", f"Could not find operation for version {version or 'NO_VERSION_SPECIFIED'}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from urllib.parse import unquote
 
 from ..wire.errors import ServiceError
@@ -24,23 +25,30 @@ from ..wire.restxml_routes import find, path_shape
 from .context import HttpRequest, RequestContext
 
 _S3_SCOPE = "/s3/aws4_request"
+_FORM_ACTION = re.compile(rb"(?:^|&)Action=")
 _VIRTUAL_HOST = re.compile(
     r"^(?P<bucket>.+?)(?:\.s3)?(?:\.localhost|\.s3[.-](?:[a-z0-9-]+\.)?amazonaws\.com|\.s3\.amazonaws\.com)$"
 )
 _PATH_STYLE_HOSTS = re.compile(r"^(?:localhost|s3\.localhost|s3[.-](?:[a-z0-9-]+\.)?amazonaws\.com)$")
 
 
-def is_s3(http: HttpRequest) -> bool:
-    """Whether the request is S3's (see the module docstring)."""
+def is_s3(http: HttpRequest, query: Mapping[str, str]) -> bool:
+    """Whether the request is S3's (see the module docstring). A request signed for S3 that names another service
+    itself (``X-Amz-Target``, an ``Action``) is not S3's; one signed for another service that has the shape of an S3
+    request (no ``X-Amz-Target``, no ``Action``, not a POST) is, and S3 refuses its credential scope."""
+    names_other = http.header("x-amz-target") is not None or "Action" in query
     auth = http.header("authorization")
-    if auth is not None:
-        return _S3_SCOPE in auth
-    if "X-Amz-Credential" in http.query_string:
-        return _S3_SCOPE in unquote(http.query_string)
-    if http.header("x-amz-target") is not None or "Action=" in http.query_string:
-        return False
+    scope = auth if auth is not None else unquote(http.query_string) if "X-Amz-Credential" in query else None
+    if scope is not None and _S3_SCOPE in scope:
+        return not names_other and not (_is_form_post(http) and _FORM_ACTION.search(http.body) is not None)
+    if scope is not None:
+        return not names_other and http.method in ("GET", "HEAD", "PUT", "DELETE")
+    return not names_other and not _is_form_post(http)
+
+
+def _is_form_post(http: HttpRequest) -> bool:
     content_type = http.header("content-type") or ""
-    return not (http.method == "POST" and content_type.startswith("application/x-www-form-urlencoded"))
+    return http.method == "POST" and content_type.startswith("application/x-www-form-urlencoded")
 
 
 def bucket_of_host(host: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ...auth import regions
 from ...authz.resources_s3 import BucketFacts, register_bucket_lookup
 from ...store.db import Database
 from ..base import Provider
@@ -37,10 +38,17 @@ class S3Provider(Provider):
         """A request signed for another region than its bucket's is refused before authorization, naming the
         bucket's region, which SDKs read to send the request again to the right region (facts file 2, section
         8: ``AuthorizationHeaderMalformed`` / ``AuthorizationQueryParametersError`` with ``<Region>``)."""
-        if ctx.operation is None or ctx.operation.name in REGIONLESS:
+        if ctx.operation is None:
             return
         name = ctx.params.get("Bucket")
         found = store.bucket(self.db, name) if isinstance(name, str) else None
+        if ctx.signature is not None and not regions.exists(ctx.region):
+            # A Region that does not exist (an empty or path-like one included) is a wrong Region: S3 names the
+            # bucket's, or us-east-1's where there is no bucket (the global endpoint's).
+            raise errors.wrong_region(ctx.region, found.region if found is not None else buckets.US_EAST_1,
+                                      presigned=ctx.signature.presigned)
+        if ctx.operation.name in REGIONLESS:
+            return
         if found is not None and ctx.operation.name == "HeadBucket":
             # HeadBucket names the bucket's region whatever the answer, a 403 included (facts file 2, section 6)
             ctx.annotations[BUCKET_REGION] = found.region
