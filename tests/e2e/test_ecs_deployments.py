@@ -352,18 +352,19 @@ def test_stopped_task_is_deregistered_and_replaced(fast: Server, unique: Callabl
     ip = victim["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]
     stopped = setup.ecs.stop_task(cluster=setup.cluster, task=victim["taskArn"], reason="testing replacement")["task"]
     assert stopped["desiredStatus"] == "STOPPED" and stopped["stoppedReason"] == "testing replacement"
+    # The replacement starts while the stopped task deactivates: neither waits for the other, so wait for both.
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         running = [t for t in setup.tasks() if t["lastStatus"] == "RUNNING"]
-        if len(running) == 2 and victim["taskArn"] not in {t["taskArn"] for t in running}:
+        states = {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in setup.targets(setup.green)}
+        if len(running) == 2 and victim["taskArn"] not in {t["taskArn"] for t in running} \
+                and states.get(ip) in (None, "draining"):
             break
         time.sleep(0.05)
     else:
-        raise AssertionError("the stopped task was not replaced")
+        raise AssertionError(f"the stopped task was not replaced and deregistered: {states}")
     final = setup.ecs.describe_tasks(cluster=setup.cluster, tasks=[victim["taskArn"]])["tasks"][0]
     assert final["stopCode"] == "UserInitiated"
-    states = {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in setup.targets(setup.green)}
-    assert states.get(ip) in (None, "draining")
     new_ip = next(t for t in running if t["taskArn"] != victim["taskArn"] and t["containers"][0][
         "networkInterfaces"][0]["privateIpv4Address"] != ip)["containers"][0]["networkInterfaces"][0][
         "privateIpv4Address"]
