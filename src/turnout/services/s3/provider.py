@@ -23,7 +23,7 @@ REGIONLESS = frozenset({"ListBuckets", "ListDirectoryBuckets", "CreateBucket"})
 
 def _bucket_facts(db: Database, name: str) -> BucketFacts | None:
     found = store.bucket(db, name)
-    return BucketFacts(found.account_id, found.policy) if found is not None else None
+    return BucketFacts(found.account_id, found.evaluated_policy) if found is not None else None
 
 
 class S3Provider(Provider):
