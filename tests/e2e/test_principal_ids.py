@@ -7,6 +7,7 @@ principal of the same name does not match until the policy is saved again with t
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -170,3 +171,51 @@ def test_a_trust_policy_naming_a_user_that_does_not_exist_is_refused(
     code, message, status = error_of(iam.create_role, RoleName=unique("r"), AssumeRolePolicyDocument=trust(ghost))
     assert (code, status) == ("MalformedPolicyDocument", 400)
     assert "Invalid principal in policy" in message
+
+
+def other_account(server: Server) -> tuple[str, Any]:
+    """A fresh account Turnout holds (its root made a call), and its root's IAM client."""
+    account = f"{secrets.randbelow(9 * 10**11) + 10**11:012d}"
+    iam = server.client("iam", key=account)
+    iam.list_users()
+    return account, iam
+
+
+def test_a_principal_of_another_account_is_bound_too(server: Server, iam: Any, unique: Callable[[str], str]) -> None:
+    _, other_iam = other_account(server)
+    name = unique("visitor")
+    first, first_client = make_user(server, other_iam, name)
+    other_iam.put_user_policy(UserName=name, PolicyName="assume", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}))
+    role = iam.create_role(RoleName=unique("for-visitor"), AssumeRolePolicyDocument=trust(first["Arn"]))["Role"]
+    assert first_client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="v1")["Credentials"]
+    delete_user(other_iam, name)
+    assert principal_of(iam.get_role(RoleName=role["RoleName"])["Role"]["AssumeRolePolicyDocument"]) == (
+        first["UserId"])
+    second, second_client = make_user(server, other_iam, name)
+    other_iam.put_user_policy(UserName=name, PolicyName="assume", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}))
+    assert error_of(second_client("sts").assume_role, RoleArn=role["Arn"], RoleSessionName="v2") == refused(
+        second["Arn"], role["Arn"],
+    )
+
+
+def test_a_missing_principal_of_an_account_turnout_holds_is_refused(
+    server: Server, iam: Any, unique: Callable[[str], str],
+) -> None:
+    account, _ = other_account(server)
+    ghost = f"arn:aws:iam::{account}:role/{unique('ghost')}"
+    code, message, status = error_of(iam.create_role, RoleName=unique("r"), AssumeRolePolicyDocument=trust(ghost))
+    assert (code, status, message) == ("MalformedPolicyDocument", 400, f'Invalid principal in policy: "AWS":"{ghost}"')
+    s3 = server.client("s3")
+    bucket = unique("ghost-bucket")
+    s3.create_bucket(Bucket=bucket)
+    policy = doc({"Effect": "Allow", "Principal": {"AWS": ghost}, "Action": "s3:GetObject",
+                  "Resource": f"arn:aws:s3:::{bucket}/*"})
+    assert error_of(s3.put_bucket_policy, Bucket=bucket, Policy=policy) == (
+        "MalformedPolicy", "Invalid principal in policy", 400,
+    )
+    # An account Turnout has never seen is not Turnout's to judge: the ARN is kept as written.
+    unseen = f"arn:aws:iam::{secrets.randbelow(9 * 10**11) + 10**11:012d}:role/someone"
+    role = iam.create_role(RoleName=unique("unseen"), AssumeRolePolicyDocument=trust(unseen))["Role"]
+    assert principal_of(role["AssumeRolePolicyDocument"]) == unseen

@@ -17,7 +17,8 @@ Turnout keeps two texts of such a policy:
 :func:`render` turns the saved form back into what GetRole, GetAccountAuthorizationDetails and GetBucketPolicy
 answer: live ids become their principal's current ARN, dead ones stay ids. Only the ``AWS`` entries of
 ``Principal`` / ``NotPrincipal`` are bound; ARNs in conditions (``aws:PrincipalArn``) stay text, as in AWS.
-Principals of accounts Turnout has no such user or role in are left as ARNs (nothing to bind to).
+A principal that does not exist is refused when the policy is saved (IAM and S3: "Invalid principal in policy"),
+unless its account is one Turnout has never seen: such an ARN stays text (nothing to bind to).
 
 The only module that looks IAM users and roles up by unique id.
 """
@@ -29,6 +30,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ...auth.credentials import account_exists
 from ...policy.principals import UNIQUE_ID
 from ...store.db import Database
 
@@ -112,9 +114,21 @@ def bind(db: Database, written: str) -> str | None:
     return json.dumps(saved) if bound else None
 
 
+def principal_exists(db: Database, arn: str, account: str) -> bool:
+    """For validating a policy of ``account``: False when ``arn`` names an IAM user or role that does not exist,
+    in ``account`` or in another account Turnout holds (IAM and S3 refuse such a principal, "Invalid principal in
+    policy"). An account Turnout has never seen is not Turnout's to judge."""
+    found = _ENTITY_ARN.match(arn)
+    if found is None:
+        return True
+    if found.group(1) != account and not account_exists(db, found.group(1)):
+        return True
+    return unique_id_of(db, arn) is not None
+
+
 def missing(db: Database, written: str, account: str) -> list[str]:
-    """The IAM user and role ARNs of ``account`` the policy names as AWS principals that do not exist (other
-    accounts' principals are not checked: Turnout may not hold them)."""
+    """The IAM user and role ARNs the policy of ``account`` names as AWS principals that do not exist (see
+    :func:`principal_exists`)."""
     try:
         document = json.loads(written)
     except ValueError:
@@ -122,8 +136,7 @@ def missing(db: Database, written: str, account: str) -> list[str]:
     absent: list[str] = []
 
     def check(entry: str) -> str:
-        found = _ENTITY_ARN.match(entry)
-        if found is not None and found.group(1) == account and unique_id_of(db, entry) is None:
+        if not principal_exists(db, entry, account):
             absent.append(entry)
         return entry
 

@@ -123,19 +123,11 @@ class RoleOperations:
         return last
 
     def principal_checker(self, account: str) -> Any:
-        """For trust policies: does an IAM user or role ARN of ``account`` name an existing entity?"""
+        """For trust policies: does an IAM user or role ARN name an existing entity (see
+        :func:`principal_ids.principal_exists`)?"""
 
         def exists(arn: str) -> bool:
-            parsed = arns.parse(arn)
-            if parsed is None or parsed.account != account:
-                return True  # other accounts are not Turnout's to judge
-            kind, _, rest = parsed.resource.partition("/")
-            table = "iam_roles" if kind == "role" else "iam_users"
-            name = rest.rsplit("/", 1)[-1]
-            row = self.db.one(
-                f"SELECT arn FROM {table} WHERE account_id = ? AND name_lower = ?", (account, name.lower())
-            )
-            return row is not None and str(row["arn"]).lower() == arn.lower()
+            return principal_ids.principal_exists(self.db, arn, account)
 
         return exists
 
