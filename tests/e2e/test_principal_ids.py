@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -219,3 +220,32 @@ def test_a_missing_principal_of_an_account_turnout_holds_is_refused(
     unseen = f"arn:aws:iam::{secrets.randbelow(9 * 10**11) + 10**11:012d}:role/someone"
     role = iam.create_role(RoleName=unique("unseen"), AssumeRolePolicyDocument=trust(unseen))["Role"]
     assert principal_of(role["AssumeRolePolicyDocument"]) == unseen
+
+
+def test_policies_saved_before_the_upgrade_are_bound_when_the_server_starts(
+    fresh_server: Server, unique: Callable[[str], str],
+) -> None:
+    iam, s3 = fresh_server.client("iam"), fresh_server.client("s3")
+    name, bucket = unique("old"), unique("old-bucket")
+    first, _ = make_user(fresh_server, iam, name)
+    role = iam.create_role(RoleName=unique("old-role"), AssumeRolePolicyDocument=trust(first["Arn"]))["Role"]
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"old")
+    s3.put_bucket_policy(Bucket=bucket, Policy=doc({
+        "Effect": "Allow", "Principal": {"AWS": first["Arn"]}, "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*"}))
+    fresh_server.stop()
+    # What a database written by an earlier Turnout holds: no saved forms.
+    with sqlite3.connect(fresh_server.data_dir / "turnout.db") as raw:
+        raw.execute("UPDATE iam_roles SET trust_policy_saved = NULL")
+        raw.execute("UPDATE s3_buckets SET policy_saved = NULL")
+    fresh_server.start()
+    iam, s3 = fresh_server.client("iam"), fresh_server.client("s3")
+    delete_user(iam, name)
+    assert principal_of(iam.get_role(RoleName=role["RoleName"])["Role"]["AssumeRolePolicyDocument"]) == (
+        first["UserId"])
+    assert principal_of(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == first["UserId"]
+    second, client = make_user(fresh_server, iam, name)
+    assert error_of(client("sts").assume_role, RoleArn=role["Arn"], RoleSessionName="s1") == refused(
+        second["Arn"], role["Arn"])
+    assert error_of(client("s3").get_object, Bucket=bucket, Key="k")[0] == "AccessDenied"

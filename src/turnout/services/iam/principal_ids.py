@@ -167,3 +167,22 @@ def render(db: Database, written: str, saved: str | None) -> str:
     except ValueError:
         pass
     return json.dumps(shown)
+
+
+def bind_saved_before(db: Database) -> int:
+    """Bind the trust policies of roles saved before migration 0032 (no saved form yet): run at start-up, so
+    that a database from an earlier Turnout stops matching its principals by name. A principal deleted and
+    re-created before the upgrade is bound to the one that exists now (the old id is not known). Returns how
+    many roles got a saved form."""
+    bound = 0
+    with db.transaction():
+        rows = db.all("SELECT account_id, name_lower, trust_policy FROM iam_roles WHERE trust_policy_saved IS NULL "
+                      "AND linked_service IS NULL AND trust_policy LIKE '%arn:%:iam::%'")
+        for row in rows:
+            saved = bind(db, row[2])
+            if saved is not None:
+                db.execute("UPDATE iam_roles SET trust_policy_saved = ? WHERE account_id = ? AND name_lower = ?",
+                           (saved, row[0], row[1]))
+                bound += 1
+    return bound
+

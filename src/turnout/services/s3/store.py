@@ -75,6 +75,17 @@ def set_policy(db: Database, name: str, policy: str | None, saved: str | None = 
     db.execute("UPDATE s3_buckets SET policy = ?, policy_saved = ? WHERE name = ?", (policy, saved, name))
 
 
+def policies_without_saved_form(db: Database) -> list[tuple[str, str]]:
+    """(bucket, policy) of the bucket policies that have no saved form and may name IAM users or roles."""
+    rows = db.all("SELECT name, policy FROM s3_buckets WHERE policy IS NOT NULL AND policy_saved IS NULL "
+                  "AND policy LIKE '%arn:%:iam::%'")
+    return [(row[0], row[1]) for row in rows]
+
+
+def set_saved_policy(db: Database, name: str, saved: str) -> None:
+    db.execute("UPDATE s3_buckets SET policy_saved = ? WHERE name = ?", (saved, name))
+
+
 def tags(db: Database, name: str) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in db.all("SELECT tag_key, tag_value FROM s3_bucket_tags WHERE bucket = ? "
                                          "ORDER BY seq", (name,))]
