@@ -74,8 +74,8 @@ def test_a_recreated_user_does_not_match_the_trust_policy_of_its_namesake(
     shown = iam.get_role(RoleName=role["RoleName"])["Role"]["AssumeRolePolicyDocument"]
     assert principal_of(shown) == first["UserId"]  # AWS: "the policy shows the unique id"
     assert first["UserId"].startswith("AIDA")
-    details = iam.get_account_authorization_details(Filter=["Role"])["RoleDetailList"]
-    detail = next(r for r in details if r["RoleName"] == role["RoleName"])
+    pages = iam.get_paginator("get_account_authorization_details").paginate(Filter=["Role"])
+    detail = next(r for page in pages for r in page["RoleDetailList"] if r["RoleName"] == role["RoleName"])
     assert principal_of(detail["AssumeRolePolicyDocument"]) == first["UserId"]
 
     second, second_client = make_user(server, iam, name)
