@@ -40,6 +40,11 @@ def ensure_account(db: Database, account_id: str, now: datetime) -> None:
     )
 
 
+def account_exists(db: Database, account_id: str) -> bool:
+    """Whether Turnout holds ``account_id`` (some request was made in it)."""
+    return db.one("SELECT 1 FROM accounts WHERE account_id = ?", (account_id,)) is not None
+
+
 def resolve(db: Database, access_key_id: str) -> Credential:
     """The credential behind ``access_key_id``; raises :class:`UnknownAccessKey` when there is none."""
     if access_key_id == "test":

@@ -213,8 +213,18 @@ def _request(principal: Principal, check: Check, caller: CallerPolicies, keys: d
     role_arn = session.issuer_arn if principal.type == "AssumedRole" and session is not None else None
     return Request(
         principal.arn, principal.account_id, _ENGINE_TYPES.get(principal.type, "IAMUser"), check.action,
-        check.resource, resource_account, context, role_arn=role_arn,
+        check.resource, resource_account, context, role_arn=role_arn, principal_id=_unique_id(principal),
     )
+
+
+def _unique_id(principal: Principal) -> str | None:
+    """The IAM unique id a resource-based policy names the caller by: an IAM user's id, or the role's id behind
+    an assumed-role session (``aws:userid`` is ``AROA...:session``). None for root and federated users."""
+    if principal.type == "IAMUser":
+        return principal.principal_id
+    if principal.type == "AssumedRole":
+        return principal.principal_id.partition(":")[0]
+    return None
 
 
 def _policy_set(caller: CallerPolicies, check: Check, resource: Policy | None) -> PolicySet:

@@ -48,7 +48,7 @@ class PassedRole:
     name: str
     role_id: str
     account_id: str
-    trust_policy: str
+    trust_policy: str  # the saved form (principals bound to unique ids), as the policy engine evaluates it
 
 
 def missing_role(ctx: RequestContext, role_arn: str) -> ServiceError:
@@ -78,7 +78,8 @@ def check_pass_role(
         raise missing(ctx, role_arn)
     name = parsed.resource.rsplit("/", 1)[1]
     row = ctx.gateway.db.one(
-        "SELECT arn, name, role_id, account_id, trust_policy FROM iam_roles WHERE account_id = ? AND name_lower = ?",
+        "SELECT arn, name, role_id, account_id, COALESCE(trust_policy_saved, trust_policy) AS trust_policy "
+        "FROM iam_roles WHERE account_id = ? AND name_lower = ?",
         (ctx.account_id, name.lower()),
     )
     if row is None or row["arn"] != role_arn:

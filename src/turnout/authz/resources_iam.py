@@ -34,7 +34,9 @@ from .resources_base import (
 )
 
 _ENTITY_SQL = {
-    "role": "SELECT r.arn, r.trust_policy, r.permissions_boundary, t.tag_key, t.tag_value FROM iam_roles r "
+    # The trust policy's saved form, principals bound to their unique ids (services/iam/principal_ids.py).
+    "role": "SELECT r.arn, COALESCE(r.trust_policy_saved, r.trust_policy), r.permissions_boundary, t.tag_key, "
+            "t.tag_value FROM iam_roles r "
             "LEFT JOIN iam_tags t ON t.account_id = r.account_id AND t.resource_type = 'role' "
             "AND t.resource_key = r.name_lower WHERE r.account_id = ? AND r.name_lower = ? ORDER BY t.seq",
     "user": "SELECT r.arn, NULL, r.permissions_boundary, t.tag_key, t.tag_value FROM iam_users r "

@@ -87,6 +87,7 @@ def make_request(
     resource_account: str | None = None,
     context: Mapping[str, ContextInput] | None = None,
     role_arn: str | None = None,
+    principal_id: str | None = None,
 ) -> Request:
     """A Request for a caller named by ARN (or service principal name, or None for anonymous).
 
@@ -113,6 +114,7 @@ def make_request(
     request.resource = resource
     request._resource_account = FROM_RESOURCE if resource_account is None else resource_account  # read when needed
     request.principal_service = service
+    request.principal_id = principal_id
     request._role_arn = FROM_SESSION if role_arn is None and kind == ASSUMED_ROLE else role_arn
     request.context = dict(context) if context else {}  # a snapshot: the lower-cased view is derived from it
     request.lowered = None

@@ -120,12 +120,14 @@ class _FromSession(Enum):
 FROM_RESOURCE: Final = _FromResource.FROM_RESOURCE  # ``Request._resource_account``: to be read from the ARN
 FROM_SESSION: Final = _FromSession.FROM_SESSION  # ``Request._role_arn``: to be derived from the session ARN
 _REQUEST_FIELDS: Final = ("principal_arn", "principal_account", "principal_type", "action", "resource",
-                          "resource_account", "context", "principal_service", "role_arn")
+                          "resource_account", "context", "principal_service", "role_arn", "principal_id")
 
 
 class Request:
     """One authorization question. ``context`` keys are matched case-insensitively; a list is a multivalued key.
 
+    ``principal_id`` is the caller's IAM unique id: the user's (``AIDA...``), or for an assumed-role session the
+    role's (``AROA...``); resource-based policies name principals by it once saved (see ``principals``).
     ``role_arn`` is the ARN of the role behind an assumed-role session; when absent it is derived from the
     session ARN (which carries no role path). ``values`` (the context with lower-cased keys and normalised
     values) is derived from ``context`` on first use: treat ``context`` as read-only once the Request is built.
@@ -144,6 +146,7 @@ class Request:
         "lowered",
         "principal_account",
         "principal_arn",
+        "principal_id",
         "principal_service",
         "principal_type",
         "resource",
@@ -157,6 +160,7 @@ class Request:
     _resource_account: str | _FromResource | None
     context: Mapping[str, ContextInput]
     principal_service: str | None
+    principal_id: str | None
     _role_arn: str | _FromSession | None
     action_lower: str
     lowered: dict[str, ContextValue] | None
@@ -172,6 +176,7 @@ class Request:
         context: Mapping[str, ContextInput] | None = None,
         principal_service: str | None = None,
         role_arn: str | None = None,
+        principal_id: str | None = None,
     ) -> None:
         if principal_type not in PRINCIPAL_TYPES:
             raise ValueError(f"unknown principal type {principal_type!r}")
@@ -183,6 +188,7 @@ class Request:
         self._resource_account = resource_account
         self.context = {} if context is None else context
         self.principal_service = principal_service
+        self.principal_id = principal_id
         self._role_arn = FROM_SESSION if role_arn is None and principal_type == ASSUMED_ROLE else role_arn
         self.action_lower = action.lower()
         self.lowered = None

@@ -10,6 +10,12 @@ resource-based policy of the caller's own account:
 * ``ACCOUNT``: an account id or ``arn:aws:iam::ACCOUNT:root``: the account delegates to its own IAM
   policies, so the caller's identity policies must also allow.
 
+An IAM unique id (``AIDA...`` user, ``AROA...`` role) names the principal that carries it, whatever its name is
+now: a resource-based policy stores a user or role ARN as the principal's unique id when it is saved (AWS, IAM
+User Guide "AWS JSON policy elements: Principal"; facts 2 section 7; see
+:mod:`turnout.services.iam.principal_ids`), so a principal deleted and re-created under the same name (a new id)
+no longer matches. A user's id is the user; a role's id covers every session of the role (``ROLE``).
+
 A bare ARN string as the Principal (``"Principal": "arn:..."``) is accepted and read as ``{"AWS": ...}``.
 Federated and CanonicalUser entries are compared with the request's principal ARN (or service name).
 """
@@ -34,6 +40,8 @@ class MatchKind(IntEnum):
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ROOT_ARN = re.compile(r"^arn:[^:]+:iam::(\d{12}):root$")
 _KNOWN_KEYS = {"AWS", "Service", "Federated", "CanonicalUser"}
+# The unique ids a Principal can name: users and roles (IAM User Guide, "Unique identifiers").
+UNIQUE_ID = re.compile(r"^A(?:IDA|ROA)[A-Z0-9]{12,}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +51,7 @@ class PrincipalSpec:
     arns: frozenset[str]
     services: frozenset[str]
     others: frozenset[str]  # Federated and CanonicalUser entries
+    ids: frozenset[str] = frozenset()  # unique ids of IAM users and roles
 
 
 def _strings(value: Any) -> list[str] | None:
@@ -68,6 +77,7 @@ def compile_principal(element: Any) -> tuple[PrincipalSpec, list[str]]:
     arns: set[str] = set()
     services: set[str] = set()
     others: set[str] = set()
+    unique_ids: set[str] = set()
     for key, value in element.items():
         entries = _strings(value)
         if key not in _KNOWN_KEYS or entries is None:
@@ -82,13 +92,16 @@ def compile_principal(element: Any) -> tuple[PrincipalSpec, list[str]]:
                     accounts.add(entry)
                 elif root:
                     accounts.add(root.group(1))
+                elif UNIQUE_ID.match(entry):
+                    unique_ids.add(entry)
                 else:
                     arns.add(entry)
             elif key == "Service":
                 services.add(entry.lower())
             else:
                 others.add(entry)
-    spec = PrincipalSpec(wildcard, frozenset(accounts), frozenset(arns), frozenset(services), frozenset(others))
+    spec = PrincipalSpec(wildcard, frozenset(accounts), frozenset(arns), frozenset(services), frozenset(others),
+                         frozenset(unique_ids))
     return spec, problems
 
 
@@ -110,6 +123,8 @@ def match_principal(spec: PrincipalSpec, request: Request) -> MatchKind:
         return MatchKind.DIRECT
     if kind == ASSUMED_ROLE and request.role_arn is not None and request.role_arn in spec.arns:
         return MatchKind.ROLE
+    if spec.ids and request.principal_id in spec.ids:
+        return MatchKind.ROLE if kind == ASSUMED_ROLE else MatchKind.DIRECT
     if request.principal_account is not None and request.principal_account in spec.accounts:
         return MatchKind.ACCOUNT
     return MatchKind.NONE

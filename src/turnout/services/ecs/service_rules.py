@@ -381,3 +381,10 @@ def alarms_view(config: dict[str, Any]) -> dict[str, Any]:
     if alarms.get("alarmNames"):
         out["alarmNames"] = list(alarms["alarmNames"])
     return out
+
+
+def volume_roles(req: dict[str, Any]) -> list[str]:
+    """The infrastructure roles of the managed EBS volumes a CreateService/UpdateService/RunTask request
+    configures."""
+    return [str(v["managedEBSVolume"]["roleArn"]) for v in req.get("volumeConfigurations") or []
+            if (v.get("managedEBSVolume") or {}).get("roleArn")]

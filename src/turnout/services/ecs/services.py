@@ -11,10 +11,11 @@ service is kept with its configuration and no deployments (Turnout serves neithe
 no task runs for it; the non-ROLLING strategies need the ECS controller (our choice, documented in the module).
 
 Every role a request passes needs ``iam:PassRole`` to ``ecs.amazonaws.com`` with the service's ARN as
-``iam:AssociatedResourceArn``: advancedConfiguration.roleArn, each lifecycle hook's roleArn and the legacy
-``role``. The checks run after validation and before anything is written, so a denied caller leaves nothing
-behind (the request's transaction would undo it anyway). CreateService creates the ECS service-linked role
-AWSServiceRoleForECS in the caller's account when it is missing, as ECS does for a first service.
+``iam:AssociatedResourceArn``: advancedConfiguration.roleArn, each lifecycle hook's roleArn, the roles of
+Service Connect TLS, managed EBS volumes and VPC Lattice configurations, and the legacy ``role``. The checks run
+after validation and before anything is written, so a denied caller leaves nothing behind (the request's
+transaction would undo it anyway). CreateService creates the ECS service-linked role AWSServiceRoleForECS in the
+caller's account when it is missing, as ECS does for a first service.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from .service_rules import (
     check_task_definition,
     fill_deployment_configuration,
     merge_deployment_configuration,
+    volume_roles,
 )
 from .service_views import find_service, service_not_active, service_not_found, service_view
 from .store import dumps, invalid, iso, loads, page
@@ -72,6 +74,17 @@ def passed_roles(req: dict[str, Any], role_arn: str | None) -> list[str]:
     for hook in (req.get("deploymentConfiguration") or {}).get("lifecycleHooks") or []:
         if hook.get("roleArn"):
             found.append(hook["roleArn"])
+    # The infrastructure roles of Service Connect TLS, managed EBS volumes and VPC Lattice are passed to ECS too
+    # (AWS: "A user can pass a role ARN as a parameter in any API operation that uses the role ... The service
+    # then checks whether that user has the iam:PassRole permission", facts 5.3).
+    for entry in (req.get("serviceConnectConfiguration") or {}).get("services") or []:
+        tls = entry.get("tls") or {}
+        if tls.get("roleArn"):
+            found.append(tls["roleArn"])
+    found.extend(volume_roles(req))
+    for lattice in req.get("vpcLatticeConfigurations") or []:
+        if lattice.get("roleArn"):
+            found.append(lattice["roleArn"])
     if req.get("role") and role_arn:
         found.append(role_arn)
     return list(dict.fromkeys(found))

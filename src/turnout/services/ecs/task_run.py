@@ -11,7 +11,8 @@ the task stops, so ``aws ecs wait tasks-stopped`` and ``containers[].exitCode`` 
   EC2). A task on a Fargate strategy gets the ``FARGATE`` launch type.
 * Roles: the task role and execution role the tasks get (``overrides.taskRoleArn``/``executionRoleArn``, else the
   task definition's) need ``iam:PassRole`` to ``ecs-tasks.amazonaws.com``; a denied caller gets
-  AccessDeniedException and nothing is launched.
+  AccessDeniedException and nothing is launched. The infrastructure role of managed EBS volumes
+  (``volumeConfigurations[].managedEBSVolume.roleArn``) needs ``iam:PassRole`` to ``ecs.amazonaws.com``.
 * Tags: ``tags``, the task definition's with ``propagateTags`` ``TASK_DEFINITION`` (the request's win on the same
   key), and ``aws:ecs:clusterName`` with ``enableECSManagedTags``.
 * ``clientToken``: the same token with the same parameters answers the tasks it launched; with other parameters,
@@ -34,7 +35,8 @@ from ...wire.errors import ServiceError
 from . import task_lifecycle as life
 from .capacity import cluster_providers, default_launch
 from .clusters import find_cluster
-from .service_rules import check_launch, check_network, is_fargate
+from .model import ECS_PRINCIPAL
+from .service_rules import check_launch, check_network, is_fargate, volume_roles
 from .store import client, dumps, error, invalid, loads
 from .tags import check_new_tags, get_tags, put_tags
 from .task_definitions import TASKS_SERVICE, find_revision
@@ -177,6 +179,8 @@ class RunTaskOperations:
         overrides = check_overrides(req.get("overrides"), body)
         for role in passed_roles(overrides, body):
             check_pass_role(ctx, role, TASKS_SERVICE)
+        for role in dict.fromkeys(volume_roles(req)):
+            check_pass_role(ctx, role, ECS_PRINCIPAL)  # the managed EBS volumes' infrastructure role
         launch_type = "FARGATE" if is_fargate(config) else str(config.get("launchType") or "EC2")
         account, region = ctx.account_id, ctx.region
         rows: list[Row] = []

@@ -9,7 +9,7 @@ from typing import Any
 
 from ...gateway.context import RequestContext
 from ...store.db import Row
-from . import instance_profiles, policydoc
+from . import instance_profiles, policydoc, principal_ids
 from .common import paged, when
 from .service_linked import aws_managed_policy
 
@@ -185,7 +185,7 @@ class AccountOperations:
             "RoleId": row["role_id"],
             "Arn": row["arn"],
             "CreateDate": when(row["created_at"]),
-            "AssumeRolePolicyDocument": row["trust_policy"],
+            "AssumeRolePolicyDocument": principal_ids.render(self.db, row["trust_policy"], row["trust_policy_saved"]),
             "InstanceProfileList": [
                 self.profile_shape(p) for p in instance_profiles.profiles_of_role(self.db, account, key)  # type: ignore[attr-defined]
             ],

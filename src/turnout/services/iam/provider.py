@@ -9,6 +9,7 @@ from .groups import GroupOperations
 from .instance_profiles import InstanceProfileOperations
 from .login_profiles import LoginProfileOperations
 from .policies import PolicyOperations
+from .principal_ids import bind_saved_before
 from .roles import RoleOperations
 from .simulator import SimulatorOperations
 from .user_credentials import UserCredentialListOperations
@@ -29,3 +30,7 @@ class IamProvider(
     Provider,
 ):
     service = "iam"
+
+    def startup(self) -> None:
+        super().startup()
+        bind_saved_before(self.db)

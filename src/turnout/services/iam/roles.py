@@ -12,7 +12,7 @@ from ... import arns, ids
 from ...gateway.context import RequestContext
 from ...store.db import Row
 from ...wire.errors import ServiceError
-from . import policydoc, service_linked
+from . import policydoc, principal_ids, service_linked
 from .common import (
     check_duplicate_tag_keys,
     delete_conflict,
@@ -81,7 +81,7 @@ class RoleOperations:
             "RoleId": row["role_id"],
             "Arn": row["arn"],
             "CreateDate": when(row["created_at"]),
-            "AssumeRolePolicyDocument": row["trust_policy"],
+            "AssumeRolePolicyDocument": self.trust_policy_shown(row),
             "MaxSessionDuration": row["max_session_duration"],
         }
         if row["description"] is not None:
@@ -101,6 +101,10 @@ class RoleOperations:
             role["RoleLastUsed"] = self.role_last_used(row)
         return role
 
+    def trust_policy_shown(self, row: Row) -> str:
+        """The trust policy as IAM answers it: as written, or with the unique ids of deleted principals."""
+        return principal_ids.render(self.db, row["trust_policy"], row["trust_policy_saved"])
+
     def role_tags(self, account: str, name_lower: str) -> list[dict[str, str]]:
         rows = self.db.all(
             "SELECT tag_key, tag_value FROM iam_tags WHERE account_id = ? AND resource_type = 'role' "
@@ -119,19 +123,11 @@ class RoleOperations:
         return last
 
     def principal_checker(self, account: str) -> Any:
-        """For trust policies: does an IAM user or role ARN of ``account`` name an existing entity?"""
+        """For trust policies: does an IAM user or role ARN name an existing entity (see
+        :func:`principal_ids.principal_exists`)?"""
 
         def exists(arn: str) -> bool:
-            parsed = arns.parse(arn)
-            if parsed is None or parsed.account != account:
-                return True  # other accounts are not Turnout's to judge
-            kind, _, rest = parsed.resource.partition("/")
-            table = "iam_roles" if kind == "role" else "iam_users"
-            name = rest.rsplit("/", 1)[-1]
-            row = self.db.one(
-                f"SELECT arn FROM {table} WHERE account_id = ? AND name_lower = ?", (account, name.lower())
-            )
-            return row is not None and str(row["arn"]).lower() == arn.lower()
+            return principal_ids.principal_exists(self.db, arn, account)
 
         return exists
 
@@ -150,12 +146,13 @@ class RoleOperations:
                     linked_service: str | None = None) -> Row:
         account = ctx.account_id
         self.db.execute(
-            "INSERT INTO iam_roles (account_id, name_lower, name, role_id, path, arn, trust_policy, description, "
-            "max_session_duration, max_signin_session_duration, permissions_boundary, linked_service, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO iam_roles (account_id, name_lower, name, role_id, path, arn, trust_policy, "
+            "trust_policy_saved, description, max_session_duration, max_signin_session_duration, "
+            "permissions_boundary, linked_service, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 account, name.lower(), name, ids.unique_id("role"), path, arns.role(account, name, path),
-                trust_policy, description, max_session, max_signin, boundary, linked_service,
+                trust_policy, principal_ids.bind(self.db, trust_policy), description, max_session, max_signin,
+                boundary, linked_service,
                 iso(ctx.received_at),
             ),
         )
@@ -234,7 +231,7 @@ class RoleOperations:
             raise protected_role(row["name"])
         document = req["PolicyDocument"]
         self.check_trust_policy(ctx.account_id, document)
-        self._update(row, {"trust_policy": document})
+        self._update(row, {"trust_policy": document, "trust_policy_saved": principal_ids.bind(self.db, document)})
 
     def _update(self, row: Row, updates: dict[str, Any]) -> None:
         if not updates:

@@ -8,6 +8,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ...wire.errors import ServiceError
+from ..iam import principal_ids
 from . import errors, store
 from .policy import is_public, validate_policy
 
@@ -200,13 +201,17 @@ def put_bucket_policy(p: S3Provider, ctx: RequestContext, params: dict[str, Any]
     found = require(p, params["Bucket"])
     text = params["Policy"]
     validate_policy(text, found.name)
+    if principal_ids.missing(p.db, text, found.account_id):
+        # S3 refuses a principal that does not exist, as IAM does in trust policies (a policy naming a user
+        # before it exists would otherwise let whoever creates that user later in).
+        raise errors.malformed_policy("Invalid principal in policy")
     if is_public(text):
         # Every bucket keeps all four public access blocks (defaults.py): BlockPublicPolicy makes S3 "reject calls to
         # PUT Bucket policy if the specified bucket policy allows public access" (S3 user guide, "Blocking public
         # access to your Amazon S3 storage").
         assert ctx.principal is not None
         raise errors.public_policy_blocked(ctx.principal.arn, found.name)
-    store.set_policy(p.db, found.name, text)
+    store.set_policy(p.db, found.name, text, principal_ids.bind(p.db, text))
     return {"__status": 204}
 
 
@@ -214,7 +219,7 @@ def get_bucket_policy(p: S3Provider, ctx: RequestContext, params: dict[str, Any]
     found = require(p, params["Bucket"])
     if found.policy is None:
         raise errors.not_configured("NoSuchBucketPolicy", "The bucket policy does not exist", found.name)
-    return {"Policy": found.policy}
+    return {"Policy": principal_ids.render(p.db, found.policy, found.policy_saved)}
 
 
 def get_bucket_policy_status(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from ...auth import regions
 from ...authz.resources_s3 import BucketFacts, register_bucket_lookup
 from ...store.db import Database
 from ..base import Provider
+from ..iam import principal_ids
 from . import buckets, defaults, errors, listing, multipart, objects, store
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ REGIONLESS = frozenset({"ListBuckets", "ListDirectoryBuckets", "CreateBucket"})
 
 def _bucket_facts(db: Database, name: str) -> BucketFacts | None:
     found = store.bucket(db, name)
-    return BucketFacts(found.account_id, found.policy) if found is not None else None
+    return BucketFacts(found.account_id, found.evaluated_policy) if found is not None else None
 
 
 class S3Provider(Provider):
@@ -33,6 +34,16 @@ class S3Provider(Provider):
     def __init__(self, gateway: Gateway) -> None:
         super().__init__(gateway)
         register_bucket_lookup(_bucket_facts)
+
+    def startup(self) -> None:
+        """Bind the bucket policies saved before migration 0032 to the IAM principals they name (as
+        ``principal_ids.bind_saved_before`` does for trust policies)."""
+        super().startup()
+        with self.db.transaction():
+            for name, policy in store.policies_without_saved_form(self.db):
+                saved = principal_ids.bind(self.db, policy)
+                if saved is not None:
+                    store.set_saved_policy(self.db, name, saved)
 
     def precheck(self, ctx: RequestContext) -> None:
         """A request signed for another region than its bucket's is refused before authorization, naming the

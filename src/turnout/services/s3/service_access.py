@@ -50,12 +50,13 @@ def cloudtrail_problem(db: Database, bucket: str, prefix: str | None, account: s
     found = store.bucket(db, bucket)
     if found is None:
         return BucketProblem.MISSING
-    if found.policy is None:
+    policy = found.evaluated_policy
+    if policy is None:
         return BucketProblem.POLICY
     context = {"aws:SourceArn": trail_arn, "aws:SourceAccount": account}
-    acl_ok = _allowed(found.policy, bucket, found.account_id, "s3:GetBucketAcl", f"arn:aws:s3:::{bucket}", context)
+    acl_ok = _allowed(policy, bucket, found.account_id, "s3:GetBucketAcl", f"arn:aws:s3:::{bucket}", context)
     key = f"arn:aws:s3:::{bucket}/{log_key_prefix(prefix, account)}CloudTrail/{region}/"
-    write_ok = _allowed(found.policy, bucket, found.account_id, "s3:PutObject", key,
+    write_ok = _allowed(policy, bucket, found.account_id, "s3:PutObject", key,
                         {**context, "s3:x-amz-acl": DELIVERY_ACL})
     return None if acl_ok and write_ok else BucketProblem.POLICY
 

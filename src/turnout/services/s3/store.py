@@ -20,7 +20,13 @@ class Bucket:
     account_id: str
     region: str
     created_at: str
-    policy: str | None
+    policy: str | None  # as written (GetBucketPolicy renders it, see services/iam/principal_ids.py)
+    policy_saved: str | None = None  # its saved form: IAM users and roles bound to their unique ids
+
+    @property
+    def evaluated_policy(self) -> str | None:
+        """The text the policy engine evaluates: the saved form when the policy names IAM users or roles."""
+        return self.policy_saved if self.policy_saved is not None else self.policy
 
 
 @dataclass(slots=True)
@@ -35,11 +41,11 @@ class StoredObject:
     body: bytes | None = None
 
 
-_BUCKET_COLUMNS = "name, account_id, region, created_at, policy"
+_BUCKET_COLUMNS = "name, account_id, region, created_at, policy, policy_saved"
 
 
 def _bucket(row: Any) -> Bucket:
-    return Bucket(row[0], row[1], row[2], row[3], row[4])
+    return Bucket(row[0], row[1], row[2], row[3], row[4], row[5])
 
 
 # -- buckets -----------------------------------------------------------------------------------------------------
@@ -64,8 +70,20 @@ def delete_bucket(db: Database, name: str) -> None:
     db.execute("DELETE FROM s3_buckets WHERE name = ?", (name,))
 
 
-def set_policy(db: Database, name: str, policy: str | None) -> None:
-    db.execute("UPDATE s3_buckets SET policy = ? WHERE name = ?", (policy, name))
+def set_policy(db: Database, name: str, policy: str | None, saved: str | None = None) -> None:
+    """Store the policy as written and its saved form (None: nothing bound, the written text is evaluated)."""
+    db.execute("UPDATE s3_buckets SET policy = ?, policy_saved = ? WHERE name = ?", (policy, saved, name))
+
+
+def policies_without_saved_form(db: Database) -> list[tuple[str, str]]:
+    """(bucket, policy) of the bucket policies that have no saved form and may name IAM users or roles."""
+    rows = db.all("SELECT name, policy FROM s3_buckets WHERE policy IS NOT NULL AND policy_saved IS NULL "
+                  "AND policy LIKE '%arn:%:iam::%'")
+    return [(row[0], row[1]) for row in rows]
+
+
+def set_saved_policy(db: Database, name: str, saved: str) -> None:
+    db.execute("UPDATE s3_buckets SET policy_saved = ? WHERE name = ?", (saved, name))
 
 
 def tags(db: Database, name: str) -> list[tuple[str, str]]:
