@@ -1,0 +1,168 @@
+"""The HTTP/1.1 connection: uvicorn's httptools protocol, with limits on what a client may send and how slowly.
+
+uvicorn itself bounds neither the header section nor the time a client takes to send it, and closes only
+connections idle *after* a response. This protocol adds (numbers in :class:`~turnout.edge.limits.Limits`):
+
+* the request line and headers are counted as the parser reads them; past the limit (bytes or fields) the request
+  is answered ``RequestHeaderSectionTooLarge`` at once, in the shape of the service the headers seen so far name;
+* a timer runs from a connection's opening, and from each request's first byte, to the end of its headers: a
+  client that sends nothing, or its headers too slowly (slowloris), is disconnected;
+* a refusal is followed by a lingering close: the answer is sent, the sending side shut, and what the client still
+  sends is read and dropped (never kept) until it closes, so that it reads the answer instead of a reset.
+
+The body's own limits and timeout are the application's (:meth:`turnout.server.App._read_body`), which knows the
+request's service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import httptools
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from .. import ids
+from ..gateway.protocols import write_error
+from ..wire.errors import ServiceError
+from .limits import Limits, guess_service, headers_too_large
+
+log = logging.getLogger("turnout.server")
+
+_LINGER_BYTES = 64 * 1024 * 1024  # at most this much is read and dropped after a refusal
+
+
+class _Refused(Exception):
+    def __init__(self, error: ServiceError) -> None:
+        super().__init__(error.code)
+        self.error = error
+
+
+class TurnoutHttpProtocol(HttpToolsProtocol):
+    """uvicorn's ``http`` protocol class for ``turnout serve`` (limits from the application's ``limits``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limits = getattr(self.app, "limits", None)
+        self.limits: Limits = limits if isinstance(limits, Limits) else Limits()
+        self.timeout_keep_alive = self.limits.idle_timeout  # type: ignore[assignment]  # call_later takes a float
+        self._header_size = 0
+        self._header_count = 0
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._lingering = False
+        self._lingered = 0
+
+    # -- timers ---------------------------------------------------------------------------------------
+
+    def _arm_header_timer(self, timeout: float) -> None:
+        if self._header_timer is None:
+            self._header_timer = self.loop.call_later(timeout, self._header_timeout)
+
+    def _cancel_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _header_timeout(self) -> None:
+        self._header_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()  # nothing (or too little) was sent: nothing to answer
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_header_timer(self.limits.idle_timeout)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_timer()
+        if self._lingering:
+            self.connections.discard(self)
+            return
+        super().connection_lost(exc)
+
+    # -- reading --------------------------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            self._lingered += len(data)
+            if self._lingered > _LINGER_BYTES:
+                self.transport.close()
+            return
+        self._unset_keepalive_if_required()
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            refused = exc.__context__
+            if not isinstance(refused, _Refused):
+                raise
+            self._refuse(refused.error)
+        except httptools.HttpParserError:
+            msg = "Invalid HTTP request received."
+            self.logger.warning(msg)
+            self.send_400_response(msg)
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+
+    def eof_received(self) -> None:
+        if self._lingering:
+            self.transport.close()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._header_size = 0
+        self._header_count = 0
+        self._cancel_header_timer()  # the connection's idle timer: a request started
+        self._arm_header_timer(self.limits.header_timeout)
+
+    def on_url(self, url: bytes) -> None:
+        self._header_size += len(url)
+        if self._header_size > self.limits.header_bytes:
+            raise _Refused(headers_too_large())
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_size += len(name) + len(value) + 4  # ": " and CRLF
+        self._header_count += 1
+        if self._header_size > self.limits.header_bytes or self._header_count > self.limits.header_count:
+            raise _Refused(headers_too_large())
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._cancel_header_timer()
+        if self._header_size > self.limits.s3_header_bytes:
+            query = httptools.parse_url(self.url).query or b""
+            spec = guess_service(query.decode("latin-1"), self.headers)
+            if spec is not None and spec.protocol == "rest-xml":
+                raise _Refused(headers_too_large())
+        super().on_headers_complete()
+
+    # -- refusing -------------------------------------------------------------------------------------
+
+    def _refuse(self, error: ServiceError) -> None:
+        """Answer ``error`` in the shape of the service the headers seen so far name, then close lingering."""
+        query = b""
+        with contextlib.suppress(httptools.HttpParserInvalidURLError):
+            query = httptools.parse_url(self.url).query or b""
+        spec = guess_service(query.decode("latin-1"), self.headers or [])
+        status, headers, body = write_error(spec, error, ids.request_id())
+        content = [STATUS_LINE[status]]
+        for name, value in [*self.server_state.default_headers, *headers,
+                            (b"content-length", str(len(body)).encode()), (b"connection", b"close")]:
+            content.extend([name, b": ", value, b"\r\n"])
+        content.extend([b"\r\n", body])
+        log.warning("Refused a request: %s (%s)", error.code, error.message)
+        self._cancel_header_timer()
+        self._lingering = True
+        self.transport.write(b"".join(content))
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        # The client has the time of a request's headers to read the answer and close.
+        self.loop.call_later(self.limits.header_timeout, self._end_linger)
+
+    def _end_linger(self) -> None:
+        if not self.transport.is_closing():
+            self.transport.close()
