@@ -13,7 +13,7 @@ from typing import Any
 
 from . import __version__, ids
 from .clock import Clock, SystemClock
-from .edge.limits import LARGE_BODY, Limits, guess_service, request_timeout, too_large
+from .edge.limits import DRAIN_AT_MOST, LARGE_BODY, Limits, guess_service, request_timeout, too_large
 from .edge.protocol import TurnoutHttpProtocol
 from .gateway.accesslog import AccessLog
 from .gateway.context import HttpRequest
@@ -30,7 +30,6 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-_DRAIN_AT_MOST = 1024 * 1024 * 1024  # a refused body larger than this is not read to its end: the connection closes
 
 
 @dataclass
@@ -158,7 +157,7 @@ class App:
                 expect_continue = True
         if length is not None and length > limit:
             await self._refuse(send, spec, too_large(spec, length, limit),
-                               close=expect_continue or length > _DRAIN_AT_MOST)
+                               close=expect_continue or length > DRAIN_AT_MOST)
             return None
         large = limit > LARGE_BODY and (streamed or (length or 0) > LARGE_BODY)
         async with self._large_bodies if large else contextlib.nullcontext():

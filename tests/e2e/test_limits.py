@@ -118,6 +118,21 @@ def test_a_100_mb_body_gets_its_answer_not_a_reset(limited: Server) -> None:
     assert_serving(limited)
 
 
+def test_oversized_body_of_a_closing_request_is_answered_too(limited: Server) -> None:
+    """``Connection: close``: the server answers, then reads and drops the rest before it closes (no reset)."""
+    with connect(limited) as sock:
+        sock.sendall(json_request(20 * MIB, "Connection: close\r\n"))
+        block = b"x" * MIB
+        for _ in range(20):
+            sock.sendall(block)
+        status, headers, body = read_response(sock)
+        assert closed_by_server(sock)
+    assert status == 413
+    assert headers["connection"] == "close"
+    assert json.loads(body)["__type"] == "RequestEntityTooLargeException"
+    assert_serving(limited)
+
+
 def test_chunked_body_is_counted_as_it_arrives(limited: Server) -> None:
     with connect(limited) as sock:
         sock.sendall(f"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: {ECS_TARGET}\r\n"

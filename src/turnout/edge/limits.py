@@ -55,6 +55,7 @@ class Limits:
 
 
 LARGE_BODY = 1 * MIB
+DRAIN_AT_MOST = 1024 * MIB  # a refused body is read (and dropped) to its end up to this size, then cut off
 
 _S3_SCOPE = "/s3/aws4_request"
 

@@ -27,11 +27,10 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from .. import ids
 from ..gateway.protocols import write_error
 from ..wire.errors import ServiceError
-from .limits import Limits, guess_service, headers_too_large
+from .limits import DRAIN_AT_MOST, Limits, guess_service, headers_too_large
 
 log = logging.getLogger("turnout.server")
 
-_LINGER_BYTES = 64 * 1024 * 1024  # at most this much is read and dropped after a refusal
 
 
 class _Refused(Exception):
@@ -53,6 +52,8 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
         self._header_timer: asyncio.TimerHandle | None = None
         self._lingering = False
         self._lingered = 0
+        self._linger_timer: asyncio.TimerHandle | None = None
+        self._message_complete = True
 
     # -- timers ---------------------------------------------------------------------------------------
 
@@ -76,9 +77,8 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_header_timer()
-        if self._lingering:
-            self.connections.discard(self)
-            return
+        if self._linger_timer is not None:
+            self._linger_timer.cancel()
         super().connection_lost(exc)
 
     # -- reading --------------------------------------------------------------------------------------
@@ -86,8 +86,10 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._lingering:
             self._lingered += len(data)
-            if self._lingered > _LINGER_BYTES:
+            if self._lingered > DRAIN_AT_MOST:
                 self.transport.close()
+            else:
+                self._arm_linger_timer()
             return
         self._unset_keepalive_if_required()
         try:
@@ -113,6 +115,7 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self._message_complete = False
         self._header_size = 0
         self._header_count = 0
         self._cancel_header_timer()  # the connection's idle timer: a request started
@@ -139,6 +142,12 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
             if spec is not None and spec.protocol == "rest-xml":
                 raise _Refused(headers_too_large())
         super().on_headers_complete()
+        if self.cycle is not None and self.cycle.scope is self.scope:
+            self.cycle.transport = _CycleTransport(self)  # type: ignore[assignment]
+
+    def on_message_complete(self) -> None:
+        self._message_complete = True
+        super().on_message_complete()
 
     # -- refusing -------------------------------------------------------------------------------------
 
@@ -156,13 +165,54 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
         content.extend([b"\r\n", body])
         log.warning("Refused a request: %s (%s)", error.code, error.message)
         self._cancel_header_timer()
-        self._lingering = True
         self.transport.write(b"".join(content))
+        self._linger()
+
+    def close_after_response(self) -> None:
+        """Close once a response is sent: at once if the request was read to its end, lingering if not."""
+        if self._message_complete or self.transport.is_closing():
+            self.transport.close()
+        else:
+            self._linger()
+
+    def _linger(self) -> None:
+        """Shut the sending side, then read and drop what the client still sends until it closes, stops sending
+        for ``body_timeout`` seconds, or has sent more than a refused body is ever read for."""
+        if self._lingering:
+            return
+        self._lingering = True
         if self.transport.can_write_eof():
             self.transport.write_eof()
-        # The client has the time of a request's headers to read the answer and close.
-        self.loop.call_later(self.limits.header_timeout, self._end_linger)
+        self._arm_linger_timer()
+
+    def _arm_linger_timer(self) -> None:
+        if self._linger_timer is not None:
+            self._linger_timer.cancel()
+        self._linger_timer = self.loop.call_later(self.limits.body_timeout, self._end_linger)
 
     def _end_linger(self) -> None:
+        self._linger_timer = None
         if not self.transport.is_closing():
             self.transport.close()
+
+
+class _CycleTransport:
+    """The transport a request's uvicorn cycle writes its response to: closing it after a response lingers while
+    the request's body is still arriving (a refusal before the body was read), so that the client, still sending,
+    reads the answer instead of a reset."""
+
+    def __init__(self, protocol: TurnoutHttpProtocol) -> None:
+        self._protocol = protocol
+        self._transport = protocol.transport
+
+    def write(self, data: bytes) -> None:
+        self._transport.write(data)
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def close(self) -> None:
+        self._protocol.close_after_response()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
