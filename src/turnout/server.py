@@ -166,7 +166,8 @@ class App:
             more = True
             while more:
                 try:
-                    message = await asyncio.wait_for(receive(), self.limits.body_timeout)
+                    async with asyncio.timeout(self.limits.body_timeout):  # a timer, not a task per receive
+                        message = await receive()
                 except TimeoutError:
                     await self._refuse(send, spec, request_timeout(spec), close=True)
                     return None
