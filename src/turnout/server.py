@@ -13,7 +13,7 @@ from typing import Any
 
 from . import __version__, ids
 from .clock import Clock, SystemClock
-from .edge.limits import DRAIN_AT_MOST, LARGE_BODY, Limits, guess_service, request_timeout, too_large
+from .edge.limits import BODY_COMPLETE, DRAIN_AT_MOST, LARGE_BODY, Limits, guess_service, request_timeout, too_large
 from .edge.protocol import TurnoutHttpProtocol
 from .gateway.accesslog import AccessLog
 from .gateway.context import HttpRequest
@@ -166,8 +166,11 @@ class App:
             more = True
             while more:
                 try:
-                    async with asyncio.timeout(self.limits.body_timeout):  # a timer, not a task per receive
+                    if scope.get(BODY_COMPLETE):  # all read already (most requests): nothing to wait for
                         message = await receive()
+                    else:
+                        async with asyncio.timeout(self.limits.body_timeout):
+                            message = await receive()
                 except TimeoutError:
                     await self._refuse(send, spec, request_timeout(spec), close=True)
                     return None

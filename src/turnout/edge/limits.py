@@ -55,6 +55,7 @@ class Limits:
 
 
 LARGE_BODY = 1 * MIB
+BODY_COMPLETE = "turnout.body_complete"  # ASGI scope key: the protocol has read the request's whole body
 DRAIN_AT_MOST = 1024 * MIB  # a refused body is read (and dropped) to its end up to this size, then cut off
 
 _S3_SCOPE = "/s3/aws4_request"

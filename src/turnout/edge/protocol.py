@@ -5,8 +5,9 @@ connections idle *after* a response. This protocol adds (numbers in :class:`~tur
 
 * the request line and headers are counted as the parser reads them; past the limit (bytes or fields) the request
   is answered ``RequestHeaderSectionTooLarge`` at once, in the shape of the service the headers seen so far name;
-* a timer runs from a connection's opening, and from each request's first byte, to the end of its headers: a
-  client that sends nothing, or its headers too slowly (slowloris), is disconnected;
+* a deadline runs from a connection's opening, and from each request's first byte, to the end of its headers: a
+  client that sends nothing, or its headers too slowly (slowloris), is disconnected (one sweep a second, at
+  most, checks every connection's deadline);
 * a refusal is followed by a lingering close: the answer is sent, the sending side shut, and what the client still
   sends is read and dropped (never kept) until it closes, so that it reads the answer instead of a reset.
 
@@ -27,7 +28,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from .. import ids
 from ..gateway.protocols import write_error
 from ..wire.errors import ServiceError
-from .limits import DRAIN_AT_MOST, Limits, guess_service, headers_too_large
+from .limits import BODY_COMPLETE, DRAIN_AT_MOST, Limits, guess_service, headers_too_large
 
 log = logging.getLogger("turnout.server")
 
@@ -49,7 +50,7 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
         self.timeout_keep_alive = self.limits.idle_timeout  # type: ignore[assignment]  # call_later takes a float
         self._header_size = 0
         self._header_count = 0
-        self._header_timer: asyncio.TimerHandle | None = None
+        self._header_deadline: float | None = None  # loop time by which the request's headers must be in
         self._lingering = False
         self._lingered = 0
         self._linger_timer: asyncio.TimerHandle | None = None
@@ -57,26 +58,39 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
 
     # -- timers ---------------------------------------------------------------------------------------
 
-    def _arm_header_timer(self, timeout: float) -> None:
-        if self._header_timer is None:
-            self._header_timer = self.loop.call_later(timeout, self._header_timeout)
+    # Header deadlines are checked by one periodic sweep per server over its connections, rather than by a timer
+    # armed and cancelled for every request (cheaper on the request path).
 
-    def _cancel_header_timer(self) -> None:
-        if self._header_timer is not None:
-            self._header_timer.cancel()
-            self._header_timer = None
+    def _start_sweeping(self) -> None:
+        state = self.server_state
+        if getattr(state, "turnout_sweeping", False):
+            return
+        state.turnout_sweeping = True  # type: ignore[attr-defined]
+        period = min(1.0, self.limits.idle_timeout / 4, self.limits.header_timeout / 4)
+        loop = self.loop
 
-    def _header_timeout(self) -> None:
-        self._header_timer = None
-        if not self.transport.is_closing():
-            self.transport.close()  # nothing (or too little) was sent: nothing to answer
+        def sweep() -> None:
+            now = loop.time()
+            for connection in list(state.connections):
+                if isinstance(connection, TurnoutHttpProtocol):
+                    connection._check_header_deadline(now)
+            loop.call_later(period, sweep)
+
+        loop.call_later(period, sweep)
+
+    def _check_header_deadline(self, now: float) -> None:
+        if self._header_deadline is not None and now >= self._header_deadline:
+            self._header_deadline = None
+            if not self.transport.is_closing():
+                self.transport.close()  # nothing (or too little) was sent: nothing to answer
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm_header_timer(self.limits.idle_timeout)
+        self._header_deadline = self.loop.time() + self.limits.idle_timeout
+        self._start_sweeping()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_header_timer()
+        self._header_deadline = None
         if self._linger_timer is not None:
             self._linger_timer.cancel()
         super().connection_lost(exc)
@@ -118,8 +132,7 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
         self._message_complete = False
         self._header_size = 0
         self._header_count = 0
-        self._cancel_header_timer()  # the connection's idle timer: a request started
-        self._arm_header_timer(self.limits.header_timeout)
+        self._header_deadline = self.loop.time() + self.limits.header_timeout
 
     def on_url(self, url: bytes) -> None:
         self._header_size += len(url)
@@ -135,7 +148,7 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
-        self._cancel_header_timer()
+        self._header_deadline = None
         if self._header_size > self.limits.s3_header_bytes:
             query = httptools.parse_url(self.url).query or b""
             spec = guess_service(query.decode("latin-1"), self.headers)
@@ -147,6 +160,8 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         self._message_complete = True
+        if self.scope is not None:
+            self.scope[BODY_COMPLETE] = True  # type: ignore[literal-required]  # the app reads the body untimed
         super().on_message_complete()
 
     # -- refusing -------------------------------------------------------------------------------------
@@ -164,7 +179,7 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
             content.extend([name, b": ", value, b"\r\n"])
         content.extend([b"\r\n", body])
         log.warning("Refused a request: %s (%s)", error.code, error.message)
-        self._cancel_header_timer()
+        self._header_deadline = None
         self.transport.write(b"".join(content))
         self._linger()
 
