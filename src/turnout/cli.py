@@ -66,6 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="stand in for the Lambda function NAME in ECS lifecycle hooks: POST the hook event to URL, read the "
         "hook response from its answer (repeatable)",
     )
+    serve.add_argument(
+        "--idle-timeout", type=_positive, default=5.0, metavar="SECONDS",
+        help="close a connection that sends no request for this long (default 5)",
+    )
+    serve.add_argument(
+        "--header-timeout", type=_positive, default=10.0, metavar="SECONDS",
+        help="close a connection whose request line and headers take longer than this (default 10)",
+    )
+    serve.add_argument(
+        "--body-timeout", type=_positive, default=20.0, metavar="SECONDS",
+        help="answer RequestTimeout when a request body stops arriving for this long (default 20)",
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     from .trailcli import add_parser as add_trail_parser
 
@@ -126,11 +138,14 @@ def main(argv: list[str] | None = None) -> int:
             if name in lambdas:
                 parser.error(f"argument --lambda: function {name!r} is given twice")
             lambdas[name] = url
+        from .edge.limits import Limits
         from .startup import StartupError
 
+        limits = Limits(idle_timeout=args.idle_timeout, header_timeout=args.header_timeout,
+                        body_timeout=args.body_timeout)
         try:
             serve(Settings(args.host, args.port, args.data_dir, args.time_scale, args.enforce_iam, args.cloudtrail,
-                           lambdas))
+                           lambdas, limits))
         except StartupError as exc:
             print(f"turnout serve: {exc}", file=sys.stderr)  # one line, no traceback: a mistake, not a crash
             return 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -10,15 +11,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, ids
 from .clock import Clock, SystemClock
+from .edge.limits import BODY_COMPLETE, DRAIN_AT_MOST, LARGE_BODY, Limits, guess_service, request_timeout, too_large
+from .edge.protocol import TurnoutHttpProtocol
 from .gateway.accesslog import AccessLog
 from .gateway.context import HttpRequest
 from .gateway.gateway import Gateway
-from .gateway.protocols import write
+from .gateway.protocols import write, write_error
 from .services.cloudtrail.recorder import health as cloudtrail_health
 from .store.db import Database
-from .wire.models import SERVICES
+from .wire.errors import ServiceError
+from .wire.models import SERVICES, ServiceSpec
 
 log = logging.getLogger("turnout.server")
 
@@ -26,7 +30,6 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-MAX_BODY = 16 * 1024 * 1024
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Settings:
     enforce_iam: bool = True
     cloudtrail: bool = True  # record every call (``--no-cloudtrail``: not recorded, for benchmarks)
     lambdas: dict[str, str] = field(default_factory=dict)  # Lambda function name -> hook endpoint URL
+    limits: Limits = field(default_factory=Limits)  # request sizes and connection timeouts (turnout.edge.limits)
 
 
 def build_gateway(settings: Settings, clock: Clock | None = None) -> Gateway:
@@ -63,8 +67,10 @@ def build_gateway(settings: Settings, clock: Clock | None = None) -> Gateway:
 class App:
     """The ASGI application: every request goes through the gateway's chain."""
 
-    def __init__(self, gateway: Gateway) -> None:
+    def __init__(self, gateway: Gateway, limits: Limits | None = None) -> None:
         self.gateway = gateway
+        self.limits = limits or Limits()  # also read by the connection protocol (turnout.edge.protocol)
+        self._large_bodies = asyncio.Semaphore(self.limits.large_bodies)
         self.ready = False
         self._flusher: asyncio.Future[None] | None = None
 
@@ -107,19 +113,9 @@ class App:
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > MAX_BODY:
-                await self._send(send, 413, [(b"content-type", b"text/plain")], b"Request entity too large")
-                return
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
+        body = await self._read_body(scope, receive, send)
+        if body is None:
+            return
         path: str = scope["path"]
         # SigV4 signs the path as sent (percent-encoding included), not as decoded.
         raw_path = scope.get("raw_path")
@@ -138,6 +134,63 @@ class App:
         ctx = self.gateway.handle_http(http)
         status, response_headers, response_body = write(ctx)
         await self._send(send, status, response_headers, response_body)
+
+    async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
+        """The request's body; None when it was refused (too large, or too slow to arrive) and answered.
+
+        A body longer than its service allows (:mod:`turnout.edge.limits`) is refused from its Content-Length,
+        before any of it is read; one without a length is counted as it arrives. The refusal keeps the connection
+        open, so that the client can finish sending (uvicorn drops the rest unread) and then read the answer, unless
+        the client waits for ``100 Continue`` (it has sent nothing) or the body is too large to be worth reading.
+        Bodies over 1 MiB (S3's) are read a few at a time, which bounds the memory they take together.
+        """
+        spec = guess_service(scope["query_string"].decode("latin-1"), scope["headers"])
+        limit = self.limits.body_limit(spec)
+        length: int | None = None
+        streamed = expect_continue = False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                length = int(value)  # httptools has checked it is a number
+            elif name == b"transfer-encoding":
+                streamed = True
+            elif name == b"expect" and value.lower() == b"100-continue":
+                expect_continue = True
+        if length is not None and length > limit:
+            await self._refuse(send, spec, too_large(spec, length, limit),
+                               close=expect_continue or length > DRAIN_AT_MOST)
+            return None
+        large = limit > LARGE_BODY and (streamed or (length or 0) > LARGE_BODY)
+        async with self._large_bodies if large else contextlib.nullcontext():
+            chunks: list[bytes] = []
+            size = 0
+            more = True
+            while more:
+                try:
+                    if scope.get(BODY_COMPLETE):  # all read already (most requests): nothing to wait for
+                        message = await receive()
+                    else:
+                        async with asyncio.timeout(self.limits.body_timeout):
+                            message = await receive()
+                except TimeoutError:
+                    await self._refuse(send, spec, request_timeout(spec), close=True)
+                    return None
+                if message["type"] == "http.disconnect":
+                    return None
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    await self._refuse(send, spec, too_large(spec, None, limit), close=False)
+                    return None
+                chunks.append(chunk)
+                more = message.get("more_body", False)
+        return b"".join(chunks)
+
+    async def _refuse(self, send: Send, spec: ServiceSpec | None, error: ServiceError, *, close: bool) -> None:
+        status, headers, body = write_error(spec, error, ids.request_id())
+        if close:
+            headers = [*headers, (b"connection", b"close")]
+        log.warning("Refused a request: %s (%s)", error.code, error.message)
+        await self._send(send, status, headers, body)
 
     async def _internal(self, scope: Scope, send: Send, path: str) -> None:
         if path == "/_turnout/health" and scope["method"] in ("GET", "HEAD"):
@@ -186,7 +239,7 @@ def serve(settings: Settings) -> None:
                 raise database_error(settings.data_dir, exc) from None
             if logging.getLogger("turnout.access").isEnabledFor(logging.INFO):
                 gateway.access_log = AccessLog()
-            app = App(gateway)
+            app = App(gateway, settings.limits)
             log.info("Turnout %s on http://%s:%d (data in %s)", __version__, settings.host, settings.port,
                      settings.data_dir)
             for name, url in sorted(settings.lambdas.items()):
@@ -196,7 +249,7 @@ def serve(settings: Settings) -> None:
                 host=settings.host,
                 port=settings.port,
                 loop="auto",
-                http="httptools",
+                http=TurnoutHttpProtocol,  # httptools, with header limits and idle/slow-client timeouts
                 lifespan="on",
                 access_log=False,
                 log_level="warning",

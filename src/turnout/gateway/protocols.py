@@ -63,7 +63,7 @@ def write(ctx: RequestContext) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     if spec is not None and spec.protocol == "rest-xml":
         head = ctx.http is not None and ctx.http.method == "HEAD"
         if ctx.error is not None:
-            status, headers, body = _REST_XML_OUT.error(ctx.error, request_id, head=head)
+            status, headers, body = write_error(spec, ctx.error, request_id, head=head)
             region = ctx.annotations.get("x-amz-bucket-region")  # HeadBucket's region, even on a denial
             if isinstance(region, str) and not any(name == b"x-amz-bucket-region" for name, _ in headers):
                 headers.append((b"x-amz-bucket-region", region.encode()))
@@ -71,28 +71,38 @@ def write(ctx: RequestContext) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         assert ctx.operation is not None
         status, headers, body = _REST_XML_OUT.response(ctx.operation, ctx.result, request_id)
         return (ctx.status if status == 200 else status), headers, body
+    if ctx.error is not None:
+        _, headers, body = write_error(spec, ctx.error, request_id)
+        return ctx.status, headers, body
+    assert ctx.operation is not None
     if spec is not None and spec.protocol == "json":
         content_type = b"application/x-amz-json-1.1"
-        if ctx.error is not None:
-            body = _JSON_OUT.error(ctx.error, request_id)
-        else:
-            assert ctx.operation is not None
-            body = _JSON_OUT.response(ctx.operation, ctx.result, request_id)
+        body = _JSON_OUT.response(ctx.operation, ctx.result, request_id)
     else:
         content_type = b"text/xml"
         serializer = _xml(spec.name) if spec is not None else _FALLBACK_XML
-        if ctx.error is not None:
-            body = serializer.error(ctx.error, request_id)
-        else:
-            assert ctx.operation is not None
-            body = serializer.response(ctx.operation, ctx.result, request_id)
-    headers = [
-        (b"content-type", content_type),
-        (b"x-amzn-requestid", request_id.encode()),
-    ]
-    if ctx.error is not None and spec is not None and spec.protocol == "json":
-        headers.append((b"x-amzn-errortype", ctx.error.code.encode()))
-    return ctx.status, headers, body
+        body = serializer.response(ctx.operation, ctx.result, request_id)
+    return ctx.status, [(b"content-type", content_type), (b"x-amzn-requestid", request_id.encode())], body
+
+
+def write_error(
+    spec: ServiceSpec | None, error: ServiceError, request_id: str, *, head: bool = False,
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Status, headers and body of ``error`` in the protocol of ``spec`` (query XML when the service is unknown).
+
+    Also used before a request reaches the gateway (the server's size limits and timeouts), where only the
+    service its headers name is known.
+    """
+    if spec is not None and spec.protocol == "rest-xml":
+        return _REST_XML_OUT.error(error, request_id, head=head)
+    if spec is not None and spec.protocol == "json":
+        body = _JSON_OUT.error(error, request_id)
+        return error.status, [(b"content-type", b"application/x-amz-json-1.1"),
+                              (b"x-amzn-requestid", request_id.encode()),
+                              (b"x-amzn-errortype", error.code.encode())], body
+    serializer = _xml(spec.name) if spec is not None else _FALLBACK_XML
+    body = serializer.error(error, request_id)
+    return error.status, [(b"content-type", b"text/xml"), (b"x-amzn-requestid", request_id.encode())], body
 
 
 def error_body(error: ServiceError, request_id: str) -> bytes:

@@ -1,0 +1,233 @@
+"""The HTTP/1.1 connection: uvicorn's httptools protocol, with limits on what a client may send and how slowly.
+
+uvicorn itself bounds neither the header section nor the time a client takes to send it, and closes only
+connections idle *after* a response. This protocol adds (numbers in :class:`~turnout.edge.limits.Limits`):
+
+* the request line and headers are counted as the parser reads them; past the limit (bytes or fields) the request
+  is answered ``RequestHeaderSectionTooLarge`` at once, in the shape of the service the headers seen so far name;
+* a deadline runs from a connection's opening, and from each request's first byte, to the end of its headers: a
+  client that sends nothing, or its headers too slowly (slowloris), is disconnected (one sweep a second, at
+  most, checks every connection's deadline);
+* a refusal is followed by a lingering close: the answer is sent, the sending side shut, and what the client still
+  sends is read and dropped (never kept) until it closes, so that it reads the answer instead of a reset.
+
+The body's own limits and timeout are the application's (:meth:`turnout.server.App._read_body`), which knows the
+request's service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import httptools
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from .. import ids
+from ..gateway.protocols import write_error
+from ..wire.errors import ServiceError
+from .limits import BODY_COMPLETE, DRAIN_AT_MOST, Limits, guess_service, headers_too_large
+
+log = logging.getLogger("turnout.server")
+
+
+
+class _Refused(Exception):
+    def __init__(self, error: ServiceError) -> None:
+        super().__init__(error.code)
+        self.error = error
+
+
+class TurnoutHttpProtocol(HttpToolsProtocol):
+    """uvicorn's ``http`` protocol class for ``turnout serve`` (limits from the application's ``limits``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limits = getattr(self.app, "limits", None)
+        self.limits: Limits = limits if isinstance(limits, Limits) else Limits()
+        self.timeout_keep_alive = self.limits.idle_timeout  # type: ignore[assignment]  # call_later takes a float
+        self._header_size = 0
+        self._header_count = 0
+        self._header_deadline: float | None = None  # loop time by which the request's headers must be in
+        self._lingering = False
+        self._lingered = 0
+        self._linger_timer: asyncio.TimerHandle | None = None
+        self._message_complete = True
+
+    # -- timers ---------------------------------------------------------------------------------------
+
+    # Header deadlines are checked by one periodic sweep per server over its connections, rather than by a timer
+    # armed and cancelled for every request (cheaper on the request path).
+
+    def _start_sweeping(self) -> None:
+        state = self.server_state
+        if getattr(state, "turnout_sweeping", False):
+            return
+        state.turnout_sweeping = True  # type: ignore[attr-defined]
+        period = min(1.0, self.limits.idle_timeout / 4, self.limits.header_timeout / 4)
+        loop = self.loop
+
+        def sweep() -> None:
+            now = loop.time()
+            for connection in list(state.connections):
+                if isinstance(connection, TurnoutHttpProtocol):
+                    connection._check_header_deadline(now)
+            loop.call_later(period, sweep)
+
+        loop.call_later(period, sweep)
+
+    def _check_header_deadline(self, now: float) -> None:
+        if self._header_deadline is not None and now >= self._header_deadline:
+            self._header_deadline = None
+            if not self.transport.is_closing():
+                self.transport.close()  # nothing (or too little) was sent: nothing to answer
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._header_deadline = self.loop.time() + self.limits.idle_timeout
+        self._start_sweeping()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._header_deadline = None
+        if self._linger_timer is not None:
+            self._linger_timer.cancel()
+        super().connection_lost(exc)
+
+    # -- reading --------------------------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            self._lingered += len(data)
+            if self._lingered > DRAIN_AT_MOST:
+                self.transport.close()
+            else:
+                self._arm_linger_timer()
+            return
+        self._unset_keepalive_if_required()
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            refused = exc.__context__
+            if not isinstance(refused, _Refused):
+                raise
+            self._refuse(refused.error)
+        except httptools.HttpParserError:
+            msg = "Invalid HTTP request received."
+            self.logger.warning(msg)
+            self.send_400_response(msg)
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+
+    def eof_received(self) -> None:
+        if self._lingering:
+            self.transport.close()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._message_complete = False
+        self._header_size = 0
+        self._header_count = 0
+        self._header_deadline = self.loop.time() + self.limits.header_timeout
+
+    def on_url(self, url: bytes) -> None:
+        self._header_size += len(url)
+        if self._header_size > self.limits.header_bytes:
+            raise _Refused(headers_too_large())
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_size += len(name) + len(value) + 4  # ": " and CRLF
+        self._header_count += 1
+        if self._header_size > self.limits.header_bytes or self._header_count > self.limits.header_count:
+            raise _Refused(headers_too_large())
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._header_deadline = None
+        if self._header_size > self.limits.s3_header_bytes:
+            query = httptools.parse_url(self.url).query or b""
+            spec = guess_service(query.decode("latin-1"), self.headers)
+            if spec is not None and spec.protocol == "rest-xml":
+                raise _Refused(headers_too_large())
+        super().on_headers_complete()
+        if self.cycle is not None and self.cycle.scope is self.scope:
+            self.cycle.transport = _CycleTransport(self)  # type: ignore[assignment]
+
+    def on_message_complete(self) -> None:
+        self._message_complete = True
+        if self.scope is not None:
+            self.scope[BODY_COMPLETE] = True  # type: ignore[literal-required]  # the app reads the body untimed
+        super().on_message_complete()
+
+    # -- refusing -------------------------------------------------------------------------------------
+
+    def _refuse(self, error: ServiceError) -> None:
+        """Answer ``error`` in the shape of the service the headers seen so far name, then close lingering."""
+        query = b""
+        with contextlib.suppress(httptools.HttpParserInvalidURLError):
+            query = httptools.parse_url(self.url).query or b""
+        spec = guess_service(query.decode("latin-1"), self.headers or [])
+        status, headers, body = write_error(spec, error, ids.request_id())
+        content = [STATUS_LINE[status]]
+        for name, value in [*self.server_state.default_headers, *headers,
+                            (b"content-length", str(len(body)).encode()), (b"connection", b"close")]:
+            content.extend([name, b": ", value, b"\r\n"])
+        content.extend([b"\r\n", body])
+        log.warning("Refused a request: %s (%s)", error.code, error.message)
+        self._header_deadline = None
+        self.transport.write(b"".join(content))
+        self._linger()
+
+    def close_after_response(self) -> None:
+        """Close once a response is sent: at once if the request was read to its end, lingering if not."""
+        if self._message_complete or self.transport.is_closing():
+            self.transport.close()
+        else:
+            self._linger()
+
+    def _linger(self) -> None:
+        """Shut the sending side, then read and drop what the client still sends until it closes, stops sending
+        for ``body_timeout`` seconds, or has sent more than a refused body is ever read for."""
+        if self._lingering:
+            return
+        self._lingering = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self._arm_linger_timer()
+
+    def _arm_linger_timer(self) -> None:
+        if self._linger_timer is not None:
+            self._linger_timer.cancel()
+        self._linger_timer = self.loop.call_later(self.limits.body_timeout, self._end_linger)
+
+    def _end_linger(self) -> None:
+        self._linger_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+class _CycleTransport:
+    """The transport a request's uvicorn cycle writes its response to: closing it after a response lingers while
+    the request's body is still arriving (a refusal before the body was read), so that the client, still sending,
+    reads the answer instead of a reset."""
+
+    def __init__(self, protocol: TurnoutHttpProtocol) -> None:
+        self._protocol = protocol
+        self._transport = protocol.transport
+
+    def write(self, data: bytes) -> None:
+        self._transport.write(data)
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def close(self) -> None:
+        self._protocol.close_after_response()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
