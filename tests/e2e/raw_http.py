@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from botocore.auth import SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.model import OperationModel
@@ -69,7 +69,8 @@ def send(server: Server, service: str, operation: str, params: dict[str, Any] | 
         url += "?" + urlencode(request["query_string"], doseq=True)
     aws = AWSRequest(request["method"], url, data=data, headers=dict(request["headers"]))
     signing = SERVICES[service].signing_name
-    SigV4Auth(Credentials(key, secret), signing, region).add_auth(aws)
+    signer = S3SigV4Auth if service == "s3" else SigV4Auth  # S3 signs its payload hash in a header
+    signer(Credentials(key, secret), signing, region).add_auth(aws)
     return _send(aws.prepare(), model)
 
 
