@@ -72,7 +72,7 @@ def checks_for(ctx: RequestContext) -> list[Check]:
         return plan.run(ctx)
     except Exception as exc:
         log.exception("could not derive the resources of %s.%s (request %s): the call is denied",
-                      service.name, operation.name, ctx.request_id)
+                      service.name, operation.name, getattr(ctx, "request_id", "-"))
         diagnostic = (f"Turnout could not work out the resources of {service.name}:{operation.name} "
                       f"({type(exc).__name__}: {exc}); the call is denied rather than checked on \"*\"")
         action = f"{service.signing_name}:{_action_or_operation(service.signing_name, operation.name)}"
