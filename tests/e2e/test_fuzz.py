@@ -7,7 +7,7 @@ module's own, and asserts that no answer is a 5xx and that botocore's parser for
 one (an error names its code). The one 5xx allowed is Turnout's own 501 NotImplemented naming a parameter it does
 not serve (an EC2 IPv6 member): a documented refusal, not a failure. The server must still be healthy at the end.
 
-In CI the run is bounded and reproducible: a fixed seed and ``TURNOUT_FUZZ_EXAMPLES`` (default 2) examples per
+In CI the run is bounded and reproducible: a fixed seed and ``TURNOUT_FUZZ_EXAMPLES`` (default 8) examples per
 operation. A longer run: ``TURNOUT_FUZZ_EXAMPLES=200 TURNOUT_FUZZ_SEED=$RANDOM pytest tests/e2e/test_fuzz.py``
 (``TURNOUT_FUZZ_SHRINK=1`` to have Hypothesis shrink a failing request to a minimal one).
 """
@@ -34,7 +34,7 @@ from turnout.services.registry import register_all
 from turnout.store.db import Database
 from turnout.wire.models import SERVICES
 
-EXAMPLES = int(os.environ.get("TURNOUT_FUZZ_EXAMPLES", "2"))
+EXAMPLES = int(os.environ.get("TURNOUT_FUZZ_EXAMPLES", "8"))
 SEED = int(os.environ.get("TURNOUT_FUZZ_SEED", "20261206"))
 # Shrinking re-sends large requests many times: off unless asked for (TURNOUT_FUZZ_SHRINK=1) when a failure needs
 # a minimal example.
@@ -74,10 +74,12 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server.stop()
 
 
-def _send(server: Server, service: str, operation: str, request: dict[str, Any]) -> Answer:
+def _send(server: Server, service: str, operation: str, request: dict[str, Any], escaped: bool) -> Answer:
     if SERVICES[service].protocol == "json":
-        body = json.dumps(request).encode()  # lone surrogates leave as \ud800 escapes, as a hostile client's would
-        return send(server, service, operation, body=body)
+        # As botocore writes JSON (ASCII, with \uXXXX escapes: a lone surrogate as \ud800), or as raw UTF-8, where
+        # a lone surrogate is written as its three (invalid) bytes.
+        text = json.dumps(request, ensure_ascii=escaped)
+        return send(server, service, operation, body=text.encode("utf-8", "surrogatepass"))
     try:
         from tests.e2e.raw_http import serialize
 
@@ -104,9 +106,9 @@ def test_no_input_gets_a_5xx(fuzz_server: Server, service: str, operation: str) 
     @seed(SEED)
     @settings(max_examples=EXAMPLES, deadline=None, database=None, phases=PHASES,
               suppress_health_check=list(HealthCheck))
-    @given(request=requests_for(service, operation))
-    def run(request: dict[str, Any]) -> None:
-        answer = _send(fuzz_server, service, operation, request)
+    @given(request=requests_for(service, operation), escaped=st.booleans())
+    def run(request: dict[str, Any], escaped: bool) -> None:
+        answer = _send(fuzz_server, service, operation, request, escaped)
         _check(fuzz_server, service, operation, request, answer)
 
     run()

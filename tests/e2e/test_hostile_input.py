@@ -114,6 +114,12 @@ def test_lone_surrogates_in_ecs_strings_are_serialization_errors(server: Server,
     assert answer.status < 500 and answer.code != "SerializationException", answer.body[:300]
 
 
+def test_surrogate_bytes_in_a_json_body(server: Server) -> None:
+    """A surrogate written as UTF-8 bytes (not valid UTF-8, but json.loads decodes bytes with surrogatepass)."""
+    answer = send(server, "ecs", "DescribeClusters", body=b'{"clusters": ["\xed\xa0\x80"]}')
+    assert (answer.status, answer.code) == (400, "SerializationException"), answer.body[:300]
+
+
 def test_a_lone_surrogate_in_cloudtrail_strings(server: Server) -> None:
     body = b'{"LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": "\\udfff"}]}'
     answer = send(server, "cloudtrail", "LookupEvents", body=body)

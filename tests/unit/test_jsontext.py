@@ -38,6 +38,8 @@ def test_depth_bound() -> None:
     (b'{"a": "\\ud83d\\ude00"}', False),  # a valid pair: one character
     (b'{"a": "\\\\ud800"}', False),  # an escaped backslash then the letters ud800
     (b'{"a": "plain"}', False),
+    (b'{"a": "\xed\xa0\x80"}', True),  # a surrogate as (invalid) UTF-8 bytes: json.loads lets it through
+    (b'{"a": "\xed\x9f\xbf"}', False),  # U+D7FF, the last character before the surrogates
 ])
 def test_lone_surrogates(body: bytes, lone: bool) -> None:
     assert has_lone_surrogate(body, json.loads(body)) is lone

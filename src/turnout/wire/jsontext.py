@@ -16,7 +16,9 @@ from typing import Any
 MAX_DEPTH = 64  # our bound: no AWS input shape or policy grammar nests anywhere near this deep
 _OPENERS = re.compile(r"[\[{]")
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
-_MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+# An escape of a surrogate, or one encoded as UTF-8 bytes (invalid UTF-8, which json.loads decodes from bytes with
+# "surrogatepass").
+_MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
 class TooDeep(ValueError):
@@ -62,8 +64,8 @@ def depth(value: Any) -> int:
 
 def has_lone_surrogate(body: bytes, value: Any) -> bool:
     """Whether a parsed JSON body holds a string with a lone UTF-16 surrogate (``"\\ud800"``): text that has no
-    UTF-8 form. Only an escape can make one (raw surrogates are not valid UTF-8), so bodies without one are
-    answered at once."""
+    UTF-8 form. Only an escape or surrogate bytes (which json.loads lets through from bytes) can make one, so
+    bodies without either are answered at once."""
     if _MAYBE_SURROGATE.search(body) is None:
         return False
     stack = [value]
