@@ -673,13 +673,16 @@ def test_condition_keys_follow_the_reference(fresh_db: Database) -> None:
     assert [family for family, _ in plan.request] == []
 
 
-def test_a_failure_falls_back_to_star(fresh_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failure_gives_one_unresolved_check(fresh_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail closed (issue 11): the call is not checked on "*" but gets a check the authorizer always denies."""
     def broken(db: Database, account: str, region: str, arn: str) -> dict[str, str]:
         raise RuntimeError("boom")
 
     monkeypatch.setitem(resource_tag_lookups, "cloudtrail", broken)
     [check] = run(fresh_db, "cloudtrail", "GetTrail", {"Name": "main"})
-    assert check == Check("cloudtrail:GetTrail", "*")
+    assert (check.action, check.resource) == ("cloudtrail:GetTrail", "*")
+    assert check.unresolved is not None
+    assert "could not work out the resources of cloudtrail:GetTrail (RuntimeError: boom)" in check.unresolved
 
 
 def test_declared_uncatalogued_operations_are_really_missing() -> None:

@@ -104,6 +104,8 @@ def read_signature(headers: Mapping[str, str], query: Mapping[str, str]) -> Sign
                 raise MalformedSignature("unsupported X-Amz-Algorithm", unsupported_algorithm=True)
             access_key, date, region, service = _parse_credential(query["X-Amz-Credential"])
             expires = int(query.get("X-Amz-Expires", "3600"))
+            if not 0 <= expires < 10**9:  # beyond any real lifetime, and past what a timedelta can hold
+                raise MalformedSignature("X-Amz-Expires is out of range")
             return SignatureInfo(
                 access_key, date, region, service,
                 tuple(query["X-Amz-SignedHeaders"].split(";")), query["X-Amz-Signature"],

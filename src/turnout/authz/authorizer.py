@@ -9,6 +9,9 @@ first denied check ends the call with AWS's error (:func:`access_denied`).
   still apply. A root user may not assume a role at all (:data:`ROOT_MAY_NOT_ASSUME_ROLES`, decided here).
 * Service principals (``Principal.service(...)``, internal calls): decided by the resource-based policy alone
   (the trust policy for ``sts:AssumeRole``).
+* A call whose resources could not be worked out (``Check.unresolved``: :func:`turnout.authz.context.checks_for`
+  failed) is denied for everyone, root included, with AWS's AccessDenied of the protocol; the diagnostic is the
+  denial's reason, shown by ``turnout explain``.
 * ``sts:GetCallerIdentity`` and ``sts:GetSessionToken`` need no permission: the engine's built-in service rules
   allow them (:mod:`turnout.policy.servicerules`), whatever the caller's policies say.
 
@@ -300,6 +303,8 @@ class PolicyAuthorizer:
         if found is not None and found[0] == generation:
             return found[1]
         result = checks(ctx)
+        if any(check.unresolved is not None for check in result):
+            return result  # a failure is not remembered: the next call derives its checks afresh
         if len(self._read_checks) >= READ_CHECKS_KEPT:
             self._read_checks.clear()
         self._read_checks[key] = (generation, result)
@@ -343,6 +348,10 @@ class PolicyAuthorizer:
         return found
 
     def _evaluate(self, principal: Principal, caller: CallerPolicies, check: Check, keys: dict[str, Any]) -> Evaluated:
+        if check.unresolved is not None:
+            # Fail closed: a call whose resources could not be worked out (authz/context.py) is denied, whoever
+            # asks and whatever the policies say; the diagnostic is the denial's reason (``turnout explain``).
+            return Evaluated(check, Decision(IMPLICIT_DENY, reason=check.unresolved), principal, keys, caller)
         if principal.type == "Root" and check.action.lower() in _ROOT_REFUSED_ACTIONS:
             # Before the trust policy is read (see ROOT_MAY_NOT_ASSUME_ROLES): no policy is evaluated.
             return Evaluated(check, Decision(IMPLICIT_DENY, reason=ROOT_MAY_NOT_ASSUME_ROLES), principal, keys, caller)
@@ -381,7 +390,10 @@ class PolicyAuthorizer:
             message = message.replace(f" on resource: {request.resource}", f" on resource: {wording}", 1)
         elif ctx.service is not None and ctx.service.name in WILDCARD_NAMED and request.resource == "*":
             action = evaluated.check.action
-            message = message.replace(f"to perform: {action} ", f"to perform: {action} on resource: * ", 1)
+            if message.endswith(f"to perform: {action}"):  # a denial without a reason clause (fail closed)
+                message += " on resource: *"
+            else:
+                message = message.replace(f"to perform: {action} ", f"to perform: {action} on resource: * ", 1)
         error = access_denied(ctx.protocol, message, ctx.request_id)
         authorization = self.annotation(ctx)
         authorization.denied = evaluated

@@ -19,6 +19,7 @@ class Check:
     ``context`` holds the keys this call adds (service keys such as ``iam:PassedToService``, ``aws:RequestTag/*``,
     ``aws:TagKeys``, ``aws:ResourceTag/*`` of the resource, ``sts:ExternalId``...); the authorizer adds the
     caller's global keys (``aws:PrincipalArn``, ``aws:SourceIp``, ``aws:CurrentTime``...).
+    ``unresolved`` marks the check that stands in for a call whose resources could not be derived.
     ``resource_policy`` is the resource-based policy that applies (a role's trust policy for ``sts:AssumeRole``),
     with ``resource_policy_kind`` ``"trust"`` or ``"resource"``.
     """
@@ -30,3 +31,6 @@ class Check:
     resource_policy: str | None = None
     resource_policy_id: str | None = None
     resource_policy_kind: str = "resource"
+    # Why the call's resources could not be worked out (a diagnostic); such a check is denied whatever the
+    # policies say (fail closed: checking "*" instead would slip past a Deny scoped to the real resource).
+    unresolved: str | None = None

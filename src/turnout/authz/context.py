@@ -58,8 +58,10 @@ _AWS_OWNED = frozenset({"aws", ""})
 
 
 def checks_for(ctx: RequestContext) -> list[Check]:
-    """The checks AWS makes for ``ctx``'s call, in the order it makes them. Never raises: what cannot be derived
-    is checked on ``"*"``."""
+    """The checks AWS makes for ``ctx``'s call, in the order it makes them. Never raises: when they cannot be
+    derived (a bug, a parameter no resolver expected), the call gets one check marked ``unresolved``, which the
+    authorizer denies (fail closed), with the diagnostic logged here and kept in the denial for ``turnout
+    explain``."""
     service, operation = ctx.service, ctx.operation
     if service is None or operation is None:
         return []
@@ -68,9 +70,13 @@ def checks_for(ctx: RequestContext) -> list[Check]:
         if plan is None:
             plan = _plan_for(service.name, service.signing_name, operation.name, _members(operation))
         return plan.run(ctx)
-    except Exception:  # a bug or a malformed parameter must not fail the call here: fall back to "*"
-        log.exception("could not derive the resources of %s.%s", service.name, operation.name)
-        return [Check(f"{service.signing_name}:{_action_or_operation(service.signing_name, operation.name)}", "*")]
+    except Exception as exc:
+        log.exception("could not derive the resources of %s.%s (request %s): the call is denied",
+                      service.name, operation.name, getattr(ctx, "request_id", "-"))
+        diagnostic = (f"Turnout could not work out the resources of {service.name}:{operation.name} "
+                      f"({type(exc).__name__}: {exc}); the call is denied rather than checked on \"*\"")
+        action = f"{service.signing_name}:{_action_or_operation(service.signing_name, operation.name)}"
+        return [Check(action, "*", unresolved=diagnostic)]
 
 
 # -- plans -----------------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ valid Effect or Action is dropped, and an unusable condition clause is handled a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -19,6 +18,7 @@ from turnout.policy.matching import ResourcePattern, compile_actions, compile_re
 from turnout.policy.model import Effect, Policy, Position, Statement
 from turnout.policy.positions import statement_spans
 from turnout.policy.principals import PrincipalSpec, compile_principal
+from turnout.wire import jsontext
 
 CACHE_SIZE = 4096
 
@@ -37,7 +37,7 @@ def compile_policy(document: str | Mapping[str, Any], policy_id: str = "policy")
 @lru_cache(maxsize=CACHE_SIZE)
 def _compile_text(text: str, policy_id: str) -> Policy:
     try:
-        parsed = json.loads(text)
+        parsed = jsontext.loads(text)
     except ValueError as exc:
         raise PolicySyntaxError(f"policy {policy_id} is not valid JSON: {exc}") from exc
     if not isinstance(parsed, dict):

@@ -14,6 +14,7 @@ from typing import Any
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 
 from .errors import ServiceError, malformed_input
+from .jsontext import has_lone_surrogate, loads
 from .values import SPECIAL_FLOATS, BadValue, bad_value_error, encode_blob, epoch, parse_blob, parse_timestamp
 
 Convert = Callable[[Any], Any]
@@ -91,9 +92,13 @@ class JsonInputParser:
             data: Any = {}
         else:
             try:
-                data = json.loads(body)
+                data = loads(body)
             except (ValueError, UnicodeDecodeError):
                 raise malformed_input("json", "Start of structure or map found where not expected.") from None
+            if has_lone_surrogate(body, data):
+                # A string AWS cannot hold as text (a lone UTF-16 surrogate has no UTF-8 form): refused here, as
+                # a malformed body, before it reaches storage or CloudTrail (our choice of message).
+                raise malformed_input("json", "Invalid UTF-8 text: a string holds a lone surrogate.")
         if not isinstance(data, dict):
             raise malformed_input("json", "Start of structure or map found where not expected.")
         if shape is None:

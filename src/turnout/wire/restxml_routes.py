@@ -4,7 +4,8 @@ S3 puts many operations on one path: ``GET /{Bucket}`` is ListObjects, ``GET /{B
 ``GET /{Bucket}?list-type=2`` ListObjectsV2; ``PUT /{Bucket}/{Key+}`` is PutObject, UploadPart (with the required
 ``partNumber`` and ``uploadId``) or CopyObject (with the required ``x-amz-copy-source`` header). An operation
 matches when the method and path shape agree and every query marker of its ``requestUri`` (``?tagging``,
-``?list-type=2``) and every required query-string or header member is present; the most specific match wins.
+``?list-type=2``) and every required query-string or header member is present; the most specific match wins, and
+of equally specific ones the operation the model does not mark deprecated.
 """
 
 from __future__ import annotations
@@ -65,11 +66,17 @@ def _route(operation: OperationModel) -> Route:
 @cache
 def _routes(model: ServiceModel) -> dict[tuple[str, str], list[Route]]:
     table: dict[tuple[str, str], list[Route]] = {}
+    deprecated: set[str] = set()
     for name in model.operation_names:
-        route = _route(model.operation_model(name))
+        operation = model.operation_model(name)
+        if operation.deprecated:
+            deprecated.add(name)
+        route = _route(operation)
         table.setdefault((route.method, route.shape), []).append(route)
     for routes in table.values():
-        routes.sort(key=lambda r: -r.weight)
+        # Of two operations on one route, the current one: GetBucketNotification (deprecated) and
+        # GetBucketNotificationConfiguration are both ``GET /{Bucket}?notification``.
+        routes.sort(key=lambda r: (-r.weight, r.operation in deprecated))
     return table
 
 

@@ -7,9 +7,12 @@ server runs (started with the CloudTrail provider, flushed once more at
 shutdown), or at once when no server loop runs (a gateway used in process, as tests do). ``LookupEvents``
 flushes first, so a call is found as soon as it has been answered.
 
+A batch whose write fails is written again event by event, an event the database refuses (text with a lone
+surrogate) with that text escaped (:meth:`.records.Draft.escaped`): one event never costs another.
 When the recorder is behind (more than :data:`MAX_PENDING` calls waiting) or broken (a record cannot be built,
-a write fails), calls still get their answers: the events are dropped, counted, and logged (at most once every
-:data:`LOG_EVERY` seconds). The counters are served in ``/_turnout/health`` under ``"cloudtrail"``.
+an event cannot be written even escaped), calls still get their answers: the events are dropped, counted, and
+logged (at most once every :data:`LOG_EVERY` seconds). The counters are served in ``/_turnout/health``
+under ``"cloudtrail"``.
 
 Durability: a graceful stop (SIGTERM/SIGINT) writes every pending event before the database closes. ``kill -9``
 loses what was still in the queue: the calls answered in the last ~100 ms (at most :data:`MAX_PENDING`).
@@ -86,10 +89,26 @@ class CloudTrailRecorder:
         try:
             written = store.append(self.db, built)
         except Exception:
-            self._lose(len(built), "could not write %d events", len(built), exc_info=True)
-            return 0
+            # The batch's transaction is rolled back: write its events one by one, so that one event that cannot
+            # be written (a hostile request's text) never takes the others with it.
+            log.warning("CloudTrail: a batch of %d events failed; writing them one by one", len(built),
+                        exc_info=True)
+            written = sum(self._append_one(draft) for draft in built)
         self.recorded += written
         return written
+
+    def _append_one(self, draft: Draft) -> int:
+        """Write one event; one the database refuses is written again with its unencodable text escaped
+        (:meth:`Draft.escaped`); lost (counted, logged) only if that fails too."""
+        try:
+            return store.append(self.db, [draft])
+        except Exception:
+            pass
+        try:
+            return store.append(self.db, [draft.escaped()])
+        except Exception:
+            self._lose(1, "could not write the event of %s", draft.request_id, exc_info=True)
+            return 0
 
     def _lose(self, count: int, message: str, *args: Any, exc_info: bool = False) -> None:
         self.dropped += count

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -81,6 +82,38 @@ class Draft(NamedTuple):
         loaded: dict[str, Any] = json.loads(self.text(event_id))
         return loaded
 
+    def escaped(self) -> Draft:
+        """This draft with every lone UTF-16 surrogate (text with no UTF-8 form, which the database cannot
+        store) written out as the six characters ``\\udXXX``, and its record kept inline (not shared)."""
+        before_time, before_request, before_event, tail = (_escape_json(part) for part in self.parts)
+        return self._replace(
+            username=None if self.username is None else _escape(self.username),
+            access_key_id=None if self.access_key_id is None else _escape(self.access_key_id),
+            resources=_escape_json(self.resources),
+            lookups=tuple((_escape(attribute), _escape(value)) for attribute, value in self.lookups),
+            parts=(before_time, before_request, before_event, tail),
+            event_name=_escape(self.event_name), shape_id=None,  # request ids are ours: always ASCII
+        )
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape(text: str) -> str:
+    """``text`` with each lone surrogate as ``\\udXXX`` (plain text: one backslash)."""
+    if text.isascii():
+        return text
+    return _SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+def _escape_json(text: str) -> str:
+    """JSON text with each lone surrogate (only ever inside a string) as an escaped backslash and ``udXXX``, so
+    that the string's value reads ``\\udXXX`` as in :func:`_escape` (an escape ``\\udXXX`` would decode back
+    to the surrogate)."""
+    if text.isascii():
+        return text
+    return _SURROGATE.sub(lambda found: f"\\\\u{ord(found.group()):04x}", text)
+
 
 _last_second: tuple[int, str] = (0, "")
 
@@ -100,7 +133,8 @@ def assemble(parts: Sequence[str], event_time: int, request_id: str, event_id: s
 
 def shape_digest(parts: Sequence[str]) -> int:
     """The id of shared record parts: 64 bits of their BLAKE2b hash, signed (an SQL BIGINT)."""
-    digest = hashlib.blake2b("\x00".join(parts).encode(), digest_size=8).digest()
+    # surrogatepass: parts may hold a lone surrogate (written escaped when stored: Draft.escaped)
+    digest = hashlib.blake2b("\x00".join(parts).encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 

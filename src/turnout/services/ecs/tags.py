@@ -20,7 +20,10 @@ def check_new_tags(tags: list[dict[str, Any]]) -> None:
         # Our wording for the documented quota ("Maximum number of tags per resource: 50").
         raise invalid(f"The number of tags exceeds the limit of {TAGS_PER_RESOURCE} tags per resource.")
     for tag in tags:
-        if str(tag.get("key", "")).lower().startswith("aws:"):
+        if not tag.get("key"):
+            # The model leaves Tag.key optional; a tag without one cannot be stored (our wording).
+            raise invalid("Tag keys must be given and can not be empty.")
+        if str(tag["key"]).lower().startswith("aws:"):
             # Our wording for the documented rule ("Do not use aws:, AWS:, or any upper or lowercase combination
             # of such as a prefix for either keys or values as it is reserved for AWS use.").
             raise invalid("Tag keys can not start with the reserved prefix 'aws:'.")

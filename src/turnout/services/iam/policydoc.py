@@ -29,11 +29,11 @@ Interface used by the operation modules::
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ...wire import jsontext
 from ...wire.errors import ServiceError
 from .common import limit_exceeded
 
@@ -138,7 +138,7 @@ def _parse(document: str, trust: bool) -> dict[str, Any]:
     # for text that is not JSON (both observed). Inline policies follow CreatePolicy (choice: not observed).
     message = "This policy contains invalid Json" if trust else SYNTAX
     try:
-        parsed = json.loads(document)
+        parsed = jsontext.loads(document)
     except ValueError:
         raise malformed(message) from None
     if not isinstance(parsed, dict):

@@ -21,7 +21,6 @@ import base64
 import binascii
 import fnmatch
 import ipaddress
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from ...policy.conditions.base import INVALID
 from ...policy.conditions.date import parse_date
 from ...policy.conditions.numeric import parse_number
 from ...policy.variables import Template, Var
+from ...wire import jsontext
 from ...wire.errors import ServiceError
 from . import policydoc
 from .common import invalid_input
@@ -158,7 +158,7 @@ def identity_inputs(documents: Sequence[str] | None, member: str, kind: str = "i
 def resource_input(document: str, policy_id: str = "ResourcePolicy") -> Policy:
     """A resource-based policy: a JSON object whose statements all name a Principal (MalformedPolicyDocument)."""
     try:
-        parsed = json.loads(document)
+        parsed = jsontext.loads(document)
     except ValueError:
         raise policydoc.malformed(policydoc.SYNTAX) from None
     if not isinstance(parsed, dict) or "Statement" not in parsed:

@@ -9,11 +9,11 @@ compiled by the IAM policy engine, which enforces it (:mod:`turnout.authz.resour
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from ...policy.parse import PolicySyntaxError, compile_policy
+from ...wire import jsontext
 from . import errors
 
 _ACCOUNT_PRINCIPAL = re.compile(r"^(?:\d{12}|arn:aws:(?:iam|sts)::\d{12}:.+|\*)$")
@@ -28,7 +28,7 @@ def validate_policy(text: str, bucket: str) -> None:
     if len(text.encode()) > MAX_SIZE:
         raise errors.malformed_policy("Policies must be smaller than 20480 bytes")
     try:
-        document = json.loads(text)
+        document = jsontext.loads(text)
     except ValueError:
         raise errors.malformed_policy("This policy contains invalid Json") from None
     if not isinstance(document, dict):

@@ -17,6 +17,7 @@ from typing import Any
 from ... import ids
 from ...auth.principal import Principal, Session
 from ...store.db import Database
+from ...wire import jsontext
 from ...wire.errors import ServiceError
 
 # AWS packs session policies, policy ARNs and session tags into a binary form with its own limit and does not
@@ -115,7 +116,7 @@ def packed_percent(policy: str | None, policy_arns: list[str], tags: dict[str, s
     """How much of the packed-policy allotment the session's policies and tags use, in percent."""
     parts: list[str] = []
     if policy is not None:
-        parts.append(json.dumps(json.loads(policy), separators=(",", ":")))
+        parts.append(json.dumps(jsontext.loads(policy), separators=(",", ":")))
     parts.extend(policy_arns)
     parts.extend(f"{k}={v}" for k, v in tags.items())
     packer = zlib.compressobj(9, zlib.DEFLATED, -15)
