@@ -144,6 +144,6 @@ def _fixed_by_condition(statement: dict[str, Any]) -> bool:
 
 def is_public(text: str) -> bool:
     """Whether the (valid) bucket policy ``text`` grants public access."""
-    statements = _list(json.loads(text).get("Statement"))
+    statements = _list(jsontext.loads(text).get("Statement"))
     return any(isinstance(s, dict) and s.get("Effect") == "Allow" and _everyone(s) and not _fixed_by_condition(s)
                for s in statements)
