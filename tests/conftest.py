@@ -228,3 +228,16 @@ def trail_bucket(server: Server, name: str, account: str = "000000000000", key: 
         s3.create_bucket(Bucket=name)
         s3.put_bucket_policy(Bucket=name, Policy=cloudtrail_bucket_policy(name, account))
     return name
+
+
+def doc(*statements: dict[str, Any]) -> str:
+    """A policy document of ``statements``."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(action: str | list[str], resource: str | list[str] = "*", **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+def deny(action: str | list[str], resource: str | list[str] = "*", **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Deny", "Action": action, "Resource": resource, **extra}

@@ -3,27 +3,16 @@ access key, its own inline policy and clients signed with its key."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server
+from tests.conftest import Server, allow, deny, doc
+
+__all__ = ["allow", "deny", "doc"]  # the policy helpers the suite's modules take from here too
 
 ACCOUNT = "000000000000"
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
-
-
-def doc(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(action: str | list[str], resource: str | list[str] = "*", **extra: Any) -> dict[str, Any]:
-    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
-
-
-def deny(action: str | list[str], resource: str | list[str] = "*", **extra: Any) -> dict[str, Any]:
-    return {"Effect": "Deny", "Action": action, "Resource": resource, **extra}
 
 
 def trust(principal: dict[str, Any] | str) -> str:

@@ -12,13 +12,9 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from tests.conftest import Server, error_of
+from tests.conftest import Server, doc, error_of
 
 ACCOUNT = "000000000000"
-
-
-def doc(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
 def trust(aws: str) -> str:
