@@ -20,6 +20,7 @@ from .gateway.context import HttpRequest
 from .gateway.gateway import Gateway
 from .gateway.protocols import write, write_error
 from .services.cloudtrail.recorder import health as cloudtrail_health
+from .services.cloudtrail.recorder import recorder_of
 from .store.db import Database
 from .wire.errors import ServiceError
 from .wire.models import SERVICES, ServiceSpec
@@ -73,6 +74,7 @@ class App:
         self._large_bodies = asyncio.Semaphore(self.limits.large_bodies)
         self.ready = False
         self._flusher: asyncio.Future[None] | None = None
+        self._trail = recorder_of(gateway)  # CloudTrail's recorder (None: calls are not recorded)
 
     @staticmethod
     async def _flush_access_log(access_log: AccessLog) -> None:
@@ -133,6 +135,12 @@ class App:
         )
         ctx = self.gateway.handle_http(http)
         status, response_headers, response_body = write(ctx)
+        # Answer only once the call's CloudTrail event is on disk (group commit, see the recorder): an
+        # acknowledged call is never missing from the trail after a crash. Nothing may await before this call:
+        # the batch it returns must hold this request's event. Shielded: the batch is shared by other requests.
+        batch = self._trail.committed() if self._trail is not None else None
+        if batch is not None:
+            await asyncio.shield(batch)
         await self._send(send, status, response_headers, response_body)
 
     async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:

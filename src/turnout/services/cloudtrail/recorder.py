@@ -1,11 +1,17 @@
 """The CloudTrail recorder: the gateway's :class:`~turnout.gateway.gateway.Recorder` that records every call.
 
-Recording never slows or fails the call it records. ``record`` builds the call's record (a few microseconds:
-records of repeated calls are made from a cached shape, :mod:`.records`) and appends it to an in-memory queue;
-the queue is written in batches off the request path, by an asyncio task every :data:`FLUSH_SECONDS` while the
-server runs (started with the CloudTrail provider, flushed once more at
-shutdown), or at once when no server loop runs (a gateway used in process, as tests do). ``LookupEvents``
-flushes first, so a call is found as soon as it has been answered.
+Recording never fails the call it records. ``record`` builds the call's record (a few microseconds: records of
+repeated calls are made from a cached shape, :mod:`.records`) and appends it to an in-memory queue.
+
+Durability (group commit): a call made over HTTP is answered only once its event is committed. After the gateway
+has handled a request, the server awaits :meth:`CloudTrailRecorder.committed`: a future shared by every event
+queued so far, resolved by one write of all of them, scheduled to run as soon as the event loop has taken the
+requests already waiting (``loop.call_soon``). A lone request is written at once; concurrent requests share one
+transaction, so recording costs one commit per batch, not per call. So an acknowledged call's event survives a
+``kill -9`` (SQLite WAL, see :mod:`turnout.store.db`). Calls made internally (ECS's calls through the gateway)
+wait for nothing: their events are written with the next batch, or by the background task every
+:data:`FLUSH_SECONDS`. Without a server loop (a gateway used in process, as tests do) every event is written at
+once. ``LookupEvents`` flushes first, so a call is found as soon as it has been answered.
 
 A batch whose write fails is written again event by event, an event the database refuses (text with a lone
 surrogate) with that text escaped (:meth:`.records.Draft.escaped`): one event never costs another.
@@ -14,9 +20,8 @@ an event cannot be written even escaped), calls still get their answers: the eve
 logged (at most once every :data:`LOG_EVERY` seconds). The counters are served in ``/_turnout/health``
 under ``"cloudtrail"``.
 
-Durability: a graceful stop (SIGTERM/SIGINT) writes every pending event before the database closes. ``kill -9``
-loses what was still in the queue: the calls answered in the last ~100 ms (at most :data:`MAX_PENDING`).
-Written events survive a crash of the process (SQLite WAL, see :mod:`turnout.store.db`).
+A graceful stop (SIGTERM/SIGINT) writes every pending event before the database closes; ``kill -9`` can lose
+only the events of internal calls of the last :data:`FLUSH_SECONDS`, never an acknowledged call's.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ class CloudTrailRecorder:
         self.auto_flush = True  # write at once (no server loop); the server's flusher task turns this off
         self._pending: deque[Draft] = deque()
         self._task: asyncio.Task[None] | None = None
+        self._batch: asyncio.Future[None] | None = None  # resolved once the events queued so far are written
         self._last_warning = 0.0
 
     @property
@@ -77,6 +83,34 @@ class CloudTrailRecorder:
         # the outer call's own record flushes both once that transaction is over.
         if self.auto_flush and not _in_transaction(self.db):
             self.flush()
+
+    # -- group commit ---------------------------------------------------------------------------------------
+
+    def committed(self) -> asyncio.Future[None] | None:
+        """A future resolved once every event queued so far is written (None: nothing is waiting to be).
+
+        Called by the server right after the gateway handled a request, with no ``await`` in between, so the
+        request's own events are among those queued. The first caller schedules the write; the callers until it
+        runs share it (one transaction for all their events). Await it shielded: it is shared.
+        """
+        if not self._pending:
+            return None
+        batch = self._batch
+        if batch is None:
+            loop = asyncio.get_running_loop()
+            batch = self._batch = loop.create_future()
+            loop.call_soon(self._commit)
+        return batch
+
+    def _commit(self) -> None:
+        batch, self._batch = self._batch, None
+        try:
+            self.flush()
+        except Exception:  # flush counts its own failures; the callers are answered whatever happens
+            log.exception("CloudTrail flush failed")
+        finally:
+            if batch is not None and not batch.done():
+                batch.set_result(None)
 
     # -- writing --------------------------------------------------------------------------------------------
 
