@@ -28,14 +28,14 @@ def _server_mode(env: InProcess, monkeypatch: pytest.MonkeyPatch) -> tuple[Cloud
     assert recorder is not None
     recorder.auto_flush = False
     batches: list[int] = []
-    append = store.append
+    append = store.write_events
 
     def counting(db: Any, drafts: Any) -> int:
         written = append(db, drafts)
         batches.append(written)
         return written
 
-    monkeypatch.setattr(store, "append", counting)
+    monkeypatch.setattr(store, "write_events", counting)
     return recorder, batches
 
 
@@ -107,8 +107,59 @@ def test_a_failed_write_still_answers_the_callers(env: InProcess, monkeypatch: p
         env.client("iam").create_user(UserName="broken")
         batch = recorder.committed()
         assert batch is not None
-        monkeypatch.setattr(recorder, "flush", broken)
+        monkeypatch.setattr(recorder, "_write", broken)
         await batch  # resolved, not left hanging nor raising into the request
         assert batch.done() and batch.exception() is None
 
     asyncio.run(run())
+
+
+def test_events_written_unindexed_are_found_after_the_next_flush(tmp_path: Path) -> None:
+    """The durable write leaves the lookup entries to the next flush; events a crash left unindexed are indexed
+    by the first flush after the restart, with the same entries a write with its index would have made."""
+    env = InProcess(tmp_path / "data")
+    recorder = recorder_of(env.gateway)
+    assert recorder is not None
+    recorder.auto_flush = False
+    iam = env.client("iam")
+    for n in range(5):
+        iam.create_user(UserName=f"unindexed-{n}")
+    db = env.gateway.db
+    assert recorder._write() == 5  # what a group commit writes before its answers go out
+    assert store.last_seq(db) == 5 and store.indexed_seq(db) == 0
+
+    env.gateway.db.close()
+    restarted = InProcess(tmp_path / "data")  # another process on the same data: the "crash" left 5 events unindexed
+    pages = restarted.client("cloudtrail").get_paginator("lookup_events").paginate(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateUser"}])
+    names = [event["EventName"] for page in pages for event in page["Events"]]
+    assert names.count("CreateUser") == 5
+    assert store.indexed_seq(restarted.gateway.db) == store.last_seq(restarted.gateway.db)  # LookupEvents: 6
+    assert store.index_events(restarted.gateway.db) == 0  # nothing left to index
+
+
+def test_indexing_later_makes_the_entries_an_indexed_write_makes(tmp_path: Path) -> None:
+    later, at_once = InProcess(tmp_path / "later"), InProcess(tmp_path / "at-once")
+    for env in (later, at_once):
+        recorder = recorder_of(env.gateway)
+        assert recorder is not None
+        recorder.auto_flush = False
+        iam = env.client("iam")
+        for n in range(3):
+            iam.create_user(UserName=f"same-{n}", Tags=[{"Key": "k", "Value": "v"}])
+            iam.get_user(UserName=f"same-{n}")
+        drafts = list(recorder._pending)
+        recorder._pending.clear()
+        if env is later:
+            store.write_events(env.gateway.db, drafts)
+            store.index_events(env.gateway.db)
+        else:
+            store.append(env.gateway.db, drafts)
+
+    def index(env: InProcess) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in env.gateway.db.all(
+            "SELECT account_id, region, attribute, value, regular, min_time, max_time, last_seq, entry_count, "
+            "entries FROM cloudtrail_lookup ORDER BY account_id, region, attribute, value, id")]
+
+    assert index(later) == index(at_once)
+    assert len(index(later)) > 4

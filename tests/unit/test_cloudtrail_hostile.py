@@ -70,7 +70,7 @@ def test_an_event_the_store_refuses_is_lost_alone(env: InProcess, monkeypatch: p
     iam.create_user(UserName="before")
     env.gateway.invoke("iam", "ListRoles", {}, Principal.root(ACCOUNT))
     iam.create_user(UserName="after")
-    real = store.append
+    real = store.write_events
 
     def refuse_list_roles(db: Any, drafts: Any) -> int:
         drafts = list(drafts)
@@ -78,10 +78,10 @@ def test_an_event_the_store_refuses_is_lost_alone(env: InProcess, monkeypatch: p
             raise RuntimeError("this event cannot be written")
         return real(db, drafts)
 
-    monkeypatch.setattr(store, "append", refuse_list_roles)
+    monkeypatch.setattr(store, "write_events", refuse_list_roles)
     assert recorder.flush() == 2
     assert recorder.stats() == {"recorded": 2, "dropped": 1, "pending": 0}
-    monkeypatch.setattr(store, "append", real)
+    monkeypatch.setattr(store, "write_events", real)
     assert sorted(r["requestParameters"]["userName"] for r in _records(env, "CreateUser")) == ["after", "before"]
 
 

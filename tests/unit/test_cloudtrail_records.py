@@ -304,7 +304,7 @@ def test_a_recorder_behind_or_broken_loses_events_not_calls(env: InProcess, monk
     def broken(db: Any, drafts: Any) -> int:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(store, "append", broken)
+    monkeypatch.setattr(store, "write_events", broken)
     recorder.auto_flush = True
     assert iam.list_roles()["Roles"] == []  # the call is answered
     assert recorder.stats() == {"recorded": 2, "dropped": 3, "pending": 0}

@@ -13,6 +13,11 @@ wait for nothing: their events are written with the next batch, or by the backgr
 :data:`FLUSH_SECONDS`. Without a server loop (a gateway used in process, as tests do) every event is written at
 once. ``LookupEvents`` flushes first, so a call is found as soon as it has been answered.
 
+The durable write adds the events' rows only; their lookup entries (the posting lists of :mod:`.postings`, whose
+rows a lone event would rewrite whole) are added by every :meth:`~CloudTrailRecorder.flush`: the background task's,
+``LookupEvents``'s, and the one at shutdown. After a crash, the events written but not yet indexed are indexed by
+the first flush (:func:`.store.index_events` resumes after :func:`.store.indexed_seq`).
+
 A batch whose write fails is written again event by event, an event the database refuses (text with a lone
 surrogate) with that text escaped (:meth:`.records.Draft.escaped`): one event never costs another.
 When the recorder is behind (more than :data:`MAX_PENDING` calls waiting) or broken (a record cannot be built,
@@ -45,6 +50,7 @@ log = logging.getLogger("turnout.cloudtrail")
 FLUSH_SECONDS = 0.1
 MAX_PENDING = 100_000
 LOG_EVERY = 10.0
+INDEX_BATCH = 50_000  # events indexed per transaction
 
 
 class CloudTrailRecorder:
@@ -105,8 +111,8 @@ class CloudTrailRecorder:
     def _commit(self) -> None:
         batch, self._batch = self._batch, None
         try:
-            self.flush()
-        except Exception:  # flush counts its own failures; the callers are answered whatever happens
+            self._write()  # not indexed: the background task (or the next LookupEvents) does that off the answer
+        except Exception:  # _write counts its own failures; the callers are answered whatever happens
             log.exception("CloudTrail flush failed")
         finally:
             if batch is not None and not batch.done():
@@ -115,13 +121,19 @@ class CloudTrailRecorder:
     # -- writing --------------------------------------------------------------------------------------------
 
     def flush(self) -> int:
-        """Build and write every pending event now; returns the number of events written."""
+        """Write every pending event now, and index every event written so far; returns the number written."""
+        written = self._write()
+        self._index()
+        return written
+
+    def _write(self) -> int:
+        """Write every pending event (durably, without its lookup entries); returns the number written."""
         if not self._pending:
             return 0
         built = list(self._pending)
         self._pending.clear()
         try:
-            written = store.append(self.db, built)
+            written = store.write_events(self.db, built)
         except Exception:
             # The batch's transaction is rolled back: write its events one by one, so that one event that cannot
             # be written (a hostile request's text) never takes the others with it.
@@ -131,15 +143,23 @@ class CloudTrailRecorder:
         self.recorded += written
         return written
 
+    def _index(self) -> None:
+        """Add the lookup entries of the events written without them (by :meth:`_write`, or before a crash)."""
+        try:
+            while store.index_events(self.db, INDEX_BATCH) == INDEX_BATCH:
+                pass
+        except Exception:  # the events are written; their lookup entries are tried again at the next flush
+            log.exception("CloudTrail: could not index written events")
+
     def _append_one(self, draft: Draft) -> int:
         """Write one event; one the database refuses is written again with its unencodable text escaped
         (:meth:`Draft.escaped`); lost (counted, logged) only if that fails too."""
         try:
-            return store.append(self.db, [draft])
+            return store.write_events(self.db, [draft])
         except Exception:
             pass
         try:
-            return store.append(self.db, [draft.escaped()])
+            return store.write_events(self.db, [draft.escaped()])
         except Exception:
             self._lose(1, "could not write the event of %s", draft.request_id, exc_info=True)
             return 0

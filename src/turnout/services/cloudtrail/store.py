@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...store.db import Database, Row
 from . import postings
-from .records import Draft, assemble
+from .records import Draft, assemble, lookup_pairs
 
 if TYPE_CHECKING:
     from ...gateway.gateway import Gateway
@@ -94,56 +94,101 @@ def last_seq(db: Database) -> int:
 
 
 def append(db: Database, drafts: Iterable[Draft]) -> int:
-    """Write events (in one transaction), giving each its seq and eventID; returns how many were written."""
+    """Write events and their lookup entries (in one transaction), giving each its seq and eventID; returns how
+    many were written (bulk loads; the recorder writes with :func:`write_events`, then :func:`index_events`)."""
     with db.transaction():
-        seq = last_seq(db) + 1
-        rows = []
-        shapes: dict[int, tuple[str, str, str, str]] = {}
-        # Events grouped by where they are listed: drafts of one shape share their lookups tuple.
-        grouped: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[tuple[int, int]]] = {}
-        for draft in drafts:
-            eid = event_id(seq)
-            shape_id = draft.shape_id
-            if shape_id is None:
-                record, request_id = draft.text(eid), None
-            else:
-                record, request_id = None, draft.request_id
-                shapes[shape_id] = draft.parts
-            rows.append((seq, eid, draft.account_id, draft.region, draft.event_time, draft.event_name,
-                         draft.event_source, 1 if draft.read_only else 0, draft.username, draft.access_key_id,
-                         draft.resources, shape_id, request_id, record))
+        written, scoped = _insert(db, drafts, index=True)
+        postings.write(db, scoped)
+        return written
+
+
+def write_events(db: Database, drafts: Iterable[Draft]) -> int:
+    """Write events (in one transaction) without their lookup entries, which :func:`index_events` adds later;
+    returns how many were written. The recorder's durable write: a few small rows per event, whatever the size
+    of the posting lists (rewriting those for every lone call would cost more than the call)."""
+    with db.transaction():
+        return _insert(db, drafts, index=False)[0]
+
+
+def indexed_seq(db: Database) -> int:
+    """The seq up to which every event has its lookup entries (each batch is indexed whole, in seq order, and
+    the list of every event (``ALL``) holds each event once)."""
+    return int(db.scalar("SELECT MAX(last_seq) FROM cloudtrail_lookup WHERE attribute = ?", (ALL,)) or 0)
+
+
+def index_events(db: Database, limit: int = 50_000) -> int:
+    """Add the lookup entries of the events written without them (:func:`write_events`; after a crash, those
+    written before it), oldest first, up to ``limit`` events; returns how many were indexed."""
+    with db.transaction():
+        rows = db.all(
+            "SELECT seq, account_id, region, event_time, event_name, event_source, read_only, username, "
+            "access_key_id, resources FROM cloudtrail_events WHERE seq > ? ORDER BY seq LIMIT ?",
+            (indexed_seq(db), limit),
+        )
+        scoped: postings.Scoped = {}
+        for row in rows:
+            resources = tuple((str(kind), str(name)) for kind, name in json.loads(row["resources"] or "[]"))
+            lookups = lookup_pairs(row["event_name"], row["event_source"], bool(row["read_only"]), row["username"],
+                                   row["access_key_id"], resources)
+            lists = scoped.setdefault((row["account_id"], row["region"]), {})
+            pair = (row["event_time"], row["seq"])
+            for lookup in lookups:
+                lists.setdefault(lookup, []).append(pair)
+        postings.write(db, scoped)
+        return len(rows)
+
+
+def _insert(db: Database, drafts: Iterable[Draft], *, index: bool) -> tuple[int, postings.Scoped]:
+    """Insert events' rows (inside the caller's transaction); with ``index``, also their lookup entries, grouped
+    by list, for :func:`postings.write`."""
+    seq = last_seq(db) + 1
+    rows = []
+    shapes: dict[int, tuple[str, str, str, str]] = {}
+    # Events grouped by where they are listed: drafts of one shape share their lookups tuple.
+    grouped: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[tuple[int, int]]] = {}
+    for draft in drafts:
+        eid = event_id(seq)
+        shape_id = draft.shape_id
+        if shape_id is None:
+            record, request_id = draft.text(eid), None
+        else:
+            record, request_id = None, draft.request_id
+            shapes[shape_id] = draft.parts
+        rows.append((seq, eid, draft.account_id, draft.region, draft.event_time, draft.event_name,
+                     draft.event_source, 1 if draft.read_only else 0, draft.username, draft.access_key_id,
+                     draft.resources, shape_id, request_id, record))
+        if index:
             where = (draft.account_id, draft.region, draft.lookups)
             group = grouped.get(where)
             if group is None:
                 grouped[where] = [(draft.event_time, seq)]
             else:
                 group.append((draft.event_time, seq))
-            seq += 1
-        if not rows:
-            return 0
-        scoped: postings.Scoped = {}
-        for (account, region, lookups), pairs in grouped.items():
-            lists = scoped.setdefault((account, region), {})
-            for lookup in lookups:
-                found = lists.get(lookup)
-                if found is None:
-                    lists[lookup] = list(pairs)
-                else:
-                    found.extend(pairs)
-        if shapes:
-            db.executemany(
-                "INSERT INTO cloudtrail_shapes (id, before_time, before_request, before_event, tail) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                [(shape_id, *parts) for shape_id, parts in shapes.items()],
-            )
+        seq += 1
+    scoped: postings.Scoped = {}
+    if not rows:
+        return 0, scoped
+    for (account, region, lookups), pairs in grouped.items():
+        lists = scoped.setdefault((account, region), {})
+        for lookup in lookups:
+            found = lists.get(lookup)
+            if found is None:
+                lists[lookup] = list(pairs)
+            else:
+                found.extend(pairs)
+    if shapes:
         db.executemany(
-            "INSERT INTO cloudtrail_events (seq, event_id, account_id, region, event_time, event_name, event_source, "
-            "read_only, username, access_key_id, resources, shape_id, request_id, record) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
+            "INSERT INTO cloudtrail_shapes (id, before_time, before_request, before_event, tail) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            [(shape_id, *parts) for shape_id, parts in shapes.items()],
         )
-        postings.write(db, scoped)
-        return len(rows)
+    db.executemany(
+        "INSERT INTO cloudtrail_events (seq, event_id, account_id, region, event_time, event_name, event_source, "
+        "read_only, username, access_key_id, resources, shape_id, request_id, record) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    return len(rows), scoped
 
 
 # -- reading ------------------------------------------------------------------------------------------------
