@@ -7,9 +7,11 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -241,3 +243,31 @@ def allow(action: str | list[str], resource: str | list[str] = "*", **extra: Any
 
 def deny(action: str | list[str], resource: str | list[str] = "*", **extra: Any) -> dict[str, Any]:
     return {"Effect": "Deny", "Action": action, "Resource": resource, **extra}
+
+
+class LambdaEndpoint:
+    """A local HTTP endpoint standing in for Lambda functions (``turnout serve --lambda NAME=<url>``): answers each
+    event by ``answer`` (SUCCEEDED unless a test says otherwise) and keeps every event it receives."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.answer: Callable[[dict[str, Any]], dict[str, Any]] = lambda event: {"hookStatus": "SUCCEEDED"}
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.events.append(event)
+                body = json.dumps(outer.answer(event)).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.http = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}/"
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()

@@ -4,45 +4,19 @@ ROLLING deployments. Each failure ends in the state and statusReason AWS documen
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
 
-from tests.conftest import Server
+from tests.conftest import LambdaEndpoint, Server
 from tests.e2e.ecs_deploy_support import MANAGED, Setup, build, pause_hooks
 
 ROLE_REASON = ("Service deployment rolled back because of invalid networking configuration. ECS was unable to manage "
                "the ELB resources due to missing permissions on ECS Infrastructure Role '{}'.")
 
 
-class Endpoint:
-    """A local HTTP endpoint standing in for Lambda functions: answers by a per-test rule, keeps every event."""
-
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-        self.answer: Callable[[dict[str, Any]], dict[str, Any]] = lambda event: {"hookStatus": "SUCCEEDED"}
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.events.append(event)
-                body = json.dumps(outer.answer(event)).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.http = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.http.server_address[1]}/"
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+Endpoint = LambdaEndpoint
 
 
 @pytest.fixture(scope="module")

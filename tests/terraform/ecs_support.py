@@ -18,18 +18,16 @@ boto3 calls: other areas replay those resources.
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server
+from tests.conftest import LambdaEndpoint, Server
 
 ECS_TRUST = {"Version": "2012-10-17", "Statement": [{
     "Sid": "AllowAccessToECSForInfrastructureManagement", "Effect": "Allow",
@@ -43,33 +41,18 @@ PENDING, STABLE = "tfPENDING", "tfSTABLE"
 FAILED_FINAL = ("STOPPED", "ROLLBACK_FAILED", "ROLLBACK_SUCCESSFUL")
 
 
-class HookEndpoint:
+class HookEndpoint(LambdaEndpoint):
     """The Lambda function of the service's lifecycle hook (``--lambda hook=<url>``): answers SUCCEEDED (FAILED for
     the services in ``failing``) and keeps every event it receives."""
 
     def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
+        super().__init__()
         self.failing: set[str] = set()  # services (ARNs) whose hook invocations answer FAILED
-        outer = self
+        self.answer = self._by_service
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.events.append(event)
-                failed = event.get("executionDetails", {}).get("serviceArn") in outer.failing
-                body = json.dumps({"hookStatus": "FAILED" if failed else "SUCCEEDED"}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.http = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.http.server_address[1]}/"
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+    def _by_service(self, event: dict[str, Any]) -> dict[str, Any]:
+        failed = event.get("executionDetails", {}).get("serviceArn") in self.failing
+        return {"hookStatus": "FAILED" if failed else "SUCCEEDED"}
 
 
 @dataclass
