@@ -7,8 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 4566
 DATA_DIR ?= .turnout
 # The environments are built from these locks (exact versions and hashes); `make lock` rewrites them.
-LOCK := requirements/test.txt
-BENCH_LOCK := requirements/bench.txt
+LOCK := requirements.txt
+BENCH_LOCK := requirements-bench.txt
 UV := uv==0.13.9
 COMPILE = $(VENV)/bin/uv pip compile --quiet --upgrade --universal --python-version 3.11 --generate-hashes \
 	--no-header --annotation-style line
@@ -55,11 +55,11 @@ bench: $(VENV)/.bench-installed
 lock:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check '$(UV)'
-	$(COMPILE) --extra test --extra bench pyproject.toml requirements/build.in -o $(BENCH_LOCK)
-	$(COMPILE) --extra test pyproject.toml requirements/build.in -c $(BENCH_LOCK) -o $(LOCK)
+	$(COMPILE) --extra test --extra bench pyproject.toml requirements-build.in -o $(BENCH_LOCK)
+	$(COMPILE) --extra test pyproject.toml requirements-build.in -c $(BENCH_LOCK) -o $(LOCK)
 	$(PY) tools/build_authz_reference.py
 	$(PY) tools/build_catalogue.py
-	@echo "lock updated: run 'make test' (a fresh venv: 'make clean test') and commit requirements/ and src/turnout/data/"
+	@echo "lock updated: run 'make test' (a fresh venv: 'make clean test') and commit requirements*.txt and src/turnout/data/"
 
 clean:
 	rm -rf $(VENV) .turnout .pytest_cache .mypy_cache .ruff_cache tests/js/node_modules

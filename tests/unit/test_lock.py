@@ -1,4 +1,4 @@
-"""The locks under requirements/ are the environment: exact versions with hashes, consistent with each other and
+"""The locks (requirements.txt, requirements-bench.txt) are the environment: exact versions with hashes, consistent with each other and
 with pyproject.toml's ranges (which a plain ``pip install turnout`` uses), and installed as locked."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([^\s;\\]+)")
 
 def pins(name: str) -> dict[str, Version]:
     """``name -> version`` of a lock file; asserts every pin carries at least one hash."""
-    text = (REPO / "requirements" / name).read_text()
+    text = (REPO / name).read_text()
     found: dict[str, Version] = {}
     for block in re.split(r"\n(?=\S)", text):
         match = PIN.match(block)
@@ -40,11 +40,11 @@ def declared() -> list[Requirement]:
 
 
 def test_every_declared_dependency_is_pinned_within_its_range() -> None:
-    bench = pins("bench.txt")
-    test = pins("test.txt")
+    bench = pins("requirements-bench.txt")
+    test = pins("requirements.txt")
     for requirement in declared():
         name = canonicalize_name(requirement.name)
-        assert name in bench, f"{name} is not in requirements/bench.txt"
+        assert name in bench, f"{name} is not in requirements-bench.txt"
         assert requirement.specifier.contains(bench[name]), f"{name}=={bench[name]} is outside {requirement}"
     # The test lock is the bench lock's subset: one version of everything, whichever environment is built.
     assert {name: version for name, version in test.items() if bench.get(name) != version} == {}
@@ -55,7 +55,7 @@ def test_every_declared_dependency_is_pinned_within_its_range() -> None:
 def test_the_sdks_are_pinned_together() -> None:
     """boto3 requires a botocore range and the lock satisfies it; awscli is pinned in the same lock (awscli 1.44
     and later carry their own copy of botocore, which its version pins)."""
-    lock = pins("bench.txt")
+    lock = pins("requirements-bench.txt")
     assert {"botocore", "boto3", "awscli"} <= set(lock)
     for package in ("awscli", "boto3"):
         wanted = [Requirement(r) for r in metadata.requires(package) or []]
@@ -69,7 +69,7 @@ def test_the_sdks_are_pinned_together() -> None:
 
 def test_the_environment_is_the_lock() -> None:
     """``make test`` runs in the environment the lock describes (botocore's models are Turnout's wire layer)."""
-    lock = pins("test.txt")
+    lock = pins("requirements.txt")
     for name in ("botocore", "boto3", "awscli", "uvicorn", "pytest", "hypothesis"):
         assert Version(metadata.version(name)) == lock[name], f"{name} is not the locked version: run 'make test'"
 
@@ -77,7 +77,7 @@ def test_the_environment_is_the_lock() -> None:
 def test_the_upper_bounds_keep_botocore_within_its_major_version() -> None:
     [botocore] = [r for r in declared() if r.name == "botocore"]
     assert not botocore.specifier.contains("2.0.0")
-    assert botocore.specifier.contains(str(pins("test.txt")["botocore"]))
+    assert botocore.specifier.contains(str(pins("requirements.txt")["botocore"]))
 
 
 @pytest.mark.slow
