@@ -1,5 +1,6 @@
 """The locks (requirements.txt, requirements-bench.txt) are the environment: exact versions with hashes,
-consistent with each other and with pyproject.toml's ranges (which a plain ``pip install turnout`` uses), and installed as locked."""
+consistent with each other and with pyproject.toml's ranges (which a plain ``pip install turnout`` uses), and
+installed as locked."""
 
 from __future__ import annotations
 
