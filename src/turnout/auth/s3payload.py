@@ -37,17 +37,18 @@ SIGNATURE_MISMATCH = (
 )
 
 
-def _crc32c_table() -> list[int]:
+def _reflected_table(polynomial: int) -> list[int]:
+    """The byte table of a reflected CRC with the (reflected) ``polynomial``."""
     table = []
     for byte in range(256):
         crc = byte
         for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+            crc = (crc >> 1) ^ polynomial if crc & 1 else crc >> 1
         table.append(crc)
     return table
 
 
-_CRC32C = _crc32c_table()
+_CRC32C = _reflected_table(0x82F63B78)
 
 
 def crc32c(data: bytes) -> int:
@@ -58,19 +59,9 @@ def crc32c(data: bytes) -> int:
     return crc ^ 0xFFFFFFFF
 
 
-def _crc64nvme_table() -> list[int]:
-    """CRC-64/NVME: polynomial 0xAD93D23594C93659 (reflected 0x9A6C9329AC4BC9B5), input and output reflected,
-    initial value and final XOR all ones; the check value of b"123456789" is 0xAE8B14860A799888."""
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x9A6C9329AC4BC9B5 if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
-
-
-_CRC64NVME = _crc64nvme_table()
+# CRC-64/NVME: polynomial 0xAD93D23594C93659 (reflected 0x9A6C9329AC4BC9B5), input and output reflected, initial
+# value and final XOR all ones; the check value of b"123456789" is 0xAE8B14860A799888.
+_CRC64NVME = _reflected_table(0x9A6C9329AC4BC9B5)
 _ONES64 = 0xFFFFFFFFFFFFFFFF
 
 
