@@ -56,7 +56,8 @@ def build_gateway(settings: Settings, clock: Clock | None = None) -> Gateway:
 
         authorizer = PolicyAuthorizer(db)
         gateway.authorizer = authorizer
-        gateway.recorders.append(authorizer)  # invalidates cached policies after IAM writes, stores denials
+        gateway.on_write.append(authorizer.wrote)  # an IAM write makes cached policies stale, in every process
+        gateway.recorders.append(authorizer)  # stores denials (`turnout explain`)
     if settings.cloudtrail:
         from .services.cloudtrail.recorder import CloudTrailRecorder
 

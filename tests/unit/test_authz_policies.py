@@ -171,17 +171,32 @@ def test_cache_reuses_until_the_account_changes(env: InProcess) -> None:
     cache = PolicyCache(env.gateway.db)
     first = cache.caller(principal)
     assert cache.caller(principal) is first and first.identity == ()
-    iam.put_user_policy(UserName="carol", PolicyName="p", PolicyDocument=json.dumps(allow("iam:GetRole")))
-    assert cache.caller(principal) is first  # this cache was not told
     cache.invalidate("111122223333")
     assert cache.caller(principal) is first  # another account's change
-    cache.invalidate(ACCOUNT)
+    # The write is seen by every cache over the database (this one is not the gateway's): the generation is
+    # stored with the write, as another server process would see it.
+    iam.put_user_policy(UserName="carol", PolicyName="p", PolicyDocument=json.dumps(allow("iam:GetRole")))
     second = cache.caller(principal)
     assert second is not first and len(second.identity) == 1
+    assert cache.caller(principal) is second
     unseen = cache.generation("999999999999")
     cache.invalidate(None)  # an IAM write by a service principal: every account may have changed
     assert cache.caller(principal) is not second
-    assert cache.generation("999999999999") > unseen
+    assert cache.generation("999999999999") != unseen
+
+
+def test_a_generation_bumped_in_a_rolled_back_transaction_is_never_seen_again(env: InProcess) -> None:
+    cache = PolicyCache(env.gateway.db)
+    other = PolicyCache(env.gateway.db)  # stands for another process's cache
+    before = cache.generation(ACCOUNT)
+    with pytest.raises(RuntimeError), env.gateway.db.transaction():
+        cache.invalidate(ACCOUNT)
+        phantom = cache.generation(ACCOUNT)
+        assert phantom != before
+        raise RuntimeError("rolled back")
+    assert cache.generation(ACCOUNT) == before
+    other.invalidate(ACCOUNT)
+    assert cache.generation(ACCOUNT) not in (before, phantom)
 
 
 def test_cache_is_bounded(env: InProcess) -> None:
@@ -199,10 +214,11 @@ def test_the_gateway_invalidates_after_iam_writes_only(env: InProcess) -> None:
     iam.get_account_summary()
     assert cache.generation(ACCOUNT) == before
     iam.create_user(UserName="dave")
-    assert cache.generation(ACCOUNT) == before + 1
+    after = cache.generation(ACCOUNT)
+    assert after != before
     with pytest.raises(iam.exceptions.EntityAlreadyExistsException):
         iam.create_user(UserName="dave")  # a failed write changed nothing
-    assert cache.generation(ACCOUNT) == before + 1
+    assert cache.generation(ACCOUNT) == after
 
 
 def test_referenced_keys() -> None:

@@ -276,7 +276,7 @@ class PolicyAuthorizer:
         self.keep = keep
         self.cache = PolicyCache(db, prepare=self._prepare)
         self._checks = checks
-        self._read_checks: dict[tuple[Any, ...], tuple[int, list[Check]]] = {}
+        self._read_checks: dict[tuple[Any, ...], tuple[tuple[int, int], list[Check]]] = {}
 
     @staticmethod
     def _prepare(principal: Principal, caller: CallerPolicies) -> None:
@@ -402,17 +402,16 @@ class PolicyAuthorizer:
 
     # -- the recorder ----------------------------------------------------------------------------------
 
-    def record(self, ctx: RequestContext) -> None:
+    def wrote(self, ctx: RequestContext) -> None:
+        """The gateway's ``on_write`` hook, in the transaction of a call that succeeded: an IAM write makes the
+        account's cached policies stale, in this process and in every other one over the same database."""
         service, operation = ctx.service, ctx.operation
-        if (
-            ctx.error is None
-            and service is not None
-            and service.name == "iam"
-            and operation is not None
-            and not operation.name.startswith(READ_PREFIXES)
-        ):
+        if service is not None and service.name == "iam" and operation is not None \
+                and not operation.name.startswith(READ_PREFIXES):
             principal = ctx.principal
             self.cache.invalidate(principal.account_id if principal is not None and principal.account_id else None)
+
+    def record(self, ctx: RequestContext) -> None:
         authorization = ctx.annotations.get(ANNOTATION)
         if isinstance(authorization, Authorization) and authorization.denied is not None and not authorization.recorded:
             authorization.recorded = True

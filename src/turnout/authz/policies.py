@@ -10,7 +10,9 @@
   the resource-based policy alone).
 
 Compiled sets are cached per caller and tagged with their account's *generation*; every successful IAM write
-in an account bumps it (:meth:`PolicyCache.invalidate`), so a change takes effect on the very next request.
+in an account changes it, in the write's own transaction (:meth:`PolicyCache.invalidate`, through
+:mod:`turnout.store.generations`), so a change takes effect on the very next request, whichever server process
+answers it.
 :func:`entity_policies` reads the same data for any user, group or role, uncached (the simulator APIs).
 """
 
@@ -26,9 +28,11 @@ from ..auth.principal import Principal, Session
 from ..policy import Decision, Policy, PolicySyntaxError, compile_policy
 from ..policy.variables import Var
 from ..services.iam.managed import catalogue, is_aws_managed
+from ..store import generations
 from ..store.db import Database
 
 CACHE_SIZE = 10_000
+GENERATION = "iam"  # the generations (turnout.store.generations) of an account's IAM state: "iam:<account>"
 SESSION_POLICY_ID = "session-policy"  # the inline session policy of AssumeRole; managed ones keep their ARN
 
 ENTITY_TABLES = {"user": "iam_users", "group": "iam_groups", "role": "iam_roles"}
@@ -61,7 +65,7 @@ class CallerPolicies:
     referenced: tuple[str, ...] = ()
     lookups: tuple[tuple[str, str | None, bool], ...] = ()  # (key, global key's spelling, set per request)
     decisions: dict[tuple[Any, ...], Decision] = field(default_factory=dict)
-    generation: int = 0
+    generation: tuple[int, int] = (0, 0)
 
     @property
     def policies(self) -> tuple[Policy, ...]:
@@ -253,24 +257,20 @@ class PolicyCache:
         self.size = size
         self._prepare = prepare
         self._entries: dict[tuple[Any, ...], CallerPolicies] = {}
-        self._counter = 0  # bumped by every invalidation
-        self._written: dict[str, int] = {}  # account -> the counter at its last IAM write
-        self._everywhere = 0  # the counter at the last invalidation of every account
+        self._generations = generations.of(db)
         self._lock = threading.Lock()
 
-    def generation(self, account: str) -> int:
-        """Changes whenever ``account``'s IAM state may have changed (never goes back)."""
-        return max(self._written.get(account, 0), self._everywhere)
+    def generation(self, account: str) -> tuple[int, int]:
+        """Changes whenever ``account``'s IAM state may have changed (an IAM write there, or one anywhere)."""
+        return self._generations.token(f"{GENERATION}:{account}"), self._generations.token(f"{GENERATION}:*")
 
     def invalidate(self, account: str | None = None) -> None:
-        """An IAM write happened in ``account`` (None: anywhere): cached sets of that account are stale."""
-        with self._lock:
-            self._counter += 1
-            if account is None:
-                self._everywhere = self._counter
+        """An IAM write in ``account`` (None: anywhere) makes cached sets of that account stale; call it in the
+        write's transaction (every process sees the change once it commits)."""
+        self._generations.bump(f"{GENERATION}:{account if account is not None else '*'}")
+        if account is None:
+            with self._lock:
                 self._entries.clear()
-            else:
-                self._written[account] = self._counter
 
     def caller(self, principal: Principal) -> CallerPolicies:
         key = cache_key(principal)

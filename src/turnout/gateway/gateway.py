@@ -18,7 +18,7 @@ from ..auth import credentials
 from ..auth.principal import Principal
 from ..clock import Clock
 from ..services.base import Provider
-from ..store.db import Database
+from ..store.db import Database, WriteNeeded
 from ..wire.errors import ServiceError, internal_failure, not_implemented, validation_error
 from ..wire.models import SERVICES
 from ..wire.restxml import malformed_xml
@@ -34,6 +34,11 @@ log = logging.getLogger("turnout.gateway")
 access_log = logging.getLogger("turnout.access")
 
 Step = Callable[[RequestContext], None]
+
+# Operations that are dispatched in a read transaction (no lock: other processes' writers do not wait for them,
+# nor they for them). One that writes all the same is run again in a write transaction (store/db.py), and started
+# in one from then on until a run of it writes nothing.
+READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Lookup", "Head", "Simulate", "Search")
 
 # Members whose enum the service checks itself, answering its own error rather than the generic validation one:
 # ECS answers a bad lifecycle hook targetType with "Invalid targetType. Valid values are: AWS_LAMBDA, PAUSE".
@@ -82,8 +87,11 @@ class Gateway:
     providers: dict[str, Provider] = field(default_factory=dict)
     access_log: AccessLog | None = None  # batched access lines (the server's); None: through logging
     lambda_endpoints: dict[str, str] = field(default_factory=dict)  # ``serve --lambda NAME=URL``: hook functions
+    on_write: list[Step] = field(default_factory=list)  # run in a write's transaction once its handler succeeded
+    primary: bool = True  # the process that runs background work (the ECS engine, trail delivery): server.py
     _accounts: set[str] = field(default_factory=set)
     _key_use: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    _writers: set[tuple[str, str]] = field(default_factory=set)  # read-named operations seen writing
 
     def register(self, provider_cls: Callable[[Gateway], Provider]) -> Provider:
         provider = provider_cls(self)
@@ -219,9 +227,25 @@ class Gateway:
         provider = self.providers[ctx.service.name]
         handler = provider.handler(ctx.operation.name)
         assert handler is not None  # _authorize answered NotImplemented otherwise
-        with self.db.transaction():
-            self._flush_key_use()
-            ctx.result = handler(ctx, ctx.params) or {}
+        db = self.db
+        key = (ctx.service.name, ctx.operation.name)
+        write = not key[1].startswith(READ_ONLY_PREFIXES) or key in self._writers
+        try:
+            with db.transaction(write=write):
+                before = db.changes()
+                ctx.result = handler(ctx, ctx.params) or {}
+                if write and db.changes() == before and key in self._writers:
+                    self._writers.discard(key)  # it wrote nothing this time: a read transaction next time
+                for hook in self.on_write if write else ():
+                    hook(ctx)
+        except WriteNeeded:
+            if db.in_transaction:
+                raise  # a call made inside another's read transaction: the outermost one runs again
+            self._writers.add(key)
+            with db.transaction():
+                ctx.result = handler(ctx, ctx.params) or {}
+                for hook in self.on_write:
+                    hook(ctx)
 
     # -- bookkeeping shared by steps ------------------------------------------------------------------
 
@@ -238,7 +262,10 @@ class Gateway:
         if principal is None or principal.access_key_id is None or not principal.access_key_id.startswith("AKIA"):
             return  # long-term keys only (an IAM user's or the root user's); STS keys have no last-used record
         service = ctx.service.signing_name if ctx.service is not None else "N/A"
+        first = not self._key_use
         self._key_use[principal.access_key_id] = (ctx.received_at.isoformat(), service, ctx.region)
+        if first:
+            self.db.defer(self._flush_key_use)  # with the next write transaction (a read stays a read)
 
     def _flush_key_use(self) -> None:
         if not self._key_use:

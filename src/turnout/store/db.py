@@ -1,15 +1,30 @@
 """The database: one SQLite file in WAL mode, migrations, and one transaction per request.
 
+Several processes share the file (``turnout serve --workers N``), each with its own connection:
+
+* **Writers take turns.** A write transaction first takes the *writer lock* (``flock`` on ``<db>-writer.lock``,
+  next to the database), then ``BEGIN IMMEDIATE``; it holds both until ``COMMIT``. The lock hands over at once
+  when its holder lets go (SQLite's own busy handler sleeps 1, 2, 5, 10... ms between tries), and a write
+  transaction always starts from the newest committed state, so it never fails for having read a stale snapshot.
+* **Readers never wait.** A read transaction (``transaction(write=False)``: the gateway's, for an operation that
+  only reads) is a deferred ``BEGIN``: a WAL snapshot, taken without any lock, that writers in other processes do
+  not disturb. If it turns out to write after all, its first write statement raises :class:`WriteNeeded` before
+  running; the gateway then runs the operation again in a write transaction (and remembers to start it so).
+* **Writes that can wait** (:meth:`Database.defer`: bookkeeping such as an access key's last use) are queued and
+  run at the start of the next write transaction, so that reads stay reads.
+
 SQL stays portable (standard types, ``?`` placeholders translated by the driver layer, ``ON CONFLICT`` upserts)
 so that a PostgreSQL backend can take the same statements later.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -19,6 +34,29 @@ from typing import Any
 log = logging.getLogger("turnout.store")
 
 Row = sqlite3.Row
+
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")  # statements a reader may not run
+
+
+class WriteNeeded(BaseException):
+    """A read transaction (``transaction(write=False)``) was about to write: run its work again in a write
+    transaction. A BaseException, so that no handler's ``except Exception`` mistakes it for its own failure."""
+
+
+class WriterLock:
+    """The lock write transactions take in turn across processes (``flock`` on a file beside the database)."""
+
+    def __init__(self, path: str) -> None:
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+
+    def acquire(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self._fd)
 
 
 class Database:
@@ -32,6 +70,9 @@ class Database:
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         self._depth = 0
+        self._reading = False  # the open transaction is a read transaction (its writes raise WriteNeeded)
+        self._deferred: list[Callable[[], None]] = []
+        self._writer = None if self.path == ":memory:" else WriterLock(self.path + "-writer.lock")
         self._conn.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a committed transaction survives a crash of this process (kill -9);
         # only an operating-system crash or power loss may roll back the last commits.
@@ -42,15 +83,29 @@ class Database:
 
     def close(self) -> None:
         self._conn.close()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     @property
     def in_transaction(self) -> bool:
         """True while a :meth:`transaction` scope is open (writers off the request path wait for it to end)."""
         return self._depth > 0
 
+    def defer(self, write: Callable[[], None]) -> None:
+        """Run ``write`` at the start of the next write transaction (now, if one is open and may write)."""
+        if self._depth and not self._reading:
+            write()
+        else:
+            self._deferred.append(write)
+
     @contextmanager
-    def transaction(self) -> Iterator[Database]:
-        """One transaction; a nested scope is a savepoint of the outer one. Rolls back on any exception."""
+    def transaction(self, *, write: bool = True) -> Iterator[Database]:
+        """One transaction; a nested scope is a savepoint of the outer one. Rolls back on any exception.
+
+        ``write=False`` opens a read transaction (see the module docstring); a nested scope is part of the outer
+        transaction, whatever it asks for.
+        """
         with self._lock:
             if self._depth:
                 # A nested scope is a savepoint: a call made inside another's transaction (ECS calling ELB
@@ -68,32 +123,65 @@ class Database:
                     self._depth -= 1
                 self._conn.execute(f"RELEASE {name}")
                 return
-            self._conn.execute("BEGIN")
-            self._depth = 1
+            if not write:
+                self._conn.execute("BEGIN")
+                self._depth, self._reading = 1, True
+                try:
+                    yield self
+                finally:
+                    self._depth, self._reading = 0, False
+                    self._conn.execute("ROLLBACK")  # it wrote nothing: nothing to commit
+                return
+            writer = self._writer
+            if writer is not None:
+                writer.acquire()
             try:
-                yield self
-            except BaseException:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._depth = 1
+                try:
+                    self._run_deferred()
+                    yield self
+                except BaseException:
+                    self._depth = 0
+                    self._conn.execute("ROLLBACK")
+                    raise
                 self._depth = 0
-                self._conn.execute("ROLLBACK")
-                raise
-            self._depth = 0
-            self._conn.execute("COMMIT")
+                self._conn.execute("COMMIT")
+            finally:
+                if writer is not None:
+                    writer.release()
+
+    def changes(self) -> int:
+        """Rows changed on this connection so far (tells whether a transaction wrote anything)."""
+        return self._conn.total_changes
+
+    def _run_deferred(self) -> None:
+        while self._deferred:
+            self._deferred.pop(0)()
+
+    def _check(self, sql: str) -> None:
+        if self._reading and sql.lstrip()[:7].upper().startswith(WRITES):
+            raise WriteNeeded(sql)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        if self._reading:
+            self._check(sql)
         return self._conn.execute(sql, params)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> sqlite3.Cursor:
+        if self._reading:
+            self._check(sql)
         return self._conn.executemany(sql, rows)
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
+        row: sqlite3.Row | None = self.execute(sql, params).fetchone()
         return row
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        return self._conn.execute(sql, params).fetchall()
+        return self.execute(sql, params).fetchall()
 
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        row = self._conn.execute(sql, params).fetchone()
+        row = self.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
 
