@@ -18,6 +18,16 @@ def _positive(text: str) -> float:
     return value
 
 
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError("must be between 1 and 64")
+    return value
+
+
 def _lambda_endpoint(text: str) -> tuple[str, str]:
     """``NAME=URL`` of ``serve --lambda``: a Lambda function name and the http(s) URL that stands for it."""
     from urllib.parse import urlsplit
@@ -77,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--body-timeout", type=_positive, default=20.0, metavar="SECONDS",
         help="answer RequestTimeout when a request body stops arriving for this long (default 20)",
+    )
+    serve.add_argument(
+        "--workers", type=_workers, default=None, metavar="N",
+        help="processes answering requests, over one database (default: one per core, at most 4; "
+        "the ECS engine runs in one of them)",
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     from .trailcli import add_parser as add_trail_parser
@@ -140,12 +155,13 @@ def main(argv: list[str] | None = None) -> int:
             lambdas[name] = url
         from .edge.limits import Limits
         from .startup import StartupError
+        from .workers import default_count
 
         limits = Limits(idle_timeout=args.idle_timeout, header_timeout=args.header_timeout,
                         body_timeout=args.body_timeout)
         try:
             serve(Settings(args.host, args.port, args.data_dir, args.time_scale, args.enforce_iam, args.cloudtrail,
-                           lambdas, limits))
+                           lambdas, limits, args.workers or default_count()))
         except StartupError as exc:
             print(f"turnout serve: {exc}", file=sys.stderr)  # one line, no traceback: a mistake, not a crash
             return 1

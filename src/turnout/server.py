@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import signal
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ from .services.cloudtrail.recorder import recorder_of
 from .store.db import Database
 from .wire.errors import ServiceError
 from .wire.models import SERVICES, ServiceSpec
+from .workers import Supervisor, Worker, watch_parent
 
 log = logging.getLogger("turnout.server")
 
@@ -43,13 +46,17 @@ class Settings:
     cloudtrail: bool = True  # record every call (``--no-cloudtrail``: not recorded, for benchmarks)
     lambdas: dict[str, str] = field(default_factory=dict)  # Lambda function name -> hook endpoint URL
     limits: Limits = field(default_factory=Limits)  # request sizes and connection timeouts (turnout.edge.limits)
+    workers: int = 1  # processes answering requests (turnout.workers; the command line's default is one per core)
 
 
-def build_gateway(settings: Settings, clock: Clock | None = None) -> Gateway:
+STARTUP_FAILED = 3  # a worker's exit code when it could not start (the parent then stops them all)
+
+
+def build_gateway(settings: Settings, clock: Clock | None = None, worker: Worker | None = None) -> Gateway:
     from .services.registry import register_all
 
     db = Database(settings.data_dir / "turnout.db")
-    gateway = Gateway(db=db, clock=clock or SystemClock(settings.time_scale))
+    gateway = Gateway(db=db, clock=clock or SystemClock(settings.time_scale), worker=worker)
     gateway.lambda_endpoints = dict(settings.lambdas)
     if settings.enforce_iam:
         from .authz.authorizer import PolicyAuthorizer
@@ -76,6 +83,7 @@ class App:
         self.ready = False
         self._flusher: asyncio.Future[None] | None = None
         self._trail = recorder_of(gateway)  # CloudTrail's recorder (None: calls are not recorded)
+        self._parent: asyncio.Task[None] | None = None
 
     @staticmethod
     async def _flush_access_log(access_log: AccessLog) -> None:
@@ -94,6 +102,12 @@ class App:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                worker = self.gateway.worker
+                if worker is not None:
+                    if worker.primary:
+                        worker.hold_engine_lock()  # waits for a primary that is still stopping
+                    self._parent = asyncio.ensure_future(
+                        watch_parent(os.getppid(), lambda: os.kill(os.getpid(), signal.SIGTERM)))
                 for provider in self.gateway.providers.values():
                     provider.startup()
                 if self.gateway.access_log is not None:
@@ -103,8 +117,9 @@ class App:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.ready = False
-                if self._flusher is not None:
-                    self._flusher.cancel()
+                for task in (self._flusher, self._parent):
+                    if task is not None:
+                        task.cancel()
                 if self.gateway.access_log is not None:
                     self.gateway.access_log.flush()
                 for recorder in self.gateway.recorders:  # write what recorders still hold (CloudTrail events)
@@ -203,12 +218,15 @@ class App:
 
     async def _internal(self, scope: Scope, send: Send, path: str) -> None:
         if path == "/_turnout/health" and scope["method"] in ("GET", "HEAD"):
-            payload = {
+            payload: dict[str, Any] = {
                 "status": "ready" if self.ready else "starting",
                 "version": __version__,
                 "services": {name: "available" for name in SERVICES if name in self.gateway.providers},
                 "cloudtrail": cloudtrail_health(self.gateway),
             }
+            worker = self.gateway.worker
+            payload["workers"] = worker.count if worker is not None else 1
+            payload["worker"] = {"index": worker.index if worker is not None else 0, "pid": os.getpid()}
             ecs = self.gateway.providers.get("ecs")
             engine = getattr(ecs, "engine", None)
             if engine is not None:
@@ -230,10 +248,11 @@ class App:
 
 def serve(settings: Settings) -> None:
     """Run the server until it is stopped. Start-up mistakes (an unusable data directory, one another server is
-    using, a port already taken) raise :class:`turnout.startup.StartupError` before anything is logged."""
-    import sqlite3
+    using, a port already taken) raise :class:`turnout.startup.StartupError` before anything is logged.
 
-    import uvicorn
+    With ``settings.workers`` above 1 this process becomes the parent of that many workers
+    (:mod:`turnout.workers`), which share the listening socket and the database."""
+    import sqlite3
 
     from .startup import DataDirLock, StartupError, bind, database_error, prepare_data_dir
 
@@ -242,35 +261,63 @@ def serve(settings: Settings) -> None:
     try:
         sock = bind(settings.host, settings.port)
         try:
+            if settings.workers <= 1:
+                try:
+                    gateway = build_gateway(settings)
+                except sqlite3.Error as exc:
+                    raise database_error(settings.data_dir, exc) from None
+                _announce(settings)
+                if not _run_uvicorn(gateway, settings, sock):
+                    raise StartupError("the server did not start (see the log above)")
+                return
             try:
-                gateway = build_gateway(settings)
+                Database(settings.data_dir / "turnout.db").close()  # migrations, once, before the workers
+                from .services import registry  # noqa: F401 - imported once, shared by the forked workers
             except sqlite3.Error as exc:
                 raise database_error(settings.data_dir, exc) from None
-            if logging.getLogger("turnout.access").isEnabledFor(logging.INFO):
-                gateway.access_log = AccessLog()
-            app = App(gateway, settings.limits)
-            log.info("Turnout %s on http://%s:%d (data in %s)", __version__, settings.host, settings.port,
-                     settings.data_dir)
-            for name, url in sorted(settings.lambdas.items()):
-                log.info("Lambda function %s (lifecycle hooks) -> %s", name, url)
-            config = uvicorn.Config(
-                app,
-                host=settings.host,
-                port=settings.port,
-                loop="auto",
-                http=TurnoutHttpProtocol,  # httptools, with header limits and idle/slow-client timeouts
-                lifespan="on",
-                access_log=False,
-                log_level="warning",
-                server_header=False,
-                date_header=True,
-                proxy_headers=False,  # callers are who connect: no X-Forwarded-For rewriting of aws:SourceIp
-            )
-            server = uvicorn.Server(config)
-            server.run(sockets=[sock])  # the socket bound above: the port is known to be ours before the log line
-            if not server.started:
-                raise StartupError("the server did not start (see the log above)")
+            _announce(settings)
+
+            def run_worker(index: int) -> int:
+                worker = Worker(index, settings.workers, settings.data_dir)
+                gateway = build_gateway(settings, worker=worker)
+                return 0 if _run_uvicorn(gateway, settings, sock) else STARTUP_FAILED
+
+            if Supervisor(settings.workers, run_worker).run() != 0:
+                raise StartupError("the workers did not start (see the log above)")
         finally:
             sock.close()
     finally:
         lock.release()
+
+
+def _announce(settings: Settings) -> None:
+    workers = f", {settings.workers} workers" if settings.workers > 1 else ""
+    log.info("Turnout %s on http://%s:%d (data in %s%s)", __version__, settings.host, settings.port,
+             settings.data_dir, workers)
+    for name, url in sorted(settings.lambdas.items()):
+        log.info("Lambda function %s (lifecycle hooks) -> %s", name, url)
+
+
+def _run_uvicorn(gateway: Gateway, settings: Settings, sock: Any) -> bool:
+    """Serve on ``sock`` until stopped; False when the server did not start."""
+    import uvicorn
+
+    if logging.getLogger("turnout.access").isEnabledFor(logging.INFO):
+        gateway.access_log = AccessLog()
+    app = App(gateway, settings.limits)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="auto",
+        http=TurnoutHttpProtocol,  # httptools, with header limits and idle/slow-client timeouts
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
+        server_header=False,
+        date_header=True,
+        proxy_headers=False,  # callers are who connect: no X-Forwarded-For rewriting of aws:SourceIp
+    )
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])  # the socket bound above: the port is known to be ours before the log line
+    return bool(server.started)

@@ -24,6 +24,7 @@ from ..wire.models import SERVICES
 from ..wire.restxml import malformed_xml
 from ..wire.validate import ENUM_WORDING, validate, violations
 from ..wire.validate import message as message_of
+from ..workers import Worker
 from .accesslog import AccessLog
 from .authenticate import authenticate
 from .context import HttpRequest, RequestContext
@@ -88,10 +89,20 @@ class Gateway:
     access_log: AccessLog | None = None  # batched access lines (the server's); None: through logging
     lambda_endpoints: dict[str, str] = field(default_factory=dict)  # ``serve --lambda NAME=URL``: hook functions
     on_write: list[Step] = field(default_factory=list)  # run in a write's transaction once its handler succeeded
-    primary: bool = True  # the process that runs background work (the ECS engine, trail delivery): server.py
+    worker: Worker | None = None  # this process among ``serve --workers N`` (None: the only one)
     _accounts: set[str] = field(default_factory=set)
     _key_use: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     _writers: set[tuple[str, str]] = field(default_factory=set)  # read-named operations seen writing
+
+    @property
+    def primary(self) -> bool:
+        """Whether this process runs the background work (the ECS engine, trail delivery): turnout.workers."""
+        return self.worker is None or self.worker.primary
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes serve the same database (their writes reach this one through generations)."""
+        return self.worker is not None and self.worker.count > 1
 
     def register(self, provider_cls: Callable[[Gateway], Provider]) -> Provider:
         provider = provider_cls(self)

@@ -24,5 +24,6 @@ class CloudTrailProvider(LookupOperations, TrailOperations, InsightOperations, P
             recorder.start()  # write events from the server's event loop from now on
         from . import delivery
 
-        delivery.start(self.gateway)  # trails' log file delivery
+        if self.gateway.primary:  # one process delivers (turnout.workers)
+            delivery.start(self.gateway)  # trails' log file delivery
         super().startup()

@@ -34,4 +34,5 @@ class EcsProvider(ClusterOperations, CapacityOperations, TaskDefinitionOperation
         self.engine = Engine(gateway)
 
     def startup(self) -> None:
-        self.engine.start()
+        if self.gateway.primary:  # the engine runs in one process (turnout.workers)
+            self.engine.start()

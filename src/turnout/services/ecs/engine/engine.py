@@ -1,5 +1,9 @@
 """The engine: runs service deployments and the task lifecycle on the clock, in the server's event loop.
 
+The engine runs in one server process (the primary of ``serve --workers N``: :mod:`turnout.workers`). A request
+answered by another worker wakes it through the generation :data:`WAKE` (:mod:`turnout.store.generations`),
+which the engine looks at every :data:`POLL` seconds while it waits.
+
 Nothing runs in a thread: a pass (:meth:`Engine.tick`) moves every task whose step has lasted its time, then every
 deployment that is due, then reconciles services whose tasks or settings changed, each change in its own
 transaction, and answers how many simulated seconds until something is due again. The loop sleeps that long
@@ -21,6 +25,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ....store import generations
 from ....store.db import Row
 from .. import events, task_lifecycle
 from ..model import ACTIVE, FINAL, STOPPED
@@ -41,6 +46,8 @@ log = logging.getLogger("turnout.ecs.engine")
 SLICE = 0.005  # seconds of engine work between two looks at the event loop
 IDLE = 3600.0  # simulated seconds to sleep when nothing is scheduled (a wake comes first)
 FAILURE_CODES = ("EssentialContainerExited", "TaskFailedToStart")
+WAKE = "ecs:engine"  # the generation another worker bumps to wake the engine
+POLL = 0.02  # seconds between two looks at WAKE while the engine waits (several workers only)
 
 
 class Engine:
@@ -60,6 +67,7 @@ class Engine:
         self._next_task: float | None = None
         self._repaired = False
         self._poked: set[str] = set()  # deployments to run now whatever their wait
+        self._woken = 0  # the WAKE token last seen
 
     # -- the loop -------------------------------------------------------------------------------------------
 
@@ -76,6 +84,10 @@ class Engine:
             self._poked.add(deployment_arn)
         if self._event is not None:
             self._event.set()
+        elif self.gateway.shared:
+            # The engine runs in another process: wake it with this request's transaction (pokes need no
+            # passing on: every poke goes with a deployment row whose wait was cleared, so it is due at once).
+            generations.of(self.db).bump(WAKE)
 
     async def _run(self) -> None:
         assert self._event is not None
@@ -94,8 +106,31 @@ class Engine:
             except Exception:
                 log.exception("ECS engine pass failed")
             real = delay / getattr(self.clock, "scale", 1.0)
+            await self._wait(max(0.0, min(real, IDLE)))
+
+    async def _wait(self, seconds: float) -> None:
+        """Sleep ``seconds``, or until woken: by :meth:`wake` in this process, by another process's bump of
+        :data:`WAKE` (looked at every :data:`POLL` seconds)."""
+        assert self._event is not None
+        if not self.gateway.shared:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._event.wait(), timeout=max(0.0, min(real, IDLE)))
+                await asyncio.wait_for(self._event.wait(), timeout=seconds)
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while (left := deadline - loop.time()) > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._event.wait(), timeout=min(left, POLL))
+                return
+            try:
+                token = generations.of(self.db).token(WAKE)
+            except Exception:  # the database is closing (shutdown): the loop is about to be cancelled
+                log.debug("could not read the engine's wake token", exc_info=True)
+                continue
+            if token != self._woken:
+                self._woken = token
+                self._dirty = None
+                return
 
     def tick(self) -> float:
         """One pass, run to its end; the simulated seconds until the next thing is due."""
@@ -130,7 +165,11 @@ class Engine:
                                          "(?, ?, ?, ?, ?)", ACTIVE))
         tasks = {row["last_status"]: int(row["n"]) for row in self.db.all(
             "SELECT last_status, COUNT(*) AS n FROM ecs_tasks WHERE last_status <> 'STOPPED' GROUP BY last_status")}
-        return {"engine": "running" if self._loop_task is not None and not self._loop_task.done() else "stopped",
+        if self._loop_task is not None:
+            running = not self._loop_task.done()
+        else:  # another worker's engine (turnout.workers)
+            running = self.gateway.worker is not None and self.gateway.worker.engine_running()
+        return {"engine": "running" if running else "stopped",
                 "deployments_in_progress": deployments, "tasks_running": tasks.get("RUNNING", 0),
                 "tasks_other": sum(n for status, n in tasks.items() if status != "RUNNING")}
 

@@ -1,0 +1,165 @@
+"""Worker processes: ``turnout serve --workers N`` answers on both cores (or N) over one database.
+
+The parent process checks the start-up (:mod:`turnout.startup`), applies the migrations, binds the listening
+socket and then forks N workers; each opens its own connection to the database (SQLite in WAL mode: readers never
+wait, writers take turns, :mod:`turnout.store.db`) and accepts connections from the shared socket: the kernel
+hands a new connection to a worker that is waiting for one, so a worker busy with a long call takes no new ones.
+Caches learn of other workers' writes through :mod:`turnout.store.generations`.
+
+Background work runs in exactly one worker, the *primary* (index 0): the ECS deployment engine and CloudTrail's
+log file delivery. The primary holds ``engine.lock`` in the data directory (``flock``) while it runs, so that
+two engines can never run over one database, even while a replacement starts; the other workers read that lock
+to report the engine in ``/_turnout/health``, and wake the engine through a generation it watches.
+
+The parent restarts a worker that dies (the primary too, keeping its index), forwards SIGTERM and SIGINT to the
+workers for a graceful stop, and takes them with it when it is killed (``PR_SET_PDEATHSIG`` on Linux; elsewhere
+each worker notices that its parent is gone within a second).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import errno
+import fcntl
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+log = logging.getLogger("turnout.workers")
+
+ENGINE_LOCK = "engine.lock"
+RESTART_PAUSE = 0.5  # seconds before restarting a worker that died within MIN_UPTIME of its start
+MIN_UPTIME = 2.0
+PR_SET_PDEATHSIG = 1
+
+
+def default_count() -> int:
+    """Workers when ``--workers`` is not given: one per core, at most 4 (SQLite takes writers one at a time)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+@dataclass
+class Worker:
+    """This process's place among the workers (``Gateway.worker``; None there: a single-process server)."""
+
+    index: int
+    count: int
+    data_dir: Path
+    _engine_fd: int | None = field(default=None, repr=False)
+
+    @property
+    def primary(self) -> bool:
+        return self.index == 0
+
+    def hold_engine_lock(self) -> None:
+        """Take ``engine.lock`` for as long as this process lives (the primary, before starting its engine).
+
+        Waits while a primary that is shutting down still holds it."""
+        fd = os.open(self.data_dir / ENGINE_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        self._engine_fd = fd
+
+    def engine_running(self) -> bool:
+        """Whether some worker holds ``engine.lock`` (its engine runs)."""
+        if self._engine_fd is not None:
+            return True
+        try:
+            fd = os.open(self.data_dir / ENGINE_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as exc:
+            return exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
+        finally:
+            os.close(fd)  # closing releases a lock it got
+        return False
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make the kernel kill this worker when the parent dies (Linux), however the parent dies."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request above
+        os._exit(1)
+
+
+async def watch_parent(parent: int, stop: Callable[[], None]) -> None:
+    """Stop this worker once its parent is gone (where the kernel does not do it, :func:`_die_with_parent`)."""
+    while os.getppid() == parent:
+        await asyncio.sleep(1.0)
+    log.warning("the parent process %d is gone: stopping", parent)
+    stop()
+
+
+class Supervisor:
+    """The parent: forks the workers, restarts any that dies, and stops them all on SIGTERM or SIGINT."""
+
+    def __init__(self, count: int, run_worker: Callable[[int], int]) -> None:
+        self.count = count
+        self.run_worker = run_worker  # runs in the forked child; returns its exit code
+        self.children: dict[int, tuple[int, float]] = {}  # pid -> (index, started)
+        self.stopping = False
+        self.failed = False
+
+    def run(self) -> int:
+        """Serve until stopped; 0 after a graceful stop, 1 when the workers could not start."""
+        previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            for index in range(self.count):
+                self._spawn(index)
+            while self.children:
+                try:
+                    pid, status = os.wait()
+                except ChildProcessError:
+                    break
+                entry = self.children.pop(pid, None)
+                if entry is None or self.stopping:
+                    continue
+                index, started = entry
+                code = os.waitstatus_to_exitcode(status)
+                if code == 3:  # the worker could not start (turnout.server: STARTUP_FAILED): stop them all
+                    self.failed = True
+                    self._stop(signal.SIGTERM, None)
+                    continue
+                log.warning("worker %d (pid %d) exited with %s; starting another", index, pid,
+                            f"signal {-code}" if code < 0 else f"code {code}")
+                if time.monotonic() - started < MIN_UPTIME:
+                    time.sleep(RESTART_PAUSE)
+                self._spawn(index)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        return 1 if self.failed else 0
+
+    def _spawn(self, index: int) -> None:
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 1
+            try:
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    signal.signal(sig, signal.SIG_DFL)  # uvicorn installs its own, and restores these after
+                _die_with_parent(parent)
+                code = self.run_worker(index)
+            except BaseException:  # never return into the parent's code from a forked child
+                log.exception("worker %d failed", index)
+            finally:
+                logging.shutdown()
+                os._exit(code)
+        self.children[pid] = (index, time.monotonic())
+
+    def _stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping = True
+        for pid in list(self.children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
