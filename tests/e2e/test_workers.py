@@ -1,0 +1,234 @@
+"""``turnout serve --workers N``: several processes over one database behave as one server.
+
+Requests are sent on connections pinned to a chosen worker (a kept-alive connection stays with the worker that
+accepted it; ``/_turnout/health`` names that worker), so that a write through one worker and its effect through
+the other are seen deterministically.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from tests.conftest import Server, allow, doc, free_port
+
+ACCOUNT = "000000000000"
+
+
+@pytest.fixture
+def two(tmp_path: Path) -> Iterator[Server]:
+    server = Server(tmp_path / "data", ["--workers", "2", "--time-scale", "100"]).start()
+    yield server
+    server.stop()
+
+
+class Pinned:
+    """A kept-alive connection to one worker, sending signed requests on it."""
+
+    def __init__(self, server: Server, index: int) -> None:
+        self.server = server
+        for _ in range(400):
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
+            health = self._health(conn)
+            if health["worker"]["index"] == index:
+                self.conn, self.pid = conn, int(health["worker"]["pid"])
+                return
+            conn.close()
+        pytest.fail(f"no connection reached worker {index}")
+
+    @staticmethod
+    def _health(conn: http.client.HTTPConnection) -> dict[str, Any]:
+        conn.request("GET", "/_turnout/health")
+        response = conn.getresponse()
+        found: dict[str, Any] = json.loads(response.read())
+        return found
+
+    def health(self) -> dict[str, Any]:
+        return self._health(self.conn)
+
+    def call(self, service: str, body: str, headers: dict[str, str], key: tuple[str, str] = ("test", "test"),
+             region: str = "us-east-1") -> tuple[int, str]:
+        url = f"http://127.0.0.1:{self.server.port}/"
+        request = AWSRequest(method="POST", url=url, data=body.encode(), headers=headers)
+        SigV4Auth(Credentials(*key), service, region).add_auth(request)
+        self.conn.request("POST", "/", body=body.encode(), headers=dict(request.headers.items()))
+        response = self.conn.getresponse()
+        return response.status, response.read().decode()
+
+    def iam(self, action: str, key: tuple[str, str] = ("test", "test"), **params: str) -> tuple[int, str]:
+        from urllib.parse import urlencode
+
+        body = urlencode({"Action": action, "Version": "2010-05-08", **params})
+        return self.call("iam", body, {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, key)
+
+    def ecs(self, operation: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        status, text = self.call("ecs", json.dumps(params), {
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": f"AmazonEC2ContainerServiceV20141113.{operation}"})
+        return status, json.loads(text)
+
+
+def test_health_names_each_worker(two: Server) -> None:
+    first, second = Pinned(two, 0), Pinned(two, 1)
+    assert first.pid != second.pid
+    for pinned in (first, second):
+        health = pinned.health()
+        assert health["workers"] == 2 and health["status"] == "ready"
+        assert health["ecs"]["engine"] == "running"  # the primary's engine, seen from either worker
+
+
+def test_an_iam_change_through_one_worker_applies_at_once_through_the_other(two: Server) -> None:
+    root = two.client("iam")
+    root.create_user(UserName="wendy")
+    created = root.create_access_key(UserName="wendy")["AccessKey"]
+    key = (created["AccessKeyId"], created["SecretAccessKey"])
+    writer, reader = Pinned(two, 0), Pinned(two, 1)
+    assert reader.iam("ListRoles", key)[0] == 403  # caches the user's (empty) policies in worker 1
+    for round_ in range(3):
+        status, _ = writer.iam("PutUserPolicy", UserName="wendy", PolicyName="p",
+                               PolicyDocument=doc(allow("iam:ListRoles")))
+        assert status == 200
+        assert reader.iam("ListRoles", key)[0] == 200, round_
+        assert writer.iam("DeleteUserPolicy", UserName="wendy", PolicyName="p")[0] == 200
+        assert reader.iam("ListRoles", key)[0] == 403, round_
+        writer, reader = reader, writer  # and the other way round
+
+
+def test_a_deployment_started_through_another_worker_wakes_the_engine(two: Server) -> None:
+    """The engine runs in worker 0; a service created through worker 1 reaches its steady state without waiting
+    for the engine's idle timeout (an hour of simulated time, 36 s here)."""
+    other = Pinned(two, 1)
+    status, _ = other.ecs("CreateCluster", {"clusterName": "woken"})
+    assert status == 200
+    status, _ = other.ecs("RegisterTaskDefinition", {
+        "family": "woken", "containerDefinitions": [{"name": "app", "image": "nginx", "memory": 128}]})
+    assert status == 200
+    started = time.monotonic()
+    status, created = other.ecs("CreateService", {
+        "cluster": "woken", "serviceName": "svc", "taskDefinition": "woken", "desiredCount": 1})
+    assert status == 200, created
+    while time.monotonic() - started < 20:
+        status, found = other.ecs("DescribeServices", {"cluster": "woken", "services": ["svc"]})
+        service = found["services"][0]
+        if service["runningCount"] == 1 and service["deployments"][0]["rolloutState"] == "COMPLETED":
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the deployment did not finish: {service}")
+
+
+def test_concurrent_writes_through_both_workers_all_land_with_their_events(two: Server) -> None:
+    errors: list[BaseException] = []
+
+    def create(thread: int) -> None:
+        try:
+            iam = two.client("iam")  # a client (and connections) of its own: the writes spread over the workers
+            for index in range(15):
+                iam.create_user(UserName=f"many-{thread}-{index}")
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=create, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    users = [u["UserName"] for page in two.client("iam").get_paginator("list_users").paginate() for u in page["Users"]]
+    assert sorted(users) == sorted(f"many-{t}-{i}" for t in range(8) for i in range(15))
+    trail = two.client("cloudtrail")
+    names = set()
+    for page in trail.get_paginator("lookup_events").paginate(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateUser"}]):
+        names.update(r["ResourceName"] for e in page["Events"] for r in e.get("Resources", []))
+    assert names == set(users)
+
+
+def _wait(condition: Callable[[], bool], what: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its parent) counts as gone.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _pids(server: Server) -> dict[int, int]:
+    """Worker index -> pid, read through fresh connections."""
+    found: dict[int, int] = {}
+    deadline = time.monotonic() + 20
+    while len(found) < 2 and time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+            health = Pinned._health(conn)
+            conn.close()
+        except OSError:
+            time.sleep(0.05)
+            continue
+        found[health["worker"]["index"]] = health["worker"]["pid"]
+    return found
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_a_worker_that_dies_is_replaced(two: Server, index: int) -> None:
+    before = _pids(two)
+    os.kill(before[index], signal.SIGKILL)
+    _wait(lambda: _pids(two).get(index) not in (None, before[index]), f"a new worker {index}")
+    after = _pids(two)
+    assert after[1 - index] == before[1 - index]  # the other one went on
+    assert two.client("iam").create_user(UserName=f"after-{index}")["User"]["UserName"] == f"after-{index}"
+    _wait(lambda: Pinned(two, 1).health()["ecs"]["engine"] == "running", "the engine to run again")
+    assert two.process is not None and two.process.poll() is None  # the parent did not go down
+
+
+def test_killing_the_parent_takes_the_workers_with_it(two: Server) -> None:
+    workers = _pids(two)
+    two.kill()  # kill -9 of `turnout serve`
+    _wait(lambda: not any(_alive(pid) for pid in workers.values()), "the workers to exit")
+    two.start()  # the same port and data directory: nothing is left holding them
+    assert two.client("iam").list_users()["Users"] == []
+
+
+def test_a_graceful_stop_stops_every_worker(tmp_path: Path) -> None:
+    server = Server(tmp_path / "data", ["--workers", "2"]).start()
+    workers = _pids(server)
+    assert server.process is not None
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(20) == 0
+    assert not any(_alive(pid) for pid in workers.values())
+
+
+@pytest.mark.parametrize("value", ["0", "65", "two"])
+def test_a_bad_worker_count_is_refused(value: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "turnout", "serve", "--port", str(free_port()), "--data-dir", str(tmp_path),
+         "--workers", value], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "argument --workers" in result.stderr

@@ -1,0 +1,101 @@
+"""The database shared by several processes: writers take turns, readers never write, generations travel."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from turnout.store import generations
+from turnout.store.db import Database, WriteNeeded
+
+
+def _count_up(path: str, times: int) -> None:
+    db = Database(path)
+    for _ in range(times):
+        with db.transaction():  # read, then write what was read: a stale snapshot would lose updates
+            value = db.scalar("SELECT token FROM generations WHERE name = 'counter'")
+            db.execute("UPDATE generations SET token = ? WHERE name = 'counter'", (value + 1,))
+    db.close()
+
+
+def test_writers_in_several_processes_take_turns_and_lose_nothing(tmp_path: Path) -> None:
+    path = str(tmp_path / "t.db")
+    db = Database(path)
+    with db.transaction():
+        db.execute("INSERT INTO generations (name, token) VALUES ('counter', 0)")
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_count_up, args=(path, 150)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    _count_up(path, 150)
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    assert db.scalar("SELECT token FROM generations WHERE name = 'counter'") == 600
+
+
+def test_a_read_transaction_refuses_to_write_and_keeps_nothing(tmp_path: Path) -> None:
+    db = Database(tmp_path / "t.db")
+    with pytest.raises(WriteNeeded), db.transaction(write=False):
+        assert db.scalar("SELECT COUNT(*) FROM generations") == 0
+        with db.transaction():  # a nested scope joins the read transaction
+            db.execute("  insert INTO generations (name, token) VALUES ('x', 1)")
+    assert not db.in_transaction
+    assert db.scalar("SELECT COUNT(*) FROM generations") == 0
+    with db.transaction(write=False):
+        assert db.all("SELECT * FROM generations") == []  # reads are fine
+
+
+def test_deferred_writes_wait_for_the_next_write_transaction(tmp_path: Path) -> None:
+    db = Database(tmp_path / "t.db")
+    done: list[str] = []
+
+    def write() -> None:
+        db.execute("INSERT INTO generations (name, token) VALUES ('later', 1)")
+        done.append("written")
+
+    db.defer(write)
+    with db.transaction(write=False):
+        db.scalar("SELECT 1")
+    assert done == []
+    with db.transaction():
+        assert done == ["written"]
+    assert db.scalar("SELECT token FROM generations WHERE name = 'later'") == 1
+    with db.transaction():
+        db.defer(lambda: done.append("at once"))  # a write transaction is open: run now
+        assert done == ["written", "at once"]
+
+
+def test_a_bump_through_one_connection_is_seen_through_another(tmp_path: Path) -> None:
+    one, other = Database(tmp_path / "t.db"), Database(tmp_path / "t.db")
+    seen = generations.of(other).token("iam:1")
+    assert seen == 0
+    with one.transaction():
+        generations.of(one).bump("iam:1")
+        assert generations.of(other).token("iam:1") == 0  # not committed yet
+    changed = generations.of(other).token("iam:1")
+    assert changed != 0
+    assert generations.of(one).token("iam:1") == changed
+    assert generations.of(other).token("iam:2") == 0
+    with pytest.raises(RuntimeError), one.transaction():
+        generations.of(one).bump("iam:1")
+        raise RuntimeError("rolled back")
+    assert generations.of(one).token("iam:1") == changed
+    assert generations.of(other).token("iam:1") == changed
+
+
+def test_an_operation_named_as_a_read_that_writes_runs_again_as_a_write(tmp_path: Path) -> None:
+    from turnout.auth.principal import Principal
+    from turnout.server import Settings, build_gateway
+
+    gateway = build_gateway(Settings(data_dir=tmp_path, enforce_iam=False, cloudtrail=False))
+    root = Principal.root("123456789012")
+    first = gateway.invoke("ec2", "DescribeVpcs", {}, root)  # creates the account's default VPC on first use
+    assert first.error is None and len(first.result["Vpcs"]) == 1
+    assert ("ec2", "DescribeVpcs") in gateway._writers  # started as a write from now on...
+    again = gateway.invoke("ec2", "DescribeVpcs", {}, root)
+    assert again.error is None and again.result["Vpcs"] == first.result["Vpcs"]
+    assert ("ec2", "DescribeVpcs") not in gateway._writers  # ...until a run of it writes nothing
+    assert not gateway.db.in_transaction
