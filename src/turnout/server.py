@@ -82,8 +82,9 @@ class App:
         self._large_bodies = asyncio.Semaphore(self.limits.large_bodies)
         self.ready = False
         self._flusher: asyncio.Future[None] | None = None
-        self._trail = recorder_of(gateway)  # CloudTrail's recorder (None: calls are not recorded)
         self._parent: asyncio.Task[None] | None = None
+        self._trail = recorder_of(gateway)  # CloudTrail's recorder (None: calls are not recorded)
+        self._active = 0  # requests in hand (their bodies being read, or being handled, or answered)
 
     @staticmethod
     async def _flush_access_log(access_log: AccessLog) -> None:
@@ -131,6 +132,13 @@ class App:
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._active += 1
+        try:
+            await self._handle(scope, receive, send)
+        finally:
+            self._active -= 1
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await self._read_body(scope, receive, send)
         if body is None:
             return
@@ -149,14 +157,16 @@ class App:
             scope["method"], signed_path, scope["query_string"].decode("latin-1"), headers, body,
             client[0] if client else "127.0.0.1",
         )
+        # Alone, the call's CloudTrail event is committed before handle_http returns; with other requests in
+        # hand, with theirs, in one transaction awaited here (the recorder's group commit). Either way the call is
+        # answered only once its event is on disk. Nothing may await between handle_http and committed(): the
+        # batch must hold this request's event. Shielded: the batch is shared by other requests.
+        http.batched = self._active > 1 and self._trail is not None
         ctx = self.gateway.handle_http(http)
-        status, response_headers, response_body = write(ctx)
-        # Answer only once the call's CloudTrail event is on disk (group commit, see the recorder): an
-        # acknowledged call is never missing from the trail after a crash. Nothing may await before this call:
-        # the batch it returns must hold this request's event. Shielded: the batch is shared by other requests.
-        batch = self._trail.committed() if self._trail is not None else None
+        batch = self._trail.committed() if http.batched and self._trail is not None else None
         if batch is not None:
             await asyncio.shield(batch)
+        status, response_headers, response_body = write(ctx)
         await self._send(send, status, response_headers, response_body)
 
     async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:

@@ -41,18 +41,19 @@ def _records(env: InProcess, name: str) -> list[dict[str, Any]]:
 
 def test_a_hostile_call_batched_with_others_costs_no_event(env: InProcess) -> None:
     recorder = _recorder(env)
-    recorder.auto_flush = False  # batch as the server's flusher does: every call below lands in one write
-    iam = env.client("iam")
+    recorder.auto_flush = False  # as in the server: calls made in process wait for the next HTTP call's write
+    root = Principal.root(ACCOUNT)
     names = [f"user-{n}" for n in range(40)]
     for index, name in enumerate(names):
-        iam.create_user(UserName=name)
+        env.gateway.invoke("iam", "CreateUser", {"UserName": name}, root)
         if index % 10 == 5:
             # The probe sent this between root's CreateUser calls. Through HTTP the JSON front end now
             # refuses the surrogate, so the call is made in process, where nothing stands before the recorder.
-            env.gateway.invoke("ecs", "DescribeClusters", {"clusters": [HOSTILE]}, Principal.root(ACCOUNT))
+            env.gateway.invoke("ecs", "DescribeClusters", {"clusters": [HOSTILE]}, root)
     assert recorder.pending == 44
-    assert recorder.flush() == 44
-    assert recorder.stats() == {"recorded": 44, "dropped": 0, "pending": 0}
+    env.client("iam").create_user(UserName="over-http")  # writes all 45 in its own transaction
+    assert recorder.stats() == {"recorded": 45, "dropped": 0, "pending": 0}
+    names.append("over-http")
 
     created = _records(env, "CreateUser")
     assert sorted(r["requestParameters"]["userName"] for r in created) == sorted(names)
@@ -66,10 +67,10 @@ def test_a_hostile_call_batched_with_others_costs_no_event(env: InProcess) -> No
 def test_an_event_the_store_refuses_is_lost_alone(env: InProcess, monkeypatch: pytest.MonkeyPatch) -> None:
     recorder = _recorder(env)
     recorder.auto_flush = False
-    iam = env.client("iam")
-    iam.create_user(UserName="before")
-    env.gateway.invoke("iam", "ListRoles", {}, Principal.root(ACCOUNT))
-    iam.create_user(UserName="after")
+    root = Principal.root(ACCOUNT)
+    env.gateway.invoke("iam", "CreateUser", {"UserName": "before"}, root)
+    env.gateway.invoke("iam", "ListRoles", {}, root)
+    env.gateway.invoke("iam", "CreateUser", {"UserName": "after"}, root)
     real = store.write_events
 
     def refuse_list_roles(db: Any, drafts: Any) -> int:

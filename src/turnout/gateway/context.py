@@ -25,6 +25,9 @@ class HttpRequest:
     headers: dict[str, list[str]]  # lower-case names
     body: bytes
     client_ip: str = "127.0.0.1"
+    # Other requests are being handled meanwhile (the server's count): the call's CloudTrail event may then be
+    # written with theirs, in one transaction the server awaits before answering (the recorder's group commit).
+    batched: bool = False
 
     def header(self, name: str) -> str | None:
         values = self.headers.get(name)
@@ -56,6 +59,7 @@ class RequestContext:
     annotations: dict[str, Any] = field(default_factory=dict)
     status: int = 200
     elapsed_ms: float = 0.0
+    recorded: bool = False  # the recorders have seen the call (a write's, inside its own transaction)
 
     @property
     def account_id(self) -> str:

@@ -166,12 +166,16 @@ class Gateway:
             ctx.error = internal_failure()
         ctx.status = ctx.error.status if ctx.error is not None else 200
         ctx.elapsed_ms = (time.perf_counter() - started) * 1000
+        if not ctx.recorded:
+            self._record(ctx)
+        self._log(ctx)
+
+    def _record(self, ctx: RequestContext) -> None:
         for recorder in self.recorders:
             try:
                 recorder.record(ctx)
             except Exception:  # a recorder never fails the call it records
                 log.exception("recorder %r failed", recorder)
-        self._log(ctx)
 
     def _log(self, ctx: RequestContext) -> None:
         batched = self.access_log
@@ -241,22 +245,34 @@ class Gateway:
         db = self.db
         key = (ctx.service.name, ctx.operation.name)
         write = not key[1].startswith(READ_ONLY_PREFIXES) or key in self._writers
+        # A successful write made over HTTP is recorded in its own transaction: one commit holds the change and its
+        # CloudTrail event (the recorder writes it at once). Everything else is recorded by _run after the call.
+        own_record = ctx.http is not None and not db.in_transaction
         try:
             with db.transaction(write=write):
                 before = db.changes()
                 ctx.result = handler(ctx, ctx.params) or {}
-                if write and db.changes() == before and key in self._writers:
-                    self._writers.discard(key)  # it wrote nothing this time: a read transaction next time
-                for hook in self.on_write if write else ():
-                    hook(ctx)
+                if write:
+                    if db.changes() == before and key in self._writers:
+                        self._writers.discard(key)  # it wrote nothing this time: a read transaction next time
+                    self._wrote(ctx, own_record)
+            ctx.recorded = own_record and write  # committed with its event (a failed commit is recorded by _run)
         except WriteNeeded:
             if db.in_transaction:
                 raise  # a call made inside another's read transaction: the outermost one runs again
             self._writers.add(key)
             with db.transaction():
                 ctx.result = handler(ctx, ctx.params) or {}
-                for hook in self.on_write:
-                    hook(ctx)
+                self._wrote(ctx, own_record)
+            ctx.recorded = own_record
+
+    def _wrote(self, ctx: RequestContext, record: bool) -> None:
+        """The end of a successful write's transaction: the ``on_write`` hooks, then (``record``) its event."""
+        for hook in self.on_write:
+            hook(ctx)
+        if record:
+            ctx.status = 200
+            self._record(ctx)
 
     # -- bookkeeping shared by steps ------------------------------------------------------------------
 

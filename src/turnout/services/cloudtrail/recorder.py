@@ -3,15 +3,18 @@
 Recording never fails the call it records. ``record`` builds the call's record (a few microseconds: records of
 repeated calls are made from a cached shape, :mod:`.records`) and appends it to an in-memory queue.
 
-Durability (group commit): a call made over HTTP is answered only once its event is committed. After the gateway
-has handled a request, the server awaits :meth:`CloudTrailRecorder.committed`: a future shared by every event
-queued so far, resolved by one write of all of them, scheduled to run as soon as the event loop has taken the
-requests already waiting (``loop.call_soon``). A lone request is written at once; concurrent requests share one
-transaction, so recording costs one commit per batch, not per call. So an acknowledged call's event survives a
-``kill -9`` (SQLite WAL, see :mod:`turnout.store.db`). Calls made internally (ECS's calls through the gateway)
-wait for nothing: their events are written with the next batch, or by the background task every
-:data:`FLUSH_SECONDS`. Without a server loop (a gateway used in process, as tests do) every event is written at
-once. ``LookupEvents`` flushes first, so a call is found as soon as it has been answered.
+Durability: a call made over HTTP is answered only once its event is committed. The event of a write that
+succeeded is written in the write's own transaction (the gateway records it before committing: one commit for the
+change and its event); any other call's event (a read, a failure, a refusal) is written in a transaction of its
+own right after the call, before its answer is serialised; when other requests are being handled meanwhile
+(``HttpRequest.batched``), in one transaction shared with theirs (group commit: the server awaits
+:meth:`CloudTrailRecorder.committed` before answering; one commit per batch, not per call). So an acknowledged
+call's event survives a ``kill -9``
+(SQLite WAL, see :mod:`turnout.store.db`). Calls made internally (ECS's calls through the gateway) wait for
+nothing: their events are written with the next HTTP call's, or by the background task every
+:data:`FLUSH_SECONDS`, whatever becomes of the transaction they were made in. Without a server loop (a gateway used
+in process, as tests do) they are written at once. ``LookupEvents`` flushes first, so a call is found as soon as
+it has been answered.
 
 The durable write adds the events' rows only; their lookup entries (the posting lists of :mod:`.postings`, whose
 rows a lone event would rewrite whole) are added by every :meth:`~CloudTrailRecorder.flush`: the background task's,
@@ -85,9 +88,17 @@ class CloudTrailRecorder:
         except Exception:
             self._lose(1, "could not build the record of %s", ctx.request_id, exc_info=True)
             return
-        # In process, write at once unless a transaction is open (a call made inside another call's dispatch):
-        # the outer call's own record flushes both once that transaction is over.
-        if self.auto_flush and not _in_transaction(self.db):
+        if ctx.http is not None and (self.db.in_transaction or not ctx.http.batched):
+            # An HTTP call is answered once its event is written (with those queued before it): in the call's
+            # own write transaction when the gateway records it there, else in one of its own; a batched call's
+            # is written by the batch the server awaits (committed).
+            try:
+                self._write()  # not indexed: the background task (or the next LookupEvents) does that
+            except Exception:  # _write counts its own failures; the call is answered whatever happens
+                log.exception("CloudTrail write failed")
+        elif self.auto_flush and not self.db.in_transaction:
+            # In process, an internal call is written at once unless a transaction is open (a call made inside
+            # another call's dispatch): the outer call's own record writes both once that transaction is over.
             self.flush()
 
     # -- group commit ---------------------------------------------------------------------------------------
@@ -95,8 +106,8 @@ class CloudTrailRecorder:
     def committed(self) -> asyncio.Future[None] | None:
         """A future resolved once every event queued so far is written (None: nothing is waiting to be).
 
-        Called by the server right after the gateway handled a request, with no ``await`` in between, so the
-        request's own events are among those queued. The first caller schedules the write; the callers until it
+        Called by the server right after the gateway handled a batched request, with no ``await`` in between, so
+        the request's own event is among those queued. The first caller schedules the write; the callers until it
         runs share it (one transaction for all their events). Await it shielded: it is shared.
         """
         if not self._pending:
@@ -125,6 +136,16 @@ class CloudTrailRecorder:
         written = self._write()
         self._index()
         return written
+
+    def write_pending(self) -> int:
+        """Write the events waiting (internal calls'), without their lookup entries; returns how many."""
+        if not self._pending:
+            return 0
+        try:
+            return self._write()
+        except Exception:  # _write counts its own failures
+            log.exception("CloudTrail write failed")
+            return 0
 
     def _write(self) -> int:
         """Write every pending event (durably, without its lookup entries); returns the number written."""
@@ -195,10 +216,6 @@ class CloudTrailRecorder:
             self._task = None
         self.auto_flush = True
         self.flush()
-
-
-def _in_transaction(db: Database) -> bool:
-    return db.in_transaction
 
 
 def recorder_of(gateway: Gateway) -> CloudTrailRecorder | None:

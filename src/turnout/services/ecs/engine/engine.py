@@ -90,7 +90,10 @@ class Engine:
             generations.of(self.db).bump(WAKE)
 
     async def _run(self) -> None:
+        from ...cloudtrail.recorder import recorder_of
+
         assert self._event is not None
+        trail = recorder_of(self.gateway)
         while True:
             self._event.clear()
             delay = 1.0
@@ -99,6 +102,10 @@ class Engine:
                 # while many deployments advance (each unit of work is one transaction).
                 started = time.perf_counter()
                 for _ in self._pass():
+                    # The events of the calls ECS made in that unit (committed now): written at once, so that a
+                    # LookupEvents answered by another worker finds them as soon as the change they made.
+                    if trail is not None:
+                        trail.write_pending()
                     if time.perf_counter() - started > SLICE:
                         await asyncio.sleep(0)
                         started = time.perf_counter()
