@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -48,6 +48,7 @@ class Response:
     status: int
     headers: dict[str, str]
     body: bytes
+    head: bytes = b""  # the status line and header lines as received (names in their case)
 
 
 def connect(port: int, timeout: float) -> socket.socket:
@@ -94,7 +95,7 @@ def exchange(port: int, raw: bytes, timeout: float = 10.0) -> Response:
             body += chunk
         if length is not None and len(body) < length:
             raise ConnectionError("connection closed before the whole body")
-        return Response(status, headers, body)
+        return Response(status, headers, body, head)
 
 
 def get_request(port: int, path: str) -> bytes:
@@ -180,6 +181,12 @@ def profiled_turnout_argv(port: int, workdir: Path) -> list[str]:
             *turnout_argv(port, workdir)[3:]]
 
 
+def with_server_args(spec: ServerSpec, extra: Sequence[str]) -> ServerSpec:
+    """``spec`` with ``extra`` flags appended to its command line (``turnout serve --workers 1``...)."""
+    base, flags = spec.argv, list(extra)
+    return replace(spec, argv=lambda port, workdir: [*base(port, workdir), *flags])
+
+
 TURNOUT = ServerSpec("turnout", turnout_argv, "/_turnout/health")
 MOTO = ServerSpec("moto", moto_argv, "/moto-api/")
 PROFILED_TURNOUT = ServerSpec("turnout (cProfile)", profiled_turnout_argv, "/_turnout/health")
@@ -232,10 +239,11 @@ class ServerProcess:
         return self.wait_for(lambda: get_request(self.port, self.spec.ready_path), self.spec.ready_path)
 
     def cpu_seconds(self) -> float:
-        """user+system CPU the server process (all its threads) has used so far."""
+        """user+system CPU the server has used so far: its process (all threads) and every process below it
+        (worker processes of ``turnout serve --workers N``), live ones read from /proc, ended and reaped ones
+        through the parent's ``cutime``/``cstime``. A worker that ended but is not reaped yet is not counted."""
         assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICK
+        return process_tree_cpu(self.process.pid)
 
     def cpu_window(self) -> CpuWindow:
         return CpuWindow(self)
@@ -260,6 +268,36 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (field 3, the state, is [0]); None if it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def process_tree_cpu(root: int) -> float:
+    """CPU seconds (user+system) of ``root``, its live descendants, and its reaped children (cutime+cstime)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields is not None:
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+    ticks, stack, first = 0, [root], True
+    while stack:
+        pid = stack.pop()
+        fields = _stat_fields(pid)
+        if fields is None:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+        if first:  # the root's reaped children (not its descendants' reaped ones: workers start no processes)
+            ticks += int(fields[13]) + int(fields[14])
+            first = False
+        stack.extend(children.get(pid, []))
+    return ticks / _CLOCK_TICK
 
 
 def machine_busy_seconds() -> float:
