@@ -188,6 +188,20 @@ def with_server_args(spec: ServerSpec, extra: Sequence[str]) -> ServerSpec:
 
 
 TURNOUT = ServerSpec("turnout", turnout_argv, "/_turnout/health")
+
+
+def turnout_source(src: Path | None) -> tuple[ServerSpec, dict[str, Any]]:
+    """Turnout's spec and the source it runs (path, commit, uncommitted changes): this checkout's, or with ``src``
+    (another checkout's root or its src/) that one's, through PYTHONPATH. SystemExit when ``src`` has none."""
+    if src is None:
+        return TURNOUT, git_state(REPO)
+    src = src.resolve()
+    src = src / "src" if (src / "src" / "turnout").is_dir() else src
+    if not (src / "turnout" / "__init__.py").is_file():
+        raise SystemExit(f"--turnout-src: no turnout package in {src}")
+    source = git_state(src.parent)
+    source["path"] = str(src)
+    return replace(TURNOUT, env=(("PYTHONPATH", str(src)),)), source
 MOTO = ServerSpec("moto", moto_argv, "/moto-api/")
 PROFILED_TURNOUT = ServerSpec("turnout (cProfile)", profiled_turnout_argv, "/_turnout/health")
 SERVERS = {"turnout": TURNOUT, "moto": MOTO}

@@ -25,18 +25,16 @@ from .common import (
     BENCH_DIR,
     MOTO,
     PROFILED_TURNOUT,
-    REPO,
-    TURNOUT,
     BenchError,
     ServerProcess,
     ServerSpec,
     boto_client,
     exchange,
-    git_state,
     machine_info,
     median,
     sign_query,
     table,
+    turnout_source,
     with_server_args,
     write_results,
 )
@@ -343,16 +341,8 @@ def run(args: argparse.Namespace) -> int:
     if args.generator == "wrk" and generator != "wrk":
         raise SystemExit("--generator wrk: wrk is not installed (apt-get install wrk)")
     out_dir = args.out or Path(__file__).resolve().parent / "results"
-    specs: dict[str, ServerSpec] = {"turnout": TURNOUT, "moto": MOTO}
-    source = git_state(REPO)
-    if args.turnout_src is not None:
-        src = args.turnout_src.resolve()
-        src = src / "src" if (src / "src" / "turnout").is_dir() else src
-        if not (src / "turnout" / "__init__.py").is_file():
-            raise SystemExit(f"--turnout-src: no turnout package in {src}")
-        specs["turnout"] = replace(TURNOUT, env=(("PYTHONPATH", str(src)),))
-        source = git_state(src.parent)
-        source["path"] = str(src)
+    turnout, source = turnout_source(args.turnout_src)
+    specs: dict[str, ServerSpec] = {"turnout": turnout, "moto": MOTO}
     server_args = shlex.split(args.server_args)
     if server_args:
         specs["turnout"] = with_server_args(specs["turnout"], server_args)
