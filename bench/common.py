@@ -6,6 +6,7 @@ Everything here talks only to 127.0.0.1 and every loop is bounded in time.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import socket
@@ -341,10 +342,11 @@ class CpuWindow:
 
 
 def percentile(ordered: Sequence[float], pct: float) -> float:
-    """Nearest-rank percentile of an already sorted sequence (0 when empty)."""
+    """Nearest-rank percentile of an already sorted sequence (0 when empty): the smallest value with at least
+    ``pct`` percent of the values at or below it, the ``ceil(pct/100 * n)``-th (p99 of 100 values is the 99th)."""
     if not ordered:
         return 0.0
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(pct * len(ordered) / 100)))
     return float(ordered[rank - 1])
 
 
