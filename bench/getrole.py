@@ -309,7 +309,6 @@ def _report(servers: dict[str, Any], args: argparse.Namespace, generator: str) -
         print(f"server CPU per request, moto/turnout: {text}  (less sensitive to other load on the machine)")
     if "turnout" in servers and "bare" in servers:
         summary.update(_bare_ratios(servers["turnout"]["loads"], servers["bare"]["loads"]))
-    print(f"\nreadiness, median of {args.ready_runs} cold starts (ms from process start):")
     ready_rows = []
     for name, data in servers.items():
         ready = data.get("readiness")
@@ -318,7 +317,9 @@ def _report(servers: dict[str, Any], args: argparse.Namespace, generator: str) -
         summary["readiness_ms"][name] = {"ready": ready["ready_ms"], "first_iam": ready["first_iam_ms"]}
         ready_rows.append([name, f"GET {ready['ready_path']}", f"{ready['ready_ms']:.0f}",
                            f"{ready['first_iam_ms']:.0f}"])
-    print(table(["server", "ready check", "ready ms", "first signed IAM call ms"], ready_rows))
+    if ready_rows:
+        print(f"\nreadiness, median of {args.ready_runs} cold starts (ms from process start):")
+        print(table(["server", "ready check", "ready ms", "first signed IAM call ms"], ready_rows))
     if "turnout" in servers:
         ready_ms = servers["turnout"]["readiness"]["ready_ms"]
         summary["goal_ready_met"] = ready_ms <= GOAL_READY_MS
