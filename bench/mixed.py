@@ -220,8 +220,9 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
 
 
 def _print_phase(title: str, phase: dict[str, Any]) -> None:
+    per_req = "us per mix request, the heavy calls' CPU included" if "heavy" in phase else "us/req"
     print(f"\n{title}: {phase['requests']} requests in {phase['window_s']:.1f} s, {phase['rps']:.0f} req/s; "
-          f"server CPU {phase['server_cpu_pct']:.0f}% ({phase['server_cpu_us_per_req']:.0f} us/req), "
+          f"server CPU {phase['server_cpu_pct']:.0f}% ({phase['server_cpu_us_per_req']:.0f} {per_req}), "
           f"clients {phase['client_cpu_pct']:.0f}%, other {phase['other_cpu_pct']:.0f}% (100% = one core)")
     _print_rows(phase["rows"])
     if phase["socket_errors"]:
