@@ -96,7 +96,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--turnout-src", type=Path, default=None, metavar="DIR",
                         help="benchmark the Turnout in another checkout (its root or src/), e.g. to compare commits")
     parser.add_argument("--server-args", default="", metavar="ARGS",
-                        help='extra `turnout serve` flags, e.g. "--workers 1" (recorded in the results)')
+                        help='extra `turnout serve` flags: "--workers 1", =--no-cloudtrail (recorded in the results)')
     parser.add_argument("--out", type=Path, default=None, help="results directory (default bench/results)")
 
 

@@ -74,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--roles", type=_count(0, 5000), default=1000,
                         help="roles created before phase 2, for GetAccountAuthorizationDetails (default 1000)")
     parser.add_argument("--server-args", default="", metavar="ARGS",
-                        help='extra `turnout serve` flags, e.g. "--workers 1" (recorded in the results)')
+                        help='extra `turnout serve` flags: "--workers 1", =--no-cloudtrail (recorded in the results)')
     parser.add_argument("--turnout-src", type=Path, default=None, metavar="DIR",
                         help="benchmark the Turnout in another checkout (its root or src/), e.g. to compare commits")
     parser.add_argument("--plan-rps", type=_count(100, 100_000), default=6000,
