@@ -6,6 +6,7 @@ Everything here talks only to 127.0.0.1 and every loop is bounded in time.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import socket
@@ -13,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -48,6 +49,7 @@ class Response:
     status: int
     headers: dict[str, str]
     body: bytes
+    head: bytes = b""  # the status line and header lines as received (names in their case)
 
 
 def connect(port: int, timeout: float) -> socket.socket:
@@ -94,7 +96,7 @@ def exchange(port: int, raw: bytes, timeout: float = 10.0) -> Response:
             body += chunk
         if length is not None and len(body) < length:
             raise ConnectionError("connection closed before the whole body")
-        return Response(status, headers, body)
+        return Response(status, headers, body, head)
 
 
 def get_request(port: int, path: str) -> bytes:
@@ -180,7 +182,27 @@ def profiled_turnout_argv(port: int, workdir: Path) -> list[str]:
             *turnout_argv(port, workdir)[3:]]
 
 
+def with_server_args(spec: ServerSpec, extra: Sequence[str]) -> ServerSpec:
+    """``spec`` with ``extra`` flags appended to its command line (``turnout serve --workers 1``...)."""
+    base, flags = spec.argv, list(extra)
+    return replace(spec, argv=lambda port, workdir: [*base(port, workdir), *flags])
+
+
 TURNOUT = ServerSpec("turnout", turnout_argv, "/_turnout/health")
+
+
+def turnout_source(src: Path | None) -> tuple[ServerSpec, dict[str, Any]]:
+    """Turnout's spec and the source it runs (path, commit, uncommitted changes): this checkout's, or with ``src``
+    (another checkout's root or its src/) that one's, through PYTHONPATH. SystemExit when ``src`` has none."""
+    if src is None:
+        return TURNOUT, git_state(REPO)
+    src = src.resolve()
+    src = src / "src" if (src / "src" / "turnout").is_dir() else src
+    if not (src / "turnout" / "__init__.py").is_file():
+        raise SystemExit(f"--turnout-src: no turnout package in {src}")
+    source = git_state(src.parent)
+    source["path"] = str(src)
+    return replace(TURNOUT, env=(("PYTHONPATH", str(src)),)), source
 MOTO = ServerSpec("moto", moto_argv, "/moto-api/")
 PROFILED_TURNOUT = ServerSpec("turnout (cProfile)", profiled_turnout_argv, "/_turnout/health")
 SERVERS = {"turnout": TURNOUT, "moto": MOTO}
@@ -232,10 +254,11 @@ class ServerProcess:
         return self.wait_for(lambda: get_request(self.port, self.spec.ready_path), self.spec.ready_path)
 
     def cpu_seconds(self) -> float:
-        """user+system CPU the server process (all its threads) has used so far."""
+        """user+system CPU the server has used so far: its process (all threads) and every process below it
+        (worker processes of ``turnout serve --workers N``), live ones read from /proc, ended and reaped ones
+        through the parent's ``cutime``/``cstime``. A worker that ended but is not reaped yet is not counted."""
         assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICK
+        return process_tree_cpu(self.process.pid)
 
     def cpu_window(self) -> CpuWindow:
         return CpuWindow(self)
@@ -260,6 +283,36 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (field 3, the state, is [0]); None if it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def process_tree_cpu(root: int) -> float:
+    """CPU seconds (user+system) of ``root``, its live descendants, and its reaped children (cutime+cstime)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields is not None:
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+    ticks, stack, first = 0, [root], True
+    while stack:
+        pid = stack.pop()
+        fields = _stat_fields(pid)
+        if fields is None:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+        if first:  # the root's reaped children (not its descendants' reaped ones: workers start no processes)
+            ticks += int(fields[13]) + int(fields[14])
+            first = False
+        stack.extend(children.get(pid, []))
+    return ticks / _CLOCK_TICK
 
 
 def machine_busy_seconds() -> float:
@@ -289,10 +342,11 @@ class CpuWindow:
 
 
 def percentile(ordered: Sequence[float], pct: float) -> float:
-    """Nearest-rank percentile of an already sorted sequence (0 when empty)."""
+    """Nearest-rank percentile of an already sorted sequence (0 when empty): the smallest value with at least
+    ``pct`` percent of the values at or below it, the ``ceil(pct/100 * n)``-th (p99 of 100 values is the 99th)."""
     if not ordered:
         return 0.0
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(pct * len(ordered) / 100)))
     return float(ordered[rank - 1])
 
 

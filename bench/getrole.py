@@ -1,4 +1,6 @@
-"""IAM GetRole throughput, p50/p99 latency and readiness: Turnout (SigV4 verified) side by side with moto_server.
+"""IAM GetRole throughput, p50/p99 latency and readiness: Turnout (SigV4 verified) side by side with ``bare`` (a
+bare uvicorn + httptools ASGI app answering Turnout's captured GetRole bytes without checking anything) and
+moto_server.
 
 One server at a time on a free 127.0.0.1 port; the same role is created in each, one GetRole request is signed
 with botocore's SigV4 and its exact bytes are replayed by the load generator at each concurrency level.
@@ -9,6 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
+import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
@@ -18,20 +22,20 @@ from pathlib import Path
 from typing import Any
 
 from .common import (
+    BENCH_DIR,
+    MOTO,
     PROFILED_TURNOUT,
-    REPO,
-    SERVERS,
-    TURNOUT,
     BenchError,
     ServerProcess,
     ServerSpec,
     boto_client,
     exchange,
-    git_state,
     machine_info,
     median,
     sign_query,
     table,
+    turnout_source,
+    with_server_args,
     write_results,
 )
 from .loadgen import LoadResult, run_load, wrk_path
@@ -48,6 +52,9 @@ GET_ROLE = {"Action": "GetRole", "Version": "2010-05-08", "RoleName": ROLE}
 LIST_ROLES = {"Action": "ListRoles", "Version": "2010-05-08"}
 IAM_NS = "{https://iam.amazonaws.com/doc/2010-05-08/}"
 GOAL_RATIO = 10.0
+GOAL_BARE_RATIO = 0.5  # issue 11: signed GetRole at least half the bare app's throughput...
+GOAL_BARE_CONNS = 2  # ...with 2 connections (how the issue measured it: 3,924 against 15,687 req/s, 25%)
+KNOWN_SERVERS = ("turnout", "bare", "moto")
 GOAL_READY_MS = 1000.0
 PROFILE_TOP = 25
 BUSY_PCT = 15.0  # other processes' CPU above which a measurement is flagged as skewed
@@ -70,10 +77,12 @@ def _seconds(low: float, high: float) -> Any:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--conns", type=_levels, default=[1, 16], help="concurrency levels (default 1,16)")
+    parser.add_argument("--conns", type=_levels, default=[1, GOAL_BARE_CONNS, 16],
+                        help="concurrency levels (default 1,2,16)")
     parser.add_argument("--warmup", type=_seconds(0, 60), default=5.0, help="seconds not measured (default 5)")
     parser.add_argument("--duration", type=_seconds(1, 300), default=10.0, help="seconds measured (default 10)")
-    parser.add_argument("--servers", default="turnout,moto", help="which servers, in order (default turnout,moto)")
+    parser.add_argument("--servers", default="turnout,bare,moto",
+                        help="which servers, in order, of turnout, bare, moto (default turnout,bare,moto)")
     parser.add_argument("--rounds", type=int, choices=range(1, 6), default=1, metavar="N",
                         help="measure every server N times, alternating; the median round is reported (default 1)")
     parser.add_argument("--ready-runs", type=int, choices=range(1, 11), default=3, metavar="N",
@@ -86,6 +95,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also run Turnout under cProfile at the highest concurrency and print its hot spots")
     parser.add_argument("--turnout-src", type=Path, default=None, metavar="DIR",
                         help="benchmark the Turnout in another checkout (its root or src/), e.g. to compare commits")
+    parser.add_argument("--server-args", default="", metavar="ARGS",
+                        help='extra `turnout serve` flags: "--workers 1", =--no-cloudtrail (recorded in the results)')
     parser.add_argument("--out", type=Path, default=None, help="results directory (default bench/results)")
 
 
@@ -110,6 +121,40 @@ def verify_get_role(server: ServerProcess) -> dict[str, Any]:
             "keep_alive": response.headers.get("connection", "").lower() != "close"}
 
 
+def capture_get_role(spec: ServerSpec, workroot: Path) -> dict[str, Any]:
+    """Turnout's answer to the signed GetRole (status, headers as sent, body), from a fresh Turnout with the role:
+    what the ``bare`` server replays. Written to workroot/bare-response.json."""
+    with ServerProcess(spec, workroot / "turnout-capture") as server:
+        prepare(server)
+        response = exchange(server.port, sign_query(server.port, "iam", GET_ROLE).raw)
+    if response.status != 200:
+        raise BenchError(f"turnout: GetRole answered {response.status} when capturing it for bare")
+    lines = response.head.decode("latin-1").split("\r\n")[1:]
+    headers = [[name.strip(), value.strip()] for name, _, value in (line.partition(":") for line in lines)]
+    capture = {"status": response.status, "headers": headers, "body_hex": response.body.hex()}
+    (workroot / "bare-response.json").write_text(json.dumps(capture))
+    return capture
+
+
+def bare_spec(response_file: Path) -> ServerSpec:
+    """bench/bareserve.py answering every request with the captured GetRole answer."""
+    def argv(port: int, workdir: Path) -> list[str]:
+        return [sys.executable, str(BENCH_DIR / "bareserve.py"), str(response_file), str(port)]
+    return ServerSpec("bare", argv, "/")
+
+
+def verify_bare(server: ServerProcess, captured: dict[str, Any]) -> dict[str, Any]:
+    """The bare server's answer to the signed GetRole: Turnout's status, header lines (but ``date``) and body."""
+    response = exchange(server.port, sign_query(server.port, "iam", GET_ROLE).raw)
+    lines = response.head.decode("latin-1").split("\r\n")[1:]
+    got = [[n.strip(), v.strip()] for n, _, v in (line.partition(":") for line in lines) if n.lower() != "date"]
+    expected = [h for h in captured["headers"] if h[0].lower() != "date"]
+    if (response.status, got, response.body.hex()) != (captured["status"], expected, captured["body_hex"]):
+        raise BenchError(f"bare: its answer differs from Turnout's: {response.status} {got} {response.body[:200]!r}")
+    return {"role_name": ROLE, "arn": None, "response_bytes": len(response.body),
+            "keep_alive": response.headers.get("connection", "").lower() != "close"}
+
+
 def _signed_raw(port: int, params: dict[str, str]) -> bytes:
     return sign_query(port, "iam", params).raw
 
@@ -130,9 +175,16 @@ def readiness(spec: ServerSpec, workroot: Path, runs: int) -> dict[str, Any]:
     }
 
 
-def prepare(server: ServerProcess) -> dict[str, Any]:
-    """Wait for a started server, create the role, check one decoded GetRole."""
+def prepare(server: ServerProcess, captured: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Wait for a started server, create the role, check one decoded GetRole (bare: check it answers the bytes
+    ``captured`` from Turnout; it has no role to create)."""
     server.wait_ready()
+    if server.spec.name == "bare":
+        assert captured is not None
+        check = verify_bare(server, captured)
+        print(f"  bare: answers the signed GetRole with Turnout's captured answer ({check['response_bytes']} bytes, "
+              f"connection {'kept alive' if check['keep_alive'] else 'closed'})")
+        return check
     try:
         boto_client(server.port, "iam").create_role(RoleName=ROLE, AssumeRolePolicyDocument=TRUST_POLICY)
     except Exception as exc:
@@ -155,10 +207,11 @@ def measure(server: ServerProcess, args: argparse.Namespace, conns: int, warmup:
 
 def load_levels(
     spec: ServerSpec, workroot: Path, args: argparse.Namespace, levels: list[int], tag: str = "",
+    captured: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A fresh server with the role created; one measurement per concurrency level."""
     with ServerProcess(spec, workroot / f"{spec.slug}-load{tag}") as server:
-        check = prepare(server)
+        check = prepare(server, captured)
         results = [measure(server, args, conns, args.warmup) for conns in levels]
     return {"check": check, "loads": [r.as_dict() for r in results]}
 
@@ -188,6 +241,34 @@ def _median_round(loads: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # -- the whole run ----------------------------------------------------------------------------------------------
+
+
+def _bare_ratios(turnout: list[dict[str, Any]], bare: list[dict[str, Any]]) -> dict[str, Any]:
+    """Turnout's throughput over the bare app's per level (goal: >= 0.5 at 2 connections), and the CPU per
+    request of the bare app over Turnout's (the same ratio measured in CPU: steadier on a busy machine)."""
+    by_conns = {x["connections"]: x for x in bare}
+    ratios: dict[str, float] = {}
+    cpu_ratios: dict[str, float] = {}
+    for load in turnout:
+        other = by_conns.get(load["connections"])
+        if other and other["rps"] > 0:
+            ratios[str(load["connections"])] = round(load["rps"] / other["rps"], 3)
+        if other and load["server_cpu_us_per_req"] > 0:
+            cpu_ratios[str(load["connections"])] = round(
+                other["server_cpu_us_per_req"] / load["server_cpu_us_per_req"], 3)
+    text = ", ".join(f"conns={c}: {r:.2f}" for c, r in ratios.items())
+    at_goal = ratios.get(str(GOAL_BARE_CONNS))
+    verdict = "not measured (add it to --conns)" if at_goal is None else (
+        "met" if at_goal >= GOAL_BARE_RATIO else "MISSED")
+    print(f"\nthroughput ratio turnout/bare: {text}")
+    print(f"goal 3, signed GetRole >= {GOAL_BARE_RATIO:g} x the bare app's throughput at "
+          f"{GOAL_BARE_CONNS} connections: {verdict}"
+          f"{'' if at_goal is None else f' ({at_goal:.2f}, {at_goal * 100:.0f}%)'}")
+    text = ", ".join(f"conns={c}: {r:.2f}" for c, r in cpu_ratios.items())
+    print(f"server CPU per request, bare/turnout: {text}  (the same comparison in CPU: steadier on a busy machine; "
+          "at conns=1-2 neither server is saturated)")
+    return {"bare_ratios": ratios, "bare_cpu_ratios": cpu_ratios,
+            "goal_bare_met": None if at_goal is None else at_goal >= GOAL_BARE_RATIO}
 
 
 def _report(servers: dict[str, Any], args: argparse.Namespace, generator: str) -> dict[str, Any]:
@@ -226,14 +307,19 @@ def _report(servers: dict[str, Any], args: argparse.Namespace, generator: str) -
               f"{'met' if summary['goal_ratio_met'] else 'NOT met'})")
         text = ", ".join(f"conns={c}: {r:.1f}x" for c, r in summary["cpu_ratios"].items())
         print(f"server CPU per request, moto/turnout: {text}  (less sensitive to other load on the machine)")
-    print(f"\nreadiness, median of {args.ready_runs} cold starts (ms from process start):")
+    if "turnout" in servers and "bare" in servers:
+        summary.update(_bare_ratios(servers["turnout"]["loads"], servers["bare"]["loads"]))
     ready_rows = []
     for name, data in servers.items():
-        ready = data["readiness"]
+        ready = data.get("readiness")
+        if ready is None:  # bare: not measured
+            continue
         summary["readiness_ms"][name] = {"ready": ready["ready_ms"], "first_iam": ready["first_iam_ms"]}
         ready_rows.append([name, f"GET {ready['ready_path']}", f"{ready['ready_ms']:.0f}",
                            f"{ready['first_iam_ms']:.0f}"])
-    print(table(["server", "ready check", "ready ms", "first signed IAM call ms"], ready_rows))
+    if ready_rows:
+        print(f"\nreadiness, median of {args.ready_runs} cold starts (ms from process start):")
+        print(table(["server", "ready check", "ready ms", "first signed IAM call ms"], ready_rows))
     if "turnout" in servers:
         ready_ms = servers["turnout"]["readiness"]["ready_ms"]
         summary["goal_ready_met"] = ready_ms <= GOAL_READY_MS
@@ -244,9 +330,9 @@ def _report(servers: dict[str, Any], args: argparse.Namespace, generator: str) -
 
 def run(args: argparse.Namespace) -> int:
     names = [n.strip() for n in args.servers.split(",") if n.strip()]
-    unknown = [n for n in names if n not in SERVERS]
-    if unknown or not names:
-        raise SystemExit(f"unknown server(s) {unknown}; choose from {sorted(SERVERS)}")
+    unknown = [n for n in names if n not in KNOWN_SERVERS]
+    if unknown or not names or len(set(names)) != len(names):
+        raise SystemExit(f"--servers: {args.servers!r}; a list of distinct names of {', '.join(KNOWN_SERVERS)}")
     if "moto" in names:
         try:
             import moto  # noqa: F401
@@ -256,20 +342,16 @@ def run(args: argparse.Namespace) -> int:
     if args.generator == "wrk" and generator != "wrk":
         raise SystemExit("--generator wrk: wrk is not installed (apt-get install wrk)")
     out_dir = args.out or Path(__file__).resolve().parent / "results"
-    specs = dict(SERVERS)
-    source = git_state(REPO)
-    if args.turnout_src is not None:
-        src = args.turnout_src.resolve()
-        src = src / "src" if (src / "src" / "turnout").is_dir() else src
-        if not (src / "turnout" / "__init__.py").is_file():
-            raise SystemExit(f"--turnout-src: no turnout package in {src}")
-        specs["turnout"] = replace(TURNOUT, env=(("PYTHONPATH", str(src)),))
-        source = git_state(src.parent)
-        source["path"] = str(src)
+    turnout, source = turnout_source(args.turnout_src)
+    specs: dict[str, ServerSpec] = {"turnout": turnout, "moto": MOTO}
+    server_args = shlex.split(args.server_args)
+    if server_args:
+        specs["turnout"] = with_server_args(specs["turnout"], server_args)
     print(f"Turnout from {source['path']} at {source.get('commit') or 'an unknown commit'}"
           f"{' with uncommitted changes' if source.get('dirty') else ''}")
     print(f"GetRole benchmark: servers {', '.join(names)}; generator {generator} ({args.gen_procs} proc); "
-          f"conns {args.conns}; one server at a time; Turnout verifies SigV4, moto does not check signatures")
+          f"conns {args.conns}; one server at a time; Turnout verifies SigV4, bare and moto check nothing"
+          f"{f'; turnout serve {shlex.join(server_args)}' if server_args else ''}")
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     load_before = os.getloadavg()[0]
     if load_before > 0.5:
@@ -278,14 +360,22 @@ def run(args: argparse.Namespace) -> int:
     profile: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="turnout-bench-") as tmp:
         workroot = Path(tmp)
+        captured: dict[str, Any] | None = None
+        if "bare" in names:
+            print("bare: capturing Turnout's answer to the signed GetRole...", flush=True)
+            captured = capture_get_role(specs["turnout"], workroot)
+            specs["bare"] = bare_spec(workroot / "bare-response.json")
         for name in names:
+            if name == "bare":  # its start-up is uvicorn's, not a server's: not measured
+                servers[name] = {"rounds": []}
+                continue
             print(f"{name}: readiness ({args.ready_runs} cold starts)...", flush=True)
             servers[name] = {"readiness": readiness(specs[name], workroot, args.ready_runs), "rounds": []}
         for round_no in range(args.rounds):
             for name in names:  # alternating servers round after round, so that slow spells hit both
                 print(f"{name}: load{f' (round {round_no + 1} of {args.rounds})' if args.rounds > 1 else ''}...",
                       flush=True)
-                data = load_levels(specs[name], workroot, args, args.conns, tag=f"-{round_no}")
+                data = load_levels(specs[name], workroot, args, args.conns, tag=f"-{round_no}", captured=captured)
                 servers[name]["check"] = data["check"]
                 servers[name]["rounds"].append(data["loads"])
         for data in servers.values():
@@ -293,6 +383,8 @@ def run(args: argparse.Namespace) -> int:
             data["loads"] = [_median_round([r[i] for r in data["rounds"]]) for i in range(len(args.conns))]
         if args.profile:
             profiled = replace(PROFILED_TURNOUT, env=specs["turnout"].env)
+            if server_args:
+                profiled = with_server_args(profiled, server_args)
             profile = profile_turnout(profiled, workroot, args, out_dir)
     summary = _report(servers, args, generator)
     payload = {
@@ -301,8 +393,12 @@ def run(args: argparse.Namespace) -> int:
         "loadavg_before": load_before,
         "settings": {"conns": args.conns, "warmup_s": args.warmup, "duration_s": args.duration,
                      "generator": generator, "generator_procs": args.gen_procs, "ready_runs": args.ready_runs,
-                     "rounds": args.rounds,
-                     "sigv4": {"turnout": "verified", "moto": "not verified (moto's default)"}},
+                     "rounds": args.rounds, "turnout_server_args": server_args,
+                     "sigv4": {"turnout": "verified", "bare": "not verified (answers captured bytes)",
+                               "moto": "not verified (moto's default)"}},
+        "bare_response": None if captured is None else {
+            "status": captured["status"], "headers": captured["headers"],
+            "body_bytes": len(captured["body_hex"]) // 2},
         "machine": machine_info(),
         "turnout_source": source,
         "servers": servers,
