@@ -8,21 +8,24 @@ import json
 import logging
 import os
 import signal
+import sys
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import __version__, ids
 from .clock import Clock, SystemClock
+from .edge.lanes import Lanes
 from .edge.limits import BODY_COMPLETE, DRAIN_AT_MOST, LARGE_BODY, Limits, guess_service, request_timeout, too_large
 from .edge.protocol import TurnoutHttpProtocol
 from .gateway.accesslog import AccessLog
-from .gateway.context import HttpRequest
+from .gateway.context import HttpRequest, RequestContext
 from .gateway.gateway import Gateway
 from .gateway.protocols import write, write_error
 from .services.cloudtrail.recorder import health as cloudtrail_health
-from .services.cloudtrail.recorder import recorder_of
 from .store.db import Database
 from .wire.errors import ServiceError
 from .wire.models import SERVICES, ServiceSpec
@@ -49,6 +52,8 @@ class Settings:
     workers: int = 1  # processes answering requests (turnout.workers; the command line's default is one per core)
 
 
+REQUEST_THREADS = 4  # threads answering API calls in each server process
+SWITCH_INTERVAL = 0.001  # seconds a thread keeps the interpreter before another may take it (Python's default: 5 ms)
 STARTUP_FAILED = 3  # a worker's exit code when it could not start (the parent then stops them all)
 
 
@@ -83,8 +88,11 @@ class App:
         self.ready = False
         self._flusher: asyncio.Future[None] | None = None
         self._parent: asyncio.Task[None] | None = None
-        self._trail = recorder_of(gateway)  # CloudTrail's recorder (None: calls are not recorded)
-        self._active = 0  # requests in hand (their bodies being read, or being handled, or answered)
+        # Long API calls are handled in a few threads (turnout.edge.lanes), so that they never hold up the event
+        # loop: it goes on reading and answering (/_turnout/health at once, short calls, the ECS engine's passes),
+        # sharing the interpreter with them in slices of SWITCH_INTERVAL.
+        self._pool = ThreadPoolExecutor(REQUEST_THREADS, thread_name_prefix="turnout-request")
+        self._lanes = Lanes()
 
     @staticmethod
     async def _flush_access_log(access_log: AccessLog) -> None:
@@ -103,6 +111,7 @@ class App:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                sys.setswitchinterval(SWITCH_INTERVAL)  # a long call in one thread yields to the loop promptly
                 worker = self.gateway.worker
                 if worker is not None:
                     if worker.primary:
@@ -127,18 +136,12 @@ class App:
                     close = getattr(recorder, "close", None)
                     if close is not None:
                         close()
+                self._pool.shutdown(wait=True)  # calls still running finish before the database closes
                 self.gateway.db.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self._active += 1
-        try:
-            await self._handle(scope, receive, send)
-        finally:
-            self._active -= 1
-
-    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await self._read_body(scope, receive, send)
         if body is None:
             return
@@ -157,17 +160,22 @@ class App:
             scope["method"], signed_path, scope["query_string"].decode("latin-1"), headers, body,
             client[0] if client else "127.0.0.1",
         )
-        # Alone, the call's CloudTrail event is committed before handle_http returns; with other requests in
-        # hand, with theirs, in one transaction awaited here (the recorder's group commit). Either way the call is
-        # answered only once its event is on disk. Nothing may await between handle_http and committed(): the
-        # batch must hold this request's event. Shielded: the batch is shared by other requests.
-        http.batched = self._active > 1 and self._trail is not None
-        ctx = self.gateway.handle_http(http)
-        batch = self._trail.committed() if http.batched and self._trail is not None else None
-        if batch is not None:
-            await asyncio.shield(batch)
-        status, response_headers, response_body = write(ctx)
-        await self._send(send, status, response_headers, response_body)
+        ctx = self.gateway.route_http(http)
+        key = (ctx.service.name, ctx.operation.name) if ctx.service is not None and ctx.operation is not None \
+            else None
+        if self._lanes.long(key):
+            answer = await asyncio.get_running_loop().run_in_executor(self._pool, self._answer, ctx, key)
+        else:
+            answer = self._answer(ctx, key)
+        await self._send(send, *answer)
+
+    def _answer(self, ctx: RequestContext, key: tuple[str, str] | None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """The rest of an API call, on the loop or in a request thread: handled, then serialised. The gateway
+        returns once the call's CloudTrail event is committed, so the call is answered only once it is on disk."""
+        started = time.perf_counter()
+        answer = write(self.gateway.finish_http(ctx))
+        self._lanes.took(key, time.perf_counter() - started)
+        return answer
 
     async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
         """The request's body; None when it was refused (too large, or too slow to arrive) and answered.

@@ -232,3 +232,50 @@ def test_a_bad_worker_count_is_refused(value: str, tmp_path: Path) -> None:
          "--workers", value], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "argument --workers" in result.stderr
+
+
+def test_a_long_call_does_not_hold_up_its_worker(tmp_path: Path) -> None:
+    """Two connections to the same worker: while a long call (GetAccountAuthorizationDetails over many roles)
+    runs in a request thread, the worker's event loop answers health and a short call on the other one."""
+    server = Server(tmp_path / "data", ["--workers", "1"]).start()
+    try:
+        iam = server.client("iam")
+        trust = doc({"Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole"})
+
+        def create(first: int) -> None:
+            client = server.client("iam")
+            for index in range(first, 400, 4):
+                client.create_role(RoleName=f"long-{index}", AssumeRolePolicyDocument=trust,
+                                   Tags=[{"Key": "k", "Value": str(index)}])
+
+        threads = [threading.Thread(target=create, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        iam.get_account_authorization_details(MaxItems=1000)  # long: from now on, such calls run in a thread
+        long_call, other = Pinned(server, 0), Pinned(server, 0)
+        from urllib.parse import urlencode
+
+        body = urlencode({"Action": "GetAccountAuthorizationDetails", "Version": "2010-05-08", "MaxItems": "1000"})
+        request = AWSRequest(method="POST", url=f"http://127.0.0.1:{server.port}/", data=body.encode(),
+                             headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+        SigV4Auth(Credentials("test", "test"), "iam", "us-east-1").add_auth(request)
+        long_call.conn.request("POST", "/", body=body.encode(), headers=dict(request.headers.items()))
+        order: list[str] = []
+
+        def finish_long() -> None:
+            response = long_call.conn.getresponse()
+            response.read()
+            order.append(f"long {response.status}")
+
+        waiting = threading.Thread(target=finish_long)
+        waiting.start()
+        assert other.health()["status"] == "ready"
+        order.append("health")
+        assert other.iam("GetRole", RoleName="long-7")[0] == 200
+        order.append("short")
+        waiting.join(30)
+        assert order == ["health", "short", "long 200"]
+    finally:
+        server.stop()

@@ -3,7 +3,6 @@ any other call's in one of its own; internal calls' events wait for the next wri
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -63,31 +62,6 @@ def test_reads_and_failures_are_written_before_their_answers(env: InProcess, mon
         iam.create_user(UserName="once")  # its transaction rolled back; the event has one of its own
     assert writes[-1] == {"events": 1, "inside_the_call": False, "users": 1}
     assert store.last_seq(env.gateway.db) == 3 and recorder.pending == 0
-
-
-def test_calls_in_hand_together_share_one_write(env: InProcess, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With other requests in hand, a read's event goes with theirs: one write the server awaits for all."""
-    recorder, writes = _server_mode(env, monkeypatch)
-    iam = env.client("iam")
-    iam.create_user(UserName="batch")
-    env.batched = True
-
-    async def run() -> None:
-        futures = []
-        for _ in range(3):  # three reads handled before the loop runs its callbacks
-            iam.get_user(UserName="batch")
-            batch = recorder.committed()
-            assert batch is not None
-            futures.append(batch)
-        assert futures[0] is futures[1] is futures[2]
-        assert not futures[0].done() and recorder.pending == 3
-        iam.create_user(UserName="batch-write")  # a write still writes at once, in its own transaction
-        assert recorder.pending == 0 and writes[-1] == {"events": 4, "inside_the_call": True, "users": 2}
-        await asyncio.gather(*futures)  # resolved by the batch's write (nothing left to write)
-        assert recorder.committed() is None
-
-    asyncio.run(run())
-    assert [w["events"] for w in writes] == [1, 4]
 
 
 def test_internal_calls_wait_for_nothing_but_go_with_the_next_http_call(

@@ -8,6 +8,7 @@ not inside providers.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,6 +94,7 @@ class Gateway:
     _accounts: set[str] = field(default_factory=set)
     _key_use: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     _writers: set[tuple[str, str]] = field(default_factory=set)  # read-named operations seen writing
+    _key_lock: threading.Lock = field(default_factory=threading.Lock)  # requests run in several threads
 
     @property
     def primary(self) -> bool:
@@ -117,10 +119,26 @@ class Gateway:
         return [route, authenticate, self._parse, self._authorize, self._dispatch]
 
     def handle_http(self, http: HttpRequest) -> RequestContext:
+        return self.finish_http(self.route_http(http))
+
+    def route_http(self, http: HttpRequest) -> RequestContext:
+        """The first step of an HTTP call alone: which service and operation it is (the server decides from it
+        where to run the rest); a call that cannot be routed carries its error."""
         ctx = RequestContext(self, ids.request_id(), self.clock.now(), http=http)
         ctx.source_ip = http.client_ip
         ctx.user_agent = http.header("user-agent") or ""
-        self._run(ctx, self.steps(internal=False))
+        try:
+            route(ctx)
+        except ServiceError as exc:
+            ctx.error = exc
+        except Exception:
+            log.exception("request %s failed", ctx.request_id)
+            ctx.error = internal_failure()
+        return ctx
+
+    def finish_http(self, ctx: RequestContext) -> RequestContext:
+        """The rest of an HTTP call routed by :meth:`route_http`: authenticate, parse, authorize, dispatch, record."""
+        self._run(ctx, [] if ctx.error is not None else self.steps(internal=False)[1:])
         return ctx
 
     def invoke(
@@ -289,16 +307,18 @@ class Gateway:
         if principal is None or principal.access_key_id is None or not principal.access_key_id.startswith("AKIA"):
             return  # long-term keys only (an IAM user's or the root user's); STS keys have no last-used record
         service = ctx.service.signing_name if ctx.service is not None else "N/A"
-        first = not self._key_use
-        self._key_use[principal.access_key_id] = (ctx.received_at.isoformat(), service, ctx.region)
+        with self._key_lock:
+            first = not self._key_use
+            self._key_use[principal.access_key_id] = (ctx.received_at.isoformat(), service, ctx.region)
         if first:
             self.db.defer(self._flush_key_use)  # with the next write transaction (a read stays a read)
 
     def _flush_key_use(self) -> None:
-        if not self._key_use:
+        with self._key_lock:
+            used, self._key_use = self._key_use, {}
+        if not used:
             return
-        rows = [(when, svc, region, key) for key, (when, svc, region) in self._key_use.items()]
-        self._key_use.clear()
+        rows = [(when, svc, region, key) for key, (when, svc, region) in used.items()]
         self.db.executemany(
             "UPDATE iam_access_keys SET last_used_at = ?, last_used_service = ?, last_used_region = ? "
             "WHERE access_key_id = ?",

@@ -59,42 +59,78 @@ class WriterLock:
         os.close(self._fd)
 
 
+class _Thread(threading.local):
+    """A thread's own connection and transaction state (a connection serves one thread at a time)."""
+
+    conn: sqlite3.Connection | None = None
+    depth = 0
+    reading = False  # the open transaction is a read transaction (its writes raise WriteNeeded)
+
+
 class Database:
-    """A SQLite database with migrations applied and a re-entrant transaction scope."""
+    """A SQLite database with migrations applied and a re-entrant transaction scope.
+
+    Each thread that uses it gets a connection of its own (the server answers requests in a few threads,
+    :mod:`turnout.server`), opened on first use; transactions are per thread. Writers of this process take turns
+    through a lock before taking the writer lock shared with other processes (``flock`` does not tell apart
+    threads of one process). ``":memory:"`` gives each thread another database: single-threaded use only.
+    """
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
-        self._lock = threading.RLock()
-        self._depth = 0
-        self._reading = False  # the open transaction is a read transaction (its writes raise WriteNeeded)
+        self._thread = _Thread()
+        self._connections: list[sqlite3.Connection] = []
+        self._connecting = threading.Lock()
+        self._writing = threading.Lock()  # this process's writers, one at a time
         self._deferred: list[Callable[[], None]] = []
         self._writer = None if self.path == ":memory:" else WriterLock(self.path + "-writer.lock")
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode: a committed transaction survives a crash of this process (kill -9);
-        # only an operating-system crash or power loss may roll back the last commits.
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.execute("PRAGMA busy_timeout=5000")
+        self._connect()
         migrate(self)
 
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: a committed transaction survives a crash of this process (kill -9);
+        # only an operating-system crash or power loss may roll back the last commits.
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=5000")
+        with self._connecting:
+            self._connections.append(conn)
+        self._thread.conn = conn
+        return conn
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        conn = self._thread.conn
+        return conn if conn is not None else self._connect()
+
     def close(self) -> None:
-        self._conn.close()
+        with self._connecting:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
         if self._writer is not None:
             self._writer.close()
             self._writer = None
 
     @property
     def in_transaction(self) -> bool:
-        """True while a :meth:`transaction` scope is open (writers off the request path wait for it to end)."""
-        return self._depth > 0
+        """True while a :meth:`transaction` scope is open in this thread."""
+        return self._thread.depth > 0
+
+    @property
+    def reading(self) -> bool:
+        """True inside a read transaction (``transaction(write=False)``) of this thread."""
+        return self._thread.reading
 
     def defer(self, write: Callable[[], None]) -> None:
         """Run ``write`` at the start of the next write transaction (now, if one is open and may write)."""
-        if self._depth and not self._reading:
+        state = self._thread
+        if state.depth and not state.reading:
             write()
         else:
             self._deferred.append(write)
@@ -106,71 +142,72 @@ class Database:
         ``write=False`` opens a read transaction (see the module docstring); a nested scope is part of the outer
         transaction, whatever it asks for.
         """
-        with self._lock:
-            if self._depth:
-                # A nested scope is a savepoint: a call made inside another's transaction (ECS calling ELB
-                # through the gateway) that fails leaves nothing half-written, and the outer one goes on.
-                name = f"nested_{self._depth}"
-                self._conn.execute(f"SAVEPOINT {name}")
-                self._depth += 1
-                try:
-                    yield self
-                except BaseException:
-                    self._conn.execute(f"ROLLBACK TO {name}")
-                    self._conn.execute(f"RELEASE {name}")
-                    raise
-                finally:
-                    self._depth -= 1
-                self._conn.execute(f"RELEASE {name}")
-                return
-            if not write:
-                self._conn.execute("BEGIN")
-                self._depth, self._reading = 1, True
-                try:
-                    yield self
-                finally:
-                    self._depth, self._reading = 0, False
-                    self._conn.execute("ROLLBACK")  # it wrote nothing: nothing to commit
-                return
-            writer = self._writer
+        state, conn = self._thread, self._conn
+        if state.depth:
+            # A nested scope is a savepoint: a call made inside another's transaction (ECS calling ELB
+            # through the gateway) that fails leaves nothing half-written, and the outer one goes on.
+            name = f"nested_{state.depth}"
+            conn.execute(f"SAVEPOINT {name}")
+            state.depth += 1
+            try:
+                yield self
+            except BaseException:
+                conn.execute(f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
+                raise
+            finally:
+                state.depth -= 1
+            conn.execute(f"RELEASE {name}")
+            return
+        if not write:
+            conn.execute("BEGIN")
+            state.depth, state.reading = 1, True
+            try:
+                yield self
+            finally:
+                state.depth, state.reading = 0, False
+                conn.execute("ROLLBACK")  # it wrote nothing: nothing to commit
+            return
+        writer = self._writer
+        with self._writing:
             if writer is not None:
                 writer.acquire()
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                self._depth = 1
+                conn.execute("BEGIN IMMEDIATE")
+                state.depth = 1
                 try:
                     self._run_deferred()
                     yield self
                 except BaseException:
-                    self._depth = 0
-                    self._conn.execute("ROLLBACK")
+                    state.depth = 0
+                    conn.execute("ROLLBACK")
                     raise
-                self._depth = 0
-                self._conn.execute("COMMIT")
+                state.depth = 0
+                conn.execute("COMMIT")
             finally:
                 if writer is not None:
                     writer.release()
 
     def changes(self) -> int:
-        """Rows changed on this connection so far (tells whether a transaction wrote anything)."""
+        """Rows changed on this thread's connection so far (tells whether a transaction wrote anything)."""
         return self._conn.total_changes
 
     def _run_deferred(self) -> None:
         while self._deferred:
-            self._deferred.pop(0)()
-
-    def _check(self, sql: str) -> None:
-        if self._reading and sql.lstrip()[:7].upper().startswith(WRITES):
-            raise WriteNeeded(sql)
+            try:
+                write = self._deferred.pop(0)
+            except IndexError:  # another thread took it
+                return
+            write()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        if self._reading:
-            self._check(sql)
+        if self._thread.reading and sql.lstrip()[:7].upper().startswith(WRITES):
+            raise WriteNeeded(sql)
         return self._conn.execute(sql, params)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> sqlite3.Cursor:
-        if self._reading:
-            self._check(sql)
+        if self._thread.reading and sql.lstrip()[:7].upper().startswith(WRITES):
+            raise WriteNeeded(sql)
         return self._conn.executemany(sql, rows)
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:

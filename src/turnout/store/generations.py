@@ -15,6 +15,7 @@ with its transaction can never come back as the token of another process's later
 from __future__ import annotations
 
 import secrets
+import threading
 import weakref
 
 from .db import Database
@@ -25,21 +26,27 @@ _OF: weakref.WeakKeyDictionary[Database, Generations] = weakref.WeakKeyDictionar
 
 
 def of(db: Database) -> Generations:
-    """The one :class:`Generations` of a connection (its own bumps do not change ``data_version`` for it, so
-    every cache over one connection must read the same tokens)."""
+    """The one :class:`Generations` of a database (its own bumps do not change ``data_version`` for the
+    connection that made them, so every cache over one connection must read the same tokens)."""
     found = _OF.get(db)
     if found is None:
         found = _OF[db] = Generations(db)
     return found
 
 
+class _Seen(threading.local):
+    """What one thread's connection last read (``data_version`` is a connection's own)."""
+
+    version: int | None = None  # data_version when the tokens were read; None: read them again
+    tokens: dict[str, int] = {}  # replaced whole, never changed in place
+
+
 class Generations:
-    """The tokens of one database, as this connection last read them (get it with :func:`of`)."""
+    """The tokens of one database, as each thread's connection last read them (get it with :func:`of`)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._version: int | None = None  # data_version when the tokens were read; None: read them again
-        self._tokens: dict[str, int] = {}
+        self._seen = _Seen()
 
     def bump(self, name: str) -> None:
         """Give ``name`` a new token (inside the write transaction of the change it stands for)."""
@@ -47,13 +54,14 @@ class Generations:
             f"INSERT INTO {TABLE} (name, token) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET token = excluded.token",
             (name, secrets.randbits(62)),
         )
-        self._version = None
+        self._seen.version = None
 
     def token(self, name: str) -> int:
         """``name``'s token now (0 if never bumped)."""
+        seen = self._seen
         version = self.db.scalar("PRAGMA data_version")
-        if version != self._version:
-            self._tokens = {row[0]: row[1] for row in self.db.all(f"SELECT name, token FROM {TABLE}")}
+        if version != seen.version:
+            seen.tokens = {row[0]: row[1] for row in self.db.all(f"SELECT name, token FROM {TABLE}")}
             # Inside a transaction the tokens may include its own uncommitted bumps: read them again next time.
-            self._version = None if self.db.in_transaction else version
-        return self._tokens.get(name, 0)
+            seen.version = None if self.db.in_transaction else version
+        return seen.tokens.get(name, 0)

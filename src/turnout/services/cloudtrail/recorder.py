@@ -6,10 +6,7 @@ repeated calls are made from a cached shape, :mod:`.records`) and appends it to 
 Durability: a call made over HTTP is answered only once its event is committed. The event of a write that
 succeeded is written in the write's own transaction (the gateway records it before committing: one commit for the
 change and its event); any other call's event (a read, a failure, a refusal) is written in a transaction of its
-own right after the call, before its answer is serialised; when other requests are being handled meanwhile
-(``HttpRequest.batched``), in one transaction shared with theirs (group commit: the server awaits
-:meth:`CloudTrailRecorder.committed` before answering; one commit per batch, not per call). So an acknowledged
-call's event survives a ``kill -9``
+own right after the call, before its answer is serialised. So an acknowledged call's event survives a ``kill -9``
 (SQLite WAL, see :mod:`turnout.store.db`). Calls made internally (ECS's calls through the gateway) wait for
 nothing: their events are written with the next HTTP call's, or by the background task every
 :data:`FLUSH_SECONDS`, whatever becomes of the transaction they were made in. Without a server loop (a gateway used
@@ -36,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -65,7 +63,7 @@ class CloudTrailRecorder:
         self.auto_flush = True  # write at once (no server loop); the server's flusher task turns this off
         self._pending: deque[Draft] = deque()
         self._task: asyncio.Task[None] | None = None
-        self._batch: asyncio.Future[None] | None = None  # resolved once the events queued so far are written
+        self._counting = threading.Lock()  # calls are recorded from the server's request threads
         self._last_warning = 0.0
 
     @property
@@ -88,10 +86,9 @@ class CloudTrailRecorder:
         except Exception:
             self._lose(1, "could not build the record of %s", ctx.request_id, exc_info=True)
             return
-        if ctx.http is not None and (self.db.in_transaction or not ctx.http.batched):
+        if ctx.http is not None:
             # An HTTP call is answered once its event is written (with those queued before it): in the call's
-            # own write transaction when the gateway records it there, else in one of its own; a batched call's
-            # is written by the batch the server awaits (committed).
+            # own write transaction when the gateway records it there, else in one of its own.
             try:
                 self._write()  # not indexed: the background task (or the next LookupEvents) does that
             except Exception:  # _write counts its own failures; the call is answered whatever happens
@@ -100,34 +97,6 @@ class CloudTrailRecorder:
             # In process, an internal call is written at once unless a transaction is open (a call made inside
             # another call's dispatch): the outer call's own record writes both once that transaction is over.
             self.flush()
-
-    # -- group commit ---------------------------------------------------------------------------------------
-
-    def committed(self) -> asyncio.Future[None] | None:
-        """A future resolved once every event queued so far is written (None: nothing is waiting to be).
-
-        Called by the server right after the gateway handled a batched request, with no ``await`` in between, so
-        the request's own event is among those queued. The first caller schedules the write; the callers until it
-        runs share it (one transaction for all their events). Await it shielded: it is shared.
-        """
-        if not self._pending:
-            return None
-        batch = self._batch
-        if batch is None:
-            loop = asyncio.get_running_loop()
-            batch = self._batch = loop.create_future()
-            loop.call_soon(self._commit)
-        return batch
-
-    def _commit(self) -> None:
-        batch, self._batch = self._batch, None
-        try:
-            self._write()  # not indexed: the background task (or the next LookupEvents) does that off the answer
-        except Exception:  # _write counts its own failures; the callers are answered whatever happens
-            log.exception("CloudTrail flush failed")
-        finally:
-            if batch is not None and not batch.done():
-                batch.set_result(None)
 
     # -- writing --------------------------------------------------------------------------------------------
 
@@ -151,8 +120,15 @@ class CloudTrailRecorder:
         """Write every pending event (durably, without its lookup entries); returns the number written."""
         if not self._pending:
             return 0
-        built = list(self._pending)
-        self._pending.clear()
+        built = []
+        pending = self._pending
+        while pending:  # popleft is atomic: threads writing at once each take other events
+            try:
+                built.append(pending.popleft())
+            except IndexError:
+                break
+        if not built:
+            return 0
         try:
             written = store.write_events(self.db, built)
         except Exception:
@@ -161,7 +137,8 @@ class CloudTrailRecorder:
             log.warning("CloudTrail: a batch of %d events failed; writing them one by one", len(built),
                         exc_info=True)
             written = sum(self._append_one(draft) for draft in built)
-        self.recorded += written
+        with self._counting:
+            self.recorded += written
         return written
 
     def _index(self) -> None:
@@ -186,7 +163,8 @@ class CloudTrailRecorder:
             return 0
 
     def _lose(self, count: int, message: str, *args: Any, exc_info: bool = False) -> None:
-        self.dropped += count
+        with self._counting:
+            self.dropped += count
         now = time.monotonic()
         if now - self._last_warning >= LOG_EVERY or exc_info:
             self._last_warning = now

@@ -61,6 +61,7 @@ class Engine:
         self.hooks = Hooks(self)
         self.rolling = Rolling(self)
         self._event: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_task: asyncio.Task[None] | None = None
         self._calls: set[asyncio.Task[None]] = set()
         self._dirty: set[str] | None = None  # services to reconcile; None: all of them
@@ -74,7 +75,8 @@ class Engine:
     def start(self) -> None:
         """Resume every unfinished deployment and task transition (server startup)."""
         self._event = asyncio.Event()
-        self._loop_task = asyncio.get_running_loop().create_task(self._run())
+        self._loop = asyncio.get_running_loop()
+        self._loop_task = self._loop.create_task(self._run())
 
     def wake(self, deployment_arn: str | None = None) -> None:
         """Something changed (a new deployment, a stop request, a continued hook): run once the current request's
@@ -82,8 +84,9 @@ class Engine:
         self._dirty = None
         if deployment_arn is not None:
             self._poked.add(deployment_arn)
-        if self._event is not None:
-            self._event.set()
+        if self._event is not None and self._loop is not None:
+            # Requests are handled in the server's request threads: set the event from the loop's own thread.
+            self._loop.call_soon_threadsafe(self._event.set)
         elif self.gateway.shared:
             # The engine runs in another process: wake it with this request's transaction (pokes need no
             # passing on: every poke goes with a deployment row whose wait was cleared, so it is due at once).
