@@ -17,7 +17,7 @@ from ...gateway.context import RequestContext
 from ...store.db import Database, Row
 from ..pagination import decode_marker, encode_marker
 from . import entity_parts, instance_profiles, policydoc, principal_ids
-from .common import invalid_input, when
+from .common import after_prefix, invalid_input, when
 from .managed import AWS_POLICY_PREFIX
 from .service_linked import aws_managed_policy
 
@@ -53,17 +53,6 @@ _TABLES = {"user": "iam_users", "group": "iam_groups", "role": "iam_roles"}
 DEFAULT_PAGE = 100
 
 Page = list[tuple[str, str]]  # (kind, sort key) of the page's items, in answer order
-
-
-def _after(after: str | None, kind: str) -> tuple[bool, str | None]:
-    """Whether any item of ``kind`` sorts after the marker key ``after``, and the sort key they must exceed
-    (None: all of them). Items compare as "<order>/<sort key>" strings."""
-    prefix = _ORDER[kind] + "/"
-    if after is None or after < prefix:
-        return True, None
-    if after.startswith(prefix):
-        return True, after[len(prefix):]
-    return False, None
 
 
 def _entity_keys(db: Database, account: str, kind: str, bound: str | None, count: int) -> list[str]:
@@ -120,7 +109,7 @@ def choose_page(db: Database, account: str, wanted: set[str], params: dict[str, 
                 continue
         elif kind.capitalize() not in wanted:
             continue
-        any_left, bound = _after(after, kind)
+        any_left, bound = after_prefix(after, _ORDER[kind] + "/")
         if not any_left:
             continue
         count = limit + 1 - len(found)

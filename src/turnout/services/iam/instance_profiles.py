@@ -23,6 +23,7 @@ from .common import (
     iso,
     limit_exceeded,
     no_such_entity,
+    page_of_entities,
     paged,
     put_tags,
     remove_tags,
@@ -162,11 +163,7 @@ class InstanceProfileOperations:
         return {"InstanceProfile": self.profile_shape(profile_row(self.db, ctx.account_id, req["InstanceProfileName"]))}
 
     def list_instance_profiles(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        prefix = req.get("PathPrefix", "/")
-        rows = self.db.all("SELECT * FROM iam_instance_profiles WHERE account_id = ?", (ctx.account_id,))
-        # Paged on the rows, then only the page is shaped.
-        result = paged([r for r in rows if str(r["path"]).startswith(prefix)], lambda r: r["name_lower"], req,
-                       "InstanceProfiles")
+        result = page_of_entities(self.db, "iam_instance_profiles", ctx.account_id, req, "InstanceProfiles")
         render = Renderer(self.db)
         result["InstanceProfiles"] = [self.profile_shape(r, tags=False, render=render)
                                       for r in result["InstanceProfiles"]]

@@ -21,7 +21,7 @@ from .common import (
     invalid_input,
     iso,
     no_such_entity,
-    paged,
+    page_of_entities,
     put_tags,
     remove_tags,
     tags_page,
@@ -196,10 +196,7 @@ class RoleOperations:
         return {"Role": self.role_shape(self.role_row(ctx.account_id, req["RoleName"]), last_used=True)}
 
     def list_roles(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        prefix = req.get("PathPrefix", "/")
-        rows = self.db.all("SELECT * FROM iam_roles WHERE account_id = ?", (ctx.account_id,))
-        # Paged on the rows, then only the page is shaped (a role's trust policy may need principals looked up).
-        result = paged([r for r in rows if r["path"].startswith(prefix)], lambda r: r["name_lower"], req, "Roles")
+        result = page_of_entities(self.db, "iam_roles", ctx.account_id, req, "Roles")
         render = principal_ids.Renderer(self.db)
         result["Roles"] = [self.role_shape(r, tags=False, boundary=False, render=render) for r in result["Roles"]]
         return result
