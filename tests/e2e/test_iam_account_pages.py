@@ -60,6 +60,7 @@ def account(tmp_path_factory: pytest.TempPathFactory) -> Any:
             iam.put_user_policy(UserName=name, PolicyName="z-inline", PolicyDocument=_doc("sns:*"))
             iam.put_user_policy(UserName=name, PolicyName="a-inline", PolicyDocument=_doc("sqs:*"))
         iam.attach_user_policy(UserName=name, PolicyArn=policies[u % 5])
+    iam.attach_user_policy(UserName="buser-5", PolicyArn=policies[4])  # its boundary too
     iam.create_user(UserName="ghost")
     for r in range(11):
         name = f"{'Rr'[r % 2]}ole-{r:02d}"
@@ -247,3 +248,32 @@ def test_aws_managed_policies_walk_in_pages(account: Any) -> None:
     assert arns[-len(local):] == local and len(local) == 5  # AWS's first, then the account's own
     attached = {p["Arn"]: p["AttachmentCount"] for p in whole}
     assert attached[READ_ONLY] == 4
+
+
+ENTITY_LISTS = ("PolicyGroups", "PolicyUsers", "PolicyRoles")
+
+
+@pytest.mark.parametrize("params", [{}, {"EntityFilter": "Role"}, {"EntityFilter": "User"}, {"PathPrefix": "/svc/"},
+                                    {"PolicyUsageFilter": "PermissionsBoundary"},
+                                    {"PolicyUsageFilter": "PermissionsPolicy"}])
+@pytest.mark.parametrize("policy", ["pol-0", "team/pol-1", "pol-4", "ReadOnlyAccess"])
+def test_entities_for_policy_walk_the_same_answer(account: Any, policy: str, params: dict[str, Any]) -> None:
+    arn = READ_ONLY if policy == "ReadOnlyAccess" else f"arn:aws:iam::{ACCOUNT}:policy/{policy}"
+    whole = account.list_entities_for_policy(PolicyArn=arn, MaxItems=1000, **params)
+    assert whole["IsTruncated"] is False
+    for size in (1, 2, 100):
+        walked, _ = _walk(account, "list_entities_for_policy", size, PolicyArn=arn, **params)
+        assert {key: walked.get(key, []) for key in ENTITY_LISTS} == {key: whole[key] for key in ENTITY_LISTS}
+
+
+def test_entities_for_policy_lists_each_entity_once(account: Any) -> None:
+    arn = f"arn:aws:iam::{ACCOUNT}:policy/pol-4"
+    whole = account.list_entities_for_policy(PolicyArn=arn)
+    # buser-5 has the policy both attached and as its boundary; auser-4 has it attached.
+    assert [u["UserName"] for u in whole["PolicyUsers"]] == ["auser-4", "buser-5"]
+    assert [r["RoleName"] for r in whole["PolicyRoles"]] == ["Role-02", "role-07"]
+    bounded = account.list_entities_for_policy(PolicyArn=arn, PolicyUsageFilter="PermissionsBoundary")
+    assert [u["UserName"] for u in bounded["PolicyUsers"]] == ["buser-5"] and bounded["PolicyRoles"] == []
+    read_only = account.list_entities_for_policy(PolicyArn=READ_ONLY, MaxItems=2)
+    assert [u["UserName"] for u in read_only["PolicyUsers"]] == ["auser-2"]
+    assert [r["RoleName"] for r in read_only["PolicyRoles"]] == ["role-01"] and read_only["IsTruncated"]
