@@ -6,7 +6,8 @@ GetAccountAuthorizationDetails answers one page at a time (MaxItems, default 100
 entities' sort keys alone (a range of each table's primary key, at most MaxItems + 1 keys), then only the page's
 entities are read in full, each of their parts (inline policies, attachments, tags, groups, instance profiles,
 policy versions, usage counts) with one query for the whole page (:mod:`.entity_parts`). A page's work is bounded
-by its size, not by the account's.
+by its size, not by the account's; the one account-wide read left is the set of AWS managed policies in use (a
+UNION over attachments and boundaries, without details), on pages that reach the policies.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ def _policy_keys(db: Database, account: str, wanted: set[str], bound: str | None
 
 
 def choose_page(db: Database, account: str, wanted: set[str], params: dict[str, Any]) -> tuple[Page, str | None]:
-    """The page's items and the next marker: at most MaxItems + 1 sort keys are read, whatever the account holds."""
+    """The page's items and the next marker: at most MaxItems + 1 sort keys of each kind are read (AWS managed
+    policies in use: see the module's docstring), whatever the account holds."""
     marker = params.get("Marker")
     after = decode_marker(marker, invalid_input) if marker else None
     max_items = params.get("MaxItems")
