@@ -1,6 +1,13 @@
 """Account-wide reads: GetAccountSummary, GetAccountAuthorizationDetails.
 
 Both read the IAM tables directly, so they see what every operation module wrote.
+
+GetAccountAuthorizationDetails answers one page at a time (MaxItems, default 100): the page is chosen from the
+entities' sort keys alone (a range of each table's primary key, at most MaxItems + 1 keys), then only the page's
+entities are read in full, each of their parts (inline policies, attachments, tags, groups, instance profiles,
+policy versions, usage counts) with one query for the whole page (:mod:`.entity_parts`). A page's work is bounded
+by its size, not by the account's; the one account-wide read left is the set of AWS managed policies in use (a
+UNION over attachments and boundaries, without details), on pages that reach the policies.
 """
 
 from __future__ import annotations
@@ -8,9 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from ...gateway.context import RequestContext
-from ...store.db import Row
-from . import instance_profiles, policydoc, principal_ids
-from .common import paged, when
+from ...store.db import Database, Row
+from ..pagination import decode_marker, encode_marker
+from . import entity_parts, instance_profiles, policydoc, principal_ids
+from .common import after_prefix, invalid_input, when
+from .managed import AWS_POLICY_PREFIX
 from .service_linked import aws_managed_policy
 
 # GetAccountSummary's quotas: AWS's defaults for a new account (IAM User Guide, "IAM and AWS STS quotas").
@@ -37,12 +46,86 @@ QUOTAS = {
 }
 
 ENTITY_FILTERS = ("User", "Group", "Role", "LocalManagedPolicy", "AWSManagedPolicy")
+# The answer lists users, then groups, roles and policies; each kind by its sort key (name_lower, policy ARN).
+# A marker is the base64 of "<order>/<sort key>" of the last item returned.
 _ORDER = {"user": "1", "group": "2", "role": "3", "policy": "4"}
 _LISTS = {"user": "UserDetailList", "group": "GroupDetailList", "role": "RoleDetailList", "policy": "Policies"}
+_TABLES = {"user": "iam_users", "group": "iam_groups", "role": "iam_roles"}
+DEFAULT_PAGE = 100
+
+Page = list[tuple[str, str]]  # (kind, sort key) of the page's items, in answer order
 
 
-def _policy_name(arn: str) -> str:
-    return arn.rsplit("/", 1)[-1]
+def _entity_keys(db: Database, account: str, kind: str, bound: str | None, count: int) -> list[str]:
+    table = _TABLES[kind]
+    if bound is None:
+        rows = db.all(f"SELECT name_lower FROM {table} WHERE account_id = ? ORDER BY name_lower LIMIT ?",
+                      (account, count))
+    else:
+        rows = db.all(f"SELECT name_lower FROM {table} WHERE account_id = ? AND name_lower > ? "
+                      "ORDER BY name_lower LIMIT ?", (account, bound, count))
+    return [r[0] for r in rows]
+
+
+def _aws_policies_in_use(db: Database, account: str) -> list[str]:
+    """AWS lists the AWS managed policies the account uses: attached, or set as a boundary (and known)."""
+    rows = db.all(
+        "SELECT policy_arn AS arn FROM iam_attachments WHERE account_id = ? "
+        "UNION SELECT permissions_boundary FROM iam_roles WHERE account_id = ? "
+        "UNION SELECT permissions_boundary FROM iam_users WHERE account_id = ?",
+        (account, account, account),
+    )
+    return sorted({
+        r[0] for r in rows
+        if r[0] and str(r[0]).startswith(AWS_POLICY_PREFIX) and aws_managed_policy(r[0]) is not None
+    })
+
+
+def _policy_keys(db: Database, account: str, wanted: set[str], bound: str | None, count: int) -> list[str]:
+    arns: list[str] = []
+    if "LocalManagedPolicy" in wanted:
+        if bound is None:
+            rows = db.all("SELECT arn FROM iam_policies WHERE account_id = ? ORDER BY arn LIMIT ?", (account, count))
+        else:
+            rows = db.all("SELECT arn FROM iam_policies WHERE account_id = ? AND arn > ? ORDER BY arn LIMIT ?",
+                          (account, bound, count))
+        arns += [r[0] for r in rows]
+    if "AWSManagedPolicy" in wanted:
+        arns += [arn for arn in _aws_policies_in_use(db, account) if bound is None or arn > bound][:count]
+    return sorted(arns)[:count]
+
+
+def choose_page(db: Database, account: str, wanted: set[str], params: dict[str, Any]) -> tuple[Page, str | None]:
+    """The page's items and the next marker: at most MaxItems + 1 sort keys of each kind are read (AWS managed
+    policies in use: see the module's docstring), whatever the account holds."""
+    marker = params.get("Marker")
+    after = decode_marker(marker, invalid_input) if marker else None
+    max_items = params.get("MaxItems")
+    limit = max_items if max_items is not None else DEFAULT_PAGE
+    found: Page = []
+    for kind in _ORDER:
+        if len(found) > limit:
+            break
+        if kind == "policy":
+            if not wanted & {"LocalManagedPolicy", "AWSManagedPolicy"}:
+                continue
+        elif kind.capitalize() not in wanted:
+            continue
+        any_left, bound = after_prefix(after, _ORDER[kind] + "/")
+        if not any_left:
+            continue
+        count = limit + 1 - len(found)
+        if kind == "policy":
+            keys = _policy_keys(db, account, wanted, bound, count)
+        else:
+            keys = _entity_keys(db, account, kind, bound, count)
+        found += [(kind, key) for key in keys]
+    chunk = found[:limit]
+    next_marker = None
+    if len(found) > limit and chunk:
+        kind, key = chunk[-1]
+        next_marker = encode_marker(f"{_ORDER[kind]}/{key}")
+    return chunk, next_marker
 
 
 class AccountOperations:
@@ -85,57 +168,25 @@ class AccountOperations:
     def get_account_authorization_details(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account = ctx.account_id
         wanted = set(req.get("Filter") or ENTITY_FILTERS)
-        items: list[tuple[str, str, dict[str, Any]]] = []  # (kind, sort key, detail)
-        if "User" in wanted:
-            for row in self.db.all("SELECT * FROM iam_users WHERE account_id = ?", (account,)):
-                items.append(("user", row["name_lower"], self._user_detail(row)))
-        if "Group" in wanted:
-            for row in self.db.all("SELECT * FROM iam_groups WHERE account_id = ?", (account,)):
-                items.append(("group", row["name_lower"], self._group_detail(row)))
-        if "Role" in wanted:
-            for row in self.db.all("SELECT * FROM iam_roles WHERE account_id = ?", (account,)):
-                items.append(("role", row["name_lower"], self._role_detail(row)))
-        if "LocalManagedPolicy" in wanted:
-            for row in self.db.all("SELECT * FROM iam_policies WHERE account_id = ?", (account,)):
-                items.append(("policy", row["arn"], self._local_policy_detail(row)))
-        if "AWSManagedPolicy" in wanted:
-            # AWS lists the AWS managed policies the account uses: attached, or set as a boundary.
-            for arn in self._aws_policies_in_use(account):
-                detail = self._aws_policy_detail(account, arn)
-                if detail is not None:
-                    items.append(("policy", arn, detail))
-        result = paged(items, lambda item: f"{_ORDER[item[0]]}/{item[1]}", req, "Items")
+        chunk, marker = choose_page(self.db, account, wanted, req)
+        keys: dict[str, list[str]] = {kind: [] for kind in _ORDER}
+        for kind, key in chunk:
+            keys[kind].append(key)
+        details: dict[str, dict[str, dict[str, Any]]] = {
+            "user": self._user_details(account, keys["user"]) if keys["user"] else {},
+            "group": self._group_details(account, keys["group"]) if keys["group"] else {},
+            "role": self._role_details(account, keys["role"]) if keys["role"] else {},
+            "policy": self._policy_details(account, keys["policy"]) if keys["policy"] else {},
+        }
         out: dict[str, Any] = {name: [] for name in _LISTS.values()}
-        for kind, _, detail in result.pop("Items"):
-            out[_LISTS[kind]].append(detail)
-        out.update(result)
+        for kind, key in chunk:
+            out[_LISTS[kind]].append(details[kind][key])
+        out["IsTruncated"] = marker is not None
+        if marker is not None:
+            out["Marker"] = marker
         return out
 
-    # -- details -------------------------------------------------------------------------------------
-
-    def _inline(self, account: str, entity_type: str, name_lower: str) -> list[dict[str, str]]:
-        rows = self.db.all(
-            "SELECT policy_name, document FROM iam_inline_policies WHERE account_id = ? AND entity_type = ? "
-            "AND entity_lower = ? ORDER BY policy_name",
-            (account, entity_type, name_lower),
-        )
-        return [{"PolicyName": r["policy_name"], "PolicyDocument": r["document"]} for r in rows]
-
-    def _attached(self, account: str, entity_type: str, name_lower: str) -> list[dict[str, str]]:
-        rows = self.db.all(
-            "SELECT policy_arn FROM iam_attachments WHERE account_id = ? AND entity_type = ? AND entity_lower = ? "
-            "ORDER BY seq",
-            (account, entity_type, name_lower),
-        )
-        return [{"PolicyName": _policy_name(r["policy_arn"]), "PolicyArn": r["policy_arn"]} for r in rows]
-
-    def _tags(self, account: str, resource_type: str, key: str) -> list[dict[str, str]]:
-        rows = self.db.all(
-            "SELECT tag_key, tag_value FROM iam_tags WHERE account_id = ? AND resource_type = ? AND resource_key = ? "
-            "ORDER BY seq",
-            (account, resource_type, key),
-        )
-        return [{"Key": r["tag_key"], "Value": r["tag_value"]} for r in rows]
+    # -- details of a page's entities, one query per table -------------------------------------------
 
     @staticmethod
     def _boundary(detail: dict[str, Any], arn: str | None) -> None:
@@ -144,88 +195,99 @@ class AccountOperations:
                 "PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn,
             }
 
-    def _user_detail(self, row: Row) -> dict[str, Any]:
-        account, key = row["account_id"], row["name_lower"]
-        groups = self.db.all(
-            "SELECT g.name FROM iam_group_members m JOIN iam_groups g ON g.account_id = m.account_id "
-            "AND g.name_lower = m.group_lower WHERE m.account_id = ? AND m.user_lower = ? ORDER BY g.name_lower",
-            (account, key),
-        )
-        detail: dict[str, Any] = {
-            "Path": row["path"],
-            "UserName": row["name"],
-            "UserId": row["user_id"],
-            "Arn": row["arn"],
-            "CreateDate": when(row["created_at"]),
-            "UserPolicyList": self._inline(account, "user", key),
-            "GroupList": [g["name"] for g in groups],
-            "AttachedManagedPolicies": self._attached(account, "user", key),
-        }
-        self._boundary(detail, row["permissions_boundary"])
-        detail["Tags"] = self._tags(account, "user", key)
-        return detail
+    def _user_details(self, account: str, keys: list[str]) -> dict[str, dict[str, Any]]:
+        rows = entity_parts.entity_rows(self.db, "iam_users", account, keys)
+        inline = entity_parts.inline_policies(self.db, account, "user", keys)
+        attached = entity_parts.attached_policies(self.db, account, "user", keys)
+        groups = entity_parts.group_names(self.db, account, keys)
+        tags = entity_parts.tags(self.db, account, "user", keys)
+        details: dict[str, dict[str, Any]] = {}
+        for key in keys:
+            row = rows[key]
+            detail: dict[str, Any] = {
+                "Path": row["path"],
+                "UserName": row["name"],
+                "UserId": row["user_id"],
+                "Arn": row["arn"],
+                "CreateDate": when(row["created_at"]),
+                "UserPolicyList": inline[key],
+                "GroupList": groups[key],
+                "AttachedManagedPolicies": attached[key],
+                "Tags": tags[key],
+            }
+            self._boundary(detail, row["permissions_boundary"])
+            details[key] = detail
+        return details
 
-    def _group_detail(self, row: Row) -> dict[str, Any]:
-        account, key = row["account_id"], row["name_lower"]
+    def _group_details(self, account: str, keys: list[str]) -> dict[str, dict[str, Any]]:
+        rows = entity_parts.entity_rows(self.db, "iam_groups", account, keys)
+        inline = entity_parts.inline_policies(self.db, account, "group", keys)
+        attached = entity_parts.attached_policies(self.db, account, "group", keys)
         return {
-            "Path": row["path"],
-            "GroupName": row["name"],
-            "GroupId": row["group_id"],
-            "Arn": row["arn"],
-            "CreateDate": when(row["created_at"]),
-            "GroupPolicyList": self._inline(account, "group", key),
-            "AttachedManagedPolicies": self._attached(account, "group", key),
+            key: {
+                "Path": rows[key]["path"],
+                "GroupName": rows[key]["name"],
+                "GroupId": rows[key]["group_id"],
+                "Arn": rows[key]["arn"],
+                "CreateDate": when(rows[key]["created_at"]),
+                "GroupPolicyList": inline[key],
+                "AttachedManagedPolicies": attached[key],
+            }
+            for key in keys
         }
 
-    def _role_detail(self, row: Row) -> dict[str, Any]:
-        account, key = row["account_id"], row["name_lower"]
-        detail: dict[str, Any] = {
-            "Path": row["path"],
-            "RoleName": row["name"],
-            "RoleId": row["role_id"],
-            "Arn": row["arn"],
-            "CreateDate": when(row["created_at"]),
-            "AssumeRolePolicyDocument": principal_ids.render(self.db, row["trust_policy"], row["trust_policy_saved"]),
-            "InstanceProfileList": [
-                self.profile_shape(p) for p in instance_profiles.profiles_of_role(self.db, account, key)  # type: ignore[attr-defined]
-            ],
-            "RolePolicyList": self._inline(account, "role", key),
-            "AttachedManagedPolicies": self._attached(account, "role", key),
-        }
-        self._boundary(detail, row["permissions_boundary"])
-        detail["Tags"] = self._tags(account, "role", key)
-        last: dict[str, Any] = {}
-        if row["last_used_at"]:
-            last["LastUsedDate"] = when(row["last_used_at"])
-            if row["last_used_region"]:
-                last["Region"] = row["last_used_region"]
-        detail["RoleLastUsed"] = last
-        return detail
+    def _role_details(self, account: str, keys: list[str]) -> dict[str, dict[str, Any]]:
+        render = principal_ids.Renderer(self.db)
+        rows = entity_parts.entity_rows(self.db, "iam_roles", account, keys)
+        inline = entity_parts.inline_policies(self.db, account, "role", keys)
+        attached = entity_parts.attached_policies(self.db, account, "role", keys)
+        tags = entity_parts.tags(self.db, account, "role", keys)
+        profiles = self.profiles_of_roles(account, keys, render)  # type: ignore[attr-defined]
+        details: dict[str, dict[str, Any]] = {}
+        for key in keys:
+            row = rows[key]
+            detail: dict[str, Any] = {
+                "Path": row["path"],
+                "RoleName": row["name"],
+                "RoleId": row["role_id"],
+                "Arn": row["arn"],
+                "CreateDate": when(row["created_at"]),
+                "AssumeRolePolicyDocument": render(row["trust_policy"], row["trust_policy_saved"]),
+                "InstanceProfileList": profiles[key],
+                "RolePolicyList": inline[key],
+                "AttachedManagedPolicies": attached[key],
+                "Tags": tags[key],
+            }
+            self._boundary(detail, row["permissions_boundary"])
+            last: dict[str, Any] = {}
+            if row["last_used_at"]:
+                last["LastUsedDate"] = when(row["last_used_at"])
+                if row["last_used_region"]:
+                    last["Region"] = row["last_used_region"]
+            detail["RoleLastUsed"] = last
+            details[key] = detail
+        return details
 
-    def _usage(self, account: str, arn: str) -> tuple[int, int]:
-        attachments = int(self.db.scalar(
-            "SELECT COUNT(*) FROM iam_attachments WHERE account_id = ? AND policy_arn = ?", (account, arn)
-        ) or 0)
-        boundaries = int(self.db.scalar(
-            "SELECT (SELECT COUNT(*) FROM iam_roles WHERE account_id = ? AND permissions_boundary = ?) + "
-            "(SELECT COUNT(*) FROM iam_users WHERE account_id = ? AND permissions_boundary = ?)",
-            (account, arn, account, arn),
-        ) or 0)
-        return attachments, boundaries
+    def _policy_details(self, account: str, arns: list[str]) -> dict[str, dict[str, Any]]:
+        usage = entity_parts.usage_counts(self.db, account, arns)
+        local = [arn for arn in arns if not arn.startswith(AWS_POLICY_PREFIX)]
+        rows = entity_parts.policy_rows(self.db, account, local) if local else {}
+        versions = entity_parts.policy_versions(self.db, account, local) if local else {}
+        details: dict[str, dict[str, Any]] = {}
+        for arn in arns:
+            attachments, boundaries = usage[arn]
+            if arn in rows:
+                details[arn] = self._local_policy_detail(rows[arn], versions[arn], attachments, boundaries)
+            else:
+                details[arn] = self._aws_policy_detail(arn, attachments, boundaries)
+        return details
 
-    def _local_policy_detail(self, row: Row) -> dict[str, Any]:
-        account, arn = row["account_id"], row["arn"]
-        attachments, boundaries = self._usage(account, arn)
-        versions = self.db.all(
-            "SELECT version_id, document, created_at FROM iam_policy_versions WHERE account_id = ? AND policy_arn = ?",
-            (account, arn),
-        )
-        # Newest first, as IAM lists versions (v10 after v9: order by number, not text).
-        versions = sorted(versions, key=lambda v: int(str(v["version_id"]).lstrip("v") or 0), reverse=True)
+    @staticmethod
+    def _local_policy_detail(row: Row, versions: list[Row], attachments: int, boundaries: int) -> dict[str, Any]:
         detail: dict[str, Any] = {
             "PolicyName": row["name"],
             "PolicyId": row["policy_id"],
-            "Arn": arn,
+            "Arn": row["arn"],
             "Path": row["path"],
             "DefaultVersionId": row["default_version"],
             "AttachmentCount": attachments,
@@ -247,20 +309,10 @@ class AccountOperations:
             detail["Description"] = row["description"]
         return detail
 
-    def _aws_policies_in_use(self, account: str) -> list[str]:
-        rows = self.db.all(
-            "SELECT policy_arn AS arn FROM iam_attachments WHERE account_id = ? "
-            "UNION SELECT permissions_boundary FROM iam_roles WHERE account_id = ? "
-            "UNION SELECT permissions_boundary FROM iam_users WHERE account_id = ?",
-            (account, account, account),
-        )
-        return sorted({r["arn"] for r in rows if r["arn"] and str(r["arn"]).startswith("arn:aws:iam::aws:policy/")})
-
-    def _aws_policy_detail(self, account: str, arn: str) -> dict[str, Any] | None:
+    @staticmethod
+    def _aws_policy_detail(arn: str, attachments: int, boundaries: int) -> dict[str, Any]:
         policy = aws_managed_policy(arn)
-        if policy is None:
-            return None
-        attachments, boundaries = self._usage(account, arn)
+        assert policy is not None  # the page lists only AWS managed policies the catalogue knows
         detail: dict[str, Any] = {
             "PolicyName": policy.name,
             "PolicyId": policy.policy_id,

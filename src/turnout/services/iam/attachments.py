@@ -7,7 +7,8 @@ from typing import Any
 from ...gateway.context import RequestContext
 from ...store.db import Row
 from ...wire.errors import ServiceError
-from .common import limit_exceeded, no_such_entity
+from ..pagination import decode_marker, encode_marker
+from .common import after_prefix, invalid_input, limit_exceeded, no_such_entity
 from .policy_refs import (
     ATTACHED_POLICIES_QUOTA,
     ENTITY_ID_COLUMNS,
@@ -17,7 +18,6 @@ from .policy_refs import (
     entity_row,
     find_policy,
     listing,
-    page_sorted,
     policy_or_404,
     split_arn,
 )
@@ -143,37 +143,56 @@ class AttachmentOperations:
         entity_filter = req.get("EntityFilter")
         prefix = req.get("PathPrefix", "/")
         usage_filter = req.get("PolicyUsageFilter")
-        found: dict[str, tuple[str, str, str]] = {}  # sort key -> (kind, name, id); groups, users, then roles
+        marker = req.get("Marker")
+        after = decode_marker(marker, invalid_input) if marker else None
+        limit = req.get("MaxItems") or 100
+        # Groups, users, then roles, each by name_lower (the marker is "<order>:<name_lower>"); each kind's rows
+        # are read from the marker on, at most one past the page: a page costs what it holds.
+        found: list[tuple[str, str, str, str]] = []  # (sort key, kind, name, id)
         for order, kind in enumerate(("group", "user", "role")):
             # LocalManagedPolicy / AWSManagedPolicy filter out every entity: no entity is a policy.
-            if entity_filter is not None and entity_filter != _ENTITY_FILTERS[kind]:
+            if len(found) > limit or (entity_filter is not None and entity_filter != _ENTITY_FILTERS[kind]):
+                continue
+            any_left, bound = after_prefix(after, f"{order}:")
+            if not any_left:
                 continue
             table, id_column = ENTITY_TABLES[kind], ENTITY_ID_COLUMNS[kind]
-            rows: list[Row] = []
+            count = limit + 1 - len(found)
+            after_attached = "" if bound is None else " AND a.entity_lower > ?"
+            after_bounded = "" if bound is None else " AND e.name_lower > ?"
+            from_bound = [] if bound is None else [bound]
+            sources: list[str] = []
+            params: list[Any] = []
+            # Each source reads its rows in name order from the marker on and stops after ``count``.
             if usage_filter in (None, "PermissionsPolicy"):
-                rows += self.db.all(
-                    f"SELECT e.name, e.name_lower, e.{id_column} AS entity_id, e.path FROM iam_attachments a "
+                sources.append(
+                    f"SELECT * FROM (SELECT e.name, e.name_lower, e.{id_column} AS entity_id FROM iam_attachments a "
                     f"JOIN {table} e ON e.account_id = a.account_id AND e.name_lower = a.entity_lower "
-                    "WHERE a.account_id = ? AND a.entity_type = ? AND a.policy_arn = ?",
-                    (account, kind, ref.arn),
+                    "WHERE a.account_id = ? AND a.entity_type = ? AND a.policy_arn = ? "
+                    f"AND substr(e.path, 1, length(?)) = ?{after_attached} ORDER BY a.entity_lower LIMIT ?)"
                 )
+                params += [account, kind, ref.arn, prefix, prefix, *from_bound, count]
             if usage_filter in (None, "PermissionsBoundary") and kind != "group":
-                rows += self.db.all(
-                    f"SELECT name, name_lower, {id_column} AS entity_id, path FROM {table} "
-                    "WHERE account_id = ? AND permissions_boundary = ?",
-                    (account, ref.arn),
+                sources.append(
+                    f"SELECT * FROM (SELECT e.name, e.name_lower, e.{id_column} AS entity_id FROM {table} e "
+                    "WHERE e.account_id = ? AND e.permissions_boundary = ? "
+                    f"AND substr(e.path, 1, length(?)) = ?{after_bounded} ORDER BY e.name_lower LIMIT ?)"
                 )
-            for row in rows:
-                if str(row["path"]).startswith(prefix):
-                    found[f"{order}:{row['name_lower']}"] = (kind, row["name"], row["entity_id"])
-        keys = sorted(found)
-        start, end, marker = page_sorted(keys, 100, req)
+                params += [account, ref.arn, prefix, prefix, *from_bound, count]
+            if not sources:
+                continue
+            # UNION: an entity both attached and bounded by the policy is listed once.
+            rows = self.db.all(
+                f"SELECT name, name_lower, entity_id FROM ({' UNION '.join(sources)}) ORDER BY name_lower LIMIT ?",
+                (*params, count),
+            )
+            found += [(f"{order}:{row[1]}", kind, row[0], row[2]) for row in rows]
+        chunk = found[:limit]
         result: dict[str, Any] = {"PolicyGroups": [], "PolicyUsers": [], "PolicyRoles": []}
-        for key in keys[start:end]:
-            kind, name, entity_id = found[key]
+        for _, kind, name, entity_id in chunk:
             result_key, name_key, id_key = _RESULT_KEYS[kind]
             result[result_key].append({name_key: name, id_key: entity_id})
-        result["IsTruncated"] = marker is not None
-        if marker is not None:
-            result["Marker"] = marker
+        result["IsTruncated"] = len(found) > limit and bool(chunk)
+        if result["IsTruncated"]:
+            result["Marker"] = encode_marker(chunk[-1][0])
         return result

@@ -7,7 +7,7 @@ from typing import Any
 
 from ...store.db import Database
 from ...wire.errors import ServiceError
-from ..pagination import page
+from ..pagination import decode_marker, encode_marker, page
 
 
 def iso(value: datetime) -> str:
@@ -83,6 +83,38 @@ def paged(
     if marker is not None:
         result["Marker"] = marker
     return result
+
+
+def page_of_entities(db: Database, table: str, account: str, params: dict[str, Any], result_key: str
+                     ) -> dict[str, Any]:
+    """:func:`paged` over the rows of an entity table (users, groups, roles, instance profiles) under
+    ``PathPrefix``, keyed by ``name_lower``, read by SQL: the page's rows only (MaxItems + 1 at most), so that a
+    page costs what it holds, not what the account holds. The result holds the rows, for the caller to shape."""
+    prefix = params.get("PathPrefix", "/")
+    sql = f"SELECT * FROM {table} WHERE account_id = ? AND substr(path, 1, length(?)) = ?"
+    args: list[Any] = [account, prefix, prefix]
+    marker = params.get("Marker")
+    if marker:
+        sql += " AND name_lower > ?"
+        args.append(decode_marker(marker, invalid_input))
+    max_items = params.get("MaxItems")
+    limit = max_items if max_items is not None else 100
+    rows = db.all(sql + " ORDER BY name_lower LIMIT ?", (*args, limit + 1))
+    chunk = rows[:limit]
+    result: dict[str, Any] = {result_key: chunk, "IsTruncated": len(rows) > limit and bool(chunk)}
+    if result["IsTruncated"]:
+        result["Marker"] = encode_marker(chunk[-1]["name_lower"])
+    return result
+
+
+def after_prefix(after: str | None, prefix: str) -> tuple[bool, str | None]:
+    """For listings keyed by ``prefix + sort key`` and a marker key ``after``: whether any such key sorts after
+    ``after``, and the sort key theirs must exceed (None: every one does)."""
+    if after is None or after < prefix:
+        return True, None
+    if after.startswith(prefix):
+        return True, after[len(prefix):]
+    return False, None
 
 
 # -- tags ------------------------------------------------------------------------------------------------

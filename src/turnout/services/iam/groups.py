@@ -12,6 +12,7 @@ from .common import (
     iso,
     limit_exceeded,
     no_such_entity,
+    page_of_entities,
     paged,
     refuse_delete_while,
     rename_entity,
@@ -79,10 +80,9 @@ class GroupOperations:
         return result
 
     def list_groups(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        prefix = req.get("PathPrefix", "/")
-        rows = self.db.all("SELECT * FROM iam_groups WHERE account_id = ?", (ctx.account_id,))
-        groups = [group_shape(r) for r in rows if r["path"].startswith(prefix)]
-        return paged(groups, lambda g: g["GroupName"].lower(), req, "Groups")
+        result = page_of_entities(self.db, "iam_groups", ctx.account_id, req, "Groups")
+        result["Groups"] = [group_shape(r) for r in result["Groups"]]
+        return result
 
     def list_groups_for_user(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account = ctx.account_id

@@ -7,11 +7,13 @@ role.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from ... import arns, ids
 from ...gateway.context import RequestContext
 from ...store.db import Database, Row
+from . import entity_parts
 from .common import (
     already_exists,
     check_duplicate_tag_keys,
@@ -21,12 +23,14 @@ from .common import (
     iso,
     limit_exceeded,
     no_such_entity,
+    page_of_entities,
     paged,
     put_tags,
     remove_tags,
     tags_page,
     when,
 )
+from .principal_ids import Renderer
 from .roles import check_path
 
 TAG_TYPE = "instance-profile"  # iam_tags.resource_type of a profile (keyed by its name_lower)
@@ -74,8 +78,9 @@ class InstanceProfileOperations:
 
     db: Any
 
-    def profile_shape(self, row: Row, *, tags: bool = True) -> dict[str, Any]:
-        """An ``InstanceProfile``; its role as ListRoles shows a role. Lists leave the profile's tags out."""
+    def profile_shape(self, row: Row, *, tags: bool = True, render: Renderer | None = None) -> dict[str, Any]:
+        """An ``InstanceProfile``; its role as ListRoles shows a role. Lists leave the profile's tags out.
+        ``render``: the request's trust policy renderer, when it shapes many profiles."""
         account = row["account_id"]
         role_rows = self.db.all(
             "SELECT ro.* FROM iam_instance_profile_roles r JOIN iam_roles ro "
@@ -83,6 +88,11 @@ class InstanceProfileOperations:
             "WHERE r.account_id = ? AND r.profile_lower = ?",
             (account, row["name_lower"]),
         )
+        tag_list = get_tags(self.db, account, TAG_TYPE, row["name_lower"]) if tags else None
+        return self._instance_profile(row, role_rows, tag_list, render)
+
+    def _instance_profile(self, row: Row, role_rows: list[Row], tag_list: list[dict[str, str]] | None,
+                 render: Renderer | None) -> dict[str, Any]:
         profile: dict[str, Any] = {
             "Path": row["path"],
             "InstanceProfileName": row["name"],
@@ -90,15 +100,43 @@ class InstanceProfileOperations:
             "Arn": row["arn"],
             "CreateDate": when(row["created_at"]),
             "Roles": [
-                self.role_shape(r, tags=False, boundary=False)  # type: ignore[attr-defined]
+                self.role_shape(r, tags=False, boundary=False, render=render)  # type: ignore[attr-defined]
                 for r in role_rows
             ],
         }
-        if tags:
-            tag_list = get_tags(self.db, account, TAG_TYPE, row["name_lower"])
-            if tag_list:
-                profile["Tags"] = tag_list
+        if tag_list:
+            profile["Tags"] = tag_list
         return profile
+
+    def profiles_of_roles(self, account: str, role_keys: Collection[str], render: Renderer
+                          ) -> dict[str, list[dict[str, Any]]]:
+        """Each role's instance profiles, by name, as :meth:`profile_shape` shapes them (tags included): three
+        queries for any number of roles (GetAccountAuthorizationDetails)."""
+        held = entity_parts.rows_by_key(
+            self.db,
+            "SELECT r.role_lower, p.* FROM iam_instance_profile_roles r JOIN iam_instance_profiles p "
+            "ON p.account_id = r.account_id AND p.name_lower = r.profile_lower "
+            f"WHERE r.account_id = ? AND r.role_lower {entity_parts.IN_JSON} ORDER BY r.role_lower, p.name_lower",
+            (account, entity_parts.json_keys(role_keys)), role_keys,
+        )
+        profile_keys = {p["name_lower"] for rows in held.values() for p in rows}
+        if not profile_keys:
+            return {key: [] for key in held}
+        roles_in = entity_parts.rows_by_key(
+            self.db,
+            "SELECT r.profile_lower, ro.* FROM iam_instance_profile_roles r JOIN iam_roles ro "
+            "ON ro.account_id = r.account_id AND ro.name_lower = r.role_lower "
+            f"WHERE r.account_id = ? AND r.profile_lower {entity_parts.IN_JSON}",
+            (account, entity_parts.json_keys(profile_keys)), profile_keys,
+        )
+        tag_lists = entity_parts.tags(self.db, account, TAG_TYPE, profile_keys)
+        return {
+            key: [
+                self._instance_profile(p, roles_in[p["name_lower"]], tag_lists[p["name_lower"]], render)
+                for p in rows
+            ]
+            for key, rows in held.items()
+        }
 
     def create_instance_profile(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account = ctx.account_id
@@ -125,10 +163,11 @@ class InstanceProfileOperations:
         return {"InstanceProfile": self.profile_shape(profile_row(self.db, ctx.account_id, req["InstanceProfileName"]))}
 
     def list_instance_profiles(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        prefix = req.get("PathPrefix", "/")
-        rows = self.db.all("SELECT * FROM iam_instance_profiles WHERE account_id = ?", (ctx.account_id,))
-        profiles = [self.profile_shape(r, tags=False) for r in rows if str(r["path"]).startswith(prefix)]
-        return paged(profiles, lambda p: p["InstanceProfileName"].lower(), req, "InstanceProfiles")
+        result = page_of_entities(self.db, "iam_instance_profiles", ctx.account_id, req, "InstanceProfiles")
+        render = Renderer(self.db)
+        result["InstanceProfiles"] = [self.profile_shape(r, tags=False, render=render)
+                                      for r in result["InstanceProfiles"]]
+        return result
 
     def list_instance_profiles_for_role(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         role = self.role_row(ctx.account_id, req["RoleName"])  # type: ignore[attr-defined]

@@ -6,17 +6,23 @@ provider lists one mixin for all of them.
 
 from __future__ import annotations
 
+import functools
+import itertools
+from bisect import bisect_right
 from typing import Any
 
 from ... import arns, ids
 from ...gateway.context import RequestContext
+from ..pagination import decode_marker, encode_marker
 from . import policydoc
 from .attachments import AttachmentOperations
 from .common import (
+    after_prefix,
     check_duplicate_tag_keys,
     delete_conflict,
     drop_tags,
     get_tags,
+    invalid_input,
     iso,
     put_tags,
     remove_tags,
@@ -29,7 +35,6 @@ from .policy_refs import (
     attachment_counts,
     boundary_counts,
     customer_policy,
-    listing,
     policy_or_404,
     usage,
 )
@@ -38,7 +43,13 @@ from .policy_versions import PolicyVersionOperations
 # ListPolicies with Scope=All returns the AWS managed policies first, then the account's own (AWS does not
 # document the order of a mixed listing; this one keeps pagination stable and cheap).
 _AWS_KEY = "0:{:06d}"
-_LOCAL_KEY = "1:{}"
+_LOCAL_PREFIX = "1:"
+
+
+@functools.cache
+def aws_listing_keys() -> list[str]:
+    """The listing keys of the AWS managed policies, in listing order (ascending)."""
+    return [_AWS_KEY.format(aws.position) for aws in catalogue().listed]
 
 
 class PolicyOperations(PolicyVersionOperations, AttachmentOperations, InlinePolicyOperations):
@@ -102,25 +113,41 @@ class PolicyOperations(PolicyVersionOperations, AttachmentOperations, InlinePoli
                 return attached.get(arn, 0) > 0 or not only_attached
             return not only_attached or attached.get(arn, 0) > 0 or bounded.get(arn, 0) > 0
 
-        refs: list[PolicyRef] = []
-        keys: list[str] = []
+        # Walk the listing from the marker on and stop one item past the page: a page's cost does not grow with
+        # the ~1,400 AWS managed policies or the account's own ones before it.
+        marker = req.get("Marker")
+        after = decode_marker(marker, invalid_input) if marker else None
+        limit = req.get("MaxItems") or 100
+        found: list[tuple[str, PolicyRef]] = []
         if scope in ("All", "AWS"):
-            for aws in catalogue().listed:
+            listed = catalogue().listed
+            start = 0 if after is None else bisect_right(aws_listing_keys(), after)
+            for aws in itertools.islice(listed, start, None):
                 if aws.path.startswith(prefix) and wanted(aws.arn):
-                    refs.append(PolicyRef(aws.arn, aws=aws))
-                    keys.append(_AWS_KEY.format(aws.position))
-        if scope in ("All", "Local"):
-            rows = self.db.all(
-                "SELECT * FROM iam_policies WHERE account_id = ? ORDER BY name_lower", (account,)
-            )
-            for row in rows:
+                    found.append((_AWS_KEY.format(aws.position), PolicyRef(aws.arn, aws=aws)))
+                    if len(found) > limit:
+                        break
+        if scope in ("All", "Local") and len(found) <= limit:
+            any_left, bound = after_prefix(after, _LOCAL_PREFIX)
+            sql = "SELECT * FROM iam_policies WHERE account_id = ?"
+            args: tuple[Any, ...] = (account,)
+            if bound is not None:
+                sql += " AND name_lower > ?"
+                args += (bound,)
+            for row in self.db.all(sql + " ORDER BY name_lower", args) if any_left else []:
                 if row["path"].startswith(prefix) and wanted(row["arn"]):
-                    refs.append(PolicyRef(row["arn"], row=row))
-                    keys.append(_LOCAL_KEY.format(row["name_lower"]))
-        return listing(
-            refs, keys, req, "Policies",
-            lambda ref: ref.shape(attached.get(ref.arn, 0), bounded.get(ref.arn, 0), detail=False),
-        )
+                    found.append((_LOCAL_PREFIX + row["name_lower"], PolicyRef(row["arn"], row=row)))
+                    if len(found) > limit:
+                        break
+        chunk = found[:limit]
+        result: dict[str, Any] = {
+            "Policies": [ref.shape(attached.get(ref.arn, 0), bounded.get(ref.arn, 0), detail=False)
+                         for _, ref in chunk],
+            "IsTruncated": len(found) > limit and bool(chunk),
+        }
+        if result["IsTruncated"]:
+            result["Marker"] = encode_marker(chunk[-1][0])
+        return result
 
     def delete_policy(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         account = ctx.account_id

@@ -150,6 +150,35 @@ def render(db: Database, written: str, saved: str | None) -> str:
     are (AWS: "the policy shows the unique id")."""
     if saved is None:
         return written
+    return _render(written, saved, lambda unique_id: arn_of_id(db, unique_id))
+
+
+class Renderer:
+    """:func:`render` for the many policies of one request (GetAccountAuthorizationDetails, ListRoles): each unique
+    id is looked up once, each (written, saved) pair is worked out once. Lives for one request only, as the
+    principals it has seen may change with the next one."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._arns: dict[str, str | None] = {}
+        self._shown: dict[tuple[str, str], str] = {}
+
+    def _arn_of_id(self, unique_id: str) -> str | None:
+        if unique_id not in self._arns:
+            self._arns[unique_id] = arn_of_id(self.db, unique_id)
+        return self._arns[unique_id]
+
+    def __call__(self, written: str, saved: str | None) -> str:
+        if saved is None:
+            return written
+        key = (written, saved)
+        shown = self._shown.get(key)
+        if shown is None:
+            shown = self._shown[key] = _render(written, saved, self._arn_of_id)
+        return shown
+
+
+def _render(written: str, saved: str, arn_of: Callable[[str], str | None]) -> str:
     try:
         document = json.loads(saved)
     except ValueError:
@@ -158,7 +187,7 @@ def render(db: Database, written: str, saved: str | None) -> str:
     def to_arn(entry: str) -> str:
         if not UNIQUE_ID.match(entry):
             return entry
-        return arn_of_id(db, entry) or entry
+        return arn_of(entry) or entry
 
     shown = _map_entries(document, to_arn)
     try:

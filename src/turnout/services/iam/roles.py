@@ -21,7 +21,7 @@ from .common import (
     invalid_input,
     iso,
     no_such_entity,
-    paged,
+    page_of_entities,
     put_tags,
     remove_tags,
     tags_page,
@@ -72,16 +72,20 @@ class RoleOperations:
             raise no_such_entity(f"The role with name {name} cannot be found.")
         return row
 
-    def role_shape(self, row: Row, *, tags: bool = True, boundary: bool = True, last_used: bool = False
-                   ) -> dict[str, Any]:
-        """The ``Role`` structure; ListRoles leaves out tags, boundary and last use, as AWS does."""
+    def role_shape(self, row: Row, *, tags: bool = True, boundary: bool = True, last_used: bool = False,
+                   render: principal_ids.Renderer | None = None) -> dict[str, Any]:
+        """The ``Role`` structure; ListRoles leaves out tags, boundary and last use, as AWS does. ``render``: the
+        request's trust policy renderer, when it shapes many roles."""
         role: dict[str, Any] = {
             "Path": row["path"],
             "RoleName": row["name"],
             "RoleId": row["role_id"],
             "Arn": row["arn"],
             "CreateDate": when(row["created_at"]),
-            "AssumeRolePolicyDocument": self.trust_policy_shown(row),
+            "AssumeRolePolicyDocument": (
+                self.trust_policy_shown(row) if render is None
+                else render(row["trust_policy"], row["trust_policy_saved"])
+            ),
             "MaxSessionDuration": row["max_session_duration"],
         }
         if row["description"] is not None:
@@ -192,10 +196,10 @@ class RoleOperations:
         return {"Role": self.role_shape(self.role_row(ctx.account_id, req["RoleName"]), last_used=True)}
 
     def list_roles(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        prefix = req.get("PathPrefix", "/")
-        rows = self.db.all("SELECT * FROM iam_roles WHERE account_id = ?", (ctx.account_id,))
-        roles = [self.role_shape(r, tags=False, boundary=False) for r in rows if r["path"].startswith(prefix)]
-        return paged(roles, lambda r: r["RoleName"].lower(), req, "Roles")
+        result = page_of_entities(self.db, "iam_roles", ctx.account_id, req, "Roles")
+        render = principal_ids.Renderer(self.db)
+        result["Roles"] = [self.role_shape(r, tags=False, boundary=False, render=render) for r in result["Roles"]]
+        return result
 
     # -- updates -------------------------------------------------------------------------------------
 

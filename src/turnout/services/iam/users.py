@@ -15,7 +15,7 @@ from .common import (
     get_tags,
     iso,
     no_such_entity,
-    paged,
+    page_of_entities,
     put_tags,
     refuse_delete_while,
     remove_tags,
@@ -119,10 +119,9 @@ class UserOperations:
         return {"User": user_shape(self.db, user_row(self.db, ctx.account_id, name))}
 
     def list_users(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        prefix = req.get("PathPrefix", "/")
-        rows = self.db.all("SELECT * FROM iam_users WHERE account_id = ?", (ctx.account_id,))
-        users = [user_shape(self.db, r, details=False) for r in rows if r["path"].startswith(prefix)]
-        return paged(users, lambda u: u["UserName"].lower(), req, "Users")
+        result = page_of_entities(self.db, "iam_users", ctx.account_id, req, "Users")
+        result["Users"] = [user_shape(self.db, r, details=False) for r in result["Users"]]
+        return result
 
     def update_user(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         account = ctx.account_id
