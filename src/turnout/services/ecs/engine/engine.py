@@ -330,6 +330,9 @@ class Engine:
         A crash between the two is made good at the next start (:meth:`_repair`)."""
         with self.db.transaction():
             moved = task_lifecycle.due(self.db, self.clock)
+            # Tasks that went through DEACTIVATING at once (its drain ended before this pass: a late wake, a busy
+            # machine) are deregistered as if a pass had run while they drained, before their addresses are free.
+            self._deregister_stopped(now, [t.task for t in moved if t.previous == "DEACTIVATING"])
             # Every unfinished deployment of a service whose tasks moved looks again (it may wait on them).
             for service_arn in {t.task["service_arn"] for t in moved if t.task["service_arn"]}:
                 self._mark(service_arn)
@@ -369,12 +372,16 @@ class Engine:
                 if task["last_status"] == "RUNNING":
                     self._on_move(task, "RUNNING", now)
 
-    def _deregister_stopped(self, now: datetime) -> None:
-        """Tasks asked to stop outside the scheduler (StopTask) still registered: deregister them now."""
+    def _deregister_stopped(self, now: datetime, drained: list[Row] | None = None) -> None:
+        """Tasks asked to stop outside the scheduler (StopTask) still registered: deregister them now. ``drained``:
+        tasks that left DEACTIVATING in the transaction this runs in (their addresses are not reused before it
+        commits)."""
         rows = self.db.all(
             "SELECT DISTINCT k.* FROM ecs_tasks k JOIN elbv2_targets t ON t.account_id = k.account_id AND "
             "t.region = k.region AND t.target_id = k.private_ip WHERE k.last_status = 'DEACTIVATING' AND "
             "k.service_arn IS NOT NULL AND t.deregistered_at IS NULL AND k.registrations != '[]'")
+        seen = {task["arn"] for task in rows}
+        rows += [task for task in drained or () if task["service_arn"] and task["arn"] not in seen]
         for task in rows:
             regs = {(r["targetGroupArn"], r["id"], int(r["port"])) for r in loads(task["registrations"]) or []}
             live = self.db.all("SELECT target_group_arn, target_id, port FROM elbv2_targets WHERE account_id = ? AND "
