@@ -134,6 +134,8 @@ def _from_http_date(value: str | None) -> str:
 def canonical_path(path: str) -> str:
     """The canonical URI of ``path`` as sent on the wire (still percent-encoded): dot segments resolved, empty
     segments dropped (a trailing slash kept), then every segment encoded again, as AWS does for non-S3 services."""
+    if path == "/":
+        return path  # every query and JSON protocol call
     segments: list[str] = []
     for segment in path.split("/"):
         if segment == "..":
@@ -197,12 +199,12 @@ def string_to_sign(amz_date: str, scope: str, canonical: str) -> str:
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     key = ("AWS4" + secret).encode()
     for part in (date, region, service, "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        key = hmac.digest(key, part.encode(), "sha256")
     return key
 
 
 def sign(key: bytes, to_sign: str) -> str:
-    return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, to_sign.encode(), "sha256").hex()  # one-shot HMAC: no HMAC object per request
 
 
 def verify(
