@@ -51,18 +51,22 @@ class SignatureInfo:
         return f"{self.date}/{self.region}/{self.service}/aws4_request"
 
     def timestamp(self) -> datetime:
-        text = self.amz_date
-        # yyyymmddThhmmssZ, read by slicing: strptime costs more than the rest of signature parsing.
-        digits = text[:8] + text[9:15]
-        if len(text) != 16 or not text.isascii() or text[8] != "T" or text[15] != "Z" or not digits.isdigit():
-            raise MalformedSignature(f"bad X-Amz-Date {text!r}")
-        try:
-            return datetime(
-                int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]), int(text[11:13]),
-                int(text[13:15]), tzinfo=UTC,
-            )
-        except ValueError as exc:
-            raise MalformedSignature(f"bad X-Amz-Date {text!r}") from exc
+        return _amz_time(self.amz_date)
+
+
+@lru_cache(maxsize=64)  # requests signed in the same second share their X-Amz-Date: read it once
+def _amz_time(text: str) -> datetime:
+    """yyyymmddThhmmssZ, read by slicing: strptime costs more than the rest of signature parsing."""
+    digits = text[:8] + text[9:15]
+    if len(text) != 16 or not text.isascii() or text[8] != "T" or text[15] != "Z" or not digits.isdigit():
+        raise MalformedSignature(f"bad X-Amz-Date {text!r}")
+    try:
+        return datetime(
+            int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]), int(text[11:13]), int(text[13:15]),
+            tzinfo=UTC,
+        )
+    except ValueError as exc:
+        raise MalformedSignature(f"bad X-Amz-Date {text!r}") from exc
 
 
 def _parse_credential(credential: str) -> tuple[str, str, str, str]:
