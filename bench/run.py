@@ -20,6 +20,7 @@ BENCHMARKS = {
     "enforcement": "bench.enforcement",
     "cloudtrail": "bench.cloudtrail",
     "deployments": "bench.deployments",
+    "request_path": "bench.request_path",
 }
 DEFAULT_RUN = ("getrole", "policy_engine", "enforcement", "deployments")  # what `make bench` runs, in this order
 
