@@ -168,7 +168,10 @@ def canonical_headers(headers: Mapping[str, Sequence[str]], signed: Sequence[str
     lines = []
     for name in signed:
         values = headers.get(name, ())
-        lines.append(f"{name}:" + ",".join(" ".join(v.split()) for v in values))
+        if len(values) == 1:  # the common case, without a generator per header
+            lines.append(f"{name}:{' '.join(values[0].split())}")
+        else:
+            lines.append(f"{name}:" + ",".join(" ".join(v.split()) for v in values))
     return "\n".join(lines) + "\n"
 
 
