@@ -21,6 +21,7 @@ BENCHMARKS = {
     "cloudtrail": "bench.cloudtrail",
     "deployments": "bench.deployments",
     "mixed": "bench.mixed",
+    "request_path": "bench.request_path",
 }
 # what `make bench` runs, in this order
 DEFAULT_RUN = ("getrole", "policy_engine", "enforcement", "deployments", "mixed")

@@ -291,6 +291,7 @@ def test_paths_are_normalised_and_encoded_again(url: str, path: str) -> None:
 
 def test_canonical_path() -> None:
     assert canonical_path("") == "/"
+    assert canonical_path("/") == "/"
     assert canonical_path("/a/./b/../c//d/") == "/a/c/d/"
     assert canonical_path("/a%20b") == "/a%2520b"
     assert canonical_path("/../..") == "/"

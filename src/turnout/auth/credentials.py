@@ -68,21 +68,20 @@ def user_principal(db: Database, account_id: str, user_id: str, access_key_id: s
 
 
 def _long_term_key(db: Database, access_key_id: str) -> Credential:
+    """An ``AKIA...`` key and its owner as they are now, in one statement (every request of an IAM user makes it)."""
     key = db.one(
-        "SELECT secret, status, account_id, user_lower FROM iam_access_keys WHERE access_key_id = ?",
+        "SELECT k.secret, k.status, k.account_id, k.user_lower, u.user_id, u.name, u.arn FROM iam_access_keys k "
+        "LEFT JOIN iam_users u ON u.account_id = k.account_id AND u.name_lower = k.user_lower "
+        "WHERE k.access_key_id = ?",
         (access_key_id,),
     )
     if key is None or key["status"] != "Active":
         raise UnknownAccessKey(access_key_id)
     if key["user_lower"] == ROOT_KEY_OWNER:
         return Credential(key["secret"], Principal.root(key["account_id"], access_key_id))
-    user = db.one(
-        "SELECT user_id FROM iam_users WHERE account_id = ? AND name_lower = ?",
-        (key["account_id"], key["user_lower"]),
-    )
-    principal = None if user is None else user_principal(db, key["account_id"], user["user_id"], access_key_id)
-    if principal is None:
+    if key["user_id"] is None:  # the user was deleted (its keys go with it; a key without its user is refused)
         raise UnknownAccessKey(access_key_id)
+    principal = Principal(key["account_id"], "IAMUser", key["arn"], key["user_id"], key["name"], access_key_id)
     return Credential(key["secret"], principal)
 
 

@@ -51,18 +51,22 @@ class SignatureInfo:
         return f"{self.date}/{self.region}/{self.service}/aws4_request"
 
     def timestamp(self) -> datetime:
-        text = self.amz_date
-        # yyyymmddThhmmssZ, read by slicing: strptime costs more than the rest of signature parsing.
-        digits = text[:8] + text[9:15]
-        if len(text) != 16 or not text.isascii() or text[8] != "T" or text[15] != "Z" or not digits.isdigit():
-            raise MalformedSignature(f"bad X-Amz-Date {text!r}")
-        try:
-            return datetime(
-                int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]), int(text[11:13]),
-                int(text[13:15]), tzinfo=UTC,
-            )
-        except ValueError as exc:
-            raise MalformedSignature(f"bad X-Amz-Date {text!r}") from exc
+        return _amz_time(self.amz_date)
+
+
+@lru_cache(maxsize=64)  # requests signed in the same second share their X-Amz-Date: read it once
+def _amz_time(text: str) -> datetime:
+    """yyyymmddThhmmssZ, read by slicing: strptime costs more than the rest of signature parsing."""
+    digits = text[:8] + text[9:15]
+    if len(text) != 16 or not text.isascii() or text[8] != "T" or text[15] != "Z" or not digits.isdigit():
+        raise MalformedSignature(f"bad X-Amz-Date {text!r}")
+    try:
+        return datetime(
+            int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[9:11]), int(text[11:13]), int(text[13:15]),
+            tzinfo=UTC,
+        )
+    except ValueError as exc:
+        raise MalformedSignature(f"bad X-Amz-Date {text!r}") from exc
 
 
 def _parse_credential(credential: str) -> tuple[str, str, str, str]:
@@ -134,6 +138,8 @@ def _from_http_date(value: str | None) -> str:
 def canonical_path(path: str) -> str:
     """The canonical URI of ``path`` as sent on the wire (still percent-encoded): dot segments resolved, empty
     segments dropped (a trailing slash kept), then every segment encoded again, as AWS does for non-S3 services."""
+    if path == "/":
+        return path  # every query and JSON protocol call
     segments: list[str] = []
     for segment in path.split("/"):
         if segment == "..":
@@ -162,7 +168,10 @@ def canonical_headers(headers: Mapping[str, Sequence[str]], signed: Sequence[str
     lines = []
     for name in signed:
         values = headers.get(name, ())
-        lines.append(f"{name}:" + ",".join(" ".join(v.split()) for v in values))
+        if len(values) == 1:  # the common case, without a generator per header
+            lines.append(f"{name}:{' '.join(values[0].split())}")
+        else:
+            lines.append(f"{name}:" + ",".join(" ".join(v.split()) for v in values))
     return "\n".join(lines) + "\n"
 
 
@@ -197,12 +206,12 @@ def string_to_sign(amz_date: str, scope: str, canonical: str) -> str:
 def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     key = ("AWS4" + secret).encode()
     for part in (date, region, service, "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        key = hmac.digest(key, part.encode(), "sha256")
     return key
 
 
 def sign(key: bytes, to_sign: str) -> str:
-    return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, to_sign.encode(), "sha256").hex()  # one-shot HMAC: no HMAC object per request
 
 
 def verify(

@@ -33,6 +33,7 @@ from ..store.db import Database
 
 CACHE_SIZE = 10_000
 GENERATION = "iam"  # the generations (turnout.store.generations) of an account's IAM state: "iam:<account>"
+EVERYWHERE = f"{GENERATION}:*"  # an IAM write whose account is unknown (a service principal's)
 SESSION_POLICY_ID = "session-policy"  # the inline session policy of AssumeRole; managed ones keep their ARN
 
 ENTITY_TABLES = {"user": "iam_users", "group": "iam_groups", "role": "iam_roles"}
@@ -262,12 +263,12 @@ class PolicyCache:
 
     def generation(self, account: str) -> tuple[int, int]:
         """Changes whenever ``account``'s IAM state may have changed (an IAM write there, or one anywhere)."""
-        return self._generations.token(f"{GENERATION}:{account}"), self._generations.token(f"{GENERATION}:*")
+        return self._generations.tokens(f"{GENERATION}:{account}", EVERYWHERE)
 
     def invalidate(self, account: str | None = None) -> None:
         """An IAM write in ``account`` (None: anywhere) makes cached sets of that account stale; call it in the
         write's transaction (every process sees the change once it commits)."""
-        self._generations.bump(f"{GENERATION}:{account if account is not None else '*'}")
+        self._generations.bump(EVERYWHERE if account is None else f"{GENERATION}:{account}")
         if account is None:
             with self._lock:
                 self._entries.clear()

@@ -5,6 +5,7 @@ a request that names one: the authenticate step refuses a scope for another serv
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 from ..auth.sigv4 import MalformedSignature, read_signature
@@ -40,6 +41,10 @@ class _FirstValues(Mapping[str, str]):
 
     def __getitem__(self, name: str) -> str:
         return self._headers[name][0]
+
+    def get(self, name: str, default: Any = None) -> Any:  # Mapping.get would raise and catch a KeyError per absent one
+        values = self._headers.get(name)
+        return values[0] if values else default
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._headers)

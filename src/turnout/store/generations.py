@@ -58,10 +58,18 @@ class Generations:
 
     def token(self, name: str) -> int:
         """``name``'s token now (0 if never bumped)."""
+        return self._current().get(name, 0)
+
+    def tokens(self, first: str, second: str) -> tuple[int, int]:
+        """Two names' tokens, read at once."""
+        current = self._current()
+        return current.get(first, 0), current.get(second, 0)
+
+    def _current(self) -> dict[str, int]:
         seen = self._seen
         version = self.db.scalar("PRAGMA data_version")
         if version != seen.version:
             seen.tokens = {row[0]: row[1] for row in self.db.all(f"SELECT name, token FROM {TABLE}")}
             # Inside a transaction the tokens may include its own uncommitted bumps: read them again next time.
             seen.version = None if self.db.in_transaction else version
-        return seen.tokens.get(name, 0)
+        return seen.tokens

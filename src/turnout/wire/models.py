@@ -33,6 +33,7 @@ class ServiceSpec:
     event_source: str = ""
     is_global: bool = False
     _ops_by_lower: dict[str, str] = field(default_factory=dict, repr=False)
+    _operations: dict[str, OperationModel] = field(default_factory=dict, repr=False)  # by name, as asked for
 
     @cached_property
     def model(self) -> ServiceModel:
@@ -40,12 +41,16 @@ class ServiceSpec:
 
     def operation(self, name: str) -> OperationModel | None:
         """The operation ``name``, or None when the model has no such operation."""
+        found = self._operations.get(name)
+        if found is not None:
+            return found  # the model's own (botocore caches one OperationModel per name): kept here, one lookup
         if not self._ops_by_lower:
             self._ops_by_lower.update({n: n for n in self.model.operation_names})
         real = self._ops_by_lower.get(name)
         if real is None:
             return None
-        return self.model.operation_model(real)
+        found = self._operations[name] = self.model.operation_model(real)
+        return found
 
 
 SERVICES: dict[str, ServiceSpec] = {

@@ -125,15 +125,26 @@ def index_events(db: Database, limit: int = 50_000) -> int:
             "access_key_id, resources FROM cloudtrail_events WHERE seq > ? ORDER BY seq LIMIT ?",
             (indexed_seq(db), limit),
         )
+        # Events grouped by what they are found by (repeated calls share it): their lookup pairs are worked out
+        # once per group, and each group's entries added to its lists in one step (postings.write sorts them).
+        grouped: dict[tuple[Any, ...], list[postings.Pair]] = {}
+        for seq, account, region, event_time, name, source, read, user, key, resources in rows:
+            where = (account, region, name, source, read, user, key, resources)
+            group = grouped.get(where)
+            if group is None:
+                grouped[where] = [(event_time, seq)]
+            else:
+                group.append((event_time, seq))
         scoped: postings.Scoped = {}
-        for row in rows:
-            resources = tuple((str(kind), str(name)) for kind, name in json.loads(row["resources"] or "[]"))
-            lookups = lookup_pairs(row["event_name"], row["event_source"], bool(row["read_only"]), row["username"],
-                                   row["access_key_id"], resources)
-            lists = scoped.setdefault((row["account_id"], row["region"]), {})
-            pair = (row["event_time"], row["seq"])
-            for lookup in lookups:
-                lists.setdefault(lookup, []).append(pair)
+        for (account, region, name, source, read, user, key, resources), pairs in grouped.items():
+            found_as = tuple((str(kind), str(rname)) for kind, rname in json.loads(resources or "[]"))
+            lists = scoped.setdefault((account, region), {})
+            for lookup in lookup_pairs(name, source, bool(read), user, key, found_as):
+                found = lists.get(lookup)
+                if found is None:
+                    lists[lookup] = list(pairs)
+                else:
+                    found.extend(pairs)
         postings.write(db, scoped)
         return len(rows)
 
