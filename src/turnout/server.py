@@ -26,6 +26,7 @@ from .gateway.context import HttpRequest, RequestContext
 from .gateway.gateway import Gateway
 from .gateway.protocols import write, write_error
 from .services.cloudtrail.recorder import health as cloudtrail_health
+from .services.cloudtrail.recorder import recorder_of
 from .store.db import Database
 from .wire.errors import ServiceError
 from .wire.models import SERVICES, ServiceSpec
@@ -93,6 +94,8 @@ class App:
         # sharing the interpreter with them in slices of SWITCH_INTERVAL.
         self._pool = ThreadPoolExecutor(REQUEST_THREADS, thread_name_prefix="turnout-request")
         self._lanes = Lanes()
+        self._trail = recorder_of(gateway)  # CloudTrail's recorder (None: calls are not recorded)
+        self._active = 0  # requests in hand (their bodies being read, handled, or answered)
 
     @staticmethod
     async def _flush_access_log(access_log: AccessLog) -> None:
@@ -142,6 +145,13 @@ class App:
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._active += 1
+        try:
+            await self._handle(scope, receive, send)
+        finally:
+            self._active -= 1
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await self._read_body(scope, receive, send)
         if body is None:
             return
@@ -166,15 +176,22 @@ class App:
         if self._lanes.long(key):
             answer = await asyncio.get_running_loop().run_in_executor(self._pool, self._answer, ctx, key)
         else:
+            # On the loop with other requests in hand, the call's CloudTrail event goes with theirs: one commit,
+            # awaited before answering (the recorder's group commit). Nothing may await between the call and
+            # committed(): the batch must hold this call's event. Shielded: the batch is shared.
+            http.batched = self._active > 1 and self._trail is not None
             answer = self._answer(ctx, key)
+            batch = self._trail.committed() if http.batched and self._trail is not None else None
+            if batch is not None:
+                await asyncio.shield(batch)
         await self._send(send, *answer)
 
     def _answer(self, ctx: RequestContext, key: tuple[str, str] | None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         """The rest of an API call, on the loop or in a request thread: handled, then serialised. The gateway
         returns once the call's CloudTrail event is committed, so the call is answered only once it is on disk."""
-        started = time.perf_counter()
-        answer = write(self.gateway.finish_http(ctx))
-        self._lanes.took(key, time.perf_counter() - started)
+        started = time.thread_time()  # the call's own CPU time: waits for the interpreter or the writer lock
+        answer = write(self.gateway.finish_http(ctx))  # must not make a short call look long, and keep it a thread's
+        self._lanes.took(key, time.thread_time() - started)
         return answer
 
     async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:

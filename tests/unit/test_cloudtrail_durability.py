@@ -3,6 +3,7 @@ any other call's in one of its own; internal calls' events wait for the next wri
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -64,13 +65,41 @@ def test_reads_and_failures_are_written_before_their_answers(env: InProcess, mon
     assert store.last_seq(env.gateway.db) == 3 and recorder.pending == 0
 
 
+def test_calls_in_hand_together_share_one_write(env: InProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the server's loop with other requests in hand, a read's event goes with theirs: one write for all."""
+    recorder, writes = _server_mode(env, monkeypatch)
+    iam = env.client("iam")
+    iam.create_user(UserName="batch")
+    env.batched = True
+
+    async def run() -> None:
+        futures = []
+        for _ in range(3):  # three reads handled before the loop runs its callbacks
+            iam.get_user(UserName="batch")
+            batch = recorder.committed()
+            assert batch is not None
+            futures.append(batch)
+        assert futures[0] is futures[1] is futures[2]
+        assert not futures[0].done() and recorder.pending == 3
+        iam.create_user(UserName="batch-write")  # a write's event is still written in its own transaction
+        assert writes[-1] == {"events": 1, "inside_the_call": True, "users": 2} and recorder.pending == 3
+        await asyncio.gather(*futures)
+        assert recorder.pending == 0 and recorder.committed() is None
+
+    asyncio.run(run())
+    assert [w["events"] for w in writes] == [1, 1, 3]
+
+
 def test_internal_calls_wait_for_nothing_but_go_with_the_next_http_call(
         env: InProcess, monkeypatch: pytest.MonkeyPatch) -> None:
     recorder, writes = _server_mode(env, monkeypatch)
     env.gateway.invoke("ecs", "ListClusters", {}, Principal.root(ACCOUNT), invoked_by="ecs.amazonaws.com")
     assert recorder.pending == 1 and writes == []  # queued, nobody waits for it
-    env.client("iam").create_user(UserName="after-internal")
-    assert [w["events"] for w in writes] == [2] and recorder.pending == 0
+    iam = env.client("iam")
+    iam.create_user(UserName="after-internal")  # a write's transaction holds its own event only
+    assert [w["events"] for w in writes] == [1] and recorder.pending == 1
+    iam.get_user(UserName="after-internal")  # a read's own write takes the queued ones along
+    assert [w["events"] for w in writes] == [1, 2] and recorder.pending == 0
 
 
 def test_a_failed_event_write_still_answers_the_call(env: InProcess, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,10 +2,12 @@
 
 A call handled on the event loop holds up everything else the loop does (other connections, ``/_turnout/health``,
 the ECS engine) until it ends; handing a call to a thread costs more than most calls take (a thread wake-up and
-two interpreter hand-overs, about as much as a whole GetRole). So each operation's recent duration is kept (an
-exponential average, per service and operation): an operation whose calls take more than :data:`LONG_SECONDS` is
-run in a thread, the others on the loop. An operation starts on the loop; one long call moves it to the threads
-at once, and it comes back once its calls are short again (the account shrank, say).
+two interpreter hand-overs, about as much as a whole GetRole). So each operation's recent cost is kept: an
+exponential average, per service and operation, of the CPU time its calls took (time spent waiting, for the
+interpreter held by another thread or for the writer lock, is not the call's own and must not keep a short call
+in the threads). An operation whose calls take more than :data:`LONG_SECONDS` runs in a thread, the others on the
+loop. An operation starts on the loop; one long call moves it to the threads at once, and it comes back once its
+calls are short again (the account shrank, say).
 """
 
 from __future__ import annotations

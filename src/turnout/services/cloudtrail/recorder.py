@@ -6,7 +6,10 @@ repeated calls are made from a cached shape, :mod:`.records`) and appends it to 
 Durability: a call made over HTTP is answered only once its event is committed. The event of a write that
 succeeded is written in the write's own transaction (the gateway records it before committing: one commit for the
 change and its event); any other call's event (a read, a failure, a refusal) is written in a transaction of its
-own right after the call, before its answer is serialised. So an acknowledged call's event survives a ``kill -9``
+own right after the call, before its answer is serialised; or, for a call answered on the event loop while other
+requests are in hand (``HttpRequest.batched``), in one transaction shared with theirs (group commit: the server
+awaits :meth:`CloudTrailRecorder.committed` before answering; one commit per batch, not per call). So an
+acknowledged call's event survives a ``kill -9``
 (SQLite WAL, see :mod:`turnout.store.db`). Calls made internally (ECS's calls through the gateway) wait for
 nothing: their events are written with the next HTTP call's, or by the background task every
 :data:`FLUSH_SECONDS`, whatever becomes of the transaction they were made in. Without a server loop (a gateway used
@@ -64,6 +67,8 @@ class CloudTrailRecorder:
         self._pending: deque[Draft] = deque()
         self._task: asyncio.Task[None] | None = None
         self._counting = threading.Lock()  # calls are recorded from the server's request threads
+        self._queue = threading.Lock()  # held while the queue's events are taken and written (_write)
+        self._batch: asyncio.Future[None] | None = None  # resolved once the events queued so far are written
         self._last_warning = 0.0
 
     @property
@@ -82,21 +87,55 @@ class CloudTrailRecorder:
             self._lose(1, "the recorder is behind (%d events waiting)", len(self._pending))
             return
         try:
-            self._pending.extend(drafts(ctx))
+            built = drafts(ctx)
         except Exception:
             self._lose(1, "could not build the record of %s", ctx.request_id, exc_info=True)
             return
-        if ctx.http is not None:
-            # An HTTP call is answered once its event is written (with those queued before it): in the call's
-            # own write transaction when the gateway records it there, else in one of its own.
-            try:
-                self._write()  # not indexed: the background task (or the next LookupEvents) does that
-            except Exception:  # _write counts its own failures; the call is answered whatever happens
-                log.exception("CloudTrail write failed")
-        elif self.auto_flush and not self.db.in_transaction:
+        http = ctx.http
+        try:
+            if http is not None and self.db.in_transaction:
+                self._store(built)  # a write's event, in the write's own transaction (the gateway records it there)
+                return
+            if http is not None and not http.batched:
+                self._write(built)  # with the events queued before it, in a transaction of its own
+                return
+        except Exception:  # _store and _write count their own failures; the call is answered whatever happens
+            log.exception("CloudTrail write failed")
+            return
+        self._pending.extend(built)  # a batched call's (see committed), or an internal call's
+        if http is None and self.auto_flush and not self.db.in_transaction:
             # In process, an internal call is written at once unless a transaction is open (a call made inside
             # another call's dispatch): the outer call's own record writes both once that transaction is over.
             self.flush()
+
+    # -- group commit ---------------------------------------------------------------------------------------
+
+    def committed(self) -> asyncio.Future[None] | None:
+        """A future resolved once every event queued so far is written (None: nothing is waiting to be).
+
+        Called by the server, on its event loop, right after the gateway handled a batched call
+        (``HttpRequest.batched``), with no ``await`` in between, so that the call's event is among those queued.
+        The first caller schedules the write; the callers until it runs share it (one transaction for all their
+        events). Await it shielded: it is shared.
+        """
+        if not self._pending:
+            return None
+        batch = self._batch
+        if batch is None:
+            loop = asyncio.get_running_loop()
+            batch = self._batch = loop.create_future()
+            loop.call_soon(self._commit)
+        return batch
+
+    def _commit(self) -> None:
+        batch, self._batch = self._batch, None
+        try:
+            self._write()  # not indexed: the background task (or the next LookupEvents) does that off the answer
+        except Exception:  # _write counts its own failures; the callers are answered whatever happens
+            log.exception("CloudTrail flush failed")
+        finally:
+            if batch is not None and not batch.done():
+                batch.set_result(None)
 
     # -- writing --------------------------------------------------------------------------------------------
 
@@ -116,17 +155,21 @@ class CloudTrailRecorder:
             log.exception("CloudTrail write failed")
             return 0
 
-    def _write(self) -> int:
-        """Write every pending event (durably, without its lookup entries); returns the number written."""
-        if not self._pending:
-            return 0
-        built = []
-        pending = self._pending
-        while pending:  # popleft is atomic: threads writing at once each take other events
-            try:
+    def _write(self, extra: list[Draft] | None = None) -> int:
+        """Write every pending event, and ``extra`` (durably, without their lookup entries); returns how many.
+
+        Holds the queue's lock while it writes, so that a batch (:meth:`_commit`) that finds the queue empty
+        because another thread took its events resolves only once they are committed. Never called inside a
+        transaction (the lock is taken before the database's writer lock, never after)."""
+        with self._queue:
+            built = []
+            pending = self._pending
+            while pending:
                 built.append(pending.popleft())
-            except IndexError:
-                break
+            built.extend(extra or ())
+            return self._store(built)
+
+    def _store(self, built: list[Draft]) -> int:
         if not built:
             return 0
         try:
