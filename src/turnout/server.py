@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -20,7 +21,7 @@ from . import __version__, ids
 from .clock import Clock, SystemClock
 from .edge.lanes import Lanes
 from .edge.limits import BODY_COMPLETE, DRAIN_AT_MOST, LARGE_BODY, Limits, guess_service, request_timeout, too_large
-from .edge.protocol import TurnoutHttpProtocol
+from .edge.protocol import ANSWERED, HEALTH_PATH, TurnoutHttpProtocol
 from .gateway.accesslog import AccessLog
 from .gateway.context import HttpRequest, RequestContext
 from .gateway.gateway import Gateway
@@ -53,6 +54,7 @@ class Settings:
     workers: int = 1  # processes answering requests (turnout.workers; the command line's default is one per core)
 
 
+SLICE = 0.005  # seconds of calls the loop answers before it looks at its sockets again
 REQUEST_THREADS = 4  # threads answering API calls in each server process
 SWITCH_INTERVAL = 0.001  # seconds a thread keeps the interpreter before another may take it (Python's default: 5 ms)
 STARTUP_FAILED = 3  # a worker's exit code when it could not start (the parent then stops them all)
@@ -96,6 +98,7 @@ class App:
         self._lanes = Lanes()
         self._trail = recorder_of(gateway)  # CloudTrail's recorder (None: calls are not recorded)
         self._active = 0  # requests in hand (their bodies being read, handled, or answered)
+        self._slice = 0.0  # when the current slice of calls answered on the loop began
 
     @staticmethod
     async def _flush_access_log(access_log: AccessLog) -> None:
@@ -126,6 +129,11 @@ class App:
                 if self.gateway.access_log is not None:
                     self.gateway.access_log.auto_flush = False
                     self._flusher = asyncio.ensure_future(self._flush_access_log(self.gateway.access_log))
+                # What start-up loaded (the service models, the policy catalogue: most of the heap) lives as long as
+                # the server: out of the collector's sight, a full collection no longer walks it (tens of
+                # milliseconds, during which nothing is answered).
+                gc.collect()
+                gc.freeze()
                 self.ready = True
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -176,6 +184,11 @@ class App:
         if self._lanes.long(key):
             answer = await asyncio.get_running_loop().run_in_executor(self._pool, self._answer, ctx, key)
         else:
+            if time.perf_counter() - self._slice > SLICE:
+                # The loop has run calls for a whole slice since it last looked at its sockets: let it look (a
+                # health check waiting there is answered at once), and go on in the next round.
+                await asyncio.sleep(0)
+                self._slice = time.perf_counter()
             # On the loop with other requests in hand, the call's CloudTrail event goes with theirs: one commit,
             # awaited before answering (the recorder's group commit). Nothing may await between the call and
             # committed(): the batch must hold this call's event. Shielded: the batch is shared.
@@ -252,26 +265,29 @@ class App:
         await self._send(send, status, headers, body)
 
     async def _internal(self, scope: Scope, send: Send, path: str) -> None:
-        if path == "/_turnout/health" and scope["method"] in ("GET", "HEAD"):
-            payload: dict[str, Any] = {
-                "status": "ready" if self.ready else "starting",
-                "version": __version__,
-                "services": {name: "available" for name in SERVICES if name in self.gateway.providers},
-                "cloudtrail": cloudtrail_health(self.gateway),
-            }
-            worker = self.gateway.worker
-            payload["workers"] = worker.count if worker is not None else 1
-            payload["worker"] = {"index": worker.index if worker is not None else 0, "pid": os.getpid()}
-            ecs = self.gateway.providers.get("ecs")
-            engine = getattr(ecs, "engine", None)
-            if engine is not None:
-                payload["ecs"] = engine.health()
-            await self._send(
-                send, 200 if self.ready else 503, [(b"content-type", b"application/json")],
-                json.dumps(payload).encode(),
-            )
+        if scope.get(ANSWERED):
+            return  # answered by the connection as soon as it was read (turnout.edge.protocol)
+        if path == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
+            await self._send(send, *self.health_response())
             return
         await self._send(send, 404, [(b"content-type", b"application/json")], b'{"error": "not found"}')
+
+    def health_response(self) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """``/_turnout/health``'s answer: 200 once ready (503 before), with what the server is doing."""
+        payload: dict[str, Any] = {
+            "status": "ready" if self.ready else "starting",
+            "version": __version__,
+            "services": {name: "available" for name in SERVICES if name in self.gateway.providers},
+            "cloudtrail": cloudtrail_health(self.gateway),
+        }
+        worker = self.gateway.worker
+        payload["workers"] = worker.count if worker is not None else 1
+        payload["worker"] = {"index": worker.index if worker is not None else 0, "pid": os.getpid()}
+        ecs = self.gateway.providers.get("ecs")
+        engine = getattr(ecs, "engine", None)
+        if engine is not None:
+            payload["ecs"] = engine.health()
+        return 200 if self.ready else 503, [(b"content-type", b"application/json")], json.dumps(payload).encode()
 
     @staticmethod
     async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

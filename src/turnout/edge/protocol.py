@@ -11,6 +11,9 @@ connections idle *after* a response. This protocol adds (numbers in :class:`~tur
 * a refusal is followed by a lingering close: the answer is sent, the sending side shut, and what the client still
   sends is read and dropped (never kept) until it closes, so that it reads the answer instead of a reset.
 
+``GET /_turnout/health`` is answered by the connection itself as soon as the request is read, ahead of the API
+calls already waiting for the event loop: a health check says whether the server is up, not how long its queue is.
+
 The body's own limits and timeout are the application's (:meth:`turnout.server.App._read_body`), which knows the
 request's service.
 """
@@ -31,6 +34,9 @@ from ..wire.errors import ServiceError
 from .limits import BODY_COMPLETE, DRAIN_AT_MOST, Limits, guess_service, headers_too_large
 
 log = logging.getLogger("turnout.server")
+
+HEALTH_PATH = "/_turnout/health"
+ANSWERED = "turnout.answered"  # set in the scope of a request the connection answered itself (health)
 
 
 
@@ -163,6 +169,34 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
         if self.scope is not None:
             self.scope[BODY_COMPLETE] = True  # type: ignore[literal-required]  # the app reads the body untimed
         super().on_message_complete()
+        self._answer_health()
+
+    def _answer_health(self) -> None:
+        """Answer a health check now, from the data-received callback, rather than after the requests already
+        queued for the loop (see the module docstring); the application's task for it then does nothing."""
+        cycle, scope = self.cycle, self.scope
+        if cycle is None or scope is None or cycle.scope is not scope or self.pipeline or cycle.response_started:
+            return
+        if scope.get("path") != HEALTH_PATH or scope.get("method") not in ("GET", "HEAD"):
+            return
+        answer = getattr(self.app, "health_response", None)
+        if answer is None:
+            return
+        status, headers, body = answer()
+        scope[ANSWERED] = True  # type: ignore[literal-required]
+        cycle.response_started = cycle.response_complete = True
+        content = [STATUS_LINE[status]]
+        for name, value in [*self.server_state.default_headers, *headers,
+                            (b"content-length", str(len(body)).encode()),
+                            *([] if cycle.keep_alive else [(b"connection", b"close")])]:
+            content.extend([name, b": ", value, b"\r\n"])
+        content.append(b"\r\n")
+        if scope["method"] == "GET":
+            content.append(body)
+        self.transport.write(b"".join(content))
+        if not cycle.keep_alive:
+            self.transport.close()
+        self.on_response_complete()
 
     # -- refusing -------------------------------------------------------------------------------------
 
