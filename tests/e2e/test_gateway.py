@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import time
@@ -29,6 +30,41 @@ def test_health_reports_ready_version_and_services(server: Server) -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+", body["version"])
     assert body["services"]["iam"] == "available"
     assert body["services"]["sts"] == "available"
+
+
+def test_health_on_a_kept_alive_connection_between_calls(server: Server) -> None:
+    """The connection answers health checks itself (ahead of queued calls): HEAD, GET and API calls still
+    alternate on one connection, each answer whole, and a health check asking to close closes."""
+    import socket
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request("HEAD", "/_turnout/health")
+    head = conn.getresponse()
+    assert head.status == 200 and head.read() == b"" and int(head.headers["content-length"]) > 0
+    body = "Action=ListRoles&Version=2010-05-08"
+    signed = AWSRequest(method="POST", url=server.endpoint + "/", data=body.encode(),
+                        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    SigV4Auth(Credentials("test", "test"), "iam", "us-east-1").add_auth(signed)
+    for _ in range(2):
+        conn.request("GET", "/_turnout/health")
+        health = conn.getresponse()
+        assert health.status == 200 and json.loads(health.read())["status"] == "ready"
+        conn.request("POST", "/", body=body.encode(), headers=dict(signed.headers.items()))
+        listed = conn.getresponse()
+        assert listed.status == 200 and b"<ListRolesResult>" in listed.read()
+    conn.close()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw:
+        raw.sendall(b"GET /_turnout/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        received = b""
+        while chunk := raw.recv(65536):  # the server closes after the answer
+            received += chunk
+    head_part, _, payload = received.partition(b"\r\n\r\n")
+    assert head_part.startswith(b"HTTP/1.1 200") and b"connection: close" in head_part.lower()
+    assert json.loads(payload)["status"] == "ready"
 
 
 def test_unknown_internal_path_is_404(server: Server) -> None:
