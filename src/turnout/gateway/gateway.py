@@ -127,13 +127,7 @@ class Gateway:
         ctx = RequestContext(self, ids.request_id(), self.clock.now(), http=http)
         ctx.source_ip = http.client_ip
         ctx.user_agent = http.header("user-agent") or ""
-        try:
-            route(ctx)
-        except ServiceError as exc:
-            ctx.error = exc
-        except Exception:
-            log.exception("request %s failed", ctx.request_id)
-            ctx.error = internal_failure()
+        self._steps(ctx, [route])
         return ctx
 
     def finish_http(self, ctx: RequestContext) -> RequestContext:
@@ -174,6 +168,16 @@ class Gateway:
 
     def _run(self, ctx: RequestContext, steps: list[Step]) -> None:
         started = time.perf_counter()
+        self._steps(ctx, steps)
+        ctx.status = ctx.error.status if ctx.error is not None else 200
+        ctx.elapsed_ms = (time.perf_counter() - started) * 1000
+        if not ctx.recorded:
+            self._record(ctx)
+        self._log(ctx)
+
+    @staticmethod
+    def _steps(ctx: RequestContext, steps: list[Step]) -> None:
+        """Run ``steps`` until one fails; its failure becomes the call's error (a 500 for anything unexpected)."""
         try:
             for step in steps:
                 step(ctx)
@@ -182,11 +186,6 @@ class Gateway:
         except Exception:
             log.exception("request %s failed", ctx.request_id)
             ctx.error = internal_failure()
-        ctx.status = ctx.error.status if ctx.error is not None else 200
-        ctx.elapsed_ms = (time.perf_counter() - started) * 1000
-        if not ctx.recorded:
-            self._record(ctx)
-        self._log(ctx)
 
     def _record(self, ctx: RequestContext) -> None:
         for recorder in self.recorders:
