@@ -141,13 +141,13 @@ class App:
                 for task in (self._flusher, self._parent):
                     if task is not None:
                         task.cancel()
+                self._pool.shutdown(wait=True)  # calls still running in threads finish (and record) first
                 if self.gateway.access_log is not None:
                     self.gateway.access_log.flush()
                 for recorder in self.gateway.recorders:  # write what recorders still hold (CloudTrail events)
                     close = getattr(recorder, "close", None)
                     if close is not None:
                         close()
-                self._pool.shutdown(wait=True)  # calls still running finish before the database closes
                 self.gateway.db.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -1,11 +1,13 @@
 """The database: one SQLite file in WAL mode, migrations, and one transaction per request.
 
-Several processes share the file (``turnout serve --workers N``), each with its own connection:
+Several processes share the file (``turnout serve --workers N``), and several threads in each; every thread has
+its own connection (:class:`Database`):
 
-* **Writers take turns.** A write transaction first takes the *writer lock* (``flock`` on ``<db>-writer.lock``,
-  next to the database), then ``BEGIN IMMEDIATE``; it holds both until ``COMMIT``. The lock hands over at once
-  when its holder lets go (SQLite's own busy handler sleeps 1, 2, 5, 10... ms between tries), and a write
-  transaction always starts from the newest committed state, so it never fails for having read a stale snapshot.
+* **Writers take turns.** A write transaction first takes its process's lock, then the *writer lock* (``flock``
+  on ``<db>-writer.lock``, next to the database), then ``BEGIN IMMEDIATE``; it holds them until ``COMMIT``.
+  The lock hands over at once when its holder lets go (SQLite's own busy handler sleeps 1, 2, 5, 10... ms
+  between tries), and a write transaction always starts from the newest committed state, so it never fails for
+  having read a stale snapshot.
 * **Readers never wait.** A read transaction (``transaction(write=False)``: the gateway's, for an operation that
   only reads) is a deferred ``BEGIN``: a WAL snapshot, taken without any lock, that writers in other processes do
   not disturb. If it turns out to write after all, its first write statement raises :class:`WriteNeeded` before
