@@ -57,6 +57,7 @@ class Settings:
 SLICE = 0.005  # seconds of calls the loop answers before it looks at its sockets again
 REQUEST_THREADS = 4  # threads answering API calls in each server process
 SWITCH_INTERVAL = 0.001  # seconds a thread keeps the interpreter before another may take it (Python's default: 5 ms)
+GC_THRESHOLDS = (100_000, 100, 1000)  # gc.set_threshold in the server: see App._lifespan
 STARTUP_FAILED = 3  # a worker's exit code when it could not start (the parent then stops them all)
 
 
@@ -134,6 +135,11 @@ class App:
                 # milliseconds, during which nothing is answered).
                 gc.collect()
                 gc.freeze()
+                # Requests free what they make by reference counting; the collector finds only cycles (exception
+                # tracebacks, mostly). Collecting after every 700 new objects (Python's default), a long call
+                # collects dozens of times, each holding the interpreter: seen as 25 ms health checks
+                # (make bench BENCH_ARGS=mixed, phase 3). Far rarer collections cost a little memory instead.
+                gc.set_threshold(*GC_THRESHOLDS)
                 self.ready = True
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
