@@ -54,6 +54,7 @@ class Settings:
     workers: int = 1  # processes answering requests (turnout.workers; the command line's default is one per core)
 
 
+DEFERRED_WITHIN = 1.0  # seconds by which a deferred bookkeeping write is written when no write transaction comes
 SLICE = 0.005  # seconds of calls the loop answers before it looks at its sockets again
 REQUEST_THREADS = 4  # threads answering API calls in each server process
 SWITCH_INTERVAL = 0.001  # seconds a thread keeps the interpreter before another may take it (Python's default: 5 ms)
@@ -92,6 +93,7 @@ class App:
         self.ready = False
         self._flusher: asyncio.Future[None] | None = None
         self._parent: asyncio.Task[None] | None = None
+        self._deferring: asyncio.Task[None] | None = None
         # Long API calls are handled in a few threads (turnout.edge.lanes), so that they never hold up the event
         # loop: it goes on reading and answering (/_turnout/health at once, short calls, the ECS engine's passes),
         # sharing the interpreter with them in slices of SWITCH_INTERVAL.
@@ -106,6 +108,16 @@ class App:
         while True:
             await asyncio.sleep(0.1)
             access_log.flush()
+
+    async def _deferred_writes(self) -> None:
+        """Bookkeeping writes (an access key's last use) go with the next write transaction; when none comes (a
+        server answering only reads, CloudTrail off), write them within a second."""
+        while True:
+            await asyncio.sleep(DEFERRED_WITHIN)
+            try:
+                self.gateway.db.run_deferred()
+            except Exception:  # tried again a second later
+                log.exception("deferred writes failed")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -127,6 +139,7 @@ class App:
                         watch_parent(os.getppid(), lambda: os.kill(os.getpid(), signal.SIGTERM)))
                 for provider in self.gateway.providers.values():
                     provider.startup()
+                self._deferring = asyncio.ensure_future(self._deferred_writes())
                 if self.gateway.access_log is not None:
                     self.gateway.access_log.auto_flush = False
                     self._flusher = asyncio.ensure_future(self._flush_access_log(self.gateway.access_log))
@@ -144,7 +157,7 @@ class App:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.ready = False
-                for task in (self._flusher, self._parent):
+                for task in (self._flusher, self._parent, self._deferring):
                     if task is not None:
                         task.cancel()
                 self._pool.shutdown(wait=True)  # calls still running in threads finish (and record) first

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from tests.conftest import assumer, error_of, grant
+from tests.conftest import Server, assumer, error_of, grant
 
 INVALID_TOKEN = "The security token included in the request is invalid."
 TRUST = json.dumps({
@@ -158,3 +160,24 @@ def test_role_session_must_name_the_user(server: Any, iam: Any, unique: Callable
     expected = ("ValidationError", "Must specify userName when calling with non-User credentials", 400)
     assert error_of(as_role.list_access_keys) == expected
     assert error_of(as_role.create_access_key) == expected
+
+
+def test_last_used_is_written_by_a_server_that_only_reads(tmp_path: Path) -> None:
+    """The last use is bookkeeping written with the next write transaction; a server that answers only reads, with
+    CloudTrail off (no event written either), writes it within a second all the same."""
+    server = Server(tmp_path / "data", ["--no-cloudtrail"]).start()
+    try:
+        iam = server.client("iam")
+        iam.create_user(UserName="reader")
+        key = iam.create_access_key(UserName="reader")["AccessKey"]
+        server.client("sts", key=key["AccessKeyId"], secret=key["SecretAccessKey"]).get_caller_identity()
+        deadline = time.monotonic() + 10
+        used: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
+            if used["ServiceName"] != "N/A":
+                break
+            time.sleep(0.1)
+        assert (used["ServiceName"], used["Region"]) == ("sts", "us-east-1")
+    finally:
+        server.stop()

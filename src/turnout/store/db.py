@@ -137,6 +137,12 @@ class Database:
         else:
             self._deferred.append(write)
 
+    def run_deferred(self) -> None:
+        """Run the deferred writes now, if any (a server that only reads would otherwise keep them)."""
+        if self._deferred and not self._thread.depth:
+            with self.transaction():
+                pass
+
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Database]:
         """One transaction; a nested scope is a savepoint of the outer one. Rolls back on any exception.
