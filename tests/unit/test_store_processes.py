@@ -99,3 +99,21 @@ def test_an_operation_named_as_a_read_that_writes_runs_again_as_a_write(tmp_path
     assert again.error is None and again.result["Vpcs"] == first.result["Vpcs"]
     assert ("ec2", "DescribeVpcs") not in gateway._writers  # ...until a run of it writes nothing
     assert not gateway.db.in_transaction
+
+
+def test_after_commit_runs_once_committed_and_never_after_a_rollback(tmp_path: Path) -> None:
+    db = Database(tmp_path / "t.db")
+    seen: list[str] = []
+    with db.transaction():
+        db.after_commit(lambda: seen.append("committed"))
+        with db.transaction():  # a nested scope's callback waits for the outermost commit
+            db.after_commit(lambda: seen.append("nested"))
+        assert seen == []
+    assert seen == ["committed", "nested"]
+    with pytest.raises(RuntimeError), db.transaction():
+        db.after_commit(lambda: seen.append("rolled back"))
+        raise RuntimeError("no")
+    with db.transaction(write=False):
+        db.after_commit(lambda: seen.append("read"))
+    db.after_commit(lambda: seen.append("no transaction"))
+    assert seen == ["committed", "nested", "read", "no transaction"]

@@ -67,6 +67,7 @@ class _Thread(threading.local):
     conn: sqlite3.Connection | None = None
     depth = 0
     reading = False  # the open transaction is a read transaction (its writes raise WriteNeeded)
+    after: list[Callable[[], None]] | None = None  # run once the open transaction has committed (after_commit)
 
 
 class Database:
@@ -137,6 +138,22 @@ class Database:
         else:
             self._deferred.append(write)
 
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this thread's open transaction has committed (never, if it rolls back); now, if
+        none is open. For what must not see the transaction's work before it is there (waking the ECS engine)."""
+        state = self._thread
+        if not state.depth:
+            callback()
+            return
+        if state.after is None:
+            state.after = []
+        state.after.append(callback)
+
+    def _committed(self, state: _Thread, ok: bool) -> None:
+        callbacks, state.after = state.after, None
+        for callback in callbacks or () if ok else ():
+            callback()
+
     def run_deferred(self) -> None:
         """Run the deferred writes now, if any (a server that only reads would otherwise keep them)."""
         if self._deferred and not self._thread.depth:
@@ -170,11 +187,14 @@ class Database:
         if not write:
             conn.execute("BEGIN")
             state.depth, state.reading = 1, True
+            ok = False
             try:
                 yield self
+                ok = True
             finally:
                 state.depth, state.reading = 0, False
                 conn.execute("ROLLBACK")  # it wrote nothing: nothing to commit
+                self._committed(state, ok)
             return
         writer = self._writer
         with self._writing:
@@ -189,12 +209,14 @@ class Database:
                 except BaseException:
                     state.depth = 0
                     conn.execute("ROLLBACK")
+                    self._committed(state, False)
                     raise
                 state.depth = 0
                 conn.execute("COMMIT")
             finally:
                 if writer is not None:
                     writer.release()
+            self._committed(state, True)
 
     def changes(self) -> int:
         """Rows changed on this thread's connection so far (tells whether a transaction wrote anything)."""

@@ -85,8 +85,14 @@ class Engine:
         if deployment_arn is not None:
             self._poked.add(deployment_arn)
         if self._event is not None and self._loop is not None:
-            # Requests are handled in the server's request threads: set the event from the loop's own thread.
-            self._loop.call_soon_threadsafe(self._event.set)
+            # Once the request's transaction has committed (a pass must find what it changed), and from the loop's
+            # own thread (long calls are answered in request threads).
+            loop, event = self._loop, self._event
+
+            def set_event() -> None:
+                loop.call_soon_threadsafe(event.set)
+
+            self.db.after_commit(set_event)
         elif self.gateway.shared:
             # The engine runs in another process: wake it with this request's transaction (pokes need no
             # passing on: every poke goes with a deployment row whose wait was cleared, so it is due at once).
