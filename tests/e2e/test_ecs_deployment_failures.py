@@ -250,7 +250,11 @@ def test_rolling_circuit_breaker_rolls_back(fast: Server, unique: Callable[[str]
     running = setup.tasks()
     assert len(running) == 2 and {t["taskDefinitionArn"] for t in running} == {setup.revisions[0]}
     stopped = [t for t in setup.tasks("STOPPED") if t["taskDefinitionArn"] == setup.revisions[1]]
-    assert len(stopped) >= 3 and {t["stopCode"] for t in stopped} == {"EssentialContainerExited"}
+    # The failures that tripped the breaker exited; a new task still running when the rollback began is stopped by
+    # the scheduler (which tasks are which depends on how the launches and exits interleave).
+    exited = [t for t in stopped if t["stopCode"] == "EssentialContainerExited"]
+    assert len(exited) >= 3
+    assert {t["stopCode"] for t in stopped} <= {"EssentialContainerExited", "ServiceSchedulerInitiated"}
 
 
 def test_rules_changed_behind_ecs_fail_the_next_deployment(fast: Server, unique: Callable[[str], str]) -> None:
