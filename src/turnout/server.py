@@ -54,6 +54,7 @@ class Settings:
     workers: int = 1  # processes answering requests (turnout.workers; the command line's default is one per core)
 
 
+CHECKPOINT_EVERY = 0.25  # seconds between two checkpoints of the database (by the primary worker)
 DEFERRED_WITHIN = 1.0  # seconds by which a deferred bookkeeping write is written when no write transaction comes
 SLICE = 0.005  # seconds of calls the loop answers before it looks at its sockets again
 REQUEST_THREADS = 4  # threads answering API calls in each server process
@@ -94,6 +95,7 @@ class App:
         self._flusher: asyncio.Future[None] | None = None
         self._parent: asyncio.Task[None] | None = None
         self._deferring: asyncio.Task[None] | None = None
+        self._checkpointing: asyncio.Task[None] | None = None
         # Long API calls are handled in a few threads (turnout.edge.lanes), so that they never hold up the event
         # loop: it goes on reading and answering (/_turnout/health at once, short calls, the ECS engine's passes),
         # sharing the interpreter with them in slices of SWITCH_INTERVAL.
@@ -108,6 +110,15 @@ class App:
         while True:
             await asyncio.sleep(0.1)
             access_log.flush()
+
+    async def _checkpoints(self) -> None:
+        """The database's checkpoints, in a thread, off the requests (Database.checkpoint_in_background)."""
+        while True:
+            await asyncio.sleep(CHECKPOINT_EVERY)
+            try:
+                await asyncio.to_thread(self.gateway.db.checkpoint)
+            except Exception:  # tried again at the next one
+                log.exception("checkpoint failed")
 
     async def _deferred_writes(self) -> None:
         """Bookkeeping writes (an access key's last use) go with the next write transaction; when none comes (a
@@ -140,6 +151,9 @@ class App:
                 for provider in self.gateway.providers.values():
                     provider.startup()
                 self._deferring = asyncio.ensure_future(self._deferred_writes())
+                self.gateway.db.checkpoint_in_background()
+                if self.gateway.primary:  # one process checkpoints for all
+                    self._checkpointing = asyncio.ensure_future(self._checkpoints())
                 if self.gateway.access_log is not None:
                     self.gateway.access_log.auto_flush = False
                     self._flusher = asyncio.ensure_future(self._flush_access_log(self.gateway.access_log))
@@ -157,7 +171,7 @@ class App:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.ready = False
-                for task in (self._flusher, self._parent, self._deferring):
+                for task in (self._flusher, self._parent, self._deferring, self._checkpointing):
                     if task is not None:
                         task.cancel()
                 self._pool.shutdown(wait=True)  # calls still running in threads finish (and record) first

@@ -117,3 +117,22 @@ def test_after_commit_runs_once_committed_and_never_after_a_rollback(tmp_path: P
         db.after_commit(lambda: seen.append("read"))
     db.after_commit(lambda: seen.append("no transaction"))
     assert seen == ["committed", "nested", "read", "no transaction"]
+
+
+def test_checkpoints_in_background_leave_commits_alone(tmp_path: Path) -> None:
+    import threading
+
+    db = Database(tmp_path / "t.db")
+    db.checkpoint_in_background()
+    seen: list[int] = []
+    thread = threading.Thread(target=lambda: seen.append(db.scalar("PRAGMA wal_autocheckpoint")))
+    thread.start()  # a connection opened later, in another thread, is set so too
+    thread.join()
+    assert seen == [0] and db.scalar("PRAGMA wal_autocheckpoint") == 0
+    for index in range(3000):  # about 1,500 pages: past SQLite's automatic checkpoint at 1,000
+        with db.transaction():
+            db.execute("INSERT INTO generations (name, token) VALUES (?, ?)", (f"n{index}-" + "x" * 1500, index))
+    wal = tmp_path / "t.db-wal"
+    assert wal.stat().st_size > 2 * 1000 * 4096  # never copied back and restarted by a commit
+    busy, logged, copied = db.checkpoint()
+    assert (busy, copied) == (0, logged) and logged > 2000

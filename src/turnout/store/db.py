@@ -89,6 +89,7 @@ class Database:
         self._writing = threading.Lock()  # this process's writers, one at a time
         self._deferred: list[Callable[[], None]] = []
         self._writer = None if self.path == ":memory:" else WriterLock(self.path + "-writer.lock")
+        self._auto_checkpoint = True
         self._connect()
         migrate(self)
 
@@ -101,6 +102,8 @@ class Database:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=5000")
+        if not self._auto_checkpoint:
+            conn.execute("PRAGMA wal_autocheckpoint=0")
         with self._connecting:
             self._connections.append(conn)
         self._thread.conn = conn
@@ -110,6 +113,20 @@ class Database:
     def _conn(self) -> sqlite3.Connection:
         conn = self._thread.conn
         return conn if conn is not None else self._connect()
+
+    def checkpoint_in_background(self) -> None:
+        """Commits no longer copy the log back into the database (every 1,000 pages, with an ``fsync``: a stall of
+        the request that happens to commit then); :meth:`checkpoint` does, called by the server off the requests."""
+        with self._connecting:
+            self._auto_checkpoint = False
+            for conn in self._connections:
+                conn.execute("PRAGMA wal_autocheckpoint=0")
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        """Copy the log's committed pages back into the database, as far as readers allow (never waits); SQLite's
+        answer: (1 if it could not run, pages in the log, pages copied back)."""
+        busy, logged, copied = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(busy), int(logged), int(copied)
 
     def close(self) -> None:
         with self._connecting:
