@@ -1,0 +1,153 @@
+"""The architecture's rules (issue 12), checked over the source tree.
+
+- **One owner per table:** SQL appears only in store modules: the database layer (``turnout/store/``) and each
+  service's store (``services/<service>/store.py`` or a ``services/<service>/store/`` package). Other code asks
+  the owning store for typed records.
+- **authz depends on no service:** it states what it needs as protocols that the services implement.
+
+``PENDING`` lists the modules that still break a rule while the move is under way. Each entry must still break it
+(an entry that no longer does is stale and must go), and no module outside the list may: the list only shrinks.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "turnout"
+SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|WITH|CREATE|DROP|ALTER|PRAGMA)\s")
+
+# Modules (relative to src/turnout) with SQL outside a store, until their tables' owners serve them.
+PENDING_SQL: frozenset[str] = frozenset({
+    "auth/credentials.py",
+    "authz/diagnostics.py",
+    "authz/passrole.py",
+    "authz/policies.py",
+    "authz/resources_iam.py",
+    "gateway/gateway.py",
+    "services/cloudtrail/delivery.py",
+    "services/cloudtrail/postings.py",
+    "services/cloudtrail/trail_store.py",
+    "services/cloudtrail/trail_tags.py",
+    "services/ec2/defaults.py",
+    "services/ec2/tags.py",
+    "services/ecs/capacity.py",
+    "services/ecs/clusters.py",
+    "services/ecs/deployment_ops.py",
+    "services/ecs/deployment_views.py",
+    "services/ecs/engine/engine.py",
+    "services/ecs/engine/runner.py",
+    "services/ecs/engine/scheduler.py",
+    "services/ecs/engine/state.py",
+    "services/ecs/engine/traffic.py",
+    "services/ecs/events.py",
+    "services/ecs/revisions.py",
+    "services/ecs/service_rules.py",
+    "services/ecs/service_views.py",
+    "services/ecs/services.py",
+    "services/ecs/tags.py",
+    "services/ecs/task_definitions.py",
+    "services/ecs/task_lifecycle.py",
+    "services/ecs/task_run.py",
+    "services/ecs/tasks.py",
+    "services/elbv2/attributes.py",
+    "services/elbv2/certificates.py",
+    "services/elbv2/describe.py",
+    "services/elbv2/listeners.py",
+    "services/elbv2/load_balancers.py",
+    "services/elbv2/network.py",
+    "services/elbv2/rules.py",
+    "services/elbv2/tags.py",
+    "services/elbv2/target_groups.py",
+    "services/elbv2/targets.py",
+    "services/elbv2/usage.py",
+    "services/iam/access_keys.py",
+    "services/iam/account.py",
+    "services/iam/attachments.py",
+    "services/iam/common.py",
+    "services/iam/entity_parts.py",
+    "services/iam/groups.py",
+    "services/iam/inline_policies.py",
+    "services/iam/instance_profiles.py",
+    "services/iam/login_profiles.py",
+    "services/iam/policies.py",
+    "services/iam/policy_refs.py",
+    "services/iam/policy_versions.py",
+    "services/iam/principal_ids.py",
+    "services/iam/roles.py",
+    "services/iam/service_linked.py",
+    "services/iam/users.py",
+    "services/sts/provider.py",
+    "services/sts/sessions.py",
+})
+
+# authz modules that still import a service, until the service implements a protocol authz declares.
+PENDING_AUTHZ_IMPORTS: frozenset[str] = frozenset({
+    "authz/policies.py",
+    "authz/resources_iam.py",
+})
+
+
+def _modules() -> list[tuple[str, ast.Module]]:
+    return [(path.relative_to(PACKAGE).as_posix(), ast.parse(path.read_text(), str(path)))
+            for path in sorted(PACKAGE.rglob("*.py"))]
+
+
+def is_store(relative: str) -> bool:
+    parts = relative.split("/")
+    if parts[0] == "store":
+        return True
+    return parts[0] == "services" and len(parts) >= 3 and (parts[2] == "store.py" or parts[2] == "store")
+
+
+def has_sql(tree: ast.Module) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL.match(node.value):
+            return True
+        if isinstance(node, ast.JoinedStr) and node.values:
+            first = node.values[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str) and SQL.match(first.value):
+                return True
+    return False
+
+
+def imports_services(relative: str, tree: ast.Module) -> bool:
+    package = relative.split("/")[:-1]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - (node.level - 1)]
+                target = [*base, *(node.module.split(".") if node.module else [])]
+            else:
+                target = (node.module or "").split(".")[1:] if (node.module or "").startswith("turnout") else []
+            if target[:1] == ["services"]:
+                return True
+        elif isinstance(node, ast.Import) and any(alias.name.startswith("turnout.services") for alias in node.names):
+            return True
+    return False
+
+
+def test_sql_lives_only_in_store_modules() -> None:
+    offenders = {name for name, tree in _modules() if not is_store(name) and has_sql(tree)}
+    assert not offenders - PENDING_SQL, f"SQL outside a store module: {sorted(offenders - PENDING_SQL)}"
+    assert not PENDING_SQL - offenders, f"no SQL left here, drop from PENDING_SQL: {sorted(PENDING_SQL - offenders)}"
+
+
+def test_authz_imports_no_service() -> None:
+    offenders = {name for name, tree in _modules() if name.startswith("authz/") and imports_services(name, tree)}
+    new = offenders - PENDING_AUTHZ_IMPORTS
+    assert not new, f"authz imports a service: {sorted(new)}"
+    stale = PENDING_AUTHZ_IMPORTS - offenders
+    assert not stale, f"no service import left, drop from PENDING_AUTHZ_IMPORTS: {sorted(stale)}"
+
+
+def test_the_checks_see_what_they_look_for() -> None:
+    assert has_sql(ast.parse('x = "SELECT 1"'))
+    assert has_sql(ast.parse('x = f"  UPDATE t SET a = {1}"'))
+    assert not has_sql(ast.parse('x = "Select a role"'))
+    assert imports_services("authz/x.py", ast.parse("from ..services.iam import y"))
+    assert imports_services("authz/x.py", ast.parse("from turnout.services.iam import y"))
+    assert not imports_services("authz/x.py", ast.parse("from ..policy import y"))
+    assert is_store("services/iam/store/roles.py") and is_store("services/ec2/store.py") and is_store("store/db.py")
+    assert not is_store("services/iam/roles.py")
