@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from .services.cloudtrail.recorder import recorder_of
 from .store.db import Database
 from .wire.errors import ServiceError
 from .wire.models import SERVICES, ServiceSpec
-from .workers import Supervisor, Worker, watch_parent
+from .workers import Supervisor, Tally, Worker, watch_parent
 
 log = logging.getLogger("turnout.server")
 
@@ -61,6 +62,7 @@ REQUEST_THREADS = 4  # threads answering API calls in each server process
 SWITCH_INTERVAL = 0.001  # seconds a thread keeps the interpreter before another may take it (Python's default: 5 ms)
 GC_THRESHOLDS = (100_000, 100, 1000)  # gc.set_threshold in the server: see App._lifespan
 STARTUP_FAILED = 3  # a worker's exit code when it could not start (the parent then stops them all)
+TALLIED = ("recorded", "dropped")  # CloudTrail's counters, summed over the workers
 
 
 def build_gateway(settings: Settings, clock: Clock | None = None, worker: Worker | None = None) -> Gateway:
@@ -79,7 +81,11 @@ def build_gateway(settings: Settings, clock: Clock | None = None, worker: Worker
     if settings.cloudtrail:
         from .services.cloudtrail.recorder import CloudTrailRecorder
 
-        gateway.recorders.append(CloudTrailRecorder(db))
+        recorder = CloudTrailRecorder(db)
+        if worker is not None and worker.tally is not None:
+            recorder.share = partial(worker.tally.add, worker.index)
+            recorder.totals = worker.tally.totals
+        gateway.recorders.append(recorder)
     register_all(gateway)
     return gateway
 
@@ -361,8 +367,10 @@ def serve(settings: Settings) -> None:
                 raise database_error(settings.data_dir, exc) from None
             _announce(settings)
 
+            tally = Tally(settings.workers, TALLIED)
+
             def run_worker(index: int) -> int:
-                worker = Worker(index, settings.workers, settings.data_dir)
+                worker = Worker(index, settings.workers, settings.data_dir, tally)
                 gateway = build_gateway(settings, worker=worker)
                 return 0 if _run_uvicorn(gateway, settings, sock) else STARTUP_FAILED
 

@@ -24,8 +24,10 @@ import ctypes
 import errno
 import fcntl
 import logging
+import mmap
 import os
 import signal
+import struct
 import sys
 import time
 from collections.abc import Callable
@@ -46,6 +48,33 @@ def default_count() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
+class Tally:
+    """Counters that every worker adds to and any worker reads whole: a row of 64-bit slots per worker, in
+    memory shared across the fork. ``/_turnout/health`` answers from whichever worker the connection reached,
+    yet reports what all of them did (CloudTrail's events recorded and dropped).
+
+    Only worker ``index`` writes row ``index``, so no lock is needed; a worker restarted with the same index goes
+    on adding to its predecessor's counts."""
+
+    def __init__(self, workers: int, names: tuple[str, ...]) -> None:
+        self.names = names
+        self._row = struct.Struct(f"<{len(names)}q")
+        self._memory = mmap.mmap(-1, max(1, workers) * self._row.size)  # anonymous and shared: survives fork
+        self._workers = workers
+
+    def add(self, index: int, name: str, amount: int) -> None:
+        offset = index * self._row.size + self.names.index(name) * 8
+        (value,) = struct.unpack_from("<q", self._memory, offset)
+        struct.pack_into("<q", self._memory, offset, value + amount)
+
+    def totals(self) -> dict[str, int]:
+        sums = [0] * len(self.names)
+        for index in range(self._workers):
+            for slot, value in enumerate(self._row.unpack_from(self._memory, index * self._row.size)):
+                sums[slot] += value
+        return dict(zip(self.names, sums, strict=True))
+
+
 @dataclass
 class Worker:
     """This process's place among the workers (``Gateway.worker``; None there: a single-process server)."""
@@ -53,6 +82,7 @@ class Worker:
     index: int
     count: int
     data_dir: Path
+    tally: Tally | None = None  # counters shared by the workers (created by the parent, before the fork)
     _engine_fd: int | None = field(default=None, repr=False)
 
     @property

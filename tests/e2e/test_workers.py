@@ -108,6 +108,20 @@ def test_an_iam_change_through_one_worker_applies_at_once_through_the_other(two:
         writer, reader = reader, writer  # and the other way round
 
 
+def test_health_counts_every_workers_cloudtrail_events(two: Server) -> None:
+    """Each worker records the events of the calls it answers; /_turnout/health sums them, whichever answers."""
+    first, second = Pinned(two, 0), Pinned(two, 1)
+    before = first.health()["cloudtrail"]["recorded"]
+    for index in range(3):
+        assert first.iam("GetUser")[0] == 200
+        assert second.iam("GetAccountSummary")[0] == 200
+        assert second.iam("GetUser", UserName=f"nobody-{index}")[0] == 404  # a failed call is recorded too
+    for pinned in (first, second):
+        counts = pinned.health()["cloudtrail"]
+        assert counts["recorded"] - before == 9, counts
+        assert counts["dropped"] == 0
+
+
 def test_a_deployment_started_through_another_worker_wakes_the_engine(two: Server) -> None:
     """The engine runs in worker 0; a service created through worker 1 reaches its steady state without waiting
     for the engine's idle timeout (an hour of simulated time, 36 s here)."""

@@ -39,6 +39,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ...store.db import Database
@@ -70,13 +71,19 @@ class CloudTrailRecorder:
         self._queue = threading.Lock()  # held while the queue's events are taken and written (_write)
         self._batch: asyncio.Future[None] | None = None  # resolved once the events queued so far are written
         self._last_warning = 0.0
+        # Adds to counters that all worker processes share ("recorded", "dropped"), and reads their totals
+        # (turnout.workers.Tally): /_turnout/health then reports every worker's events, whichever answers.
+        self.share: Callable[[str, int], None] | None = None
+        self.totals: Callable[[], dict[str, int]] | None = None
 
     @property
     def pending(self) -> int:
         return len(self._pending)
 
     def stats(self) -> dict[str, int]:
-        return {"recorded": self.recorded, "dropped": self.dropped, "pending": len(self._pending)}
+        """Events recorded and dropped (by every worker, when they share counters), and waiting (here)."""
+        counts = self.totals() if self.totals is not None else {"recorded": self.recorded, "dropped": self.dropped}
+        return {"recorded": counts["recorded"], "dropped": counts["dropped"], "pending": len(self._pending)}
 
     # -- the Recorder protocol ----------------------------------------------------------------------------
 
@@ -182,6 +189,8 @@ class CloudTrailRecorder:
             written = sum(self._append_one(draft) for draft in built)
         with self._counting:
             self.recorded += written
+            if self.share is not None:
+                self.share("recorded", written)
         return written
 
     def _index(self) -> None:
@@ -208,6 +217,8 @@ class CloudTrailRecorder:
     def _lose(self, count: int, message: str, *args: Any, exc_info: bool = False) -> None:
         with self._counting:
             self.dropped += count
+            if self.share is not None:
+                self.share("dropped", count)
         now = time.monotonic()
         if now - self._last_warning >= LOG_EVERY or exc_info:
             self._last_warning = now
