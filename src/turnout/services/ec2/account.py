@@ -41,7 +41,7 @@ class AccountOperations(Ec2Base):
     """Mixed into :class:`~turnout.services.ec2.provider.Ec2Provider`."""
 
     def describe_account_attributes(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        self.ensure(ctx)
+        self._ensure(ctx)
         known = dict(_ATTRIBUTES)
         names = list(dict.fromkeys(req.get("AttributeNames") or []))
         for name in names:
@@ -49,7 +49,7 @@ class AccountOperations(Ec2Base):
                 # AWS's wording for an unknown attribute name is not published; this is Turnout's.
                 raise errors.invalid_value(f"Value ({name}) for parameter attributeName is invalid. Unknown "
                                            "attribute.")
-        self.dry_run(req)
+        self._dry_run(req)
         vpc = store.default_vpc(self.db, ctx.account_id, ctx.region)
         out = []
         for name, values in _ATTRIBUTES:
@@ -71,6 +71,6 @@ class AccountOperations(Ec2Base):
             if zones.by_id(region, zone_id) is None:
                 raise errors.invalid_value(f"Invalid availability zone: [{zone_id}]")
         test = ZONE_FILTERS.compile(req.get("Filters"))
-        self.dry_run(req)
+        self._dry_run(req)
         found = [z for z in zones.zones(region) if not (names or ids) or z.name in names or z.zone_id in ids]
         return {"AvailabilityZones": [s for s in (z.shape() for z in found) if test(s)]}

@@ -27,18 +27,18 @@ class Ec2Base(Provider):
 
     service = "ec2"
 
-    def ensure(self, ctx: RequestContext) -> None:
+    def _ensure(self, ctx: RequestContext) -> None:
         """The account's defaults in the request's region exist from here on."""
         defaults.ensure(self.db, ctx.account_id, ctx.region, ctx.received_at)
 
     @staticmethod
-    def dry_run(req: Mapping[str, Any]) -> None:
+    def _dry_run(req: Mapping[str, Any]) -> None:
         """Called once a request is known to succeed, before it changes anything (IAM was checked already)."""
         if req.get("DryRun"):
             raise errors.dry_run()
 
     @staticmethod
-    def paged(items: list[T], key: Callable[[T], str], req: Mapping[str, Any]) -> tuple[list[T], str | None]:
+    def _paged(items: list[T], key: Callable[[T], str], req: Mapping[str, Any]) -> tuple[list[T], str | None]:
         """A page of ``items`` (sorted by ``key``) per ``MaxResults``/``NextToken``, and the next token."""
         token = req.get("NextToken")
         if token and encode_marker(decode_marker(token, _bad_token) or "\0") != token:
@@ -46,7 +46,7 @@ class Ec2Base(Provider):
         limit = req.get("MaxResults")
         return page(items, key, token or None, limit, default=_UNPAGED, error=_bad_token)
 
-    def select(
+    def _select(
         self,
         items: list[T],
         id_of: Callable[[T], str],
@@ -64,9 +64,9 @@ class Ec2Base(Provider):
                 raise not_found(*missing)
             chosen = set(wanted)
             items = [item for item in items if id_of(item) in chosen]
-        return self.paged([item for item in items if test(item)], id_of, req)
+        return self._paged([item for item in items if test(item)], id_of, req)
 
-    def tag_map(self, ctx: RequestContext) -> dict[str, dict[str, str]]:
+    def _tag_map(self, ctx: RequestContext) -> dict[str, dict[str, str]]:
         return tags.by_resource(self.db, ctx.account_id, ctx.region)
 
 

@@ -104,14 +104,14 @@ class NetworkInterfaceOperations(Ec2Base):
     """Mixed into :class:`~turnout.services.ec2.provider.Ec2Provider`."""
 
     def describe_network_interfaces(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        self.ensure(ctx)
+        self._ensure(ctx)
         account, region = ctx.account_id, ctx.region
         wanted = req.get("NetworkInterfaceIds") or []
         errors.check_ids("eni", wanted)
         names = {g.group_id: g.group_name for g in store.groups(self.db, account, region)}
-        tag_map = self.tag_map(ctx)
+        tag_map = self._tag_map(ctx)
         test = interface_filters(tag_map, names).compile(req.get("Filters"))
-        self.dry_run(req)
+        self._dry_run(req)
         items = store.interfaces(self.db, account, region)
-        chunk, token = self.select(items, lambda e: e.eni_id, wanted, errors.interface_not_found, test, req)
+        chunk, token = self._select(items, lambda e: e.eni_id, wanted, errors.interface_not_found, test, req)
         return result("NetworkInterfaces", [interface_shape(e, names, tag_map.get(e.eni_id)) for e in chunk], token)

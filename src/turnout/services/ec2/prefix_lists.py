@@ -66,7 +66,7 @@ class PrefixListOperations(Ec2Base):
         wanted = req.get("PrefixListIds") or []
         errors.check_ids("pl", wanted)
         test = PREFIX_LIST_FILTERS.compile(req.get("Filters"))
-        self.dry_run(req)
-        chunk, token = self.select(prefix_lists(ctx.region), lambda p: p.prefix_list_id, wanted,
+        self._dry_run(req)
+        chunk, token = self._select(prefix_lists(ctx.region), lambda p: p.prefix_list_id, wanted,
                                    errors.prefix_list_not_found, test, req)
         return result("PrefixLists", [p.shape() for p in chunk], token)

@@ -72,16 +72,16 @@ class RouteTableOperations(VpcOperations):
     """Mixed into :class:`~turnout.services.ec2.provider.Ec2Provider`."""
 
     def describe_route_tables(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        self.ensure(ctx)
+        self._ensure(ctx)
         wanted = req.get("RouteTableIds") or []
         errors.check_ids("rtb", wanted)
         account, region = ctx.account_id, ctx.region
         cidrs = {v.vpc_id: v.cidr_block for v in store.vpcs(self.db, account, region)}
-        tag_map = self.tag_map(ctx)
+        tag_map = self._tag_map(ctx)
         test = route_table_filters(tag_map, cidrs).compile(req.get("Filters"))
-        self.dry_run(req)
+        self._dry_run(req)
         items = store.route_tables(self.db, account, region)
-        chunk, token = self.select(items, lambda t: t.route_table_id, wanted, errors.route_table_not_found, test,
+        chunk, token = self._select(items, lambda t: t.route_table_id, wanted, errors.route_table_not_found, test,
                                    req)
         shapes = [route_table_shape(t, cidrs.get(t.vpc_id, ""), tag_map.get(t.route_table_id)) for t in chunk]
         return result("RouteTables", shapes, token)

@@ -26,7 +26,7 @@ def rule_filters(tag_map: Mapping[str, Mapping[str, str]]) -> Filters[Rule]:
 class RuleOperations(SecurityGroupOperations):
     """Mixed into :class:`~turnout.services.ec2.provider.Ec2Provider`."""
 
-    def peer_lookup(self, ctx: RequestContext, target: SecurityGroup) -> PeerLookup:
+    def _peer_lookup(self, ctx: RequestContext, target: SecurityGroup) -> PeerLookup:
         """How a rule's peer group is found: by id (in its owner's account), or by name in the target's VPC. A
         peer must be in the target's VPC (Turnout has no VPC peering)."""
 
@@ -52,9 +52,9 @@ class RuleOperations(SecurityGroupOperations):
         return lookup
 
     def _authorize(self, ctx: RequestContext, req: dict[str, Any], egress: bool) -> dict[str, Any]:
-        self.ensure(ctx)
-        group = self.target_group(ctx, req)
-        specs = permissions.parse(req, self.peer_lookup(ctx, group))
+        self._ensure(ctx)
+        group = self._target_group(ctx, req)
+        specs = permissions.parse(req, self._peer_lookup(ctx, group))
         if not specs:
             raise permissions.no_permissions()
         existing = [r for r in store.group_rules(self.db, ctx.account_id, ctx.region, group.group_id)
@@ -65,7 +65,7 @@ class RuleOperations(SecurityGroupOperations):
                 raise permissions.duplicate(spec)
         permissions.check_quota(existing, specs)
         pairs = tags.specifications(req, "security-group-rule")
-        self.dry_run(req)
+        self._dry_run(req)
         created = [self._add(group, egress, spec) for spec in specs]
         for rule in created:
             tags.put(self.db, ctx.account_id, ctx.region, rule.rule_id, pairs)
@@ -81,9 +81,9 @@ class RuleOperations(SecurityGroupOperations):
         )
 
     def _revoke(self, ctx: RequestContext, req: dict[str, Any], egress: bool) -> dict[str, Any]:
-        self.ensure(ctx)
+        self._ensure(ctx)
         account, region = ctx.account_id, ctx.region
-        group = self.target_group(ctx, req)
+        group = self._target_group(ctx, req)
         existing = [r for r in store.group_rules(self.db, account, region, group.group_id) if r.is_egress == egress]
         rule_ids = req.get("SecurityGroupRuleIds") or []
         errors.check_ids("sgr", rule_ids)
@@ -94,7 +94,7 @@ class RuleOperations(SecurityGroupOperations):
             if rule is None:
                 raise errors.rule_not_found(rule_id)
             chosen.append(rule)
-        specs = permissions.parse(req, self.peer_lookup(ctx, group))
+        specs = permissions.parse(req, self._peer_lookup(ctx, group))
         if not rule_ids and not specs:
             raise permissions.no_permissions()
         by_key = {r.key: r for r in existing}
@@ -110,7 +110,7 @@ class RuleOperations(SecurityGroupOperations):
             # A nondefault VPC's group refuses the whole call; a default VPC's reports what it did not find.
             raise ServiceError("InvalidPermission.NotFound",
                                "The specified rule does not exist in this security group.")
-        self.dry_run(req)
+        self._dry_run(req)
         for rule in chosen:
             store.delete_rule(self.db, account, region, rule.rule_id)
             tags.drop(self.db, account, region, rule.rule_id)
@@ -133,13 +133,13 @@ class RuleOperations(SecurityGroupOperations):
         return self._revoke(ctx, req, egress=True)
 
     def describe_security_group_rules(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        self.ensure(ctx)
+        self._ensure(ctx)
         account, region = ctx.account_id, ctx.region
         wanted = req.get("SecurityGroupRuleIds") or []
         errors.check_ids("sgr", wanted)
-        tag_map = self.tag_map(ctx)
+        tag_map = self._tag_map(ctx)
         test = rule_filters(tag_map).compile(req.get("Filters"))
-        self.dry_run(req)
+        self._dry_run(req)
         items = store.rules(self.db, account, region)
         if wanted:
             have = {r.rule_id for r in items}
@@ -148,18 +148,18 @@ class RuleOperations(SecurityGroupOperations):
                     raise errors.rule_not_found(rule_id)
             chosen = set(wanted)
             items = [r for r in items if r.rule_id in chosen]
-        chunk, token = self.paged([r for r in items if test(r)], lambda r: r.rule_id, req)
+        chunk, token = self._paged([r for r in items if test(r)], lambda r: r.rule_id, req)
         shapes = [permissions.rule_shape(r, tag_map.get(r.rule_id, {})) for r in chunk]
         return result("SecurityGroupRules", shapes, token)
 
     def modify_security_group_rules(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         """Replace rules of a group in place: each keeps its id, direction and tags."""
-        self.ensure(ctx)
+        self._ensure(ctx)
         account, region = ctx.account_id, ctx.region
-        group = self.group_of(ctx, req["GroupId"])
+        group = self._group_of(ctx, req["GroupId"])
         existing = store.group_rules(self.db, account, region, group.group_id)
         by_id = {r.rule_id: r for r in existing}
-        lookup = self.peer_lookup(ctx, group)
+        lookup = self._peer_lookup(ctx, group)
         changed: dict[str, Spec] = {}
         for update in req["SecurityGroupRules"]:
             rule_id = update.get("SecurityGroupRuleId")
@@ -174,7 +174,7 @@ class RuleOperations(SecurityGroupOperations):
             others = [changed.get(r.rule_id, r) for r in existing if r.is_egress == egress and r.rule_id != rule_id]
             if any(other.key == spec.key for other in others):
                 raise permissions.duplicate(spec)
-        self.dry_run(req)
+        self._dry_run(req)
         for rule_id, spec in changed.items():
             store.update_rule(self.db, account, region, rule_id, spec)
         return {"Return": True}

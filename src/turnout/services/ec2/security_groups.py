@@ -81,7 +81,7 @@ def _by_rule_group(rules: list[Rule]) -> dict[str, list[Rule]]:
 class SecurityGroupOperations(VpcOperations):
     """Mixed into :class:`~turnout.services.ec2.provider.Ec2Provider`."""
 
-    def group_of(self, ctx: RequestContext, group_id: str) -> SecurityGroup:
+    def _group_of(self, ctx: RequestContext, group_id: str) -> SecurityGroup:
         if not errors.well_formed("sg", group_id):
             raise errors.malformed("sg", group_id)
         group = store.group(self.db, ctx.account_id, ctx.region, group_id)
@@ -89,7 +89,7 @@ class SecurityGroupOperations(VpcOperations):
             raise errors.group_not_found(group_id)
         return group
 
-    def default_group_named(self, ctx: RequestContext, name: str) -> SecurityGroup:
+    def _default_group_named(self, ctx: RequestContext, name: str) -> SecurityGroup:
         """``GroupName``: a group of the default VPC (nondefault VPCs' groups are named by id)."""
         vpc = store.default_vpc(self.db, ctx.account_id, ctx.region)
         if vpc is None:
@@ -99,16 +99,16 @@ class SecurityGroupOperations(VpcOperations):
             raise errors.group_name_not_found(name, vpc.vpc_id)
         return group
 
-    def target_group(self, ctx: RequestContext, req: Mapping[str, Any]) -> SecurityGroup:
+    def _target_group(self, ctx: RequestContext, req: Mapping[str, Any]) -> SecurityGroup:
         group_id, name = req.get("GroupId"), req.get("GroupName")
         if group_id:
-            return self.group_of(ctx, group_id)
+            return self._group_of(ctx, group_id)
         if name:
-            return self.default_group_named(ctx, name)
+            return self._default_group_named(ctx, name)
         raise errors.missing("The request must contain the parameter groupName or groupId")
 
     def create_security_group(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        self.ensure(ctx)
+        self._ensure(ctx)
         name, description = req["GroupName"], req["Description"]
         check_text(name, "GroupName", "security group name")
         check_text(description, "GroupDescription", "security group description")
@@ -116,14 +116,14 @@ class SecurityGroupOperations(VpcOperations):
             raise errors.invalid_value(f"Value ({name}) for parameter GroupName is invalid. Group names may not be "
                                        "in the format sg-*.")
         vpc_id = req.get("VpcId")
-        vpc = self.vpc_of(ctx, vpc_id) if vpc_id else store.default_vpc(self.db, ctx.account_id, ctx.region)
+        vpc = self._vpc_of(ctx, vpc_id) if vpc_id else store.default_vpc(self.db, ctx.account_id, ctx.region)
         if vpc is None:
             raise errors.no_default_vpc()
         if store.group_by_name(self.db, ctx.account_id, ctx.region, vpc.vpc_id, name) is not None:
             raise ServiceError("InvalidGroup.Duplicate",
                                f"The security group '{name}' already exists for VPC '{vpc.vpc_id}'")
         pairs = tags.specifications(req, "security-group")
-        self.dry_run(req)
+        self._dry_run(req)
         group = defaults.add_group(self.db, vpc, name, description, ctx.received_at)
         tags.put(self.db, ctx.account_id, ctx.region, group.group_id, pairs)
         out: dict[str, Any] = {"GroupId": group.group_id, "SecurityGroupArn": group.arn}
@@ -132,13 +132,13 @@ class SecurityGroupOperations(VpcOperations):
         return out
 
     def describe_security_groups(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        self.ensure(ctx)
+        self._ensure(ctx)
         account, region = ctx.account_id, ctx.region
         wanted = req.get("GroupIds") or []
         errors.check_ids("sg", wanted)
         items = store.groups(self.db, account, region)
         rules_of = _by_rule_group(store.rules(self.db, account, region))
-        tag_map = self.tag_map(ctx)
+        tag_map = self._tag_map(ctx)
         test = group_filters(tag_map, rules_of, {g.group_id: g.group_name for g in items}).compile(req.get("Filters"))
         chosen: set[str] = set()
         have = {g.group_id for g in items}
@@ -147,23 +147,23 @@ class SecurityGroupOperations(VpcOperations):
                 raise errors.group_not_found(group_id)
             chosen.add(group_id)
         for name in req.get("GroupNames") or []:
-            chosen.add(self.default_group_named(ctx, name).group_id)
-        self.dry_run(req)
+            chosen.add(self._default_group_named(ctx, name).group_id)
+        self._dry_run(req)
         if wanted or req.get("GroupNames"):
             items = [g for g in items if g.group_id in chosen]
-        chunk, token = self.paged([g for g in items if test(g)], lambda g: g.group_id, req)
+        chunk, token = self._paged([g for g in items if test(g)], lambda g: g.group_id, req)
         shapes = [group_shape(g, rules_of.get(g.group_id, []), tag_map.get(g.group_id)) for g in chunk]
         return result("SecurityGroups", shapes, token)
 
     def delete_security_group(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        self.ensure(ctx)
-        group = self.target_group(ctx, req)
+        self._ensure(ctx)
+        group = self._target_group(ctx, req)
         if group.is_default:
             raise ServiceError("CannotDelete", f'the specified group: "{group.group_id}" name: "default" cannot be '
                                "deleted by a user")
         if (store.referencing_groups(self.db, ctx.region, group.group_id)
                 or network.in_use(self.db, ctx.account_id, ctx.region, group.group_id)):
             raise errors.dependency(f"resource {group.group_id} has a dependent object")
-        self.dry_run(req)
+        self._dry_run(req)
         defaults.remove_group(self.db, group)
         return {"Return": True, "GroupId": group.group_id}

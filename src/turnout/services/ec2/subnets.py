@@ -99,7 +99,7 @@ def _zone_error(parameter: str, value: str, offered: list[str]) -> ServiceError:
 class SubnetOperations(VpcOperations):
     """Mixed into :class:`~turnout.services.ec2.provider.Ec2Provider`."""
 
-    def subnet_of(self, ctx: RequestContext, subnet_id: str) -> Subnet:
+    def _subnet_of(self, ctx: RequestContext, subnet_id: str) -> Subnet:
         if not errors.well_formed("subnet", subnet_id):
             raise errors.malformed("subnet", subnet_id)
         subnet = store.subnet(self.db, ctx.account_id, ctx.region, subnet_id)
@@ -128,13 +128,13 @@ class SubnetOperations(VpcOperations):
         return min(offered, key=lambda z: used.count(z.name))
 
     def create_subnet(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        self.ensure(ctx)
+        self._ensure(ctx)
         for name in _UNSUPPORTED:
             if req.get(name) is not None:
                 raise errors.unsupported("CreateSubnet", name)
         if req.get("Ipv6Native"):
             raise errors.unsupported("CreateSubnet", "Ipv6Native")
-        vpc = self.vpc_of(ctx, req["VpcId"])
+        vpc = self._vpc_of(ctx, req["VpcId"])
         cidr = req.get("CidrBlock")
         if not cidr:
             raise errors.missing("Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.")
@@ -149,7 +149,7 @@ class SubnetOperations(VpcOperations):
         if len(existing) >= SUBNETS_PER_VPC:
             raise ServiceError("SubnetLimitExceeded", "The maximum number of subnets has been reached.")
         pairs = tags.specifications(req, "subnet")
-        self.dry_run(req)
+        self._dry_run(req)
         subnet = Subnet(account, region, ids.ec2_id("subnet"), vpc.vpc_id, str(block), zone.name, zone.zone_id,
                         False, False, "available")
         store.insert_subnet(self.db, subnet, ctx.received_at)
@@ -158,22 +158,22 @@ class SubnetOperations(VpcOperations):
         return {"Subnet": subnet_shape(subnet, dict(pairs), state="pending")}
 
     def describe_subnets(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        self.ensure(ctx)
+        self._ensure(ctx)
         wanted = req.get("SubnetIds") or []
         errors.check_ids("subnet", wanted)
-        tag_map = self.tag_map(ctx)
+        tag_map = self._tag_map(ctx)
         test = subnet_filters(tag_map).compile(req.get("Filters"))
-        self.dry_run(req)
+        self._dry_run(req)
         items = store.subnets(self.db, ctx.account_id, ctx.region)
-        chunk, token = self.select(items, lambda s: s.subnet_id, wanted, errors.subnet_not_found, test, req)
+        chunk, token = self._select(items, lambda s: s.subnet_id, wanted, errors.subnet_not_found, test, req)
         return result("Subnets", [subnet_shape(s, tag_map.get(s.subnet_id)) for s in chunk], token)
 
     def delete_subnet(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        self.ensure(ctx)
-        subnet = self.subnet_of(ctx, req["SubnetId"])
+        self._ensure(ctx)
+        subnet = self._subnet_of(ctx, req["SubnetId"])
         if network.in_use(self.db, ctx.account_id, ctx.region, subnet.subnet_id):
             raise errors.dependency(f"The subnet '{subnet.subnet_id}' has dependencies and cannot be deleted.")
-        self.dry_run(req)
+        self._dry_run(req)
         store.delete_subnet(self.db, ctx.account_id, ctx.region, subnet.subnet_id)
         tags.drop(self.db, ctx.account_id, ctx.region, subnet.subnet_id)
         return {}

@@ -26,20 +26,20 @@ class VpcAttributeOperations(VpcOperations):
     """Mixed into :class:`~turnout.services.ec2.provider.Ec2Provider`."""
 
     def describe_vpc_attribute(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        self.ensure(ctx)
+        self._ensure(ctx)
         name = req["Attribute"]
         found = _BY_NAME.get(name)
         if found is None:
             # AWS's wording for an unknown attribute is not published; this follows its InvalidParameterValue form.
             raise errors.invalid_value(f"Value ({name}) for parameter attribute is invalid. Unknown attribute.")
-        vpc = self.vpc_of(ctx, req["VpcId"])
-        self.dry_run(req)
+        vpc = self._vpc_of(ctx, req["VpcId"])
+        self._dry_run(req)
         member, column = found
         return {"VpcId": vpc.vpc_id, member: {"Value": bool(getattr(vpc, column))}}
 
     def modify_vpc_attribute(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        self.ensure(ctx)
-        vpc = self.vpc_of(ctx, req["VpcId"])
+        self._ensure(ctx)
+        vpc = self._vpc_of(ctx, req["VpcId"])
         given = [(member, req[member]) for member in _ATTRIBUTES if req.get(member) is not None]
         if not given:
             raise errors.missing("The request must contain the parameter EnableDnsSupport, EnableDnsHostnames or "
@@ -51,6 +51,6 @@ class VpcAttributeOperations(VpcOperations):
         flag = value.get("Value") if isinstance(value, dict) else None
         if not isinstance(flag, bool):
             raise errors.missing(f"The request must contain the parameter {member}.Value")
-        self.dry_run(req)
+        self._dry_run(req)
         store.set_vpc_attribute(self.db, ctx.account_id, ctx.region, vpc.vpc_id, _ATTRIBUTES[member][1], flag)
         return {}

@@ -76,7 +76,7 @@ def vpc_filters(tag_map: Mapping[str, Mapping[str, str]]) -> Filters[Vpc]:
 class VpcOperations(Ec2Base):
     """Mixed into :class:`~turnout.services.ec2.provider.Ec2Provider`."""
 
-    def vpc_of(self, ctx: RequestContext, vpc_id: str) -> Vpc:
+    def _vpc_of(self, ctx: RequestContext, vpc_id: str) -> Vpc:
         if not errors.well_formed("vpc", vpc_id):
             raise errors.malformed("vpc", vpc_id)
         vpc = store.vpc(self.db, ctx.account_id, ctx.region, vpc_id)
@@ -85,7 +85,7 @@ class VpcOperations(Ec2Base):
         return vpc
 
     def create_vpc(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        self.ensure(ctx)
+        self._ensure(ctx)
         for name in _UNSUPPORTED:
             if req.get(name) is not None:
                 raise errors.unsupported("CreateVpc", name)
@@ -105,32 +105,32 @@ class VpcOperations(Ec2Base):
         account, region = ctx.account_id, ctx.region
         if len(store.vpcs(self.db, account, region)) >= VPCS_PER_REGION:
             raise ServiceError("VpcLimitExceeded", "The maximum number of VPCs has been reached.")
-        self.dry_run(req)
+        self._dry_run(req)
         vpc = defaults.add_vpc(self.db, account, region, str(block), ctx.received_at, tenancy=tenancy)
         tags.put(self.db, account, region, vpc.vpc_id, pairs)
         # AWS answers CreateVpc with the VPC still "pending"; it is "available" when next described.
         return {"Vpc": vpc_shape(vpc, dict(pairs), state="pending")}
 
     def describe_vpcs(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        self.ensure(ctx)
+        self._ensure(ctx)
         wanted = req.get("VpcIds") or []
         errors.check_ids("vpc", wanted)
-        tag_map = self.tag_map(ctx)
+        tag_map = self._tag_map(ctx)
         test = vpc_filters(tag_map).compile(req.get("Filters"))
-        self.dry_run(req)
+        self._dry_run(req)
         items = store.vpcs(self.db, ctx.account_id, ctx.region)
-        chunk, token = self.select(items, lambda v: v.vpc_id, wanted, errors.vpc_not_found, test, req)
+        chunk, token = self._select(items, lambda v: v.vpc_id, wanted, errors.vpc_not_found, test, req)
         return result("Vpcs", [vpc_shape(v, tag_map.get(v.vpc_id)) for v in chunk], token)
 
     def delete_vpc(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        self.ensure(ctx)
-        vpc = self.vpc_of(ctx, req["VpcId"])
+        self._ensure(ctx)
+        vpc = self._vpc_of(ctx, req["VpcId"])
         account, region = ctx.account_id, ctx.region
         groups = store.groups(self.db, account, region, vpc.vpc_id)
         if (store.subnets(self.db, account, region, vpc.vpc_id) or any(not g.is_default for g in groups)
                 or network.in_use(self.db, account, region, vpc.vpc_id)):
             raise errors.dependency(f"The vpc '{vpc.vpc_id}' has dependencies and cannot be deleted.")
-        self.dry_run(req)
+        self._dry_run(req)
         for group in groups:
             defaults.remove_group(self.db, group)
         for table in store.route_tables(self.db, account, region):
