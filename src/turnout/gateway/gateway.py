@@ -42,14 +42,6 @@ Step = Callable[[RequestContext], None]
 # in one from then on until a run of it writes nothing.
 READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Lookup", "Head", "Simulate", "Search")
 
-# Members whose enum the service checks itself, answering its own error rather than the generic validation one:
-# ECS answers a bad lifecycle hook targetType with "Invalid targetType. Valid values are: AWS_LAMBDA, PAUSE".
-# CloudTrail answers an unknown Insights type or event category with InvalidInsightSelectorsException (the model's
-# documentation of that error), not with the front end's enum ValidationException.
-# S3 answers a bad LocationConstraint with its own InvalidLocationConstraint.
-SELF_CHECKED_ENUMS = {"ecs": ("targetType",), "cloudtrail": ("insightType", "eventCategories"),
-                      "s3": ("locationConstraint",)}
-
 
 def _in_xml_payload(shape: Any, message: str) -> bool:
     """Whether a validation message is about a member of the operation's XML payload (rest-xml)."""
@@ -217,8 +209,8 @@ class Gateway:
         assert ctx.operation is not None
         shape = ctx.operation.input_shape
         if ctx.protocol != "ec2":
-            own = SELF_CHECKED_ENUMS.get(ctx.service.name if ctx.service is not None else "")
-            if own is None:
+            own = ctx.service.self_checked_enums if ctx.service is not None else ()
+            if not own:
                 message = validate(shape, ctx.params)
             else:
                 message = message_of([p for p in violations(shape, ctx.params)

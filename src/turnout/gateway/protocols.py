@@ -19,11 +19,6 @@ _JSON_OUT = JsonSerializer()
 _REST_XML = RestXmlParser()
 _REST_XML_OUT = RestXmlSerializer()
 
-# Wire quirks kept as data: IAM sends policy documents URL-encoded inside its XML; EC2 and ELBv2 write timestamps
-# with milliseconds (``2016-03-25T21:26:12.920Z`` in the ELBv2 API reference), IAM and STS in whole seconds.
-_URL_ENCODED_SHAPES = {"iam": frozenset({"policyDocumentType"})}
-_MILLISECOND_TIMESTAMPS = frozenset({"ec2", "elbv2"})
-
 
 def parse_input(ctx: RequestContext) -> None:
     assert ctx.service is not None and ctx.operation is not None and ctx.http is not None
@@ -48,8 +43,8 @@ def _xml(spec_name: str) -> XmlSerializer:
     return XmlSerializer(
         namespace,
         ec2=spec.protocol == "ec2",
-        url_encoded_shapes=_URL_ENCODED_SHAPES.get(spec.name, frozenset()),
-        timestamp_millis=spec.name in _MILLISECOND_TIMESTAMPS,
+        url_encoded_shapes=spec.url_encoded_shapes,
+        timestamp_millis=spec.timestamp_millis,
     )
 
 

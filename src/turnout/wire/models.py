@@ -32,6 +32,17 @@ class ServiceSpec:
     target_prefix: str | None = None
     event_source: str = ""
     is_global: bool = False
+    # Wire quirks beyond the model, kept as data:
+    # - shapes whose strings travel URL-encoded inside the XML (IAM's policy documents);
+    url_encoded_shapes: frozenset[str] = frozenset()
+    # - timestamps written with milliseconds (``2016-03-25T21:26:12.920Z`` in the ELBv2 API reference; EC2 too),
+    #   where IAM and STS write whole seconds;
+    timestamp_millis: bool = False
+    # - members whose enum the service checks itself, answering its own error rather than the generic validation
+    #   one: ECS answers a bad lifecycle hook targetType with "Invalid targetType. Valid values are: AWS_LAMBDA,
+    #   PAUSE"; CloudTrail an unknown Insights type or event category with InvalidInsightSelectorsException (the
+    #   model's documentation of that error); S3 a bad LocationConstraint with its own InvalidLocationConstraint.
+    self_checked_enums: tuple[str, ...] = ()
     _ops_by_lower: dict[str, str] = field(default_factory=dict, repr=False)
     _operations: dict[str, OperationModel] = field(default_factory=dict, repr=False)  # by name, as asked for
 
@@ -56,23 +67,26 @@ class ServiceSpec:
 SERVICES: dict[str, ServiceSpec] = {
     spec.name: spec
     for spec in (
-        ServiceSpec("iam", "iam", "query", "2010-05-08", event_source="iam.amazonaws.com", is_global=True),
+        ServiceSpec("iam", "iam", "query", "2010-05-08", event_source="iam.amazonaws.com", is_global=True,
+                    url_encoded_shapes=frozenset({"policyDocumentType"})),
         ServiceSpec("sts", "sts", "query", "2011-06-15", event_source="sts.amazonaws.com", is_global=True),
         ServiceSpec(
             "elbv2", "elasticloadbalancing", "query", "2015-12-01",
-            event_source="elasticloadbalancing.amazonaws.com",
+            event_source="elasticloadbalancing.amazonaws.com", timestamp_millis=True,
         ),
-        ServiceSpec("ec2", "ec2", "ec2", "2016-11-15", event_source="ec2.amazonaws.com"),
+        ServiceSpec("ec2", "ec2", "ec2", "2016-11-15", event_source="ec2.amazonaws.com", timestamp_millis=True),
         ServiceSpec(
             "ecs", "ecs", "json", "2014-11-13",
             target_prefix="AmazonEC2ContainerServiceV20141113", event_source="ecs.amazonaws.com",
+            self_checked_enums=("targetType",),
         ),
         ServiceSpec(
             "cloudtrail", "cloudtrail", "json", "2013-11-01",
             target_prefix="com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101",
-            event_source="cloudtrail.amazonaws.com",
+            event_source="cloudtrail.amazonaws.com", self_checked_enums=("insightType", "eventCategories"),
         ),
-        ServiceSpec("s3", "s3", "rest-xml", "2006-03-01", event_source="s3.amazonaws.com"),
+        ServiceSpec("s3", "s3", "rest-xml", "2006-03-01", event_source="s3.amazonaws.com",
+                    self_checked_enums=("locationConstraint",)),
     )
 }
 
