@@ -4,8 +4,9 @@ A listener's protocol must suit its load balancer (HTTP/HTTPS on application, TC
 load balancers); HTTPS and TLS listeners have a default certificate (see ``certificates.py``) and a security
 policy (``account.SSL_POLICIES``). Every listener has a default rule (``IsDefault``, priority ``default``) whose
 actions are the listener's default actions: CreateListener makes it, ModifyListener rewrites its actions with the
-default actions, DeleteListener removes it with the listener's other rules. ``elbv2_listeners.extra`` holds the
-certificates, security and ALPN policies, mutual TLS mode and attributes (JSON).
+default actions, DeleteListener removes it with the listener's other rules (the store keeps the two equal).
+:attr:`Listener.extra <.store.Listener.extra>` holds the certificates, security and ALPN policies, mutual TLS mode
+and attributes.
 """
 
 from __future__ import annotations
