@@ -16,9 +16,8 @@ from typing import Any
 from ...gateway.context import RequestContext
 from ...store.db import Database, Row
 from ..ec2 import network
-from ..elbv2.store import LISTENER_ARN, RULE_ARN, TG_ARN
-from ..elbv2.store import loads as elb_loads
-from ..elbv2.usage import action_target_groups, load_balancers_using
+from ..elbv2 import store as elb
+from ..elbv2.store import LISTENER_ARN, RULE_ARN, TG_ARN, TargetGroup, action_target_groups, load_balancers_using
 from .capacity import FARGATE_PROVIDERS, check_strategy
 from .model import HOOK_STAGES, PAUSE_STAGES, STRATEGIES
 from .store import NAME, client, invalid
@@ -265,37 +264,35 @@ def _container_port(td_body: dict[str, Any], name: str | None, port: int | None)
         raise invalid(f"The container {name} did not have a container port {port} defined.")
 
 
-def _target_group(db: Database, ctx: RequestContext, arn: str, network_mode: str) -> Row:
+def _target_group(db: Database, ctx: RequestContext, arn: str, network_mode: str) -> TargetGroup:
     match = TG_ARN.match(arn)
-    row = db.one("SELECT * FROM elbv2_target_groups WHERE account_id = ? AND region = ? AND arn = ?",
-                 (ctx.account_id, ctx.region, arn)) if match else None
-    if row is None:
+    tg = elb.target_group(db, ctx.account_id, ctx.region, arn) if match else None
+    if tg is None:
         # Our wording, after AWS's "The target group with targetGroupArn ... does not have an associated ...".
         raise invalid(f"The target group with targetGroupArn {arn} does not exist.")
     if not load_balancers_using(db, ctx.account_id, ctx.region, arn):
         raise invalid(f"The target group with targetGroupArn {arn} does not have an associated load balancer.")
-    target_type = row["target_type"]
+    target_type = tg.target_type
     if (network_mode == "awsvpc") != (target_type == "ip"):
         raise invalid(f"The provided target group {arn} has target type {target_type}, which is incompatible "
                       f"with the {network_mode} network mode specified in the task definition.")
-    return row
+    return tg
 
 
-def _listener_or_rule(db: Database, ctx: RequestContext, member: str, arn: str) -> tuple[str, Row]:
-    """A productionListenerRule/testListenerRule: ("app", rule row) for an ALB rule, ("net", listener) for NLB."""
+def _listener_or_rule(db: Database, ctx: RequestContext, member: str, arn: str
+                      ) -> tuple[str, elb.Rule | elb.Listener]:
+    """A productionListenerRule/testListenerRule: ("app", rule) for an ALB rule, ("net", listener) for NLB."""
     bad = invalid(f"{member} has an invalid ARN format. Must be RuleArn for ALB or ListenerArn for NLB. Got: {arn}")
     if RULE_ARN.match(arn) and ":listener-rule/app/" in arn:
-        row = db.one("SELECT * FROM elbv2_rules WHERE account_id = ? AND region = ? AND arn = ?",
-                     (ctx.account_id, ctx.region, arn))
-        if row is None:
+        rule = elb.rule(db, ctx.account_id, ctx.region, arn)
+        if rule is None:
             raise invalid(f"The listener rule {arn} does not exist.")  # our wording
-        return "app", row
+        return "app", rule
     if LISTENER_ARN.match(arn) and ":listener/net/" in arn:
-        row = db.one("SELECT * FROM elbv2_listeners WHERE account_id = ? AND region = ? AND arn = ?",
-                     (ctx.account_id, ctx.region, arn))
-        if row is None:
+        listener = elb.listener(db, ctx.account_id, ctx.region, arn)
+        if listener is None:
             raise invalid(f"The listener {arn} does not exist.")  # our wording
-        return "net", row
+        return "net", listener
     raise bad
 
 
@@ -350,14 +347,14 @@ def _check_advanced(db: Database, ctx: RequestContext, lb: dict[str, Any], mode:
     production = config.get("productionListenerRule")
     if not production:
         raise invalid("productionListenerRule is required in advancedConfiguration.")  # our wording
-    kind, row = _listener_or_rule(db, ctx, "productionListenerRule", production)
+    kind, found = _listener_or_rule(db, ctx, "productionListenerRule", production)
     test = config.get("testListenerRule")
     if test:
         _listener_or_rule(db, ctx, "testListenerRule", test)
         if test == production:
             raise invalid(f"The following rules cannot be used as both production and test listener rules: {test}")
-    elif kind == "app":
-        forwards = action_target_groups(elb_loads(row["actions"]))
+    elif kind == "app" and isinstance(found, elb.Rule):
+        forwards = action_target_groups(found.actions)
         if primary not in forwards or alternate not in forwards:
             raise invalid("For Application LoadBalancer, testListenerRule is required when productionListenerRule "
                           "is not associated with both targetGroup and alternateTargetGroup")

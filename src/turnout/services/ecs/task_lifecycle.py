@@ -298,14 +298,13 @@ def drain_of(task: Row) -> float:
 def target_group_drain(db: Database, account: str, region: str, regs: list[dict[str, Any]]) -> float:
     """The longest deregistration delay (``deregistration_delay.timeout_seconds``) among the target groups of
     ``regs`` that a load balancer uses (ELB drains only those; 0 otherwise, and when none is registered)."""
+    from ..elbv2 import store as elb
     from ..elbv2.attributes import deregistration_delay
-    from ..elbv2.usage import in_use
 
     longest = 0.0
     for arn in dict.fromkeys(str(r.get("targetGroupArn")) for r in regs if r.get("targetGroupArn")):
-        tg = db.one("SELECT * FROM elbv2_target_groups WHERE account_id = ? AND region = ? AND arn = ?",
-                    (account, region, arn))
-        if tg is not None and in_use(db, account, region, arn):
+        tg = elb.target_group(db, account, region, arn)
+        if tg is not None and elb.in_use(db, account, region, arn):
             longest = max(longest, float(deregistration_delay(tg)))
     return longest
 

@@ -21,12 +21,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ...store.db import Database, Row
+from ...store.db import Database
 from ...wire.errors import ServiceError
 from .attributes import ALB_PROTOCOLS
 from .errors import error, invalid_config, validation
-from .store import tg_row
-from .usage import load_balancers_using, target_groups_of
+from .store import LoadBalancer, TargetGroup, get_target_group, load_balancers_using, target_groups_of
 
 TERMINAL = ("forward", "redirect", "fixed-response")
 _CONFIGS = {"forward": "ForwardConfig", "redirect": "RedirectConfig", "fixed-response": "FixedResponseConfig",
@@ -192,31 +191,32 @@ def target_group_arns(actions: list[dict[str, Any]]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def check_target_groups(db: Database, lb: Row, listener_protocol: str | None, actions: list[dict[str, Any]]) -> None:
+def check_target_groups(db: Database, lb: LoadBalancer, listener_protocol: str | None,
+                        actions: list[dict[str, Any]]) -> None:
     """The forwarded-to target groups exist and suit the load balancer (type, protocol, VPC, no other load
     balancer, the unique target group quota)."""
-    account, region = lb["account_id"], lb["region"]
+    account, region = lb.account_id, lb.region
     arns = target_group_arns(actions)
     shared: list[str] = []
     for arn in arns:
-        tg = tg_row(db, account, region, arn)
+        tg = get_target_group(db, account, region, arn)
         _suits(tg, lb, listener_protocol)
-        if any(other != lb["arn"] for other in load_balancers_using(db, account, region, arn)):
+        if any(other != lb.arn for other in load_balancers_using(db, account, region, arn)):
             shared.append(arn)
     if shared:
         raise error("TargetGroupAssociationLimit", "The following target groups cannot be associated with more than "
                                                    f"one load balancer: {', '.join(shared)}")
-    unique = set(target_groups_of(db, account, region, lb["arn"])) | set(arns)
-    if lb["type"] == "application" and len(unique) > UNIQUE_TARGET_GROUPS_PER_LB:
+    unique = set(target_groups_of(db, account, region, lb.arn)) | set(arns)
+    if lb.type == "application" and len(unique) > UNIQUE_TARGET_GROUPS_PER_LB:
         # Our wording; the model documents "You've reached the limit on the number of unique target groups per
         # load balancer across all listeners".
         raise error("TooManyUniqueTargetGroupsPerLoadBalancer", "You've reached the limit of "
                     f"{UNIQUE_TARGET_GROUPS_PER_LB} unique target groups per load balancer across all listeners")
 
 
-def _suits(tg: Row, lb: Row, listener_protocol: str | None) -> None:
-    arn, target_type, protocol = tg["arn"], tg["target_type"], tg["protocol"]
-    if lb["type"] == "application":
+def _suits(tg: TargetGroup, lb: LoadBalancer, listener_protocol: str | None) -> None:
+    arn, target_type, protocol = tg.arn, tg.target_type, tg.protocol
+    if lb.type == "application":
         if target_type != "lambda" and (target_type == "alb" or protocol not in ALB_PROTOCOLS):
             # Our wording: an Application Load Balancer forwards HTTP(S) only.
             raise error("IncompatibleProtocols", f"Target group '{arn}' has protocol '{protocol}', which is not "
@@ -228,8 +228,8 @@ def _suits(tg: Row, lb: Row, listener_protocol: str | None) -> None:
         if protocol not in NLB_FORWARDS.get(listener_protocol or "", ()):
             raise error("IncompatibleProtocols", f"Target group '{arn}' has protocol '{protocol}', which is not "
                                                  f"compatible with listener protocol '{listener_protocol}'")  # ours
-    if target_type != "lambda" and tg["vpc_id"] != lb["vpc_id"]:
-        raise invalid_config(f"Target group '{arn}' is in a different VPC than load balancer '{lb['arn']}'")
+    if target_type != "lambda" and tg.vpc_id != lb.vpc_id:
+        raise invalid_config(f"Target group '{arn}' is in a different VPC than load balancer '{lb.arn}'")
 
 
 # -- conditions ------------------------------------------------------------------------------------------------

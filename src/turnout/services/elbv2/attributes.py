@@ -9,13 +9,20 @@ of the values that differ from nothing: every stored set is complete, defaults i
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ...gateway.context import RequestContext
-from ...store.db import Database, Row
+from ...store.db import Database
 from .errors import invalid_config, validation
-from .store import dumps, lb_row, loads, tg_row
+from .store import (
+    LoadBalancer,
+    TargetGroup,
+    get_load_balancer,
+    get_target_group,
+    update_load_balancer,
+    update_target_group,
+)
 
 Check = Callable[[str], str | None]  # None when valid, else what a valid value looks like
 
@@ -197,9 +204,9 @@ def _check_load_balancer(lb_type: str, before: dict[str, str], after: dict[str, 
         raise invalid_config(f"The value of '{key}' cannot be decreased")
 
 
-def _check_target_group(row: Row, after: dict[str, str]) -> None:
-    protocol = row["protocol"]
-    if row["target_type"] == "alb":
+def _check_target_group(tg: TargetGroup, after: dict[str, str]) -> None:
+    protocol = tg.protocol
+    if tg.target_type == "alb":
         return
     sticky = after.get("stickiness.type")
     allowed = ("lb_cookie", "app_cookie") if protocol in ALB_PROTOCOLS else ("source_ip",)
@@ -229,20 +236,18 @@ def _check_target_group(row: Row, after: dict[str, str]) -> None:
 # -- stored sets ---------------------------------------------------------------------------------------------
 
 
-def lb_attributes(row: Row) -> dict[str, str]:
-    specs = load_balancer_specs(row["type"], row["scheme"])
-    stored: dict[str, str] = loads(row["attributes"]) or {}
-    return {key: stored.get(key, spec.default) for key, spec in specs.items()}
+def lb_attributes(lb: LoadBalancer) -> dict[str, str]:
+    specs = load_balancer_specs(lb.type, lb.scheme)
+    return {key: lb.attributes.get(key, spec.default) for key, spec in specs.items()}
 
 
-def tg_attributes(row: Row) -> dict[str, str]:
-    specs = target_group_specs(row["target_type"], row["protocol"], row["protocol_version"])
-    stored: dict[str, str] = loads(row["attributes"]) or {}
-    return {key: stored.get(key, spec.default) for key, spec in specs.items()}
+def tg_attributes(tg: TargetGroup) -> dict[str, str]:
+    specs = target_group_specs(tg.target_type, tg.protocol, tg.protocol_version)
+    return {key: tg.attributes.get(key, spec.default) for key, spec in specs.items()}
 
 
-def deregistration_delay(row: Row) -> int:
-    return int(tg_attributes(row).get("deregistration_delay.timeout_seconds", "0"))
+def deregistration_delay(tg: TargetGroup) -> int:
+    return int(tg_attributes(tg).get("deregistration_delay.timeout_seconds", "0"))
 
 
 def _check_lb_keys(lb_type: str, specs: dict[str, Spec], changes: list[dict[str, Any]]) -> None:
@@ -258,13 +263,12 @@ def _check_lb_keys(lb_type: str, specs: dict[str, Spec], changes: list[dict[str,
                                  f"'{lb_type}'")
 
 
-def modify_lb_attributes(db: Database, row: Row, changes: list[dict[str, Any]]) -> dict[str, str]:
-    _check_lb_keys(row["type"], load_balancer_specs(row["type"], row["scheme"]), changes)
-    before = lb_attributes(row)
-    after = _merge("Load balancer", load_balancer_specs(row["type"], row["scheme"]), before, changes)
-    _check_load_balancer(row["type"], before, after)
-    db.execute("UPDATE elbv2_load_balancers SET attributes = ? WHERE account_id = ? AND region = ? AND arn = ?",
-               (dumps(after), row["account_id"], row["region"], row["arn"]))
+def modify_lb_attributes(db: Database, lb: LoadBalancer, changes: list[dict[str, Any]]) -> dict[str, str]:
+    _check_lb_keys(lb.type, load_balancer_specs(lb.type, lb.scheme), changes)
+    before = lb_attributes(lb)
+    after = _merge("Load balancer", load_balancer_specs(lb.type, lb.scheme), before, changes)
+    _check_load_balancer(lb.type, before, after)
+    update_load_balancer(db, replace(lb, attributes=after))
     return after
 
 
@@ -274,28 +278,25 @@ class AttributeOperations:
     db: Database
 
     def describe_load_balancer_attributes(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        row = lb_row(self.db, ctx.account_id, ctx.region, req["LoadBalancerArn"])
-        return {"Attributes": listed(lb_attributes(row))}
+        lb = get_load_balancer(self.db, ctx.account_id, ctx.region, req["LoadBalancerArn"])
+        return {"Attributes": listed(lb_attributes(lb))}
 
     def modify_load_balancer_attributes(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        row = lb_row(self.db, ctx.account_id, ctx.region, req["LoadBalancerArn"])
-        return {"Attributes": listed(modify_lb_attributes(self.db, row, req["Attributes"]))}
+        lb = get_load_balancer(self.db, ctx.account_id, ctx.region, req["LoadBalancerArn"])
+        return {"Attributes": listed(modify_lb_attributes(self.db, lb, req["Attributes"]))}
 
     def describe_target_group_attributes(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        row = tg_row(self.db, ctx.account_id, ctx.region, req["TargetGroupArn"])
-        return {"Attributes": listed(tg_attributes(row))}
+        tg = get_target_group(self.db, ctx.account_id, ctx.region, req["TargetGroupArn"])
+        return {"Attributes": listed(tg_attributes(tg))}
 
     def modify_target_group_attributes(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        row = tg_row(self.db, ctx.account_id, ctx.region, req["TargetGroupArn"])
-        specs = target_group_specs(row["target_type"], row["protocol"], row["protocol_version"])
-        after = _merge("Target group", specs, tg_attributes(row), req["Attributes"])
-        if row["target_type"] == "alb" and after != tg_attributes(row):
+        tg = get_target_group(self.db, ctx.account_id, ctx.region, req["TargetGroupArn"])
+        specs = target_group_specs(tg.target_type, tg.protocol, tg.protocol_version)
+        after = _merge("Target group", specs, tg_attributes(tg), req["Attributes"])
+        if tg.target_type == "alb" and after != tg_attributes(tg):
             # The NLB guide: for an alb target group these attributes "always use their default values".
             raise invalid_config("Target group attributes cannot be modified for target groups with target type "
                                  "'alb'")
-        _check_target_group(row, after)
-        self.db.execute(
-            "UPDATE elbv2_target_groups SET attributes = ? WHERE account_id = ? AND region = ? AND arn = ?",
-            (dumps(after), row["account_id"], row["region"], row["arn"]),
-        )
+        _check_target_group(tg, after)
+        update_target_group(self.db, replace(tg, attributes=after))
         return {"Attributes": listed(after)}

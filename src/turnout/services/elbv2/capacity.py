@@ -12,7 +12,7 @@ from typing import Any
 
 from ...gateway.context import RequestContext
 from ...store.db import Database
-from .store import lb_row
+from .store import get_load_balancer
 
 
 class CapacityOperations:
@@ -21,5 +21,5 @@ class CapacityOperations:
     db: Database
 
     def describe_capacity_reservation(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        lb_row(self.db, ctx.account_id, ctx.region, req["LoadBalancerArn"])  # LoadBalancerNotFound if absent
+        get_load_balancer(self.db, ctx.account_id, ctx.region, req["LoadBalancerArn"])  # LoadBalancerNotFound if absent
         return {"CapacityReservationState": []}

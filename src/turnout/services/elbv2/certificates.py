@@ -10,13 +10,14 @@ certificate; anything else is CertificateNotFound. Nothing is served with it.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from ...gateway.context import RequestContext
 from ...store.db import Database
 from . import describe
 from .errors import error, invalid_config
-from .store import dumps, listener_row, loads
+from .store import get_listener, update_listener_extra
 
 CERTIFICATES_PER_LISTENER = 25  # "certificates per load balancer (not counting default certificates)"
 SECURE = frozenset({"HTTPS", "TLS"})
@@ -37,8 +38,7 @@ class CertificateOperations:
     db: Database
 
     def describe_listener_certificates(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        row = listener_row(self.db, ctx.account_id, ctx.region, req["ListenerArn"])
-        extra = loads(row["extra"]) or {}
+        extra = get_listener(self.db, ctx.account_id, ctx.region, req["ListenerArn"]).extra
         # The reference: the default certificate appears with IsDefault true, the list's with IsDefault false.
         items = [{"CertificateArn": cert["CertificateArn"], "IsDefault": True}
                  for cert in extra.get("Certificates", [])]
@@ -49,12 +49,11 @@ class CertificateOperations:
         return result
 
     def add_listener_certificates(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        row = listener_row(self.db, ctx.account_id, ctx.region, req["ListenerArn"])
-        if row["protocol"] not in SECURE:
-            raise invalid_config(f"Certificates cannot be added to {row['protocol']} listeners; only HTTPS and TLS "
+        listener = get_listener(self.db, ctx.account_id, ctx.region, req["ListenerArn"])
+        if listener.protocol not in SECURE:
+            raise invalid_config(f"Certificates cannot be added to {listener.protocol} listeners; only HTTPS and TLS "
                                  "listeners have certificates")  # our wording
-        extra = loads(row["extra"]) or {}
-        listed: list[str] = list(extra.get("ExtraCertificates", []))
+        listed: list[str] = list(listener.extra.get("ExtraCertificates", []))
         added = [check_certificate(cert.get("CertificateArn")) for cert in req["Certificates"]]
         for arn in added:
             if arn not in listed:  # "the call is successful but the certificate is not added again"
@@ -62,21 +61,18 @@ class CertificateOperations:
         if len(listed) > CERTIFICATES_PER_LISTENER:
             raise error("TooManyCertificates", "You've reached the limit on the number of certificates per load "
                                                "balancer.")
-        extra["ExtraCertificates"] = listed
-        self.db.execute("UPDATE elbv2_listeners SET extra = ? WHERE account_id = ? AND region = ? AND arn = ?",
-                        (dumps(extra), row["account_id"], row["region"], row["arn"]))
+        update_listener_extra(self.db, replace(listener, extra={**listener.extra, "ExtraCertificates": listed}))
         return {"Certificates": [{"CertificateArn": arn, "IsDefault": False} for arn in dict.fromkeys(added)]}
 
     def remove_listener_certificates(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        row = listener_row(self.db, ctx.account_id, ctx.region, req["ListenerArn"])
-        extra = loads(row["extra"]) or {}
+        listener = get_listener(self.db, ctx.account_id, ctx.region, req["ListenerArn"])
+        extra = listener.extra
         default = {cert["CertificateArn"] for cert in extra.get("Certificates", [])}
         removed = {cert.get("CertificateArn") for cert in req["Certificates"]}
         if removed & default or any(cert.get("IsDefault") for cert in req["Certificates"]):
             # Our wording: the default certificate is replaced with ModifyListener, never removed.
             raise error("OperationNotPermitted", "The default certificate of a listener cannot be removed; use "
                                                  "ModifyListener to replace it")
-        extra["ExtraCertificates"] = [arn for arn in extra.get("ExtraCertificates", []) if arn not in removed]
-        self.db.execute("UPDATE elbv2_listeners SET extra = ? WHERE account_id = ? AND region = ? AND arn = ?",
-                        (dumps(extra), row["account_id"], row["region"], row["arn"]))
+        kept = [arn for arn in extra.get("ExtraCertificates", []) if arn not in removed]
+        update_listener_extra(self.db, replace(listener, extra={**extra, "ExtraCertificates": kept}))
         return {}

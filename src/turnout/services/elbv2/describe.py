@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ...store.db import Database, Row
+from ...store.db import Database
 from ..pagination import page
 from .errors import lb_not_found, tg_not_found, validation
-from .store import lb_row, tg_row
-from .usage import target_groups_of
+from .store import (
+    LoadBalancer,
+    TargetGroup,
+    all_load_balancers,
+    all_target_groups,
+    get_load_balancer,
+    get_target_group,
+    target_groups_of,
+)
 
 T = TypeVar("T")
 
@@ -27,7 +34,7 @@ def paged(items: list[T], key: Callable[[T], str], req: dict[str, Any], result_k
     return result
 
 
-def load_balancers(db: Database, account: str, region: str, req: dict[str, Any]) -> list[Row]:
+def load_balancers(db: Database, account: str, region: str, req: dict[str, Any]) -> list[LoadBalancer]:
     """The load balancers ``Names`` or ``LoadBalancerArns`` select (all of the region's when neither)."""
     names = req.get("Names") or []
     arns = req.get("LoadBalancerArns") or []
@@ -37,17 +44,17 @@ def load_balancers(db: Database, account: str, region: str, req: dict[str, Any])
         # Our wording for the documented limit of 20 ARNs per call.
         raise validation(f"You can specify up to {MAX_ARNS} load balancer ARNs in a single call")
     if arns:
-        return [lb_row(db, account, region, arn) for arn in dict.fromkeys(arns)]
-    rows = db.all("SELECT * FROM elbv2_load_balancers WHERE account_id = ? AND region = ?", (account, region))
+        return [get_load_balancer(db, account, region, arn) for arn in dict.fromkeys(arns)]
+    found = all_load_balancers(db, account, region)
     if not names:
-        return list(rows)
-    by_name = {row["name"]: row for row in rows}
+        return found
+    by_name = {lb.name: lb for lb in found}
     if any(name not in by_name for name in names):
         raise lb_not_found()
     return [by_name[name] for name in dict.fromkeys(names)]
 
 
-def target_groups(db: Database, account: str, region: str, req: dict[str, Any]) -> list[Row]:
+def target_groups(db: Database, account: str, region: str, req: dict[str, Any]) -> list[TargetGroup]:
     """The target groups ``LoadBalancerArn``, ``TargetGroupArns`` or ``Names`` select (all when none)."""
     lb_arn = req.get("LoadBalancerArn")
     names = req.get("Names") or []
@@ -56,15 +63,15 @@ def target_groups(db: Database, account: str, region: str, req: dict[str, Any]) 
         # Our wording: AWS accepts only one of the three filters.
         raise validation("Only one of LoadBalancerArn, TargetGroupArns or Names can be specified")
     if arns:
-        return [tg_row(db, account, region, arn) for arn in dict.fromkeys(arns)]
-    rows = db.all("SELECT * FROM elbv2_target_groups WHERE account_id = ? AND region = ?", (account, region))
+        return [get_target_group(db, account, region, arn) for arn in dict.fromkeys(arns)]
+    found = all_target_groups(db, account, region)
     if lb_arn:
-        lb_row(db, account, region, lb_arn)
+        get_load_balancer(db, account, region, lb_arn)
         used = set(target_groups_of(db, account, region, lb_arn))
-        return [row for row in rows if row["arn"] in used]
+        return [tg for tg in found if tg.arn in used]
     if not names:
-        return list(rows)
-    by_name = {row["name"]: row for row in rows}
+        return found
+    by_name = {tg.name: tg for tg in found}
     if any(name not in by_name for name in names):
         raise tg_not_found()
     return [by_name[name] for name in dict.fromkeys(names)]

@@ -4,26 +4,39 @@ A listener's protocol must suit its load balancer (HTTP/HTTPS on application, TC
 load balancers); HTTPS and TLS listeners have a default certificate (see ``certificates.py``) and a security
 policy (``account.SSL_POLICIES``). Every listener has a default rule (``IsDefault``, priority ``default``) whose
 actions are the listener's default actions: CreateListener makes it, ModifyListener rewrites its actions with the
-default actions, DeleteListener removes it with the listener's other rules. ``elbv2_listeners.extra`` holds the
-certificates, security and ALPN policies, mutual TLS mode and attributes (JSON).
+default actions, DeleteListener removes it with the listener's other rules (the store keeps the two equal).
+:attr:`Listener.extra <.store.Listener.extra>` holds the certificates, security and ALPN policies, mutual TLS mode
+and attributes.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ... import arns, ids
 from ...gateway.context import RequestContext
-from ...store.db import Database, Row
+from ...store.db import Database
 from . import describe
 from .account import DEFAULT_SSL_POLICY, SSL_POLICIES
 from .actions import check_target_groups, normalise_actions
 from .attributes import Spec, boolean, defaults, integer, listed, text
 from .certificates import SECURE, check_certificate
 from .errors import error, invalid_config, trust_store_not_found, validation
-from .store import dumps, iso, lb_row, listener_row, loads
-from .tags import check_new_tags, drop_tags, put_tags
-from .usage import index_default_rule, unindex
+from .store import (
+    Listener,
+    LoadBalancer,
+    add_listener,
+    count_listeners,
+    delete_listener,
+    get_listener,
+    get_load_balancer,
+    listener_on_port,
+    listeners_of,
+    update_listener,
+    update_listener_extra,
+)
+from .tags import check_new_tags, put_tags
 
 LISTENERS_PER_LOAD_BALANCER = 50  # "listeners-per-application-load-balancer" (and per network load balancer)
 # The order AWS's "must be one of" messages list them in.
@@ -57,16 +70,16 @@ def attribute_specs(lb_type: str, protocol: str) -> dict[str, Spec]:
     return specs
 
 
-def shape(row: Row) -> dict[str, Any]:
+def shape(listener: Listener) -> dict[str, Any]:
     """The ``Listener`` structure."""
-    extra = loads(row["extra"]) or {}
-    out: dict[str, Any] = {"ListenerArn": row["arn"], "LoadBalancerArn": row["load_balancer_arn"],
-                           "Port": row["port"], "Protocol": row["protocol"]}
+    extra = listener.extra
+    out: dict[str, Any] = {"ListenerArn": listener.arn, "LoadBalancerArn": listener.load_balancer_arn,
+                           "Port": listener.port, "Protocol": listener.protocol}
     if extra.get("Certificates"):
         out["Certificates"] = extra["Certificates"]
     if extra.get("SslPolicy"):
         out["SslPolicy"] = extra["SslPolicy"]
-    out["DefaultActions"] = loads(row["default_actions"])
+    out["DefaultActions"] = listener.default_actions
     if extra.get("AlpnPolicy"):
         out["AlpnPolicy"] = extra["AlpnPolicy"]
     if extra.get("MutualAuthentication"):
@@ -74,13 +87,13 @@ def shape(row: Row) -> dict[str, Any]:
     return out
 
 
-def check_protocol(lb: Row, protocol: str | None) -> str:
+def check_protocol(lb: LoadBalancer, protocol: str | None) -> str:
     if protocol is None:
         raise validation("A listener protocol must be specified")  # our wording
-    allowed = PROTOCOLS.get(lb["type"], ())
+    allowed = PROTOCOLS.get(lb.type, ())
     if protocol not in allowed:
         raise validation(f"Listener protocol '{protocol}' must be one of '{', '.join(allowed)}'")
-    if protocol in ("UDP", "TCP_UDP") and lb["ip_address_type"] != "ipv4":
+    if protocol in ("UDP", "TCP_UDP") and lb.ip_address_type != "ipv4":
         # The reference: "You can't specify the UDP or TCP_UDP protocol if dual-stack mode is enabled." Our wording.
         raise invalid_config(f"Listener protocol '{protocol}' is not supported by dual-stack load balancers")
     return protocol
@@ -139,22 +152,11 @@ def _security(protocol: str, req: dict[str, Any], before: dict[str, Any]) -> dic
     return extra
 
 
-def _same(existing: Row, protocol: str, extra: dict[str, Any], actions: list[dict[str, Any]]) -> bool:
+def _same(existing: Listener, protocol: str, extra: dict[str, Any], actions: list[dict[str, Any]]) -> bool:
     """Whether CreateListener asks for the listener that exists on the port ("each call succeeds")."""
-    stored = loads(existing["extra"]) or {}
     keys = ("Certificates", "SslPolicy", "AlpnPolicy", "MutualAuthentication")
-    return bool(existing["protocol"] == protocol and loads(existing["default_actions"]) == actions
-                and all(stored.get(key) == extra.get(key) for key in keys))
-
-
-def drop_rules(db: Database, account: str, region: str, listener_arn: str) -> None:
-    """Delete a listener's rules (the default one included) and their tags."""
-    rules = [r["arn"] for r in db.all("SELECT arn FROM elbv2_rules WHERE account_id = ? AND region = ? "
-                                      "AND listener_arn = ?", (account, region, listener_arn))]
-    drop_tags(db, account, region, rules)
-    db.execute("DELETE FROM elbv2_rules WHERE account_id = ? AND region = ? AND listener_arn = ?",
-               (account, region, listener_arn))
-    unindex(db, account, region, listener_arn=listener_arn)
+    return bool(existing.protocol == protocol and existing.default_actions == actions
+                and all(existing.extra.get(key) == extra.get(key) for key in keys))
 
 
 class ListenerOperations:
@@ -164,42 +166,31 @@ class ListenerOperations:
 
     def create_listener(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account, region = ctx.account_id, ctx.region
-        lb = lb_row(self.db, account, region, req["LoadBalancerArn"])
+        lb = get_load_balancer(self.db, account, region, req["LoadBalancerArn"])
         protocol = check_protocol(lb, req.get("Protocol"))
         port = req.get("Port")
         if port is None:
             raise validation("A listener port must be specified")  # our wording
         extra = _security(protocol, req, {})
-        actions = normalise_actions(req.get("DefaultActions"), lb["type"])
+        actions = normalise_actions(req.get("DefaultActions"), lb.type)
         tags = req.get("Tags") or []
         check_new_tags(tags)
-        existing = self.db.one("SELECT * FROM elbv2_listeners WHERE account_id = ? AND region = ? "
-                               "AND load_balancer_arn = ? AND port = ?", (account, region, lb["arn"], port))
+        existing = listener_on_port(self.db, account, region, lb.arn, port)
         if existing is not None:
             if _same(existing, protocol, extra, actions):
                 return {"Listeners": [shape(existing)]}
             raise error("DuplicateListener",
-                        f"A listener already exists on this port for this load balancer '{lb['arn']}'")
-        count = self.db.scalar("SELECT COUNT(*) FROM elbv2_listeners WHERE account_id = ? AND region = ? "
-                               "AND load_balancer_arn = ?", (account, region, lb["arn"]))
-        if count >= LISTENERS_PER_LOAD_BALANCER:
+                        f"A listener already exists on this port for this load balancer '{lb.arn}'")
+        if count_listeners(self.db, account, region, lb.arn) >= LISTENERS_PER_LOAD_BALANCER:
             raise error("TooManyListeners", "You've reached the limit on the number of listeners per load balancer.")
         check_target_groups(self.db, lb, protocol, actions)
-        arn = arns.elb_listener(lb["arn"], ids.hex_id(16))
-        now = iso(ctx.received_at)
-        self.db.execute(
-            "INSERT INTO elbv2_listeners (account_id, region, arn, load_balancer_arn, port, protocol, "
-            "default_actions, extra, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (account, region, arn, lb["arn"], port, protocol, dumps(actions), dumps(extra), now),
-        )
-        self.db.execute(
-            "INSERT INTO elbv2_rules (account_id, region, arn, listener_arn, priority, is_default, conditions, "
-            "actions, created_at) VALUES (?, ?, ?, ?, NULL, 1, '[]', ?, ?)",
-            (account, region, arns.elb_listener_rule(arn, ids.hex_id(16)), arn, dumps(actions), now),
-        )
-        index_default_rule(self.db, account, region, arn)
+        arn = arns.elb_listener(lb.arn, ids.hex_id(16))
+        add_listener(self.db, Listener(account_id=account, region=region, arn=arn, load_balancer_arn=lb.arn,
+                                       port=port, protocol=protocol, default_actions=actions, extra=extra,
+                                       created_at=ctx.received_at),
+                     default_rule_arn=arns.elb_listener_rule(arn, ids.hex_id(16)))
         put_tags(self.db, account, region, arn, tags)
-        return {"Listeners": [shape(listener_row(self.db, account, region, arn))]}
+        return {"Listeners": [shape(get_listener(self.db, account, region, arn))]}
 
     def describe_listeners(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account, region = ctx.account_id, ctx.region
@@ -208,67 +199,55 @@ class ListenerOperations:
         if lb_arn and listener_arns:
             raise validation("Listener ARNs and a load balancer ARN cannot be specified at the same time")  # ours
         if listener_arns:
-            rows = [listener_row(self.db, account, region, arn) for arn in dict.fromkeys(listener_arns)]
+            found = [get_listener(self.db, account, region, arn) for arn in dict.fromkeys(listener_arns)]
         elif lb_arn:
-            lb = lb_row(self.db, account, region, lb_arn)
-            rows = self.db.all("SELECT * FROM elbv2_listeners WHERE account_id = ? AND region = ? "
-                               "AND load_balancer_arn = ?", (account, region, lb["arn"]))
+            lb = get_load_balancer(self.db, account, region, lb_arn)
+            found = listeners_of(self.db, account, region, lb.arn)
         else:
             raise validation("You must specify either listener ARNs or a load balancer ARN")  # our wording
-        result = describe.paged(rows, lambda row: f"{row['port'] or 0:05d} {row['arn']}", req, "Listeners")
-        result["Listeners"] = [shape(row) for row in result["Listeners"]]
+        result = describe.paged(found, lambda listener: f"{listener.port or 0:05d} {listener.arn}", req, "Listeners")
+        result["Listeners"] = [shape(listener) for listener in result["Listeners"]]
         return result
 
     def modify_listener(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account, region = ctx.account_id, ctx.region
-        row = listener_row(self.db, account, region, req["ListenerArn"])
-        lb = lb_row(self.db, account, region, row["load_balancer_arn"])
-        protocol = check_protocol(lb, req.get("Protocol") or row["protocol"])
-        port = req.get("Port") or row["port"]
-        if port != row["port"] and self.db.one(
-            "SELECT 1 FROM elbv2_listeners WHERE account_id = ? AND region = ? AND load_balancer_arn = ? "
-            "AND port = ?", (account, region, lb["arn"], port)) is not None:
+        listener = get_listener(self.db, account, region, req["ListenerArn"])
+        lb = get_load_balancer(self.db, account, region, listener.load_balancer_arn)
+        protocol = check_protocol(lb, req.get("Protocol") or listener.protocol)
+        port = req.get("Port") or listener.port
+        if port != listener.port and listener_on_port(self.db, account, region, lb.arn, port) is not None:
             raise validation(f"Listener port '{port}' is already in use")
-        extra = _security(protocol, req, loads(row["extra"]) or {})
+        extra = _security(protocol, req, listener.extra)
         given = req.get("DefaultActions")
-        actions = normalise_actions(given, lb["type"]) if given is not None else loads(row["default_actions"])
+        actions = normalise_actions(given, lb.type) if given is not None else listener.default_actions
         check_target_groups(self.db, lb, protocol, actions)
-        specs = attribute_specs(lb["type"], protocol)
+        specs = attribute_specs(lb.type, protocol)
         extra["Attributes"] = {key: value for key, value in (extra.get("Attributes") or {}).items() if key in specs}
-        self.db.execute(
-            "UPDATE elbv2_listeners SET port = ?, protocol = ?, default_actions = ?, extra = ? "
-            "WHERE account_id = ? AND region = ? AND arn = ?",
-            (port, protocol, dumps(actions), dumps(extra), account, region, row["arn"]),
-        )
-        self.db.execute("UPDATE elbv2_rules SET actions = ? WHERE account_id = ? AND region = ? AND listener_arn = ? "
-                        "AND is_default = 1", (dumps(actions), account, region, row["arn"]))
-        index_default_rule(self.db, account, region, row["arn"])
-        return {"Listeners": [shape(listener_row(self.db, account, region, row["arn"]))]}
+        update_listener(self.db, replace(listener, port=port, protocol=protocol, default_actions=actions,
+                                         extra=extra))
+        return {"Listeners": [shape(get_listener(self.db, account, region, listener.arn))]}
 
     def delete_listener(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account, region = ctx.account_id, ctx.region
-        row = listener_row(self.db, account, region, req["ListenerArn"])
-        drop_rules(self.db, account, region, row["arn"])
-        drop_tags(self.db, account, region, [row["arn"]])
-        self.db.execute("DELETE FROM elbv2_listeners WHERE account_id = ? AND region = ? AND arn = ?",
-                        (account, region, row["arn"]))
+        listener = get_listener(self.db, account, region, req["ListenerArn"])
+        delete_listener(self.db, account, region, listener.arn)
         return {}
 
     # -- attributes ------------------------------------------------------------------------------------------
 
-    def _attributes(self, ctx: RequestContext, arn: str) -> tuple[Row, dict[str, Spec], dict[str, str]]:
-        row = listener_row(self.db, ctx.account_id, ctx.region, arn)
-        lb = lb_row(self.db, ctx.account_id, ctx.region, row["load_balancer_arn"])
-        specs = attribute_specs(lb["type"], row["protocol"])
-        stored = (loads(row["extra"]) or {}).get("Attributes") or {}
-        return row, specs, {**defaults(specs), **{k: v for k, v in stored.items() if k in specs}}
+    def _attributes(self, ctx: RequestContext, arn: str) -> tuple[Listener, dict[str, Spec], dict[str, str]]:
+        listener = get_listener(self.db, ctx.account_id, ctx.region, arn)
+        lb = get_load_balancer(self.db, ctx.account_id, ctx.region, listener.load_balancer_arn)
+        specs = attribute_specs(lb.type, listener.protocol or "")
+        stored = listener.extra.get("Attributes") or {}
+        return listener, specs, {**defaults(specs), **{k: v for k, v in stored.items() if k in specs}}
 
     def describe_listener_attributes(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         _, _, values = self._attributes(ctx, req["ListenerArn"])
         return {"Attributes": listed(values)}
 
     def modify_listener_attributes(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        row, specs, values = self._attributes(ctx, req["ListenerArn"])
+        listener, specs, values = self._attributes(ctx, req["ListenerArn"])
         for item in req["Attributes"]:
             key, value = item.get("Key"), item.get("Value")
             if not isinstance(key, str) or key not in specs:
@@ -279,8 +258,5 @@ class ListenerOperations:
             if expected is not None:
                 raise validation(f"Listener attribute '{key}' value '{value}' is not valid: it must be {expected}")
             values[key] = value
-        extra = loads(row["extra"]) or {}
-        extra["Attributes"] = values
-        self.db.execute("UPDATE elbv2_listeners SET extra = ? WHERE account_id = ? AND region = ? AND arn = ?",
-                        (dumps(extra), row["account_id"], row["region"], row["arn"]))
+        update_listener_extra(self.db, replace(listener, extra={**listener.extra, "Attributes": values}))
         return {"Attributes": listed(values)}

@@ -10,19 +10,29 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from ... import arns, ids
 from ...gateway.context import RequestContext
-from ...store.db import Database, Row
+from ...store.db import Database
 from . import describe, network
 from .attributes import defaults, lb_attributes, load_balancer_specs
 from .dns import dns_name, hosted_zone_id
 from .errors import error, invalid_config, validation
-from .store import KINDS, dumps, find_lb, iso, lb_row, loads, when
-from .tags import check_new_tags, drop_tags, put_tags
-from .usage import unindex
+from .store import (
+    KINDS,
+    LoadBalancer,
+    add_load_balancer,
+    count_load_balancers,
+    delete_load_balancer,
+    find_load_balancer,
+    get_load_balancer,
+    load_balancer_named,
+    update_load_balancer,
+)
+from .tags import check_new_tags, put_tags
 
 LOAD_BALANCERS_PER_REGION = 50  # "application-load-balancers" and "network-load-balancers" quotas
 _NAME = re.compile(r"^[A-Za-z0-9-]+$")
@@ -43,25 +53,24 @@ def check_name(name: str) -> None:
         raise validation(f"Load balancer name '{name}' cannot begin with 'internal-'")
 
 
-def shape(row: Row, state: str = "active") -> dict[str, Any]:
+def shape(lb: LoadBalancer, state: str = "active") -> dict[str, Any]:
     """The ``LoadBalancer`` structure."""
     out: dict[str, Any] = {
-        "LoadBalancerArn": row["arn"],
-        "DNSName": row["dns_name"],
-        "CanonicalHostedZoneId": row["canonical_hosted_zone_id"],
-        "CreatedTime": when(row["created_at"]),
-        "LoadBalancerName": row["name"],
-        "Scheme": row["scheme"],
-        "VpcId": row["vpc_id"],
+        "LoadBalancerArn": lb.arn,
+        "DNSName": lb.dns_name,
+        "CanonicalHostedZoneId": lb.canonical_hosted_zone_id,
+        "CreatedTime": lb.created_at,
+        "LoadBalancerName": lb.name,
+        "Scheme": lb.scheme,
+        "VpcId": lb.vpc_id,
         "State": {"Code": state},
-        "Type": row["type"],
-        "AvailabilityZones": loads(row["availability_zones"]),
+        "Type": lb.type,
+        "AvailabilityZones": lb.availability_zones,
     }
-    groups = loads(row["security_groups"])
-    if groups:
-        out["SecurityGroups"] = groups
-    out["IpAddressType"] = row["ip_address_type"]
-    out.update(loads(row["extra"]) or {})
+    if lb.security_groups:
+        out["SecurityGroups"] = lb.security_groups
+    out["IpAddressType"] = lb.ip_address_type
+    out.update(lb.extra)
     return out
 
 
@@ -175,20 +184,17 @@ class LoadBalancerOperations:
             default = network.default_security_group(self.db, account, region, placement.vpc_id, now)
             given_groups = [default] if default else []
         groups = _security_groups(self.db, account, region, now, given_groups, placement.vpc_id)
-        existing = self.db.one("SELECT * FROM elbv2_load_balancers WHERE account_id = ? AND region = ? AND name = ?",
-                               (account, region, name))
+        existing = load_balancer_named(self.db, account, region, name)
         if existing is not None:
-            same = (existing["type"] == lb_type and existing["scheme"] == scheme
-                    and existing["ip_address_type"] == ip_type
-                    and loads(existing["availability_zones"]) == placement.zones
-                    and sorted(loads(existing["security_groups"])) == sorted(groups))
+            same = (existing.type == lb_type and existing.scheme == scheme
+                    and existing.ip_address_type == ip_type
+                    and existing.availability_zones == placement.zones
+                    and sorted(existing.security_groups) == sorted(groups))
             if not same:
                 raise error("DuplicateLoadBalancerName",
                             f"A load balancer with the same name '{name}' exists, but with different settings")
             return {"LoadBalancers": [shape(existing)]}  # CreateLoadBalancer is idempotent
-        count = self.db.scalar("SELECT COUNT(*) FROM elbv2_load_balancers WHERE account_id = ? AND region = ? "
-                               "AND type = ?", (account, region, lb_type))
-        if count >= LOAD_BALANCERS_PER_REGION:
+        if count_load_balancers(self.db, account, region, lb_type) >= LOAD_BALANCERS_PER_REGION:
             # Our wording; the model documents "You've reached the limit on the number of load balancers".
             raise error("TooManyLoadBalancers", f"You've reached the limit of {LOAD_BALANCERS_PER_REGION} "
                                                 f"{lb_type} load balancers in this region")
@@ -201,70 +207,49 @@ class LoadBalancerOperations:
             extra["EnablePrefixForIpv6SourceNat"] = req["EnablePrefixForIpv6SourceNat"]
         lb_id = ids.hex_id(16)
         arn = arns.elb_load_balancer(region, account, KINDS[lb_type], name, lb_id)
-        self.db.execute(
-            "INSERT INTO elbv2_load_balancers (account_id, region, arn, name, lb_id, type, scheme, ip_address_type, "
-            "vpc_id, dns_name, canonical_hosted_zone_id, state, availability_zones, security_groups, attributes, "
-            "extra, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (account, region, arn, name, lb_id, lb_type, scheme, ip_type, placement.vpc_id,
-             dns_name(name, lb_id, region, scheme), hosted_zone_id(lb_type, region), "active",
-             dumps(placement.zones), dumps(groups), dumps(defaults(load_balancer_specs(lb_type, scheme))),
-             dumps(extra), iso(now)),
-        )
+        add_load_balancer(self.db, LoadBalancer(
+            account_id=account, region=region, arn=arn, name=name, lb_id=lb_id, type=lb_type, scheme=scheme,
+            ip_address_type=ip_type, vpc_id=placement.vpc_id, dns_name=dns_name(name, lb_id, region, scheme),
+            canonical_hosted_zone_id=hosted_zone_id(lb_type, region), state="active",
+            availability_zones=placement.zones, security_groups=groups,
+            attributes=defaults(load_balancer_specs(lb_type, scheme)), extra=extra, created_at=now))
         put_tags(self.db, account, region, arn, tags)
-        row = lb_row(self.db, account, region, arn)
-        network.hold_interfaces(self.db, account, region, row, now)
-        return {"LoadBalancers": [shape(row, state="provisioning")]}
+        lb = get_load_balancer(self.db, account, region, arn)
+        network.hold_interfaces(self.db, account, region, lb, now)
+        return {"LoadBalancers": [shape(lb, state="provisioning")]}
 
     def describe_load_balancers(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        rows = describe.load_balancers(self.db, ctx.account_id, ctx.region, req)
-        result = describe.paged(rows, lambda row: row["name"], req, "LoadBalancers")
-        result["LoadBalancers"] = [shape(row) for row in result["LoadBalancers"]]
+        found = describe.load_balancers(self.db, ctx.account_id, ctx.region, req)
+        result = describe.paged(found, lambda lb: lb.name, req, "LoadBalancers")
+        result["LoadBalancers"] = [shape(lb) for lb in result["LoadBalancers"]]
         return result
 
     def delete_load_balancer(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account, region = ctx.account_id, ctx.region
-        row = find_lb(self.db, account, region, req["LoadBalancerArn"])
-        if row is None:
+        lb = find_load_balancer(self.db, account, region, req["LoadBalancerArn"])
+        if lb is None:
             return {}  # "If the load balancer does not exist or has already been deleted, the call succeeds."
-        if lb_attributes(row).get("deletion_protection.enabled") == "true":
+        if lb_attributes(lb).get("deletion_protection.enabled") == "true":
             raise error("OperationNotPermitted",
-                        f"Load balancer '{row['arn']}' cannot be deleted because deletion protection is enabled")
-        listeners = [r["arn"] for r in self.db.all(
-            "SELECT arn FROM elbv2_listeners WHERE account_id = ? AND region = ? AND load_balancer_arn = ?",
-            (account, region, row["arn"]))]
-        for listener in listeners:
-            rules = [r["arn"] for r in self.db.all(
-                "SELECT arn FROM elbv2_rules WHERE account_id = ? AND region = ? AND listener_arn = ?",
-                (account, region, listener))]
-            drop_tags(self.db, account, region, rules)
-            self.db.execute("DELETE FROM elbv2_rules WHERE account_id = ? AND region = ? AND listener_arn = ?",
-                            (account, region, listener))
-            unindex(self.db, account, region, listener_arn=listener)
-        drop_tags(self.db, account, region, [*listeners, row["arn"]])
-        self.db.execute("DELETE FROM elbv2_listeners WHERE account_id = ? AND region = ? AND load_balancer_arn = ?",
-                        (account, region, row["arn"]))
-        self.db.execute("DELETE FROM elbv2_load_balancers WHERE account_id = ? AND region = ? AND arn = ?",
-                        (account, region, row["arn"]))
-        network.release_interfaces(self.db, account, region, row["arn"])
+                        f"Load balancer '{lb.arn}' cannot be deleted because deletion protection is enabled")
+        delete_load_balancer(self.db, account, region, lb.arn)
+        network.release_interfaces(self.db, account, region, lb.arn)
         return {}
 
     def set_subnets(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account, region = ctx.account_id, ctx.region
-        row = lb_row(self.db, account, region, req["LoadBalancerArn"])
-        ip_type = req.get("IpAddressType") or row["ip_address_type"]
-        _check_ip_type(row["type"], row["scheme"], ip_type)
-        placement = _Placement(self.db, account, region, ctx.received_at, req, row["type"], row["scheme"])
-        if placement.vpc_id != row["vpc_id"]:
-            raise invalid_config(f"The subnets must belong to the load balancer's VPC '{row['vpc_id']}'")  # ours
-        extra = loads(row["extra"]) or {}
-        if row["type"] == "network" and req.get("EnablePrefixForIpv6SourceNat"):
+        lb = get_load_balancer(self.db, account, region, req["LoadBalancerArn"])
+        ip_type = req.get("IpAddressType") or lb.ip_address_type
+        _check_ip_type(lb.type, lb.scheme, ip_type)
+        placement = _Placement(self.db, account, region, ctx.received_at, req, lb.type, lb.scheme)
+        if placement.vpc_id != lb.vpc_id:
+            raise invalid_config(f"The subnets must belong to the load balancer's VPC '{lb.vpc_id}'")  # ours
+        extra = dict(lb.extra)
+        if lb.type == "network" and req.get("EnablePrefixForIpv6SourceNat"):
             extra["EnablePrefixForIpv6SourceNat"] = req["EnablePrefixForIpv6SourceNat"]
-        self.db.execute(
-            "UPDATE elbv2_load_balancers SET availability_zones = ?, ip_address_type = ?, extra = ? "
-            "WHERE account_id = ? AND region = ? AND arn = ?",
-            (dumps(placement.zones), ip_type, dumps(extra), account, region, row["arn"]),
-        )
-        network.hold_interfaces(self.db, account, region, lb_row(self.db, account, region, row["arn"]),
+        update_load_balancer(self.db, replace(lb, availability_zones=placement.zones, ip_address_type=ip_type,
+                                              extra=extra))
+        network.hold_interfaces(self.db, account, region, get_load_balancer(self.db, account, region, lb.arn),
                                 ctx.received_at)
         result: dict[str, Any] = {"AvailabilityZones": placement.zones, "IpAddressType": ip_type}
         if "EnablePrefixForIpv6SourceNat" in extra:
@@ -273,29 +258,25 @@ class LoadBalancerOperations:
 
     def set_security_groups(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account, region = ctx.account_id, ctx.region
-        row = lb_row(self.db, account, region, req["LoadBalancerArn"])
-        extra = loads(row["extra"]) or {}
-        if row["type"] == "network" and not loads(row["security_groups"]):
+        lb = get_load_balancer(self.db, account, region, req["LoadBalancerArn"])
+        extra = dict(lb.extra)
+        if lb.type == "network" and not lb.security_groups:
             # The API reference: not possible "unless you specified a security group for the load balancer when
             # you created it". Our wording.
             raise invalid_config("You cannot set security groups on a Network Load Balancer which was created "
                                  "without any security groups")
-        groups = _security_groups(self.db, account, region, ctx.received_at, req["SecurityGroups"], row["vpc_id"])
-        if row["type"] == "application" and not groups:
+        groups = _security_groups(self.db, account, region, ctx.received_at, req["SecurityGroups"], lb.vpc_id)
+        if lb.type == "application" and not groups:
             raise invalid_config("An Application Load Balancer must have at least one security group")  # ours
-        if row["type"] == "network":
+        if lb.type == "network":
             if not groups:
                 raise invalid_config("You cannot remove all security groups from a Network Load Balancer that was "
                                      "created with security groups")  # our wording
             enforce = req.get("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic")
             if enforce:
                 extra["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] = enforce
-        self.db.execute(
-            "UPDATE elbv2_load_balancers SET security_groups = ?, extra = ? WHERE account_id = ? AND region = ? "
-            "AND arn = ?",
-            (dumps(groups), dumps(extra), account, region, row["arn"]),
-        )
-        network.hold_interfaces(self.db, account, region, lb_row(self.db, account, region, row["arn"]),
+        update_load_balancer(self.db, replace(lb, security_groups=groups, extra=extra))
+        network.hold_interfaces(self.db, account, region, get_load_balancer(self.db, account, region, lb.arn),
                                 ctx.received_at)
         result: dict[str, Any] = {"SecurityGroupIds": groups}
         if "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic" in extra:
@@ -305,9 +286,8 @@ class LoadBalancerOperations:
 
     def set_ip_address_type(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account, region = ctx.account_id, ctx.region
-        row = lb_row(self.db, account, region, req["LoadBalancerArn"])
+        lb = get_load_balancer(self.db, account, region, req["LoadBalancerArn"])
         ip_type = req["IpAddressType"]
-        _check_ip_type(row["type"], row["scheme"], ip_type)
-        self.db.execute("UPDATE elbv2_load_balancers SET ip_address_type = ? WHERE account_id = ? AND region = ? "
-                        "AND arn = ?", (ip_type, account, region, row["arn"]))
+        _check_ip_type(lb.type, lb.scheme, ip_type)
+        update_load_balancer(self.db, replace(lb, ip_address_type=ip_type))
         return {"IpAddressType": ip_type}

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ...store.db import Database, Row
-from .store import KINDS, loads
+from ...store.db import Database
+from .store import KINDS, LoadBalancer, network_in_use
 
 if TYPE_CHECKING:
     from ..ec2.network import SecurityGroup, Subnet, Vpc
@@ -55,17 +55,16 @@ def zone_names(region: str) -> set[str]:
     return {zone.name for zone in zones.zones(region)}
 
 
-def hold_interfaces(db: Database, account: str, region: str, row: Row, now: datetime) -> None:
-    """The load balancer ``row`` holds one EC2 network interface per subnet, with its security groups (EC2 keeps
+def hold_interfaces(db: Database, account: str, region: str, lb: LoadBalancer, now: datetime) -> None:
+    """The load balancer ``lb`` holds one EC2 network interface per subnet, with its security groups (EC2 keeps
     them: created, updated and deleted with the load balancer)."""
     from ..ec2 import network
 
-    kind = KINDS.get(row["type"], "app")
-    zones = loads(row["availability_zones"]) or []
+    kind = KINDS.get(lb.type, "app")
     network.sync_load_balancer_interfaces(
-        db, account, region, arn=row["arn"], kind=kind, name=row["name"], lb_id=row["lb_id"],
-        subnet_ids=[z["SubnetId"] for z in zones if z.get("SubnetId")],
-        groups=loads(row["security_groups"]) or [], now=now)
+        db, account, region, arn=lb.arn, kind=kind, name=lb.name, lb_id=lb.lb_id,
+        subnet_ids=[z["SubnetId"] for z in lb.availability_zones if z.get("SubnetId")],
+        groups=list(lb.security_groups), now=now)
 
 
 def release_interfaces(db: Database, account: str, region: str, arn: str) -> None:
@@ -74,27 +73,9 @@ def release_interfaces(db: Database, account: str, region: str, arn: str) -> Non
     network.release_interfaces(db, account, region, arn)
 
 
-def _like(value: str) -> str:
-    return f'%"{value}"%'
-
-
 def uses(db: Database, account: str, region: str, resource_id: str) -> bool:
     """Whether a load balancer or target group uses the subnet, security group or VPC ``resource_id``."""
-    if resource_id.startswith("subnet-"):
-        sql, arg = "SELECT 1 FROM elbv2_load_balancers WHERE account_id = ? AND region = ? " \
-                   "AND availability_zones LIKE ?", _like(resource_id)
-    elif resource_id.startswith("sg-"):
-        sql, arg = "SELECT 1 FROM elbv2_load_balancers WHERE account_id = ? AND region = ? " \
-                   "AND security_groups LIKE ?", _like(resource_id)
-    elif resource_id.startswith("vpc-"):
-        if db.one("SELECT 1 FROM elbv2_target_groups WHERE account_id = ? AND region = ? AND vpc_id = ?",
-                  (account, region, resource_id)) is not None:
-            return True
-        sql, arg = "SELECT 1 FROM elbv2_load_balancers WHERE account_id = ? AND region = ? AND vpc_id = ?", \
-            resource_id
-    else:
-        return False
-    return db.one(sql, (account, region, arg)) is not None
+    return network_in_use(db, account, region, resource_id)
 
 
 def register_dependency_check() -> None:

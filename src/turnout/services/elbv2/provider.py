@@ -1,8 +1,9 @@
 """The Elastic Load Balancing (v2) provider: one class assembled from the operation modules of this package.
 
 Listener and rule operations come as their own mixins (``listeners.py``, ``rules.py``) added to the bases below;
-they write ``elbv2_listeners`` and ``elbv2_rules`` with actions in botocore's shape, which ``usage.py`` reads to
-tell which load balancers use a target group.
+they store actions in botocore's shape, from which the store indexes which load balancers use a target group.
+The operation modules hold no SQL: they read and write frozen records through the store (``store/``) and build
+the wire shapes from them.
 """
 
 from __future__ import annotations

@@ -3,12 +3,13 @@ at creation, and the tag lookup IAM conditions (``aws:ResourceTag/*``) read."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from typing import Any
 
 from ...authz.resources_base import resource_tag_lookups
 from ...gateway.context import RequestContext
 from ...store.db import Database
+from . import store
 from .errors import (
     duplicate_tag_keys,
     invalid_arn,
@@ -20,17 +21,17 @@ from .errors import (
     trust_store_not_found,
     validation,
 )
-from .store import LB_ARN, LISTENER_ARN, RULE_ARN, TG_ARN, TRUST_STORE_ARN
+from .store import LB_ARN, LISTENER_ARN, RULE_ARN, TG_ARN, TRUST_STORE_ARN, Tag, tags_of
 
 TAGS_PER_RESOURCE = 50
 ARNS_PER_CALL = 20  # DescribeTags: "You can specify up to 20 resources in a single call."
 
-# ARN form -> (table holding the resource, error when it does not exist)
-_KINDS = (
-    (LB_ARN, "elbv2_load_balancers", lb_not_found),
-    (TG_ARN, "elbv2_target_groups", tg_not_found),
-    (LISTENER_ARN, "elbv2_listeners", listener_not_found),
-    (RULE_ARN, "elbv2_rules", rule_not_found),
+# ARN form -> (the store's lookup of the resource, error when it does not exist)
+_KINDS: tuple[tuple[Any, Callable[[Database, str, str, str], object | None], Any], ...] = (
+    (LB_ARN, store.load_balancer, lb_not_found),
+    (TG_ARN, store.target_group, tg_not_found),
+    (LISTENER_ARN, store.listener, listener_not_found),
+    (RULE_ARN, store.rule, rule_not_found),
 )
 
 
@@ -38,13 +39,11 @@ def check_resource(db: Database, account: str, region: str, arn: str) -> None:
     """Raise the resource type's NotFound error unless ``arn`` is an existing resource of the caller's."""
     if TRUST_STORE_ARN.match(arn):
         raise trust_store_not_found()  # Turnout has no trust stores
-    for pattern, table, not_found in _KINDS:
+    for pattern, lookup, not_found in _KINDS:
         match = pattern.match(arn)
         if match is None:
             continue
-        if match["account"] != account or match["region"] != region or db.one(
-            f"SELECT 1 FROM {table} WHERE account_id = ? AND region = ? AND arn = ?", (account, region, arn)
-        ) is None:
+        if match["account"] != account or match["region"] != region or lookup(db, account, region, arn) is None:
             raise not_found()
         return
     raise invalid_arn(arn, "resource")
@@ -63,38 +62,14 @@ def check_new_tags(tags: list[dict[str, Any]]) -> None:
 
 
 def get_tags(db: Database, account: str, region: str, arn: str) -> list[dict[str, str]]:
-    rows = db.all(
-        "SELECT tag_key, tag_value FROM elbv2_tags WHERE account_id = ? AND region = ? AND resource_arn = ? "
-        "ORDER BY seq",
-        (account, region, arn),
-    )
-    return [{"Key": r["tag_key"], "Value": r["tag_value"]} for r in rows]
+    return [{"Key": tag.key, "Value": tag.value} for tag in tags_of(db, account, region, arn)]
 
 
 def put_tags(db: Database, account: str, region: str, arn: str, tags: list[dict[str, Any]]) -> None:
     """Add or overwrite tags, enforcing the 50-tag quota (the caller checked duplicate keys)."""
-    seq = int(db.scalar(
-        "SELECT COALESCE(MAX(seq), 0) FROM elbv2_tags WHERE account_id = ? AND region = ? AND resource_arn = ?",
-        (account, region, arn),
-    ))
-    for tag in tags:
-        seq += 1
-        db.execute(
-            "INSERT INTO elbv2_tags (account_id, region, resource_arn, tag_key, tag_value, seq) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, region, resource_arn, tag_key) "
-            "DO UPDATE SET tag_value = excluded.tag_value",
-            (account, region, arn, tag["Key"], tag.get("Value") or "", seq),
-        )
-    count = db.scalar("SELECT COUNT(*) FROM elbv2_tags WHERE account_id = ? AND region = ? AND resource_arn = ?",
-                      (account, region, arn))
+    count = store.put_tags(db, account, region, arn, [Tag(tag["Key"], tag.get("Value") or "") for tag in tags])
     if count > TAGS_PER_RESOURCE:
         raise too_many_tags()
-
-
-def drop_tags(db: Database, account: str, region: str, arns: Iterable[str]) -> None:
-    for arn in arns:
-        db.execute("DELETE FROM elbv2_tags WHERE account_id = ? AND region = ? AND resource_arn = ?",
-                   (account, region, arn))
 
 
 def resource_tags(db: Database, account: str, region: str, arn: str) -> dict[str, str]:
@@ -126,10 +101,7 @@ class TagOperations:
             check_resource(self.db, account, region, arn)
         for arn in req["ResourceArns"]:
             for key in req["TagKeys"]:
-                self.db.execute(
-                    "DELETE FROM elbv2_tags WHERE account_id = ? AND region = ? AND resource_arn = ? AND tag_key = ?",
-                    (account, region, arn, key),
-                )
+                store.remove_tag(self.db, account, region, arn, key)
         return {}
 
     def describe_tags(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from ... import arns, ids
 from ...gateway.context import RequestContext
-from ...store.db import Database, Row
+from ...store.db import Database
 from . import describe, healthchecks, network
 from .attributes import ALB_PROTOCOLS, defaults, target_group_specs
 from .errors import error, invalid_config, validation
-from .store import dumps, find_tg, iso, loads, tg_row
-from .tags import check_new_tags, drop_tags, put_tags
-from .usage import load_balancers_using
+from .store import (
+    TargetGroup,
+    add_target_group,
+    count_target_groups,
+    delete_target_group,
+    find_target_group,
+    get_target_group,
+    load_balancers_using,
+    target_group_named,
+    update_target_group,
+)
+from .tags import check_new_tags, put_tags
 
 TARGET_GROUPS_PER_REGION = 3000  # the "target-groups" quota
 NLB_PROTOCOLS = frozenset({"TCP", "TLS", "UDP", "TCP_UDP", "QUIC", "TCP_QUIC"})
@@ -33,23 +43,23 @@ def check_name(name: str) -> None:
         raise validation(f"Target group name '{name}' cannot begin or end with '-'")  # our wording
 
 
-def shape(db: Database, row: Row) -> dict[str, Any]:
+def shape(db: Database, tg: TargetGroup) -> dict[str, Any]:
     """The ``TargetGroup`` structure; ``LoadBalancerArns`` from the listeners and rules forwarding to it."""
-    out: dict[str, Any] = {"TargetGroupArn": row["arn"], "TargetGroupName": row["name"]}
-    if row["protocol"] is not None:
-        out["Protocol"] = row["protocol"]
-    if row["port"] is not None:
-        out["Port"] = row["port"]
-    if row["vpc_id"] is not None:
-        out["VpcId"] = row["vpc_id"]
-    check = loads(row["health_check"])
+    out: dict[str, Any] = {"TargetGroupArn": tg.arn, "TargetGroupName": tg.name}
+    if tg.protocol is not None:
+        out["Protocol"] = tg.protocol
+    if tg.port is not None:
+        out["Port"] = tg.port
+    if tg.vpc_id is not None:
+        out["VpcId"] = tg.vpc_id
+    check = tg.health_check
     out.update({name: check[name] for name in healthchecks.FIELDS if name in check})
-    out["LoadBalancerArns"] = load_balancers_using(db, row["account_id"], row["region"], row["arn"])
-    out["TargetType"] = row["target_type"]
-    if row["protocol_version"] is not None:
-        out["ProtocolVersion"] = row["protocol_version"]
-    if row["ip_address_type"] is not None:
-        out["IpAddressType"] = row["ip_address_type"]
+    out["LoadBalancerArns"] = load_balancers_using(db, tg.account_id, tg.region, tg.arn)
+    out["TargetType"] = tg.target_type
+    if tg.protocol_version is not None:
+        out["ProtocolVersion"] = tg.protocol_version
+    if tg.ip_address_type is not None:
+        out["IpAddressType"] = tg.ip_address_type
     return out
 
 
@@ -108,11 +118,11 @@ class _Definition:
         if network.vpc(db, ctx.account_id, ctx.region, self.vpc_id, ctx.received_at) is None:
             raise validation(f"The VPC ID '{self.vpc_id}' is not found")
 
-    def same_as(self, row: Row) -> bool:
-        return bool(row["target_type"] == self.target_type and row["protocol"] == self.protocol
-                and row["port"] == self.port and row["vpc_id"] == self.vpc_id
-                and row["protocol_version"] == self.version and row["ip_address_type"] == self.ip_type
-                and loads(row["health_check"]) == self.health_check)
+    def same_as(self, tg: TargetGroup) -> bool:
+        return bool(tg.target_type == self.target_type and tg.protocol == self.protocol
+                    and tg.port == self.port and tg.vpc_id == self.vpc_id
+                    and tg.protocol_version == self.version and tg.ip_address_type == self.ip_type
+                    and tg.health_check == self.health_check)
 
 
 class TargetGroupOperations:
@@ -127,58 +137,47 @@ class TargetGroupOperations:
         tags = req.get("Tags") or []
         check_new_tags(tags)
         definition = _Definition(self.db, ctx, req)
-        existing = self.db.one("SELECT * FROM elbv2_target_groups WHERE account_id = ? AND region = ? AND name = ?",
-                               (account, region, name))
+        existing = target_group_named(self.db, account, region, name)
         if existing is not None:
             if not definition.same_as(existing):
                 raise error("DuplicateTargetGroupName",
                             f"A target group with the same name '{name}' exists, but with different settings")
             return {"TargetGroups": [shape(self.db, existing)]}  # idempotent, as CreateLoadBalancer
-        count = self.db.scalar("SELECT COUNT(*) FROM elbv2_target_groups WHERE account_id = ? AND region = ?",
-                               (account, region))
-        if count >= TARGET_GROUPS_PER_REGION:
+        if count_target_groups(self.db, account, region) >= TARGET_GROUPS_PER_REGION:
             # Our wording; the model documents "You've reached the limit on the number of target groups".
             raise error("TooManyTargetGroups",
                         f"You've reached the limit of {TARGET_GROUPS_PER_REGION} target groups in this region")
         tg_id = ids.hex_id(16)
         arn = arns.elb_target_group(region, account, name, tg_id)
         attributes = defaults(target_group_specs(definition.target_type, definition.protocol, definition.version))
-        self.db.execute(
-            "INSERT INTO elbv2_target_groups (account_id, region, arn, name, tg_id, target_type, protocol, "
-            "protocol_version, port, vpc_id, ip_address_type, health_check, attributes, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (account, region, arn, name, tg_id, definition.target_type, definition.protocol, definition.version,
-             definition.port, definition.vpc_id, definition.ip_type, dumps(definition.health_check),
-             dumps(attributes), iso(ctx.received_at)),
-        )
+        add_target_group(self.db, TargetGroup(
+            account_id=account, region=region, arn=arn, name=name, tg_id=tg_id, target_type=definition.target_type,
+            protocol=definition.protocol, protocol_version=definition.version, port=definition.port,
+            vpc_id=definition.vpc_id, ip_address_type=definition.ip_type, health_check=definition.health_check,
+            attributes=attributes, created_at=ctx.received_at))
         put_tags(self.db, account, region, arn, tags)
-        return {"TargetGroups": [shape(self.db, tg_row(self.db, account, region, arn))]}
+        return {"TargetGroups": [shape(self.db, get_target_group(self.db, account, region, arn))]}
 
     def describe_target_groups(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        rows = describe.target_groups(self.db, ctx.account_id, ctx.region, req)
-        result = describe.paged(rows, lambda row: row["name"], req, "TargetGroups")
-        result["TargetGroups"] = [shape(self.db, row) for row in result["TargetGroups"]]
+        found = describe.target_groups(self.db, ctx.account_id, ctx.region, req)
+        result = describe.paged(found, lambda tg: tg.name, req, "TargetGroups")
+        result["TargetGroups"] = [shape(self.db, tg) for tg in result["TargetGroups"]]
         return result
 
     def modify_target_group(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account, region = ctx.account_id, ctx.region
-        row = tg_row(self.db, account, region, req["TargetGroupArn"])
-        check = healthchecks.merge(row["target_type"], row["protocol"], row["protocol_version"],
-                                   loads(row["health_check"]), healthchecks.given(req))
-        self.db.execute("UPDATE elbv2_target_groups SET health_check = ? WHERE account_id = ? AND region = ? "
-                        "AND arn = ?", (dumps(check), account, region, row["arn"]))
-        return {"TargetGroups": [shape(self.db, tg_row(self.db, account, region, row["arn"]))]}
+        tg = get_target_group(self.db, account, region, req["TargetGroupArn"])
+        check = healthchecks.merge(tg.target_type, tg.protocol, tg.protocol_version, tg.health_check,
+                                   healthchecks.given(req))
+        update_target_group(self.db, replace(tg, health_check=check))
+        return {"TargetGroups": [shape(self.db, get_target_group(self.db, account, region, tg.arn))]}
 
     def delete_target_group(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account, region = ctx.account_id, ctx.region
-        row = find_tg(self.db, account, region, req["TargetGroupArn"])
-        if row is None:
+        tg = find_target_group(self.db, account, region, req["TargetGroupArn"])
+        if tg is None:
             return {}  # deleting a target group that does not exist succeeds, as on AWS
-        if load_balancers_using(self.db, account, region, row["arn"]):
-            raise error("ResourceInUse", f"Target group '{row['arn']}' is currently in use by a listener or a rule")
-        self.db.execute("DELETE FROM elbv2_targets WHERE account_id = ? AND region = ? AND target_group_arn = ?",
-                        (account, region, row["arn"]))
-        drop_tags(self.db, account, region, [row["arn"]])
-        self.db.execute("DELETE FROM elbv2_target_groups WHERE account_id = ? AND region = ? AND arn = ?",
-                        (account, region, row["arn"]))
+        if load_balancers_using(self.db, account, region, tg.arn):
+            raise error("ResourceInUse", f"Target group '{tg.arn}' is currently in use by a listener or a rule")
+        delete_target_group(self.db, account, region, tg.arn)
         return {}

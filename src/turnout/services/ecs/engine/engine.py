@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ....store import generations
 from ....store.db import Row
+from ...elbv2 import store as elb_store
 from .. import events, task_lifecycle
 from ..model import ACTIVE, FINAL, STOPPED
 from ..store import iso, loads
@@ -382,22 +383,30 @@ class Engine:
         """Tasks asked to stop outside the scheduler (StopTask) still registered: deregister them now. ``drained``:
         tasks that left DEACTIVATING in the transaction this runs in (their addresses are not reused before it
         commits)."""
-        rows = self.db.all(
-            "SELECT DISTINCT k.* FROM ecs_tasks k JOIN elbv2_targets t ON t.account_id = k.account_id AND "
-            "t.region = k.region AND t.target_id = k.private_ip WHERE k.last_status = 'DEACTIVATING' AND "
-            "k.service_arn IS NOT NULL AND t.deregistered_at IS NULL AND k.registrations != '[]'")
+        deactivating = self.db.all(
+            "SELECT * FROM ecs_tasks WHERE last_status = 'DEACTIVATING' AND service_arn IS NOT NULL "
+            "AND registrations != '[]' AND private_ip IS NOT NULL")
+        registered = self._still_registered(deactivating)
+        rows = [task for task in deactivating
+                if (task["account_id"], task["region"], task["private_ip"]) in registered]
         seen = {task["arn"] for task in rows}
         rows += [task for task in drained or () if task["service_arn"] and task["arn"] not in seen]
         for task in rows:
             regs = {(r["targetGroupArn"], r["id"], int(r["port"])) for r in loads(task["registrations"]) or []}
-            live = self.db.all("SELECT target_group_arn, target_id, port FROM elbv2_targets WHERE account_id = ? AND "
-                               "region = ? AND target_id = ? AND deregistered_at IS NULL",
-                               (task["account_id"], task["region"], task["private_ip"]))
-            if not any((r["target_group_arn"], r["target_id"], int(r["port"])) in regs for r in live):
+            live = elb_store.registered(self.db, task["account_id"], task["region"], [task["private_ip"]])
+            if not any((t.target_group_arn, t.target_id, t.port) in regs for t in live):
                 continue
             service = self.scheduler.service(task["account_id"], task["region"], task["service_arn"])
             if service is not None:
                 self.scheduler.deregister(service, [task], now)
+
+    def _still_registered(self, tasks: list[Row]) -> set[tuple[str, str, str]]:
+        """(account, region, address) of the ``tasks``' addresses that are registered targets, not deregistered."""
+        by_scope: dict[tuple[str, str], list[str]] = {}
+        for task in tasks:
+            by_scope.setdefault((task["account_id"], task["region"]), []).append(task["private_ip"])
+        return {(account, region, target.target_id) for (account, region), addresses in by_scope.items()
+                for target in elb_store.registered(self.db, account, region, addresses)}
 
     def _task(self, task: Row) -> Row:
         fresh = self.db.one("SELECT * FROM ecs_tasks WHERE account_id = ? AND region = ? AND arn = ?",

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .... import arns
 from ....store.db import Database, Row
+from ...elbv2 import store as elb_store
 from ...elbv2 import targets as elb_targets
 from ...elbv2.attributes import deregistration_delay
 from .. import events, task_lifecycle
@@ -148,8 +149,7 @@ class Scheduler:
                 by_group.setdefault(reg["targetGroupArn"], []).append(task)
         drains: dict[str, float] = {}
         for tg_arn, members in by_group.items():
-            tg = self.db.one("SELECT * FROM elbv2_target_groups WHERE account_id = ? AND region = ? AND arn = ?",
-                             (service["account_id"], service["region"], tg_arn))
+            tg = elb_store.target_group(self.db, service["account_id"], service["region"], tg_arn)
             drain = float(deregistration_delay(tg)) if tg is not None else 0.0
             targets = [{"Id": r["id"], "Port": r["port"]} for t in members for r in loads(t["registrations"]) or []
                        if r["targetGroupArn"] == tg_arn]

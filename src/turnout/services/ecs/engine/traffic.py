@@ -10,12 +10,12 @@ disappears), as real ECS does; the stickiness settings and any other actions of 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from ....auth.principal import Principal
 from ....store.db import Database
+from ...elbv2 import store as elb_store
 from .acting import Acting, Scope
 
 
@@ -98,12 +98,11 @@ def weights(actions: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> dict[
 def stored_weights(db: Database, account: str, region: str, named: str) -> dict[str, int] | None:
     """Target group -> weight of a rule's (or listener's) forward action as stored now, read without a role (for
     what Turnout itself reports); None when there is no such rule or listener."""
-    row = db.one("SELECT actions FROM elbv2_rules WHERE account_id = ? AND region = ? AND arn = ?",
-                 (account, region, named))
-    if row is None:
-        row = db.one("SELECT default_actions AS actions FROM elbv2_listeners WHERE account_id = ? AND region = ? "
-                     "AND arn = ?", (account, region, named))
-    return None if row is None else weights(json.loads(row["actions"]) or [])
+    rule = elb_store.rule(db, account, region, named)
+    if rule is not None:
+        return weights(rule.actions)
+    listener = elb_store.listener(db, account, region, named)
+    return None if listener is None else weights(listener.default_actions)
 
 
 def sides(pair: Pair, production: Forward) -> tuple[str, str]:
