@@ -41,13 +41,20 @@ class Pinned:
 
     def __init__(self, server: Server, index: int) -> None:
         self.server = server
-        for _ in range(400):
+        # The kernel hands a new connection to whichever worker waits for one first: on a busy machine the same
+        # worker may win many times in a row, so try for a while, pausing now and then to let the other wake up.
+        deadline = time.monotonic() + 30
+        attempt = 0
+        while time.monotonic() < deadline:
             conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
             health = self._health(conn)
             if health["worker"]["index"] == index:
                 self.conn, self.pid = conn, int(health["worker"]["pid"])
                 return
             conn.close()
+            attempt += 1
+            if attempt % 20 == 0:
+                time.sleep(0.05)
         pytest.fail(f"no connection reached worker {index}")
 
     @staticmethod
