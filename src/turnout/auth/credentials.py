@@ -38,12 +38,9 @@ class UnknownAccessKey(LookupError):
     pass
 
 
-def ensure_account(db: Database, account_id: str, now: datetime) -> None:
-    accounts.ensure(db, account_id, now)
-
-
 def account_exists(db: Database, account_id: str) -> bool:
-    """Whether Turnout holds ``account_id`` (some request was made in it)."""
+    """Whether Turnout holds ``account_id`` (some request was made in it): :func:`turnout.store.accounts.exists`,
+    under the name ``services/iam/principal_ids.py`` imports."""
     return accounts.exists(db, account_id)
 
 
