@@ -3,7 +3,7 @@
 - **One owner per table:** SQL appears only in store modules: the database layer (``turnout/store/``) and each
   service's store (``services/<service>/store.py`` or a ``services/<service>/store/`` package). Other code asks
   the owning store for typed records.
-- **authz depends on no service:** it states what it needs as protocols that the services implement.
+- **authz and auth depend on no service:** they state what they need as protocols that the services implement.
 
 ``PENDING`` lists the modules that still break a rule while the move is under way. Each entry must still break it
 (an entry that no longer does is stale and must go), and no module outside the list may: the list only shrinks.
@@ -129,6 +129,12 @@ def test_authz_imports_no_service() -> None:
     assert not new, f"authz imports a service: {sorted(new)}"
     stale = PENDING_AUTHZ_IMPORTS - offenders
     assert not stale, f"no service import left, drop from PENDING_AUTHZ_IMPORTS: {sorted(stale)}"
+
+
+def test_auth_imports_no_service() -> None:
+    # auth states what it needs of IAM and STS as protocols (auth/ports.py), as authz does.
+    offenders = {name for name, tree in _modules() if name.startswith("auth/") and imports_services(name, tree)}
+    assert not offenders, f"auth imports a service: {sorted(offenders)}"
 
 
 def test_the_checks_see_what_they_look_for() -> None:
