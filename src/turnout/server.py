@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, ids
+from .auth.credentials import CredentialResolver
 from .clock import Clock, SystemClock
 from .edge.lanes import Lanes
 from .edge.limits import BODY_COMPLETE, DRAIN_AT_MOST, LARGE_BODY, Limits, guess_service, request_timeout, too_large
@@ -29,6 +30,8 @@ from .gateway.gateway import Gateway
 from .gateway.protocols import write, write_error
 from .services.cloudtrail.recorder import health as cloudtrail_health
 from .services.cloudtrail.recorder import recorder_of
+from .services.iam.store.views import IdentityViews
+from .services.sts.store import SessionStore
 from .store.db import Database
 from .wire.errors import ServiceError
 from .wire.models import SERVICES, ServiceSpec
@@ -71,10 +74,14 @@ def build_gateway(settings: Settings, clock: Clock | None = None, worker: Worker
     db = Database(settings.data_dir / "turnout.db")
     gateway = Gateway(db=db, clock=clock or SystemClock(settings.time_scale), worker=worker)
     gateway.lambda_endpoints = dict(settings.lambdas)
+    # IAM's and STS's state, as authentication and authorization read it (auth/ports.py, authz/ports.py).
+    identities = IdentityViews(db)
+    gateway.identities = identities
+    gateway.credentials = CredentialResolver(identities, SessionStore(db))
     if settings.enforce_iam:
         from .authz.authorizer import PolicyAuthorizer
 
-        authorizer = PolicyAuthorizer(db)
+        authorizer = PolicyAuthorizer(db, identities)
         gateway.authorizer = authorizer
         gateway.on_write.append(authorizer.wrote)  # an IAM write makes cached policies stale, in every process
         gateway.recorders.append(authorizer)  # stores denials (`turnout explain`)

@@ -12,7 +12,6 @@ import pytest
 
 from tests.conftest import Server
 from turnout import ids
-from turnout.auth import credentials
 from turnout.auth.principal import Principal
 from turnout.authz.diagnostics import explain
 from turnout.authz.passrole import check_pass_role
@@ -77,7 +76,7 @@ def ecs_call(gateway: Gateway, principal: Principal) -> RequestContext:
 
 
 def user(gateway: Gateway, access_key: str) -> Principal:
-    return credentials.resolve(gateway.db, access_key).principal
+    return gateway.credentials.resolve(access_key).principal
 
 
 def denial(gateway: Gateway, principal: Principal, role_arn: str, service: str) -> ServiceError:

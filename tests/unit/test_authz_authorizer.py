@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from turnout.auth import credentials
 from turnout.auth.principal import Principal
 from turnout.authz.authorizer import (
     ANNOTATION,
@@ -152,7 +151,7 @@ def test_calls_made_via_a_service_carry_called_via(env: InProcess) -> None:
     iam.put_user_policy(UserName="u", PolicyName="p", PolicyDocument=json.dumps(
         allow("iam:ListRoles", Condition={"ForAnyValue:StringEquals": {"aws:CalledVia": "ecs.amazonaws.com"}})))
     key = iam.create_access_key(UserName="u")["AccessKey"]
-    user = credentials.resolve(env.gateway.db, key["AccessKeyId"]).principal
+    user = env.gateway.credentials.resolve(key["AccessKeyId"]).principal
     assert env.gateway.invoke("iam", "ListRoles", {}, user).error is not None
     assert env.gateway.invoke("iam", "ListRoles", {}, user, invoked_by="ecs.amazonaws.com").error is None
 
@@ -163,7 +162,7 @@ def test_cached_decisions_follow_the_keys_policies_read(env: InProcess) -> None:
     iam.put_user_policy(UserName="u", PolicyName="p", PolicyDocument=json.dumps(
         allow("iam:ListRoles", Condition={"IpAddress": {"aws:SourceIp": "127.0.0.1/32"}})))
     key = iam.create_access_key(UserName="u")["AccessKey"]
-    user = credentials.resolve(env.gateway.db, key["AccessKeyId"]).principal
+    user = env.gateway.credentials.resolve(key["AccessKeyId"]).principal
     for _ in range(2):
         assert env.gateway.invoke("iam", "ListRoles", {}, user, source_ip="127.0.0.1").error is None
         denied = env.gateway.invoke("iam", "ListRoles", {}, user, source_ip="10.1.2.3")

@@ -22,6 +22,7 @@ from turnout.authz.checks import Check
 from turnout.authz.context import build_plan, checks_for, name_resolvers, resource_tag_lookups, rules_for
 from turnout.clock import ManualClock
 from turnout.gateway.gateway import Gateway
+from turnout.services.iam.store.views import IdentityViews
 from turnout.services.registry import register_all
 from turnout.store.db import Database
 from turnout.wire.models import SERVICES
@@ -81,7 +82,8 @@ def make_ctx(db: Database, service: str, operation: str, params: dict[str, Any],
     model = spec.operation(operation)
     assert model is not None, operation
     return SimpleNamespace(
-        gateway=SimpleNamespace(db=db), principal=principal, account_id=principal.account_id if principal else "",
+        gateway=SimpleNamespace(db=db, identities=IdentityViews(db)), principal=principal,
+        account_id=principal.account_id if principal else "",
         region=region, params=params, service=spec, operation=model, operation_name=operation,
     )
 

@@ -16,7 +16,6 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from turnout.auth import credentials
 from turnout.auth.principal import Principal
 from turnout.authz import context as authz_context
 from turnout.authz import diagnostics
@@ -53,7 +52,7 @@ def admin_key(env: InProcess) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def admin(env: InProcess, admin_key: dict[str, str]) -> Principal:
-    return credentials.resolve(env.gateway.db, admin_key["AccessKeyId"]).principal
+    return env.gateway.credentials.resolve(admin_key["AccessKeyId"]).principal
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from turnout import ids
-from turnout.auth import credentials
 from turnout.auth.principal import Principal
 from turnout.authz.authorizer import ANNOTATION, Authorization
 from turnout.authz.diagnostics import explain
@@ -44,7 +43,7 @@ def user_principal(env: InProcess, name: str, *documents: str) -> Principal:
     for index, document in enumerate(documents):
         iam.put_user_policy(UserName=name, PolicyName=f"p{index}", PolicyDocument=document)
     key = iam.create_access_key(UserName=name)["AccessKey"]["AccessKeyId"]
-    return credentials.resolve(env.gateway.db, key).principal
+    return env.gateway.credentials.resolve(key).principal
 
 
 def call(env: InProcess, principal: Principal, service: str = "ecs", operation: str = "CreateService"

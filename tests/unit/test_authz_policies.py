@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from turnout.auth import credentials
 from turnout.auth.principal import Principal, Session
 from turnout.authz.policies import (
     SESSION_POLICY_ID,
@@ -61,22 +60,22 @@ def test_user_with_groups_inline_attached_and_boundary(env: InProcess) -> None:
     bound = make_policy(iam, "bound", allow(["iam:*", "ecs:*"]))
     iam.put_user_permissions_boundary(UserName="alice", PermissionsBoundary=bound)
 
-    found = entity_policies(env.gateway.db, ACCOUNT, user["Arn"])
+    found = entity_policies(env.gateway.identities, ACCOUNT, user["Arn"])
     assert ids(found.identity) == [
         inline_policy_id(user["Arn"], "own"), mine, READ_ONLY, inline_policy_id(group["Arn"], "g"), shared,
     ]
     assert found.identity[0].statements[0].effect == "Allow"
     assert found.boundary is not None and found.boundary.policy_id == bound
-    assert ids(entity_policies(env.gateway.db, ACCOUNT, group["Arn"]).identity) == [
+    assert ids(entity_policies(env.gateway.identities, ACCOUNT, group["Arn"]).identity) == [
         inline_policy_id(group["Arn"], "g"), shared,
     ]
-    assert entity_policies(env.gateway.db, ACCOUNT, group["Arn"]).boundary is None
+    assert entity_policies(env.gateway.identities, ACCOUNT, group["Arn"]).boundary is None
 
     # The caller collector reads the same for the user's principal, with its tags.
     iam.tag_user(UserName="alice", Tags=[{"Key": "team", "Value": "blue"}])
     key = iam.create_access_key(UserName="alice")["AccessKey"]["AccessKeyId"]
-    principal = credentials.resolve(env.gateway.db, key).principal
-    caller = load_caller(env.gateway.db, principal)
+    principal = env.gateway.credentials.resolve(key).principal
+    caller = load_caller(env.gateway.identities, principal)
     assert ids(caller.identity) == ids(found.identity)
     assert caller.boundary is not None and caller.boundary.policy_id == bound
     assert caller.session == () and caller.tags == {"team": "blue"}
@@ -88,14 +87,15 @@ def test_policy_versions_use_the_default(env: InProcess) -> None:
     arn = make_policy(iam, "versioned", allow("iam:GetRole"))
     iam.attach_role_policy(RoleName="r", PolicyArn=arn)
     iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(allow("iam:ListRoles")), SetAsDefault=True)
-    found = entity_policies(env.gateway.db, ACCOUNT, role["Arn"])
+    found = entity_policies(env.gateway.identities, ACCOUNT, role["Arn"])
     assert [s.actions.exact for s in found.identity[0].statements] == [frozenset({"iam:listroles"})]
 
 
 def test_entity_lookup_failures(env: InProcess) -> None:
     iam = env.client("iam")
     iam.create_role(RoleName="r", Path="/a/", AssumeRolePolicyDocument=TRUST)
-    db = env.gateway.db
+    identities = env.gateway.identities
+    assert identities is not None
     for arn in (
         f"arn:aws:iam::{ACCOUNT}:role/missing",
         f"arn:aws:iam::{ACCOUNT}:role/r",  # the role's ARN has its path
@@ -104,8 +104,8 @@ def test_entity_lookup_failures(env: InProcess) -> None:
         "not-an-arn",
     ):
         with pytest.raises(NoSuchEntity):
-            entity_policies(db, ACCOUNT, arn)
-    assert entity_policies(db, ACCOUNT, f"arn:aws:iam::{ACCOUNT}:role/a/r").identity == []
+            entity_policies(identities, ACCOUNT, arn)
+    assert entity_policies(identities, ACCOUNT, f"arn:aws:iam::{ACCOUNT}:role/a/r").identity == []
 
 
 def _session(role: dict[str, Any], **extra: Any) -> Principal:
@@ -126,14 +126,14 @@ def test_role_session_has_role_policies_boundary_and_session_policies(env: InPro
     iam.attach_role_policy(RoleName="app", PolicyArn=READ_ONLY)
     session_managed = make_policy(iam, "session-managed", allow("iam:ListRoles"))
     principal = _session(role, policy=json.dumps(allow("iam:GetRole")), policy_arns=(session_managed, READ_ONLY))
-    caller = load_caller(env.gateway.db, principal)
+    caller = load_caller(env.gateway.identities, principal)
     assert ids(caller.identity) == [inline_policy_id(role["Arn"], "inline"), READ_ONLY]
     assert caller.boundary is not None and caller.boundary.policy_id == bound
     assert ids(caller.session) == [SESSION_POLICY_ID, session_managed, READ_ONLY]
     assert caller.tags == {"team": "red"}
 
     # Without session policies there is no session layer at all.
-    assert load_caller(env.gateway.db, _session(role)).session == ()
+    assert load_caller(env.gateway.identities, _session(role)).session == ()
     # A deleted role grants nothing (found by unique id, so a new role of the same name is another role).
     iam.detach_role_policy(RoleName="app", PolicyArn=READ_ONLY)
     iam.delete_role_policy(RoleName="app", PolicyName="inline")
@@ -141,7 +141,7 @@ def test_role_session_has_role_policies_boundary_and_session_policies(env: InPro
     iam.delete_role(RoleName="app")
     iam.create_role(RoleName="app", AssumeRolePolicyDocument=TRUST)
     iam.put_role_policy(RoleName="app", PolicyName="inline", PolicyDocument=json.dumps(allow("*")))
-    gone = load_caller(env.gateway.db, _session(role))
+    gone = load_caller(env.gateway.identities, _session(role))
     assert gone.identity == () and gone.boundary is None
 
 
@@ -153,13 +153,13 @@ def test_get_session_token_session_has_the_users_policies(env: InProcess) -> Non
                       session_name="bob", issued_at="2024-05-01T10:00:00+00:00",
                       expires_at="2024-05-01T22:00:00+00:00")
     principal = Principal(ACCOUNT, "IAMUser", user["Arn"], user["UserId"], "bob", "ASIAX", session)
-    caller = load_caller(env.gateway.db, principal)
+    caller = load_caller(env.gateway.identities, principal)
     assert ids(caller.identity) == [inline_policy_id(user["Arn"], "p")] and caller.session == ()
 
 
 def test_root_and_services_carry_no_identity_policies(env: InProcess) -> None:
     for principal in (Principal.root(ACCOUNT), Principal.service("ecs.amazonaws.com")):
-        caller = load_caller(env.gateway.db, principal)
+        caller = load_caller(env.gateway.identities, principal)
         assert caller.identity == () and caller.boundary is None and caller.session == ()
 
 
@@ -167,8 +167,8 @@ def test_cache_reuses_until_the_account_changes(env: InProcess) -> None:
     iam = env.client("iam")
     iam.create_user(UserName="carol")
     key = iam.create_access_key(UserName="carol")["AccessKey"]["AccessKeyId"]
-    principal = credentials.resolve(env.gateway.db, key).principal
-    cache = PolicyCache(env.gateway.db)
+    principal = env.gateway.credentials.resolve(key).principal
+    cache = PolicyCache(env.gateway.db, env.gateway.identities)
     first = cache.caller(principal)
     assert cache.caller(principal) is first and first.identity == ()
     cache.invalidate("111122223333")
@@ -186,8 +186,8 @@ def test_cache_reuses_until_the_account_changes(env: InProcess) -> None:
 
 
 def test_a_generation_bumped_in_a_rolled_back_transaction_is_never_seen_again(env: InProcess) -> None:
-    cache = PolicyCache(env.gateway.db)
-    other = PolicyCache(env.gateway.db)  # stands for another process's cache
+    cache = PolicyCache(env.gateway.db, env.gateway.identities)
+    other = PolicyCache(env.gateway.db, env.gateway.identities)  # stands for another process's cache
     before = cache.generation(ACCOUNT)
     with pytest.raises(RuntimeError), env.gateway.db.transaction():
         cache.invalidate(ACCOUNT)
@@ -200,7 +200,7 @@ def test_a_generation_bumped_in_a_rolled_back_transaction_is_never_seen_again(en
 
 
 def test_cache_is_bounded(env: InProcess) -> None:
-    cache = PolicyCache(env.gateway.db, size=8)
+    cache = PolicyCache(env.gateway.db, env.gateway.identities, size=8)
     for index in range(20):
         cache.caller(Principal.root(f"{index:012d}"))
     assert len(cache._entries) <= 8

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from turnout.auth import credentials
 from turnout.auth.principal import Principal
 from turnout.services.cloudtrail import postings, store
 from turnout.services.cloudtrail.elements import HIDDEN, java_time, lower_first, request_parameters
@@ -76,7 +75,7 @@ def test_a_service_principal_assuming_a_role_and_calling_with_it(env: InProcess)
     assert record["readOnly"] is False and record["eventVersion"] == "1.11"
 
     # ECS calling ELB with the session: the assumed role, and invokedBy.
-    session = credentials.resolve(env.gateway.db, key).principal
+    session = env.gateway.credentials.resolve(key).principal
     call = env.gateway.invoke("elbv2", "DescribeTargetGroups", {}, session, invoked_by=ECS)
     assert call.error is None
     found = env.client("cloudtrail").lookup_events(

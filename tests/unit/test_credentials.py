@@ -7,9 +7,15 @@ from pathlib import Path
 import pytest
 
 from turnout.auth import credentials
+from turnout.services.iam.store.views import IdentityViews
+from turnout.services.sts.store import SessionStore
 from turnout.store.db import Database
 
 ACCOUNT = "123456789012"
+
+
+def resolver(db: Database) -> credentials.CredentialResolver:
+    return credentials.CredentialResolver(IdentityViews(db), SessionStore(db))
 
 
 @pytest.fixture
@@ -34,7 +40,7 @@ def db(tmp_path: Path) -> Database:
 
 
 def test_an_iam_users_key_resolves_to_that_user(db: Database) -> None:
-    found = credentials.resolve(db, "AKIAALICE")
+    found = resolver(db).resolve("AKIAALICE")
     assert found.secret == "secret-AKIAALICE"
     assert found.session_token is None and found.expires_at is None
     principal = found.principal
@@ -45,7 +51,7 @@ def test_an_iam_users_key_resolves_to_that_user(db: Database) -> None:
 
 
 def test_a_root_users_key_resolves_to_the_root(db: Database) -> None:
-    found = credentials.resolve(db, "AKIAROOT")
+    found = resolver(db).resolve("AKIAROOT")
     assert found.secret == "secret-AKIAROOT"
     assert found.principal.is_root and found.principal.account_id == ACCOUNT
     assert found.principal.access_key_id == "AKIAROOT"
@@ -54,4 +60,4 @@ def test_a_root_users_key_resolves_to_the_root(db: Database) -> None:
 @pytest.mark.parametrize("key", ["AKIAOFF", "AKIAGONE", "AKIANONE"])
 def test_inactive_orphaned_and_unknown_keys_are_refused(db: Database, key: str) -> None:
     with pytest.raises(credentials.UnknownAccessKey):
-        credentials.resolve(db, key)
+        resolver(db).resolve(key)

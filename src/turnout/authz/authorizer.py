@@ -50,6 +50,7 @@ from . import diagnostics
 from .checks import Check
 from .globalkeys import REQUEST_KEY_NAMES, principal_keys, request_keys
 from .policies import CallerPolicies, PolicyCache, compile_stored, referenced_keys
+from .ports import PolicySource
 
 if TYPE_CHECKING:
     from ..gateway.context import RequestContext
@@ -271,10 +272,11 @@ def _iam_read_key(ctx: RequestContext) -> tuple[Any, ...] | None:
 class PolicyAuthorizer:
     """The gateway's :class:`Authorizer` (and a :class:`Recorder`) backed by the policy engine."""
 
-    def __init__(self, db: Database, *, checks: ChecksFor | None = None, keep: int = diagnostics.KEEP) -> None:
+    def __init__(self, db: Database, identities: PolicySource, *, checks: ChecksFor | None = None,
+                 keep: int = diagnostics.KEEP) -> None:
         self.db = db
         self.keep = keep
-        self.cache = PolicyCache(db, prepare=self._prepare)
+        self.cache = PolicyCache(db, identities, prepare=self._prepare)
         self._checks = checks
         self._read_checks: dict[tuple[Any, ...], tuple[tuple[int, int], list[Check]]] = {}
 

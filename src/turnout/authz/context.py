@@ -8,8 +8,8 @@ built once from both (which resolvers to run, which keys apply to which resource
 Registries other parts of Turnout fill:
 
 * ``resource_tag_lookups[prefix](db, account, region, arn) -> {key: value}``: a resource's stored tags, for
-  ``aws:ResourceTag/*`` and ``<service>:ResourceTag/*`` (IAM's is built in; ELB, ECS, CloudTrail and EC2 providers
-  register theirs).
+  ``aws:ResourceTag/*`` and ``<service>:ResourceTag/*`` (ELB, ECS, CloudTrail and EC2 providers register theirs;
+  IAM's come from the gateway's identities, :mod:`turnout.authz.ports`).
 * ``name_resolvers["<prefix>:<resource type>"](db, account, region, name) -> arn | None``: resources a request
   names in a form that needs the provider to resolve (an ECS task definition family without a revision, an EC2
   security group by name).
@@ -43,6 +43,7 @@ from .resources_base import (
     request_tag_extractors,
     resource_tag_lookups,
 )
+from .resources_iam import iam_tags
 
 if TYPE_CHECKING:
     from ..gateway.context import RequestContext
@@ -189,6 +190,8 @@ def _lookup_tags(env: Env, arn: str) -> dict[str, str]:
     parts = arn.split(":", 5)
     if len(parts) != 6:
         return {}
+    if parts[2] == "iam":  # IAM's state comes through the identities it implements (authz/ports.py)
+        return iam_tags(env, parts[4] or env.account, arn)
     lookup = resource_tag_lookups.get(parts[2])
     if lookup is None:
         return {}

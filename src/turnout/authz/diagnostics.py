@@ -10,12 +10,12 @@ The table is bounded: only the newest :data:`KEEP` denials of each account are k
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ..policy import Decision, Request
+from ..store import denials
 from ..store.db import Database
 
 KEEP = 10_000
@@ -139,22 +139,10 @@ def save(db: Database, denial: Denial, keep: int = KEEP) -> None:
         "context": denial.context,
         "considered": denial.considered,
     }
-    account = denial.account_id
-    with db.transaction():
-        seq = int(db.scalar("SELECT COALESCE(MAX(seq), 0) FROM authz_denials WHERE account_id = ?", (account,))) + 1
-        db.execute(
-            "INSERT INTO authz_denials (request_id, account_id, seq, denied_at, principal_arn, action, resource, "
-            "effect, denied_by, error_code, message, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (request_id) DO UPDATE SET account_id = excluded.account_id, seq = excluded.seq, "
-            "denied_at = excluded.denied_at, principal_arn = excluded.principal_arn, action = excluded.action, "
-            "resource = excluded.resource, effect = excluded.effect, denied_by = excluded.denied_by, "
-            "error_code = excluded.error_code, message = excluded.message, detail = excluded.detail",
-            (denial.request_id, account, seq, denial.denied_at, denial.principal_arn, denial.action,
-             denial.resource, denial.effect, denial.denied_by, denial.error_code, denial.message,
-             json.dumps(detail, separators=(",", ":"))),
-        )
-        if seq > keep:
-            db.execute("DELETE FROM authz_denials WHERE account_id = ? AND seq <= ?", (account, seq - keep))
+    denials.save(db, denials.StoredDenial(
+        denial.request_id, denial.account_id, denial.denied_at, denial.principal_arn, denial.action,
+        denial.resource, denial.effect, denial.denied_by, denial.error_code, denial.message, detail,
+    ), keep)
 
 
 def _pair(value: Any) -> tuple[int, int] | None:
@@ -163,21 +151,21 @@ def _pair(value: Any) -> tuple[int, int] | None:
 
 def explain(db: Database, request_id: str) -> Denial | None:
     """The recorded denial of ``request_id``, or None (the request was allowed, or its record was dropped)."""
-    row = db.one("SELECT * FROM authz_denials WHERE request_id = ?", (request_id,))
+    row = denials.get(db, request_id)
     if row is None:
         return None
-    detail = json.loads(row["detail"])
+    detail = row.detail
     return Denial(
-        request_id=row["request_id"],
-        account_id=row["account_id"],
-        denied_at=row["denied_at"],
-        principal_arn=row["principal_arn"],
-        action=row["action"],
-        resource=row["resource"],
-        effect=row["effect"],
-        denied_by=row["denied_by"],
-        error_code=row["error_code"],
-        message=row["message"],
+        request_id=row.request_id,
+        account_id=row.account_id,
+        denied_at=row.denied_at,
+        principal_arn=row.principal_arn,
+        action=row.action,
+        resource=row.resource,
+        effect=row.effect,
+        denied_by=row.denied_by,
+        error_code=row.error_code,
+        message=row.message,
         operation=detail.get("operation", ""),
         matched=[
             MatchedInfo(m["policy_type"], m["policy_id"], m["statement_index"], m["sid"], m["effect"],

@@ -22,13 +22,17 @@ act for; the key's casing is the Service Authorization Reference's, and conditio
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import arns
 from ..wire.errors import ServiceError
 from .authorizer import PolicyAuthorizer
 from .checks import Check
+from .ports import PassedRole
+
+__all__ = [
+    "ASSOCIATED_RESOURCE_ARN", "PASSED_TO_SERVICE", "PASS_ROLE", "PassedRole", "check_pass_role", "missing_role",
+]
 
 if TYPE_CHECKING:
     from ..gateway.context import RequestContext
@@ -38,17 +42,6 @@ PASSED_TO_SERVICE = "iam:PassedToService"
 ASSOCIATED_RESOURCE_ARN = "iam:AssociatedResourceArn"
 
 _MISSING_CODES = {"json": "InvalidParameterException", "ec2": "InvalidParameterValue", "query": "ValidationError"}
-
-
-@dataclass(frozen=True, slots=True)
-class PassedRole:
-    """The role a caller may pass, as it is now."""
-
-    arn: str
-    name: str
-    role_id: str
-    account_id: str
-    trust_policy: str  # the saved form (principals bound to unique ids), as the policy engine evaluates it
 
 
 def missing_role(ctx: RequestContext, role_arn: str) -> ServiceError:
@@ -77,11 +70,8 @@ def check_pass_role(
     if parsed is None or parsed.service != "iam" or parsed.region or not parsed.resource.startswith("role/"):
         raise missing(ctx, role_arn)
     name = parsed.resource.rsplit("/", 1)[1]
-    row = ctx.gateway.db.one(
-        "SELECT arn, name, role_id, account_id, COALESCE(trust_policy_saved, trust_policy) AS trust_policy "
-        "FROM iam_roles WHERE account_id = ? AND name_lower = ?",
-        (ctx.account_id, name.lower()),
-    )
-    if row is None or row["arn"] != role_arn:
+    identities = ctx.gateway.identities
+    role = identities.role_to_pass(ctx.account_id, name) if identities is not None else None
+    if role is None or role.arn != role_arn:
         raise missing(ctx, role_arn)
-    return PassedRole(row["arn"], row["name"], row["role_id"], row["account_id"], row["trust_policy"])
+    return role

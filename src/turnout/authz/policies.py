@@ -1,4 +1,5 @@
-"""The policies that apply to a caller, read from the store, compiled once and cached.
+"""The policies that apply to a caller, read from IAM (:class:`~turnout.authz.ports.PolicySource`), compiled once
+and cached.
 
 * An IAM user: its inline and attached policies, plus the inline and attached policies of its groups; its
   permissions boundary.
@@ -27,16 +28,16 @@ from .. import arns
 from ..auth.principal import Principal, Session
 from ..policy import Decision, Policy, PolicySyntaxError, compile_policy
 from ..policy.variables import Var
-from ..services.iam.managed import catalogue, is_aws_managed
 from ..store import generations
 from ..store.db import Database
+from .ports import Identity, PolicySource
 
 CACHE_SIZE = 10_000
 GENERATION = "iam"  # the generations (turnout.store.generations) of an account's IAM state: "iam:<account>"
 EVERYWHERE = f"{GENERATION}:*"  # an IAM write whose account is unknown (a service principal's)
 SESSION_POLICY_ID = "session-policy"  # the inline session policy of AssumeRole; managed ones keep their ARN
 
-ENTITY_TABLES = {"user": "iam_users", "group": "iam_groups", "role": "iam_roles"}
+ENTITY_KINDS = frozenset({"user", "group", "role"})
 
 
 class NoSuchEntity(LookupError):
@@ -103,112 +104,81 @@ def compile_stored(text: str, policy_id: str) -> Policy | None:
         return None
 
 
-def managed_policy(db: Database, account: str, arn: str) -> Policy | None:
+def managed_policy(identities: PolicySource, account: str, arn: str) -> Policy | None:
     """The default version of a managed policy (the account's own or AWS's), compiled; None if missing."""
-    if is_aws_managed(arn):
-        found = catalogue().get(arn)
-        return None if found is None else compile_stored(found.default_version.document, arn)
-    row = db.one(
-        "SELECT v.document FROM iam_policies p JOIN iam_policy_versions v ON v.account_id = p.account_id "
-        "AND v.policy_arn = p.arn AND v.version_id = p.default_version WHERE p.account_id = ? AND p.arn = ?",
-        (account, arn),
-    )
-    return None if row is None else compile_stored(row["document"], arn)
+    document = identities.managed_policy_document(account, arn)
+    return None if document is None else compile_stored(document, arn)
 
 
-def _own_policies(db: Database, account: str, kind: str, name_lower: str, entity_arn: str) -> list[Policy]:
+def _own_policies(identities: PolicySource, account: str, entity: Identity) -> list[Policy]:
     """The inline and attached managed policies of one user, group or role."""
     found: list[Policy] = []
-    for row in db.all(
-        "SELECT policy_name, document FROM iam_inline_policies WHERE account_id = ? AND entity_type = ? "
-        "AND entity_lower = ? ORDER BY policy_name",
-        (account, kind, name_lower),
-    ):
-        policy = compile_stored(row["document"], inline_policy_id(entity_arn, row["policy_name"]))
+    for inline in identities.inline_policies(account, entity):
+        policy = compile_stored(inline.document, inline_policy_id(entity.arn, inline.name))
         if policy is not None:
             found.append(policy)
-    for row in db.all(
-        "SELECT policy_arn FROM iam_attachments WHERE account_id = ? AND entity_type = ? AND entity_lower = ? "
-        "ORDER BY seq",
-        (account, kind, name_lower),
-    ):
-        policy = managed_policy(db, account, row["policy_arn"])
+    for arn in identities.attached_policies(account, entity):
+        policy = managed_policy(identities, account, arn)
         if policy is not None:
             found.append(policy)
     return found
 
 
-def _boundary(db: Database, account: str, arn: str | None) -> Policy | None:
+def _boundary(identities: PolicySource, account: str, arn: str | None) -> Policy | None:
     if not arn:
         return None
-    policy = managed_policy(db, account, arn)
+    policy = managed_policy(identities, account, arn)
     if policy is None:
         # A boundary whose policy is gone (IAM refuses to delete it while in use) allows nothing.
         return compile_policy('{"Version":"2012-10-17","Statement":[]}', policy_id=arn)
     return policy
 
 
-def _user(db: Database, account: str, row: Any) -> EntityPolicies:
-    name_lower = row["name_lower"]
-    identity = _own_policies(db, account, "user", name_lower, row["arn"])
-    for group in db.all(
-        "SELECT g.name_lower, g.arn FROM iam_group_members m JOIN iam_groups g ON g.account_id = m.account_id "
-        "AND g.name_lower = m.group_lower WHERE m.account_id = ? AND m.user_lower = ? ORDER BY g.name_lower",
-        (account, name_lower),
-    ):
-        identity.extend(_own_policies(db, account, "group", group["name_lower"], group["arn"]))
-    return EntityPolicies(identity, _boundary(db, account, row["permissions_boundary"]))
+def _user(identities: PolicySource, account: str, user: Identity) -> EntityPolicies:
+    identity = _own_policies(identities, account, user)
+    for group in identities.groups_of(account, user):
+        identity.extend(_own_policies(identities, account, group))
+    return EntityPolicies(identity, _boundary(identities, account, user.permissions_boundary))
 
 
-def _role(db: Database, account: str, row: Any) -> EntityPolicies:
-    identity = _own_policies(db, account, "role", row["name_lower"], row["arn"])
-    return EntityPolicies(identity, _boundary(db, account, row["permissions_boundary"]))
+def _role(identities: PolicySource, account: str, role: Identity) -> EntityPolicies:
+    identity = _own_policies(identities, account, role)
+    return EntityPolicies(identity, _boundary(identities, account, role.permissions_boundary))
 
 
-def entity_policies(db: Database, account: str, entity_arn: str) -> EntityPolicies:
+def entity_policies(identities: PolicySource, account: str, entity_arn: str) -> EntityPolicies:
     """The identity-based policies and boundary of the user, group or role ``entity_arn`` names.
 
     A user's include its groups' policies; groups have no boundary. Raises :class:`NoSuchEntity`.
     """
     parsed = arns.parse(entity_arn)
     kind, _, rest = parsed.resource.partition("/") if parsed is not None else ("", "", "")
-    if parsed is None or parsed.service != "iam" or parsed.account != account or kind not in ENTITY_TABLES:
+    if parsed is None or parsed.service != "iam" or parsed.account != account or kind not in ENTITY_KINDS:
         raise NoSuchEntity(entity_arn)
     name = rest.rsplit("/", 1)[-1]
-    row = db.one(
-        f"SELECT * FROM {ENTITY_TABLES[kind]} WHERE account_id = ? AND name_lower = ?", (account, name.lower())
-    )
-    if row is None or row["arn"] != entity_arn:
+    entity = identities.identity(account, kind, name)
+    if entity is None or entity.arn != entity_arn:
         raise NoSuchEntity(entity_arn)
     if kind == "user":
-        return _user(db, account, row)
+        return _user(identities, account, entity)
     if kind == "role":
-        return _role(db, account, row)
-    return EntityPolicies(_own_policies(db, account, "group", row["name_lower"], row["arn"]), None)
+        return _role(identities, account, entity)
+    return EntityPolicies(_own_policies(identities, account, entity), None)
 
 
-def _tags(db: Database, account: str, kind: str, name_lower: str) -> dict[str, str]:
-    rows = db.all(
-        "SELECT tag_key, tag_value FROM iam_tags WHERE account_id = ? AND resource_type = ? AND resource_key = ? "
-        "ORDER BY seq",
-        (account, kind, name_lower),
-    )
-    return {r["tag_key"]: r["tag_value"] for r in rows}
-
-
-def _session_policies(db: Database, account: str, session: Session) -> tuple[Policy, ...]:
+def _session_policies(identities: PolicySource, account: str, session: Session) -> tuple[Policy, ...]:
     found: list[Policy] = []
     if session.policy is not None:
         policy = compile_stored(session.policy, SESSION_POLICY_ID)
         # A session policy that cannot be read allows nothing (AssumeRole validated it, so this is defensive).
         found.append(policy or compile_policy('{"Statement":[]}', policy_id=SESSION_POLICY_ID))
     for arn in session.policy_arns:
-        managed = managed_policy(db, account, arn)
+        managed = managed_policy(identities, account, arn)
         found.append(managed or compile_policy('{"Statement":[]}', policy_id=arn))
     return tuple(found)
 
 
-def load_caller(db: Database, principal: Principal) -> CallerPolicies:
+def load_caller(identities: PolicySource, principal: Principal) -> CallerPolicies:
     """Read and compile everything that applies to ``principal`` (uncached)."""
     account = principal.account_id
     session = principal.session
@@ -218,22 +188,23 @@ def load_caller(db: Database, principal: Principal) -> CallerPolicies:
     elif principal.type == "FederatedUser" and session is not None:
         user_id = session.issuer_id  # GetFederationToken: the issuing user's policies, within the session's
     if user_id is not None:
-        row = db.one("SELECT * FROM iam_users WHERE account_id = ? AND user_id = ?", (account, user_id))
-        if row is None:
+        user = identities.user_by_id(account, user_id)
+        if user is None:
             return CallerPolicies()
-        found = _user(db, account, row)
+        found = _user(identities, account, user)
         caller = CallerPolicies(tuple(found.identity), found.boundary)
-        caller.tags = _tags(db, account, "user", row["name_lower"])
+        caller.tags = identities.tags(account, "user", user.name_lower)
         if principal.type == "FederatedUser" and session is not None:
-            caller.session = _session_policies(db, account, session)
+            caller.session = _session_policies(identities, account, session)
         return caller
     if principal.type == "AssumedRole" and session is not None:
-        row = db.one("SELECT * FROM iam_roles WHERE account_id = ? AND role_id = ?", (account, session.issuer_id))
-        if row is None:
-            return CallerPolicies(session=_session_policies(db, account, session))  # the role is gone
-        found = _role(db, account, row)
-        tags = _tags(db, account, "role", row["name_lower"])
-        return CallerPolicies(tuple(found.identity), found.boundary, _session_policies(db, account, session), tags)
+        role = identities.role_by_id(account, session.issuer_id)
+        if role is None:
+            return CallerPolicies(session=_session_policies(identities, account, session))  # the role is gone
+        found = _role(identities, account, role)
+        tags = identities.tags(account, "role", role.name_lower)
+        return CallerPolicies(tuple(found.identity), found.boundary, _session_policies(identities, account, session),
+                              tags)
     return CallerPolicies()  # Root and service principals
 
 
@@ -252,9 +223,10 @@ def cache_key(principal: Principal) -> tuple[Any, ...]:
 class PolicyCache:
     """Compiled caller policies by principal, valid while their account's generation is unchanged."""
 
-    def __init__(self, db: Database, size: int = CACHE_SIZE,
+    def __init__(self, db: Database, identities: PolicySource, size: int = CACHE_SIZE,
                  prepare: Callable[[Principal, CallerPolicies], None] | None = None) -> None:
         self.db = db
+        self.identities = identities
         self.size = size
         self._prepare = prepare
         self._entries: dict[tuple[Any, ...], CallerPolicies] = {}
@@ -279,7 +251,7 @@ class PolicyCache:
         entry = self._entries.get(key)
         if entry is not None and entry.generation == generation:
             return entry
-        entry = load_caller(self.db, principal)
+        entry = load_caller(self.identities, principal)
         entry.generation = generation
         if self._prepare is not None:
             self._prepare(principal, entry)

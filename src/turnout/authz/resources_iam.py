@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .. import arns
-from ..store.db import Database
 from .catalog import ServiceReference
 from .checks import ContextValue
+from .ports import Identities
 from .resources_base import (
     STAR,
     Custom,
@@ -28,34 +28,31 @@ from .resources_base import (
     custom,
     given,
     param,
-    resource_tag_lookups,
     template,
     value_of,
 )
 
-_ENTITY_SQL = {
-    # The trust policy's saved form, principals bound to their unique ids (services/iam/principal_ids.py).
-    "role": "SELECT r.arn, COALESCE(r.trust_policy_saved, r.trust_policy), r.permissions_boundary, t.tag_key, "
-            "t.tag_value FROM iam_roles r "
-            "LEFT JOIN iam_tags t ON t.account_id = r.account_id AND t.resource_type = 'role' "
-            "AND t.resource_key = r.name_lower WHERE r.account_id = ? AND r.name_lower = ? ORDER BY t.seq",
-    "user": "SELECT r.arn, NULL, r.permissions_boundary, t.tag_key, t.tag_value FROM iam_users r "
-            "LEFT JOIN iam_tags t ON t.account_id = r.account_id AND t.resource_type = 'user' "
-            "AND t.resource_key = r.name_lower WHERE r.account_id = ? AND r.name_lower = ? ORDER BY t.seq",
-    "group": "SELECT arn, NULL, NULL, NULL, NULL FROM iam_groups WHERE account_id = ? AND name_lower = ?",
-}
+ENTITY_KINDS = frozenset({"role", "user", "group"})
 
 
-def entity(db: Database, account: str, kind: str, name: str) -> Target:
-    """The role, user or group ``name`` of ``account`` as a target: its ARN with path, tags, boundary and trust
-    policy; the path-less ARN (no tags) when it does not exist."""
-    rows = db.all(_ENTITY_SQL[kind], (account, name.lower()))
-    if not rows:
+def identities_of(env: Env) -> Identities:
+    """IAM's state as authorization reads it (wired at start: ``Gateway.identities``)."""
+    identities: Identities | None = env.ctx.gateway.identities
+    if identities is None:
+        raise LookupError("the gateway has no IAM identities wired (server.build_gateway wires them)")
+    return identities
+
+
+def entity(env: Env, kind: str, name: str, account: str | None = None) -> Target:
+    """The role, user or group ``name`` of ``account`` (the request's by default) as a target: its ARN with path,
+    tags, boundary and trust policy; the path-less ARN (no tags) when it does not exist."""
+    account = env.account if account is None else account
+    found = identities_of(env).entity_facts(account, kind, name)
+    if found is None:
         return Target(arns.iam(account, kind, "/", name), kind, tags={}, exists=False)
-    first = rows[0]
-    tags = {row[3]: row[4] for row in rows if row[3] is not None}
-    facts: dict[str, ContextValue] = {"iam:PermissionsBoundary": first[2]} if first[2] else {}
-    return Target(first[0], kind, tags=tags, facts=facts, policy=first[1])
+    boundary = found.permissions_boundary
+    facts: dict[str, ContextValue] = {"iam:PermissionsBoundary": boundary} if boundary else {}
+    return Target(found.arn, kind, tags=dict(found.tags), facts=facts, policy=found.trust_policy)
 
 
 @dataclass(frozen=True)
@@ -79,13 +76,13 @@ class Entity(Spec):
             if not isinstance(name, str):
                 principal = env.ctx.principal
                 if caller and principal is not None and principal.type == "IAMUser" and principal.name:
-                    return [entity(env.db, env.account, kind, principal.name)]
+                    return [entity(env, kind, principal.name)]
                 return []  # root or a session without the name: nothing to derive (the call fails later)
             if path_source is not None:
                 path = path_source.raw(env.params)
                 new = arns.iam(env.account, kind, path if isinstance(path, str) else "/", name)
                 return [Target(new, kind, tags={}, exists=False)]
-            return [entity(env.db, env.account, kind, name)]
+            return [entity(env, kind, name)]
 
         return resolve
 
@@ -113,7 +110,7 @@ def _renamed(kind: str, name_param: str, new_name: str) -> Custom:
         name = params.get(new_name) or params[name_param]
         path = params.get("NewPath")
         if not path:
-            current = entity(env.db, env.account, kind, params[name_param]) if kind in _ENTITY_SQL else None
+            current = entity(env, kind, params[name_param]) if kind in ENTITY_KINDS else None
             path = _path_of(current.arn, kind) if current is not None and current.exists else "/"
         return (arns.iam(env.account, kind, path, name),)
 
@@ -127,25 +124,20 @@ def _path_of(arn: str, kind: str) -> str:
 
 def _key_owner(env: Env) -> Iterable[str | Target]:
     """GetAccessKeyLastUsed: the user the key belongs to."""
-    row = env.db.one(
-        "SELECT u.name FROM iam_access_keys k JOIN iam_users u ON u.account_id = k.account_id "
-        "AND u.name_lower = k.user_lower WHERE k.access_key_id = ?",
-        (env.params.get("AccessKeyId"),),
-    )
-    if row is not None:
-        return (entity(env.db, env.account, "user", row[0]),)
+    key = env.params.get("AccessKeyId")
+    owner = identities_of(env).access_key_user(key) if isinstance(key, str) else None
+    if owner is not None:
+        return (entity(env, "user", owner),)
     principal = env.ctx.principal
     return (principal.arn,) if principal is not None and principal.type == "IAMUser" else ()
 
 
 def _service_linked_role(env: Env) -> Iterable[str]:
     """CreateServiceLinkedRole: the role the service's definition names (``/aws-service-role/<service>/``)."""
-    from ..services.iam.service_linked import LINKED_SERVICES
-
     service = env.params.get("AWSServiceName")
     if not isinstance(service, str):
         return ()
-    spec = LINKED_SERVICES.get(service)
+    spec = identities_of(env).linked_role(service)
     suffix = env.params.get("CustomSuffix")
     if spec is None:  # a service Turnout does not link: the role name is AWS's choice, unknown here
         return (arns.role(env.account, "*", f"/aws-service-role/{service}/"),)
@@ -279,7 +271,7 @@ UNCATALOGUED = {
 }
 
 
-def iam_tags(db: Database, account: str, region: str, arn: str) -> dict[str, str]:
+def iam_tags(env: Env, account: str, arn: str) -> dict[str, str]:
     """Stored tags of an IAM role, user or customer managed policy named by ARN (others have none stored)."""
     parts = arn.split(":", 5)
     kind, _, rest = (parts[5] if len(parts) == 6 else "").partition("/")
@@ -289,12 +281,7 @@ def iam_tags(db: Database, account: str, region: str, arn: str) -> dict[str, str
         key = rest.rsplit("/", 1)[-1].lower()
     else:
         return {}
-    rows = db.all(
-        "SELECT tag_key, tag_value FROM iam_tags WHERE account_id = ? AND resource_type = ? AND resource_key = ? "
-        "ORDER BY seq",
-        (account, kind, key),
-    )
-    return {row[0]: row[1] for row in rows}
+    return identities_of(env).tags(account, kind, key)
 
 
 # AddRoleToInstanceProfile: "The caller of this operation must be granted the PassRole permission on the IAM role
@@ -303,4 +290,3 @@ def iam_tags(db: Database, account: str, region: str, arn: str) -> dict[str, str
 EXTRAS = {"AddRoleToInstanceProfile": (Extra("PassRole", lambda params: True, specs=(ROLE,)),)}
 
 RULES = ServiceRules(prefix="iam", defaults=DEFAULTS, ops=OPS, request_keys=REQUEST_KEYS, extras=EXTRAS)
-resource_tag_lookups.setdefault("iam", iam_tags)

@@ -34,7 +34,7 @@ def _role(env: Env) -> Iterable[Target]:
     parts = role_arn.split(":", 5)
     if len(parts) != 6 or not parts[5].startswith("role/"):
         return (Target(role_arn, "role", tags={}, exists=False),)
-    found = entity(env.db, parts[4], "role", parts[5].rsplit("/", 1)[-1])
+    found = entity(env, "role", parts[5].rsplit("/", 1)[-1], parts[4])
     if not found.exists:
         return (Target(role_arn, "role", tags={}, exists=False),)
     return (found,)

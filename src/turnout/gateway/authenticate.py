@@ -142,9 +142,8 @@ def authenticate(ctx: RequestContext) -> None:
         message = "Missing Authentication Token" if json_style else "Request is missing Authentication Token"
         raise auth_error(ctx, "missing", message)
     _check_scope(ctx, info)
-    db = ctx.gateway.db
     try:
-        credential = credentials.resolve(db, info.access_key_id)
+        credential = ctx.gateway.credentials.resolve(info.access_key_id)
     except credentials.UnknownAccessKey:
         raise auth_error(ctx, "unknown_key", INVALID_TOKEN) from None
     try:

@@ -12,13 +12,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import ids
-from ..auth import credentials
+from ..auth.credentials import NO_CREDENTIALS, CredentialResolver
+from ..auth.ports import KeyUse
 from ..auth.principal import Principal
 from ..clock import Clock
 from ..services.base import Provider
+from ..store import accounts
 from ..store.db import Database, WriteNeeded
 from ..wire.errors import ServiceError, internal_failure, not_implemented, validation_error
 from ..wire.models import SERVICES
@@ -31,6 +33,9 @@ from .authenticate import authenticate
 from .context import HttpRequest, RequestContext
 from .protocols import parse_input
 from .routing import route
+
+if TYPE_CHECKING:
+    from ..authz.ports import Identities
 
 log = logging.getLogger("turnout.gateway")
 access_log = logging.getLogger("turnout.access")
@@ -77,6 +82,10 @@ class Gateway:
     db: Database
     clock: Clock
     authorizer: Authorizer = field(default_factory=AllowAll)
+    # IAM's and STS's state as authentication and authorization read it, wired at start (server.build_gateway);
+    # a bare gateway knows only the root credentials and no IAM entity.
+    credentials: CredentialResolver = NO_CREDENTIALS
+    identities: Identities | None = None
     recorders: list[Recorder] = field(default_factory=list)
     providers: dict[str, Provider] = field(default_factory=dict)
     access_log: AccessLog | None = None  # batched access lines (the server's); None: through logging
@@ -289,7 +298,7 @@ class Gateway:
         if account_id in self._accounts:
             return
         with self.db.transaction():
-            credentials.ensure_account(self.db, account_id, self.clock.now())
+            accounts.ensure(self.db, account_id, self.clock.now())
         self._accounts.add(account_id)
 
     def note_key_used(self, ctx: RequestContext) -> None:
@@ -309,9 +318,6 @@ class Gateway:
             used, self._key_use = self._key_use, {}
         if not used:
             return
-        rows = [(when, svc, region, key) for key, (when, svc, region) in used.items()]
-        self.db.executemany(
-            "UPDATE iam_access_keys SET last_used_at = ?, last_used_service = ?, last_used_region = ? "
-            "WHERE access_key_id = ?",
-            rows,
+        self.credentials.keys.note_keys_used(
+            [KeyUse(key, when, svc, region) for key, (when, svc, region) in used.items()]
         )

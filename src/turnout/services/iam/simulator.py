@@ -59,6 +59,7 @@ from ...policy.model import IAM_USER, Outcome
 from ..pagination import decode_marker, encode_marker
 from . import simulator_context as inputs
 from .common import invalid_input, no_such_entity
+from .store.views import IdentityViews
 
 DEFAULT_MAX_ITEMS = 100
 DECISIONS: dict[Outcome, str] = {"Allow": "allowed", "ImplicitDeny": "implicitDeny", "ExplicitDeny": "explicitDeny"}
@@ -346,7 +347,7 @@ class SimulatorOperations:
     def _simulation_source(self, ctx: RequestContext, arn: str) -> tuple[inputs.Entity, Any]:
         found = self._source_entity(ctx, arn)
         try:
-            return found, entity_policies(self.db, ctx.account_id, arn)
+            return found, entity_policies(IdentityViews(self.db), ctx.account_id, arn)
         except NoSuchEntity:
             raise no_such_entity(f"The {found.kind} with name {found.name} cannot be found.") from None
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from ... import arns, ids
 from ...gateway.context import RequestContext
+from ...store import accounts
 from ...store.db import Database, Row
 from ...wire.errors import ServiceError
 from .common import (
@@ -111,10 +112,10 @@ class UserOperations:
         name = req.get("UserName") or caller_user_name(ctx)
         if name is None:
             # The root user: AWS answers with the account's root identity (no name, no path).
-            created = self.db.scalar("SELECT created_at FROM accounts WHERE account_id = ?", (ctx.account_id,))
+            account = accounts.get(self.db, ctx.account_id)
             root: dict[str, Any] = {"UserId": ctx.account_id, "Arn": arns.root(ctx.account_id)}
-            if created:
-                root["CreateDate"] = when(created)
+            if account is not None:
+                root["CreateDate"] = account.created_at
             return {"User": root}
         return {"User": user_shape(self.db, user_row(self.db, ctx.account_id, name))}
 

@@ -7,11 +7,11 @@ from typing import Any
 from ... import arns
 from ...auth.principal import Principal, Session
 from ...gateway.context import RequestContext
-from ...store.db import Row
 from ...wire.errors import ServiceError
 from ..base import Provider
 from ..iam import policydoc
 from ..iam.policy_refs import check_policy_attachable
+from ..iam.store.views import AssumableRole, IdentityViews
 from .sessions import (
     POLICY_ARNS_MAX,
     SESSION_POLICY_MAX,
@@ -40,7 +40,7 @@ class StsProvider(Provider):
 
     # -- AssumeRole ----------------------------------------------------------------------------------
 
-    def _role(self, caller: Principal, role_arn: str) -> Row:
+    def _role(self, caller: Principal, role_arn: str) -> AssumableRole:
         """The role ``role_arn`` names, in whichever account; AWS cannot say a role does not exist."""
         denied = access_denied(
             f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
@@ -49,12 +49,10 @@ class StsProvider(Provider):
         if parsed is None or parsed.service != "iam" or parsed.region or not parsed.resource.startswith("role/"):
             raise denied
         name = parsed.resource.rsplit("/", 1)[1]
-        row: Row | None = self.db.one(
-            "SELECT * FROM iam_roles WHERE account_id = ? AND name_lower = ?", (parsed.account, name.lower())
-        )
-        if row is None or row["arn"] != role_arn:
+        role = IdentityViews(self.db).role_to_assume(parsed.account, name)
+        if role is None or role.arn != role_arn:
             raise denied
-        return row
+        return role
 
     def assume_role(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         caller = ctx.principal
@@ -66,7 +64,7 @@ class StsProvider(Provider):
             raise validation(
                 "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
             )
-        if duration > role["max_session_duration"]:
+        if duration > role.max_session_duration:
             raise validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
         if req.get("SerialNumber") or req.get("TokenCode"):
             # Turnout has no MFA devices, so no one-time code can be validated.
@@ -85,7 +83,7 @@ class StsProvider(Provider):
         for arn in policy_arns:
             try:
                 # Managed session policies must be in the role's account (or AWS managed).
-                check_policy_attachable(self.db, role["account_id"], arn, boundary=False)
+                check_policy_attachable(self.db, role.account_id, arn, boundary=False)
             except ServiceError as exc:
                 # AWS documents no message for a missing session policy ARN; IAM's attach wording is used.
                 raise validation(exc.message) from None
@@ -108,21 +106,18 @@ class StsProvider(Provider):
         now = ctx.received_at
         expires_at = expiry(now, duration)
         session_name = req["RoleSessionName"]
-        account = role["account_id"]
-        assumed_id = f"{role['role_id']}:{session_name}"
-        assumed_arn = arns.assumed_role(account, role["name"], session_name)
+        account = role.account_id
+        assumed_id = f"{role.role_id}:{session_name}"
+        assumed_arn = arns.assumed_role(account, role.name, session_name)
         session = Session(
-            issuer_type="Role", issuer_arn=role["arn"], issuer_id=role["role_id"], issuer_name=role["name"],
+            issuer_type="Role", issuer_arn=role.arn, issuer_id=role.role_id, issuer_name=role.name,
             session_name=session_name, issued_at=now.isoformat(), expires_at=expires_at.isoformat(),
             policy=policy, policy_arns=tuple(policy_arns), tags=tags, transitive_tag_keys=transitive,
             source_identity=source_identity, chained=chained, invoked_by=ctx.invoked_by,
         )
         principal = Principal(account, "AssumedRole", assumed_arn, assumed_id, session_name, None, session)
         issued = issue(self.db, principal, session, expires_at)
-        self.db.execute(
-            "UPDATE iam_roles SET last_used_at = ?, last_used_region = ? WHERE account_id = ? AND name_lower = ?",
-            (now.isoformat(), ctx.region, account, role["name_lower"]),
-        )
+        IdentityViews(self.db).note_role_used(role, now, ctx.region)
         result: dict[str, Any] = {
             "Credentials": issued.credentials(),
             "AssumedRoleUser": {"AssumedRoleId": assumed_id, "Arn": assumed_arn},

@@ -1,8 +1,7 @@
 """STS sessions: issuing temporary credentials, and the checks AssumeRole makes on session inputs.
 
-A session is one ``sts_sessions`` row; its ``context`` JSON is what :mod:`turnout.auth.credentials` reads
-back to authenticate the ``ASIA`` key: ``type``, ``arn``, ``principal_id``, ``name`` and ``session``
-(:meth:`turnout.auth.principal.Session.to_json`).
+A session is one ``sts_sessions`` row (:mod:`turnout.services.sts.store`), which :mod:`turnout.auth.credentials`
+reads back to authenticate the ``ASIA`` key.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from ...auth.principal import Principal, Session
 from ...store.db import Database
 from ...wire import jsontext
 from ...wire.errors import ServiceError
+from .store import SessionStore, TemporaryCredentials
 
 # AWS packs session policies, policy ARNs and session tags into a binary form with its own limit and does not
 # publish the format. Raw deflate of the inputs against this allotment gives the magnitudes seen in practice
@@ -55,19 +55,10 @@ class Issued:
 def issue(db: Database, principal: Principal, session: Session, expires_at: datetime) -> Issued:
     """Store a session for ``principal`` (its access key id is the new ASIA key) and return its credentials."""
     issued = Issued(ids.access_key_id(temporary=True), ids.secret_access_key(), ids.session_token(), expires_at)
-    context = {
-        "type": principal.type,
-        "arn": principal.arn,
-        "principal_id": principal.principal_id,
-        "name": principal.name,
-        "session": session.to_json(),
-    }
-    db.execute(
-        "INSERT INTO sts_sessions (access_key_id, account_id, secret, session_token, expires_at, context) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (issued.access_key_id, principal.account_id, issued.secret, issued.token, expires_at.isoformat(),
-         json.dumps(context, separators=(",", ":"))),
-    )
+    SessionStore(db).insert(TemporaryCredentials(
+        issued.access_key_id, principal.account_id, issued.secret, issued.token, expires_at, principal.type,
+        principal.arn, principal.principal_id, principal.name, session,
+    ))
     return issued
 
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ....auth import credentials
 from ....auth.principal import Principal
 from ....authz.globalkeys import SOURCE_ACCOUNT, SOURCE_ARN
 from ..model import ECS_PRINCIPAL
@@ -91,7 +90,7 @@ class Acting:
         if ctx.error is not None or ctx.result is None:
             raise AssumeFailed(role_arn, ctx.error.message if ctx.error is not None else "no credentials")
         key = ctx.result["Credentials"]["AccessKeyId"]
-        return credentials.resolve(self.gateway.db, key).principal
+        return self.gateway.credentials.resolve(key).principal
 
     def call(self, principal: Principal, scope: Scope, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         """One Elastic Load Balancing call as ``principal``; its result, or :class:`CallFailed`."""
