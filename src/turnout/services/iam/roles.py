@@ -22,13 +22,14 @@ from .common import (
     page_of_entities,
     put_tags,
     remove_tags,
+    tag_dicts,
     tags_page,
 )
 from .store import attachments as attachment_store
 from .store import inline_policies as inline_store
 from .store import instance_profiles as profile_store
 from .store import roles as role_store
-from .store.records import Role
+from .store.records import Role, Tag
 
 DEFAULT_MAX_SESSION = 3600
 AWS_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
@@ -73,9 +74,11 @@ class RoleOperations:
         return role
 
     def role_shape(self, row: Role, *, tags: bool = True, boundary: bool = True, last_used: bool = False,
-                   render: principal_ids.Renderer | None = None) -> dict[str, Any]:
+                   render: principal_ids.Renderer | None = None, tag_list: list[Tag] | None = None
+                   ) -> dict[str, Any]:
         """The ``Role`` structure; ListRoles leaves out tags, boundary and last use, as AWS does. ``render``: the
-        request's trust policy renderer, when it shapes many roles."""
+        request's trust policy renderer, when it shapes many roles; ``tag_list``: the role's tags, when read
+        already."""
         role: dict[str, Any] = {
             "Path": row.path,
             "RoleName": row.name,
@@ -97,9 +100,9 @@ class RoleOperations:
                 "PermissionsBoundaryArn": row.permissions_boundary,
             }
         if tags:
-            tag_list = self.role_tags(row.account_id, row.name_lower)
-            if tag_list:
-                role["Tags"] = tag_list
+            shown = self.role_tags(row.account_id, row.name_lower) if tag_list is None else tag_dicts(tag_list)
+            if shown:
+                role["Tags"] = shown
         if last_used:
             role["RoleLastUsed"] = self.role_last_used(row)
         return role
@@ -181,7 +184,12 @@ class RoleOperations:
         return {"Role": self.role_shape(row)}
 
     def get_role(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        return {"Role": self.role_shape(self.role_row(ctx.account_id, req["RoleName"]), last_used=True)}
+        name = req["RoleName"]
+        found = role_store.get_with_tags(self.db, ctx.account_id, name)
+        if found is None:
+            raise no_such_entity(f"The role with name {name} cannot be found.")
+        role, tags = found
+        return {"Role": self.role_shape(role, last_used=True, tag_list=tags)}
 
     def list_roles(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account = ctx.account_id

@@ -9,14 +9,16 @@ from typing import Any
 
 from ....store.db import Database
 from .codec import maybe_stamp, stamp, text
-from .records import AccessKey
+from .records import AccessKey, builder
 
 _COLUMNS = ("access_key_id, account_id, user_lower, secret, status, created_at, last_used_at, last_used_service, "
             "last_used_region")
 
+_make_key = builder(AccessKey)
+
 
 def _key(r: Sequence[Any]) -> AccessKey:
-    return AccessKey(r[0], r[1], r[2], r[3], r[4], stamp(r[5]), maybe_stamp(r[6]), r[7], r[8])
+    return _make_key(r[0], r[1], r[2], r[3], r[4], stamp(r[5]), maybe_stamp(r[6]), r[7], r[8])
 
 
 def get(db: Database, account: str, access_key_id: str) -> AccessKey | None:

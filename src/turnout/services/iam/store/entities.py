@@ -1,5 +1,5 @@
 """The reads every name-keyed entity table shares (``iam_roles``, ``iam_users``, ``iam_groups``,
-``iam_instance_profiles``): by key, a page under a path prefix, a set of keys. The entity modules turn the rows
+``iam_instance_profiles``): existence, a page under a path prefix, a set of keys. The entity modules turn the rows
 into their records."""
 
 from __future__ import annotations
@@ -8,12 +8,6 @@ from collections.abc import Collection
 
 from ....store.db import Database, Row
 from .codec import IN_JSON, json_keys
-
-
-def one(db: Database, table: str, columns: str, account: str, name_lower: str) -> Row | None:
-    row: Row | None = db.one(f"SELECT {columns} FROM {table} WHERE account_id = ? AND name_lower = ?",
-                             (account, name_lower))
-    return row
 
 
 def exists(db: Database, table: str, account: str, name_lower: str) -> bool:

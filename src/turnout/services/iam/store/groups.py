@@ -9,7 +9,7 @@ from typing import Any
 from ....store.db import Database
 from . import entities
 from .codec import IN_JSON, json_keys, stamp, text
-from .records import Group
+from .records import Group, builder
 
 TABLE = "iam_groups"
 _COLUMNS = "account_id, name_lower, name, group_id, path, arn, created_at"
@@ -22,14 +22,19 @@ _GROUP_KEYED = (
     ("iam_tags", "resource_key", " AND resource_type = 'group'"),
 )
 
+_make_group = builder(Group)
+
 
 def _group(r: Sequence[Any]) -> Group:
-    return Group(r[0], r[1], r[2], r[3], r[4], r[5], stamp(r[6]))
+    return _make_group(r[0], r[1], r[2], r[3], r[4], r[5], stamp(r[6]))
+
+
+_GET = f"SELECT {_COLUMNS} FROM iam_groups WHERE account_id = ? AND name_lower = ?"
 
 
 def get(db: Database, account: str, name: str) -> Group | None:
     """The group named ``name`` (any case)."""
-    row = entities.one(db, TABLE, _COLUMNS, account, name.lower())
+    row = db.one(_GET, (account, name.lower()))
     return None if row is None else _group(row)
 
 

@@ -8,20 +8,25 @@ from typing import Any
 from ....store.db import Database
 from . import entities
 from .codec import IN_JSON, json_keys, stamp, text
-from .records import InstanceProfile
+from .records import InstanceProfile, builder
 
 TABLE = "iam_instance_profiles"
 TAG_TYPE = "instance-profile"  # iam_tags.resource_type of a profile (keyed by its name_lower)
 _COLUMNS = "account_id, name_lower, name, profile_id, path, arn, created_at"
 
+_make_profile = builder(InstanceProfile)
+
 
 def _profile(r: Sequence[Any]) -> InstanceProfile:
-    return InstanceProfile(r[0], r[1], r[2], r[3], r[4], r[5], stamp(r[6]))
+    return _make_profile(r[0], r[1], r[2], r[3], r[4], r[5], stamp(r[6]))
+
+
+_GET = f"SELECT {_COLUMNS} FROM iam_instance_profiles WHERE account_id = ? AND name_lower = ?"
 
 
 def get(db: Database, account: str, name: str) -> InstanceProfile | None:
     """The instance profile named ``name`` (any case)."""
-    row = entities.one(db, TABLE, _COLUMNS, account, name.lower())
+    row = db.one(_GET, (account, name.lower()))
     return None if row is None else _profile(row)
 
 

@@ -8,19 +8,22 @@ from typing import Any
 
 from ....store.db import Database
 from .codec import IN_JSON, json_keys, stamp, text
-from .records import ManagedPolicy, PolicyVersion
+from .records import ManagedPolicy, PolicyVersion, builder
 
 _COLUMNS = ("account_id, arn, name, name_lower, policy_id, path, description, default_version, next_version, "
             "created_at, updated_at")
 _VERSION_COLUMNS = "account_id, policy_arn, version_id, document, created_at"
 
+_make_policy = builder(ManagedPolicy)
+_make_version = builder(PolicyVersion)
+
 
 def _policy(r: Sequence[Any]) -> ManagedPolicy:
-    return ManagedPolicy(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], int(r[8]), stamp(r[9]), stamp(r[10]))
+    return _make_policy(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], int(r[8]), stamp(r[9]), stamp(r[10]))
 
 
 def _version(r: Sequence[Any]) -> PolicyVersion:
-    return PolicyVersion(r[0], r[1], r[2], r[3], stamp(r[4]))
+    return _make_version(r[0], r[1], r[2], r[3], stamp(r[4]))
 
 
 def get(db: Database, account: str, arn: str) -> ManagedPolicy | None:

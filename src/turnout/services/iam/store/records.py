@@ -6,9 +6,12 @@ store) beside ``name`` (as the caller wrote it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, TypeVar
+
+R = TypeVar("R")
 
 EntityKind = Literal["role", "user", "group"]  # what attachments, inline policies and tags hang off
 
@@ -178,3 +181,18 @@ class AccountCounts:
     policies: int
     attachments: int
     instance_profiles: int
+
+
+def builder(cls: type[R]) -> Callable[..., R]:
+    """``cls(*values)`` for a frozen, slotted record, at half the cost: the ``__init__`` a frozen dataclass gets sets
+    each field through ``object.__setattr__`` (about 0.1 us a field, the larger part of reading a role on GetRole's
+    path); the builder sets the slots directly. Every field is given, in order (defaults do not apply). Generated
+    as dataclasses and namedtuple generate their methods."""
+    setters = [getattr(cls, field.name).__set__ for field in fields(cls)]  # type: ignore[arg-type]
+    names = ", ".join(f"v{i}" for i in range(len(setters)))
+    body = "".join(f"    s{i}(o, v{i})\n" for i in range(len(setters)))
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls, **{f"s{i}": s for i, s in enumerate(setters)}}
+    exec(f"def build({names}):\n    o = new(cls)\n{body}    return o\n", namespace)
+    build: Callable[..., R] = namespace["build"]
+    build.__qualname__ = build.__name__ = f"build_{cls.__name__}"
+    return build

@@ -9,7 +9,7 @@ from typing import Any
 from ....store.db import Database
 from . import entities
 from .codec import IN_JSON, json_keys, maybe_stamp, stamp, text
-from .records import DeletionTask, Role
+from .records import DeletionTask, Role, Tag, builder
 
 TABLE = "iam_roles"
 _COLUMNS = (
@@ -18,16 +18,35 @@ _COLUMNS = (
     "last_used_at, last_used_region"
 )
 
+_make_role = builder(Role)
+
 
 def _role(r: Sequence[Any]) -> Role:
-    return Role(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], stamp(r[13]),
-                maybe_stamp(r[14]), r[15])
+    return _make_role(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], stamp(r[13]),
+                      maybe_stamp(r[14]), r[15])
+
+
+_GET = f"SELECT {_COLUMNS} FROM iam_roles WHERE account_id = ? AND name_lower = ?"
+_GET_WITH_TAGS = (
+    "SELECT " + ", ".join(f"r.{c.strip()}" for c in _COLUMNS.split(",")) + ", t.tag_key, t.tag_value "
+    "FROM iam_roles r LEFT JOIN iam_tags t ON t.account_id = r.account_id AND t.resource_type = 'role' "
+    "AND t.resource_key = r.name_lower WHERE r.account_id = ? AND r.name_lower = ? ORDER BY t.seq"
+)
 
 
 def get(db: Database, account: str, name: str) -> Role | None:
     """The role named ``name`` (any case)."""
-    row = entities.one(db, TABLE, _COLUMNS, account, name.lower())
+    row = db.one(_GET, (account, name.lower()))
     return None if row is None else _role(row)
+
+
+def get_with_tags(db: Database, account: str, name: str) -> tuple[Role, list[Tag]] | None:
+    """The role named ``name`` (any case) and its tags in the order they were added, read together (GetRole's
+    one statement: a row per tag, or one row without a tag)."""
+    rows = db.all(_GET_WITH_TAGS, (account, name.lower()))
+    if not rows:
+        return None
+    return _role(rows[0]), [Tag(r[16], r[17]) for r in rows if r[16] is not None]
 
 
 def exists(db: Database, account: str, name: str) -> bool:

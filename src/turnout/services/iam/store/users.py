@@ -9,7 +9,7 @@ from typing import Any
 from ....store.db import Database
 from . import entities
 from .codec import stamp, text
-from .records import User
+from .records import User, builder
 
 TABLE = "iam_users"
 _COLUMNS = "account_id, name_lower, name, user_id, path, arn, permissions_boundary, created_at"
@@ -24,14 +24,19 @@ _USER_KEYED = (
     ("iam_login_profiles", "user_lower", ""),
 )
 
+_make_user = builder(User)
+
 
 def _user(r: Sequence[Any]) -> User:
-    return User(r[0], r[1], r[2], r[3], r[4], r[5], r[6], stamp(r[7]))
+    return _make_user(r[0], r[1], r[2], r[3], r[4], r[5], r[6], stamp(r[7]))
+
+
+_GET = f"SELECT {_COLUMNS} FROM iam_users WHERE account_id = ? AND name_lower = ?"
 
 
 def get(db: Database, account: str, name: str) -> User | None:
     """The user named ``name`` (any case)."""
-    row = entities.one(db, TABLE, _COLUMNS, account, name.lower())
+    row = db.one(_GET, (account, name.lower()))
     return None if row is None else _user(row)
 
 
