@@ -1,11 +1,12 @@
 """Account-wide reads: GetAccountSummary, GetAccountAuthorizationDetails.
 
-Both read the IAM tables directly, so they see what every operation module wrote.
+Both read the whole account through the IAM store (:mod:`.store`), so they see what every operation module wrote.
 
 GetAccountAuthorizationDetails answers one page at a time (MaxItems, default 100): the page is chosen from the
 entities' sort keys alone (a range of each table's primary key, at most MaxItems + 1 keys), then only the page's
 entities are read in full, each of their parts (inline policies, attachments, tags, groups, instance profiles,
-policy versions, usage counts) with one query for the whole page (:mod:`.entity_parts`). A page's work is bounded
+policy versions, usage counts) with one query for the whole page (the store's ``by_keys`` / ``of_entities`` /
+``of_many`` reads, shaped by :mod:`.entity_parts`). A page's work is bounded
 by its size, not by the account's; the one account-wide read left is the set of AWS managed policies in use (a
 UNION over attachments and boundaries, without details), on pages that reach the policies.
 """
