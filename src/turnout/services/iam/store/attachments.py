@@ -7,10 +7,13 @@ from collections.abc import Collection
 
 from ....store.db import Database
 from .codec import IN_JSON, json_keys
-from .records import Attachment, EntityKind, PolicyEntity
+from .records import Attachment, EntityKind, PolicyEntity, builder
 
 _ENTITY_TABLES = {"role": ("iam_roles", "role_id"), "user": ("iam_users", "user_id"),
                   "group": ("iam_groups", "group_id")}
+
+
+_make_attachment = builder(Attachment)
 
 
 def of_entity(db: Database, account: str, kind: EntityKind, entity_lower: str) -> list[Attachment]:
@@ -20,7 +23,7 @@ def of_entity(db: Database, account: str, kind: EntityKind, entity_lower: str) -
         "AND entity_lower = ? ORDER BY seq",
         (account, kind, entity_lower),
     )
-    return [Attachment(account, kind, entity_lower, r[0], int(r[1])) for r in rows]
+    return [_make_attachment(account, kind, entity_lower, r[0], int(r[1])) for r in rows]
 
 
 def of_entities(db: Database, account: str, kind: EntityKind, keys: Collection[str]) -> dict[str, list[Attachment]]:
@@ -31,7 +34,7 @@ def of_entities(db: Database, account: str, kind: EntityKind, keys: Collection[s
         f"AND entity_lower {IN_JSON} ORDER BY entity_lower, seq",
         (account, kind, json_keys(keys)),
     ):
-        grouped.setdefault(r[0], []).append(Attachment(account, kind, r[0], r[1], int(r[2])))
+        grouped.setdefault(r[0], []).append(_make_attachment(account, kind, r[0], r[1], int(r[2])))
     return grouped
 
 

@@ -6,7 +6,9 @@ from collections.abc import Collection
 
 from ....store.db import Database
 from .codec import IN_JSON, json_keys
-from .records import EntityKind, InlinePolicy
+from .records import EntityKind, InlinePolicy, builder
+
+_make_policy = builder(InlinePolicy)
 
 
 def get(db: Database, account: str, kind: EntityKind, entity_lower: str, policy_name: str) -> InlinePolicy | None:
@@ -25,7 +27,7 @@ def of_entity(db: Database, account: str, kind: EntityKind, entity_lower: str) -
         "AND entity_lower = ?",
         (account, kind, entity_lower),
     )
-    return [InlinePolicy(account, kind, entity_lower, r[0], r[1]) for r in rows]
+    return [_make_policy(account, kind, entity_lower, r[0], r[1]) for r in rows]
 
 
 def names(db: Database, account: str, kind: EntityKind, entity_lower: str) -> list[str]:
@@ -46,7 +48,7 @@ def of_entities(db: Database, account: str, kind: EntityKind, keys: Collection[s
         f"AND entity_type = ? AND entity_lower {IN_JSON} ORDER BY entity_lower, policy_name",
         (account, kind, json_keys(keys)),
     ):
-        grouped.setdefault(r[0], []).append(InlinePolicy(account, kind, r[0], r[1], r[2]))
+        grouped.setdefault(r[0], []).append(_make_policy(account, kind, r[0], r[1], r[2]))
     return grouped
 
 

@@ -19,6 +19,7 @@ _COLUMNS = (
 )
 
 _make_role = builder(Role)
+_make_tag = builder(Tag)
 
 
 def _role(r: Sequence[Any]) -> Role:
@@ -46,7 +47,7 @@ def get_with_tags(db: Database, account: str, name: str) -> tuple[Role, list[Tag
     rows = db.all(_GET_WITH_TAGS, (account, name.lower()))
     if not rows:
         return None
-    return _role(rows[0]), [Tag(r[16], r[17]) for r in rows if r[16] is not None]
+    return _role(rows[0]), [_make_tag(r[16], r[17]) for r in rows if r[16] is not None]
 
 
 def exists(db: Database, account: str, name: str) -> bool:

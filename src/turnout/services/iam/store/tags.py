@@ -10,7 +10,9 @@ from collections.abc import Collection
 
 from ....store.db import Database
 from .codec import IN_JSON, json_keys
-from .records import Tag
+from .records import Tag, builder
+
+_make_tag = builder(Tag)
 
 
 def of(db: Database, account: str, resource_type: str, key: str) -> list[Tag]:
@@ -19,7 +21,7 @@ def of(db: Database, account: str, resource_type: str, key: str) -> list[Tag]:
         "ORDER BY seq",
         (account, resource_type, key),
     )
-    return [Tag(r[0], r[1]) for r in rows]
+    return [_make_tag(r[0], r[1]) for r in rows]
 
 
 def of_many(db: Database, account: str, resource_type: str, keys: Collection[str]) -> dict[str, list[Tag]]:
@@ -30,7 +32,7 @@ def of_many(db: Database, account: str, resource_type: str, keys: Collection[str
         f"AND resource_key {IN_JSON} ORDER BY resource_key, seq",
         (account, resource_type, json_keys(keys)),
     ):
-        grouped.setdefault(r[0], []).append(Tag(r[1], r[2]))
+        grouped.setdefault(r[0], []).append(_make_tag(r[1], r[2]))
     return grouped
 
 
