@@ -43,22 +43,6 @@ PENDING_SQL: frozenset[str] = frozenset({
     "services/ecs/task_lifecycle.py",
     "services/ecs/task_run.py",
     "services/ecs/tasks.py",
-    "services/iam/access_keys.py",
-    "services/iam/account.py",
-    "services/iam/attachments.py",
-    "services/iam/common.py",
-    "services/iam/entity_parts.py",
-    "services/iam/groups.py",
-    "services/iam/inline_policies.py",
-    "services/iam/instance_profiles.py",
-    "services/iam/login_profiles.py",
-    "services/iam/policies.py",
-    "services/iam/policy_refs.py",
-    "services/iam/policy_versions.py",
-    "services/iam/principal_ids.py",
-    "services/iam/roles.py",
-    "services/iam/service_linked.py",
-    "services/iam/users.py",
 })
 
 # authz modules that still import a service, until the service implements a protocol authz declares.

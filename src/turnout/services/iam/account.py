@@ -1,11 +1,12 @@
 """Account-wide reads: GetAccountSummary, GetAccountAuthorizationDetails.
 
-Both read the IAM tables directly, so they see what every operation module wrote.
+Both read the whole account through the IAM store (:mod:`.store`), so they see what every operation module wrote.
 
 GetAccountAuthorizationDetails answers one page at a time (MaxItems, default 100): the page is chosen from the
 entities' sort keys alone (a range of each table's primary key, at most MaxItems + 1 keys), then only the page's
 entities are read in full, each of their parts (inline policies, attachments, tags, groups, instance profiles,
-policy versions, usage counts) with one query for the whole page (:mod:`.entity_parts`). A page's work is bounded
+policy versions, usage counts) with one query for the whole page (the store's ``by_keys`` / ``of_entities`` /
+``of_many`` reads, shaped by :mod:`.entity_parts`). A page's work is bounded
 by its size, not by the account's; the one account-wide read left is the set of AWS managed policies in use (a
 UNION over attachments and boundaries, without details), on pages that reach the policies.
 """
@@ -15,12 +16,19 @@ from __future__ import annotations
 from typing import Any
 
 from ...gateway.context import RequestContext
-from ...store.db import Database, Row
+from ...store.db import Database
 from ..pagination import decode_marker, encode_marker
-from . import entity_parts, instance_profiles, policydoc, principal_ids
-from .common import after_prefix, invalid_input, when
+from . import entity_parts, policydoc, principal_ids
+from .common import after_prefix, invalid_input
 from .managed import AWS_POLICY_PREFIX
 from .service_linked import aws_managed_policy
+from .store import account as account_store
+from .store import attachments as attachment_store
+from .store import groups as group_store
+from .store import policies as policy_store
+from .store import roles as role_store
+from .store import users as user_store
+from .store.records import ManagedPolicy, PolicyVersion
 
 # GetAccountSummary's quotas: AWS's defaults for a new account (IAM User Guide, "IAM and AWS STS quotas").
 QUOTAS = {
@@ -50,46 +58,28 @@ ENTITY_FILTERS = ("User", "Group", "Role", "LocalManagedPolicy", "AWSManagedPoli
 # A marker is the base64 of "<order>/<sort key>" of the last item returned.
 _ORDER = {"user": "1", "group": "2", "role": "3", "policy": "4"}
 _LISTS = {"user": "UserDetailList", "group": "GroupDetailList", "role": "RoleDetailList", "policy": "Policies"}
-_TABLES = {"user": "iam_users", "group": "iam_groups", "role": "iam_roles"}
+_KEYS_AFTER = {"user": user_store.keys_after, "group": group_store.keys_after, "role": role_store.keys_after}
 DEFAULT_PAGE = 100
 
 Page = list[tuple[str, str]]  # (kind, sort key) of the page's items, in answer order
 
 
 def _entity_keys(db: Database, account: str, kind: str, bound: str | None, count: int) -> list[str]:
-    table = _TABLES[kind]
-    if bound is None:
-        rows = db.all(f"SELECT name_lower FROM {table} WHERE account_id = ? ORDER BY name_lower LIMIT ?",
-                      (account, count))
-    else:
-        rows = db.all(f"SELECT name_lower FROM {table} WHERE account_id = ? AND name_lower > ? "
-                      "ORDER BY name_lower LIMIT ?", (account, bound, count))
-    return [r[0] for r in rows]
+    return _KEYS_AFTER[kind](db, account, bound, count)
 
 
 def _aws_policies_in_use(db: Database, account: str) -> list[str]:
     """AWS lists the AWS managed policies the account uses: attached, or set as a boundary (and known)."""
-    rows = db.all(
-        "SELECT policy_arn AS arn FROM iam_attachments WHERE account_id = ? "
-        "UNION SELECT permissions_boundary FROM iam_roles WHERE account_id = ? "
-        "UNION SELECT permissions_boundary FROM iam_users WHERE account_id = ?",
-        (account, account, account),
+    return sorted(
+        arn for arn in attachment_store.policies_in_use(db, account)
+        if arn.startswith(AWS_POLICY_PREFIX) and aws_managed_policy(arn) is not None
     )
-    return sorted({
-        r[0] for r in rows
-        if r[0] and str(r[0]).startswith(AWS_POLICY_PREFIX) and aws_managed_policy(r[0]) is not None
-    })
 
 
 def _policy_keys(db: Database, account: str, wanted: set[str], bound: str | None, count: int) -> list[str]:
     arns: list[str] = []
     if "LocalManagedPolicy" in wanted:
-        if bound is None:
-            rows = db.all("SELECT arn FROM iam_policies WHERE account_id = ? ORDER BY arn LIMIT ?", (account, count))
-        else:
-            rows = db.all("SELECT arn FROM iam_policies WHERE account_id = ? AND arn > ? ORDER BY arn LIMIT ?",
-                          (account, bound, count))
-        arns += [r[0] for r in rows]
+        arns += policy_store.arns_after(db, account, bound, count)
     if "AWSManagedPolicy" in wanted:
         arns += [arn for arn in _aws_policies_in_use(db, account) if bound is None or arn > bound][:count]
     return sorted(arns)[:count]
@@ -136,20 +126,16 @@ class AccountOperations:
     # -- GetAccountSummary ---------------------------------------------------------------------------
 
     def get_account_summary(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        account = (ctx.account_id,)
-
-        def count(sql: str) -> int:
-            return int(self.db.scalar(sql, account) or 0)
-
+        counts = account_store.counts(self.db, ctx.account_id)
         summary: dict[str, int] = dict(QUOTAS)
         summary.update(
-            Users=count("SELECT COUNT(*) FROM iam_users WHERE account_id = ?"),
-            Groups=count("SELECT COUNT(*) FROM iam_groups WHERE account_id = ?"),
-            Roles=count("SELECT COUNT(*) FROM iam_roles WHERE account_id = ?"),
-            Policies=count("SELECT COUNT(*) FROM iam_policies WHERE account_id = ?"),
+            Users=counts.users,
+            Groups=counts.groups,
+            Roles=counts.roles,
+            Policies=counts.policies,
             # Every attachment of a managed policy to a user, group or role keeps its default version in use.
-            PolicyVersionsInUse=count("SELECT COUNT(*) FROM iam_attachments WHERE account_id = ?"),
-            InstanceProfiles=instance_profiles.count(self.db, ctx.account_id),
+            PolicyVersionsInUse=counts.attachments,
+            InstanceProfiles=counts.instance_profiles,
             ServerCertificates=0,
             Providers=0,
             MFADevices=0,
@@ -196,40 +182,40 @@ class AccountOperations:
             }
 
     def _user_details(self, account: str, keys: list[str]) -> dict[str, dict[str, Any]]:
-        rows = entity_parts.entity_rows(self.db, "iam_users", account, keys)
+        rows = user_store.by_keys(self.db, account, keys)
         inline = entity_parts.inline_policies(self.db, account, "user", keys)
         attached = entity_parts.attached_policies(self.db, account, "user", keys)
-        groups = entity_parts.group_names(self.db, account, keys)
+        groups = group_store.names_of_users(self.db, account, keys)
         tags = entity_parts.tags(self.db, account, "user", keys)
         details: dict[str, dict[str, Any]] = {}
         for key in keys:
             row = rows[key]
             detail: dict[str, Any] = {
-                "Path": row["path"],
-                "UserName": row["name"],
-                "UserId": row["user_id"],
-                "Arn": row["arn"],
-                "CreateDate": when(row["created_at"]),
+                "Path": row.path,
+                "UserName": row.name,
+                "UserId": row.user_id,
+                "Arn": row.arn,
+                "CreateDate": row.created_at,
                 "UserPolicyList": inline[key],
                 "GroupList": groups[key],
                 "AttachedManagedPolicies": attached[key],
                 "Tags": tags[key],
             }
-            self._boundary(detail, row["permissions_boundary"])
+            self._boundary(detail, row.permissions_boundary)
             details[key] = detail
         return details
 
     def _group_details(self, account: str, keys: list[str]) -> dict[str, dict[str, Any]]:
-        rows = entity_parts.entity_rows(self.db, "iam_groups", account, keys)
+        rows = group_store.by_keys(self.db, account, keys)
         inline = entity_parts.inline_policies(self.db, account, "group", keys)
         attached = entity_parts.attached_policies(self.db, account, "group", keys)
         return {
             key: {
-                "Path": rows[key]["path"],
-                "GroupName": rows[key]["name"],
-                "GroupId": rows[key]["group_id"],
-                "Arn": rows[key]["arn"],
-                "CreateDate": when(rows[key]["created_at"]),
+                "Path": rows[key].path,
+                "GroupName": rows[key].name,
+                "GroupId": rows[key].group_id,
+                "Arn": rows[key].arn,
+                "CreateDate": rows[key].created_at,
                 "GroupPolicyList": inline[key],
                 "AttachedManagedPolicies": attached[key],
             }
@@ -238,7 +224,7 @@ class AccountOperations:
 
     def _role_details(self, account: str, keys: list[str]) -> dict[str, dict[str, Any]]:
         render = principal_ids.Renderer(self.db)
-        rows = entity_parts.entity_rows(self.db, "iam_roles", account, keys)
+        rows = role_store.by_keys(self.db, account, keys)
         inline = entity_parts.inline_policies(self.db, account, "role", keys)
         attached = entity_parts.attached_policies(self.db, account, "role", keys)
         tags = entity_parts.tags(self.db, account, "role", keys)
@@ -247,32 +233,32 @@ class AccountOperations:
         for key in keys:
             row = rows[key]
             detail: dict[str, Any] = {
-                "Path": row["path"],
-                "RoleName": row["name"],
-                "RoleId": row["role_id"],
-                "Arn": row["arn"],
-                "CreateDate": when(row["created_at"]),
-                "AssumeRolePolicyDocument": render(row["trust_policy"], row["trust_policy_saved"]),
+                "Path": row.path,
+                "RoleName": row.name,
+                "RoleId": row.role_id,
+                "Arn": row.arn,
+                "CreateDate": row.created_at,
+                "AssumeRolePolicyDocument": render(row.trust_policy, row.trust_policy_saved),
                 "InstanceProfileList": profiles[key],
                 "RolePolicyList": inline[key],
                 "AttachedManagedPolicies": attached[key],
                 "Tags": tags[key],
             }
-            self._boundary(detail, row["permissions_boundary"])
+            self._boundary(detail, row.permissions_boundary)
             last: dict[str, Any] = {}
-            if row["last_used_at"]:
-                last["LastUsedDate"] = when(row["last_used_at"])
-                if row["last_used_region"]:
-                    last["Region"] = row["last_used_region"]
+            if row.last_used_at:
+                last["LastUsedDate"] = row.last_used_at
+                if row.last_used_region:
+                    last["Region"] = row.last_used_region
             detail["RoleLastUsed"] = last
             details[key] = detail
         return details
 
     def _policy_details(self, account: str, arns: list[str]) -> dict[str, dict[str, Any]]:
-        usage = entity_parts.usage_counts(self.db, account, arns)
+        usage = attachment_store.usage_of(self.db, account, arns)
         local = [arn for arn in arns if not arn.startswith(AWS_POLICY_PREFIX)]
-        rows = entity_parts.policy_rows(self.db, account, local) if local else {}
-        versions = entity_parts.policy_versions(self.db, account, local) if local else {}
+        rows = policy_store.by_arns(self.db, account, local) if local else {}
+        versions = policy_store.versions_of(self.db, account, local) if local else {}
         details: dict[str, dict[str, Any]] = {}
         for arn in arns:
             attachments, boundaries = usage[arn]
@@ -283,30 +269,31 @@ class AccountOperations:
         return details
 
     @staticmethod
-    def _local_policy_detail(row: Row, versions: list[Row], attachments: int, boundaries: int) -> dict[str, Any]:
+    def _local_policy_detail(row: ManagedPolicy, versions: list[PolicyVersion], attachments: int, boundaries: int
+                             ) -> dict[str, Any]:
         detail: dict[str, Any] = {
-            "PolicyName": row["name"],
-            "PolicyId": row["policy_id"],
-            "Arn": row["arn"],
-            "Path": row["path"],
-            "DefaultVersionId": row["default_version"],
+            "PolicyName": row.name,
+            "PolicyId": row.policy_id,
+            "Arn": row.arn,
+            "Path": row.path,
+            "DefaultVersionId": row.default_version,
             "AttachmentCount": attachments,
             "PermissionsBoundaryUsageCount": boundaries,
             "IsAttachable": True,
-            "CreateDate": when(row["created_at"]),
-            "UpdateDate": when(row["updated_at"]),
+            "CreateDate": row.created_at,
+            "UpdateDate": row.updated_at,
             "PolicyVersionList": [
                 {
-                    "Document": v["document"],
-                    "VersionId": v["version_id"],
-                    "IsDefaultVersion": v["version_id"] == row["default_version"],
-                    "CreateDate": when(v["created_at"]),
+                    "Document": v.document,
+                    "VersionId": v.version_id,
+                    "IsDefaultVersion": v.version_id == row.default_version,
+                    "CreateDate": v.created_at,
                 }
                 for v in versions
             ],
         }
-        if row["description"]:
-            detail["Description"] = row["description"]
+        if row.description:
+            detail["Description"] = row.description
         return detail
 
     @staticmethod

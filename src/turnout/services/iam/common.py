@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from ...store.db import Database
 from ...wire.errors import ServiceError
 from ..pagination import decode_marker, encode_marker, page
+from .store import tags as tag_store
+from .store.records import Tag
+
+T = TypeVar("T")
 
 
 def iso(value: datetime) -> str:
@@ -38,40 +43,6 @@ def limit_exceeded(message: str) -> ServiceError:
     return ServiceError("LimitExceeded", message, 409)
 
 
-# -- users and groups: rename and delete --------------------------------------------------------------------
-
-KeyedTables = tuple[tuple[str, str, str], ...]  # (table, column holding the entity's name_lower, extra condition)
-
-
-def rename_entity(
-    db: Database, account: str, table: str, old_lower: str, new_name: str, new_path: str, arn: str,
-    keyed: KeyedTables, taken_message: str,
-) -> None:
-    """Rename a user or group (names are unique case-insensitively) and carry every row keyed by its name."""
-    new_lower = new_name.lower()
-    if new_lower != old_lower and db.one(
-        f"SELECT 1 FROM {table} WHERE account_id = ? AND name_lower = ?", (account, new_lower)
-    ):
-        raise already_exists(taken_message)
-    db.execute(
-        f"UPDATE {table} SET name_lower = ?, name = ?, path = ?, arn = ? WHERE account_id = ? AND name_lower = ?",
-        (new_lower, new_name, new_path, arn, account, old_lower),
-    )
-    if new_lower != old_lower:
-        for keyed_table, column, extra in keyed:
-            db.execute(
-                f"UPDATE {keyed_table} SET {column} = ? WHERE account_id = ? AND {column} = ?{extra}",
-                (new_lower, account, old_lower),
-            )
-
-
-def refuse_delete_while(db: Database, account: str, lower: str, checks: tuple[tuple[str, str], ...]) -> None:
-    """``DeleteConflict`` with the message of the first (query, message) whose query finds a row."""
-    for sql, message in checks:
-        if db.one(sql, (account, lower)):
-            raise delete_conflict(message)
-
-
 def paged(
     items: list[Any], key: Any, params: dict[str, Any], result_key: str
 ) -> dict[str, Any]:
@@ -85,26 +56,24 @@ def paged(
     return result
 
 
-def page_of_entities(db: Database, table: str, account: str, params: dict[str, Any], result_key: str
-                     ) -> dict[str, Any]:
-    """:func:`paged` over the rows of an entity table (users, groups, roles, instance profiles) under
-    ``PathPrefix``, keyed by ``name_lower``, read by SQL: the page's rows only (MaxItems + 1 at most), so that a
-    page costs what it holds, not what the account holds. The result holds the rows, for the caller to shape."""
+def page_of_entities(
+    fetch: Callable[[str, str | None, int], list[T]], key: Callable[[T], str], params: dict[str, Any], result_key: str
+) -> tuple[list[T], dict[str, Any]]:
+    """:func:`paged` over the entities of a name-keyed table (users, groups, roles, instance profiles) under
+    ``PathPrefix``, keyed by ``name_lower``: ``fetch(path_prefix, after, count)`` reads the page's entities only
+    (MaxItems + 1 at most), so that a page costs what it holds, not what the account holds. Returns the page's
+    entities, for the caller to shape into ``result[result_key]``, and the result without them."""
     prefix = params.get("PathPrefix", "/")
-    sql = f"SELECT * FROM {table} WHERE account_id = ? AND substr(path, 1, length(?)) = ?"
-    args: list[Any] = [account, prefix, prefix]
     marker = params.get("Marker")
-    if marker:
-        sql += " AND name_lower > ?"
-        args.append(decode_marker(marker, invalid_input))
+    after = decode_marker(marker, invalid_input) if marker else None
     max_items = params.get("MaxItems")
     limit = max_items if max_items is not None else 100
-    rows = db.all(sql + " ORDER BY name_lower LIMIT ?", (*args, limit + 1))
-    chunk = rows[:limit]
-    result: dict[str, Any] = {result_key: chunk, "IsTruncated": len(rows) > limit and bool(chunk)}
+    found = fetch(prefix, after, limit + 1)
+    chunk = found[:limit]
+    result: dict[str, Any] = {result_key: [], "IsTruncated": len(found) > limit and bool(chunk)}
     if result["IsTruncated"]:
-        result["Marker"] = encode_marker(chunk[-1]["name_lower"])
-    return result
+        result["Marker"] = encode_marker(key(chunk[-1]))
+    return chunk, result
 
 
 def after_prefix(after: str | None, prefix: str) -> tuple[bool, str | None]:
@@ -128,54 +97,22 @@ def tags_page(tags: list[dict[str, str]], params: dict[str, Any]) -> dict[str, A
     return result
 
 
+def tag_dicts(tags: list[Tag]) -> list[dict[str, str]]:
+    return [{"Key": tag.key, "Value": tag.value} for tag in tags]
+
+
 def get_tags(db: Database, account: str, resource_type: str, key: str) -> list[dict[str, str]]:
-    rows = db.all(
-        "SELECT tag_key, tag_value FROM iam_tags WHERE account_id = ? AND resource_type = ? AND resource_key = ? "
-        "ORDER BY seq",
-        (account, resource_type, key),
-    )
-    return [{"Key": r["tag_key"], "Value": r["tag_value"]} for r in rows]
+    return tag_dicts(tag_store.of(db, account, resource_type, key))
 
 
 def put_tags(db: Database, account: str, resource_type: str, key: str, tags: list[dict[str, str]]) -> None:
     """Add or overwrite tags (keys are case-insensitive, as in IAM), enforcing the 50-tag quota."""
-    seq = int(
-        db.scalar(
-            "SELECT COALESCE(MAX(seq), 0) FROM iam_tags WHERE account_id = ? AND resource_type = ? "
-            "AND resource_key = ?",
-            (account, resource_type, key),
-        )
-    )
-    for tag in tags:
-        seq += 1
-        db.execute(
-            "INSERT INTO iam_tags (account_id, resource_type, resource_key, tag_key_lower, tag_key, tag_value, seq) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, resource_type, resource_key, tag_key_lower) "
-            "DO UPDATE SET tag_key = excluded.tag_key, tag_value = excluded.tag_value",
-            (account, resource_type, key, tag["Key"].lower(), tag["Key"], tag["Value"], seq),
-        )
-    count = db.scalar(
-        "SELECT COUNT(*) FROM iam_tags WHERE account_id = ? AND resource_type = ? AND resource_key = ?",
-        (account, resource_type, key),
-    )
-    if count > 50:
+    if tag_store.put(db, account, resource_type, key, [Tag(t["Key"], t["Value"]) for t in tags]) > 50:
         raise ServiceError("LimitExceeded", "Cannot exceed quota for TagsPerResource: 50.", 409)
 
 
 def remove_tags(db: Database, account: str, resource_type: str, key: str, tag_keys: list[str]) -> None:
-    for tag_key in tag_keys:
-        db.execute(
-            "DELETE FROM iam_tags WHERE account_id = ? AND resource_type = ? AND resource_key = ? "
-            "AND tag_key_lower = ?",
-            (account, resource_type, key, tag_key.lower()),
-        )
-
-
-def drop_tags(db: Database, account: str, resource_type: str, key: str) -> None:
-    db.execute(
-        "DELETE FROM iam_tags WHERE account_id = ? AND resource_type = ? AND resource_key = ?",
-        (account, resource_type, key),
-    )
+    tag_store.remove(db, account, resource_type, key, tag_keys)
 
 
 def check_duplicate_tag_keys(tags: list[dict[str, str]]) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from ...gateway.context import RequestContext
-from ...store.db import Row
 from . import policydoc
 from .common import no_such_entity, paged
-from .policy_refs import check_modifiable, entity_row
+from .policy_refs import Entity, check_modifiable, entity_row
+from .store import inline_policies as inline_store
+from .store.records import EntityKind, InlinePolicy
 
 
 class InlinePolicyOperations:
@@ -16,67 +17,48 @@ class InlinePolicyOperations:
 
     db: Any
 
-    def _inline_entity(self, kind: str, account: str, name: str) -> Row:
+    def _inline_entity(self, kind: EntityKind, account: str, name: str) -> Entity:
         if kind == "role":
-            row: Row = self.role_row(account, name)  # type: ignore[attr-defined]
+            row: Entity = self.role_row(account, name)  # type: ignore[attr-defined]
             return row
         return entity_row(self.db, account, kind, name)
 
-    def _put_inline(self, ctx: RequestContext, kind: str, name: str, req: dict[str, Any]) -> None:
+    def _put_inline(self, ctx: RequestContext, kind: EntityKind, name: str, req: dict[str, Any]) -> None:
         account = ctx.account_id
         entity = self._inline_entity(kind, account, name)
         check_modifiable(kind, entity)
         policy_name = req["PolicyName"]
         document = req["PolicyDocument"]
         policydoc.check(document, "identity")
-        others = self.db.all(
-            "SELECT document FROM iam_inline_policies WHERE account_id = ? AND entity_type = ? "
-            "AND entity_lower = ? AND policy_name <> ?",
-            (account, kind, entity["name_lower"], policy_name),
-        )
+        others = [p.document for p in inline_store.of_entity(self.db, account, kind, entity.name_lower)
+                  if p.policy_name != policy_name]
         # The quota is on all of the entity's inline policies together (RolePolicySize and the like).
-        policydoc.check_inline_aggregate([*(r["document"] for r in others), document], kind, entity["name"])
-        self.db.execute(
-            "INSERT INTO iam_inline_policies (account_id, entity_type, entity_lower, policy_name, document) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, entity_type, entity_lower, policy_name) "
-            "DO UPDATE SET document = excluded.document",
-            (account, kind, entity["name_lower"], policy_name, document),
-        )
+        policydoc.check_inline_aggregate([*others, document], kind, entity.name)
+        inline_store.put(self.db, InlinePolicy(account, kind, entity.name_lower, policy_name, document))
 
-    def _inline_row(self, kind: str, account: str, entity: Row, policy_name: str) -> Row:
-        row: Row | None = self.db.one(
-            "SELECT * FROM iam_inline_policies WHERE account_id = ? AND entity_type = ? AND entity_lower = ? "
-            "AND policy_name = ?",
-            (account, kind, entity["name_lower"], policy_name),
-        )
+    def _inline_row(self, kind: EntityKind, account: str, entity: Entity, policy_name: str) -> InlinePolicy:
+        row = inline_store.get(self.db, account, kind, entity.name_lower, policy_name)
         if row is None:
             raise no_such_entity(f"The {kind} policy with name {policy_name} cannot be found.")
         return row
 
-    def _get_inline(self, ctx: RequestContext, kind: str, name: str, req: dict[str, Any]) -> dict[str, Any]:
+    def _get_inline(self, ctx: RequestContext, kind: EntityKind, name: str, req: dict[str, Any]) -> dict[str, Any]:
         entity = self._inline_entity(kind, ctx.account_id, name)
         row = self._inline_row(kind, ctx.account_id, entity, req["PolicyName"])
-        return {f"{kind.capitalize()}Name": entity["name"], "PolicyName": row["policy_name"],
-                "PolicyDocument": row["document"]}
+        return {f"{kind.capitalize()}Name": entity.name, "PolicyName": row.policy_name,
+                "PolicyDocument": row.document}
 
-    def _delete_inline(self, ctx: RequestContext, kind: str, name: str, req: dict[str, Any]) -> None:
+    def _delete_inline(self, ctx: RequestContext, kind: EntityKind, name: str, req: dict[str, Any]) -> None:
         entity = self._inline_entity(kind, ctx.account_id, name)
         check_modifiable(kind, entity)
         row = self._inline_row(kind, ctx.account_id, entity, req["PolicyName"])
-        self.db.execute(
-            "DELETE FROM iam_inline_policies WHERE account_id = ? AND entity_type = ? AND entity_lower = ? "
-            "AND policy_name = ?",
-            (ctx.account_id, kind, entity["name_lower"], row["policy_name"]),
-        )
+        inline_store.delete(self.db, ctx.account_id, kind, entity.name_lower, row.policy_name)
 
-    def _list_inline(self, ctx: RequestContext, kind: str, name: str, req: dict[str, Any]) -> dict[str, Any]:
+    def _list_inline(self, ctx: RequestContext, kind: EntityKind, name: str, req: dict[str, Any]
+                     ) -> dict[str, Any]:
         entity = self._inline_entity(kind, ctx.account_id, name)
-        rows = self.db.all(
-            "SELECT policy_name FROM iam_inline_policies WHERE account_id = ? AND entity_type = ? "
-            "AND entity_lower = ?",
-            (ctx.account_id, kind, entity["name_lower"]),
-        )
-        return paged([r["policy_name"] for r in rows], lambda policy_name: policy_name, req, "PolicyNames")
+        names = inline_store.names(self.db, ctx.account_id, kind, entity.name_lower)
+        return paged(names, lambda policy_name: policy_name, req, "PolicyNames")
 
     # -- roles ---------------------------------------------------------------------------------------------
 

@@ -12,15 +12,13 @@ from typing import Any
 
 from ... import arns, ids
 from ...gateway.context import RequestContext
-from ...store.db import Database, Row
+from ...store.db import Database
 from . import entity_parts
 from .common import (
     already_exists,
     check_duplicate_tag_keys,
     delete_conflict,
-    drop_tags,
     get_tags,
-    iso,
     limit_exceeded,
     no_such_entity,
     page_of_entities,
@@ -28,49 +26,35 @@ from .common import (
     put_tags,
     remove_tags,
     tags_page,
-    when,
 )
 from .principal_ids import Renderer
 from .roles import check_path
+from .store import instance_profiles as profile_store
+from .store import roles as role_store
+from .store.records import InstanceProfile, Role
 
-TAG_TYPE = "instance-profile"  # iam_tags.resource_type of a profile (keyed by its name_lower)
+TAG_TYPE = profile_store.TAG_TYPE  # iam_tags.resource_type of a profile (keyed by its name_lower)
 ROLES_PER_PROFILE = 1  # quota InstanceSessionsPerInstanceProfile
 
 
-def profile_row(db: Database, account: str, name: str) -> Row:
-    row: Row | None = db.one(
-        "SELECT * FROM iam_instance_profiles WHERE account_id = ? AND name_lower = ?", (account, name.lower())
-    )
+def profile_row(db: Database, account: str, name: str) -> InstanceProfile:
+    row = profile_store.get(db, account, name)
     if row is None:
         raise no_such_entity(f"Instance Profile {name} cannot be found.")
     return row
 
 
-def profiles_of_role(db: Database, account: str, role_lower: str) -> list[Row]:
+def profiles_of_role(db: Database, account: str, role_lower: str) -> list[InstanceProfile]:
     """The instance profiles holding the role, by name."""
-    rows: list[Row] = db.all(
-        "SELECT p.* FROM iam_instance_profile_roles r JOIN iam_instance_profiles p "
-        "ON p.account_id = r.account_id AND p.name_lower = r.profile_lower "
-        "WHERE r.account_id = ? AND r.role_lower = ? ORDER BY p.name_lower",
-        (account, role_lower),
-    )
-    return rows
+    return profile_store.of_role(db, account, role_lower)
 
 
 def role_in_a_profile(db: Database, account: str, role_lower: str) -> bool:
-    return db.one(
-        "SELECT 1 FROM iam_instance_profile_roles WHERE account_id = ? AND role_lower = ?", (account, role_lower)
-    ) is not None
-
-
-def forget_role(db: Database, account: str, role_lower: str) -> None:
-    """A deleted role leaves every profile (DeleteRole refuses first; a service-linked role's deletion does not
-    check)."""
-    db.execute("DELETE FROM iam_instance_profile_roles WHERE account_id = ? AND role_lower = ?", (account, role_lower))
+    return profile_store.role_in_a_profile(db, account, role_lower)
 
 
 def count(db: Database, account: str) -> int:
-    return int(db.scalar("SELECT COUNT(*) FROM iam_instance_profiles WHERE account_id = ?", (account,)) or 0)
+    return profile_store.count(db, account)
 
 
 class InstanceProfileOperations:
@@ -78,30 +62,26 @@ class InstanceProfileOperations:
 
     db: Any
 
-    def profile_shape(self, row: Row, *, tags: bool = True, render: Renderer | None = None) -> dict[str, Any]:
+    def profile_shape(self, row: InstanceProfile, *, tags: bool = True, render: Renderer | None = None
+                      ) -> dict[str, Any]:
         """An ``InstanceProfile``; its role as ListRoles shows a role. Lists leave the profile's tags out.
         ``render``: the request's trust policy renderer, when it shapes many profiles."""
-        account = row["account_id"]
-        role_rows = self.db.all(
-            "SELECT ro.* FROM iam_instance_profile_roles r JOIN iam_roles ro "
-            "ON ro.account_id = r.account_id AND ro.name_lower = r.role_lower "
-            "WHERE r.account_id = ? AND r.profile_lower = ?",
-            (account, row["name_lower"]),
-        )
-        tag_list = get_tags(self.db, account, TAG_TYPE, row["name_lower"]) if tags else None
-        return self._instance_profile(row, role_rows, tag_list, render)
+        account = row.account_id
+        roles = role_store.in_profiles(self.db, account, (row.name_lower,))[row.name_lower]
+        tag_list = get_tags(self.db, account, TAG_TYPE, row.name_lower) if tags else None
+        return self._instance_profile(row, roles, tag_list, render)
 
-    def _instance_profile(self, row: Row, role_rows: list[Row], tag_list: list[dict[str, str]] | None,
-                 render: Renderer | None) -> dict[str, Any]:
+    def _instance_profile(self, row: InstanceProfile, roles: list[Role], tag_list: list[dict[str, str]] | None,
+                          render: Renderer | None) -> dict[str, Any]:
         profile: dict[str, Any] = {
-            "Path": row["path"],
-            "InstanceProfileName": row["name"],
-            "InstanceProfileId": row["profile_id"],
-            "Arn": row["arn"],
-            "CreateDate": when(row["created_at"]),
+            "Path": row.path,
+            "InstanceProfileName": row.name,
+            "InstanceProfileId": row.profile_id,
+            "Arn": row.arn,
+            "CreateDate": row.created_at,
             "Roles": [
                 self.role_shape(r, tags=False, boundary=False, render=render)  # type: ignore[attr-defined]
-                for r in role_rows
+                for r in roles
             ],
         }
         if tag_list:
@@ -112,30 +92,18 @@ class InstanceProfileOperations:
                           ) -> dict[str, list[dict[str, Any]]]:
         """Each role's instance profiles, by name, as :meth:`profile_shape` shapes them (tags included): three
         queries for any number of roles (GetAccountAuthorizationDetails)."""
-        held = entity_parts.rows_by_key(
-            self.db,
-            "SELECT r.role_lower, p.* FROM iam_instance_profile_roles r JOIN iam_instance_profiles p "
-            "ON p.account_id = r.account_id AND p.name_lower = r.profile_lower "
-            f"WHERE r.account_id = ? AND r.role_lower {entity_parts.IN_JSON} ORDER BY r.role_lower, p.name_lower",
-            (account, entity_parts.json_keys(role_keys)), role_keys,
-        )
-        profile_keys = {p["name_lower"] for rows in held.values() for p in rows}
+        held = profile_store.of_roles(self.db, account, role_keys)
+        profile_keys = {p.name_lower for found in held.values() for p in found}
         if not profile_keys:
             return {key: [] for key in held}
-        roles_in = entity_parts.rows_by_key(
-            self.db,
-            "SELECT r.profile_lower, ro.* FROM iam_instance_profile_roles r JOIN iam_roles ro "
-            "ON ro.account_id = r.account_id AND ro.name_lower = r.role_lower "
-            f"WHERE r.account_id = ? AND r.profile_lower {entity_parts.IN_JSON}",
-            (account, entity_parts.json_keys(profile_keys)), profile_keys,
-        )
+        roles_in = role_store.in_profiles(self.db, account, profile_keys)
         tag_lists = entity_parts.tags(self.db, account, TAG_TYPE, profile_keys)
         return {
             key: [
-                self._instance_profile(p, roles_in[p["name_lower"]], tag_lists[p["name_lower"]], render)
-                for p in rows
+                self._instance_profile(p, roles_in[p.name_lower], tag_lists[p.name_lower], render)
+                for p in found
             ]
-            for key, rows in held.items()
+            for key, found in held.items()
         }
 
     def create_instance_profile(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
@@ -145,16 +113,12 @@ class InstanceProfileOperations:
         check_path(path)
         tags = req.get("Tags") or []
         check_duplicate_tag_keys(tags)
-        if self.db.one(
-            "SELECT 1 FROM iam_instance_profiles WHERE account_id = ? AND name_lower = ?", (account, name.lower())
-        ):
+        if profile_store.exists(self.db, account, name):
             raise already_exists(f"Instance Profile {name} already exists.")
-        self.db.execute(
-            "INSERT INTO iam_instance_profiles (account_id, name_lower, name, profile_id, path, arn, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (account, name.lower(), name, ids.unique_id("instance_profile"), path,
-             arns.instance_profile(account, name, path), iso(ctx.received_at)),
-        )
+        profile_store.insert(self.db, InstanceProfile(
+            account, name.lower(), name, ids.unique_id("instance_profile"), path,
+            arns.instance_profile(account, name, path), ctx.received_at,
+        ))
         if tags:
             put_tags(self.db, account, TAG_TYPE, name.lower(), tags)
         return {"InstanceProfile": self.profile_shape(profile_row(self.db, account, name))}
@@ -163,30 +127,27 @@ class InstanceProfileOperations:
         return {"InstanceProfile": self.profile_shape(profile_row(self.db, ctx.account_id, req["InstanceProfileName"]))}
 
     def list_instance_profiles(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        result = page_of_entities(self.db, "iam_instance_profiles", ctx.account_id, req, "InstanceProfiles")
+        account = ctx.account_id
+        profiles, result = page_of_entities(
+            lambda prefix, after, count: profile_store.page(self.db, account, prefix, after, count),
+            lambda profile: profile.name_lower, req, "InstanceProfiles",
+        )
         render = Renderer(self.db)
-        result["InstanceProfiles"] = [self.profile_shape(r, tags=False, render=render)
-                                      for r in result["InstanceProfiles"]]
+        result["InstanceProfiles"] = [self.profile_shape(r, tags=False, render=render) for r in profiles]
         return result
 
     def list_instance_profiles_for_role(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         role = self.role_row(ctx.account_id, req["RoleName"])  # type: ignore[attr-defined]
-        rows = profiles_of_role(self.db, ctx.account_id, role["name_lower"])
+        rows = profiles_of_role(self.db, ctx.account_id, role.name_lower)
         profiles = [self.profile_shape(r, tags=False) for r in rows]
         return paged(profiles, lambda p: p["InstanceProfileName"].lower(), req, "InstanceProfiles")
 
     def delete_instance_profile(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         account = ctx.account_id
         row = profile_row(self.db, account, req["InstanceProfileName"])
-        if self.db.one(
-            "SELECT 1 FROM iam_instance_profile_roles WHERE account_id = ? AND profile_lower = ?",
-            (account, row["name_lower"]),
-        ):
+        if profile_store.role_of(self.db, account, row.name_lower) is not None:
             raise delete_conflict("Cannot delete entity, must remove roles from instance profile first.")
-        drop_tags(self.db, account, TAG_TYPE, row["name_lower"])
-        self.db.execute(
-            "DELETE FROM iam_instance_profiles WHERE account_id = ? AND name_lower = ?", (account, row["name_lower"])
-        )
+        profile_store.delete(self.db, account, row.name_lower)
 
     # -- the role ------------------------------------------------------------------------------------------
 
@@ -194,29 +155,19 @@ class InstanceProfileOperations:
         account = ctx.account_id
         profile = profile_row(self.db, account, req["InstanceProfileName"])
         role = self.role_row(account, req["RoleName"])  # type: ignore[attr-defined]
-        if self.db.one(
-            "SELECT 1 FROM iam_instance_profile_roles WHERE account_id = ? AND profile_lower = ?",
-            (account, profile["name_lower"]),
-        ):
+        if profile_store.role_of(self.db, account, profile.name_lower) is not None:
             # An instance profile holds one role, even the same one again (AWS's quota error either way).
             raise limit_exceeded(f"Cannot exceed quota for InstanceSessionsPerInstanceProfile: {ROLES_PER_PROFILE}")
-        self.db.execute(
-            "INSERT INTO iam_instance_profile_roles (account_id, profile_lower, role_lower) VALUES (?, ?, ?)",
-            (account, profile["name_lower"], role["name_lower"]),
-        )
+        profile_store.add_role(self.db, account, profile.name_lower, role.name_lower)
 
     def remove_role_from_instance_profile(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         account = ctx.account_id
         profile = profile_row(self.db, account, req["InstanceProfileName"])
         role = self.role_row(account, req["RoleName"])  # type: ignore[attr-defined]
-        cursor = self.db.execute(
-            "DELETE FROM iam_instance_profile_roles WHERE account_id = ? AND profile_lower = ? AND role_lower = ?",
-            (account, profile["name_lower"], role["name_lower"]),
-        )
-        if cursor.rowcount == 0:
+        if not profile_store.remove_role(self.db, account, profile.name_lower, role.name_lower):
             # AWS documents NoSuchEntity without a message for a role the profile does not hold; this one is ours.
             raise no_such_entity(
-                f"The role with name {role['name']} cannot be found in instance profile {profile['name']}."
+                f"The role with name {role.name} cannot be found in instance profile {profile.name}."
             )
 
     # -- tags ----------------------------------------------------------------------------------------------
@@ -224,12 +175,12 @@ class InstanceProfileOperations:
     def tag_instance_profile(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         row = profile_row(self.db, ctx.account_id, req["InstanceProfileName"])
         check_duplicate_tag_keys(req["Tags"])
-        put_tags(self.db, ctx.account_id, TAG_TYPE, row["name_lower"], req["Tags"])
+        put_tags(self.db, ctx.account_id, TAG_TYPE, row.name_lower, req["Tags"])
 
     def untag_instance_profile(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         row = profile_row(self.db, ctx.account_id, req["InstanceProfileName"])
-        remove_tags(self.db, ctx.account_id, TAG_TYPE, row["name_lower"], req["TagKeys"])
+        remove_tags(self.db, ctx.account_id, TAG_TYPE, row.name_lower, req["TagKeys"])
 
     def list_instance_profile_tags(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         row = profile_row(self.db, ctx.account_id, req["InstanceProfileName"])
-        return tags_page(get_tags(self.db, ctx.account_id, TAG_TYPE, row["name_lower"]), req)
+        return tags_page(get_tags(self.db, ctx.account_id, TAG_TYPE, row.name_lower), req)

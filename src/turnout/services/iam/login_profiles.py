@@ -12,12 +12,15 @@ import base64
 import hashlib
 import secrets
 import string
+from dataclasses import replace
 from typing import Any
 
 from ...gateway.context import RequestContext
-from ...store.db import Database, Row
+from ...store.db import Database
 from ...wire.errors import ServiceError
-from .common import already_exists, iso, no_such_entity, when
+from .common import already_exists, no_such_entity
+from .store import login_profiles as login_store
+from .store.records import LoginProfile, User
 from .users import caller_user_name, user_row
 
 MINIMUM_LENGTH = 8
@@ -52,23 +55,20 @@ def _hash(password: str) -> str:
     return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
 
 
-def _shape(user: Row, row: Row) -> dict[str, Any]:
+def _shape(user: User, row: LoginProfile) -> dict[str, Any]:
     """A ``LoginProfile`` (never the password)."""
     profile: dict[str, Any] = {
-        "UserName": user["name"],
-        "CreateDate": when(row["created_at"]),
-        "PasswordResetRequired": bool(row["password_reset_required"]),
+        "UserName": user.name,
+        "CreateDate": row.created_at,
+        "PasswordResetRequired": row.password_reset_required,
     }
-    if row["max_signin_session_duration"] is not None:
-        profile["MaxSigninSessionDuration"] = row["max_signin_session_duration"]
+    if row.max_signin_session_duration is not None:
+        profile["MaxSigninSessionDuration"] = row.max_signin_session_duration
     return profile
 
 
-def profile_of(db: Database, account: str, user_lower: str) -> Row | None:
-    row: Row | None = db.one(
-        "SELECT * FROM iam_login_profiles WHERE account_id = ? AND user_lower = ?", (account, user_lower)
-    )
-    return row
+def profile_of(db: Database, account: str, user_lower: str) -> LoginProfile | None:
+    return login_store.get(db, account, user_lower)
 
 
 def has_profile(db: Database, account: str, user_lower: str) -> bool:
@@ -80,7 +80,7 @@ class LoginProfileOperations:
 
     db: Any
 
-    def _login_user(self, ctx: RequestContext, req: dict[str, Any]) -> Row:
+    def _login_user(self, ctx: RequestContext, req: dict[str, Any]) -> User:
         """The user a login-profile call addresses: UserName, else the calling IAM user."""
         name = req.get("UserName") or caller_user_name(ctx)
         if name is None:
@@ -88,16 +88,16 @@ class LoginProfileOperations:
             raise ServiceError("ValidationError", "Must specify userName when calling with non-User credentials", 400)
         return user_row(self.db, ctx.account_id, name)
 
-    def _profile(self, ctx: RequestContext, user: Row) -> Row:
-        row = profile_of(self.db, ctx.account_id, user["name_lower"])
+    def _profile(self, ctx: RequestContext, user: User) -> LoginProfile:
+        row = profile_of(self.db, ctx.account_id, user.name_lower)
         if row is None:
-            raise no_such_entity(f"Login Profile for User {user['name']} cannot be found.")
+            raise no_such_entity(f"Login Profile for User {user.name} cannot be found.")
         return row
 
     def create_login_profile(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         user = self._login_user(ctx, req)
-        if has_profile(self.db, ctx.account_id, user["name_lower"]):
-            raise already_exists(f"Login Profile for user {user['name']} already exists.")
+        if has_profile(self.db, ctx.account_id, user.name_lower):
+            raise already_exists(f"Login Profile for user {user.name} already exists.")
         password = req.get("Password")
         if password is None:
             # choice: the model makes Password optional (an AssumeRoot session omits it); AWS's wording is unknown
@@ -105,12 +105,8 @@ class LoginProfileOperations:
                                400)
         check_password(password)
         reset = bool(req.get("PasswordResetRequired", False))
-        self.db.execute(
-            "INSERT INTO iam_login_profiles (account_id, user_lower, password_hash, password_reset_required, "
-            "max_signin_session_duration, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (ctx.account_id, user["name_lower"], _hash(password), int(reset), req.get("MaxSigninSessionDuration"),
-             iso(ctx.received_at)),
-        )
+        login_store.insert(self.db, LoginProfile(ctx.account_id, user.name_lower, _hash(password), reset,
+                                                 req.get("MaxSigninSessionDuration"), ctx.received_at))
         row = self._profile(ctx, user)
         return {"LoginProfile": _shape(user, row)}
 
@@ -121,14 +117,14 @@ class LoginProfileOperations:
     def update_login_profile(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         user = user_row(self.db, ctx.account_id, req["UserName"])
         row = self._profile(ctx, user)
-        password_hash = row["password_hash"]
+        password_hash = row.password_hash
         if req.get("Password") is not None:
             check_password(req["Password"])
             password_hash = _hash(req["Password"])
-        reset = row["password_reset_required"]
+        reset = row.password_reset_required
         if req.get("PasswordResetRequired") is not None:
-            reset = int(bool(req["PasswordResetRequired"]))
-        signin = row["max_signin_session_duration"]
+            reset = bool(req["PasswordResetRequired"])
+        signin = row.max_signin_session_duration
         if req.get("ResetMaxSigninSessionDuration"):
             if req.get("MaxSigninSessionDuration") is not None:
                 # choice: AWS documents the conflict but not its text (as UpdateRole's, see roles.py)
@@ -139,16 +135,10 @@ class LoginProfileOperations:
             signin = None
         elif req.get("MaxSigninSessionDuration") is not None:
             signin = req["MaxSigninSessionDuration"]
-        self.db.execute(
-            "UPDATE iam_login_profiles SET password_hash = ?, password_reset_required = ?, "
-            "max_signin_session_duration = ? WHERE account_id = ? AND user_lower = ?",
-            (password_hash, reset, signin, ctx.account_id, user["name_lower"]),
-        )
+        login_store.save(self.db, replace(row, password_hash=password_hash, password_reset_required=reset,
+                                          max_signin_session_duration=signin))
 
     def delete_login_profile(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         user = self._login_user(ctx, req)
         self._profile(ctx, user)
-        self.db.execute(
-            "DELETE FROM iam_login_profiles WHERE account_id = ? AND user_lower = ?",
-            (ctx.account_id, user["name_lower"]),
-        )
+        login_store.delete(self.db, ctx.account_id, user.name_lower)

@@ -20,10 +20,8 @@ from .common import (
     after_prefix,
     check_duplicate_tag_keys,
     delete_conflict,
-    drop_tags,
     get_tags,
     invalid_input,
-    iso,
     put_tags,
     remove_tags,
     tags_page,
@@ -39,6 +37,8 @@ from .policy_refs import (
     usage,
 )
 from .policy_versions import PolicyVersionOperations
+from .store import policies as policy_store
+from .store.records import ManagedPolicy, PolicyVersion
 
 # ListPolicies with Scope=All returns the AWS managed policies first, then the account's own (AWS does not
 # document the order of a mixed listing; this one keeps pagination stable and cheap).
@@ -65,24 +65,17 @@ class PolicyOperations(PolicyVersionOperations, AttachmentOperations, InlinePoli
         tags = req.get("Tags") or []
         check_duplicate_tag_keys(tags)
         policydoc.check(document, "managed")
-        if self.db.one(
-            "SELECT name FROM iam_policies WHERE account_id = ? AND name_lower = ?", (account, name.lower())
-        ):
+        if policy_store.name_taken(self.db, account, name):
             raise self.error(  # type: ignore[attr-defined]
                 "EntityAlreadyExists", f"A policy called {name} already exists. Duplicate names are not allowed."
             )
         arn = arns.policy(account, name, path)
-        now = iso(ctx.received_at)
-        self.db.execute(
-            "INSERT INTO iam_policies (account_id, arn, name, name_lower, policy_id, path, description, "
-            "default_version, next_version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (account, arn, name, name.lower(), ids.unique_id("policy"), path, req.get("Description"), "v1", 2,
-             now, now),
-        )
-        self.db.execute(
-            "INSERT INTO iam_policy_versions (account_id, policy_arn, version_id, document, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (account, arn, "v1", document, now),
+        now = ctx.received_at
+        policy_store.insert(
+            self.db,
+            ManagedPolicy(account, arn, name, name.lower(), ids.unique_id("policy"), path, req.get("Description"),
+                          default_version="v1", next_version=2, created_at=now, updated_at=now),
+            PolicyVersion(account, arn, "v1", document, now),
         )
         if tags:
             put_tags(self.db, account, "policy", arn, tags)
@@ -129,14 +122,9 @@ class PolicyOperations(PolicyVersionOperations, AttachmentOperations, InlinePoli
                         break
         if scope in ("All", "Local") and len(found) <= limit:
             any_left, bound = after_prefix(after, _LOCAL_PREFIX)
-            sql = "SELECT * FROM iam_policies WHERE account_id = ?"
-            args: tuple[Any, ...] = (account,)
-            if bound is not None:
-                sql += " AND name_lower > ?"
-                args += (bound,)
-            for row in self.db.all(sql + " ORDER BY name_lower", args) if any_left else []:
-                if row["path"].startswith(prefix) and wanted(row["arn"]):
-                    found.append((_LOCAL_PREFIX + row["name_lower"], PolicyRef(row["arn"], row=row)))
+            for row in policy_store.by_name_after(self.db, account, bound) if any_left else ():
+                if row.path.startswith(prefix) and wanted(row.arn):
+                    found.append((_LOCAL_PREFIX + row.name_lower, PolicyRef(row.arn, row=row)))
                     if len(found) > limit:
                         break
         chunk = found[:limit]
@@ -155,17 +143,12 @@ class PolicyOperations(PolicyVersionOperations, AttachmentOperations, InlinePoli
         attachments, boundaries = usage(self.db, account, ref.arn)
         if attachments or boundaries:
             raise delete_conflict("Cannot delete a policy attached to entities.")
-        versions = self.db.scalar(
-            "SELECT COUNT(*) FROM iam_policy_versions WHERE account_id = ? AND policy_arn = ?", (account, ref.arn)
-        )
-        if versions > 1:
+        if policy_store.version_count(self.db, account, ref.arn) > 1:
             raise delete_conflict(
                 "This policy has more than one version. Before you delete a policy, you must delete the policy's "
                 "versions. The default version is deleted with the policy."
             )
-        self.db.execute("DELETE FROM iam_policy_versions WHERE account_id = ? AND policy_arn = ?", (account, ref.arn))
-        self.db.execute("DELETE FROM iam_policies WHERE account_id = ? AND arn = ?", (account, ref.arn))
-        drop_tags(self.db, account, "policy", ref.arn)
+        policy_store.delete(self.db, account, ref.arn)
 
     # -- tags --------------------------------------------------------------------------------------------
 

@@ -10,21 +10,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...gateway.context import RequestContext
-from ...store.db import Database, Row
+from ...store.db import Database
 from ...wire.errors import ServiceError
 from ..pagination import decode_marker, encode_marker
-from .common import get_tags, invalid_input, no_such_entity, when
-from .managed import ManagedPolicy, catalogue, is_aws_managed
+from . import managed
+from .common import get_tags, invalid_input, no_such_entity
+from .managed import catalogue, is_aws_managed
 from .roles import protected_role
+from .store import attachments as attachment_store
+from .store import groups as group_store
+from .store import policies as policy_store
+from .store import users as user_store
+from .store.records import Group, ManagedPolicy, Role, User
 
 ATTACHED_POLICIES_QUOTA = 10  # PoliciesPerRole / PoliciesPerUser / PoliciesPerGroup
 VERSIONS_QUOTA = 5
 
 _POLICY_ARN = re.compile(r"arn:aws:iam::(?:\d{12}|aws):policy/(?:[\x21-\x7e]*/)?[\w+=,.@-]+")
 
-ENTITY_TABLES = {"role": "iam_roles", "user": "iam_users", "group": "iam_groups"}
-ENTITY_ID_COLUMNS = {"role": "role_id", "user": "user_id", "group": "group_id"}
-
+Entity = Role | User | Group
 
 
 
@@ -46,8 +50,8 @@ class PolicyRef:
     """One managed policy: a customer policy (``row``) or an AWS managed one (``aws``)."""
 
     arn: str
-    row: Row | None = None
-    aws: ManagedPolicy | None = None
+    row: ManagedPolicy | None = None
+    aws: managed.ManagedPolicy | None = None
 
     @property
     def is_aws(self) -> bool:
@@ -55,18 +59,18 @@ class PolicyRef:
 
     @property
     def name(self) -> str:
-        return self.aws.name if self.aws is not None else str(self._row["name"])
+        return self.aws.name if self.aws is not None else self._row.name
 
     @property
     def path(self) -> str:
-        return self.aws.path if self.aws is not None else str(self._row["path"])
+        return self.aws.path if self.aws is not None else self._row.path
 
     @property
     def attachable(self) -> bool:
         return self.aws.attachable if self.aws is not None else True
 
     @property
-    def _row(self) -> Row:
+    def _row(self) -> ManagedPolicy:
         assert self.row is not None
         return self.row
 
@@ -85,16 +89,16 @@ class PolicyRef:
             return policy
         row = self._row
         policy = {
-            "PolicyName": row["name"], "PolicyId": row["policy_id"], "Arn": row["arn"], "Path": row["path"],
-            "DefaultVersionId": row["default_version"], "AttachmentCount": attachments,
+            "PolicyName": row.name, "PolicyId": row.policy_id, "Arn": row.arn, "Path": row.path,
+            "DefaultVersionId": row.default_version, "AttachmentCount": attachments,
             "PermissionsBoundaryUsageCount": boundaries, "IsAttachable": True,
-            "CreateDate": when(row["created_at"]), "UpdateDate": when(row["updated_at"]),
+            "CreateDate": row.created_at, "UpdateDate": row.updated_at,
         }
         if detail:
-            if row["description"] is not None:
-                policy["Description"] = row["description"]
+            if row.description is not None:
+                policy["Description"] = row.description
             assert db is not None
-            tags = get_tags(db, row["account_id"], "policy", row["arn"])
+            tags = get_tags(db, row.account_id, "policy", row.arn)
             if tags:
                 policy["Tags"] = tags
         return policy
@@ -104,7 +108,7 @@ def find_policy(db: Database, account: str, arn: str) -> PolicyRef | None:
     if is_aws_managed(arn):
         aws = catalogue().get(arn)
         return None if aws is None else PolicyRef(arn, aws=aws)
-    row: Row | None = db.one("SELECT * FROM iam_policies WHERE account_id = ? AND arn = ?", (account, arn))
+    row = policy_store.get(db, account, arn)
     return None if row is None else PolicyRef(arn, row=row)
 
 
@@ -143,28 +147,12 @@ def aws_managed_denied(ctx: RequestContext, action: str, arn: str) -> ServiceErr
 
 def attachment_counts(db: Database, account: str, arn: str | None = None) -> dict[str, int]:
     """Attachments per policy ARN in ``account`` (of one policy when ``arn`` is given)."""
-    sql = "SELECT policy_arn, COUNT(*) FROM iam_attachments WHERE account_id = ?"
-    params: tuple[str, ...] = (account,)
-    if arn is not None:
-        sql += " AND policy_arn = ?"
-        params += (arn,)
-    return {r[0]: int(r[1]) for r in db.all(sql + " GROUP BY policy_arn", params)}
+    return attachment_store.attachment_counts(db, account, arn)
 
 
 def boundary_counts(db: Database, account: str, arn: str | None = None) -> dict[str, int]:
     """Roles and users using each policy as their permissions boundary."""
-    counts: dict[str, int] = {}
-    for table in ("iam_roles", "iam_users"):
-        sql = f"SELECT permissions_boundary, COUNT(*) FROM {table} WHERE account_id = ? AND permissions_boundary"
-        params: tuple[str, ...] = (account,)
-        if arn is not None:
-            sql += " = ?"
-            params += (arn,)
-        else:
-            sql += " IS NOT NULL"
-        for row in db.all(sql + " GROUP BY permissions_boundary", params):
-            counts[row[0]] = counts.get(row[0], 0) + int(row[1])
-    return counts
+    return attachment_store.boundary_counts(db, account, arn)
 
 
 def usage(db: Database, account: str, arn: str) -> tuple[int, int]:
@@ -175,21 +163,18 @@ def usage(db: Database, account: str, arn: str) -> tuple[int, int]:
 # -- entities ----------------------------------------------------------------------------------------------
 
 
-def entity_row(db: Database, account: str, kind: str, name: str) -> Row:
+def entity_row(db: Database, account: str, kind: str, name: str) -> User | Group:
     """The user or group ``name`` (roles: ``RoleOperations.role_row``), or IAM's NoSuchEntity for it."""
-    row: Row | None = db.one(
-        f"SELECT * FROM {ENTITY_TABLES[kind]} WHERE account_id = ? AND name_lower = ?", (account, name.lower())
-    )
+    row = user_store.get(db, account, name) if kind == "user" else group_store.get(db, account, name)
     if row is None:
         raise no_such_entity(f"The {kind} with name {name} cannot be found.")
     return row
 
 
-def check_modifiable(kind: str, entity: Row) -> None:
+def check_modifiable(kind: str, entity: Entity) -> None:
     """A service-linked role's policies belong to its service: IAM refuses to change them (UnmodifiableEntity)."""
-    columns = entity.keys()  # a sqlite3.Row: ``in`` on the row itself would look at its values
-    if kind == "role" and "linked_service" in columns and entity["linked_service"] is not None:
-        raise protected_role(entity["name"])
+    if isinstance(entity, Role) and entity.linked_service is not None:
+        raise protected_role(entity.name)
 
 
 # -- Marker pagination over an already ordered sequence ----------------------------------------------------

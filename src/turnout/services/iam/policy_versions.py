@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ...gateway.context import RequestContext
-from ...store.db import Row
 from ...wire.errors import ServiceError
 from . import policydoc
-from .common import delete_conflict, iso, limit_exceeded, no_such_entity, paged, when
+from .common import delete_conflict, limit_exceeded, no_such_entity, paged
 from .policy_refs import VERSIONS_QUOTA, PolicyRef, customer_policy, policy_or_404
+from .store import policies as policy_store
+from .store.records import PolicyVersion
 
 
 def _number(version_id: str) -> int:
@@ -26,17 +27,11 @@ class PolicyVersionOperations:
 
     db: Any
 
-    def _version_rows(self, account: str, arn: str) -> list[Row]:
-        rows: list[Row] = self.db.all(
-            "SELECT * FROM iam_policy_versions WHERE account_id = ? AND policy_arn = ?", (account, arn)
-        )
-        return rows
+    def _version_rows(self, account: str, arn: str) -> list[PolicyVersion]:
+        return policy_store.versions(self.db, account, arn)
 
-    def _version_row(self, account: str, ref: PolicyRef, version_id: str) -> Row:
-        row: Row | None = self.db.one(
-            "SELECT * FROM iam_policy_versions WHERE account_id = ? AND policy_arn = ? AND version_id = ?",
-            (account, ref.arn, version_id),
-        )
+    def _version_row(self, account: str, ref: PolicyRef, version_id: str) -> PolicyVersion:
+        row = policy_store.version(self.db, account, ref.arn, version_id)
         if row is None:
             raise _missing_version(ref.arn, version_id)
         return row
@@ -52,21 +47,14 @@ class PolicyVersionOperations:
                 "existing version."
             )
         assert ref.row is not None
-        number = int(ref.row["next_version"])
+        number = ref.row.next_version
         version_id = f"v{number}"
-        now = iso(ctx.received_at)
-        self.db.execute(
-            "INSERT INTO iam_policy_versions (account_id, policy_arn, version_id, document, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (account, ref.arn, version_id, document, now),
-        )
-        default = version_id if req.get("SetAsDefault") else ref.row["default_version"]
+        now = ctx.received_at
+        policy_store.add_version(self.db, PolicyVersion(account, ref.arn, version_id, document, now))
+        default = version_id if req.get("SetAsDefault") else ref.row.default_version
         # UpdateDate: "the date and time when the most recent policy version was created" (IAM API reference).
-        self.db.execute(
-            "UPDATE iam_policies SET next_version = ?, default_version = ?, updated_at = ? "
-            "WHERE account_id = ? AND arn = ?",
-            (number + 1, default, now, account, ref.arn),
-        )
+        policy_store.set_versions(self.db, account, ref.arn, default_version=default, next_version=number + 1,
+                                  updated_at=now)
         return {
             "PolicyVersion": {
                 "VersionId": version_id, "IsDefaultVersion": default == version_id, "CreateDate": ctx.received_at,
@@ -91,9 +79,9 @@ class PolicyVersionOperations:
         row = self._version_row(ctx.account_id, ref, version_id)
         return {
             "PolicyVersion": {
-                "Document": row["document"], "VersionId": row["version_id"],
-                "IsDefaultVersion": row["version_id"] == ref.row["default_version"],
-                "CreateDate": when(row["created_at"]),
+                "Document": row.document, "VersionId": row.version_id,
+                "IsDefaultVersion": row.version_id == ref.row.default_version,
+                "CreateDate": row.created_at,
             }
         }
 
@@ -109,8 +97,8 @@ class PolicyVersionOperations:
         else:
             assert ref.row is not None
             versions = [
-                {"VersionId": r["version_id"], "IsDefaultVersion": r["version_id"] == ref.row["default_version"],
-                 "CreateDate": when(r["created_at"])}
+                {"VersionId": r.version_id, "IsDefaultVersion": r.version_id == ref.row.default_version,
+                 "CreateDate": r.created_at}
                 for r in self._version_rows(ctx.account_id, ref.arn)
             ]
         # Newest version first, as IAM lists them.
@@ -121,18 +109,12 @@ class PolicyVersionOperations:
         ref = customer_policy(ctx, "DeletePolicyVersion", req["PolicyArn"])
         row = self._version_row(account, ref, req["VersionId"])
         assert ref.row is not None
-        if row["version_id"] == ref.row["default_version"]:
+        if row.version_id == ref.row.default_version:
             raise delete_conflict("Cannot delete the default version of a policy.")
-        self.db.execute(
-            "DELETE FROM iam_policy_versions WHERE account_id = ? AND policy_arn = ? AND version_id = ?",
-            (account, ref.arn, row["version_id"]),
-        )
+        policy_store.delete_version(self.db, account, ref.arn, row.version_id)
 
     def set_default_policy_version(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         account = ctx.account_id
         ref = customer_policy(ctx, "SetDefaultPolicyVersion", req["PolicyArn"])
         row = self._version_row(account, ref, req["VersionId"])
-        self.db.execute(
-            "UPDATE iam_policies SET default_version = ? WHERE account_id = ? AND arn = ?",
-            (row["version_id"], account, ref.arn),
-        )
+        policy_store.set_versions(self.db, account, ref.arn, default_version=row.version_id)

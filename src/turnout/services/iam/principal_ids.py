@@ -33,10 +33,12 @@ from typing import Any
 from ...auth.credentials import account_exists
 from ...policy.principals import UNIQUE_ID
 from ...store.db import Database
+from .store import roles as role_store
+from .store import users as user_store
 
 _ENTITY_ARN = re.compile(r"^arn:[^:]+:iam::(\d{12}):(user|role)/(?:[^/]*/)*([^/]+)$")
-_TABLES = {"user": ("iam_users", "user_id"), "role": ("iam_roles", "role_id")}
-_ID_TABLES = {"AIDA": ("iam_users", "user_id"), "AROA": ("iam_roles", "role_id")}
+_BY_NAME = {"user": user_store.arn_and_id, "role": role_store.arn_and_id}
+_BY_ID = {"AIDA": user_store.arn_of_id, "AROA": role_store.arn_of_id}
 
 
 def _map_entries(document: Any, change: Callable[[str], str]) -> Any:
@@ -76,21 +78,16 @@ def unique_id_of(db: Database, arn: str) -> str | None:
     if found is None:
         return None
     account, kind, name = found.groups()
-    table, id_column = _TABLES[kind]
-    row = db.one(f"SELECT arn, {id_column} FROM {table} WHERE account_id = ? AND name_lower = ?",
-                 (account, name.lower()))
-    if row is None or str(row[0]).lower() != arn.lower():
+    found_entity = _BY_NAME[kind](db, account, name)
+    if found_entity is None or found_entity[0].lower() != arn.lower():
         return None
-    return str(row[1])
+    return found_entity[1]
 
 
 def arn_of_id(db: Database, unique_id: str) -> str | None:
     """The current ARN of the user or role whose unique id is ``unique_id``; None once it is deleted."""
-    table = _ID_TABLES.get(unique_id[:4])
-    if table is None:
-        return None
-    row = db.one(f"SELECT arn FROM {table[0]} WHERE {table[1]} = ?", (unique_id,))
-    return None if row is None else str(row[0])
+    lookup = _BY_ID.get(unique_id[:4])
+    return None if lookup is None else lookup(db, unique_id)
 
 
 def bind(db: Database, written: str) -> str | None:
@@ -205,13 +202,10 @@ def bind_saved_before(db: Database) -> int:
     many roles got a saved form."""
     bound = 0
     with db.transaction():
-        rows = db.all("SELECT account_id, name_lower, trust_policy FROM iam_roles WHERE trust_policy_saved IS NULL "
-                      "AND linked_service IS NULL AND trust_policy LIKE '%arn:%:iam::%'")
-        for row in rows:
-            saved = bind(db, row[2])
+        for account, name_lower, trust_policy in role_store.unbound_trust_policies(db):
+            saved = bind(db, trust_policy)
             if saved is not None:
-                db.execute("UPDATE iam_roles SET trust_policy_saved = ? WHERE account_id = ? AND name_lower = ?",
-                           (saved, row[0], row[1]))
+                role_store.set_trust_policy_saved(db, account, name_lower, saved)
                 bound += 1
     return bound
 

@@ -6,27 +6,30 @@ Service-linked roles live in :mod:`.service_linked`; their operations are method
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from ... import arns, ids
 from ...gateway.context import RequestContext
-from ...store.db import Row
 from ...wire.errors import ServiceError
 from . import policydoc, principal_ids, service_linked
 from .common import (
     check_duplicate_tag_keys,
     delete_conflict,
-    drop_tags,
     get_tags,
     invalid_input,
-    iso,
     no_such_entity,
     page_of_entities,
     put_tags,
     remove_tags,
+    tag_dicts,
     tags_page,
-    when,
 )
+from .store import attachments as attachment_store
+from .store import inline_policies as inline_store
+from .store import instance_profiles as profile_store
+from .store import roles as role_store
+from .store.records import Role, Tag
 
 DEFAULT_MAX_SESSION = 3600
 AWS_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
@@ -64,66 +67,60 @@ class RoleOperations:
 
     # -- lookups -------------------------------------------------------------------------------------
 
-    def role_row(self, account: str, name: str) -> Row:
-        row: Row | None = self.db.one(
-            "SELECT * FROM iam_roles WHERE account_id = ? AND name_lower = ?", (account, name.lower())
-        )
-        if row is None:
+    def role_row(self, account: str, name: str) -> Role:
+        role = role_store.get(self.db, account, name)
+        if role is None:
             raise no_such_entity(f"The role with name {name} cannot be found.")
-        return row
+        return role
 
-    def role_shape(self, row: Row, *, tags: bool = True, boundary: bool = True, last_used: bool = False,
-                   render: principal_ids.Renderer | None = None) -> dict[str, Any]:
+    def role_shape(self, row: Role, *, tags: bool = True, boundary: bool = True, last_used: bool = False,
+                   render: principal_ids.Renderer | None = None, tag_list: list[Tag] | None = None
+                   ) -> dict[str, Any]:
         """The ``Role`` structure; ListRoles leaves out tags, boundary and last use, as AWS does. ``render``: the
-        request's trust policy renderer, when it shapes many roles."""
+        request's trust policy renderer, when it shapes many roles; ``tag_list``: the role's tags, when read
+        already."""
         role: dict[str, Any] = {
-            "Path": row["path"],
-            "RoleName": row["name"],
-            "RoleId": row["role_id"],
-            "Arn": row["arn"],
-            "CreateDate": when(row["created_at"]),
+            "Path": row.path,
+            "RoleName": row.name,
+            "RoleId": row.role_id,
+            "Arn": row.arn,
+            "CreateDate": row.created_at,
             "AssumeRolePolicyDocument": (
-                self.trust_policy_shown(row) if render is None
-                else render(row["trust_policy"], row["trust_policy_saved"])
+                self.trust_policy_shown(row) if render is None else render(row.trust_policy, row.trust_policy_saved)
             ),
-            "MaxSessionDuration": row["max_session_duration"],
+            "MaxSessionDuration": row.max_session_duration,
         }
-        if row["description"] is not None:
-            role["Description"] = row["description"]
-        if row["max_signin_session_duration"] is not None:
-            role["MaxSigninSessionDuration"] = row["max_signin_session_duration"]
-        if boundary and row["permissions_boundary"]:
+        if row.description is not None:
+            role["Description"] = row.description
+        if row.max_signin_session_duration is not None:
+            role["MaxSigninSessionDuration"] = row.max_signin_session_duration
+        if boundary and row.permissions_boundary:
             role["PermissionsBoundary"] = {
                 "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
-                "PermissionsBoundaryArn": row["permissions_boundary"],
+                "PermissionsBoundaryArn": row.permissions_boundary,
             }
         if tags:
-            tag_list = self.role_tags(row["account_id"], row["name_lower"])
-            if tag_list:
-                role["Tags"] = tag_list
+            shown = self.role_tags(row.account_id, row.name_lower) if tag_list is None else tag_dicts(tag_list)
+            if shown:
+                role["Tags"] = shown
         if last_used:
             role["RoleLastUsed"] = self.role_last_used(row)
         return role
 
-    def trust_policy_shown(self, row: Row) -> str:
+    def trust_policy_shown(self, row: Role) -> str:
         """The trust policy as IAM answers it: as written, or with the unique ids of deleted principals."""
-        return principal_ids.render(self.db, row["trust_policy"], row["trust_policy_saved"])
+        return principal_ids.render(self.db, row.trust_policy, row.trust_policy_saved)
 
     def role_tags(self, account: str, name_lower: str) -> list[dict[str, str]]:
-        rows = self.db.all(
-            "SELECT tag_key, tag_value FROM iam_tags WHERE account_id = ? AND resource_type = 'role' "
-            "AND resource_key = ? ORDER BY seq",
-            (account, name_lower),
-        )
-        return [{"Key": r["tag_key"], "Value": r["tag_value"]} for r in rows]
+        return get_tags(self.db, account, "role", name_lower)
 
     @staticmethod
-    def role_last_used(row: Row) -> dict[str, Any]:
-        if not row["last_used_at"]:
+    def role_last_used(row: Role) -> dict[str, Any]:
+        if not row.last_used_at:
             return {}
-        last: dict[str, Any] = {"LastUsedDate": when(row["last_used_at"])}
-        if row["last_used_region"]:
-            last["Region"] = row["last_used_region"]
+        last: dict[str, Any] = {"LastUsedDate": row.last_used_at}
+        if row.last_used_region:
+            last["Region"] = row.last_used_region
         return last
 
     def principal_checker(self, account: str) -> Any:
@@ -147,25 +144,19 @@ class RoleOperations:
     def insert_role(self, ctx: RequestContext, name: str, path: str, trust_policy: str, *,
                     description: str | None = None, max_session: int = DEFAULT_MAX_SESSION,
                     max_signin: int | None = None, boundary: str | None = None,
-                    linked_service: str | None = None) -> Row:
+                    linked_service: str | None = None) -> Role:
         account = ctx.account_id
-        self.db.execute(
-            "INSERT INTO iam_roles (account_id, name_lower, name, role_id, path, arn, trust_policy, "
-            "trust_policy_saved, description, max_session_duration, max_signin_session_duration, "
-            "permissions_boundary, linked_service, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                account, name.lower(), name, ids.unique_id("role"), path, arns.role(account, name, path),
-                trust_policy, principal_ids.bind(self.db, trust_policy), description, max_session, max_signin,
-                boundary, linked_service,
-                iso(ctx.received_at),
-            ),
-        )
+        role_store.insert(self.db, Role(
+            account_id=account, name_lower=name.lower(), name=name, role_id=ids.unique_id("role"), path=path,
+            arn=arns.role(account, name, path), trust_policy=trust_policy,
+            trust_policy_saved=principal_ids.bind(self.db, trust_policy), description=description,
+            max_session_duration=max_session, max_signin_session_duration=max_signin, permissions_boundary=boundary,
+            linked_service=linked_service, created_at=ctx.received_at,
+        ))
         return self.role_row(account, name)
 
     def role_exists(self, account: str, name: str) -> bool:
-        return self.db.one(
-            "SELECT 1 FROM iam_roles WHERE account_id = ? AND name_lower = ?", (account, name.lower())
-        ) is not None
+        return role_store.exists(self.db, account, name)
 
     # -- create, read, list --------------------------------------------------------------------------
 
@@ -193,12 +184,21 @@ class RoleOperations:
         return {"Role": self.role_shape(row)}
 
     def get_role(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        return {"Role": self.role_shape(self.role_row(ctx.account_id, req["RoleName"]), last_used=True)}
+        name = req["RoleName"]
+        found = role_store.get_with_tags(self.db, ctx.account_id, name)
+        if found is None:
+            raise no_such_entity(f"The role with name {name} cannot be found.")
+        role, tags = found
+        return {"Role": self.role_shape(role, last_used=True, tag_list=tags)}
 
     def list_roles(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        result = page_of_entities(self.db, "iam_roles", ctx.account_id, req, "Roles")
+        account = ctx.account_id
+        roles, result = page_of_entities(
+            lambda prefix, after, count: role_store.page(self.db, account, prefix, after, count),
+            lambda role: role.name_lower, req, "Roles",
+        )
         render = principal_ids.Renderer(self.db)
-        result["Roles"] = [self.role_shape(r, tags=False, boundary=False, render=render) for r in result["Roles"]]
+        result["Roles"] = [self.role_shape(r, tags=False, boundary=False, render=render) for r in roles]
         return result
 
     # -- updates -------------------------------------------------------------------------------------
@@ -209,112 +209,86 @@ class RoleOperations:
         if reset and req.get("MaxSigninSessionDuration") is not None:
             # choice: AWS documents the conflict but not its text
             raise invalid_input("You cannot specify both MaxSigninSessionDuration and ResetMaxSigninSessionDuration.")
-        linked = row["linked_service"] is not None
+        linked = row.linked_service is not None
         if linked and (req.get("MaxSessionDuration") is not None or reset
                        or req.get("MaxSigninSessionDuration") is not None):
-            raise protected_role(row["name"])
-        updates: dict[str, Any] = {}
+            raise protected_role(row.name)
+        updated = row
         if "Description" in req:
-            updates["description"] = req["Description"] or None  # an empty description clears it (choice)
+            # an empty description clears it (choice)
+            updated = replace(updated, description=req["Description"] or None)
         if req.get("MaxSessionDuration") is not None:
-            updates["max_session_duration"] = req["MaxSessionDuration"]
+            updated = replace(updated, max_session_duration=req["MaxSessionDuration"])
         if req.get("MaxSigninSessionDuration") is not None:
-            updates["max_signin_session_duration"] = req["MaxSigninSessionDuration"]
+            updated = replace(updated, max_signin_session_duration=req["MaxSigninSessionDuration"])
         if reset:
-            updates["max_signin_session_duration"] = None
-        self._update(row, updates)
+            updated = replace(updated, max_signin_session_duration=None)
+        if updated is not row:
+            role_store.save(self.db, updated)
 
     def update_role_description(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         row = self.role_row(ctx.account_id, req["RoleName"])
-        self._update(row, {"description": req["Description"] or None})
-        return {"Role": self.role_shape(self.role_row(ctx.account_id, row["name"]))}
+        role_store.save(self.db, replace(row, description=req["Description"] or None))
+        return {"Role": self.role_shape(self.role_row(ctx.account_id, row.name))}
 
     def update_assume_role_policy(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         row = self.role_row(ctx.account_id, req["RoleName"])
-        if row["linked_service"] is not None:
-            raise protected_role(row["name"])
+        if row.linked_service is not None:
+            raise protected_role(row.name)
         document = req["PolicyDocument"]
         self.check_trust_policy(ctx.account_id, document)
-        self._update(row, {"trust_policy": document, "trust_policy_saved": principal_ids.bind(self.db, document)})
-
-    def _update(self, row: Row, updates: dict[str, Any]) -> None:
-        if not updates:
-            return
-        columns = ", ".join(f"{column} = ?" for column in updates)
-        self.db.execute(
-            f"UPDATE iam_roles SET {columns} WHERE account_id = ? AND name_lower = ?",
-            (*updates.values(), row["account_id"], row["name_lower"]),
-        )
+        role_store.save(self.db, replace(row, trust_policy=document,
+                                         trust_policy_saved=principal_ids.bind(self.db, document)))
 
     # -- delete --------------------------------------------------------------------------------------
 
     def delete_role(self, ctx: RequestContext, req: dict[str, Any]) -> None:
-        row = self.role_row(ctx.account_id, req["RoleName"])
-        if row["linked_service"] is not None:
-            raise protected_role(row["name"])
-        key = (ctx.account_id, row["name_lower"])
-        attached = self.db.one(
-            "SELECT 1 FROM iam_attachments WHERE account_id = ? AND entity_type = 'role' AND entity_lower = ?", key
-        )
-        if attached is not None:
+        account = ctx.account_id
+        row = self.role_row(account, req["RoleName"])
+        if row.linked_service is not None:
+            raise protected_role(row.name)
+        if attachment_store.any_of(self.db, account, "role", row.name_lower):
             raise delete_conflict("Cannot delete entity, must detach all policies first.")
-        inline = self.db.one(
-            "SELECT 1 FROM iam_inline_policies WHERE account_id = ? AND entity_type = 'role' AND entity_lower = ?",
-            key,
-        )
-        if inline is not None:
+        if inline_store.any_of(self.db, account, "role", row.name_lower):
             raise delete_conflict("Cannot delete entity, must delete policies first.")
-        from .instance_profiles import role_in_a_profile  # instance_profiles imports this module
-
-        if role_in_a_profile(self.db, ctx.account_id, row["name_lower"]):
+        if profile_store.role_in_a_profile(self.db, account, row.name_lower):
             # AWS's wording for a role still in an instance profile (DeleteRole, HTTP 409).
             raise delete_conflict("Cannot delete entity, must remove roles from instance profile first.")
-        self.remove_role(ctx.account_id, row["name_lower"])
+        self.remove_role(account, row.name_lower)
 
     def remove_role(self, account: str, name_lower: str) -> None:
-        """Delete the role row and everything hanging off it (callers have checked the conflicts)."""
-        key = (account, name_lower)
-        self.db.execute(
-            "DELETE FROM iam_attachments WHERE account_id = ? AND entity_type = 'role' AND entity_lower = ?", key
-        )
-        self.db.execute(
-            "DELETE FROM iam_inline_policies WHERE account_id = ? AND entity_type = 'role' AND entity_lower = ?", key
-        )
-        drop_tags(self.db, account, "role", name_lower)
-        from .instance_profiles import forget_role  # instance_profiles imports this module
-
-        forget_role(self.db, account, name_lower)
-        self.db.execute("DELETE FROM iam_roles WHERE account_id = ? AND name_lower = ?", key)
+        """Delete the role and everything hanging off it (callers have checked the conflicts)."""
+        role_store.delete(self.db, account, name_lower)
 
     # -- tags ----------------------------------------------------------------------------------------
 
     def tag_role(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         row = self.role_row(ctx.account_id, req["RoleName"])
         check_duplicate_tag_keys(req["Tags"])
-        put_tags(self.db, ctx.account_id, "role", row["name_lower"], req["Tags"])
+        put_tags(self.db, ctx.account_id, "role", row.name_lower, req["Tags"])
 
     def untag_role(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         row = self.role_row(ctx.account_id, req["RoleName"])
-        remove_tags(self.db, ctx.account_id, "role", row["name_lower"], req["TagKeys"])
+        remove_tags(self.db, ctx.account_id, "role", row.name_lower, req["TagKeys"])
 
     def list_role_tags(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         row = self.role_row(ctx.account_id, req["RoleName"])
-        return tags_page(get_tags(self.db, ctx.account_id, "role", row["name_lower"]), req)
+        return tags_page(get_tags(self.db, ctx.account_id, "role", row.name_lower), req)
 
     # -- permissions boundary ------------------------------------------------------------------------
 
     def put_role_permissions_boundary(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         row = self.role_row(ctx.account_id, req["RoleName"])
-        if row["linked_service"] is not None:
-            raise protected_role(row["name"])
+        if row.linked_service is not None:
+            raise protected_role(row.name)
         self.check_boundary(ctx.account_id, req["PermissionsBoundary"])
-        self._update(row, {"permissions_boundary": req["PermissionsBoundary"]})
+        role_store.save(self.db, replace(row, permissions_boundary=req["PermissionsBoundary"]))
 
     def delete_role_permissions_boundary(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         row = self.role_row(ctx.account_id, req["RoleName"])
-        if row["linked_service"] is not None:
-            raise protected_role(row["name"])
-        self._update(row, {"permissions_boundary": None})
+        if row.linked_service is not None:
+            raise protected_role(row.name)
+        role_store.save(self.db, replace(row, permissions_boundary=None))
 
     # -- service-linked roles (see service_linked.py) ---------------------------------------------------
 

@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ...gateway.context import RequestContext
-from .common import invalid_input, iso, no_such_entity
+from .common import invalid_input, no_such_entity
 from .managed import ManagedPolicy, catalogue
+from .store import attachments as attachment_store
+from .store import roles as role_store
+from .store.records import DeletionTask
 
 if TYPE_CHECKING:
     from .roles import RoleOperations
@@ -78,35 +81,22 @@ def create(ops: RoleOperations, ctx: RequestContext, req: dict[str, Any]) -> dic
     description = req.get("Description") or spec.description
     row = ops.insert_role(ctx, name, spec.path, spec.trust_policy, description=description,
                           linked_service=service)
-    seq = int(ops.db.scalar(
-        "SELECT COALESCE(MAX(seq), 0) FROM iam_attachments WHERE account_id = ? AND entity_type = 'role' "
-        "AND entity_lower = ?",
-        (account, row["name_lower"]),
-    )) + 1
-    ops.db.execute(
-        "INSERT INTO iam_attachments (account_id, entity_type, entity_lower, policy_arn, seq) "
-        "VALUES (?, 'role', ?, ?, ?)",
-        (account, row["name_lower"], spec.policy_arn, seq),
-    )
+    attachment_store.attach(ops.db, account, "role", row.name_lower, spec.policy_arn)
     return {"Role": ops.role_shape(row)}
 
 
 def delete(ops: RoleOperations, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     account = ctx.account_id
     row = ops.role_row(account, req["RoleName"])
-    service = row["linked_service"]
+    service = row.linked_service
     if service is None:
         # choice: the operation only models NoSuchEntity for a role it cannot delete; the text is ours
-        raise no_such_entity(f"The service-linked role with name {row['name']} cannot be found.")
+        raise no_such_entity(f"The service-linked role with name {row.name} cannot be found.")
     # AWS deletes asynchronously; nothing in Turnout's linked services holds the role, so the task
     # finishes at once and GetServiceLinkedRoleDeletionStatus reports SUCCEEDED.
-    task_id = f"{TASK_PREFIX}{service}/{row['name']}/{uuid.uuid4()}"
-    ops.db.execute(
-        "INSERT INTO iam_slr_deletion_tasks (account_id, task_id, role_name, status, reason, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (account, task_id, row["name"], "SUCCEEDED", None, iso(ctx.received_at)),
-    )
-    ops.remove_role(account, row["name_lower"])
+    task_id = f"{TASK_PREFIX}{service}/{row.name}/{uuid.uuid4()}"
+    role_store.add_deletion_task(ops.db, DeletionTask(account, task_id, row.name, "SUCCEEDED", None, ctx.received_at))
+    ops.remove_role(account, row.name_lower)
     return {"DeletionTaskId": task_id}
 
 
@@ -114,15 +104,12 @@ def deletion_status(ops: RoleOperations, ctx: RequestContext, req: dict[str, Any
     task_id = req["DeletionTaskId"]
     if not task_id.startswith(TASK_PREFIX) or task_id.count("/") < 4:
         raise invalid_input(f"Invalid deletion task id: {task_id}")  # choice: AWS's text is not published
-    row = ops.db.one(
-        "SELECT status, reason FROM iam_slr_deletion_tasks WHERE account_id = ? AND task_id = ?",
-        (ctx.account_id, task_id),
-    )
-    if row is None:
+    task = role_store.deletion_task(ops.db, ctx.account_id, task_id)
+    if task is None:
         raise no_such_entity(f"Deletion task {task_id} cannot be found.")  # choice, as above
-    result: dict[str, Any] = {"Status": row["status"]}
-    if row["reason"]:
-        result["Reason"] = {"Reason": row["reason"]}
+    result: dict[str, Any] = {"Status": task.status}
+    if task.reason:
+        result["Reason"] = {"Reason": task.reason}
     return result
 
 
