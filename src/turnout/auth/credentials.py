@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .. import DEFAULT_ACCOUNT
-from ..store import accounts
-from ..store.db import Database
 from .ports import AccessKey, AccessKeys, KeyOwner, KeyUse, Sessions, TemporaryCredentials
 from .principal import Principal, Session
 
@@ -36,12 +34,6 @@ class Credential:
 
 class UnknownAccessKey(LookupError):
     pass
-
-
-def account_exists(db: Database, account_id: str) -> bool:
-    """Whether Turnout holds ``account_id`` (some request was made in it): :func:`turnout.store.accounts.exists`,
-    under the name ``services/iam/principal_ids.py`` imports."""
-    return accounts.exists(db, account_id)
 
 
 class NoCredentials:

@@ -30,8 +30,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ...auth.credentials import account_exists
 from ...policy.principals import UNIQUE_ID
+from ...store import accounts
 from ...store.db import Database
 from .store import roles as role_store
 from .store import users as user_store
@@ -118,7 +118,7 @@ def principal_exists(db: Database, arn: str, account: str) -> bool:
     found = _ENTITY_ARN.match(arn)
     if found is None:
         return True
-    if found.group(1) != account and not account_exists(db, found.group(1)):
+    if found.group(1) != account and not accounts.exists(db, found.group(1)):
         return True
     return unique_id_of(db, arn) is not None
 
