@@ -24,8 +24,8 @@ from .... import ids
 from ....authz.authorizer import PolicyAuthorizer
 from ....authz.checks import Check
 from ....gateway.context import RequestContext
+from ..common import iso
 from ..model import ROLLBACK_IN_PROGRESS
-from ..store import iso
 from .acting import AssumeFailed, Scope
 from .runner import DONE, HOOK_REASON, Fail, Outcome, Wait
 

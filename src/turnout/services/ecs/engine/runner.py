@@ -8,12 +8,13 @@ a deployment superseded by a newer one -> STOPPED.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ....store.db import Row
 from .. import events
+from ..common import iso
 from ..model import (
     FINAL,
     IN_PROGRESS,
@@ -28,11 +29,15 @@ from ..model import (
     SUCCESSFUL,
     TRAFFIC_STRATEGIES,
 )
-from ..store import dumps, iso, loads
+from ..store import deployments as deployment_store
+from ..store import revisions as revision_store
+from ..store import services as service_store
+from ..store import tasks as task_store
+from ..store.tasks import Task
 from . import plan as plans
 from . import traffic
 from .acting import AssumeFailed, CallFailed
-from .scheduler import ALIVE, RegistrationFailed, load_balancers, scope_of
+from .scheduler import RegistrationFailed, load_balancers, scope_of
 from .state import Deployment
 
 if TYPE_CHECKING:
@@ -106,7 +111,7 @@ class Runner:
                 dep.stage = stage
             outcome = self._step(dep, now, pc, action, arg)
             if isinstance(outcome, Wait):
-                dep.wake_since, dep.wake_after = iso(now), max(0.0, outcome.seconds)
+                dep.wake_since, dep.wake_after = now, max(0.0, outcome.seconds)
                 return
             if isinstance(outcome, Fail):
                 if dep.status == ROLLBACK_IN_PROGRESS:
@@ -123,13 +128,12 @@ class Runner:
     # -- lifecycle ----------------------------------------------------------------------------------------
 
     def _start(self, dep: Deployment, now: datetime) -> None:
-        for older in self.db.all(
-                "SELECT arn FROM ecs_service_deployments WHERE account_id = ? AND region = ? AND service_arn = ? "
-                "AND arn != ? AND status IN ('PENDING', 'IN_PROGRESS', 'STOP_REQUESTED', 'ROLLBACK_REQUESTED')",
-                (dep.account, dep.region, dep.service_arn, dep.arn)):
-            self.engine.supersede(older["arn"], dep, now)
-        dep.status, dep.started_at = IN_PROGRESS, iso(now)
-        alive_sources = {t["revision_arn"] for t in self.scheduler.tasks(dep.service)}
+        for older in deployment_store.arns_of_service(
+                self.db, dep.account, dep.region, dep.service_arn,
+                (PENDING, IN_PROGRESS, STOP_REQUESTED, ROLLBACK_REQUESTED), besides=dep.arn):
+            self.engine.supersede(older, dep, now)
+        dep.status, dep.started_at = IN_PROGRESS, now
+        alive_sources = {t.revision_arn for t in self.scheduler.tasks(dep.service)}
         if dep.strategy in TRAFFIC_STRATEGIES and self._pairs(dep):
             pairs = self._pairs(dep)
             has_test = any(p.test for p in pairs)
@@ -184,13 +188,12 @@ class Runner:
         revision = self.scheduler.revision(dep.account, dep.region, dep.target)
         if revision is None:
             return
-        body = loads(revision["body"]) or {}
+        body = dict(revision.body)
         resolved = dict(body.get("resolvedConfiguration") or {})
         resolved["loadBalancers"] = [{"targetGroupArn": tg, "productionListenerRule": pair.production}
                                      for pair, tg in zip(self._pairs(dep), green, strict=False)]
         body["resolvedConfiguration"] = resolved
-        self.db.execute("UPDATE ecs_service_revisions SET body = ? WHERE account_id = ? AND region = ? AND arn = ?",
-                        (dumps(body), dep.account, dep.region, dep.target))
+        revision_store.set_body(self.db, dep.account, dep.region, dep.target, body)
 
     def _begin_rollback(self, dep: Deployment, now: datetime, reason: str, *, requested: bool = False) -> None:
         breaker = dep.config.get("deploymentCircuitBreaker") or {}
@@ -199,7 +202,7 @@ class Runner:
             # rollback option" -> STOPPED), and says so.
             reason = reason.replace("Service deployment rolled back because", "Service deployment failed because", 1)
             dep.status, dep.status_reason = STOPPED, reason
-            dep.stopped_at = dep.finished_at = iso(now)
+            dep.stopped_at = dep.finished_at = now
             dep.rollout_state, dep.rollout_state_reason = "FAILED", rollout_reason(reason)
             if dep.circuit_breaker:
                 dep.circuit_breaker["status"] = "TRIGGERED"
@@ -208,7 +211,7 @@ class Runner:
             return
         if dep.status == PENDING or not dep.state.get("plan"):
             dep.status, dep.status_reason = STOPPED, reason
-            dep.stopped_at = dep.finished_at = iso(now)
+            dep.stopped_at = dep.finished_at = now
             dep.rollout_state, dep.rollout_state_reason = "FAILED", rollout_reason(reason)
             return
         source = dep.sources[-1] if dep.sources else None
@@ -239,14 +242,14 @@ class Runner:
         dep.status = ROLLBACK_FAILED
         detail = detail.replace("Service deployment rolled back because", "The rollback failed because", 1)
         dep.status_reason = f"{dep.status_reason or ''} {detail} {where}".strip()
-        dep.finished_at = iso(now)
+        dep.finished_at = now
         dep.wake_since = dep.wake_after = None
         events.add(self.db, dep.account, dep.region, dep.service_arn,
                    f"(service {dep.service_name}) (deployment {dep.legacy_id}) rollback failed: {detail} {where}",
                    now)
 
     def _finish(self, dep: Deployment, now: datetime) -> None:
-        dep.finished_at = iso(now)
+        dep.finished_at = now
         dep.wake_since = dep.wake_after = None
         if dep.status == ROLLBACK_IN_PROGRESS:
             dep.status = ROLLBACK_SUCCESSFUL
@@ -272,14 +275,13 @@ class Runner:
         revision = self.scheduler.revision(dep.account, dep.region, (dep.rollback or {}).get("serviceRevisionArn"))
         if revision is None:
             return
-        config = loads(dep.service["config"]) or {}
-        config["taskDefinition"] = revision["task_definition_arn"]
-        self.db.execute("UPDATE ecs_services SET config = ?, updated_at = ? WHERE account_id = ? AND region = ? "
-                        "AND arn = ?", (dumps(config), iso(now), dep.account, dep.region, dep.service_arn))
+        config = copy.deepcopy(dep.service.config)
+        config["taskDefinition"] = revision.task_definition_arn
+        service_store.set_config(self.db, dep.account, dep.region, dep.service_arn, config, now)
 
     def _stop(self, dep: Deployment, now: datetime, reason: str) -> None:
         dep.status, dep.status_reason = STOPPED, dep.status_reason or reason
-        dep.stopped_at = dep.finished_at = iso(now)
+        dep.stopped_at = dep.finished_at = now
         dep.wake_since = dep.wake_after = None
 
     # -- steps ------------------------------------------------------------------------------------------
@@ -317,23 +319,21 @@ class Runner:
         return Wait(remaining) if remaining > 1e-6 else DONE
 
     def _desired(self, dep: Deployment) -> int:
-        config = loads(dep.service["config"]) or {}
-        return int(config.get("desiredCount", dep.row["desired_count"]) or 0)
+        return int(dep.service.config.get("desiredCount", dep.record.desired_count) or 0)
 
-    def green_tasks(self, dep: Deployment) -> list[Row]:
+    def green_tasks(self, dep: Deployment) -> list[Task]:
         """Tasks this deployment launched (a redeployed revision's earlier tasks are blue, not green)."""
-        return self.scheduler.tasks(dep.service, f"{ALIVE} AND deployment_arn = ?", (dep.arn,))
+        return [t for t in self.scheduler.tasks(dep.service) if t.deployment_arn == dep.arn]
 
-    def other_tasks(self, dep: Deployment) -> list[Row]:
-        return self.scheduler.tasks(dep.service, f"{ALIVE} AND (deployment_arn IS NULL OR deployment_arn != ?)",
-                                    (dep.arn,))
+    def other_tasks(self, dep: Deployment) -> list[Task]:
+        return [t for t in self.scheduler.tasks(dep.service) if t.deployment_arn != dep.arn]
 
     def _scale_up(self, dep: Deployment, now: datetime) -> Outcome:
         revision = self.scheduler.revision(dep.account, dep.region, dep.target)
         if revision is None:
             return Fail("Service deployment failed because its service revision no longer exists.")
         missing = self._desired(dep) - len(self.green_tasks(dep))
-        self.scheduler.launch(dep.service, revision, dep.row, missing, now)
+        self.scheduler.launch(dep.service, revision, dep.record, missing, now)
         return DONE
 
     def _await_healthy(self, dep: Deployment, now: datetime) -> Outcome:
@@ -344,7 +344,7 @@ class Runner:
             return failed
         if len(tasks) < desired:
             return self._scale_up(dep, now) or Wait(1.0)
-        running = [t for t in tasks if t["last_status"] == "RUNNING"]
+        running = [t for t in tasks if t.last_status == "RUNNING"]
         if len(running) < desired:
             return Wait(self.engine.next_task_change())
         groups = list(dep.state.get("green") or [])
@@ -358,14 +358,14 @@ class Runner:
                                                      f"{exc.message})"))
         pending = False
         for task in running:
-            for reg in loads(task["registrations"]) or []:
+            for reg in task.registrations:
                 state = states.get((reg["targetGroupArn"], reg["id"], int(reg["port"])))
                 if state == "unhealthy":
                     self.engine.fail_task(dep, task, reg["targetGroupArn"], now)
                     pending = True
                 elif state != "healthy":
                     pending = True
-            if not loads(task["registrations"]):
+            if not task.registrations:
                 pending = True
         return Wait(HEALTH_POLL) if pending else DONE
 
@@ -420,11 +420,8 @@ class Runner:
         green = dep.status == ROLLBACK_IN_PROGRESS
         if dep.strategy not in TRAFFIC_STRATEGIES:
             return DONE
-        stopping = self.db.scalar(
-            "SELECT COUNT(*) FROM ecs_tasks WHERE account_id = ? AND region = ? AND service_arn = ? AND "
-            "last_status != 'STOPPED' AND desired_status = 'STOPPED' AND "
-            f"{'deployment_arn = ?' if green else '(deployment_arn IS NULL OR deployment_arn != ?)'}",
-            (dep.account, dep.region, dep.service_arn, dep.arn))
+        stopping = task_store.stopping_count(self.db, dep.account, dep.region, dep.service_arn, dep.arn,
+                                             launched_by_it=green)
         return Wait(self.engine.next_task_change()) if stopping else DONE
 
     def _pairs(self, dep: Deployment) -> list[traffic.Pair]:
