@@ -68,7 +68,7 @@ class DeploymentOperations:
         if dep is None or not Hooks.resolve_pause(dep, hook_id, req.get("action") or "CONTINUE"):
             raise invalid("Provided hookId is either completed, unavailable, or not associated with the given "
                           "Resource ARN")
-        dep.wake_since = dep.wake_after = None
+        dep.clear_wait()
         dep.save(self.db, ctx.received_at)
         self.engine.wake(arn)
         return {"serviceDeploymentArn": arn}

@@ -67,7 +67,6 @@ class Engine:
         self._event: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_task: asyncio.Task[None] | None = None
-        self._calls: set[asyncio.Task[None]] = set()
         self._dirty: set[str] | None = None  # services to reconcile; None: all of them
         self._next_task: float | None = None
         self._repaired = False
@@ -286,7 +285,7 @@ class Engine:
     def where(self, dep: Deployment) -> str:
         """Which listener rules are left pointing where (for ROLLBACK_FAILED), read from the load balancer."""
         parts = []
-        for pair in self.runner._pairs(dep):
+        for pair in self.scheduler.traffic_pairs(dep.service, dep.target):
             for label, named in (("Production", pair.production), ("Test", pair.test)):
                 if not named:
                     continue
@@ -297,26 +296,6 @@ class Engine:
                 kind = "listener" if ":listener/" in named else "listener rule"
                 parts.append(f"{label} {kind} {named} is left forwarding to {shares}.")
         return " ".join(parts)
-
-    # -- Lambda calls ---------------------------------------------------------------------------------------
-
-    def call_lambda(self, key: tuple[str, str], function_arn: str, event: dict[str, Any]) -> None:
-        from ..lambda_hooks import invoke
-
-        endpoints = getattr(self.gateway, "lambda_endpoints", {}) or {}
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return  # no loop (a bare engine in a test): the call is made at the next pass that has one
-
-        async def call() -> None:
-            result = await invoke(endpoints, function_arn, event)
-            self.hooks.results[key] = result
-            self.wake(key[0])
-
-        task = loop.create_task(call())
-        self._calls.add(task)
-        task.add_done_callback(self._calls.discard)
 
     # -- tasks ----------------------------------------------------------------------------------------------
 

@@ -39,7 +39,7 @@ class Rolling:
         elif (failed := self.engine.count_failures(dep)) is not None:
             return failed
         config = dep.config
-        desired = runner._desired(dep)
+        desired = dep.desired
         maximum = int(config.get("maximumPercent", 200))
         minimum = int(config.get("minimumHealthyPercent", 100))
         alive = self.scheduler.tasks(dep.service)

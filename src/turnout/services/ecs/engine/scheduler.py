@@ -35,7 +35,8 @@ from ..store.revisions import ServiceRevision
 from ..store.services import Service
 from ..store.tasks import Task
 from .acting import Acting, AssumeFailed, CallFailed, Scope
-from .traffic import pairs
+from .state import EngineState
+from .traffic import Pair, pairs
 
 if TYPE_CHECKING:
     from ....clock import Clock
@@ -92,6 +93,11 @@ class Scheduler:
     def revision(self, account: str, region: str, arn: str | None) -> ServiceRevision | None:
         return None if arn is None else revision_store.revision(self.db, account, region, arn)
 
+    def traffic_pairs(self, service: Service, revision_arn: str | None) -> list[Pair]:
+        """The service's load balancers in advanced configuration, as its revision ``revision_arn`` deployed them
+        (else as the service has them now)."""
+        return pairs(load_balancers(service, self.revision(service.account_id, service.region, revision_arn)))
+
     def tasks(self, service: Service, *, alive: bool = True) -> list[Task]:
         """The service's tasks not STOPPED (``alive``: and meant to run), in launch order."""
         found = task_store.not_stopped_of_service(self.db, service.account_id, service.region, service.arn)
@@ -110,11 +116,11 @@ class Scheduler:
                     if lb.get("targetGroupArn")]
         dep = deployment_store.deployment(self.db, task.account_id, task.region, task.deployment_arn) \
             if task.deployment_arn else None
-        state = (dep.engine if dep is not None else None) or {}
+        state = EngineState.from_json(dep.engine if dep is not None else None)
         # A task a deployment launched is green while it runs; a replacement launched after it ended goes where
         # production traffic is served.
-        side = "serving" if dep is not None and dep.status in FINAL else "green"
-        groups = state.get(side) or state.get("green") or [p.primary for p in traffic]
+        finished = dep is not None and dep.status in FINAL
+        groups = (state.serving if finished else state.green) or state.green or [p.primary for p in traffic]
         return [Binding(tg, pair.port) for tg, pair in zip(groups, traffic, strict=False)]
 
     # -- launching and stopping -------------------------------------------------------------------------
