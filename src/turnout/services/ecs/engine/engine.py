@@ -166,7 +166,7 @@ class Engine:
             self._repair(now)
         yield from self._transitions(now)
         for row in deployment_store.active_deployments(self.db):
-            if row.arn in self._poked or self._due(row) <= 0:
+            if row.arn in self._poked or self._due(row.wake_since, row.wake_after) <= 0:
                 self._poked.discard(row.arn)
                 try:
                     self._advance(row.account_id, row.region, row.arn, self.clock.now())
@@ -179,7 +179,7 @@ class Engine:
     def health(self) -> dict[str, Any]:
         """``/_turnout/health``'s ``"ecs"``: whether the engine runs, and what it has under way."""
         deployments = deployment_store.count_active(self.db)
-        tasks = task_store.status_counts(self.db, live=True)
+        tasks = task_store.live_status_counts(self.db)
         if self._loop_task is not None:
             running = not self._loop_task.done()
         else:  # another worker's engine (turnout.workers)
@@ -193,8 +193,8 @@ class Engine:
         task_wait = task_lifecycle.next_due(self.db, self.clock)
         if task_wait is not None:
             waits.append(task_wait)
-        for row in deployment_store.active_deployments(self.db):
-            waits.append(0.0 if row.arn in self._poked else self._due(row))
+        for arn, since, after in deployment_store.active_waits(self.db):
+            waits.append(0.0 if arn in self._poked else self._due(since, after))
         if self._dirty is None or self._dirty:
             waits.append(0.0)
         return max(0.0, min(waits))
@@ -207,10 +207,11 @@ class Engine:
             self._next_task = 1.0 if wait is None else max(0.01, wait)
         return self._next_task
 
-    def _due(self, row: ServiceDeployment) -> float:
-        if row.wake_since is None or row.wake_after is None:
+    def _due(self, since: datetime | None, after: float | None) -> float:
+        """Simulated seconds until a deployment that waits ``after`` seconds from ``since`` is due."""
+        if since is None or after is None:
             return 0.0
-        return row.wake_after - self.clock.sim_elapsed(row.wake_since)
+        return after - self.clock.sim_elapsed(since)
 
     # -- deployments ----------------------------------------------------------------------------------------
 

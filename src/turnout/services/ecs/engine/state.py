@@ -15,10 +15,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal, get_args
 
 from ....store.db import Database
+from ..common import iso, when
 from ..store import deployments as store
 from ..store.deployments import ServiceDeployment
 from ..store.services import Service
@@ -29,12 +30,8 @@ Action = Literal["hooks", "scale_up", "await_healthy", "shift_test", "shift_prod
 ACTIONS: tuple[Action, ...] = get_args(Action)
 
 
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
-
-
 def _instant(value: Any) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(str(value))
+    return when(None if value is None else str(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,10 +68,10 @@ class HookRun:
     failure: str | None = None  # why it failed
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.type, "index": self.index, "since": _iso(self.since),
+        out: dict[str, Any] = {"type": self.type, "index": self.index, "since": iso(self.since),
                                "timeout": self.timeout, "action": self.action, "phase": self.phase,
                                "execution": self.execution, "details": self.details,
-                               "next": None if self.next is None else _iso(self.next)}
+                               "next": None if self.next is None else iso(self.next)}
         if self.delay is not None:
             out["delay"] = self.delay
         if self.failure is not None:
@@ -128,7 +125,7 @@ class EngineState:
             out["plan"] = [step.to_json() for step in self.plan]
             out["pc"] = self.pc
         if self.at is not None:
-            out["at"] = _iso(self.at)
+            out["at"] = iso(self.at)
         if self.step_hooks is not None:
             out["step_hooks"] = {hook_id: run.to_json() for hook_id, run in self.step_hooks.items()}
         for name, value in (("blue", self.blue), ("green", self.green), ("snapshot", self.snapshot),

@@ -1,27 +1,20 @@
-"""Column codecs of the ECS tables: JSON text and ISO 8601 timestamps, as the provider has always written them."""
+"""Column codecs of the ECS tables: JSON text and ISO 8601 timestamps, as the provider has always written them
+(the JSON and date helpers are :mod:`..common`'s; these add the forms of nullable columns)."""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from ..common import dumps, loads
+from ..common import iso as stamp
+from ..common import when as instant_or_none
 
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+__all__ = ["dumps", "dumps_or_none", "instant", "instant_or_none", "loads", "stamp", "stamp_or_none"]
 
 
 def dumps_or_none(value: Any) -> str | None:
     return None if value is None else dumps(value)
-
-
-def loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-def stamp(value: datetime) -> str:
-    """A timestamp as stored: ISO 8601 of the instant in UTC."""
-    return value.astimezone(UTC).isoformat()
 
 
 def stamp_or_none(value: datetime | None) -> str | None:
@@ -30,7 +23,3 @@ def stamp_or_none(value: datetime | None) -> str | None:
 
 def instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
-
-
-def instant_or_none(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)

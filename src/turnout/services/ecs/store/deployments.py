@@ -140,6 +140,14 @@ def active_deployments(db: Database) -> list[ServiceDeployment]:
     return [_deployment(row) for row in rows]
 
 
+def active_waits(db: Database) -> list[tuple[str, datetime | None, float | None]]:
+    """(ARN, waiting since, seconds to wait) of every account's deployments in an active status."""
+    rows = db.all(f"SELECT arn, wake_since, wake_after FROM ecs_service_deployments WHERE status IN "
+                  f"({_marks(ACTIVE)})", ACTIVE)
+    return [(str(r["arn"]), instant_or_none(r["wake_since"]),
+             None if r["wake_after"] is None else float(r["wake_after"])) for r in rows]
+
+
 def count_active(db: Database) -> int:
     return int(db.scalar(f"SELECT COUNT(*) FROM ecs_service_deployments WHERE status IN ({_marks(ACTIVE)})", ACTIVE))
 

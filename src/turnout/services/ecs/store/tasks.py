@@ -125,16 +125,17 @@ def tasks_of_token(db: Database, account: str, region: str, token: str) -> list[
     return [_task(row) for row in rows]
 
 
-def status_counts(db: Database, account: str | None = None, region: str | None = None,
-                  cluster: str | None = None, *, live: bool = False) -> dict[str, int]:
-    """last_status -> number of tasks (of the cluster given, else of every account; ``live``: not STOPPED)."""
-    if cluster is not None:
-        rows = db.all("SELECT last_status, COUNT(*) AS n FROM ecs_tasks WHERE account_id = ? AND region = ? AND "
-                      "cluster = ? GROUP BY last_status", (account, region, cluster))
-    else:
-        assert live, "every account's tasks are only counted live"
-        rows = db.all("SELECT last_status, COUNT(*) AS n FROM ecs_tasks WHERE last_status <> 'STOPPED' "
-                      "GROUP BY last_status")
+def status_counts(db: Database, account: str, region: str, cluster: str) -> dict[str, int]:
+    """last_status -> number of the cluster's tasks."""
+    rows = db.all("SELECT last_status, COUNT(*) AS n FROM ecs_tasks WHERE account_id = ? AND region = ? AND "
+                  "cluster = ? GROUP BY last_status", (account, region, cluster))
+    return {str(r["last_status"]): int(r["n"]) for r in rows}
+
+
+def live_status_counts(db: Database) -> dict[str, int]:
+    """last_status -> number of tasks not STOPPED, of every account."""
+    rows = db.all("SELECT last_status, COUNT(*) AS n FROM ecs_tasks WHERE last_status <> 'STOPPED' "
+                  "GROUP BY last_status")
     return {str(r["last_status"]): int(r["n"]) for r in rows}
 
 
