@@ -26,23 +26,6 @@ PENDING_SQL: frozenset[str] = frozenset({
     "services/cloudtrail/trail_tags.py",
     "services/ec2/defaults.py",
     "services/ec2/tags.py",
-    "services/ecs/capacity.py",
-    "services/ecs/clusters.py",
-    "services/ecs/deployment_ops.py",
-    "services/ecs/deployment_views.py",
-    "services/ecs/engine/engine.py",
-    "services/ecs/engine/runner.py",
-    "services/ecs/engine/scheduler.py",
-    "services/ecs/engine/state.py",
-    "services/ecs/events.py",
-    "services/ecs/revisions.py",
-    "services/ecs/service_views.py",
-    "services/ecs/services.py",
-    "services/ecs/tags.py",
-    "services/ecs/task_definitions.py",
-    "services/ecs/task_lifecycle.py",
-    "services/ecs/task_run.py",
-    "services/ecs/tasks.py",
 })
 
 # authz modules that still import a service, until the service implements a protocol authz declares.

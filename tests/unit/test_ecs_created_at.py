@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from turnout.services.ecs.store import created_when
+from turnout.services.ecs.common import created_when
 from turnout.wire.values import epoch
 
 

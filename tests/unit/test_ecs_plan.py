@@ -15,6 +15,7 @@ from turnout.services.ecs.engine.plan import (
     step_bake_seconds,
     traffic_plan,
 )
+from turnout.services.ecs.engine.state import Step
 from turnout.services.ecs.model import STAGES
 
 tenths = st.integers(min_value=1, max_value=1000).map(lambda n: float(Decimal(n) / 10))
@@ -50,20 +51,20 @@ def test_elb_weights_carry_the_share(share: float) -> None:
 @given(st.sampled_from(["BLUE_GREEN", "LINEAR", "CANARY"]), st.booleans(), st.booleans(), st.booleans())
 def test_plan_follows_aws_stage_order(strategy: str, reconcile: bool, has_test: bool, nlb: bool) -> None:
     steps = traffic_plan(strategy, {"bakeTimeInMinutes": 2}, reconcile=reconcile, has_test=has_test, nlb=nlb)
-    order = [STAGES.index(stage) for stage, _, _ in steps]
+    order = [STAGES.index(step.stage) for step in steps]
     # Stages never go back, except PRE_PRODUCTION/PRODUCTION_TRAFFIC_SHIFT repeating once per production step.
     backs = [(a, b) for a, b in pairwise(order) if b < a]
     assert all(STAGES[a] == "PRODUCTION_TRAFFIC_SHIFT" and STAGES[b] == "PRE_PRODUCTION_TRAFFIC_SHIFT"
                for a, b in backs)
-    assert ("RECONCILE_SERVICE" in {s for s, _, _ in steps}) == reconcile
-    assert any(action == "shift_test" for _, action, _ in steps) == has_test
-    assert [arg for _, action, arg in steps if action == "shift_prod"] == production_steps(strategy, {})
-    assert steps[-1][:2] == ["CLEAN_UP", "await_stopped"]
-    assert ["BAKE_TIME", "wait", 120.0] in steps
+    assert ("RECONCILE_SERVICE" in {step.stage for step in steps}) == reconcile
+    assert any(step.action == "shift_test" for step in steps) == has_test
+    assert [step.arg for step in steps if step.action == "shift_prod"] == production_steps(strategy, {})
+    assert (steps[-1].stage, steps[-1].action) == ("CLEAN_UP", "await_stopped")
+    assert Step("BAKE_TIME", "wait", 120.0) in steps
 
 
 def test_rollback_touches_only_what_moved() -> None:
-    assert [a for _, a, _ in rollback_plan(test_shifted=False, prod_shifted=False)] == ["stop_green", "await_stopped"]
+    assert [s.action for s in rollback_plan(test_shifted=False, prod_shifted=False)] == ["stop_green", "await_stopped"]
     moved = rollback_plan(test_shifted=True, prod_shifted=True)
-    assert [s for s, a, _ in moved if a == "hooks"] == ["PRODUCTION_TRAFFIC_SHIFT", "TEST_TRAFFIC_SHIFT"]
-    assert [a for _, a, _ in moved][:3] == ["restore_prod", "hooks", "restore_test"]
+    assert [s.stage for s in moved if s.action == "hooks"] == ["PRODUCTION_TRAFFIC_SHIFT", "TEST_TRAFFIC_SHIFT"]
+    assert [s.action for s in moved][:3] == ["restore_prod", "hooks", "restore_test"]

@@ -19,7 +19,9 @@ from turnout.gateway.gateway import Gateway
 from turnout.server import Settings, build_gateway
 from turnout.services.ec2 import network
 from turnout.services.ecs import task_lifecycle as life
-from turnout.store.db import Row
+from turnout.services.ecs.store import task_definitions as td_store
+from turnout.services.ecs.store.task_definitions import TaskDefinition
+from turnout.services.ecs.store.tasks import Task
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -37,15 +39,15 @@ class Env:
         assert ctx.result is not None
         return ctx.result
 
-    def task_definition(self, family: str, **container: Any) -> Row:
+    def task_definition(self, family: str, **container: Any) -> TaskDefinition:
         arn = self.call("ecs", "RegisterTaskDefinition", {
             "family": family, "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"], "cpu": "256",
             "memory": "512", "containerDefinitions": [{"name": "web", "image": "nginx:1.27", "essential": True,
                                                        "portMappings": [{"containerPort": 80}], **container}],
         })["taskDefinition"]["taskDefinitionArn"]
-        row = self.gateway.db.one("SELECT * FROM ecs_task_definitions WHERE arn = ?", (arn,))
-        assert row is not None
-        return row
+        found = td_store.task_definition(self.gateway.db, ACCOUNT, REGION, arn)
+        assert found is not None
+        return found
 
     def subnets(self) -> list[str]:
         db = self.gateway.db
@@ -54,7 +56,7 @@ class Env:
             assert vpc is not None
             return [s.subnet_id for s in network.vpc_subnets(db, ACCOUNT, REGION, vpc.vpc_id)][:2]
 
-    def launch(self, td: Row, count: int = 1, subnets: list[str] | None = None, **kwargs: Any) -> list[Row]:
+    def launch(self, td: TaskDefinition, count: int = 1, subnets: list[str] | None = None, **kwargs: Any) -> list[Task]:
         db = self.gateway.db
         with db.transaction():
             return life.launch(db, account=ACCOUNT, region=REGION, cluster="c1", task_definition=td, count=count,
@@ -66,7 +68,7 @@ class Env:
         with self.gateway.db.transaction():
             return life.due(self.gateway.db, self.clock)
 
-    def task(self, arn: str) -> Row:
+    def task(self, arn: str) -> Task:
         row = life.find(self.gateway.db, arn)
         assert row is not None
         return row
@@ -95,24 +97,24 @@ def test_launch_inserts_provisioning_tasks_spread_over_subnets(env: Env) -> None
     td = env.task_definition("web")
     subnets = env.subnets()
     tasks = env.launch(td, count=3, subnets=subnets)
-    assert [t["last_status"] for t in tasks] == ["PROVISIONING"] * 3
-    assert [t["desired_status"] for t in tasks] == ["RUNNING"] * 3
-    assert [t["subnet_id"] for t in tasks] == [subnets[0], subnets[1], subnets[0]]
+    assert [t.last_status for t in tasks] == ["PROVISIONING"] * 3
+    assert [t.desired_status for t in tasks] == ["RUNNING"] * 3
+    assert [t.subnet_id for t in tasks] == [subnets[0], subnets[1], subnets[0]]
     found = {s.subnet_id: s for s in network.subnets(env.gateway.db, ACCOUNT, REGION, subnets)}
     for task in tasks:
-        subnet = found[task["subnet_id"]]
-        assert task["availability_zone"] == subnet.availability_zone
+        subnet = found[task.subnet_id]
+        assert task.availability_zone == subnet.availability_zone
         net = ipaddress.IPv4Network(subnet.cidr_block)
-        assert ipaddress.IPv4Address(task["private_ip"]) in net
-        assert task["private_ip"] == str(net.network_address + 4) or task["subnet_id"] == subnets[0]
-        assert task["eni_id"].startswith("eni-") and len(task["eni_id"]) == 21
-        assert len(task["id"]) == 32
-        assert task["arn"] == f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/c1/{task['id']}"
-        assert task["group_name"] == "family:web"
-        assert task["platform_version"] == "1.4.0"
-        assert task["health_status"] == "UNKNOWN"
-        assert task["version"] == 1
-    first_subnet = [t["private_ip"] for t in tasks if t["subnet_id"] == subnets[0]]
+        assert ipaddress.IPv4Address(task.private_ip) in net
+        assert task.private_ip == str(net.network_address + 4) or task.subnet_id == subnets[0]
+        assert task.eni_id.startswith("eni-") and len(task.eni_id) == 21
+        assert len(task.id) == 32
+        assert task.arn == f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/c1/{task.id}"
+        assert task.group_name == "family:web"
+        assert task.platform_version == "1.4.0"
+        assert task.health_status == "UNKNOWN"
+        assert task.version == 1
+    first_subnet = [t.private_ip for t in tasks if t.subnet_id == subnets[0]]
     base = ipaddress.IPv4Network(found[subnets[0]].cidr_block).network_address
     assert first_subnet == [str(base + 4), str(base + 5)]
 
@@ -122,8 +124,8 @@ def test_service_task_group_and_ids(env: Env) -> None:
     service = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/c1/api-svc"
     [task] = env.launch(td, service_arn=service, revision_arn="rev", deployment_arn="dep",
                         started_by="ecs-svc/1234567890123456789")
-    assert task["group_name"] == "service:api-svc"
-    assert (task["service_arn"], task["revision_arn"], task["deployment_arn"], task["started_by"]) == \
+    assert task.group_name == "service:api-svc"
+    assert (task.service_arn, task.revision_arn, task.deployment_arn, task.started_by) == \
         (service, "rev", "dep", "ecs-svc/1234567890123456789")
 
 
@@ -132,17 +134,17 @@ def test_addresses_skip_reserved_and_reuse_after_stop(env: Env) -> None:
     subnet = env.call("ec2", "CreateSubnet", {"VpcId": vpc, "CidrBlock": "10.9.0.0/28"})["Subnet"]["SubnetId"]
     td = env.task_definition("small")
     tasks = env.launch(td, count=11, subnets=[subnet])
-    assert [t["private_ip"] for t in tasks] == [f"10.9.0.{n}" for n in range(4, 15)]
+    assert [t.private_ip for t in tasks] == [f"10.9.0.{n}" for n in range(4, 15)]
     with pytest.raises(life.LaunchError):
         env.launch(td, subnets=[subnet])
     db = env.gateway.db
     with db.transaction():
-        life.request_stop(db, tasks[2]["arn"], stop_code="UserInitiated", reason="r", now=env.clock.now())
+        life.request_stop(db, tasks[2].arn, stop_code="UserInitiated", reason="r", now=env.clock.now())
     env.clock.advance(10)
     env.due()
-    assert env.task(tasks[2]["arn"])["last_status"] == "STOPPED"
+    assert env.task(tasks[2].arn).last_status == "STOPPED"
     [again] = env.launch(td, subnets=[subnet])
-    assert again["private_ip"] == "10.9.0.6"
+    assert again.private_ip == "10.9.0.6"
 
 
 def test_a_released_address_is_not_handed_out_again_at_once(env: Env) -> None:
@@ -152,15 +154,15 @@ def test_a_released_address_is_not_handed_out_again_at_once(env: Env) -> None:
     subnet = env.call("ec2", "CreateSubnet", {"VpcId": vpc, "CidrBlock": "10.8.0.0/24"})["Subnet"]["SubnetId"]
     td = env.task_definition("nextfit")
     tasks = env.launch(td, count=3, subnets=[subnet])
-    assert [t["private_ip"] for t in tasks] == ["10.8.0.4", "10.8.0.5", "10.8.0.6"]
+    assert [t.private_ip for t in tasks] == ["10.8.0.4", "10.8.0.5", "10.8.0.6"]
     db = env.gateway.db
     with db.transaction():
-        life.request_stop(db, tasks[0]["arn"], stop_code="UserInitiated", reason="r", now=env.clock.now())
+        life.request_stop(db, tasks[0].arn, stop_code="UserInitiated", reason="r", now=env.clock.now())
     env.clock.advance(10)
     env.due()
-    assert env.task(tasks[0]["arn"])["last_status"] == "STOPPED"
+    assert env.task(tasks[0].arn).last_status == "STOPPED"
     [replacement] = env.launch(td, subnets=[subnet])
-    assert replacement["private_ip"] == "10.8.0.7"
+    assert replacement.private_ip == "10.8.0.7"
 
 
 def test_launch_into_missing_subnets_fails(env: Env) -> None:
@@ -180,17 +182,17 @@ def test_start_path_durations_and_timestamps(env: Env) -> None:
     env.clock.advance(0.5)
     [t] = env.due()
     assert (t.previous, t.status) == ("PROVISIONING", "PENDING")
-    assert t.task["pull_started_at"] == t.task["connectivity_at"] == t.task["status_since"]
-    assert datetime.fromisoformat(t.task["pull_started_at"]) - start == (env.clock.now() - start)
+    assert t.task.pull_started_at == t.task.connectivity_at == t.task.status_since
+    assert t.task.pull_started_at - start == (env.clock.now() - start)
     env.clock.advance(100)  # several steps in one call, each at the instant it was due
     moved = env.due()
     assert steps(moved) == [("PENDING", "ACTIVATING"), ("ACTIVATING", "RUNNING")]
-    row = env.task(task["arn"])
-    offsets = {c: (datetime.fromisoformat(row[c]) - start).total_seconds()
+    row = env.task(task.arn)
+    offsets = {c: (getattr(row, c) - start).total_seconds()
                for c in ("created_at", "pull_started_at", "pull_stopped_at", "started_at")}
     assert offsets == {"created_at": 0, "pull_started_at": 2, "pull_stopped_at": 6, "started_at": 7}
-    assert row["last_status"] == "RUNNING" and row["version"] == 4
-    assert row["health_status"] == "UNKNOWN"  # no container health check
+    assert row.last_status == "RUNNING" and row.version == 4
+    assert row.health_status == "UNKNOWN"  # no container health check
     assert life.next_due(env.gateway.db, env.clock) is None
     assert env.due() == []
 
@@ -204,19 +206,19 @@ def test_stop_running_registered_task_drains(env: Env) -> None:
     regs = [{"targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/tg/1", "id": "x",
              "port": 80}]
     with db.transaction():
-        life.set_registrations(db, task["arn"], regs)
-        stopped = life.request_stop(db, task["arn"], stop_code="ServiceSchedulerInitiated", reason="scale in",
+        life.set_registrations(db, task.arn, regs)
+        stopped = life.request_stop(db, task.arn, stop_code="ServiceSchedulerInitiated", reason="scale in",
                                     now=env.clock.now(), drain_seconds=30)
         assert stopped is not None
-        again = life.request_stop(db, task["arn"], stop_code="UserInitiated", reason="later", now=env.clock.now())
+        again = life.request_stop(db, task.arn, stop_code="UserInitiated", reason="later", now=env.clock.now())
     assert again is not None
-    assert (again["last_status"], again["desired_status"]) == ("DEACTIVATING", "STOPPED")
-    assert (again["stop_code"], again["stopped_reason"]) == ("ServiceSchedulerInitiated", "scale in")
-    assert again["stopping_at"] == env.clock.now().isoformat()
-    assert again["version"] == 5
+    assert (again.last_status, again.desired_status) == ("DEACTIVATING", "STOPPED")
+    assert (again.stop_code, again.stopped_reason) == ("ServiceSchedulerInitiated", "scale in")
+    assert again.stopping_at == env.clock.now()
+    assert again.version == 5
     assert life.next_due(db, env.clock) == 30
     with db.transaction():  # the engine keeps the list after deregistering; the drain stays recorded
-        life.set_registrations(db, task["arn"], regs)
+        life.set_registrations(db, task.arn, regs)
     assert life.next_due(db, env.clock) == 30
     env.clock.advance(29)
     assert env.due() == []
@@ -226,9 +228,9 @@ def test_stop_running_registered_task_drains(env: Env) -> None:
     moved = env.due()
     assert steps(moved) == [("STOPPING", "DEPROVISIONING"), ("DEPROVISIONING", "STOPPED")]
     row = moved[-1].task
-    stop = datetime.fromisoformat(row["stopping_at"])
-    assert (datetime.fromisoformat(row["execution_stopped_at"]) - stop).total_seconds() == 32
-    assert (datetime.fromisoformat(row["stopped_at"]) - stop).total_seconds() == 33
+    stop = row.stopping_at
+    assert (row.execution_stopped_at - stop).total_seconds() == 32
+    assert (row.stopped_at - stop).total_seconds() == 33
     assert life.next_due(db, env.clock) is None
 
 
@@ -240,17 +242,17 @@ def test_stop_unregistered_and_provisioning_tasks_skip_deactivating(env: Env) ->
     [late] = env.launch(td)
     db = env.gateway.db
     with db.transaction():
-        a = life.request_stop(db, running["arn"], stop_code="UserInitiated", reason="x", now=env.clock.now())
-        b = life.request_stop(db, late["arn"], stop_code="UserInitiated", reason="x", now=env.clock.now())
-        assert life.request_stop(db, running["arn"] + "0", stop_code="UserInitiated", reason="x",
+        a = life.request_stop(db, running.arn, stop_code="UserInitiated", reason="x", now=env.clock.now())
+        b = life.request_stop(db, late.arn, stop_code="UserInitiated", reason="x", now=env.clock.now())
+        assert life.request_stop(db, running.arn + "0", stop_code="UserInitiated", reason="x",
                                  now=env.clock.now()) is None
     assert a is not None and b is not None
-    assert a["last_status"] == b["last_status"] == "STOPPING"
+    assert a.last_status == b.last_status == "STOPPING"
     env.clock.advance(3)
     moved = env.due()
-    assert {(t.task["arn"], t.status) for t in moved} >= {(running["arn"], "STOPPED"), (late["arn"], "STOPPED")}
-    assert env.task(late["arn"])["started_at"] is None
-    assert env.task(fresh["arn"])["last_status"] == "RUNNING"
+    assert {(t.task.arn, t.status) for t in moved} >= {(running.arn, "STOPPED"), (late.arn, "STOPPED")}
+    assert env.task(late.arn).started_at is None
+    assert env.task(fresh.arn).last_status == "RUNNING"
 
 
 def test_exit_after_label(env: Env) -> None:
@@ -263,8 +265,8 @@ def test_exit_after_label(env: Env) -> None:
     moved = env.due()
     assert steps(moved) == [("RUNNING", "STOPPING")]
     row = moved[0].task
-    assert row["arn"] == task["arn"]
-    assert (row["desired_status"], row["stop_code"], row["stopped_reason"]) == \
+    assert row.arn == task.arn
+    assert (row.desired_status, row.stop_code, row.stopped_reason) == \
         ("STOPPED", "EssentialContainerExited", "Essential container in task exited")
 
 
@@ -275,7 +277,7 @@ def test_exit_of_registered_task_drains_for_target_group_delay(env: Env) -> None
     env.due()
     db = env.gateway.db
     with db.transaction():  # a target group no load balancer uses: ELB does not drain it
-        life.set_registrations(db, task["arn"], [{"targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:"
+        life.set_registrations(db, task.arn, [{"targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:"
                                                   "000000000000:targetgroup/none/0123456789abcdef", "id": "x",
                                                   "port": 80}])
     env.clock.advance(1)
@@ -293,7 +295,7 @@ def test_health(env: Env) -> None:
     tasks = [env.launch(td)[0] for td in (plain, bad, checked_bad, checked)]
     env.clock.advance(7)
     env.due()
-    assert [env.task(t["arn"])["health_status"] for t in tasks] == ["UNKNOWN", "UNKNOWN", "UNHEALTHY", "HEALTHY"]
+    assert [env.task(t.arn).health_status for t in tasks] == ["UNKNOWN", "UNKNOWN", "UNHEALTHY", "HEALTHY"]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -309,17 +311,17 @@ def test_statuses_only_move_forward(tmp_path_factory: pytest.TempPathFactory, ad
         td = env.task_definition("prop", **labels)
         [task] = env.launch(td)
         db = env.gateway.db
-        seen = [task["last_status"]]
-        stamps: dict[str, str] = {}
+        seen = [task.last_status]
+        stamps: dict[str, datetime] = {}
         for index, seconds in enumerate(advances):
             env.clock.advance(seconds)
             if index == stop_at:
                 with db.transaction():
-                    if env.task(task["arn"])["last_status"] == "ACTIVATING":
-                        life.set_registrations(db, task["arn"], [{"targetGroupArn": "tg", "id": "x", "port": 1}])
-                    life.request_stop(db, task["arn"], stop_code="UserInitiated", reason="r", now=env.clock.now(),
+                    if env.task(task.arn).last_status == "ACTIVATING":
+                        life.set_registrations(db, task.arn, [{"targetGroupArn": "tg", "id": "x", "port": 1}])
+                    life.request_stop(db, task.arn, stop_code="UserInitiated", reason="r", now=env.clock.now(),
                                       drain_seconds=drain)
-                stopping = env.task(task["arn"])["last_status"]  # a stop moves the task at once, not through due()
+                stopping = env.task(task.arn).last_status  # a stop moves the task at once, not through due()
                 if stopping != seen[-1]:
                     assert life.ORDER.index(stopping) > life.ORDER.index(seen[-1])
                     seen.append(stopping)
@@ -327,23 +329,23 @@ def test_statuses_only_move_forward(tmp_path_factory: pytest.TempPathFactory, ad
                 assert t.previous == seen[-1]
                 assert life.ORDER.index(t.status) > life.ORDER.index(t.previous)
                 seen.append(t.status)
-            row = env.task(task["arn"])
-            if row["last_status"] != seen[-1]:
-                assert life.ORDER.index(row["last_status"]) > life.ORDER.index(seen[-1])
-                seen.append(row["last_status"])
+            row = env.task(task.arn)
+            if row.last_status != seen[-1]:
+                assert life.ORDER.index(row.last_status) > life.ORDER.index(seen[-1])
+                seen.append(row.last_status)
             for column in ("created_at", "pull_started_at", "pull_stopped_at", "started_at", "stopping_at",
                            "execution_stopped_at", "stopped_at", "status_since"):
-                if row[column] is not None:
+                if getattr(row, column) is not None:
                     if column in stamps and column != "status_since":
-                        assert row[column] == stamps[column]  # set once
-                    assert datetime.fromisoformat(row[column]) >= datetime.fromisoformat(
-                        stamps.get(column, row[column]))
-                    stamps[column] = row[column]
-                    assert datetime.fromisoformat(row[column]) <= env.clock.now()
+                        assert getattr(row, column) == stamps[column]  # set once
+                    assert getattr(row, column) >= stamps.get(column,
+                                                                         getattr(row, column))
+                    stamps[column] = getattr(row, column)
+                    assert getattr(row, column) <= env.clock.now()
         assert [life.ORDER.index(s) for s in seen] == sorted(life.ORDER.index(s) for s in seen)
         columns = ("created_at", "pull_started_at", "pull_stopped_at", "started_at", "execution_stopped_at",
                    "stopped_at")
-        filled = [datetime.fromisoformat(row[c]) for c in columns if row[c] is not None]
+        filled = [getattr(row, c) for c in columns if getattr(row, c) is not None]
         assert filled == sorted(filled)
     finally:
         env.gateway.db.close()

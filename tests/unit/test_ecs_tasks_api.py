@@ -18,8 +18,10 @@ from turnout.gateway.context import RequestContext
 from turnout.server import Settings, build_gateway
 from turnout.services.ec2 import network
 from turnout.services.ecs import task_lifecycle as life
+from turnout.services.ecs.store import task_definitions as td_store
+from turnout.services.ecs.store.task_definitions import TaskDefinition
+from turnout.services.ecs.store.tasks import Task
 from turnout.services.ecs.task_views import container_id, mac_address
-from turnout.store.db import Row
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -77,7 +79,7 @@ class Env:
         assert ctx.error is not None
         return ctx.error.code, ctx.error.message
 
-    def task_definition(self, family: str, **container: Any) -> Row:
+    def task_definition(self, family: str, **container: Any) -> TaskDefinition:
         arn = self.call("RegisterTaskDefinition", {
             "family": family, "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"], "cpu": "256",
             "memory": "512", "containerDefinitions": [
@@ -86,9 +88,9 @@ class Env:
                 {"name": "sidecar", "image": "busybox", "essential": False},
             ],
         })["taskDefinition"]["taskDefinitionArn"]
-        row = self.gateway.db.one("SELECT * FROM ecs_task_definitions WHERE arn = ?", (arn,))
-        assert row is not None
-        return row
+        found = td_store.task_definition(self.gateway.db, ACCOUNT, REGION, arn)
+        assert found is not None
+        return found
 
     def subnet(self) -> str:
         db = self.gateway.db
@@ -97,7 +99,7 @@ class Env:
             assert vpc is not None
             return network.vpc_subnets(db, ACCOUNT, REGION, vpc.vpc_id)[0].subnet_id
 
-    def launch(self, td: Row, count: int = 1, cluster: str = "c1", **kwargs: Any) -> list[Row]:
+    def launch(self, td: TaskDefinition, count: int = 1, cluster: str = "c1", **kwargs: Any) -> list[Task]:
         db = self.gateway.db
         with db.transaction():
             return life.launch(db, account=ACCOUNT, region=REGION, cluster=cluster, task_definition=td, count=count,
@@ -123,36 +125,36 @@ def test_describe_running_task_shape(env: Env) -> None:
     [task] = env.launch(td)
     start = env.clock.now()
     env.run(7)
-    tid = task["id"]
+    tid = task.id
     result = env.call("DescribeTasks", {"cluster": "c1", "tasks": [tid], "include": ["TAGS"]})
     check_shape(result, MODEL.operation_model("DescribeTasks").output_shape)
     assert result["failures"] == []
     [out] = result["tasks"]
     attachment = str(uuid.uuid5(uuid.UUID("6f1c3f52-2a4e-4d51-9a8e-0d7c6b1f2e10"), f"{tid}/eni"))
-    ip = task["private_ip"]
+    ip = task.private_ip
     dns = "ip-" + ip.replace(".", "-") + ".ec2.internal"
     digest = out["containers"][0]["imageDigest"]
     assert out == {
         "attachments": [{"id": attachment, "type": "ElasticNetworkInterface", "status": "ATTACHED", "details": [
-            {"name": "subnetId", "value": task["subnet_id"]},
-            {"name": "networkInterfaceId", "value": task["eni_id"]},
-            {"name": "macAddress", "value": mac_address(task["eni_id"])},
+            {"name": "subnetId", "value": task.subnet_id},
+            {"name": "networkInterfaceId", "value": task.eni_id},
+            {"name": "macAddress", "value": mac_address(task.eni_id)},
             {"name": "privateDnsName", "value": dns},
             {"name": "privateIPv4Address", "value": ip},
         ]}],
         "attributes": [{"name": "ecs.cpu-architecture", "value": "x86_64"}],
-        "availabilityZone": task["availability_zone"],
+        "availabilityZone": task.availability_zone,
         "clusterArn": CLUSTER_ARN,
         "connectivity": "CONNECTED",
         "connectivityAt": start + timedelta(seconds=2),
         "containers": [
             {"containerArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:container/c1/{tid}/{container_id(tid, 'web')}",
-             "taskArn": task["arn"], "name": "web", "image": "nginx:1.27", "imageDigest": digest,
+             "taskArn": task.arn, "name": "web", "image": "nginx:1.27", "imageDigest": digest,
              "lastStatus": "RUNNING", "networkBindings": [],
              "networkInterfaces": [{"attachmentId": attachment, "privateIpv4Address": ip}],
              "healthStatus": "HEALTHY", "cpu": "0", "memory": "256"},
             {"containerArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:container/c1/{tid}/{container_id(tid, 'sidecar')}",
-             "taskArn": task["arn"], "name": "sidecar", "image": "busybox",
+             "taskArn": task.arn, "name": "sidecar", "image": "busybox",
              "imageDigest": out["containers"][1]["imageDigest"], "lastStatus": "RUNNING", "networkBindings": [],
              "networkInterfaces": [{"attachmentId": attachment, "privateIpv4Address": ip}],
              "healthStatus": "UNKNOWN", "cpu": "0"},
@@ -175,8 +177,8 @@ def test_describe_running_task_shape(env: Env) -> None:
         "pullStoppedAt": start + timedelta(seconds=6),
         "startedAt": start + timedelta(seconds=7),
         "tags": [],
-        "taskArn": task["arn"],
-        "taskDefinitionArn": td["arn"],
+        "taskArn": task.arn,
+        "taskDefinitionArn": td.arn,
         "version": 4,
     }
     assert digest.startswith("sha256:") and len(digest) == 71
@@ -187,7 +189,7 @@ def test_describe_provisioning_task_and_failures(env: Env) -> None:
     td = env.task_definition("prov")
     [task] = env.launch(td, started_by="me")
     other = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/c1/{'0' * 32}"
-    result = env.call("DescribeTasks", {"cluster": CLUSTER_ARN, "tasks": [task["arn"], "abc", other, task["id"]]})
+    result = env.call("DescribeTasks", {"cluster": CLUSTER_ARN, "tasks": [task.arn, "abc", other, task.id]})
     check_shape(result, MODEL.operation_model("DescribeTasks").output_shape)
     assert result["failures"] == [{"arn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/c1/abc", "reason": "MISSING"},
                                   {"arn": other, "reason": "MISSING"}]
@@ -195,7 +197,7 @@ def test_describe_provisioning_task_and_failures(env: Env) -> None:
     assert out["lastStatus"] == "PROVISIONING" and out["startedBy"] == "me"
     assert out["attachments"] == [{"id": out["attachments"][0]["id"], "type": "ElasticNetworkInterface",
                                    "status": "PRECREATED", "details": [{"name": "subnetId",
-                                                                        "value": task["subnet_id"]}]}]
+                                                                        "value": task.subnet_id}]}]
     assert [c["lastStatus"] for c in out["containers"]] == ["PENDING", "PENDING"]
     assert [c["networkInterfaces"] for c in out["containers"]] == [[], []]
     for absent in ("connectivity", "pullStartedAt", "startedAt", "stopCode", "stoppedAt", "tags"):
@@ -227,17 +229,17 @@ def test_list_tasks_filters_and_paging(env: Env) -> None:
     apis = env.launch(api, count=2, service_arn=service_arn, started_by="ecs-svc/1")
     env.call("CreateCluster", {"clusterName": "c2"})
     env.launch(web, cluster="c2")
-    all_arns = [t["arn"] for t in webs] + [t["arn"] for t in apis]
+    all_arns = [t.arn for t in webs] + [t.arn for t in apis]
 
     def listed(**params: Any) -> list[str]:
         return list(env.call("ListTasks", {"cluster": "c1", **params})["taskArns"])
 
     assert sorted(listed()) == sorted(all_arns)
-    assert set(listed()[:3]) == {t["arn"] for t in webs}
-    assert sorted(listed(family="web")) == sorted(t["arn"] for t in webs)
-    assert sorted(listed(serviceName="svc")) == sorted(t["arn"] for t in apis)
-    assert sorted(listed(serviceName=service_arn)) == sorted(t["arn"] for t in apis)
-    assert sorted(listed(startedBy="ecs-svc/1")) == sorted(t["arn"] for t in apis)
+    assert set(listed()[:3]) == {t.arn for t in webs}
+    assert sorted(listed(family="web")) == sorted(t.arn for t in webs)
+    assert sorted(listed(serviceName="svc")) == sorted(t.arn for t in apis)
+    assert sorted(listed(serviceName=service_arn)) == sorted(t.arn for t in apis)
+    assert sorted(listed(startedBy="ecs-svc/1")) == sorted(t.arn for t in apis)
     assert listed(launchType="EC2") == []
     assert listed(desiredStatus="PENDING") == []
     assert listed(desiredStatus="STOPPED") == []
@@ -254,47 +256,47 @@ def test_list_tasks_filters_and_paging(env: Env) -> None:
     assert env.error("ListTasks", {"cluster": "c1", "startedBy": "x", "family": "web"}) == \
         ("InvalidParameterException",
          "startedBy cannot be combined with the family, serviceName or containerInstance filters.")
-    env.call("StopTask", {"cluster": "c1", "task": webs[0]["arn"]})
-    assert listed(desiredStatus="STOPPED") == [webs[0]["arn"]]
-    assert webs[0]["arn"] not in listed()
+    env.call("StopTask", {"cluster": "c1", "task": webs[0].arn})
+    assert listed(desiredStatus="STOPPED") == [webs[0].arn]
+    assert webs[0].arn not in listed()
 
 
 def test_stop_task(env: Env) -> None:
     td = env.task_definition("stop")
     [task] = env.launch(td)
     env.run(7)
-    result = env.call("StopTask", {"cluster": "c1", "task": task["id"], "reason": "enough"})
+    result = env.call("StopTask", {"cluster": "c1", "task": task.id, "reason": "enough"})
     check_shape(result, MODEL.operation_model("StopTask").output_shape)
     out = result["task"]
     assert (out["desiredStatus"], out["lastStatus"], out["stopCode"], out["stoppedReason"]) == \
         ("STOPPED", "STOPPING", "UserInitiated", "enough")
     assert out["stoppingAt"] == env.clock.now() and out["version"] == 5
     assert env.wakes == 1
-    again = env.call("StopTask", {"cluster": "c1", "task": task["arn"], "reason": "second"})["task"]
+    again = env.call("StopTask", {"cluster": "c1", "task": task.arn, "reason": "second"})["task"]
     assert again == out and env.wakes == 1
     env.run(3)
-    stopped = env.call("DescribeTasks", {"cluster": "c1", "tasks": [task["arn"]]})["tasks"][0]
+    stopped = env.call("DescribeTasks", {"cluster": "c1", "tasks": [task.arn]})["tasks"][0]
     assert stopped["lastStatus"] == "STOPPED"
     assert stopped["stoppedAt"] == out["stoppingAt"] + timedelta(seconds=3)
     assert stopped["executionStoppedAt"] == out["stoppingAt"] + timedelta(seconds=2)
     assert stopped["attachments"][0]["status"] == "DELETED"
     assert [c["lastStatus"] for c in stopped["containers"]] == ["STOPPED", "STOPPED"]
     assert "exitCode" not in stopped["containers"][0]
-    assert env.call("StopTask", {"cluster": "c1", "task": task["id"]})["task"] == stopped
+    assert env.call("StopTask", {"cluster": "c1", "task": task.id})["task"] == stopped
 
 
 def test_stop_task_default_reason_and_errors(env: Env) -> None:
     td = env.task_definition("stop2")
     [task] = env.launch(td)
-    out = env.call("StopTask", {"cluster": "c1", "task": task["arn"]})["task"]
+    out = env.call("StopTask", {"cluster": "c1", "task": task.arn})["task"]
     assert out["stoppedReason"] == "Task stopped by user"
     assert out["lastStatus"] == "STOPPING"
     not_found = ("InvalidParameterException", "The referenced task was not found.")
     assert env.error("StopTask", {"cluster": "c1", "task": "0" * 32}) == not_found
-    assert env.error("StopTask", {"task": task["id"]}) == ("ClusterNotFoundException", "Cluster not found.")
+    assert env.error("StopTask", {"task": task.id}) == ("ClusterNotFoundException", "Cluster not found.")
     env.call("CreateCluster", {"clusterName": "c2"})
-    assert env.error("StopTask", {"cluster": "c2", "task": task["arn"]}) == not_found
-    assert env.error("StopTask", {"cluster": "c1", "task": task["id"], "reason": "x" * 256}) == \
+    assert env.error("StopTask", {"cluster": "c2", "task": task.arn}) == not_found
+    assert env.error("StopTask", {"cluster": "c1", "task": task.id, "reason": "x" * 256}) == \
         ("InvalidParameterException", "reason longer than 255.")
 
 
@@ -303,7 +305,7 @@ def test_stopped_by_exit_shows_exit_code(env: Env) -> None:
     [task] = env.launch(td)
     env.run(9)
     env.run(3)
-    out = env.call("DescribeTasks", {"cluster": "c1", "tasks": [task["arn"]]})["tasks"][0]
+    out = env.call("DescribeTasks", {"cluster": "c1", "tasks": [task.arn]})["tasks"][0]
     assert (out["lastStatus"], out["stopCode"], out["stoppedReason"]) == \
         ("STOPPED", "EssentialContainerExited", "Essential container in task exited")
     web, sidecar = out["containers"]
@@ -323,10 +325,10 @@ def test_stop_registered_task_drains_for_target_group_delay(env: Env) -> None:
     [task] = env.launch(td)
     env.run(7)
     with env.gateway.db.transaction():
-        life.set_registrations(env.gateway.db, task["arn"],
-                               [{"targetGroupArn": tg, "id": task["private_ip"], "port": 80}])
+        life.set_registrations(env.gateway.db, task.arn,
+                               [{"targetGroupArn": tg, "id": task.private_ip, "port": 80}])
     # No load balancer uses the group: ELB does not drain it.
-    out = env.call("StopTask", {"cluster": "c1", "task": task["arn"]})["task"]
+    out = env.call("StopTask", {"cluster": "c1", "task": task.arn})["task"]
     assert out["lastStatus"] == "DEACTIVATING"
     assert life.next_due(env.gateway.db, env.clock) == 0
     lb = env.call("CreateLoadBalancer", {"Name": "lb1", "Subnets": [
@@ -337,8 +339,8 @@ def test_stop_registered_task_drains_for_target_group_delay(env: Env) -> None:
     [second] = env.launch(td)
     env.run(7)
     with env.gateway.db.transaction():
-        life.set_registrations(env.gateway.db, second["arn"],
-                               [{"targetGroupArn": tg, "id": second["private_ip"], "port": 80}])
+        life.set_registrations(env.gateway.db, second.arn,
+                               [{"targetGroupArn": tg, "id": second.private_ip, "port": 80}])
     env.run(0)
-    env.call("StopTask", {"cluster": "c1", "task": second["arn"]})
+    env.call("StopTask", {"cluster": "c1", "task": second.arn})
     assert life.next_due(env.gateway.db, env.clock) == 45

@@ -11,8 +11,10 @@ from typing import Any
 
 from ... import arns
 from ...gateway.context import RequestContext
-from ...store.db import Database, Row
-from .store import dumps, error, invalid, loads, page
+from ...store.db import Database
+from .common import error, invalid, page
+from .store.clusters import Cluster, set_capacity_providers
+from .store.services import services_in_cluster
 
 FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 NOT_FOUND = "The specified capacity provider was not found. Specify a valid capacity provider and try again."
@@ -49,11 +51,11 @@ def check_providers(providers: list[str], strategy: list[dict[str, Any]]) -> lis
     return list(dict.fromkeys(names))
 
 
-def cluster_providers(row: Row) -> tuple[list[str], list[dict[str, Any]]]:
-    return list(loads(row["capacity_providers"]) or []), list(loads(row["default_strategy"]) or [])
+def cluster_providers(cluster: Cluster) -> tuple[list[str], list[dict[str, Any]]]:
+    return list(cluster.capacity_providers), list(cluster.default_strategy)
 
 
-def default_launch(config: dict[str, Any], cluster: Row) -> None:
+def default_launch(config: dict[str, Any], cluster: Cluster) -> None:
     """Neither ``launchType`` nor ``capacityProviderStrategy`` given: the cluster's default capacity provider
     strategy, else the ``EC2`` launch type (AWS's defaults for CreateService and RunTask)."""
     if config.get("launchType") or config.get("capacityProviderStrategy"):
@@ -81,17 +83,12 @@ class CapacityOperations:
         cluster = find_cluster(self.db, ctx, req["cluster"])
         strategy = req["defaultCapacityProviderStrategy"]
         names = check_providers(req["capacityProviders"], strategy)
-        for service in self.db.all("SELECT config FROM ecs_services WHERE account_id = ? AND region = ? AND "
-                                   "cluster = ? AND status IN ('ACTIVE', 'DRAINING')",
-                                   (ctx.account_id, ctx.region, cluster["name"])):
-            used = {item.get("capacityProvider") for item in loads(service["config"]).get(
-                "capacityProviderStrategy") or []}
+        for service in services_in_cluster(self.db, ctx.account_id, ctx.region, cluster.name):
+            used = {item.get("capacityProvider") for item in service.config.get("capacityProviderStrategy") or []}
             if used - set(names):
                 raise error("ResourceInUseException", IN_USE)
-        self.db.execute("UPDATE ecs_clusters SET capacity_providers = ?, default_strategy = ? WHERE account_id = ? "
-                        "AND region = ? AND name = ?",
-                        (dumps(names), dumps(strategy), ctx.account_id, ctx.region, cluster["name"]))
-        return {"cluster": cluster_view(self.db, find_cluster(self.db, ctx, cluster["name"]))}
+        set_capacity_providers(self.db, ctx.account_id, ctx.region, cluster.name, names, strategy)
+        return {"cluster": cluster_view(self.db, find_cluster(self.db, ctx, cluster.name))}
 
     def describe_capacity_providers(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         asked = req.get("capacityProviders")

@@ -12,9 +12,20 @@ from typing import Any
 
 from ... import arns
 from ...gateway.context import RequestContext
-from ...store.db import Database, Row
+from ...store.db import Database
 from .capacity import check_providers
-from .store import NAME, cluster_not_found, dumps, error, invalid, loads, page
+from .common import NAME, cluster_not_found, error, invalid, page
+from .store import services as service_store
+from .store import tasks as task_store
+from .store.clusters import (
+    Cluster,
+    active_cluster_arns,
+    cluster,
+    cluster_by_arn,
+    create_cluster,
+    set_cluster_inactive,
+    update_cluster,
+)
 from .tags import check_new_tags, drop_tags, get_tags, put_tags
 
 SETTING_VALUES = ("enabled", "disabled", "enhanced")
@@ -39,47 +50,43 @@ def check_settings(settings: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [{"name": k, "value": v} for k, v in out.items()]
 
 
-def find_cluster(db: Database, ctx: RequestContext, value: str | None, *, active: bool = True) -> Row:
+def find_cluster(db: Database, ctx: RequestContext, value: str | None, *, active: bool = True) -> Cluster:
     """The caller's cluster named by ``value`` (name or ARN), or ClusterNotFoundException."""
     name = cluster_name(value)
     if value and value.startswith("arn:") and value != arns.ecs_cluster(ctx.region, ctx.account_id, name):
         raise cluster_not_found()
-    row = db.one("SELECT * FROM ecs_clusters WHERE account_id = ? AND region = ? AND name = ?",
-                 (ctx.account_id, ctx.region, name))
-    if row is None or (active and row["status"] != "ACTIVE"):
+    found = cluster(db, ctx.account_id, ctx.region, name)
+    if found is None or (active and found.status != "ACTIVE"):
         raise cluster_not_found()
-    return row
+    return found
 
 
-def cluster_counts(db: Database, row: Row) -> dict[str, int]:
+def cluster_counts(db: Database, found: Cluster) -> dict[str, int]:
     """activeServicesCount, runningTasksCount and pendingTasksCount of a cluster, from the tables."""
-    key = (row["account_id"], row["region"], row["name"])
-    services = int(db.scalar("SELECT COUNT(*) FROM ecs_services WHERE account_id = ? AND region = ? AND cluster = ? "
-                             "AND status = 'ACTIVE'", key))
-    tasks = {r["last_status"]: int(r["n"]) for r in db.all(
-        "SELECT last_status, COUNT(*) AS n FROM ecs_tasks WHERE account_id = ? AND region = ? AND cluster = ? "
-        "GROUP BY last_status", key)}
+    key = (found.account_id, found.region, found.name)
+    services = service_store.count_active(db, *key)
+    tasks = task_store.status_counts(db, *key)
     return {"runningTasksCount": tasks.get("RUNNING", 0),
             "pendingTasksCount": sum(tasks.get(s, 0) for s in ("PROVISIONING", "PENDING", "ACTIVATING")),
             "activeServicesCount": services}
 
 
-def cluster_view(db: Database, row: Row, include: set[str] | None = None) -> dict[str, Any]:
+def cluster_view(db: Database, found: Cluster, include: set[str] | None = None) -> dict[str, Any]:
     """A cluster in botocore's shape; ``include`` None: everything (the answer of a create or update)."""
     out: dict[str, Any] = {
-        "clusterArn": row["arn"], "clusterName": row["name"], "status": row["status"],
-        "registeredContainerInstancesCount": 0, **cluster_counts(db, row),
-        "statistics": [], "capacityProviders": loads(row["capacity_providers"]) or [],
-        "defaultCapacityProviderStrategy": loads(row["default_strategy"]) or [],
+        "clusterArn": found.arn, "clusterName": found.name, "status": found.status,
+        "registeredContainerInstancesCount": 0, **cluster_counts(db, found),
+        "statistics": [], "capacityProviders": list(found.capacity_providers),
+        "defaultCapacityProviderStrategy": list(found.default_strategy),
     }
     if include is None or "SETTINGS" in include:
-        out["settings"] = loads(row["settings"])
-    if row["configuration"] is not None and (include is None or "CONFIGURATIONS" in include):
-        out["configuration"] = loads(row["configuration"])
-    if row["service_connect"] is not None:
-        out["serviceConnectDefaults"] = loads(row["service_connect"])
+        out["settings"] = found.settings
+    if found.configuration is not None and (include is None or "CONFIGURATIONS" in include):
+        out["configuration"] = found.configuration
+    if found.service_connect is not None:
+        out["serviceConnectDefaults"] = found.service_connect
     if include is None or "TAGS" in include:
-        out["tags"] = get_tags(db, row["account_id"], row["region"], row["arn"])
+        out["tags"] = get_tags(db, found.account_id, found.region, found.arn)
     return out
 
 
@@ -100,24 +107,14 @@ class ClusterOperations:
         tags = req.get("tags") or []
         check_new_tags(tags)
         account, region = ctx.account_id, ctx.region
-        row = self.db.one("SELECT * FROM ecs_clusters WHERE account_id = ? AND region = ? AND name = ?",
-                          (account, region, name))
-        if row is not None and row["status"] == "ACTIVE":
-            return {"cluster": cluster_view(self.db, row)}  # AWS: creating an existing cluster returns it
+        existing = cluster(self.db, account, region, name)
+        if existing is not None and existing.status == "ACTIVE":
+            return {"cluster": cluster_view(self.db, existing)}  # AWS: creating an existing cluster returns it
         arn = arns.ecs_cluster(region, account, name)
-        configuration = req.get("configuration")
-        service_connect = req.get("serviceConnectDefaults")
-        self.db.execute("DELETE FROM ecs_clusters WHERE account_id = ? AND region = ? AND name = ?",
-                        (account, region, name))
         drop_tags(self.db, account, region, [arn])
-        self.db.execute(
-            "INSERT INTO ecs_clusters (account_id, region, name, arn, status, settings, configuration, "
-            "service_connect, created_at, capacity_providers, default_strategy) "
-            "VALUES (?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?, ?, ?)",
-            (account, region, name, arn, dumps(settings), None if configuration is None else dumps(configuration),
-             None if service_connect is None else dumps(service_connect), ctx.received_at.isoformat(),
-             dumps(providers), dumps(strategy)),
-        )
+        create_cluster(self.db, account=account, region=region, name=name, arn=arn, settings=settings,
+                       configuration=req.get("configuration"), service_connect=req.get("serviceConnectDefaults"),
+                       created_at=ctx.received_at, capacity_providers=providers, default_strategy=strategy)
         put_tags(self.db, account, region, arn, tags)
         return {"cluster": cluster_view(self.db, find_cluster(self.db, ctx, name))}
 
@@ -128,18 +125,15 @@ class ClusterOperations:
         for value in req.get("clusters") or ["default"]:
             name = cluster_name(value)
             arn = value if value.startswith("arn:") else arns.ecs_cluster(ctx.region, ctx.account_id, name)
-            row = self.db.one("SELECT * FROM ecs_clusters WHERE account_id = ? AND region = ? AND arn = ?",
-                              (ctx.account_id, ctx.region, arn))
-            if row is None:
+            found = cluster_by_arn(self.db, ctx.account_id, ctx.region, arn)
+            if found is None:
                 failures.append({"arn": arn, "reason": "MISSING"})
             else:
-                clusters.append(cluster_view(self.db, row, include))
+                clusters.append(cluster_view(self.db, found, include))
         return {"clusters": clusters, "failures": failures}
 
     def list_clusters(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        rows = self.db.all("SELECT arn FROM ecs_clusters WHERE account_id = ? AND region = ? AND status = 'ACTIVE' "
-                           "ORDER BY arn", (ctx.account_id, ctx.region))
-        items = [r["arn"] for r in rows]
+        items = active_cluster_arns(self.db, ctx.account_id, ctx.region)
         chunk, token = page(items, lambda arn: arn, req.get("nextToken"), req.get("maxResults"))
         out: dict[str, Any] = {"clusterArns": chunk}
         if token:
@@ -147,33 +141,25 @@ class ClusterOperations:
         return out
 
     def delete_cluster(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        row = find_cluster(self.db, ctx, req["cluster"])
-        key = (ctx.account_id, ctx.region, row["name"])
-        if self.db.one("SELECT 1 FROM ecs_services WHERE account_id = ? AND region = ? AND cluster = ? "
-                       "AND status IN ('ACTIVE', 'DRAINING')", key) is not None:
+        found = find_cluster(self.db, ctx, req["cluster"])
+        key = (ctx.account_id, ctx.region, found.name)
+        if service_store.any_live(self.db, *key):
             raise error("ClusterContainsServicesException", "The Cluster cannot be deleted while Services are active.")
-        if self.db.one("SELECT 1 FROM ecs_tasks WHERE account_id = ? AND region = ? AND cluster = ? "
-                       "AND last_status <> 'STOPPED'", key) is not None:
+        if task_store.any_live_in_cluster(self.db, *key):
             raise error("ClusterContainsTasksException", "The Cluster cannot be deleted while Tasks are active.")
-        self.db.execute("UPDATE ecs_clusters SET status = 'INACTIVE' WHERE account_id = ? AND region = ? AND name = ?",
-                        (ctx.account_id, ctx.region, row["name"]))
-        return {"cluster": cluster_view(self.db, find_cluster(self.db, ctx, row["name"], active=False))}
+        set_cluster_inactive(self.db, *key)
+        return {"cluster": cluster_view(self.db, find_cluster(self.db, ctx, found.name, active=False))}
 
     def update_cluster(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        row = find_cluster(self.db, ctx, req["cluster"])
-        updates: dict[str, str | None] = {}
+        found = find_cluster(self.db, ctx, req["cluster"])
+        settings: list[dict[str, Any]] | None = None
         if req.get("settings") is not None:
-            current = {s["name"]: s["value"] for s in loads(row["settings"])}
+            current = {s["name"]: s["value"] for s in found.settings}
             current.update({s["name"]: s["value"] for s in check_settings(req["settings"])})
-            updates["settings"] = dumps([{"name": k, "value": v} for k, v in current.items()])
-        if req.get("configuration") is not None:
-            updates["configuration"] = dumps(req["configuration"])
-        if req.get("serviceConnectDefaults") is not None:
-            updates["service_connect"] = dumps(req["serviceConnectDefaults"])
-        for column, value in updates.items():
-            self.db.execute(f"UPDATE ecs_clusters SET {column} = ? WHERE account_id = ? AND region = ? AND name = ?",
-                            (value, ctx.account_id, ctx.region, row["name"]))
-        return {"cluster": cluster_view(self.db, find_cluster(self.db, ctx, row["name"]))}
+            settings = [{"name": k, "value": v} for k, v in current.items()]
+        update_cluster(self.db, ctx.account_id, ctx.region, found.name, settings=settings,
+                       configuration=req.get("configuration"), service_connect=req.get("serviceConnectDefaults"))
+        return {"cluster": cluster_view(self.db, find_cluster(self.db, ctx, found.name))}
 
     def update_cluster_settings(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         return self.update_cluster(ctx, {"cluster": req["cluster"], "settings": req["settings"]})

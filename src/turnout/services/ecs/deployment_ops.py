@@ -15,22 +15,22 @@ from typing import Any
 
 from ...gateway.context import RequestContext
 from ...store.db import Database
+from .common import ARN, error, invalid
 from .engine import Engine
 from .engine.hooks import Hooks
-from .model import FINAL, PENDING, ROLLBACK_REQUESTED
-from .store import ARN, error, invalid
+from .model import FINAL, PENDING
+from .store.deployments import ServiceDeployment, deployment, request_rollback
 
 HOOK_ID = re.compile(r"^ecs-[a-z]+-[A-Za-z0-9_-]+$")
 NOT_FOUND = "The service deployment does not exist."
 
 
-def _deployment_row(db: Database, ctx: RequestContext, arn: str) -> Any:
+def _deployment_row(db: Database, ctx: RequestContext, arn: str) -> ServiceDeployment:
     match = ARN.match(arn)
     if match is None or match["kind"] != "service-deployment" or match["account"] != ctx.account_id \
             or match["region"] != ctx.region:
         raise error("ServiceDeploymentNotFoundException", NOT_FOUND)
-    row = db.one("SELECT * FROM ecs_service_deployments WHERE account_id = ? AND region = ? AND arn = ?",
-                 (ctx.account_id, ctx.region, arn))
+    row = deployment(db, ctx.account_id, ctx.region, arn)
     if row is None:
         raise error("ServiceDeploymentNotFoundException", NOT_FOUND)
     return row
@@ -48,14 +48,12 @@ class DeploymentOperations:
             # "The valid values are ROLLBACK." (StopServiceDeployment reference); our wording for ABORT.
             raise invalid("Invalid stopType. The only valid value is ROLLBACK.")
         row = _deployment_row(self.db, ctx, arn)
-        if row["status"] in FINAL:
+        if row.status in FINAL:
             # Our wording, after AWS's for ContinueServiceDeployment on a finished deployment.
             raise error("ConflictException", "Stopping a service deployment is not allowed for service deployment in "
                         "terminal states.", resourceIds=[arn])
-        if row["status"] in (PENDING, "IN_PROGRESS"):
-            self.db.execute("UPDATE ecs_service_deployments SET status = ?, updated_at = ?, wake_since = NULL, "
-                            "wake_after = NULL WHERE account_id = ? AND region = ? AND arn = ?",
-                            (ROLLBACK_REQUESTED, ctx.received_at.isoformat(), ctx.account_id, ctx.region, arn))
+        if row.status in (PENDING, "IN_PROGRESS"):
+            request_rollback(self.db, ctx.account_id, ctx.region, arn, ctx.received_at)
             self.engine.wake(arn)
         return {"serviceDeploymentArn": arn}
 
@@ -64,13 +62,13 @@ class DeploymentOperations:
         if not HOOK_ID.match(hook_id):
             raise invalid("Invalid hookId: hookId must follow the format: ecs-{hookType}-{id}")
         row = _deployment_row(self.db, ctx, arn)
-        if row["status"] in FINAL:
+        if row.status in FINAL:
             raise invalid("Continuing a service deployment is not allowed for service deployment in terminal states.")
         dep = self.engine.load(ctx.account_id, ctx.region, arn)
         if dep is None or not Hooks.resolve_pause(dep, hook_id, req.get("action") or "CONTINUE"):
             raise invalid("Provided hookId is either completed, unavailable, or not associated with the given "
                           "Resource ARN")
-        dep.wake_since = dep.wake_after = None
+        dep.clear_wait()
         dep.save(self.db, ctx.received_at)
         self.engine.wake(arn)
         return {"serviceDeploymentArn": arn}

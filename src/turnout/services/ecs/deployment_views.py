@@ -14,26 +14,29 @@ from datetime import datetime
 from typing import Any
 
 from ...gateway.context import RequestContext
-from ...store.db import Database, Row
+from ...store.db import Database
 from .clusters import find_cluster
+from .common import created_when, invalid, page
 from .revisions import counts
 from .service_views import find_service, service_not_found
-from .store import created_when, invalid, loads, page, when
+from .store import deployments as deployment_store
+from .store import revisions as revision_store
+from .store.deployments import ServiceDeployment
+from .store.revisions import ServiceRevision
 
 DESCRIBE_MAX = 20
 LIST_DEFAULT = 20
 _UNDEPLOYED = ("ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED", "STOPPED", "ROLLBACK_IN_PROGRESS")
 
 
-def _summary(db: Database, row: Row, arn: str, *, target: bool) -> dict[str, Any]:
-    tally = counts(db, row["account_id"], row["region"], "revision_arn", arn)
-    requested = row["desired_count"] if target and row["status"] not in _UNDEPLOYED else tally["requested"]
+def _summary(db: Database, row: ServiceDeployment, arn: str, *, target: bool) -> dict[str, Any]:
+    tally = counts(db, row.account_id, row.region, "revision_arn", arn)
+    requested = row.desired_count if target and row.status not in _UNDEPLOYED else tally["requested"]
     out: dict[str, Any] = {"arn": arn, "requestedTaskCount": requested, "runningTaskCount": tally["running"],
                            "pendingTaskCount": tally["pending"]}
-    for column, member in (("test_weight", "requestedTestTrafficWeight"),
-                           ("production_weight", "requestedProductionTrafficWeight")):
-        if row[column] is not None:
-            weight = float(row[column])
+    for weight, member in ((row.test_weight, "requestedTestTrafficWeight"),
+                           (row.production_weight, "requestedProductionTrafficWeight")):
+        if weight is not None:
             out[member] = weight if target else 100.0 - weight
     return out
 
@@ -45,58 +48,57 @@ def _hook(detail: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def deployment_view(db: Database, row: Row) -> dict[str, Any]:
+def deployment_view(db: Database, row: ServiceDeployment) -> dict[str, Any]:
     """A ServiceDeployment in botocore's shape."""
     out: dict[str, Any] = {
-        "serviceDeploymentArn": row["arn"], "serviceArn": row["service_arn"], "clusterArn": row["cluster_arn"],
-        "createdAt": created_when(row["created_at"]),
+        "serviceDeploymentArn": row.arn, "serviceArn": row.service_arn, "clusterArn": row.cluster_arn,
+        "createdAt": created_when(row.created_at),
     }
-    for column, member in (("started_at", "startedAt"), ("finished_at", "finishedAt"), ("stopped_at", "stoppedAt"),
-                           ("updated_at", "updatedAt")):
-        if row[column]:
-            out[member] = when(row[column])
-    out["sourceServiceRevisions"] = [_summary(db, row, arn, target=False)
-                                     for arn in loads(row["source_revision_arns"]) or []]
-    out["targetServiceRevision"] = _summary(db, row, row["target_revision_arn"], target=True)
-    out["status"] = row["status"]
-    if row["status_reason"]:
-        out["statusReason"] = row["status_reason"]
-    if row["lifecycle_stage"]:
-        out["lifecycleStage"] = row["lifecycle_stage"]
-    out["lifecycleHookDetails"] = [_hook(h) for h in loads(row["hooks"]) or []]
-    out["deploymentConfiguration"] = loads(row["config"])
-    if row["rollback"]:
-        rollback = dict(loads(row["rollback"]))
+    for value, member in ((row.started_at, "startedAt"), (row.finished_at, "finishedAt"),
+                          (row.stopped_at, "stoppedAt"), (row.updated_at, "updatedAt")):
+        if value is not None:
+            out[member] = value
+    out["sourceServiceRevisions"] = [_summary(db, row, arn, target=False) for arn in row.source_revision_arns]
+    out["targetServiceRevision"] = _summary(db, row, row.target_revision_arn, target=True)
+    out["status"] = row.status
+    if row.status_reason:
+        out["statusReason"] = row.status_reason
+    if row.lifecycle_stage:
+        out["lifecycleStage"] = row.lifecycle_stage
+    out["lifecycleHookDetails"] = [_hook(h) for h in row.hooks]
+    out["deploymentConfiguration"] = row.config
+    if row.rollback is not None:
+        rollback = dict(row.rollback)
         if isinstance(rollback.get("startedAt"), str):
             rollback["startedAt"] = datetime.fromisoformat(rollback["startedAt"])
         out["rollback"] = rollback
-    if row["circuit_breaker"]:
-        out["deploymentCircuitBreaker"] = loads(row["circuit_breaker"])
-    if row["alarms"]:
-        out["alarms"] = loads(row["alarms"])
+    if row.circuit_breaker is not None:
+        out["deploymentCircuitBreaker"] = row.circuit_breaker
+    if row.alarms is not None:
+        out["alarms"] = row.alarms
     return out
 
 
-def brief_view(row: Row) -> dict[str, Any]:
+def brief_view(row: ServiceDeployment) -> dict[str, Any]:
     """A ServiceDeploymentBrief."""
-    out: dict[str, Any] = {"serviceDeploymentArn": row["arn"], "serviceArn": row["service_arn"],
-                           "clusterArn": row["cluster_arn"]}
-    if row["started_at"]:
-        out["startedAt"] = when(row["started_at"])
-    out["createdAt"] = created_when(row["created_at"])
-    if row["finished_at"]:
-        out["finishedAt"] = when(row["finished_at"])
-    out["targetServiceRevisionArn"] = row["target_revision_arn"]
-    out["status"] = row["status"]
-    if row["status_reason"]:
-        out["statusReason"] = row["status_reason"]
+    out: dict[str, Any] = {"serviceDeploymentArn": row.arn, "serviceArn": row.service_arn,
+                           "clusterArn": row.cluster_arn}
+    if row.started_at is not None:
+        out["startedAt"] = row.started_at
+    out["createdAt"] = created_when(row.created_at)
+    if row.finished_at is not None:
+        out["finishedAt"] = row.finished_at
+    out["targetServiceRevisionArn"] = row.target_revision_arn
+    out["status"] = row.status
+    if row.status_reason:
+        out["statusReason"] = row.status_reason
     return out
 
 
-def revision_view(row: Row) -> dict[str, Any]:
+def revision_view(row: ServiceRevision) -> dict[str, Any]:
     """A ServiceRevision in botocore's shape."""
-    return {"serviceRevisionArn": row["arn"], "serviceArn": row["service_arn"], "clusterArn": row["cluster_arn"],
-            "taskDefinition": row["task_definition_arn"], **loads(row["body"]), "createdAt": when(row["created_at"])}
+    return {"serviceRevisionArn": row.arn, "serviceArn": row.service_arn, "clusterArn": row.cluster_arn,
+            "taskDefinition": row.task_definition_arn, **row.body, "createdAt": row.created_at}
 
 
 def _arns(values: list[str], member: str) -> list[str]:
@@ -115,27 +117,24 @@ class DeploymentViewOperations:
 
     def list_service_deployments(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         cluster = find_cluster(self.db, ctx, req.get("cluster"), active=False)
-        service = find_service(self.db, ctx, cluster["name"], req["service"])
+        service = find_service(self.db, ctx, cluster.name, req["service"])
         if service is None:
             raise service_not_found()
-        rows = self.db.all("SELECT * FROM ecs_service_deployments WHERE account_id = ? AND region = ? "
-                           "AND service_arn = ? ORDER BY created_at DESC, arn",
-                           (ctx.account_id, ctx.region, service["arn"]))
+        rows = deployment_store.deployments_of(self.db, ctx.account_id, ctx.region, service.arn)
         statuses = set(req.get("status") or [])
         created = req.get("createdAt") or {}
         before, after = created.get("before"), created.get("after")
-        chosen: list[Row] = []
+        chosen: list[ServiceDeployment] = []
         for row in rows:
-            at = when(row["created_at"])
-            assert at is not None
-            if statuses and row["status"] not in statuses:
+            at = row.created_at
+            if statuses and row.status not in statuses:
                 continue
             if before is not None and not at < before:
                 continue
             if after is not None and not at > after:
                 continue
             chosen.append(row)
-        chunk, token = page(chosen, lambda r: str(r["arn"]), req.get("nextToken"), req.get("maxResults"),
+        chunk, token = page(chosen, lambda r: r.arn, req.get("nextToken"), req.get("maxResults"),
                             default=LIST_DEFAULT)
         out: dict[str, Any] = {"serviceDeployments": [brief_view(r) for r in chunk]}
         if token:
@@ -146,8 +145,7 @@ class DeploymentViewOperations:
         found: list[dict[str, Any]] = []
         failures: list[dict[str, str]] = []
         for arn in _arns(req["serviceDeploymentArns"], "serviceDeploymentArns"):
-            row = self.db.one("SELECT * FROM ecs_service_deployments WHERE account_id = ? AND region = ? AND arn = ?",
-                              (ctx.account_id, ctx.region, arn))
+            row = deployment_store.deployment(self.db, ctx.account_id, ctx.region, arn)
             if row is None:
                 failures.append({"arn": arn, "reason": "MISSING"})
             else:
@@ -158,10 +156,9 @@ class DeploymentViewOperations:
         found: list[dict[str, Any]] = []
         failures: list[dict[str, str]] = []
         for arn in _arns(req["serviceRevisionArns"], "serviceRevisionArns"):
-            row = self.db.one("SELECT * FROM ecs_service_revisions WHERE account_id = ? AND region = ? AND arn = ?",
-                              (ctx.account_id, ctx.region, arn))
-            if row is None:
+            revision = revision_store.revision(self.db, ctx.account_id, ctx.region, arn)
+            if revision is None:
                 failures.append({"arn": arn, "reason": "MISSING"})
             else:
-                found.append(revision_view(row))
+                found.append(revision_view(revision))
         return {"serviceRevisions": found, "failures": failures}

@@ -23,11 +23,15 @@ from typing import Any
 
 from ... import arns, ids
 from ...gateway.context import RequestContext
-from ...store.db import Database, Row
+from ...store.db import Database
 from .engine.traffic import stored_weights
-from .model import ACTIVE
 from .service_rules import alarms_view, circuit_breaker_view, is_fargate
-from .store import dumps, iso, loads
+from .store import deployments as deployment_store
+from .store import revisions as revision_store
+from .store import tasks as task_store
+from .store.services import Service
+from .store.task_definitions import TaskDefinition
+from .store.tasks import TaskColumn
 
 LATEST_FARGATE_PLATFORM = "1.4.0"
 RUNNING = ("RUNNING",)
@@ -53,53 +57,40 @@ def platform(config: dict[str, Any]) -> tuple[str | None, str | None]:
 
 # -- task counts ------------------------------------------------------------------------------------------------
 
-def counts(db: Database, account: str, region: str, column: str, value: str) -> dict[str, int]:
+def counts(db: Database, account: str, region: str, column: TaskColumn, value: str) -> dict[str, int]:
     """Tasks by ``service_arn``/``revision_arn``/``deployment_arn``: running, pending, desired to run."""
     assert column in ("service_arn", "revision_arn", "deployment_arn")
-    rows = db.all(f"SELECT last_status, desired_status, COUNT(*) AS n FROM ecs_tasks WHERE account_id = ? "
-                  f"AND region = ? AND {column} = ? GROUP BY last_status, desired_status", (account, region, value))
     out = {"running": 0, "pending": 0, "requested": 0, "live": 0}
-    for row in rows:
-        if row["last_status"] in RUNNING:
-            out["running"] += row["n"]
-        elif row["last_status"] in PENDING_STATUSES:
-            out["pending"] += row["n"]
-        if row["desired_status"] == "RUNNING" and row["last_status"] != "STOPPED":
-            out["requested"] += row["n"]
-        if row["last_status"] != "STOPPED":
-            out["live"] += row["n"]
+    for last_status, desired_status, n in task_store.tallies(db, account, region, column, value):
+        if last_status in RUNNING:
+            out["running"] += n
+        elif last_status in PENDING_STATUSES:
+            out["pending"] += n
+        if desired_status == "RUNNING" and last_status != "STOPPED":
+            out["requested"] += n
+        if last_status != "STOPPED":
+            out["live"] += n
     return out
 
 
 def failed_tasks(db: Database, account: str, region: str, deployment_arn: str) -> int:
     """Tasks of a deployment that failed to start or whose essential container exited."""
-    return int(db.scalar("SELECT COUNT(*) FROM ecs_tasks WHERE account_id = ? AND region = ? AND deployment_arn = ? "
-                         "AND last_status = 'STOPPED' AND stop_code IN ('TaskFailedToStart', "
-                         "'EssentialContainerExited')", (account, region, deployment_arn)))
+    return task_store.failed_count(db, account, region, deployment_arn)
 
 
 def live_revisions(db: Database, account: str, region: str, service_arn: str) -> list[str]:
     """Target revisions of the service's deployments (oldest first) that still have tasks not STOPPED."""
-    rows = db.all("SELECT DISTINCT d.target_revision_arn, d.created_at FROM ecs_service_deployments d "
-                  "WHERE d.account_id = ? AND d.region = ? AND d.service_arn = ? AND EXISTS (SELECT 1 FROM ecs_tasks "
-                  "t WHERE t.account_id = d.account_id AND t.region = d.region AND t.service_arn = d.service_arn "
-                  "AND t.revision_arn = d.target_revision_arn AND t.last_status <> 'STOPPED') "
-                  "ORDER BY d.created_at", (account, region, service_arn))
-    return list(dict.fromkeys(r["target_revision_arn"] for r in rows))
+    return deployment_store.live_revisions(db, account, region, service_arn)
 
 
-def deployments_of(db: Database, account: str, region: str, service_arn: str) -> list[Row]:
+def deployments_of(db: Database, account: str, region: str,
+                   service_arn: str) -> list[deployment_store.ServiceDeployment]:
     """The service's deployments, newest first."""
-    return db.all("SELECT * FROM ecs_service_deployments WHERE account_id = ? AND region = ? AND service_arn = ? "
-                  "ORDER BY created_at DESC, arn", (account, region, service_arn))
+    return deployment_store.deployments_of(db, account, region, service_arn)
 
 
 def active_deployment_targets(db: Database, account: str, region: str, service_arn: str) -> list[str]:
-    marks = ", ".join("?" for _ in ACTIVE)
-    rows = db.all(f"SELECT target_revision_arn FROM ecs_service_deployments WHERE account_id = ? AND region = ? "
-                  f"AND service_arn = ? AND status IN ({marks}) ORDER BY created_at", (account, region, service_arn,
-                                                                                         *ACTIVE))
-    return [r["target_revision_arn"] for r in rows]
+    return deployment_store.active_targets(db, account, region, service_arn)
 
 
 # -- writing ----------------------------------------------------------------------------------------------------
@@ -108,10 +99,9 @@ def _resolved(db: Database, account: str, region: str, lbs: list[dict[str, Any]]
               sources: list[str]) -> list[dict[str, str]]:
     previous: list[dict[str, Any]] = []
     if sources:
-        row = db.one("SELECT body FROM ecs_service_revisions WHERE account_id = ? AND region = ? AND arn = ?",
-                     (account, region, sources[-1]))
-        if row is not None:
-            previous = (loads(row["body"]).get("resolvedConfiguration") or {}).get("loadBalancers") or []
+        found = revision_store.revision(db, account, region, sources[-1])
+        if found is not None:
+            previous = (found.body.get("resolvedConfiguration") or {}).get("loadBalancers") or []
     out: list[dict[str, str]] = []
     for lb in lbs:
         config = lb.get("advancedConfiguration")
@@ -133,12 +123,11 @@ def _serving(db: Database, account: str, region: str, rule_or_listener: str) -> 
     return {tg for tg, weight in (stored_weights(db, account, region, rule_or_listener) or {}).items() if weight > 0}
 
 
-def write_revision(db: Database, ctx: RequestContext, service: dict[str, str], config: dict[str, Any],
-                   td: Row, sources: list[str], number: str) -> str:
-    """Insert the service's new revision of id ``number``; return its ARN. ``service``: arn, cluster (name), name,
-    cluster_arn."""
+def write_revision(db: Database, ctx: RequestContext, service: Service, config: dict[str, Any],
+                   td: TaskDefinition, sources: list[str], number: str) -> str:
+    """Insert the service's new revision of id ``number``; return its ARN."""
     account, region = ctx.account_id, ctx.region
-    arn = arns.ecs_service_revision(region, account, service["cluster"], service["name"], number)
+    arn = arns.ecs_service_revision(region, account, service.cluster, service.name, number)
     version, family = platform(config)
     body: dict[str, Any] = {}
     if config.get("capacityProviderStrategy"):
@@ -152,48 +141,47 @@ def write_revision(db: Database, ctx: RequestContext, service: dict[str, str], c
     body["serviceRegistries"] = config.get("serviceRegistries") or []
     if config.get("networkConfiguration"):
         body["networkConfiguration"] = config["networkConfiguration"]
-    body["containerImages"] = container_images(loads(td["body"]))
+    body["containerImages"] = container_images(td.body)
     body["guardDutyEnabled"] = False
     resolved = _resolved(db, account, region, body["loadBalancers"], sources)
     if resolved:
         body["resolvedConfiguration"] = {"loadBalancers": resolved}
-    db.execute("INSERT INTO ecs_service_revisions (account_id, region, arn, service_arn, cluster_arn, "
-               "task_definition_arn, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-               (account, region, arn, service["arn"], service["cluster_arn"], td["arn"], dumps(body),
-                iso(ctx.received_at)))
+    revision_store.insert_revision(db, account=account, region=region, arn=arn, service_arn=service.arn,
+                                   cluster_arn=cluster_arn(service), task_definition_arn=td.arn, body=body,
+                                   created_at=ctx.received_at)
     return arn
 
 
-def write_deployment(db: Database, ctx: RequestContext, service: dict[str, str], config: dict[str, Any],
+def cluster_arn(service: Service) -> str:
+    return arns.ecs_cluster(service.region, service.account_id, service.cluster)
+
+
+def write_deployment(db: Database, ctx: RequestContext, service: Service, config: dict[str, Any],
                      revision_arn: str, sources: list[str], number: str) -> str:
     """Insert a PENDING deployment of ``revision_arn`` (whose id is ``number``); return its ARN."""
     account, region = ctx.account_id, ctx.region
-    arn = arns.ecs_service_deployment(region, account, service["cluster"], service["name"],
+    arn = arns.ecs_service_deployment(region, account, service.cluster, service.name,
                                       ids.ecs_service_deployment_id())
     legacy = "ecs-svc/" + number
     deployment_config = config["deploymentConfiguration"]
     desired = int(config.get("desiredCount") or 0)
-    now = iso(ctx.received_at)
-    db.execute(
-        "INSERT INTO ecs_service_deployments (account_id, region, arn, service_arn, cluster_arn, legacy_id, status, "
-        "status_reason, lifecycle_stage, target_revision_arn, source_revision_arns, desired_count, config, hooks, "
-        "circuit_breaker, alarms, rollout_state, rollout_state_reason, engine, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, 'PENDING', NULL, NULL, ?, ?, ?, ?, '[]', ?, ?, 'IN_PROGRESS', ?, '{}', ?, ?)",
-        (account, region, arn, service["arn"], service["cluster_arn"], legacy, revision_arn, dumps(sources), desired,
-         dumps(deployment_config), dumps(circuit_breaker_view(deployment_config, desired)),
-         dumps(alarms_view(deployment_config)), f"ECS deployment {legacy} in progress.", now, now),
-    )
+    deployment_store.insert_deployment(
+        db, account=account, region=region, arn=arn, service_arn=service.arn, cluster_arn=cluster_arn(service),
+        legacy_id=legacy, target_revision_arn=revision_arn, source_revision_arns=sources, desired_count=desired,
+        config=deployment_config, circuit_breaker=circuit_breaker_view(deployment_config, desired),
+        alarms=alarms_view(deployment_config), rollout_state_reason=f"ECS deployment {legacy} in progress.",
+        created_at=ctx.received_at)
     return arn
 
 
-def start_deployment(db: Database, ctx: RequestContext, service: dict[str, str], config: dict[str, Any],
-                     td: Row) -> str:
+def start_deployment(db: Database, ctx: RequestContext, service: Service, config: dict[str, Any],
+                     td: TaskDefinition) -> str:
     """A new revision and its PENDING deployment (the caller wakes the engine); return the deployment's ARN.
 
     The revision's id and the deployment's ``ecs-svc/<id>`` are one number, as on AWS (the service deployment's
     ARN ends with its own 21-character id, as in AWS's examples). Rows written before they agreed (two unrelated
     numbers) are read as they are: nothing parses either id."""
-    sources = live_revisions(db, ctx.account_id, ctx.region, service["arn"])
+    sources = live_revisions(db, ctx.account_id, ctx.region, service.arn)
     number = ids.ecs_number_id()
     revision = write_revision(db, ctx, service, config, td, sources, number)
     return write_deployment(db, ctx, service, config, revision, sources, number)
@@ -201,6 +189,5 @@ def start_deployment(db: Database, ctx: RequestContext, service: dict[str, str],
 
 def drop_history(db: Database, account: str, region: str, service_arn: str) -> None:
     """Forget an INACTIVE service's revisions and deployments (AWS deletes them with the service)."""
-    for table in ("ecs_service_deployments", "ecs_service_revisions"):
-        db.execute(f"DELETE FROM {table} WHERE account_id = ? AND region = ? AND service_arn = ?",
-                   (account, region, service_arn))
+    deployment_store.drop_deployments(db, account, region, service_arn)
+    revision_store.drop_revisions(db, account, region, service_arn)

@@ -14,13 +14,14 @@ import math
 from typing import Any
 
 from ...gateway.context import RequestContext
-from ...store.db import Database, Row
+from ...store.db import Database
 from ..ec2 import network
 from ..elbv2 import store as elb
 from ..elbv2.store import LISTENER_ARN, RULE_ARN, TG_ARN, TargetGroup, action_target_groups, load_balancers_using
 from .capacity import FARGATE_PROVIDERS, check_strategy
+from .common import NAME, client, invalid
 from .model import HOOK_STAGES, PAUSE_STAGES, STRATEGIES
-from .store import NAME, client, invalid
+from .store.task_definitions import TaskDefinition
 
 MAX_SUBNETS = 16
 MAX_SECURITY_GROUPS = 5
@@ -45,13 +46,13 @@ def check_desired_count(value: int | None) -> None:
         raise invalid("desiredCount can't be less than 0.")  # our wording: AWS's is not published
 
 
-def check_task_definition(row: Row | None) -> Row:
+def check_task_definition(td: TaskDefinition | None) -> TaskDefinition:
     """The task definition a service names: it must exist and be ACTIVE (AWS's ClientException wordings)."""
-    if row is None:
+    if td is None:
         raise client("TaskDefinition not found.")
-    if row["status"] != "ACTIVE":
+    if td.status != "ACTIVE":
         raise client("TaskDefinition is inactive")
-    return row
+    return td
 
 
 def is_fargate(config: dict[str, Any]) -> bool:

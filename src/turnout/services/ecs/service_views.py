@@ -15,8 +15,9 @@ from typing import Any
 
 from ... import arns
 from ...gateway.context import RequestContext
-from ...store.db import Database, Row
+from ...store.db import Database
 from . import events
+from .common import ARN, created_when, error
 from .revisions import (
     active_deployment_targets,
     counts,
@@ -25,7 +26,11 @@ from .revisions import (
     live_revisions,
     platform,
 )
-from .store import ARN, created_when, error, loads, when
+from .store import revisions as revision_store
+from .store import services as service_store
+from .store.deployments import ServiceDeployment
+from .store.revisions import ServiceRevision
+from .store.services import Service
 from .tags import get_tags
 
 # Members of the service's config shown as they are stored, when present.
@@ -58,67 +63,66 @@ def service_ref(ctx: RequestContext, cluster: str, value: str) -> tuple[str, str
     return None
 
 
-def find_service(db: Database, ctx: RequestContext, cluster: str, value: str) -> Row | None:
+def find_service(db: Database, ctx: RequestContext, cluster: str, value: str) -> Service | None:
     """The service named by ``value`` in ``cluster`` (any status), or None."""
     ref = service_ref(ctx, cluster, value)
     if ref is None:
         return None
-    return db.one("SELECT * FROM ecs_services WHERE account_id = ? AND region = ? AND arn = ?",
-                  (ctx.account_id, ctx.region, arns.ecs_service(ctx.region, ctx.account_id, *ref)))
+    return service_store.service(db, ctx.account_id, ctx.region, arns.ecs_service(ctx.region, ctx.account_id, *ref))
 
 
-def revision_row(db: Database, account: str, region: str, arn: str) -> Row | None:
-    return db.one("SELECT * FROM ecs_service_revisions WHERE account_id = ? AND region = ? AND arn = ?",
-                  (account, region, arn))
+def revision_row(db: Database, account: str, region: str, arn: str) -> ServiceRevision | None:
+    return revision_store.revision(db, account, region, arn)
 
 
-def _legacy(db: Database, deployment: Row, status: str, desired: int | None) -> dict[str, Any] | None:
-    account, region = deployment["account_id"], deployment["region"]
-    revision = revision_row(db, account, region, deployment["target_revision_arn"])
+def _legacy(db: Database, deployment: ServiceDeployment, status: str, desired: int | None) -> dict[str, Any] | None:
+    account, region = deployment.account_id, deployment.region
+    revision = revision_row(db, account, region, deployment.target_revision_arn)
     if revision is None:
         return None
-    body = loads(revision["body"])
-    tally = counts(db, account, region, "revision_arn", revision["arn"])
+    body = revision.body
+    tally = counts(db, account, region, "revision_arn", revision.arn)
     out: dict[str, Any] = {
-        "id": deployment["legacy_id"], "status": status, "taskDefinition": revision["task_definition_arn"],
+        "id": deployment.legacy_id, "status": status, "taskDefinition": revision.task_definition_arn,
         "desiredCount": tally["requested"] if desired is None else desired,
         "pendingCount": tally["pending"], "runningCount": tally["running"],
-        "failedTasks": failed_tasks(db, account, region, deployment["arn"]),
-        "createdAt": created_when(deployment["created_at"]), "updatedAt": when(deployment["updated_at"]),
+        "failedTasks": failed_tasks(db, account, region, deployment.arn),
+        "createdAt": created_when(deployment.created_at), "updatedAt": deployment.updated_at,
     }
     for member in ("capacityProviderStrategy", "launchType", "platformVersion", "platformFamily",
                    "networkConfiguration"):
         if body.get(member) is not None:
             out[member] = body[member]
-    out["rolloutState"] = deployment["rollout_state"]
-    if deployment["rollout_state_reason"]:
-        out["rolloutStateReason"] = deployment["rollout_state_reason"]
+    out["rolloutState"] = deployment.rollout_state
+    if deployment.rollout_state_reason:
+        out["rolloutStateReason"] = deployment.rollout_state_reason
     return out
 
 
-def legacy_deployments(db: Database, row: Row, config: dict[str, Any]) -> list[dict[str, Any]]:
-    account, region = row["account_id"], row["region"]
-    every = deployments_of(db, account, region, row["arn"])
+def legacy_deployments(db: Database, row: Service, config: dict[str, Any],
+                       every: list[ServiceDeployment]) -> list[dict[str, Any]]:
+    """``deployments[]``; ``every``: the service's deployments, newest first."""
+    account, region = row.account_id, row.region
     if not every:
         return []
     latest = every[0]
     out = [_legacy(db, latest, "PRIMARY", int(config.get("desiredCount") or 0))]
-    creators: dict[str, Row] = {}
+    creators: dict[str, ServiceDeployment] = {}
     for deployment in reversed(every):  # the first deployment of each revision created it
-        creators.setdefault(deployment["target_revision_arn"], deployment)
-    for revision in reversed(live_revisions(db, account, region, row["arn"])):
-        if revision != latest["target_revision_arn"] and revision in creators:
+        creators.setdefault(deployment.target_revision_arn, deployment)
+    for revision in reversed(live_revisions(db, account, region, row.arn)):
+        if revision != latest.target_revision_arn and revision in creators:
             out.append(_legacy(db, creators[revision], "ACTIVE", None))
     return [entry for entry in out if entry is not None]
 
 
-def current_revisions(db: Database, row: Row, config: dict[str, Any]) -> list[dict[str, Any]]:
+def current_revisions(db: Database, row: Service, config: dict[str, Any],
+                      every: list[ServiceDeployment]) -> list[dict[str, Any]]:
     """currentServiceRevisions: revisions with tasks not STOPPED or being deployed."""
-    account, region = row["account_id"], row["region"]
-    every = deployments_of(db, account, region, row["arn"])
-    latest_target = every[0]["target_revision_arn"] if every else None
-    chosen = list(dict.fromkeys(live_revisions(db, account, region, row["arn"])
-                                + active_deployment_targets(db, account, region, row["arn"])))
+    account, region = row.account_id, row.region
+    latest_target = every[0].target_revision_arn if every else None
+    chosen = list(dict.fromkeys(live_revisions(db, account, region, row.arn)
+                                + active_deployment_targets(db, account, region, row.arn)))
     out: list[dict[str, Any]] = []
     for arn in chosen:
         tally = counts(db, account, region, "revision_arn", arn)
@@ -128,16 +132,17 @@ def current_revisions(db: Database, row: Row, config: dict[str, Any]) -> list[di
     return out
 
 
-def service_view(db: Database, row: Row, *, tags: bool = False) -> dict[str, Any]:
+def service_view(db: Database, row: Service, *, tags: bool = False) -> dict[str, Any]:
     """A service in botocore's Service shape."""
-    account, region = row["account_id"], row["region"]
-    config: dict[str, Any] = loads(row["config"])
-    tally = counts(db, account, region, "service_arn", row["arn"])
+    account, region = row.account_id, row.region
+    config: dict[str, Any] = row.config
+    tally = counts(db, account, region, "service_arn", row.arn)
+    every = deployments_of(db, account, region, row.arn)
     out: dict[str, Any] = {
-        "serviceArn": row["arn"], "serviceName": row["name"],
-        "clusterArn": arns.ecs_cluster(region, account, row["cluster"]),
+        "serviceArn": row.arn, "serviceName": row.name,
+        "clusterArn": arns.ecs_cluster(region, account, row.cluster),
         "loadBalancers": config.get("loadBalancers") or [], "serviceRegistries": config.get("serviceRegistries") or [],
-        "status": row["status"], "desiredCount": int(config.get("desiredCount") or 0),
+        "status": row.status, "desiredCount": int(config.get("desiredCount") or 0),
         "runningCount": tally["running"], "pendingCount": tally["pending"],
     }
     if config.get("launchType"):
@@ -148,11 +153,11 @@ def service_view(db: Database, row: Row, *, tags: bool = False) -> dict[str, Any
     if config.get("taskDefinition"):
         out["taskDefinition"] = config["taskDefinition"]
     out["deploymentConfiguration"] = config.get("deploymentConfiguration") or {}
-    out["deployments"] = legacy_deployments(db, row, config)
-    out["events"] = events.latest(db, account, region, row["arn"])
-    out["createdAt"] = when(row["created_at"])
-    if row["created_by"]:
-        out["createdBy"] = row["created_by"]
+    out["deployments"] = legacy_deployments(db, row, config, every)
+    out["events"] = events.latest(db, account, region, row.arn)
+    out["createdAt"] = row.created_at
+    if row.created_by:
+        out["createdBy"] = row.created_by
     for member in _SHOWN:
         if config.get(member) is not None:
             out[member] = config[member]
@@ -164,10 +169,9 @@ def service_view(db: Database, row: Row, *, tags: bool = False) -> dict[str, Any
     out["enableECSManagedTags"] = bool(config.get("enableECSManagedTags"))
     out["enableExecuteCommand"] = bool(config.get("enableExecuteCommand"))
     out["availabilityZoneRebalancing"] = config.get("availabilityZoneRebalancing") or "DISABLED"
-    latest = deployments_of(db, account, region, row["arn"])
-    if latest:
-        out["currentServiceDeployment"] = latest[0]["arn"]
-        out["currentServiceRevisions"] = current_revisions(db, row, config)
+    if every:
+        out["currentServiceDeployment"] = every[0].arn
+        out["currentServiceRevisions"] = current_revisions(db, row, config, every)
     if tags:
-        out["tags"] = get_tags(db, account, region, row["arn"])
+        out["tags"] = get_tags(db, account, region, row.arn)
     return out

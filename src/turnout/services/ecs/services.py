@@ -20,15 +20,17 @@ caller's account when it is missing, as ECS does for a first service.
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any, cast
 
 from ... import arns
 from ...authz.passrole import check_pass_role
 from ...gateway.context import RequestContext
-from ...store.db import Database, Row
+from ...store.db import Database
 from . import events
 from .capacity import cluster_providers, default_launch
 from .clusters import find_cluster
+from .common import invalid, page
 from .model import ECS_PRINCIPAL
 from .revisions import drop_history, start_deployment
 from .service_rules import (
@@ -43,7 +45,11 @@ from .service_rules import (
     volume_roles,
 )
 from .service_views import find_service, service_not_active, service_not_found, service_view
-from .store import dumps, invalid, iso, loads, page
+from .store import services as store
+from .store.clusters import Cluster
+from .store.deployments import has_deployment
+from .store.services import Service
+from .store.task_definitions import TaskDefinition
 from .tags import check_new_tags, drop_tags, put_tags
 from .task_definitions import find_revision
 
@@ -120,7 +126,7 @@ class ServiceOperations:
     # -- shared ---------------------------------------------------------------------------------------------
 
     def _configure(self, ctx: RequestContext, req: dict[str, Any], current: dict[str, Any] | None,
-                   service_arn: str, cluster: Row) -> tuple[dict[str, Any], Row | None]:
+                   service_arn: str, cluster: Cluster) -> tuple[dict[str, Any], TaskDefinition | None]:
         """The service's config from a request (over ``current`` for an update), checked; and its task
         definition row (None for a service without one)."""
         config: dict[str, Any] = dict(current or {})
@@ -143,14 +149,14 @@ class ServiceOperations:
         # AWS's reference calls desiredCount required for REPLICA services; Turnout takes 0 when it is absent
         # (UNCONFIRMED what the API answers).
         config.setdefault("desiredCount", 0)
-        td: Row | None = None
+        td: TaskDefinition | None = None
         given_td = req.get("taskDefinition") or (None if creating else config.get("taskDefinition"))
         if given_td:
             td = check_task_definition(find_revision(self.db, ctx, given_td))
-            config["taskDefinition"] = td["arn"]
+            config["taskDefinition"] = td.arn
         elif controller == "ECS":
             raise invalid("TaskDefinition can not be blank.")  # our wording, after "Container Name can not ..."
-        td_body: dict[str, Any] = loads(td["body"]) if td is not None else {}
+        td_body: dict[str, Any] = copy.deepcopy(td.body) if td is not None else {}
         check_launch(config, td_body, cluster_providers(cluster)[0],
                      desired_given=creating and req.get("desiredCount") is not None)
         deployment = merge_deployment_configuration(config.get("deploymentConfiguration") or {},
@@ -187,24 +193,19 @@ class ServiceOperations:
             check_pass_role(ctx, role, ECS_PRINCIPAL, associated_resource_arn=service_arn)
         return config, td
 
-    def _service_ids(self, row: Row) -> dict[str, str]:
-        return {"arn": row["arn"], "name": row["name"], "cluster": row["cluster"],
-                "cluster_arn": arns.ecs_cluster(row["region"], row["account_id"], row["cluster"])}
+    def _row(self, ctx: RequestContext, arn: str) -> Service:
+        found = store.service(self.db, ctx.account_id, ctx.region, arn)
+        assert found is not None
+        return found
 
-    def _row(self, ctx: RequestContext, arn: str) -> Row:
-        row = self.db.one("SELECT * FROM ecs_services WHERE account_id = ? AND region = ? AND arn = ?",
-                          (ctx.account_id, ctx.region, arn))
-        assert row is not None
-        return row
-
-    def _active(self, ctx: RequestContext, req: dict[str, Any]) -> Row:
+    def _active(self, ctx: RequestContext, req: dict[str, Any]) -> Service:
         cluster = find_cluster(self.db, ctx, req.get("cluster"))
-        row = find_service(self.db, ctx, cluster["name"], req["service"])
-        if row is None:
+        found = find_service(self.db, ctx, cluster.name, req["service"])
+        if found is None:
             raise service_not_found()
-        if row["status"] != "ACTIVE":
+        if found.status != "ACTIVE":
             raise service_not_active()
-        return row
+        return found
 
     # -- operations -----------------------------------------------------------------------------------------
 
@@ -213,12 +214,11 @@ class ServiceOperations:
         name = req["serviceName"]
         check_service_name(name)
         account, region = ctx.account_id, ctx.region
-        arn = arns.ecs_service(region, account, cluster["name"], name)
-        existing = self.db.one("SELECT * FROM ecs_services WHERE account_id = ? AND region = ? AND arn = ?",
-                               (account, region, arn))
-        if existing is not None and existing["status"] != "INACTIVE":
+        arn = arns.ecs_service(region, account, cluster.name, name)
+        existing = store.service(self.db, account, region, arn)
+        if existing is not None and existing.status != "INACTIVE":
             token = req.get("clientToken")
-            if token and loads(existing["config"]).get("clientToken") == token:
+            if token and existing.config.get("clientToken") == token:
                 return {"service": service_view(self.db, existing)}
             raise invalid("Creation of service was not idempotent.")
         tags = req.get("tags") or []
@@ -226,55 +226,45 @@ class ServiceOperations:
         config, td = self._configure(ctx, req, None, arn, cluster)
         ensure_linked_role(ctx)
         if existing is not None:  # an INACTIVE service of the same name: its history goes with it
-            self.db.execute("DELETE FROM ecs_services WHERE account_id = ? AND region = ? AND arn = ?",
-                            (account, region, arn))
+            store.delete_service(self.db, account, region, arn)
             drop_history(self.db, account, region, arn)
             events.drop(self.db, account, region, arn)
             drop_tags(self.db, account, region, [arn])
-        now = iso(ctx.received_at)
-        self.db.execute(
-            "INSERT INTO ecs_services (account_id, region, cluster, name, arn, status, config, created_at, created_by, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?)",
-            (account, region, cluster["name"], name, arn, dumps(config), now,
-             ctx.principal.arn if ctx.principal is not None else None, now),
-        )
+        store.insert_service(self.db, account=account, region=region, cluster=cluster.name, name=name, arn=arn,
+                             config=config, created_at=ctx.received_at,
+                             created_by=ctx.principal.arn if ctx.principal is not None else None)
         put_tags(self.db, account, region, arn, tags)
         row = self._row(ctx, arn)
         if td is not None and config["deploymentController"]["type"] == "ECS":
-            start_deployment(self.db, ctx, self._service_ids(row), config, td)
+            start_deployment(self.db, ctx, row, config, td)
         self.engine.wake()
         return {"service": service_view(self.db, row)}
 
     def update_service(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         row = self._active(ctx, req)
-        current: dict[str, Any] = loads(row["config"])
-        config, td = self._configure(ctx, req, current, row["arn"],
+        current: dict[str, Any] = copy.deepcopy(row.config)
+        config, td = self._configure(ctx, req, current, row.arn,
                                      find_cluster(self.db, ctx, req.get("cluster")))
         account, region = ctx.account_id, ctx.region
-        self.db.execute("UPDATE ecs_services SET config = ?, updated_at = ? WHERE account_id = ? AND region = ? "
-                        "AND arn = ?", (dumps(config), iso(ctx.received_at), account, region, row["arn"]))
-        has_deployment = self.db.one("SELECT 1 FROM ecs_service_deployments WHERE account_id = ? AND region = ? "
-                                     "AND service_arn = ?", (account, region, row["arn"])) is not None
+        store.set_config(self.db, account, region, row.arn, config, ctx.received_at)
+        deployed = has_deployment(self.db, account, region, row.arn)
         changed = any(current.get(member) != config.get(member) for member in DEPLOYED)
         if td is not None and config["deploymentController"]["type"] == "ECS" and (
-                changed or req.get("forceNewDeployment") or not has_deployment):
-            start_deployment(self.db, ctx, self._service_ids(row), config, td)
+                changed or req.get("forceNewDeployment") or not deployed):
+            start_deployment(self.db, ctx, row, config, td)
         self.engine.wake()
-        return {"service": service_view(self.db, self._row(ctx, row["arn"]))}
+        return {"service": service_view(self.db, self._row(ctx, row.arn))}
 
     def delete_service(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         row = self._active(ctx, req)
-        config: dict[str, Any] = loads(row["config"])
+        config: dict[str, Any] = copy.deepcopy(row.config)
         if int(config.get("desiredCount") or 0) > 0:
             if not req.get("force"):
                 raise invalid("The service cannot be stopped while it is scaled above 0.")
             config["desiredCount"] = 0
-        now = iso(ctx.received_at)
-        self.db.execute("UPDATE ecs_services SET status = 'DRAINING', config = ?, updated_at = ?, deleted_at = ? "
-                        "WHERE account_id = ? AND region = ? AND arn = ?",
-                        (dumps(config), now, now, ctx.account_id, ctx.region, row["arn"]))
+        store.set_draining(self.db, ctx.account_id, ctx.region, row.arn, config, ctx.received_at)
         self.engine.wake()
-        return {"service": service_view(self.db, self._row(ctx, row["arn"]))}
+        return {"service": service_view(self.db, self._row(ctx, row.arn))}
 
     def describe_services(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         names: list[str] = req["services"]
@@ -287,10 +277,10 @@ class ServiceOperations:
         found: list[dict[str, Any]] = []
         failures: list[dict[str, str]] = []
         for value in names:
-            row = find_service(self.db, ctx, cluster["name"], value)
+            row = find_service(self.db, ctx, cluster.name, value)
             if row is None:
                 arn = value if value.startswith("arn:") else arns.ecs_service(ctx.region, ctx.account_id,
-                                                                              cluster["name"], value)
+                                                                              cluster.name, value)
                 failures.append({"arn": arn, "reason": "MISSING"})
             else:
                 found.append(service_view(self.db, row, tags=tags))
@@ -298,17 +288,15 @@ class ServiceOperations:
 
     def list_services(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         cluster = find_cluster(self.db, ctx, req.get("cluster"))
-        rows = self.db.all("SELECT arn, config FROM ecs_services WHERE account_id = ? AND region = ? AND cluster = ? "
-                           "AND status <> 'INACTIVE' ORDER BY arn", (ctx.account_id, ctx.region, cluster["name"]))
         launch, scheduling = req.get("launchType"), req.get("schedulingStrategy")
         chosen: list[str] = []
-        for row in rows:
-            config = loads(row["config"])
+        for service in store.services_in_cluster(self.db, ctx.account_id, ctx.region, cluster.name):
+            config = service.config
             if launch and config.get("launchType") != launch:
                 continue
             if scheduling and (config.get("schedulingStrategy") or "REPLICA") != scheduling:
                 continue
-            chosen.append(row["arn"])
+            chosen.append(service.arn)
         chunk, token = page(chosen, lambda arn: arn, req.get("nextToken"), req.get("maxResults"), default=10)
         out: dict[str, Any] = {"serviceArns": chunk}
         if token:

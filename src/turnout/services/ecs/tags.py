@@ -9,7 +9,12 @@ from typing import Any
 from ...authz.resources_base import resource_tag_lookups
 from ...gateway.context import RequestContext
 from ...store.db import Database
-from .store import ARN, cluster_not_found, error, invalid
+from .common import ARN, cluster_not_found, error, invalid
+from .store import clusters as cluster_store
+from .store import services as service_store
+from .store import tags as store
+from .store import task_definitions as td_store
+from .store import tasks as task_store
 
 TAGS_PER_RESOURCE = 50
 
@@ -30,32 +35,17 @@ def check_new_tags(tags: list[dict[str, Any]]) -> None:
 
 
 def get_tags(db: Database, account: str, region: str, arn: str) -> list[dict[str, str]]:
-    rows = db.all("SELECT tag_key, tag_value FROM ecs_tags WHERE account_id = ? AND region = ? AND resource_arn = ? "
-                  "ORDER BY seq", (account, region, arn))
-    return [{"key": r["tag_key"], "value": r["tag_value"]} for r in rows]
+    return [{"key": tag.key, "value": tag.value} for tag in store.tags_of(db, account, region, arn)]
 
 
 def put_tags(db: Database, account: str, region: str, arn: str, tags: list[dict[str, Any]]) -> None:
-    seq = int(db.scalar("SELECT COALESCE(MAX(seq), 0) FROM ecs_tags WHERE account_id = ? AND region = ? "
-                        "AND resource_arn = ?", (account, region, arn)))
-    for tag in tags:
-        seq += 1
-        db.execute(
-            "INSERT INTO ecs_tags (account_id, region, resource_arn, tag_key, tag_value, seq) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, region, resource_arn, tag_key) "
-            "DO UPDATE SET tag_value = excluded.tag_value",
-            (account, region, arn, tag["key"], tag.get("value") or "", seq),
-        )
-    count = db.scalar("SELECT COUNT(*) FROM ecs_tags WHERE account_id = ? AND region = ? AND resource_arn = ?",
-                      (account, region, arn))
-    if count > TAGS_PER_RESOURCE:
+    given = [store.Tag(tag["key"], tag.get("value") or "") for tag in tags]
+    if store.put_tags(db, account, region, arn, given) > TAGS_PER_RESOURCE:
         raise invalid(f"The number of tags exceeds the limit of {TAGS_PER_RESOURCE} tags per resource.")
 
 
 def drop_tags(db: Database, account: str, region: str, arns: Iterable[str]) -> None:
-    for arn in arns:
-        db.execute("DELETE FROM ecs_tags WHERE account_id = ? AND region = ? AND resource_arn = ?",
-                   (account, region, arn))
+    store.drop_tags(db, account, region, arns)
 
 
 def resource_tags(db: Database, account: str, region: str, arn: str) -> dict[str, str]:
@@ -75,25 +65,24 @@ def check_resource(db: Database, account: str, region: str, arn: str) -> None:
     kind = match["kind"]
     mine = match["account"] == account and match["region"] == region
     if kind == "cluster":
-        row = db.one("SELECT status FROM ecs_clusters WHERE account_id = ? AND region = ? AND arn = ?",
-                     (account, region, arn)) if mine else None
-        if row is None:
+        cluster = cluster_store.cluster_by_arn(db, account, region, arn) if mine else None
+        if cluster is None:
             raise cluster_not_found()
-        if row["status"] != "ACTIVE":
+        if cluster.status != "ACTIVE":
             raise invalid("The specified cluster is inactive. Specify an active cluster and try again.")
         return
     if kind == "task-definition":
-        row = db.one("SELECT status FROM ecs_task_definitions WHERE account_id = ? AND region = ? AND arn = ?",
-                     (account, region, arn)) if mine else None
-        if row is None:
+        if not mine or td_store.task_definition(db, account, region, arn) is None:
             # Our choice: AWS's TagResource documents ResourceNotFoundException for a missing resource.
             raise error("ResourceNotFoundException", "The specified resource could not be found.")
         return
     if kind in ("service", "task"):
-        sql = {"service": "SELECT status FROM ecs_services WHERE account_id = ? AND region = ? AND arn = ?",
-               "task": "SELECT 'ACTIVE' AS status FROM ecs_tasks WHERE account_id = ? AND region = ? AND arn = ?"}
-        row = db.one(sql[kind], (account, region, arn)) if mine else None
-        if row is None or row["status"] == "INACTIVE":
+        status: str | None = None
+        if mine and kind == "service":
+            status = service_store.status_of(db, account, region, arn)
+        elif mine:
+            status = None if task_store.task(db, account, region, arn) is None else "ACTIVE"
+        if status is None or status == "INACTIVE":
             # Our choice, as for task definitions: TagResource documents ResourceNotFoundException.
             raise error("ResourceNotFoundException", "The specified resource could not be found.")
         return
@@ -115,9 +104,7 @@ class TagOperations:
     def untag_resource(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account, region, arn = ctx.account_id, ctx.region, req["resourceArn"]
         check_resource(self.db, account, region, arn)
-        for key in req["tagKeys"]:
-            self.db.execute("DELETE FROM ecs_tags WHERE account_id = ? AND region = ? AND resource_arn = ? "
-                            "AND tag_key = ?", (account, region, arn, key))
+        store.delete_tags(self.db, account, region, arn, req["tagKeys"])
         return {}
 
     def list_tags_for_resource(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:

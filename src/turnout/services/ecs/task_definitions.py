@@ -13,8 +13,10 @@ from ... import arns
 from ...authz.passrole import check_pass_role
 from ...authz.resources_base import name_resolvers
 from ...gateway.context import RequestContext
-from ...store.db import Database, Row
-from .store import ARN, NAME, client, dumps, invalid, iso, loads, page, when
+from ...store.db import Database
+from .common import ARN, NAME, client, invalid, page
+from .store import task_definitions as store
+from .store.task_definitions import TaskDefinition
 from .tags import check_new_tags, get_tags, put_tags
 from .taskdef_rules import (
     check_containers,
@@ -50,40 +52,36 @@ def parse_reference(ctx: RequestContext, value: str) -> tuple[str, int | None]:
     return (family, int(revision)) if revision.isdigit() and int(revision) > 0 else ("", 0)
 
 
-def find_revision(db: Database, ctx: RequestContext, value: str, *, latest_active: bool = True) -> Row | None:
+def find_revision(db: Database, ctx: RequestContext, value: str, *,
+                  latest_active: bool = True) -> TaskDefinition | None:
     family, revision = parse_reference(ctx, value)
     if revision == 0:
         return None
     if revision is None:
         if not latest_active:
             return None
-        return db.one("SELECT * FROM ecs_task_definitions WHERE account_id = ? AND region = ? AND family = ? "
-                      "AND status = 'ACTIVE' ORDER BY revision DESC", (ctx.account_id, ctx.region, family))
-    return db.one("SELECT * FROM ecs_task_definitions WHERE account_id = ? AND region = ? AND family = ? "
-                  "AND revision = ?", (ctx.account_id, ctx.region, family, revision))
+        return store.latest_active(db, ctx.account_id, ctx.region, family)
+    return store.revision_of(db, ctx.account_id, ctx.region, family, revision)
 
 
 def latest_arn(db: Database, account: str, region: str, family: str) -> str | None:
     """``name_resolvers["ecs:task-definition"]``: a family's latest ACTIVE revision's ARN."""
-    row = db.one("SELECT arn FROM ecs_task_definitions WHERE account_id = ? AND region = ? AND family = ? "
-                 "AND status = 'ACTIVE' ORDER BY revision DESC", (account, region, family))
-    return None if row is None else str(row["arn"])
+    return store.latest_active_arn(db, account, region, family)
 
 
 name_resolvers.setdefault("ecs:task-definition", latest_arn)
 
 
-def view(row: Row) -> dict[str, Any]:
+def view(td: TaskDefinition) -> dict[str, Any]:
     """A task definition in botocore's shape."""
-    out: dict[str, Any] = {"taskDefinitionArn": row["arn"], **loads(row["body"]), "family": row["family"],
-                           "revision": row["revision"], "status": row["status"],
-                           "registeredAt": when(row["registered_at"])}
-    if row["registered_by"]:
-        out["registeredBy"] = row["registered_by"]
-    if row["deregistered_at"]:
-        out["deregisteredAt"] = when(row["deregistered_at"])
-    if row["delete_requested_at"]:
-        out["deleteRequestedAt"] = when(row["delete_requested_at"])
+    out: dict[str, Any] = {"taskDefinitionArn": td.arn, **td.body, "family": td.family, "revision": td.revision,
+                           "status": td.status, "registeredAt": td.registered_at}
+    if td.registered_by:
+        out["registeredBy"] = td.registered_by
+    if td.deregistered_at:
+        out["deregisteredAt"] = td.deregistered_at
+    if td.delete_requested_at:
+        out["deleteRequestedAt"] = td.delete_requested_at
     return out
 
 
@@ -112,8 +110,7 @@ class TaskDefinitionOperations:
             if req.get(member):
                 check_pass_role(ctx, req[member], TASKS_SERVICE)
         account, region = ctx.account_id, ctx.region
-        revision = int(self.db.scalar("SELECT COALESCE(MAX(revision), 0) FROM ecs_task_definitions WHERE "
-                                      "account_id = ? AND region = ? AND family = ?", (account, region, family))) + 1
+        revision = store.next_revision(self.db, account, region, family)
         arn = arns.ecs_task_definition(region, account, family, revision)
         body: dict[str, Any] = {
             "containerDefinitions": [normalise_container(c, network_mode) for c in containers],
@@ -126,17 +123,13 @@ class TaskDefinitionOperations:
                 network_mode == "awsvpc" and fargate_fits(cpu, memory)) else ["EC2"],
         }
         body.update({member: req[member] for member in _STORED if req.get(member) is not None})
-        self.db.execute(
-            "INSERT INTO ecs_task_definitions (account_id, region, family, revision, arn, status, body, "
-            "registered_at, registered_by) VALUES (?, ?, ?, ?, ?, 'ACTIVE', ?, ?, ?)",
-            (account, region, family, revision, arn, dumps(body), iso(ctx.received_at),
-             ctx.principal.arn if ctx.principal is not None else None),
-        )
+        store.insert_task_definition(
+            self.db, account=account, region=region, family=family, revision=revision, arn=arn, body=body,
+            registered_at=ctx.received_at, registered_by=ctx.principal.arn if ctx.principal is not None else None)
         put_tags(self.db, account, region, arn, tags)
-        row = self.db.one("SELECT * FROM ecs_task_definitions WHERE account_id = ? AND region = ? AND arn = ?",
-                          (account, region, arn))
-        assert row is not None
-        out: dict[str, Any] = {"taskDefinition": view(row)}
+        registered = store.task_definition(self.db, account, region, arn)
+        assert registered is not None
+        out: dict[str, Any] = {"taskDefinition": view(registered)}
         if tags:
             out["tags"] = get_tags(self.db, account, region, arn)
         return out
@@ -147,7 +140,7 @@ class TaskDefinitionOperations:
             raise client(NOT_FOUND)
         out: dict[str, Any] = {"taskDefinition": view(row)}
         if "TAGS" in (req.get("include") or []):
-            out["tags"] = get_tags(self.db, ctx.account_id, ctx.region, row["arn"])
+            out["tags"] = get_tags(self.db, ctx.account_id, ctx.region, row.arn)
         return out
 
     def deregister_task_definition(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
@@ -158,11 +151,9 @@ class TaskDefinitionOperations:
         row = find_revision(self.db, ctx, value, latest_active=False)
         if row is None:
             raise client(MISSING)
-        if row["status"] == "ACTIVE":
-            self.db.execute("UPDATE ecs_task_definitions SET status = 'INACTIVE', deregistered_at = ? "
-                            "WHERE account_id = ? AND region = ? AND arn = ?",
-                            (iso(ctx.received_at), ctx.account_id, ctx.region, row["arn"]))
-        row = find_revision(self.db, ctx, row["arn"])
+        if row.status == "ACTIVE":
+            store.deregister(self.db, ctx.account_id, ctx.region, row.arn, ctx.received_at)
+        row = find_revision(self.db, ctx, row.arn)
         assert row is not None
         return {"taskDefinition": view(row)}
 
@@ -177,29 +168,25 @@ class TaskDefinitionOperations:
             if row is None:
                 failures.append({"arn": value, "reason": "TASK_DEFINITION_NOT_FOUND", "detail": MISSING})
                 continue
-            if row["status"] == "ACTIVE":
+            if row.status == "ACTIVE":
                 # Our wording: AWS deletes only INACTIVE task definitions.
-                failures.append({"arn": row["arn"], "reason": "TASK_DEFINITION_NOT_INACTIVE",
+                failures.append({"arn": row.arn, "reason": "TASK_DEFINITION_NOT_INACTIVE",
                                  "detail": "The specified task definition is still in ACTIVE status. "
                                            "Deregister it and try again."})
                 continue
-            if row["status"] == "INACTIVE":
-                self.db.execute("UPDATE ecs_task_definitions SET status = 'DELETE_IN_PROGRESS', "
-                                "delete_requested_at = ? WHERE account_id = ? AND region = ? AND arn = ?",
-                                (iso(ctx.received_at), ctx.account_id, ctx.region, row["arn"]))
-            fresh = find_revision(self.db, ctx, row["arn"])
+            if row.status == "INACTIVE":
+                store.request_delete(self.db, ctx.account_id, ctx.region, row.arn, ctx.received_at)
+            fresh = find_revision(self.db, ctx, row.arn)
             assert fresh is not None
             done.append(view(fresh))
         return {"taskDefinitions": done, "failures": failures}
 
     def list_task_definitions(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         status = req.get("status") or "ACTIVE"
-        sql = ("SELECT family, revision, arn FROM ecs_task_definitions WHERE account_id = ? AND region = ? "
-               "AND status = ?")
-        rows = self.db.all(sql, (ctx.account_id, ctx.region, status))
+        rows = store.revisions_with_status(self.db, ctx.account_id, ctx.region, status)
         prefix = req.get("familyPrefix")
-        items = sorted(((r["family"], r["revision"], r["arn"]) for r in rows
-                        if not prefix or r["family"].startswith(prefix)),
+        items = sorted(((family, revision, arn) for family, revision, arn in rows
+                        if not prefix or family.startswith(prefix)),
                        reverse=req.get("sort") == "DESC")
         chunk, token = page([arn for _, _, arn in items], lambda arn: arn, req.get("nextToken"),
                             req.get("maxResults"))
@@ -209,10 +196,9 @@ class TaskDefinitionOperations:
         return out
 
     def list_task_definition_families(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        rows = self.db.all("SELECT family, status FROM ecs_task_definitions WHERE account_id = ? AND region = ?",
-                           (ctx.account_id, ctx.region))
-        active = {r["family"] for r in rows if r["status"] == "ACTIVE"}
-        every = {r["family"] for r in rows}
+        rows = store.family_statuses(self.db, ctx.account_id, ctx.region)
+        active = {family for family, status in rows if status == "ACTIVE"}
+        every = {family for family, _ in rows}
         status = req.get("status") or "ACTIVE"
         # ACTIVE: families with an active revision; INACTIVE: families with none; ALL: every family.
         chosen = active if status == "ACTIVE" else every - active if status == "INACTIVE" else every

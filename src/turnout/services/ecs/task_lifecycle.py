@@ -26,7 +26,6 @@ often :func:`due` is called, a task's timeline is the same.
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,9 +33,12 @@ from typing import Any
 
 from ... import arns, ids
 from ...clock import Clock
-from ...store.db import Database, Row
+from ...store.db import Database
 from ..ec2 import network as ec2_network
-from .store import iso, loads, when
+from .store import task_definitions as td_store
+from .store import tasks as store
+from .store.task_definitions import TaskDefinition
+from .store.tasks import Task
 
 PROVISIONING = "PROVISIONING"
 PENDING = "PENDING"
@@ -74,9 +76,9 @@ class LaunchError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """One status step of one task: ``task`` is the row after the step."""
+    """One status step of one task: ``task`` is the task after the step."""
 
-    task: Row
+    task: Task
     previous: str
     status: str
 
@@ -84,9 +86,8 @@ class Transition:
 # -- task definitions -----------------------------------------------------------------------------------------
 
 
-def containers(task_definition: Row) -> list[dict[str, Any]]:
-    body = loads(task_definition["body"]) or {}
-    return list(body.get("containerDefinitions") or [])
+def containers(task_definition: TaskDefinition) -> list[dict[str, Any]]:
+    return task_definition.containers
 
 
 def _labels(container: dict[str, Any]) -> dict[str, str]:
@@ -94,7 +95,7 @@ def _labels(container: dict[str, Any]) -> dict[str, str]:
     return labels if isinstance(labels, dict) else {}
 
 
-def exit_after(task_definition: Row) -> tuple[str, float] | None:
+def exit_after(task_definition: TaskDefinition) -> tuple[str, float] | None:
     """The essential container that exits first (``turnout.exit-after``) and after how many seconds RUNNING."""
     found: tuple[str, float] | None = None
     for container in containers(task_definition):
@@ -110,7 +111,7 @@ def exit_after(task_definition: Row) -> tuple[str, float] | None:
     return found
 
 
-def exit_code(task_definition: Row, name: str) -> int:
+def exit_code(task_definition: TaskDefinition, name: str) -> int:
     """The exit code of container ``name`` when it exits on its ``turnout.exit-after`` label: its
     ``turnout.exit-code`` label, else 1. Turnout's choice: a label that is not an integer from 0 to 255 gives 1."""
     for container in containers(task_definition):
@@ -125,21 +126,21 @@ def exit_code(task_definition: Row, name: str) -> int:
     return DEFAULT_EXIT_CODE
 
 
-def health(task_row: Row | None, task_definition_row: Row) -> str:
+def health(task: Task | None, task_definition: TaskDefinition) -> str:
     """``healthy`` or ``unhealthy``: what the task answers to load-balancer and container health checks
     (``unhealthy`` when any container's ``turnout.health`` label says so)."""
-    for container in containers(task_definition_row):
+    for container in containers(task_definition):
         if str(_labels(container).get(HEALTH_LABEL, "healthy")).lower() == "unhealthy":
             return "unhealthy"
     return "healthy"
 
 
-def health_status(task_row: Row | None, task_definition_row: Row) -> str:
+def health_status(task: Task | None, task_definition: TaskDefinition) -> str:
     """The task's healthStatus once RUNNING: HEALTHY/UNHEALTHY only when a container defines a healthCheck, else
     UNKNOWN (AWS's rule)."""
-    if not any(c.get("healthCheck") for c in containers(task_definition_row)):
+    if not any(c.get("healthCheck") for c in containers(task_definition)):
         return "UNKNOWN"
-    return "HEALTHY" if health(task_row, task_definition_row) == "healthy" else "UNHEALTHY"
+    return "HEALTHY" if health(task, task_definition) == "healthy" else "UNHEALTHY"
 
 
 # -- launch ---------------------------------------------------------------------------------------------------
@@ -161,19 +162,13 @@ def _usable_hosts(cidr: str, after: int | None = None) -> Iterable[str]:
 _LAST_PLACED: dict[tuple[str, str, str], int] = {}
 
 
-def _used_addresses(db: Database, account: str, region: str, subnet_id: str) -> set[str]:
-    rows = db.all("SELECT private_ip FROM ecs_tasks WHERE account_id = ? AND region = ? AND subnet_id = ? "
-                  "AND last_status <> 'STOPPED' AND private_ip IS NOT NULL", (account, region, subnet_id))
-    return {str(r["private_ip"]) for r in rows}
-
-
 def _place(db: Database, account: str, region: str, subnets: list[ec2_network.Subnet], load: dict[str, int]
            ) -> tuple[ec2_network.Subnet, str]:
     """The least loaded subnet (ties: the order given, so a fresh group is spread round-robin) with a free
     address, and that address."""
     for subnet in sorted(subnets, key=lambda s: load[s.subnet_id]):
         # Addresses the subnet's network interfaces hold (load balancers' too) are taken as well.
-        used = _used_addresses(db, account, region, subnet.subnet_id) | ec2_network.interface_addresses(
+        used = store.used_addresses(db, account, region, subnet.subnet_id) | ec2_network.interface_addresses(
             db, account, region, subnet.subnet_id)
         key = (account, region, subnet.subnet_id)
         for address in _usable_hosts(subnet.cidr_block, _LAST_PLACED.get(key)):
@@ -183,12 +178,12 @@ def _place(db: Database, account: str, region: str, subnets: list[ec2_network.Su
     raise LaunchError("No free IP address in the subnets " + ", ".join(s.subnet_id for s in subnets))
 
 
-def launch(db: Database, *, account: str, region: str, cluster: str, task_definition: Row, count: int,
+def launch(db: Database, *, account: str, region: str, cluster: str, task_definition: TaskDefinition, count: int,
            now: datetime, service_arn: str | None = None, revision_arn: str | None = None,
            deployment_arn: str | None = None, started_by: str | None = None, group: str | None = None,
            launch_type: str = "FARGATE", platform_version: str | None = None,
-           network: dict[str, Any] | None = None) -> list[Row]:
-    """Insert ``count`` tasks in PROVISIONING and return their rows.
+           network: dict[str, Any] | None = None) -> list[Task]:
+    """Insert ``count`` tasks in PROVISIONING and return them.
 
     ``network`` is the awsvpcConfiguration ({subnets, securityGroups, assignPublicIp}); a task gets a private
     address in one of its subnets (spread over them), an ENI id and the subnet's zone. ``group`` defaults to
@@ -196,12 +191,12 @@ def launch(db: Database, *, account: str, region: str, cluster: str, task_defini
     subnet exists or has a free address, ValueError for an awsvpc task definition without ``network``.
     """
     vpc = network
-    body = loads(task_definition["body"]) or {}
+    body = task_definition.body
     if group is None:
         if service_arn is not None:
             group = f"service:{service_arn.rsplit('/', 1)[-1]}"
         else:
-            group = f"family:{task_definition['family']}"
+            group = f"family:{task_definition.family}"
     if launch_type == "FARGATE" and platform_version in (None, "LATEST"):
         platform_version = FARGATE_LATEST
     subnets: list[ec2_network.Subnet] = []
@@ -211,11 +206,8 @@ def launch(db: Database, *, account: str, region: str, cluster: str, task_defini
         subnets = _subnets(db, account, region, vpc.get("subnets") or [], now)
     load: dict[str, int] = {}
     for subnet in subnets:
-        load[subnet.subnet_id] = int(db.scalar(
-            "SELECT COUNT(*) FROM ecs_tasks WHERE account_id = ? AND region = ? AND subnet_id = ? AND cluster = ? "
-            "AND group_name = ? AND last_status <> 'STOPPED'", (account, region, subnet.subnet_id, cluster, group)))
-    out: list[Row] = []
-    stamp = iso(now)
+        load[subnet.subnet_id] = store.group_load(db, account, region, subnet.subnet_id, cluster, group)
+    out: list[Task] = []
     for _ in range(count):
         task_id = ids.ecs_task_id()
         arn = arns.ecs_task(region, account, cluster, task_id)
@@ -224,16 +216,12 @@ def launch(db: Database, *, account: str, region: str, cluster: str, task_defini
             subnet, address = _place(db, account, region, subnets, load)
             load[subnet.subnet_id] += 1
             zone, subnet_id, eni = subnet.availability_zone, subnet.subnet_id, ids.ec2_id("eni")
-        db.execute(
-            "INSERT INTO ecs_tasks (account_id, region, cluster, arn, id, service_arn, revision_arn, deployment_arn, "
-            "task_definition_arn, started_by, group_name, launch_type, platform_version, availability_zone, "
-            "subnet_id, private_ip, eni_id, last_status, desired_status, health_status, registrations, version, "
-            "created_at, status_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PROVISIONING', "
-            "'RUNNING', 'UNKNOWN', '[]', 1, ?, ?)",
-            (account, region, cluster, arn, task_id, service_arn, revision_arn, deployment_arn,
-             task_definition["arn"], started_by, group, launch_type,
-             platform_version if launch_type == "FARGATE" else None, zone, subnet_id, address, eni, stamp, stamp),
-        )
+        store.insert_task(
+            db, account=account, region=region, cluster=cluster, arn=arn, task_id=task_id, service_arn=service_arn,
+            revision_arn=revision_arn, deployment_arn=deployment_arn, task_definition_arn=task_definition.arn,
+            started_by=started_by, group=group, launch_type=launch_type,
+            platform_version=platform_version if launch_type == "FARGATE" else None, availability_zone=zone,
+            subnet_id=subnet_id, private_ip=address, eni_id=eni, created_at=now)
         if eni is not None and subnet_id is not None and address is not None:
             from .task_views import attachment_id  # (task_views imports this module)
 
@@ -253,26 +241,24 @@ def _subnets(db: Database, account: str, region: str, wanted: list[str], now: da
     return found
 
 
-# -- reading and writing rows ---------------------------------------------------------------------------------
+# -- reading and writing tasks --------------------------------------------------------------------------------
 
 
-def _row(db: Database, account: str, region: str, arn: str) -> Row:
-    row = db.one("SELECT * FROM ecs_tasks WHERE account_id = ? AND region = ? AND arn = ?", (account, region, arn))
-    assert row is not None
-    return row
+def _row(db: Database, account: str, region: str, arn: str) -> Task:
+    found = store.task(db, account, region, arn)
+    assert found is not None
+    return found
 
 
-def find(db: Database, task_arn: str) -> Row | None:
+def find(db: Database, task_arn: str) -> Task | None:
     parsed = arns.parse(task_arn)
     if parsed is None:
         return None
-    return db.one("SELECT * FROM ecs_tasks WHERE account_id = ? AND region = ? AND arn = ?",
-                  (parsed.account, parsed.region, task_arn))
+    return store.task(db, parsed.account, parsed.region, task_arn)
 
 
-def registrations(task: Row) -> list[dict[str, Any]]:
-    value = loads(task["registrations"])
-    return list(value) if isinstance(value, list) else []
+def registrations(task: Task) -> list[dict[str, Any]]:
+    return [dict(r) for r in task.registrations]
 
 
 def set_registrations(db: Database, task_arn: str, registrations: list[dict[str, Any]]) -> None:
@@ -286,11 +272,10 @@ def set_registrations(db: Database, task_arn: str, registrations: list[dict[str,
     if drain:
         for entry in entries:
             entry.setdefault("drainSeconds", drain)
-    db.execute("UPDATE ecs_tasks SET registrations = ? WHERE account_id = ? AND region = ? AND arn = ?",
-               (json.dumps(entries, separators=(",", ":")), task["account_id"], task["region"], task_arn))
+    store.set_registrations(db, task.account_id, task.region, task_arn, entries)
 
 
-def drain_of(task: Row) -> float:
+def drain_of(task: Task) -> float:
     """How long the task's DEACTIVATING lasts (recorded by request_stop on its registrations)."""
     return max((float(r.get("drainSeconds") or 0) for r in registrations(task)), default=0.0)
 
@@ -313,71 +298,57 @@ def target_group_drain(db: Database, account: str, region: str, regs: list[dict[
 
 
 def request_stop(db: Database, task_arn: str, *, stop_code: str, reason: str | None, now: datetime,
-                 drain_seconds: float = 0.0) -> Row | None:
+                 drain_seconds: float = 0.0) -> Task | None:
     """Ask the task to stop (None: no such task). The first request's stop code and reason win; a task already
     stopping is returned as is. A registered task (ACTIVATING or RUNNING) goes DEACTIVATING for
     ``drain_seconds``; any other goes STOPPING at once."""
     task = find(db, task_arn)
-    if task is None or task["desired_status"] == STOPPED or task["last_status"] in ORDER[4:]:
+    if task is None or task.desired_status == STOPPED or task.last_status in ORDER[4:]:
         return task
     _stop(db, task, stop_code, reason, _not_before(now, task), drain_seconds)
-    return _row(db, task["account_id"], task["region"], task_arn)
+    return _row(db, task.account_id, task.region, task_arn)
 
 
-def _not_before(now: datetime, task: Row) -> datetime:
-    since = when(task["status_since"])
-    return now if since is None or now >= since else since
+def _not_before(now: datetime, task: Task) -> datetime:
+    since = task.status_since
+    return now if now >= since else since
 
 
-def _stop(db: Database, task: Row, stop_code: str, reason: str | None, at: datetime, drain: float) -> None:
+def _stop(db: Database, task: Task, stop_code: str, reason: str | None, at: datetime, drain: float) -> None:
     regs = registrations(task)
-    registered = bool(regs) and task["last_status"] in (ACTIVATING, RUNNING)
+    registered = bool(regs) and task.last_status in (ACTIVATING, RUNNING)
     status = DEACTIVATING if registered else STOPPING
     regs = [{**r, "drainSeconds": max(0.0, float(drain))} for r in regs] if registered else regs
-    db.execute(
-        "UPDATE ecs_tasks SET desired_status = 'STOPPED', stop_code = COALESCE(stop_code, ?), "
-        "stopped_reason = COALESCE(stopped_reason, ?), last_status = ?, status_since = ?, stopping_at = ?, "
-        "registrations = ?, version = version + 1 WHERE account_id = ? AND region = ? AND arn = ?",
-        (stop_code, reason, status, iso(at), iso(at), json.dumps(regs, separators=(",", ":")),
-         task["account_id"], task["region"], task["arn"]),
-    )
+    store.request_stop(db, task.account_id, task.region, task.arn, stop_code=stop_code, reason=reason,
+                       status=status, at=at, registrations=regs)
 
 
 # -- the clock ------------------------------------------------------------------------------------------------
 
 
-def _duration(task: Row, definitions: dict[str, Row | None], db: Database) -> float | None:
+def _duration(task: Task, definitions: dict[str, TaskDefinition | None], db: Database) -> float | None:
     """Simulated seconds the task's current status lasts; None: until something else happens."""
-    status = task["last_status"]
+    status = task.last_status
     if status in _FIXED:
         return _FIXED[status]
     if status == DEACTIVATING:
         return drain_of(task)
-    if status == RUNNING and task["desired_status"] == RUNNING:
+    if status == RUNNING and task.desired_status == RUNNING:
         td = _definition(db, task, definitions)
         found = exit_after(td) if td is not None else None
         return None if found is None else found[1]
     return None
 
 
-def _definition(db: Database, task: Row, cache: dict[str, Row | None]) -> Row | None:
-    arn = task["task_definition_arn"]
+def _definition(db: Database, task: Task, cache: dict[str, TaskDefinition | None]) -> TaskDefinition | None:
+    arn = task.task_definition_arn
     if arn not in cache:
-        cache[arn] = db.one("SELECT * FROM ecs_task_definitions WHERE account_id = ? AND region = ? AND arn = ?",
-                            (task["account_id"], task["region"], arn))
+        cache[arn] = td_store.task_definition(db, task.account_id, task.region, arn)
     return cache[arn]
 
 
-def _pending(db: Database, account: str | None, region: str | None) -> list[Row]:
-    sql = "SELECT * FROM ecs_tasks WHERE last_status <> 'STOPPED'"
-    params: list[str] = []
-    if account is not None:
-        sql += " AND account_id = ?"
-        params.append(account)
-    if region is not None:
-        sql += " AND region = ?"
-        params.append(region)
-    return db.all(sql + " ORDER BY created_at, arn", params)
+def _pending(db: Database, account: str | None, region: str | None) -> list[Task]:
+    return store.not_stopped(db, account, region)
 
 
 def _instant(clock: Clock, since: datetime, seconds: float) -> datetime | None:
@@ -394,63 +365,46 @@ def due(db: Database, clock: Clock, account: str | None = None, region: str | No
     """Advance every task whose status has lasted its duration, step after step; one Transition per step, in
     order (a task's steps in its order; tasks in launch order)."""
     out: list[Transition] = []
-    definitions: dict[str, Row | None] = {}
+    definitions: dict[str, TaskDefinition | None] = {}
     for task in _pending(db, account, region):
-        while task["last_status"] != STOPPED:
+        while task.last_status != STOPPED:
             seconds = _duration(task, definitions, db)
-            since = when(task["status_since"])
-            assert since is not None
-            at = None if seconds is None else _instant(clock, since, seconds)
+            at = None if seconds is None else _instant(clock, task.status_since, seconds)
             if at is None:
                 break
-            previous = task["last_status"]
+            previous = task.last_status
             _step(db, task, at, definitions)
-            task = _row(db, task["account_id"], task["region"], task["arn"])
-            out.append(Transition(task, previous, task["last_status"]))
+            task = _row(db, task.account_id, task.region, task.arn)
+            out.append(Transition(task, previous, task.last_status))
     return out
 
 
-def _step(db: Database, task: Row, at: datetime, definitions: dict[str, Row | None]) -> None:
-    status = task["last_status"]
-    stamp = iso(at)
+def _step(db: Database, task: Task, at: datetime, definitions: dict[str, TaskDefinition | None]) -> None:
+    status = task.last_status
     if status == RUNNING:  # the essential container exited
         regs = registrations(task)
-        drain = target_group_drain(db, task["account_id"], task["region"], regs) if regs else 0.0
+        drain = target_group_drain(db, task.account_id, task.region, regs) if regs else 0.0
         _stop(db, task, EXIT_CODE, EXIT_REASON, at, drain)
         return
     target = _NEXT[status]
-    sets = ["last_status = ?", "status_since = ?", "version = version + 1"]
-    params: list[Any] = [target, stamp]
-    if target == PENDING:
-        sets += ["pull_started_at = ?", "connectivity_at = ?"]
-        params += [stamp, stamp]
-    elif target == ACTIVATING:
-        sets.append("pull_stopped_at = ?")
-        params.append(stamp)
-    elif target == RUNNING:
+    health: str | None = None
+    if target == RUNNING:
         td = _definition(db, task, definitions)
-        sets += ["started_at = ?", "health_status = ?"]
-        params += [stamp, health_status(task, td) if td is not None else "UNKNOWN"]
-    elif target == DEPROVISIONING:
-        sets.append("execution_stopped_at = ?")
-        params.append(stamp)
+        health = health_status(task, td) if td is not None else "UNKNOWN"
     elif target == STOPPED:
-        sets += ["stopped_at = ?", "health_status = 'UNKNOWN'"]
-        params.append(stamp)
-        ec2_network.release_interfaces(db, task["account_id"], task["region"], task["arn"])
-    db.execute(f"UPDATE ecs_tasks SET {', '.join(sets)} WHERE account_id = ? AND region = ? AND arn = ?",
-               (*params, task["account_id"], task["region"], task["arn"]))
+        health = "UNKNOWN"
+        ec2_network.release_interfaces(db, task.account_id, task.region, task.arn)
+    store.advance(db, task.account_id, task.region, task.arn, target, at, health_status=health)
 
 
 def next_due(db: Database, clock: Clock, account: str | None = None, region: str | None = None) -> float | None:
     """Simulated seconds until the next step of any task (0: one is due now; None: none is pending)."""
     best: float | None = None
-    definitions: dict[str, Row | None] = {}
+    definitions: dict[str, TaskDefinition | None] = {}
     for task in _pending(db, account, region):
         seconds = _duration(task, definitions, db)
-        since = when(task["status_since"])
-        if seconds is None or since is None:
+        if seconds is None:
             continue
-        left = max(0.0, seconds - clock.sim_elapsed(since))
+        left = max(0.0, seconds - clock.sim_elapsed(task.status_since))
         best = left if best is None else min(best, left)
     return best

@@ -24,20 +24,26 @@ the task stops, so ``aws ecs wait tasks-stopped`` and ``containers[].exitCode`` 
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
 from ...authz.passrole import check_pass_role
 from ...gateway.context import RequestContext
-from ...store.db import Database, Row
+from ...store.db import Database
 from ...wire.errors import ServiceError
 from . import task_lifecycle as life
 from .capacity import cluster_providers, default_launch
 from .clusters import find_cluster
+from .common import client, error, invalid
 from .model import ECS_PRINCIPAL
 from .service_rules import check_launch, check_network, is_fargate, volume_roles
-from .store import client, dumps, error, invalid, loads
+from .store import task_definitions as td_store
+from .store import tasks as task_store
+from .store.clusters import Cluster
+from .store.task_definitions import TaskDefinition
+from .store.tasks import Task
 from .tags import check_new_tags, get_tags, put_tags
 from .task_definitions import TASKS_SERVICE, find_revision
 from .task_views import task_view
@@ -94,7 +100,7 @@ def check_overrides(given: dict[str, Any] | None, td_body: dict[str, Any]) -> di
     return out
 
 
-def launch_config(req: dict[str, Any], cluster: Row) -> dict[str, Any]:
+def launch_config(req: dict[str, Any], cluster: Cluster) -> dict[str, Any]:
     """launchType / capacityProviderStrategy / platformVersion of the request, with AWS's defaults: the cluster's
     default capacity provider strategy, else EC2."""
     config = {k: req[k] for k in ("launchType", "capacityProviderStrategy", "platformVersion") if req.get(k)}
@@ -134,18 +140,16 @@ class RunTaskOperations:
     def _replay(self, ctx: RequestContext, token: str, digest: str) -> dict[str, Any] | None:
         """The answer of the RunTask that used ``token`` (None if none did); ConflictException if its parameters
         differed."""
-        rows = self.db.all("SELECT * FROM ecs_tasks WHERE account_id = ? AND region = ? AND client_token = ? "
-                           "ORDER BY created_at, arn", (ctx.account_id, ctx.region, token))
+        rows = task_store.tasks_of_token(self.db, ctx.account_id, ctx.region, token)
         if not rows:
             return None
-        if any(row["client_request"] != digest for row in rows):
-            raise _conflict([row["arn"] for row in rows])
-        td = self.db.one("SELECT * FROM ecs_task_definitions WHERE account_id = ? AND region = ? AND arn = ?",
-                         (ctx.account_id, ctx.region, rows[0]["task_definition_arn"]))
+        if any(row.client_request != digest for row in rows):
+            raise _conflict([row.arn for row in rows])
+        td = td_store.task_definition(self.db, ctx.account_id, ctx.region, rows[0].task_definition_arn)
         return {"tasks": [self._view(row, td) for row in rows], "failures": []}
 
-    def _view(self, row: Row, td: Row | None) -> dict[str, Any]:
-        tagged = bool(get_tags(self.db, row["account_id"], row["region"], row["arn"]))
+    def _view(self, row: Task, td: TaskDefinition | None) -> dict[str, Any]:
+        tagged = bool(get_tags(self.db, row.account_id, row.region, row.arn))
         return task_view(self.db, row, td, tags=tagged)
 
     def run_task(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
@@ -159,7 +163,7 @@ class RunTaskOperations:
         td = find_revision(self.db, ctx, req["taskDefinition"])
         if td is None:
             raise client(NOT_FOUND)
-        if td["status"] != "ACTIVE":
+        if td.status != "ACTIVE":
             raise invalid(INACTIVE)
         count = req.get("count")
         count = 1 if count is None else int(count)
@@ -172,7 +176,7 @@ class RunTaskOperations:
         if propagate == "SERVICE":
             # Our wording: "An error will be received if you specify the SERVICE option when running a task."
             raise invalid("The SERVICE option of propagateTags is not valid for a task that is not part of a service.")
-        body: dict[str, Any] = loads(td["body"]) or {}
+        body: dict[str, Any] = copy.deepcopy(td.body)
         config = launch_config(req, cluster)
         check_launch(config, body, cluster_providers(cluster)[0])
         network = check_network(self.db, ctx, req.get("networkConfiguration"), body, config)
@@ -183,30 +187,28 @@ class RunTaskOperations:
             check_pass_role(ctx, role, ECS_PRINCIPAL)  # the managed EBS volumes' infrastructure role
         launch_type = "FARGATE" if is_fargate(config) else str(config.get("launchType") or "EC2")
         account, region = ctx.account_id, ctx.region
-        rows: list[Row] = []
+        rows: list[Task] = []
         failures: list[dict[str, str]] = []
         for _ in range(count):
             try:
                 # One at a time: each placement counts the group's tasks already placed, so they spread
                 # round-robin over the subnets, and a task that cannot be placed is a failure, not an error.
                 rows += life.launch(
-                    self.db, account=account, region=region, cluster=cluster["name"], task_definition=td, count=1,
+                    self.db, account=account, region=region, cluster=cluster.name, task_definition=td, count=1,
                     now=ctx.received_at, service_arn=None, started_by=started_by, group=req.get("group") or None,
                     launch_type=launch_type, platform_version=config.get("platformVersion"),
                     network=(network or {}).get("awsvpcConfiguration"))
             except life.LaunchError as exc:
-                failures.append({"arn": td["arn"], "reason": str(exc)})  # our wording (AWS's placement reasons
+                failures.append({"arn": td.arn, "reason": str(exc)})  # our wording (AWS's placement reasons
                 # name container-instance resources Turnout does not model)
-        td_tags = get_tags(self.db, account, region, td["arn"]) if propagate == "TASK_DEFINITION" else []
-        managed = [{"key": MANAGED_CLUSTER_TAG, "value": cluster["name"]}] if req.get("enableECSManagedTags") else []
+        td_tags = get_tags(self.db, account, region, td.arn) if propagate == "TASK_DEFINITION" else []
+        managed = [{"key": MANAGED_CLUSTER_TAG, "value": cluster.name}] if req.get("enableECSManagedTags") else []
         for row in rows:
-            put_tags(self.db, account, region, row["arn"], [*td_tags, *tags, *managed])
-            self.db.execute("UPDATE ecs_tasks SET overrides = ?, client_token = ?, client_request = ? WHERE "
-                            "account_id = ? AND region = ? AND arn = ?",
-                            (None if overrides is None else dumps(overrides), token, digest if token else None,
-                             account, region, row["arn"]))
+            put_tags(self.db, account, region, row.arn, [*td_tags, *tags, *managed])
+            task_store.set_run_request(self.db, account, region, row.arn, overrides=overrides, client_token=token,
+                                       client_request=digest if token else None)
         if rows:
             self.engine.wake()
         # By ARN, as a replay of the same clientToken lists them (tasks launched together share their createdAt).
-        launched = [life.find(self.db, arn) for arn in sorted(row["arn"] for row in rows)]
+        launched = [life.find(self.db, arn) for arn in sorted(row.arn for row in rows)]
         return {"tasks": [self._view(row, td) for row in launched if row is not None], "failures": failures}

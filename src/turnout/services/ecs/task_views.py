@@ -13,10 +13,11 @@ import uuid
 from typing import Any
 
 from ... import arns
-from ...store.db import Database, Row
+from ...store.db import Database
 from ..ec2 import network as ec2_network
 from . import task_lifecycle as life
-from .store import loads, when
+from .store.task_definitions import TaskDefinition
+from .store.tasks import Task
 from .tags import get_tags
 
 # Container lastStatus for each task lastStatus (containers run from ACTIVATING until the task is deprovisioned).
@@ -47,42 +48,42 @@ mac_address = ec2_network.mac_address
 private_dns_name = ec2_network.private_dns_name
 
 
-def _attachment(task: Row) -> dict[str, Any] | None:
-    if not task["eni_id"]:
+def _attachment(task: Task) -> dict[str, Any] | None:
+    if not task.eni_id:
         return None
-    status = _ATTACHMENT_STATUS[task["last_status"]]
-    details = [{"name": "subnetId", "value": task["subnet_id"]}]
+    status = _ATTACHMENT_STATUS[task.last_status]
+    details = [{"name": "subnetId", "value": task.subnet_id}]
     if status != "PRECREATED":
         details += [
-            {"name": "networkInterfaceId", "value": task["eni_id"]},
-            {"name": "macAddress", "value": mac_address(task["eni_id"])},
-            {"name": "privateDnsName", "value": private_dns_name(task["region"], task["private_ip"])},
-            {"name": "privateIPv4Address", "value": task["private_ip"]},
+            {"name": "networkInterfaceId", "value": task.eni_id},
+            {"name": "macAddress", "value": mac_address(task.eni_id)},
+            {"name": "privateDnsName", "value": private_dns_name(task.region, str(task.private_ip))},
+            {"name": "privateIPv4Address", "value": task.private_ip},
         ]
-    return {"id": attachment_id(task["id"]), "type": "ElasticNetworkInterface", "status": status,
+    return {"id": attachment_id(task.id), "type": "ElasticNetworkInterface", "status": status,
             "details": details}
 
 
-def _container(task: Row, definition: dict[str, Any], exited: tuple[str, int] | None, attached: bool,
+def _container(task: Task, definition: dict[str, Any], exited: tuple[str, int] | None, attached: bool,
                override: dict[str, Any]) -> dict[str, Any]:
     name = str(definition.get("name"))
     definition = {**definition, **{k: override[k] for k in ("cpu", "memory", "memoryReservation")
                                    if override.get(k) is not None}}
-    status = _CONTAINER_STATUS[task["last_status"]]
+    status = _CONTAINER_STATUS[task.last_status]
     out: dict[str, Any] = {
-        "containerArn": arns.ecs_container(task["region"], task["account_id"], task["cluster"], task["id"],
-                                           container_id(task["id"], name)),
-        "taskArn": task["arn"], "name": name, "image": definition.get("image"), "lastStatus": status,
+        "containerArn": arns.ecs_container(task.region, task.account_id, task.cluster, task.id,
+                                           container_id(task.id, name)),
+        "taskArn": task.arn, "name": name, "image": definition.get("image"), "lastStatus": status,
         "networkBindings": [],
-        "networkInterfaces": [{"attachmentId": attachment_id(task["id"]), "privateIpv4Address": task["private_ip"]}]
+        "networkInterfaces": [{"attachmentId": attachment_id(task.id), "privateIpv4Address": task.private_ip}]
         if attached else [],
     }
-    if task["pull_stopped_at"]:
+    if task.pull_stopped_at:
         out["imageDigest"] = "sha256:" + hashlib.sha256(str(definition.get("image")).encode()).hexdigest()
     check = bool(definition.get("healthCheck"))
     healthy = str((definition.get("dockerLabels") or {}).get(life.HEALTH_LABEL, "healthy")).lower() != "unhealthy"
     out["healthStatus"] = ("HEALTHY" if healthy else "UNHEALTHY") \
-        if check and status == "RUNNING" and task["started_at"] else "UNKNOWN"
+        if check and status == "RUNNING" and task.started_at else "UNKNOWN"
     out["cpu"] = str(definition.get("cpu", 0))
     if definition.get("memory") is not None:
         out["memory"] = str(definition["memory"])
@@ -110,64 +111,65 @@ def _overrides(definitions: list[dict[str, Any]], given: dict[str, Any] | None) 
     return out
 
 
-def task_view(db: Database, task: Row, task_definition: Row | None, *, tags: bool = False) -> dict[str, Any]:
+def task_view(db: Database, task: Task, task_definition: TaskDefinition | None, *,
+              tags: bool = False) -> dict[str, Any]:
     """The task in botocore's ``Task`` shape; ``tags``: include its tags (DescribeTasks include=["TAGS"]). The
     overrides shown are RunTask's (the task's ``overrides`` column)."""
-    overrides: dict[str, Any] | None = loads(task["overrides"])
-    body: dict[str, Any] = (loads(task_definition["body"]) or {}) if task_definition is not None else {}
+    overrides: dict[str, Any] | None = task.overrides
+    body: dict[str, Any] = task_definition.body if task_definition is not None else {}
     shown = _overrides(list(body.get("containerDefinitions") or []), overrides)
     body = {**body, **{k: shown[k] for k in ("cpu", "memory", "ephemeralStorage") if k in shown}}
     by_name = {str(c["name"]): c for c in shown["containerOverrides"]}
     definitions = list(body.get("containerDefinitions") or [])
-    fargate = task["launch_type"] == "FARGATE"
+    fargate = task.launch_type == "FARGATE"
     attachment = _attachment(task)
     exited: tuple[str, int] | None = None
-    if task["stop_code"] == life.EXIT_CODE and task_definition is not None:
+    if task.stop_code == life.EXIT_CODE and task_definition is not None:
         found = life.exit_after(task_definition)
         exited = (found[0], life.exit_code(task_definition, found[0])) if found else None
     out: dict[str, Any] = {
         "attachments": [attachment] if attachment else [],
         "attributes": [{"name": "ecs.cpu-architecture",
                         "value": str((body.get("runtimePlatform") or {}).get("cpuArchitecture") or "x86_64").lower()}],
-        "clusterArn": arns.ecs_cluster(task["region"], task["account_id"], task["cluster"]),
+        "clusterArn": arns.ecs_cluster(task.region, task.account_id, task.cluster),
         "containers": [_container(task, d, exited, attachment is not None and attachment["status"] != "PRECREATED",
                                   by_name.get(str(d.get("name")), {})) for d in definitions],
-        "createdAt": when(task["created_at"]),
-        "desiredStatus": task["desired_status"],
+        "createdAt": task.created_at,
+        "desiredStatus": task.desired_status,
         "enableExecuteCommand": False,
-        "group": task["group_name"],
-        "healthStatus": task["health_status"],
-        "lastStatus": task["last_status"],
+        "group": task.group_name,
+        "healthStatus": task.health_status,
+        "lastStatus": task.last_status,
         "overrides": shown,
-        "taskArn": task["arn"],
-        "taskDefinitionArn": task["task_definition_arn"],
-        "version": task["version"],
+        "taskArn": task.arn,
+        "taskDefinitionArn": task.task_definition_arn,
+        "version": task.version,
     }
-    if task["availability_zone"]:
-        out["availabilityZone"] = task["availability_zone"]
-    if task["connectivity_at"]:
+    if task.availability_zone:
+        out["availabilityZone"] = task.availability_zone
+    if task.connectivity_at:
         out["connectivity"] = "CONNECTED"
-        out["connectivityAt"] = when(task["connectivity_at"])
+        out["connectivityAt"] = task.connectivity_at
     if body.get("cpu") is not None:
         out["cpu"] = str(body["cpu"])
     if body.get("memory") is not None:
         out["memory"] = str(body["memory"])
-    if task["launch_type"]:
-        out["launchType"] = task["launch_type"]
+    if task.launch_type:
+        out["launchType"] = task.launch_type
     if fargate:
-        out["platformVersion"] = task["platform_version"] or life.FARGATE_LATEST
+        out["platformVersion"] = task.platform_version or life.FARGATE_LATEST
         out["platformFamily"] = "Linux"
         size = (body.get("ephemeralStorage") or {}).get("sizeInGiB", 20)
         out["ephemeralStorage"] = {"sizeInGiB": int(size)}
-    for member, column in (("pullStartedAt", "pull_started_at"), ("pullStoppedAt", "pull_stopped_at"),
-                           ("startedAt", "started_at"), ("stoppingAt", "stopping_at"),
-                           ("executionStoppedAt", "execution_stopped_at"), ("stoppedAt", "stopped_at")):
-        if task[column]:
-            out[member] = when(task[column])
-    for member, column in (("startedBy", "started_by"), ("stopCode", "stop_code"),
-                           ("stoppedReason", "stopped_reason")):
-        if task[column]:
-            out[member] = task[column]
+    for member, instant in (("pullStartedAt", task.pull_started_at), ("pullStoppedAt", task.pull_stopped_at),
+                            ("startedAt", task.started_at), ("stoppingAt", task.stopping_at),
+                            ("executionStoppedAt", task.execution_stopped_at), ("stoppedAt", task.stopped_at)):
+        if instant is not None:
+            out[member] = instant
+    for member, text in (("startedBy", task.started_by), ("stopCode", task.stop_code),
+                         ("stoppedReason", task.stopped_reason)):
+        if text:
+            out[member] = text
     if tags:
-        out["tags"] = get_tags(db, task["account_id"], task["region"], task["arn"])
+        out["tags"] = get_tags(db, task.account_id, task.region, task.arn)
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .store import NAME, client
+from .common import NAME, client
 
 NETWORK_MODES = ("bridge", "host", "awsvpc", "none")
 # Fargate task sizes: CPU units -> valid memory (MiB) (Amazon ECS Developer Guide, "Task CPU and memory").

@@ -11,10 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 from ... import arns
 from ...gateway.context import RequestContext
-from ...store.db import Database, Row
+from ...store.db import Database
 from . import task_lifecycle as life
 from .clusters import find_cluster
-from .store import ARN, error, invalid, page
+from .common import ARN, error, invalid, page
+from .store import services as service_store
+from .store import task_definitions as td_store
+from .store import tasks as store
+from .store.task_definitions import TaskDefinition
+from .store.tasks import Task
 from .task_views import task_view
 
 if TYPE_CHECKING:
@@ -40,17 +45,15 @@ def _task_id(value: str, cluster: str, ctx: RequestContext) -> str | None:
     return value
 
 
-def _find_task(db: Database, ctx: RequestContext, cluster: str, value: str) -> Row | None:
+def _find_task(db: Database, ctx: RequestContext, cluster: str, value: str) -> Task | None:
     task_id = _task_id(value, cluster, ctx)
     if not task_id:
         return None
-    return db.one("SELECT * FROM ecs_tasks WHERE account_id = ? AND region = ? AND cluster = ? AND id = ?",
-                  (ctx.account_id, ctx.region, cluster, task_id))
+    return store.task_in_cluster(db, ctx.account_id, ctx.region, cluster, task_id)
 
 
-def _definition(db: Database, task: Row) -> Row | None:
-    return db.one("SELECT * FROM ecs_task_definitions WHERE account_id = ? AND region = ? AND arn = ?",
-                  (task["account_id"], task["region"], task["task_definition_arn"]))
+def _definition(db: Database, task: Task) -> TaskDefinition | None:
+    return td_store.task_definition(db, task.account_id, task.region, task.task_definition_arn)
 
 
 def _family(task_definition_arn: str) -> str:
@@ -64,38 +67,27 @@ class TaskOperations:
     engine: Engine
 
     def list_tasks(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        cluster = find_cluster(self.db, ctx, req.get("cluster"))["name"]
+        cluster = find_cluster(self.db, ctx, req.get("cluster")).name
         started_by = req.get("startedBy")
         if started_by is not None and any(req.get(k) for k in ("family", "serviceName", "containerInstance")):
             # Turnout's wording for the documented rule: "When you specify startedBy as the filter, it must be
             # the only filter that you use."
             raise invalid("startedBy cannot be combined with the family, serviceName or containerInstance filters.")
-        sql = "SELECT arn, created_at, task_definition_arn FROM ecs_tasks WHERE account_id = ? AND region = ? " \
-              "AND cluster = ?"
-        params: list[Any] = [ctx.account_id, ctx.region, cluster]
         service = req.get("serviceName")
+        service_arn: str | None = None
         if service:
             name = service.rsplit("/", 1)[-1] if service.startswith("arn:") else service
             service_arn = arns.ecs_service(ctx.region, ctx.account_id, cluster, name)
-            found = self.db.one("SELECT status FROM ecs_services WHERE account_id = ? AND region = ? AND arn = ? "
-                                "AND status <> 'INACTIVE'", (ctx.account_id, ctx.region, service_arn))
-            if found is None:
+            status = service_store.status_of(self.db, ctx.account_id, ctx.region, service_arn)
+            if status is None or status == "INACTIVE":
                 raise error("ServiceNotFoundException", "Service not found.")  # AWS's wording
-            sql += " AND service_arn = ?"
-            params.append(service_arn)
-        if started_by is not None:
-            sql += " AND started_by = ?"
-            params.append(started_by)
         # "Amazon ECS never sets the desired status of a task to PENDING": that filter lists nothing.
-        sql += " AND desired_status = ?"
-        params.append(req.get("desiredStatus") or "RUNNING")
-        if req.get("launchType"):
-            sql += " AND launch_type = ?"
-            params.append(req["launchType"])
-        rows = self.db.all(sql + " ORDER BY created_at, arn", params)
+        rows = store.listed(self.db, ctx.account_id, ctx.region, cluster,
+                            desired_status=req.get("desiredStatus") or "RUNNING", service_arn=service_arn,
+                            started_by=started_by, launch_type=req.get("launchType"))
         family = req.get("family")
         items = [] if req.get("containerInstance") else [
-            str(r["arn"]) for r in rows if family is None or _family(r["task_definition_arn"]) == family]
+            arn for arn, task_definition_arn in rows if family is None or _family(task_definition_arn) == family]
         chunk, token = page(items, lambda arn: arn, req.get("nextToken"), req.get("maxResults"))
         out: dict[str, Any] = {"taskArns": chunk}
         if token:
@@ -103,7 +95,7 @@ class TaskOperations:
         return out
 
     def describe_tasks(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        cluster = find_cluster(self.db, ctx, req.get("cluster"))["name"]
+        cluster = find_cluster(self.db, ctx, req.get("cluster")).name
         values = req.get("tasks") or []
         if not values:
             raise invalid("Tasks cannot be empty.")  # AWS's wording
@@ -120,14 +112,14 @@ class TaskOperations:
                 arn = value if value.startswith("arn:") else arns.ecs_task(ctx.region, ctx.account_id, cluster, value)
                 failures.append({"arn": arn, "reason": "MISSING"})
                 continue
-            if task["arn"] in seen:
+            if task.arn in seen:
                 continue
-            seen.add(task["arn"])
+            seen.add(task.arn)
             tasks.append(task_view(self.db, task, _definition(self.db, task), tags=include_tags))
         return {"tasks": tasks, "failures": failures}
 
     def stop_task(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        cluster = find_cluster(self.db, ctx, req.get("cluster"))["name"]
+        cluster = find_cluster(self.db, ctx, req.get("cluster")).name
         reason = req.get("reason")
         if reason is not None and len(reason) > REASON_LIMIT:
             # Turnout's wording, after AWS's "startedBy longer than 36." for the same kind of limit.
@@ -135,13 +127,13 @@ class TaskOperations:
         task = _find_task(self.db, ctx, cluster, req["task"])
         if task is None:
             raise invalid(NOT_FOUND)
-        if task["desired_status"] != "STOPPED":
+        if task.desired_status != "STOPPED":
             # A registered task drains for its target groups' deregistration delay (0 when no load balancer uses
             # them; read from the ELB tables, as ELB itself applies it).
             drain = life.target_group_drain(self.db, ctx.account_id, ctx.region, life.registrations(task))
-            life.request_stop(self.db, task["arn"], stop_code="UserInitiated", reason=reason or USER_REASON,
+            life.request_stop(self.db, task.arn, stop_code="UserInitiated", reason=reason or USER_REASON,
                               now=ctx.received_at, drain_seconds=drain)
-            task = _find_task(self.db, ctx, cluster, task["arn"])
+            task = _find_task(self.db, ctx, cluster, task.arn)
             assert task is not None
             self.engine.wake()
         return {"task": task_view(self.db, task, _definition(self.db, task))}

@@ -26,16 +26,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ....store import generations
-from ....store.db import Row
 from ...elbv2 import store as elb_store
 from .. import events, task_lifecycle
 from ..model import ACTIVE, FINAL, STOPPED
-from ..store import iso, loads
+from ..store import deployments as deployment_store
+from ..store import services as service_store
+from ..store import tasks as task_store
+from ..store.deployments import ServiceDeployment
+from ..store.services import Service
+from ..store.tasks import Task
 from .acting import Acting
 from .hooks import Hooks
 from .rolling import Rolling
 from .runner import CIRCUIT_REASON, NETWORK_REASON, Fail, Runner
-from .scheduler import ALIVE, Scheduler
+from .scheduler import Scheduler
 from .state import Deployment
 from .traffic import stored_weights
 
@@ -64,7 +68,6 @@ class Engine:
         self._event: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_task: asyncio.Task[None] | None = None
-        self._calls: set[asyncio.Task[None]] = set()
         self._dirty: set[str] | None = None  # services to reconcile; None: all of them
         self._next_task: float | None = None
         self._repaired = False
@@ -163,25 +166,21 @@ class Engine:
             self._repaired = True
             self._repair(now)
         yield from self._transitions(now)
-        rows = self.db.all("SELECT * FROM ecs_service_deployments WHERE status IN (?, ?, ?, ?, ?) "
-                           "ORDER BY created_at", ACTIVE)
-        for row in rows:
-            if row["arn"] in self._poked or self._due(row) <= 0:
-                self._poked.discard(row["arn"])
+        for row in deployment_store.active_deployments(self.db):
+            if row.arn in self._poked or self._due(row.wake_since, row.wake_after) <= 0:
+                self._poked.discard(row.arn)
                 try:
-                    self._advance(row["account_id"], row["region"], row["arn"], self.clock.now())
+                    self._advance(row.account_id, row.region, row.arn, self.clock.now())
                 except Exception as exc:  # one deployment's fault must not stall the others
-                    log.exception("ECS deployment %s failed to advance", row["arn"])
+                    log.exception("ECS deployment %s failed to advance", row.arn)
                     self._broken(row, self.clock.now(), exc)
                 yield
         yield from self._reconcile(self.clock.now())
 
     def health(self) -> dict[str, Any]:
         """``/_turnout/health``'s ``"ecs"``: whether the engine runs, and what it has under way."""
-        deployments = int(self.db.scalar("SELECT COUNT(*) FROM ecs_service_deployments WHERE status IN "
-                                         "(?, ?, ?, ?, ?)", ACTIVE))
-        tasks = {row["last_status"]: int(row["n"]) for row in self.db.all(
-            "SELECT last_status, COUNT(*) AS n FROM ecs_tasks WHERE last_status <> 'STOPPED' GROUP BY last_status")}
+        deployments = deployment_store.count_active(self.db)
+        tasks = task_store.live_status_counts(self.db)
         if self._loop_task is not None:
             running = not self._loop_task.done()
         else:  # another worker's engine (turnout.workers)
@@ -195,9 +194,8 @@ class Engine:
         task_wait = task_lifecycle.next_due(self.db, self.clock)
         if task_wait is not None:
             waits.append(task_wait)
-        for row in self.db.all("SELECT arn, wake_since, wake_after FROM ecs_service_deployments WHERE status IN "
-                               "(?, ?, ?, ?, ?)", ACTIVE):
-            waits.append(0.0 if row["arn"] in self._poked else self._due(row))
+        for arn, since, after in deployment_store.active_waits(self.db):
+            waits.append(0.0 if arn in self._poked else self._due(since, after))
         if self._dirty is None or self._dirty:
             waits.append(0.0)
         return max(0.0, min(waits))
@@ -210,20 +208,20 @@ class Engine:
             self._next_task = 1.0 if wait is None else max(0.01, wait)
         return self._next_task
 
-    def _due(self, row: Row) -> float:
-        if row["wake_since"] is None or row["wake_after"] is None:
+    def _due(self, since: datetime | None, after: float | None) -> float:
+        """Simulated seconds until a deployment that waits ``after`` seconds from ``since`` is due."""
+        if since is None or after is None:
             return 0.0
-        return float(row["wake_after"]) - self.clock.sim_elapsed(datetime.fromisoformat(row["wake_since"]))
+        return after - self.clock.sim_elapsed(since)
 
     # -- deployments ----------------------------------------------------------------------------------------
 
     def _advance(self, account: str, region: str, arn: str, now: datetime) -> None:
         with self.db.transaction():
-            row = self.db.one("SELECT * FROM ecs_service_deployments WHERE account_id = ? AND region = ? AND arn = ?",
-                              (account, region, arn))
-            if row is None or row["status"] in FINAL:
+            row = deployment_store.deployment(self.db, account, region, arn)
+            if row is None or row.status in FINAL:
                 return
-            service = self.scheduler.service(account, region, row["service_arn"])
+            service = self.scheduler.service(account, region, row.service_arn)
             if service is None:
                 return
             dep = Deployment.load(row, service)
@@ -233,24 +231,19 @@ class Engine:
                 self.acting.forget(dep.arn)
                 self._mark(dep.service_arn)
 
-    def _broken(self, row: Row, now: datetime, exc: Exception) -> None:
+    def _broken(self, row: ServiceDeployment, now: datetime, exc: Exception) -> None:
         """A deployment the engine cannot run (a Turnout bug): stopped, saying so, rather than retried forever."""
         reason = (f"Turnout could not run this service deployment ({type(exc).__name__}: {exc}); this is a Turnout "
                   "bug, the server log has the details.")
         with self.db.transaction():
-            self.db.execute("UPDATE ecs_service_deployments SET status = ?, status_reason = ?, stopped_at = ?, "
-                            "finished_at = ?, updated_at = ?, wake_since = NULL, wake_after = NULL WHERE "
-                            "account_id = ? AND region = ? AND arn = ?",
-                            (STOPPED, reason, iso(now), iso(now), iso(now), row["account_id"], row["region"],
-                             row["arn"]))
-            events.add(self.db, row["account_id"], row["region"], row["service_arn"], reason, now)
+            deployment_store.stop_broken(self.db, row.account_id, row.region, row.arn, reason, now)
+            events.add(self.db, row.account_id, row.region, row.service_arn, reason, now)
 
     def load(self, account: str, region: str, arn: str) -> Deployment | None:
-        row = self.db.one("SELECT * FROM ecs_service_deployments WHERE account_id = ? AND region = ? AND arn = ?",
-                          (account, region, arn))
+        row = deployment_store.deployment(self.db, account, region, arn)
         if row is None:
             return None
-        service = self.scheduler.service(account, region, row["service_arn"])
+        service = self.scheduler.service(account, region, row.service_arn)
         return None if service is None else Deployment.load(row, service)
 
     def supersede(self, arn: str, newer: Deployment, now: datetime) -> None:
@@ -260,7 +253,7 @@ class Engine:
         older.status = STOPPED
         # AWS documents the transition (a new deployment stops the one under way), not its statusReason: ours.
         older.status_reason = f"Service deployment stopped because a new service deployment {newer.arn} started."
-        older.stopped_at = older.finished_at = iso(now)
+        older.stopped_at = older.finished_at = now
         older.rollout_state, older.rollout_state_reason = "FAILED", older.status_reason
         older.wake_since = older.wake_after = None
         older.save(self.db, now)
@@ -271,14 +264,10 @@ class Engine:
 
     def count_failures(self, dep: Deployment) -> Fail | None:
         """The deployment's task failures so far; a Fail once they call for a rollback."""
-        rows = self.db.all(
-            "SELECT stop_code, stopped_reason FROM ecs_tasks WHERE account_id = ? AND region = ? AND "
-            "deployment_arn = ? AND desired_status = 'STOPPED' AND (stop_code IN (?, ?) OR "
-            "stopped_reason LIKE 'Task failed ELB health checks%' OR stopped_reason LIKE 'service % failed to %')",
-            (dep.account, dep.region, dep.arn, *FAILURE_CODES))
-        for row in rows:
-            if (row["stopped_reason"] or "").startswith("service "):
-                return Fail(NETWORK_REASON.format(detail=row["stopped_reason"]))
+        rows = task_store.stop_reasons_of_failures(self.db, dep.account, dep.region, dep.arn, FAILURE_CODES)
+        for reason in rows:
+            if (reason or "").startswith("service "):
+                return Fail(NETWORK_REASON.format(detail=reason))
         if dep.circuit_breaker is not None:
             dep.circuit_breaker["failureCount"] = len(rows)
         threshold = int((dep.circuit_breaker or {}).get("threshold") or 3)
@@ -287,8 +276,8 @@ class Engine:
             return Fail(CIRCUIT_REASON)
         return None
 
-    def fail_task(self, dep: Deployment, task: Row, target_group: str, now: datetime) -> None:
-        task_id = task["arn"].rsplit("/", 1)[-1]
+    def fail_task(self, dep: Deployment, task: Task, target_group: str, now: datetime) -> None:
+        task_id = task.arn.rsplit("/", 1)[-1]
         events.add(self.db, dep.account, dep.region, dep.service_arn,
                    f"(service {dep.service_name}) (task {task_id}) failed ELB health checks in (target-group "
                    f"{target_group})", now)
@@ -298,7 +287,7 @@ class Engine:
     def where(self, dep: Deployment) -> str:
         """Which listener rules are left pointing where (for ROLLBACK_FAILED), read from the load balancer."""
         parts = []
-        for pair in self.runner._pairs(dep):
+        for pair in self.scheduler.traffic_pairs(dep.service, dep.target):
             for label, named in (("Production", pair.production), ("Test", pair.test)):
                 if not named:
                     continue
@@ -309,26 +298,6 @@ class Engine:
                 kind = "listener" if ":listener/" in named else "listener rule"
                 parts.append(f"{label} {kind} {named} is left forwarding to {shares}.")
         return " ".join(parts)
-
-    # -- Lambda calls ---------------------------------------------------------------------------------------
-
-    def call_lambda(self, key: tuple[str, str], function_arn: str, event: dict[str, Any]) -> None:
-        from ..lambda_hooks import invoke
-
-        endpoints = getattr(self.gateway, "lambda_endpoints", {}) or {}
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return  # no loop (a bare engine in a test): the call is made at the next pass that has one
-
-        async def call() -> None:
-            result = await invoke(endpoints, function_arn, event)
-            self.hooks.results[key] = result
-            self.wake(key[0])
-
-        task = loop.create_task(call())
-        self._calls.add(task)
-        task.add_done_callback(self._calls.discard)
 
     # -- tasks ----------------------------------------------------------------------------------------------
 
@@ -341,11 +310,11 @@ class Engine:
             # machine) are deregistered as if a pass had run while they drained, before their addresses are free.
             self._deregister_stopped(now, [t.task for t in moved if t.previous == "DEACTIVATING"])
             # Every unfinished deployment of a service whose tasks moved looks again (it may wait on them).
-            for service_arn in {t.task["service_arn"] for t in moved if t.task["service_arn"]}:
-                self._mark(service_arn)
-                self._poked.update(r["arn"] for r in self.db.all(
-                    "SELECT arn FROM ecs_service_deployments WHERE service_arn = ? AND status IN (?, ?, ?, ?, ?)",
-                    (service_arn, *ACTIVE)))
+            for task in {t.task.service_arn: t.task for t in moved if t.task.service_arn}.values():
+                assert task.service_arn is not None
+                self._mark(task.service_arn)
+                self._poked.update(deployment_store.arns_of_service(self.db, task.account_id, task.region,
+                                                                    task.service_arn, ACTIVE))
         for change in moved:
             if change.status in ("ACTIVATING", "RUNNING"):
                 with self.db.transaction():
@@ -354,14 +323,14 @@ class Engine:
         with self.db.transaction():
             self._deregister_stopped(now)
 
-    def _on_move(self, task: Row, status: str, now: datetime) -> None:
+    def _on_move(self, task: Task, status: str, now: datetime) -> None:
         task = self._task(task)
-        if task["desired_status"] != "RUNNING":
+        if task.desired_status != "RUNNING":
             return  # asked to stop meanwhile (StopTask between two units of a pass): nothing to register
         if status == "ACTIVATING":
             failure = self.scheduler.register(task, now)
             if failure is not None:
-                service = self.scheduler.service(task["account_id"], task["region"], task["service_arn"])
+                service = self.scheduler.service(task.account_id, task.region, task.service_arn)
                 if service is not None:
                     self.scheduler.stop(service, [self._task(task)], now, stop_code="ServiceSchedulerInitiated",
                                         reason=failure, announce=False)
@@ -370,47 +339,45 @@ class Engine:
 
     def _repair(self, now: datetime) -> None:
         """At start: tasks that became ACTIVATING or RUNNING before a crash without ECS's part done."""
-        for task in self.db.all("SELECT * FROM ecs_tasks WHERE last_status IN ('ACTIVATING', 'RUNNING') AND "
-                                "desired_status = 'RUNNING' AND service_arn IS NOT NULL AND registrations = '[]'"):
+        for task in task_store.unregistered_service_tasks(self.db):
             if not self.scheduler.bindings(task):
                 continue
             with self.db.transaction():
                 self._on_move(task, "ACTIVATING", now)
-                if task["last_status"] == "RUNNING":
+                if task.last_status == "RUNNING":
                     self._on_move(task, "RUNNING", now)
 
-    def _deregister_stopped(self, now: datetime, drained: list[Row] | None = None) -> None:
+    def _deregister_stopped(self, now: datetime, drained: list[Task] | None = None) -> None:
         """Tasks asked to stop outside the scheduler (StopTask) still registered: deregister them now. ``drained``:
         tasks that left DEACTIVATING in the transaction this runs in (their addresses are not reused before it
         commits)."""
-        deactivating = self.db.all(
-            "SELECT * FROM ecs_tasks WHERE last_status = 'DEACTIVATING' AND service_arn IS NOT NULL "
-            "AND registrations != '[]' AND private_ip IS NOT NULL")
+        deactivating = task_store.deactivating_registered(self.db)
         registered = self._still_registered(deactivating)
-        rows = [task for task in deactivating
-                if (task["account_id"], task["region"], task["private_ip"]) in registered]
-        seen = {task["arn"] for task in rows}
-        rows += [task for task in drained or () if task["service_arn"] and task["arn"] not in seen]
-        for task in rows:
-            regs = {(r["targetGroupArn"], r["id"], int(r["port"])) for r in loads(task["registrations"]) or []}
-            live = elb_store.registered(self.db, task["account_id"], task["region"], [task["private_ip"]])
+        tasks = [task for task in deactivating if (task.account_id, task.region, task.private_ip) in registered]
+        seen = {task.arn for task in tasks}
+        tasks += [task for task in drained or () if task.service_arn and task.arn not in seen]
+        for task in tasks:
+            if task.private_ip is None:
+                continue  # never registered by address
+            regs = {(r["targetGroupArn"], r["id"], int(r["port"])) for r in task.registrations}
+            live = elb_store.registered(self.db, task.account_id, task.region, [task.private_ip])
             if not any((t.target_group_arn, t.target_id, t.port) in regs for t in live):
                 continue
-            service = self.scheduler.service(task["account_id"], task["region"], task["service_arn"])
+            service = self.scheduler.service(task.account_id, task.region, task.service_arn)
             if service is not None:
                 self.scheduler.deregister(service, [task], now)
 
-    def _still_registered(self, tasks: list[Row]) -> set[tuple[str, str, str]]:
+    def _still_registered(self, tasks: list[Task]) -> set[tuple[str, str, str]]:
         """(account, region, address) of the ``tasks``' addresses that are registered targets, not deregistered."""
         by_scope: dict[tuple[str, str], list[str]] = {}
         for task in tasks:
-            by_scope.setdefault((task["account_id"], task["region"]), []).append(task["private_ip"])
+            if task.private_ip is not None:
+                by_scope.setdefault((task.account_id, task.region), []).append(task.private_ip)
         return {(account, region, target.target_id) for (account, region), addresses in by_scope.items()
                 for target in elb_store.registered(self.db, account, region, addresses)}
 
-    def _task(self, task: Row) -> Row:
-        fresh = self.db.one("SELECT * FROM ecs_tasks WHERE account_id = ? AND region = ? AND arn = ?",
-                            (task["account_id"], task["region"], task["arn"]))
+    def _task(self, task: Task) -> Task:
+        fresh = task_store.task(self.db, task.account_id, task.region, task.arn)
         return fresh if fresh is not None else task
 
     # -- services -------------------------------------------------------------------------------------------
@@ -422,67 +389,57 @@ class Engine:
     def _reconcile(self, now: datetime) -> Iterator[None]:
         dirty, self._dirty = self._dirty, set()
         if dirty is None:
-            services = self.db.all("SELECT * FROM ecs_services WHERE status IN ('ACTIVE', 'DRAINING')")
+            services = service_store.live_services(self.db)
         elif dirty:
-            marks = ", ".join("?" for _ in dirty)
-            services = self.db.all(f"SELECT * FROM ecs_services WHERE arn IN ({marks}) AND status IN "
-                                   "('ACTIVE', 'DRAINING')", tuple(dirty))
+            services = service_store.live_services(self.db, dirty)
         else:
             return
         for service in services:
             yield
             try:
                 with self.db.transaction():
-                    if service["status"] == "DRAINING":
+                    if service.status == "DRAINING":
                         self._drain(service, now)
                     else:
                         self._steady(service, now)
             except Exception:  # logged; the service is looked at again when something changes
-                log.exception("ECS service %s could not be reconciled", service["arn"])
+                log.exception("ECS service %s could not be reconciled", service.arn)
 
-    def _drain(self, service: Row, now: datetime) -> None:
-        for row in self.db.all("SELECT arn FROM ecs_service_deployments WHERE account_id = ? AND region = ? AND "
-                               "service_arn = ? AND status IN (?, ?, ?, ?, ?)",
-                               (service["account_id"], service["region"], service["arn"], *ACTIVE)):
-            dep = self.load(service["account_id"], service["region"], row["arn"])
+    def _drain(self, service: Service, now: datetime) -> None:
+        for arn in deployment_store.arns_of_service(self.db, service.account_id, service.region, service.arn, ACTIVE):
+            dep = self.load(service.account_id, service.region, arn)
             if dep is not None:
                 # Our wording: AWS documents none for a deployment cut short by DeleteService.
                 dep.status, dep.status_reason = STOPPED, "Service deployment stopped because the service was deleted."
-                dep.stopped_at = dep.finished_at = iso(now)
+                dep.stopped_at = dep.finished_at = now
                 dep.save(self.db, now)
         alive = self.scheduler.tasks(service)
         if alive:
             self.scheduler.stop(service, alive, now, stop_code="ServiceSchedulerInitiated",
                                 reason="Service is being deleted")  # our wording
-        if not self.scheduler.tasks(service, "last_status != 'STOPPED'"):
-            self.db.execute("UPDATE ecs_services SET status = 'INACTIVE', deleted_at = ?, updated_at = ? WHERE "
-                            "account_id = ? AND region = ? AND arn = ?",
-                            (iso(now), iso(now), service["account_id"], service["region"], service["arn"]))
+        if not self.scheduler.tasks(service, alive=False):
+            service_store.set_inactive(self.db, service.account_id, service.region, service.arn, now)
         else:
-            self._mark(service["arn"])
+            self._mark(service.arn)
 
-    def _steady(self, service: Row, now: datetime) -> None:
+    def _steady(self, service: Service, now: datetime) -> None:
         """A service with no deployment under way keeps its desired count of the current revision running."""
-        active = self.db.scalar("SELECT COUNT(*) FROM ecs_service_deployments WHERE account_id = ? AND region = ? "
-                                "AND service_arn = ? AND status IN (?, ?, ?, ?, ?)",
-                                (service["account_id"], service["region"], service["arn"], *ACTIVE))
-        if active:
+        key = (service.account_id, service.region, service.arn)
+        if deployment_store.count_active_of_service(self.db, *key):
             return
-        latest = self.db.one("SELECT * FROM ecs_service_deployments WHERE account_id = ? AND region = ? AND "
-                             "service_arn = ? ORDER BY created_at DESC LIMIT 1",
-                             (service["account_id"], service["region"], service["arn"]))
-        if latest is None or latest["status"] == "ROLLBACK_FAILED":
+        latest = deployment_store.latest_of(self.db, *key)
+        if latest is None or latest.status == "ROLLBACK_FAILED":
             return  # a failed rollback leaves things as they are, for the user to see and fix
-        revision_arn = latest["target_revision_arn"]
-        if latest["status"] == "ROLLBACK_SUCCESSFUL" or (latest["status"] == STOPPED and latest["rollback"]):
-            revision_arn = (loads(latest["rollback"]) or {}).get("serviceRevisionArn") or revision_arn
-        desired = int((loads(service["config"]) or {}).get("desiredCount") or 0)
-        alive = self.scheduler.tasks(service, f"{ALIVE} AND revision_arn = ?", (revision_arn,))
+        revision_arn = latest.target_revision_arn
+        if latest.status == "ROLLBACK_SUCCESSFUL" or (latest.status == STOPPED and latest.rollback is not None):
+            revision_arn = (latest.rollback or {}).get("serviceRevisionArn") or revision_arn
+        desired = service.desired_count
+        alive = [t for t in self.scheduler.tasks(service) if t.revision_arn == revision_arn]
         if len(alive) < desired:
-            revision = self.scheduler.revision(service["account_id"], service["region"], revision_arn)
+            revision = self.scheduler.revision(service.account_id, service.region, revision_arn)
             if revision is not None:
                 self.scheduler.launch(service, revision, latest, desired - len(alive), now)
         elif len(alive) > desired:
-            extra = sorted(alive, key=lambda t: t["created_at"], reverse=True)[:len(alive) - desired]
+            extra = sorted(alive, key=lambda t: t.created_at, reverse=True)[:len(alive) - desired]
             self.scheduler.stop(service, extra, now, stop_code="ServiceSchedulerInitiated",
                                 reason="Scaling activity initiated by (service scaling)")  # our wording

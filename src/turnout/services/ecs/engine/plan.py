@@ -1,6 +1,6 @@
 """A deployment's plan: the steps it takes, in AWS's stage order, as a pure function of its configuration.
 
-A step is ``[stage, action, argument]``. Actions:
+A step is a :class:`~.state.Step` (stage, action, argument; stored as ``[stage, action, argument]``). Actions:
 
 * ``hooks``: run the lifecycle hooks configured at the stage (none configured: the step passes at once);
 * ``scale_up``: launch the target revision's tasks; ``await_healthy``: until they are running, registered and
@@ -10,7 +10,11 @@ A step is ``[stage, action, argument]``. Actions:
 * ``wait`` (argument: simulated seconds): step bake times, the bake time, the Network Load Balancer delay;
 * ``stop_blue``/``stop_green``: stop the tasks of the other side; ``await_stopped``: until they are stopped;
 * ``restore_prod``/``restore_test``: a rollback's traffic moves back to blue;
-* ``rolling``: ROLLING's replacement loop, bounded by minimumHealthyPercent and maximumPercent.
+* ``rolling``: ROLLING's replacement loop, bounded by minimumHealthyPercent and maximumPercent;
+  ``rolling_back``: the same loop back to the previous revision.
+
+Every plan a deployment runs is chosen here: :func:`forward_plan` when it starts, :func:`rollback_plan_for` when
+it rolls back.
 
 Linear steps: ``k * stepPercent`` for k = 1, 2... capped at 100; canary: ``canaryPercent`` then 100 (AWS:
 "two step traffic shift"). The step bake time runs between steps, never after the last one ("This bake time is
@@ -23,7 +27,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-Step = list[Any]
+from ..model import TRAFFIC_STRATEGIES
+from .state import EngineState, Step
+from .traffic import Pair, is_nlb
 
 NLB_DELAY = 600.0
 LINEAR_DEFAULTS = (10.0, 6)  # stepPercent, stepBakeTimeInMinutes (botocore's documented defaults)
@@ -76,25 +82,25 @@ def traffic_plan(strategy: str, config: dict[str, Any], *, reconcile: bool, has_
     """The forward plan of a BLUE_GREEN, LINEAR or CANARY deployment."""
     steps: list[Step] = []
     if reconcile:
-        steps.append(["RECONCILE_SERVICE", "hooks", None])
-    steps += [["PRE_SCALE_UP", "hooks", None], ["SCALE_UP", "scale_up", None], ["SCALE_UP", "await_healthy", None],
-              ["POST_SCALE_UP", "hooks", None]]
+        steps.append(Step("RECONCILE_SERVICE", "hooks"))
+    steps += [Step("PRE_SCALE_UP", "hooks"), Step("SCALE_UP", "scale_up"), Step("SCALE_UP", "await_healthy"),
+              Step("POST_SCALE_UP", "hooks")]
     if has_test:
-        steps.append(["TEST_TRAFFIC_SHIFT", "shift_test", None])
+        steps.append(Step("TEST_TRAFFIC_SHIFT", "shift_test"))
     if nlb:
-        steps.append(["TEST_TRAFFIC_SHIFT", "wait", NLB_DELAY])
-    steps += [["TEST_TRAFFIC_SHIFT", "hooks", None], ["POST_TEST_TRAFFIC_SHIFT", "hooks", None]]
+        steps.append(Step("TEST_TRAFFIC_SHIFT", "wait", NLB_DELAY))
+    steps += [Step("TEST_TRAFFIC_SHIFT", "hooks"), Step("POST_TEST_TRAFFIC_SHIFT", "hooks")]
     shares = production_steps(strategy, config)
     bake_between = step_bake_seconds(strategy, config)
     for index, share in enumerate(shares):
-        steps += [["PRE_PRODUCTION_TRAFFIC_SHIFT", "hooks", None], ["PRODUCTION_TRAFFIC_SHIFT", "shift_prod", share]]
+        steps += [Step("PRE_PRODUCTION_TRAFFIC_SHIFT", "hooks"), Step("PRODUCTION_TRAFFIC_SHIFT", "shift_prod", share)]
         if nlb:
-            steps.append(["PRODUCTION_TRAFFIC_SHIFT", "wait", NLB_DELAY])
-        steps.append(["PRODUCTION_TRAFFIC_SHIFT", "hooks", None])
+            steps.append(Step("PRODUCTION_TRAFFIC_SHIFT", "wait", NLB_DELAY))
+        steps.append(Step("PRODUCTION_TRAFFIC_SHIFT", "hooks"))
         if index < len(shares) - 1 and bake_between > 0:
-            steps.append(["PRODUCTION_TRAFFIC_SHIFT", "wait", bake_between])
-    steps += [["POST_PRODUCTION_TRAFFIC_SHIFT", "hooks", None], ["BAKE_TIME", "wait", bake_seconds(config)],
-              ["CLEAN_UP", "stop_blue", None], ["CLEAN_UP", "await_stopped", None]]
+            steps.append(Step("PRODUCTION_TRAFFIC_SHIFT", "wait", bake_between))
+    steps += [Step("POST_PRODUCTION_TRAFFIC_SHIFT", "hooks"), Step("BAKE_TIME", "wait", bake_seconds(config)),
+              Step("CLEAN_UP", "stop_blue"), Step("CLEAN_UP", "await_stopped")]
     return steps
 
 
@@ -104,11 +110,47 @@ def rollback_plan(*, test_shifted: bool, prod_shifted: bool) -> list[Step]:
     TEST_TRAFFIC_SHIFT stages"), then green's tasks stop. Traffic that never moved is not touched."""
     steps: list[Step] = []
     if prod_shifted:
-        steps += [["PRODUCTION_TRAFFIC_SHIFT", "restore_prod", None], ["PRODUCTION_TRAFFIC_SHIFT", "hooks", None]]
+        steps += [Step("PRODUCTION_TRAFFIC_SHIFT", "restore_prod"), Step("PRODUCTION_TRAFFIC_SHIFT", "hooks")]
     if test_shifted:
-        steps += [["TEST_TRAFFIC_SHIFT", "restore_test", None], ["TEST_TRAFFIC_SHIFT", "hooks", None]]
-    return [*steps, ["CLEAN_UP", "stop_green", None], ["CLEAN_UP", "await_stopped", None]]
+        steps += [Step("TEST_TRAFFIC_SHIFT", "restore_test"), Step("TEST_TRAFFIC_SHIFT", "hooks")]
+    return [*steps, *green_cleanup_plan()]
+
+
+def green_cleanup_plan() -> list[Step]:
+    """A traffic deployment's rollback before blue and green were decided: its tasks stop."""
+    return [Step("CLEAN_UP", "stop_green"), Step("CLEAN_UP", "await_stopped")]
 
 
 def rolling_plan() -> list[Step]:
-    return [["SCALE_UP", "rolling", None], ["CLEAN_UP", "await_stopped", None]]
+    return [Step("SCALE_UP", "rolling"), Step("CLEAN_UP", "await_stopped")]
+
+
+def rolling_back_plan() -> list[Step]:
+    """A ROLLING deployment's rollback: the previous revision rolled forward again."""
+    return [Step("SCALE_UP", "rolling_back"), Step("CLEAN_UP", "await_stopped")]
+
+
+# -- choosing the plan --------------------------------------------------------------------------------------------
+
+
+def forward_plan(strategy: str, config: dict[str, Any], pairs: list[Pair], *, reconcile: bool) -> list[Step]:
+    """The plan a deployment starts with: a traffic plan for BLUE_GREEN, LINEAR and CANARY with load balancers
+    in advanced configuration (``pairs``); else ROLLING's."""
+    if strategy in TRAFFIC_STRATEGIES and pairs:
+        return traffic_plan(strategy, config, reconcile=reconcile, has_test=any(p.test for p in pairs),
+                            nlb=any(is_nlb(p) for p in pairs))
+    return rolling_plan()
+
+
+def rollback_plan_for(strategy: str, state: EngineState) -> list[Step]:
+    """The plan a failing deployment rolls back with, from where ``state`` says it got."""
+    if strategy not in TRAFFIC_STRATEGIES:
+        return rolling_back_plan()
+    if state.green:
+        return rollback_plan(test_shifted=state.test_shifted, prod_shifted=state.prod_shifted)
+    return green_cleanup_plan()
+
+
+def first_stage(plan: list[Step]) -> str:
+    """The stage a plan starts with (a deployment not started yet: PRE_SCALE_UP's)."""
+    return plan[0].stage if plan else "PRE_SCALE_UP"

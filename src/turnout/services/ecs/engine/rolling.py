@@ -13,10 +13,9 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ....store.db import Row
-from ..store import loads
+from ..store.tasks import Task
 from .runner import DONE, HEALTH_POLL, NETWORK_REASON, Fail, Outcome, Wait
-from .scheduler import ALIVE, RegistrationFailed
+from .scheduler import RegistrationFailed
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -40,14 +39,14 @@ class Rolling:
         elif (failed := self.engine.count_failures(dep)) is not None:
             return failed
         config = dep.config
-        desired = runner._desired(dep)
+        desired = dep.desired
         maximum = int(config.get("maximumPercent", 200))
         minimum = int(config.get("minimumHealthyPercent", 100))
-        alive = self.scheduler.tasks(dep.service, ALIVE)
+        alive = self.scheduler.tasks(dep.service)
         # Forward: the tasks this deployment launched (a forced redeployment replaces every task); back: the
         # revision's tasks, whoever launched them.
-        def mine(task: Row) -> bool:
-            return bool(task["revision_arn"] == target) if back else bool(task["deployment_arn"] == dep.arn)
+        def mine(task: Task) -> bool:
+            return task.revision_arn == target if back else task.deployment_arn == dep.arn
 
         new = [t for t in alive if mine(t)]
         old = [t for t in alive if not mine(t)]
@@ -55,7 +54,7 @@ class Rolling:
             healthy_new = self._healthy(dep, new, now)
         except RegistrationFailed as exc:
             return Fail(NETWORK_REASON.format(detail=exc.message))
-        old_running = [t for t in old if t["last_status"] == "RUNNING"]
+        old_running = [t for t in old if t.last_status == "RUNNING"]
         ceiling = math.floor(desired * maximum / 100)
         floor = math.ceil(desired * minimum / 100)
         room = max(0, ceiling - len(new) - len(old))
@@ -65,16 +64,16 @@ class Rolling:
         if launch > 0:
             revision = self.scheduler.revision(dep.account, dep.region, target)
             if revision is not None:
-                self.scheduler.launch(dep.service, revision, dep.row, launch, now)
+                self.scheduler.launch(dep.service, revision, dep.record, launch, now)
         stoppable = len(healthy_new) + len(old_running) - floor
         if old and stoppable > 0:
-            victims = sorted(old, key=lambda t: (t["last_status"] == "RUNNING", t["created_at"]))[:stoppable]
+            victims = sorted(old, key=lambda t: (t.last_status == "RUNNING", t.created_at))[:stoppable]
             self.scheduler.stop(dep.service, victims, now, stop_code="ServiceSchedulerInitiated",
                                 reason=f"Scaling activity initiated by (deployment {dep.legacy_id})")
         elif old and len(healthy_new) >= desired:
             self.scheduler.stop(dep.service, old, now, stop_code="ServiceSchedulerInitiated",
                                 reason=f"Scaling activity initiated by (deployment {dep.legacy_id})")
-        if len(healthy_new) >= desired and not [t for t in self.scheduler.tasks(dep.service, ALIVE) if not mine(t)]:
+        if len(healthy_new) >= desired and not [t for t in self.scheduler.tasks(dep.service) if not mine(t)]:
             extra = len(new) - desired
             if extra > 0:
                 self.scheduler.stop(dep.service, new[-extra:], now, stop_code="ServiceSchedulerInitiated",
@@ -82,16 +81,16 @@ class Rolling:
             return DONE
         return Wait(min(HEALTH_POLL, self.engine.next_task_change()))
 
-    def _healthy(self, dep: Deployment, tasks: list[Row], now: datetime) -> list[Row]:
-        running = [t for t in tasks if t["last_status"] == "RUNNING"]
-        groups = sorted({r["targetGroupArn"] for t in running for r in loads(t["registrations"]) or []})
+    def _healthy(self, dep: Deployment, tasks: list[Task], now: datetime) -> list[Task]:
+        running = [t for t in tasks if t.last_status == "RUNNING"]
+        groups = sorted({r["targetGroupArn"] for t in running for r in t.registrations})
         if not groups:
-            lbs = (loads(dep.service["config"]) or {}).get("loadBalancers") or []
-            return running if not lbs else [t for t in running if not t["private_ip"]]
+            lbs = dep.service.config.get("loadBalancers") or []
+            return running if not lbs else [t for t in running if not t.private_ip]
         states = self.scheduler.target_states(dep.service, groups)
         healthy = []
         for task in running:
-            regs = loads(task["registrations"]) or []
+            regs = task.registrations
             if not regs:
                 continue
             verdicts = [states.get((r["targetGroupArn"], r["id"], int(r["port"]))) for r in regs]

@@ -1,6 +1,9 @@
 """Runs one service deployment forward by one transition: the steps of its plan (:mod:`.plan`) until one must
 wait, fails, or the deployment ends. The caller holds the transaction and saves the :class:`Deployment`.
 
+Each action has one handler (:attr:`Runner.handlers`); a handler answers DONE (the next step runs at once),
+:class:`Wait` or :class:`Fail`.
+
 Statuses follow AWS's transitions: PENDING -> IN_PROGRESS -> SUCCESSFUL; a failure -> ROLLBACK_IN_PROGRESS ->
 ROLLBACK_SUCCESSFUL or ROLLBACK_FAILED; StopServiceDeployment -> ROLLBACK_REQUESTED (or STOP_REQUESTED) first;
 a deployment superseded by a newer one -> STOPPED.
@@ -8,12 +11,14 @@ a deployment superseded by a newer one -> STOPPED.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ....store.db import Row
 from .. import events
+from ..common import iso
 from ..model import (
     FINAL,
     IN_PROGRESS,
@@ -28,19 +33,23 @@ from ..model import (
     SUCCESSFUL,
     TRAFFIC_STRATEGIES,
 )
-from ..store import dumps, iso, loads
+from ..store import deployments as deployment_store
+from ..store import revisions as revision_store
+from ..store import services as service_store
+from ..store import tasks as task_store
+from ..store.tasks import Task
 from . import plan as plans
 from . import traffic
 from .acting import AssumeFailed, CallFailed
-from .scheduler import ALIVE, RegistrationFailed, load_balancers, scope_of
-from .state import Deployment
+from .scheduler import RegistrationFailed, scope_of
+from .state import Action, Deployment, Step
 
 if TYPE_CHECKING:
     from .engine import Engine
 
 HEALTH_POLL = 10.0  # simulated seconds between ECS's target health polls while it waits
 STAGE_TIMEOUT = 24 * 3600.0
-WAITING = ("await_healthy", "await_stopped", "rolling", "rolling_back")  # steps bounded by STAGE_TIMEOUT
+WAITING: tuple[Action, ...] = ("await_healthy", "await_stopped", "rolling", "rolling_back")  # bounded by STAGE_TIMEOUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +64,7 @@ class Fail:
 
 DONE = None
 Outcome = Wait | Fail | None
+Handler = Callable[[Deployment, datetime, Step], Outcome]
 
 # AWS's statusReason forms (troubleshooting-blue-green, aws-facts 2.11) ...
 ROLE_REASON = ("Service deployment rolled back because of invalid networking configuration. ECS was unable to "
@@ -80,6 +90,12 @@ class Runner:
         self.clock = engine.gateway.clock
         self.scheduler = engine.scheduler
         self.acting = engine.acting
+        self.handlers: dict[Action, Handler] = {
+            "hooks": self._hooks, "wait": self._wait, "scale_up": self._scale_up, "await_healthy": self._await_healthy,
+            "shift_test": self._shift, "shift_prod": self._shift, "restore_prod": self._shift,
+            "restore_test": self._shift, "stop_blue": self._stop_blue, "stop_green": self._stop_green,
+            "await_stopped": self._await_stopped, "rolling": self._rolling, "rolling_back": self._rolling,
+        }
 
     # -- entry ------------------------------------------------------------------------------------------
 
@@ -94,19 +110,17 @@ class Runner:
         if dep.status in FINAL:
             return
         for _ in range(200):  # steps that need no wait run in one transition
-            steps = dep.state.get("plan") or []
-            pc = int(dep.state.get("pc", 0))
-            if pc >= len(steps):
+            step = dep.state.step
+            if step is None:
                 self._finish(dep, now)
                 return
-            stage, action, arg = steps[pc]
-            if dep.stage != stage:  # a new stage assumes its roles again
+            if dep.stage != step.stage:  # a new stage assumes its roles again
                 self.acting.forget(dep.arn)
                 self.scheduler.forget_sessions(dep.service_arn)
-                dep.stage = stage
-            outcome = self._step(dep, now, pc, action, arg)
+                dep.stage = step.stage
+            outcome = self._run(dep, now, step)
             if isinstance(outcome, Wait):
-                dep.wake_since, dep.wake_after = iso(now), max(0.0, outcome.seconds)
+                dep.wake_since, dep.wake_after = now, max(0.0, outcome.seconds)
                 return
             if isinstance(outcome, Fail):
                 if dep.status == ROLLBACK_IN_PROGRESS:
@@ -116,35 +130,37 @@ class Runner:
                 if dep.status in FINAL:
                     return
                 continue
-            dep.state["pc"] = pc + 1
-            dep.state.pop("at", None)
-            dep.state.pop("step_hooks", None)
+            dep.state.next_step()
+
+    def _run(self, dep: Deployment, now: datetime, step: Step) -> Outcome:
+        if step.action in WAITING:
+            # "Each lifecycle stage can last up to 24 hours ... The system times out, fails the deployment, and
+            # then initiates a rollback after a stage reaches 24 hours." (hooks have their own timeouts)
+            if dep.state.at is None:
+                dep.state.at = now
+            if self.clock.sim_elapsed(dep.state.at) >= STAGE_TIMEOUT:
+                return Fail(STAGE_TIMEOUT_REASON.format(stage=dep.stage))
+        return self.handlers[step.action](dep, now, step)
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 
     def _start(self, dep: Deployment, now: datetime) -> None:
-        for older in self.db.all(
-                "SELECT arn FROM ecs_service_deployments WHERE account_id = ? AND region = ? AND service_arn = ? "
-                "AND arn != ? AND status IN ('PENDING', 'IN_PROGRESS', 'STOP_REQUESTED', 'ROLLBACK_REQUESTED')",
-                (dep.account, dep.region, dep.service_arn, dep.arn)):
-            self.engine.supersede(older["arn"], dep, now)
-        dep.status, dep.started_at = IN_PROGRESS, iso(now)
-        alive_sources = {t["revision_arn"] for t in self.scheduler.tasks(dep.service)}
-        if dep.strategy in TRAFFIC_STRATEGIES and self._pairs(dep):
-            pairs = self._pairs(dep)
-            has_test = any(p.test for p in pairs)
-            dep.state["plan"] = plans.traffic_plan(dep.strategy, dep.config, reconcile=len(alive_sources) > 1,
-                                                   has_test=has_test, nlb=any(traffic.is_nlb(p) for p in pairs))
+        for older in deployment_store.arns_of_service(
+                self.db, dep.account, dep.region, dep.service_arn,
+                (PENDING, IN_PROGRESS, STOP_REQUESTED, ROLLBACK_REQUESTED), besides=dep.arn):
+            self.engine.supersede(older, dep, now)
+        dep.status, dep.started_at = IN_PROGRESS, now
+        alive_sources = {t.revision_arn for t in self.scheduler.tasks(dep.service)}
+        pairs = self._pairs(dep)
+        dep.state.begin(plans.forward_plan(dep.strategy, dep.config, pairs, reconcile=len(alive_sources) > 1))
+        traffic_deployment = dep.strategy in TRAFFIC_STRATEGIES and bool(pairs)
+        if traffic_deployment:
             dep.test_weight, dep.production_weight = 0.0, 0.0
-        else:
-            dep.state["plan"] = plans.rolling_plan()
-        dep.state["pc"] = 0
-        dep.state["failed"] = 0
         if dep.circuit_breaker is None:
             breaker = dep.config.get("deploymentCircuitBreaker") or {}
             dep.circuit_breaker = {"status": "MONITORING" if breaker.get("enable") else "DISABLED",
-                                   "failureCount": 0, "threshold": self.scheduler.threshold(self._desired(dep))}
-        if dep.strategy in TRAFFIC_STRATEGIES and self._pairs(dep):
+                                   "failureCount": 0, "threshold": self.scheduler.threshold(dep.desired)}
+        if traffic_deployment:
             reason = self._preflight(dep)
             if reason is not None:
                 self._begin_rollback(dep, now, reason)
@@ -169,13 +185,13 @@ class Runner:
                 if exc.code in ("AccessDenied", "AccessDeniedException"):
                     # The role cannot read the rules: AWS's missing-permissions reason, and the denial saying why.
                     return f"{ROLE_REASON.format(role=pair.role)} {exc.message}"
-                first = (dep.state.get("plan") or [["PRE_SCALE_UP"]])[0][0]  # the stage it was to start with
-                return HOOK_REASON.format(stage=dep.stage or first, detail=exc.message)
+                stage = dep.stage or plans.first_stage(dep.state.plan)  # the stage it was to start with
+                return HOOK_REASON.format(stage=stage, detail=exc.message)
             except traffic.NetworkInvalid as exc:
                 return NETWORK_REASON.format(detail=exc.message)
             blue.append(b)
             green.append(g)
-        dep.state.update(blue=blue, green=green, snapshot=snapshot)
+        dep.state.blue, dep.state.green, dep.state.snapshot = blue, green, snapshot
         self._resolve(dep, green)
         return None
 
@@ -184,13 +200,12 @@ class Runner:
         revision = self.scheduler.revision(dep.account, dep.region, dep.target)
         if revision is None:
             return
-        body = loads(revision["body"]) or {}
+        body = dict(revision.body)
         resolved = dict(body.get("resolvedConfiguration") or {})
         resolved["loadBalancers"] = [{"targetGroupArn": tg, "productionListenerRule": pair.production}
                                      for pair, tg in zip(self._pairs(dep), green, strict=False)]
         body["resolvedConfiguration"] = resolved
-        self.db.execute("UPDATE ecs_service_revisions SET body = ? WHERE account_id = ? AND region = ? AND arn = ?",
-                        (dumps(body), dep.account, dep.region, dep.target))
+        revision_store.set_body(self.db, dep.account, dep.region, dep.target, body)
 
     def _begin_rollback(self, dep: Deployment, now: datetime, reason: str, *, requested: bool = False) -> None:
         breaker = dep.config.get("deploymentCircuitBreaker") or {}
@@ -199,16 +214,16 @@ class Runner:
             # rollback option" -> STOPPED), and says so.
             reason = reason.replace("Service deployment rolled back because", "Service deployment failed because", 1)
             dep.status, dep.status_reason = STOPPED, reason
-            dep.stopped_at = dep.finished_at = iso(now)
+            dep.stopped_at = dep.finished_at = now
             dep.rollout_state, dep.rollout_state_reason = "FAILED", rollout_reason(reason)
             if dep.circuit_breaker:
                 dep.circuit_breaker["status"] = "TRIGGERED"
-            dep.wake_since = dep.wake_after = None
-            dep.state["pc"] = len(dep.state.get("plan") or [])
+            dep.clear_wait()
+            dep.state.pc = len(dep.state.plan)
             return
-        if dep.status == PENDING or not dep.state.get("plan"):
+        if dep.status == PENDING or not dep.state.plan:
             dep.status, dep.status_reason = STOPPED, reason
-            dep.stopped_at = dep.finished_at = iso(now)
+            dep.stopped_at = dep.finished_at = now
             dep.rollout_state, dep.rollout_state_reason = "FAILED", rollout_reason(reason)
             return
         source = dep.sources[-1] if dep.sources else None
@@ -217,41 +232,32 @@ class Runner:
         dep.rollout_state, dep.rollout_state_reason = "FAILED", rollout_reason(reason)
         if dep.circuit_breaker and "circuit breaker" in reason:
             dep.circuit_breaker["status"] = "TRIGGERED"
-        if dep.strategy in TRAFFIC_STRATEGIES and dep.state.get("green"):
-            dep.state["plan"] = plans.rollback_plan(test_shifted=bool(dep.state.get("test_shifted")),
-                                                    prod_shifted=bool(dep.state.get("prod_shifted")))
-        elif dep.strategy in TRAFFIC_STRATEGIES:
-            dep.state["plan"] = [["CLEAN_UP", "stop_green", None], ["CLEAN_UP", "await_stopped", None]]
-        else:
-            dep.state["plan"] = [["SCALE_UP", "rolling_back", None], ["CLEAN_UP", "await_stopped", None]]
-        dep.state["pc"] = 0
-        dep.state.pop("at", None)
-        dep.state.pop("step_hooks", None)
+        dep.state.begin(plans.rollback_plan_for(dep.strategy, dep.state))
         # Service events in AWS's "(service X) (deployment Y) ..." form; the rollback ones' wording is ours (AWS
         # documents the deployment's statusReason, not these events).
         events.add(self.db, dep.account, dep.region, dep.service_arn,
                    f"(service {dep.service_name}) (deployment {dep.legacy_id}) rolling back: {reason}", now)
         if requested:
-            dep.state["requested"] = True
+            dep.state.requested = True
 
     def _rollback_failed(self, dep: Deployment, now: datetime, detail: str) -> None:
         where = self.engine.where(dep)
         dep.status = ROLLBACK_FAILED
         detail = detail.replace("Service deployment rolled back because", "The rollback failed because", 1)
         dep.status_reason = f"{dep.status_reason or ''} {detail} {where}".strip()
-        dep.finished_at = iso(now)
-        dep.wake_since = dep.wake_after = None
+        dep.finished_at = now
+        dep.clear_wait()
         events.add(self.db, dep.account, dep.region, dep.service_arn,
                    f"(service {dep.service_name}) (deployment {dep.legacy_id}) rollback failed: {detail} {where}",
                    now)
 
     def _finish(self, dep: Deployment, now: datetime) -> None:
-        dep.finished_at = iso(now)
-        dep.wake_since = dep.wake_after = None
+        dep.finished_at = now
+        dep.clear_wait()
         if dep.status == ROLLBACK_IN_PROGRESS:
             dep.status = ROLLBACK_SUCCESSFUL
-            if dep.strategy in TRAFFIC_STRATEGIES and dep.state.get("blue"):
-                dep.state["serving"] = dep.state["blue"]
+            if dep.strategy in TRAFFIC_STRATEGIES and dep.state.blue:
+                dep.state.serving = dep.state.blue
             self._restore_task_definition(dep, now)
             events.add(self.db, dep.account, dep.region, dep.service_arn,
                        f"(service {dep.service_name}) (deployment {dep.legacy_id}) rollback completed.", now)
@@ -260,8 +266,8 @@ class Runner:
             dep.rollout_state, dep.rollout_state_reason = "COMPLETED", f"ECS deployment {dep.legacy_id} completed."
             if dep.circuit_breaker and dep.circuit_breaker.get("status") == "MONITORING":
                 dep.circuit_breaker["status"] = "MONITORING_COMPLETE"
-            if dep.state.get("green"):
-                dep.state["serving"] = dep.state["green"]
+            if dep.state.green:
+                dep.state.serving = dep.state.green
             events.add(self.db, dep.account, dep.region, dep.service_arn,
                        f"(service {dep.service_name}) (deployment {dep.legacy_id}) deployment completed.", now)
         events.add(self.db, dep.account, dep.region, dep.service_arn,
@@ -272,82 +278,61 @@ class Runner:
         revision = self.scheduler.revision(dep.account, dep.region, (dep.rollback or {}).get("serviceRevisionArn"))
         if revision is None:
             return
-        config = loads(dep.service["config"]) or {}
-        config["taskDefinition"] = revision["task_definition_arn"]
-        self.db.execute("UPDATE ecs_services SET config = ?, updated_at = ? WHERE account_id = ? AND region = ? "
-                        "AND arn = ?", (dumps(config), iso(now), dep.account, dep.region, dep.service_arn))
+        config = copy.deepcopy(dep.service.config)
+        config["taskDefinition"] = revision.task_definition_arn
+        service_store.set_config(self.db, dep.account, dep.region, dep.service_arn, config, now)
 
     def _stop(self, dep: Deployment, now: datetime, reason: str) -> None:
         dep.status, dep.status_reason = STOPPED, dep.status_reason or reason
-        dep.stopped_at = dep.finished_at = iso(now)
-        dep.wake_since = dep.wake_after = None
+        dep.stopped_at = dep.finished_at = now
+        dep.clear_wait()
 
-    # -- steps ------------------------------------------------------------------------------------------
+    # -- the tasks a deployment works on ------------------------------------------------------------------
 
-    def _step(self, dep: Deployment, now: datetime, pc: int, action: str, arg: Any) -> Outcome:
-        if action == "hooks":
-            return self.engine.hooks.run(dep, now, pc)
-        if action == "wait":
-            return self._wait(dep, now, float(arg))
-        if action == "scale_up":
-            return self._scale_up(dep, now)
-        if action in WAITING:
-            # "Each lifecycle stage can last up to 24 hours ... The system times out, fails the deployment, and
-            # then initiates a rollback after a stage reaches 24 hours." (hooks have their own timeouts)
-            since = dep.state.setdefault("at", iso(now))
-            if self.clock.sim_elapsed(datetime.fromisoformat(since)) >= STAGE_TIMEOUT:
-                return Fail(STAGE_TIMEOUT_REASON.format(stage=dep.stage))
-        if action == "await_healthy":
-            return self._await_healthy(dep, now)
-        if action in ("shift_test", "shift_prod", "restore_prod", "restore_test"):
-            return self._shift(dep, action, arg)
-        if action == "stop_blue":
-            return self._stop_side(dep, now, green=False)
-        if action == "stop_green":
-            return self._stop_side(dep, now, green=True)
-        if action == "await_stopped":
-            return self._await_stopped(dep)
-        if action in ("rolling", "rolling_back"):
-            return self.engine.rolling.run(dep, now, back=action == "rolling_back")
-        raise ValueError(f"unknown step {action}")
+    def green_tasks(self, dep: Deployment) -> list[Task]:
+        """Tasks this deployment launched (a redeployed revision's earlier tasks are blue, not green)."""
+        return [t for t in self.scheduler.tasks(dep.service) if t.deployment_arn == dep.arn]
 
-    def _wait(self, dep: Deployment, now: datetime, seconds: float) -> Outcome:
-        since = dep.state.setdefault("at", iso(now))
-        remaining = seconds - self.clock.sim_elapsed(datetime.fromisoformat(since))
+    def other_tasks(self, dep: Deployment) -> list[Task]:
+        return [t for t in self.scheduler.tasks(dep.service) if t.deployment_arn != dep.arn]
+
+    def _pairs(self, dep: Deployment) -> list[traffic.Pair]:
+        return self.scheduler.traffic_pairs(dep.service, dep.target)
+
+    # -- step handlers ------------------------------------------------------------------------------------
+
+    def _hooks(self, dep: Deployment, now: datetime, step: Step) -> Outcome:
+        return self.engine.hooks.run(dep, now)
+
+    def _rolling(self, dep: Deployment, now: datetime, step: Step) -> Outcome:
+        return self.engine.rolling.run(dep, now, back=step.action == "rolling_back")
+
+    def _wait(self, dep: Deployment, now: datetime, step: Step) -> Outcome:
+        if dep.state.at is None:
+            dep.state.at = now
+        remaining = float(step.arg or 0.0) - self.clock.sim_elapsed(dep.state.at)
         return Wait(remaining) if remaining > 1e-6 else DONE
 
-    def _desired(self, dep: Deployment) -> int:
-        config = loads(dep.service["config"]) or {}
-        return int(config.get("desiredCount", dep.row["desired_count"]) or 0)
-
-    def green_tasks(self, dep: Deployment) -> list[Row]:
-        """Tasks this deployment launched (a redeployed revision's earlier tasks are blue, not green)."""
-        return self.scheduler.tasks(dep.service, f"{ALIVE} AND deployment_arn = ?", (dep.arn,))
-
-    def other_tasks(self, dep: Deployment) -> list[Row]:
-        return self.scheduler.tasks(dep.service, f"{ALIVE} AND (deployment_arn IS NULL OR deployment_arn != ?)",
-                                    (dep.arn,))
-
-    def _scale_up(self, dep: Deployment, now: datetime) -> Outcome:
+    def _scale_up(self, dep: Deployment, now: datetime, step: Step | None = None) -> Outcome:
         revision = self.scheduler.revision(dep.account, dep.region, dep.target)
         if revision is None:
             return Fail("Service deployment failed because its service revision no longer exists.")
-        missing = self._desired(dep) - len(self.green_tasks(dep))
-        self.scheduler.launch(dep.service, revision, dep.row, missing, now)
+        missing = dep.desired - len(self.green_tasks(dep))
+        self.scheduler.launch(dep.service, revision, dep.record, missing, now)
         return DONE
 
-    def _await_healthy(self, dep: Deployment, now: datetime) -> Outcome:
-        desired = self._desired(dep)
+    def _await_healthy(self, dep: Deployment, now: datetime, step: Step) -> Outcome:
+        desired = dep.desired
         tasks = self.green_tasks(dep)
         failed = self.engine.count_failures(dep)
         if failed:
             return failed
         if len(tasks) < desired:
             return self._scale_up(dep, now) or Wait(1.0)
-        running = [t for t in tasks if t["last_status"] == "RUNNING"]
+        running = [t for t in tasks if t.last_status == "RUNNING"]
         if len(running) < desired:
             return Wait(self.engine.next_task_change())
-        groups = list(dep.state.get("green") or [])
+        groups = list(dep.state.green)
         if not groups:
             return DONE
         try:
@@ -358,21 +343,22 @@ class Runner:
                                                      f"{exc.message})"))
         pending = False
         for task in running:
-            for reg in loads(task["registrations"]) or []:
+            for reg in task.registrations:
                 state = states.get((reg["targetGroupArn"], reg["id"], int(reg["port"])))
                 if state == "unhealthy":
                     self.engine.fail_task(dep, task, reg["targetGroupArn"], now)
                     pending = True
                 elif state != "healthy":
                     pending = True
-            if not loads(task["registrations"]):
+            if not task.registrations:
                 pending = True
         return Wait(HEALTH_POLL) if pending else DONE
 
-    def _shift(self, dep: Deployment, action: str, arg: Any) -> Outcome:
+    def _shift(self, dep: Deployment, now: datetime, step: Step) -> Outcome:
+        action = step.action
         scope = scope_of(dep.service)
-        blue_list, green_list = dep.state.get("blue") or [], dep.state.get("green") or []
-        snapshot = dep.state.get("snapshot") or {}
+        blue_list, green_list = dep.state.blue, dep.state.green
+        snapshot = dep.state.snapshot
         for index, pair in enumerate(self._pairs(dep)):
             if index >= len(blue_list):
                 break
@@ -389,7 +375,7 @@ class Runner:
                 if action == "shift_test":
                     actions = traffic.weighted(current.actions, {blue: 0, green: 100})
                 elif action == "shift_prod":
-                    w_blue, w_green = plans.elb_weights(float(arg))
+                    w_blue, w_green = plans.elb_weights(float(step.arg or 0.0))
                     actions = traffic.weighted(current.actions, {blue: w_blue, green: w_green})
                 elif action == "restore_prod":
                     actions = traffic.weighted(current.actions, {blue: 100, green: 0})
@@ -399,34 +385,32 @@ class Runner:
             except CallFailed as exc:
                 return Fail(HOOK_REASON.format(stage=dep.stage, detail=exc.message))
         if action == "shift_test":
-            dep.test_weight, dep.state["test_shifted"] = 100.0, True
+            dep.test_weight, dep.state.test_shifted = 100.0, True
         elif action == "shift_prod":
-            dep.production_weight, dep.state["prod_shifted"] = float(arg), True
+            dep.production_weight, dep.state.prod_shifted = float(step.arg or 0.0), True
         elif action == "restore_prod":
             dep.production_weight = 0.0
         else:
             dep.test_weight = 0.0
         return DONE
 
-    def _stop_side(self, dep: Deployment, now: datetime, *, green: bool) -> Outcome:
-        tasks = self.green_tasks(dep) if green else self.other_tasks(dep)
+    def _stop_blue(self, dep: Deployment, now: datetime, step: Step) -> Outcome:
+        return self._stop_side(dep, now, self.other_tasks(dep))
+
+    def _stop_green(self, dep: Deployment, now: datetime, step: Step) -> Outcome:
+        return self._stop_side(dep, now, self.green_tasks(dep))
+
+    def _stop_side(self, dep: Deployment, now: datetime, tasks: list[Task]) -> Outcome:
         reason = f"Scaling activity initiated by (deployment {dep.legacy_id})"
         failures = self.scheduler.stop(dep.service, tasks, now, stop_code="ServiceSchedulerInitiated", reason=reason)
         if failures and dep.status != ROLLBACK_IN_PROGRESS:
             return Fail(NETWORK_REASON.format(detail=failures[0]))
         return DONE
 
-    def _await_stopped(self, dep: Deployment) -> Outcome:
+    def _await_stopped(self, dep: Deployment, now: datetime, step: Step) -> Outcome:
         green = dep.status == ROLLBACK_IN_PROGRESS
         if dep.strategy not in TRAFFIC_STRATEGIES:
             return DONE
-        stopping = self.db.scalar(
-            "SELECT COUNT(*) FROM ecs_tasks WHERE account_id = ? AND region = ? AND service_arn = ? AND "
-            "last_status != 'STOPPED' AND desired_status = 'STOPPED' AND "
-            f"{'deployment_arn = ?' if green else '(deployment_arn IS NULL OR deployment_arn != ?)'}",
-            (dep.account, dep.region, dep.service_arn, dep.arn))
+        stopping = task_store.stopping_count(self.db, dep.account, dep.region, dep.service_arn, dep.arn,
+                                             launched_by_it=green)
         return Wait(self.engine.next_task_change()) if stopping else DONE
-
-    def _pairs(self, dep: Deployment) -> list[traffic.Pair]:
-        return traffic.pairs(load_balancers(dep.service, self.scheduler.revision(dep.account, dep.region,
-                                                                                  dep.target)))

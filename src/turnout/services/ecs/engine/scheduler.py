@@ -20,20 +20,28 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .... import arns
-from ....store.db import Database, Row
+from ....store.db import Database
 from ...elbv2 import store as elb_store
 from ...elbv2 import targets as elb_targets
 from ...elbv2.attributes import deregistration_delay
 from .. import events, task_lifecycle
 from ..model import FINAL, SCHEDULER_SESSION
-from ..store import loads
+from ..store import deployments as deployment_store
+from ..store import revisions as revision_store
+from ..store import services as service_store
+from ..store import task_definitions as td_store
+from ..store import tasks as task_store
+from ..store.deployments import ServiceDeployment
+from ..store.revisions import ServiceRevision
+from ..store.services import Service
+from ..store.tasks import Task
 from .acting import Acting, AssumeFailed, CallFailed, Scope
-from .traffic import pairs
+from .state import EngineState
+from .traffic import Pair, pairs
 
 if TYPE_CHECKING:
     from ....clock import Clock
 
-ALIVE = "last_status != 'STOPPED' AND desired_status = 'RUNNING'"
 SERVICE_LINKED_ROLE = "AWSServiceRoleForECS"
 SERVICE_LINKED_PATH = "/aws-service-role/ecs.amazonaws.com/"
 
@@ -52,24 +60,22 @@ class Binding:
     port: int
 
 
-def scope_of(service: Row) -> Scope:
-    return Scope(service["account_id"], service["region"], service["arn"])
+def scope_of(service: Service) -> Scope:
+    return Scope(service.account_id, service.region, service.arn)
 
 
-def scheduler_role(service: Row, revision: Row | None) -> str:
+def scheduler_role(service: Service, revision: ServiceRevision | None) -> str:
     lbs = load_balancers(service, revision)
     for pair in pairs(lbs):
         return pair.role
-    return arns.iam(service["account_id"], "role", SERVICE_LINKED_PATH, SERVICE_LINKED_ROLE)
+    return arns.iam(service.account_id, "role", SERVICE_LINKED_PATH, SERVICE_LINKED_ROLE)
 
 
-def load_balancers(service: Row, revision: Row | None) -> list[dict[str, Any]]:
+def load_balancers(service: Service, revision: ServiceRevision | None) -> list[dict[str, Any]]:
     """The load balancers of a revision (as deployed), else the service's current ones."""
-    if revision is not None:
-        body = loads(revision["body"]) or {}
-        if body.get("loadBalancers") is not None:
-            return list(body["loadBalancers"])
-    return list((loads(service["config"]) or {}).get("loadBalancers") or [])
+    if revision is not None and revision.body.get("loadBalancers") is not None:
+        return list(revision.body["loadBalancers"])
+    return list(service.config.get("loadBalancers") or [])
 
 
 def short_id(task_arn: str) -> str:
@@ -82,120 +88,115 @@ class Scheduler:
 
     # -- reading ----------------------------------------------------------------------------------------
 
-    def service(self, account: str, region: str, arn: str) -> Row | None:
-        return self.db.one("SELECT * FROM ecs_services WHERE account_id = ? AND region = ? AND arn = ?",
-                           (account, region, arn))
+    def service(self, account: str, region: str, arn: str | None) -> Service | None:
+        return None if arn is None else service_store.service(self.db, account, region, arn)
 
-    def revision(self, account: str, region: str, arn: str | None) -> Row | None:
-        if arn is None:
-            return None
-        return self.db.one("SELECT * FROM ecs_service_revisions WHERE account_id = ? AND region = ? AND arn = ?",
-                           (account, region, arn))
+    def revision(self, account: str, region: str, arn: str | None) -> ServiceRevision | None:
+        return None if arn is None else revision_store.revision(self.db, account, region, arn)
 
-    def tasks(self, service: Row, where: str = ALIVE, params: tuple[Any, ...] = ()) -> list[Row]:
-        return self.db.all(f"SELECT * FROM ecs_tasks WHERE account_id = ? AND region = ? AND service_arn = ? AND "
-                           f"{where} ORDER BY created_at, arn", (service["account_id"], service["region"],
-                                                                 service["arn"], *params))
+    def traffic_pairs(self, service: Service, revision_arn: str | None) -> list[Pair]:
+        """The service's load balancers in advanced configuration, as its revision ``revision_arn`` deployed them
+        (else as the service has them now)."""
+        return pairs(load_balancers(service, self.revision(service.account_id, service.region, revision_arn)))
 
-    def bindings(self, task: Row) -> list[Binding]:
+    def tasks(self, service: Service, *, alive: bool = True) -> list[Task]:
+        """The service's tasks not STOPPED (``alive``: and meant to run), in launch order."""
+        found = task_store.not_stopped_of_service(self.db, service.account_id, service.region, service.arn)
+        return [t for t in found if t.alive] if alive else found
+
+    def bindings(self, task: Task) -> list[Binding]:
         """The target groups ``task`` belongs in."""
-        service = self.service(task["account_id"], task["region"], task["service_arn"]) \
-            if task["service_arn"] else None
+        service = self.service(task.account_id, task.region, task.service_arn)
         if service is None:
             return []
-        revision = self.revision(task["account_id"], task["region"], task["revision_arn"])
+        revision = self.revision(task.account_id, task.region, task.revision_arn)
         lbs = load_balancers(service, revision)
         traffic = pairs(lbs)
         if not traffic:
             return [Binding(lb["targetGroupArn"], int(lb.get("containerPort") or 0)) for lb in lbs
                     if lb.get("targetGroupArn")]
-        dep = self.db.one("SELECT engine, status FROM ecs_service_deployments WHERE account_id = ? "
-                          "AND region = ? AND arn = ?", (task["account_id"], task["region"], task["deployment_arn"]))
-        state = (loads(dep["engine"]) if dep is not None else None) or {}
+        dep = deployment_store.deployment(self.db, task.account_id, task.region, task.deployment_arn) \
+            if task.deployment_arn else None
+        state = EngineState.from_json(dep.engine if dep is not None else None)
         # A task a deployment launched is green while it runs; a replacement launched after it ended goes where
         # production traffic is served.
-        side = "serving" if dep is not None and dep["status"] in FINAL else "green"
-        groups = state.get(side) or state.get("green") or [p.primary for p in traffic]
+        finished = dep is not None and dep.status in FINAL
+        groups = (state.serving if finished else state.green) or state.green or [p.primary for p in traffic]
         return [Binding(tg, pair.port) for tg, pair in zip(groups, traffic, strict=False)]
 
     # -- launching and stopping -------------------------------------------------------------------------
 
-    def launch(self, service: Row, revision: Row, deployment: Row, count: int, now: datetime) -> list[Row]:
+    def launch(self, service: Service, revision: ServiceRevision, deployment: ServiceDeployment, count: int,
+               now: datetime) -> list[Task]:
         if count <= 0:
             return []
-        td = self.db.one("SELECT * FROM ecs_task_definitions WHERE account_id = ? AND region = ? AND arn = ?",
-                         (service["account_id"], service["region"], revision["task_definition_arn"]))
+        td = td_store.task_definition(self.db, service.account_id, service.region, revision.task_definition_arn)
         if td is None:
             return []
-        body = loads(revision["body"]) or {}
+        body = revision.body
         network = (body.get("networkConfiguration") or {}).get("awsvpcConfiguration")
         launched = task_lifecycle.launch(
-            self.db, account=service["account_id"], region=service["region"], cluster=service["cluster"],
-            task_definition=td, count=count, now=now, service_arn=service["arn"], revision_arn=revision["arn"],
-            deployment_arn=deployment["arn"], started_by=deployment["legacy_id"], group=f"service:{service['name']}",
+            self.db, account=service.account_id, region=service.region, cluster=service.cluster,
+            task_definition=td, count=count, now=now, service_arn=service.arn, revision_arn=revision.arn,
+            deployment_arn=deployment.arn, started_by=deployment.legacy_id, group=f"service:{service.name}",
             launch_type=body.get("launchType") or "FARGATE", platform_version=body.get("platformVersion"),
             network=network)
-        listed = " ".join(f"(task {short_id(t['arn'])})" for t in launched)
-        events.add(self.db, service["account_id"], service["region"], service["arn"],
-                   f"(service {service['name']}) has started {len(launched)} tasks: {listed}.", now)
+        listed = " ".join(f"(task {short_id(t.arn)})" for t in launched)
+        events.add(self.db, service.account_id, service.region, service.arn,
+                   f"(service {service.name}) has started {len(launched)} tasks: {listed}.", now)
         return launched
 
-    def deregister(self, service: Row, tasks: list[Row], now: datetime) -> tuple[dict[str, float], list[str]]:
+    def deregister(self, service: Service, tasks: list[Task], now: datetime) -> tuple[dict[str, float], list[str]]:
         """Deregister ``tasks`` from their target groups: each task's drain time, and failure messages."""
         failures: list[str] = []
-        by_group: dict[str, list[Row]] = {}
+        by_group: dict[str, list[Task]] = {}
         for task in tasks:
-            for reg in loads(task["registrations"]) or []:
+            for reg in task.registrations:
                 by_group.setdefault(reg["targetGroupArn"], []).append(task)
         drains: dict[str, float] = {}
         for tg_arn, members in by_group.items():
-            tg = elb_store.target_group(self.db, service["account_id"], service["region"], tg_arn)
+            tg = elb_store.target_group(self.db, service.account_id, service.region, tg_arn)
             drain = float(deregistration_delay(tg)) if tg is not None else 0.0
-            targets = [{"Id": r["id"], "Port": r["port"]} for t in members for r in loads(t["registrations"]) or []
+            targets = [{"Id": r["id"], "Port": r["port"]} for t in members for r in t.registrations
                        if r["targetGroupArn"] == tg_arn]
             try:
                 self._call(service, "DeregisterTargets", {"TargetGroupArn": tg_arn, "Targets": targets})
-                events.add(self.db, service["account_id"], service["region"], service["arn"],
-                           f"(service {service['name']}) deregistered {len(targets)} targets in (target-group "
+                events.add(self.db, service.account_id, service.region, service.arn,
+                           f"(service {service.name}) deregistered {len(targets)} targets in (target-group "
                            f"{tg_arn})", now)
             except RegistrationFailed as exc:
-                text = (f"service {service['name']} failed to deregister targets in target-group "
+                text = (f"service {service.name} failed to deregister targets in target-group "
                         f"{tg_arn.split('/')[-2]} with (error {exc.message})")
                 failures.append(text)
-                events.add(self.db, service["account_id"], service["region"], service["arn"], text, now)
+                events.add(self.db, service.account_id, service.region, service.arn, text, now)
                 drain = 0.0
             for task in members:
-                drains[task["arn"]] = max(drains.get(task["arn"], 0.0), drain)
+                drains[task.arn] = max(drains.get(task.arn, 0.0), drain)
         return drains, failures
 
-    def stop(self, service: Row, tasks: list[Row], now: datetime, *, stop_code: str, reason: str,
+    def stop(self, service: Service, tasks: list[Task], now: datetime, *, stop_code: str, reason: str,
              announce: bool = True) -> list[str]:
         """Deregister ``tasks`` from their target groups and ask them to stop; messages of failed deregistrations."""
         drains, failures = self.deregister(service, tasks, now)
         if tasks and announce and drains:
-            events.add(self.db, service["account_id"], service["region"], service["arn"],
-                       f"(service {service['name']}) has begun draining connections on {len(tasks)} tasks.", now)
+            events.add(self.db, service.account_id, service.region, service.arn,
+                       f"(service {service.name}) has begun draining connections on {len(tasks)} tasks.", now)
         for task in tasks:
-            task_lifecycle.request_stop(self.db, task["arn"], stop_code=stop_code, reason=reason, now=now,
-                                        drain_seconds=drains.get(task["arn"], 0.0))
+            task_lifecycle.request_stop(self.db, task.arn, stop_code=stop_code, reason=reason, now=now,
+                                        drain_seconds=drains.get(task.arn, 0.0))
         if tasks and announce:
-            listed = " ".join(f"(task {short_id(t['arn'])})" for t in tasks)
-            events.add(self.db, service["account_id"], service["region"], service["arn"],
-                       f"(service {service['name']}) has stopped {len(tasks)} running tasks: {listed}.", now)
+            listed = " ".join(f"(task {short_id(t.arn)})" for t in tasks)
+            events.add(self.db, service.account_id, service.region, service.arn,
+                       f"(service {service.name}) has stopped {len(tasks)} running tasks: {listed}.", now)
         return failures
 
     # -- ELB through the scheduler session --------------------------------------------------------------
 
-    def _call(self, service: Row, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        revision_arn = None
-        latest = self.db.one("SELECT target_revision_arn FROM ecs_service_deployments WHERE account_id = ? AND "
-                             "region = ? AND service_arn = ? ORDER BY created_at DESC LIMIT 1",
-                             (service["account_id"], service["region"], service["arn"]))
-        if latest is not None:
-            revision_arn = latest["target_revision_arn"]
-        role = scheduler_role(service, self.revision(service["account_id"], service["region"], revision_arn))
+    def _call(self, service: Service, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        revision_arn = deployment_store.latest_target_of(self.db, service.account_id, service.region, service.arn)
+        role = scheduler_role(service, self.revision(service.account_id, service.region, revision_arn))
         try:
-            principal = self.acting.session(f"scheduler:{service['arn']}", scope_of(service), role, SCHEDULER_SESSION)
+            principal = self.acting.session(f"scheduler:{service.arn}", scope_of(service), role, SCHEDULER_SESSION)
             return self.acting.call(principal, scope_of(service), operation, params)
         except AssumeFailed as exc:
             raise RegistrationFailed(f"ECS was unable to assume role {exc.role_arn}: {exc.message}") from None
@@ -205,42 +206,40 @@ class Scheduler:
     def forget_sessions(self, service_arn: str) -> None:
         self.acting.forget(f"scheduler:{service_arn}")
 
-    def register(self, task: Row, now: datetime) -> str | None:
+    def register(self, task: Task, now: datetime) -> str | None:
         """Register a task entering ACTIVATING; the failure message (a service event) if ECS could not."""
-        service = self.service(task["account_id"], task["region"], task["service_arn"]) \
-            if task["service_arn"] else None
-        if service is None or not task["private_ip"]:
+        service = self.service(task.account_id, task.region, task.service_arn)
+        if service is None or not task.private_ip:
             return None
         done: list[dict[str, Any]] = []
         for binding in self.bindings(task):
-            target = {"Id": task["private_ip"], "Port": binding.port}
+            target = {"Id": task.private_ip, "Port": binding.port}
             try:
                 self._call(service, "RegisterTargets", {"TargetGroupArn": binding.target_group, "Targets": [target]})
             except RegistrationFailed as exc:
-                task_lifecycle.set_registrations(self.db, task["arn"], done)
-                text = (f"service {service['name']} failed to register targets in target-group "
+                task_lifecycle.set_registrations(self.db, task.arn, done)
+                text = (f"service {service.name} failed to register targets in target-group "
                         f"{binding.target_group.split('/')[-2]} with (error {exc.message})")
-                events.add(self.db, service["account_id"], service["region"], service["arn"], text, now)
+                events.add(self.db, service.account_id, service.region, service.arn, text, now)
                 return text
-            done.append({"targetGroupArn": binding.target_group, "id": task["private_ip"], "port": binding.port})
-            events.add(self.db, service["account_id"], service["region"], service["arn"],
-                       f"(service {service['name']}) registered 1 targets in (target-group {binding.target_group})",
+            done.append({"targetGroupArn": binding.target_group, "id": task.private_ip, "port": binding.port})
+            events.add(self.db, service.account_id, service.region, service.arn,
+                       f"(service {service.name}) registered 1 targets in (target-group {binding.target_group})",
                        now)
-        task_lifecycle.set_registrations(self.db, task["arn"], done)
+        task_lifecycle.set_registrations(self.db, task.arn, done)
         return None
 
-    def report_running(self, task: Row, now: datetime) -> None:
+    def report_running(self, task: Task, now: datetime) -> None:
         """A task became RUNNING: it now answers health checks as its definition says."""
-        td = self.db.one("SELECT * FROM ecs_task_definitions WHERE account_id = ? AND region = ? AND arn = ?",
-                         (task["account_id"], task["region"], task["task_definition_arn"]))
+        td = td_store.task_definition(self.db, task.account_id, task.region, task.task_definition_arn)
         if td is None:
             return
         health = task_lifecycle.health(task, td)
-        for reg in loads(task["registrations"]) or []:
-            elb_targets.report_health(self.db, task["account_id"], task["region"], reg["targetGroupArn"], reg["id"],
+        for reg in task.registrations:
+            elb_targets.report_health(self.db, task.account_id, task.region, reg["targetGroupArn"], reg["id"],
                                       int(reg["port"]), health, now)
 
-    def target_states(self, service: Row, groups: list[str]) -> dict[tuple[str, str, int], str]:
+    def target_states(self, service: Service, groups: list[str]) -> dict[tuple[str, str, int], str]:
         """(target group, id, port) -> ELB state, read with DescribeTargetHealth as ECS does."""
         out: dict[tuple[str, str, int], str] = {}
         for tg in groups:

@@ -1,4 +1,4 @@
-"""Shared helpers of the ECS provider: JSON columns, timestamps, errors, names and ``nextToken`` paging."""
+"""Shared helpers of the ECS provider: JSON codecs, timestamps, errors, names and ``nextToken`` paging."""
 
 from __future__ import annotations
 
@@ -56,13 +56,14 @@ def when(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-def created_when(text: str) -> datetime:
+def created_when(value: datetime | str) -> datetime:
     """The ``createdAt`` a client sees of something a request created: its instant rounded up to the whole
     millisecond. JSON 1.1 timestamps carry milliseconds (the wire truncates), and a client compares this time with
     the instant it sent the request: the Terraform provider's steady-state waiter only follows a PRIMARY
     deployment created after its call, and a local call can answer within the same millisecond (our choice: AWS's
     network latency makes its times later anyway)."""
-    value = datetime.fromisoformat(text)
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     if value.microsecond % 1000:
         value += timedelta(microseconds=1000 - value.microsecond % 1000)
     return value
