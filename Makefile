@@ -43,6 +43,7 @@ test: $(STAMP) tests/js/node_modules/.installed
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests tools $(wildcard bench)
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache  # the layers of pyproject.toml's [tool.importlinter]
 
 $(VENV)/.bench-installed: $(STAMP) $(BENCH_LOCK)
 	$(call install_locked,$(BENCH_LOCK))

@@ -38,7 +38,7 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 
 def run(out: str, argv: list[str]) -> int:
-    from turnout.cli import main
+    from turnout.cli.main import main
 
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal with the handler it found installed:
     # with this one that ends in SystemExit, so the stats below are written instead of the process just dying.

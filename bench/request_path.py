@@ -64,8 +64,8 @@ class _Timed:
 def _setup(args: argparse.Namespace, data_dir: Path) -> tuple[Any, Any, Callable[[], Any]]:
     """The gateway, its CloudTrail recorder (or None) and a maker of the signed GetRole's HttpRequest."""
     from turnout import DEFAULT_ACCOUNT
-    from turnout.auth.principal import Principal
-    from turnout.gateway.context import HttpRequest
+    from turnout.core.context import HttpRequest
+    from turnout.core.principal import Principal
     from turnout.server import Settings, build_gateway
     from turnout.services.cloudtrail.recorder import recorder_of
 

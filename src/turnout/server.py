@@ -18,14 +18,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from . import __version__, ids
+from . import __version__
 from .auth.credentials import CredentialResolver
-from .clock import Clock, SystemClock
+from .core import ids
+from .core.clock import Clock, SystemClock
+from .core.context import HttpRequest, RequestContext
 from .edge.lanes import Lanes
 from .edge.limits import BODY_COMPLETE, DRAIN_AT_MOST, LARGE_BODY, Limits, guess_service, request_timeout, too_large
 from .edge.protocol import ANSWERED, HEALTH_PATH, TurnoutHttpProtocol
 from .gateway.accesslog import AccessLog
-from .gateway.context import HttpRequest, RequestContext
 from .gateway.gateway import Gateway
 from .gateway.protocols import write, write_error
 from .services.cloudtrail.recorder import health as cloudtrail_health

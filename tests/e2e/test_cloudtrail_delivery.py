@@ -284,8 +284,8 @@ def test_restart_neither_loses_nor_repeats_events(tmp_path: Path) -> None:
 def test_delivery_in_process_by_interval_and_by_size(tmp_path: Path) -> None:
     """``deliver_due`` on a manual clock: nothing before five minutes, everything after, sooner at 1,000 events;
     ``deliver_now`` delivers what is pending at once."""
-    from turnout.auth.principal import Principal
-    from turnout.clock import ManualClock
+    from turnout.core.clock import ManualClock
+    from turnout.core.principal import Principal
     from turnout.server import Settings, build_gateway
     from turnout.services.cloudtrail import delivery
 

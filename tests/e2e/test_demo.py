@@ -99,7 +99,7 @@ def test_the_demo_needs_a_server_without_its_resources(fresh_server: Server, tmp
 
 
 def test_demo_options(tmp_path: Path) -> None:
-    from turnout.cli import build_parser
+    from turnout.cli.main import build_parser
 
     args = build_parser().parse_args(["demo"])
     assert (args.endpoint_url, args.time_scale, args.data_dir) == (None, 60.0, None)

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from tests.conftest import Server
 from tests.e2e.fuzz_support import Strategies
 from tests.e2e.raw_http import Answer, operation_model, send
-from turnout.clock import ManualClock
+from turnout.core.clock import ManualClock
 from turnout.gateway.gateway import Gateway
 from turnout.services.registry import register_all
 from turnout.store.db import Database

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from tests.conftest import Server
-from turnout import ids
-from turnout.auth.principal import Principal
 from turnout.authz.diagnostics import explain
 from turnout.authz.passrole import check_pass_role
-from turnout.gateway.context import HttpRequest, RequestContext
+from turnout.core import ids
+from turnout.core.context import HttpRequest, RequestContext
+from turnout.core.principal import Principal
 from turnout.gateway.gateway import Gateway
 from turnout.server import Settings, build_gateway
 from turnout.wire.errors import ServiceError

@@ -14,7 +14,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.config import Config
 
 from turnout.authz.authorizer import PolicyAuthorizer
-from turnout.gateway.context import HttpRequest, RequestContext
+from turnout.core.context import HttpRequest, RequestContext
 from turnout.gateway.gateway import Gateway
 from turnout.gateway.protocols import write
 from turnout.server import Settings, build_gateway

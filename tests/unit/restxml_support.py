@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 
-from turnout.gateway.context import HttpRequest
+from turnout.core.context import HttpRequest
 from turnout.gateway.s3route import address
 from turnout.wire.restxml import RestXmlParser
 

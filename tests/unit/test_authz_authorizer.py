@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from turnout.auth.principal import Principal
 from turnout.authz.authorizer import (
     ANNOTATION,
     ROOT_MAY_NOT_ASSUME_ROLES,
@@ -21,6 +20,7 @@ from turnout.authz.authorizer import (
 )
 from turnout.authz.diagnostics import KEEP, Denial, denial_of, explain, save
 from turnout.authz.globalkeys import SOURCE_ACCOUNT, SOURCE_ARN
+from turnout.core.principal import Principal
 from turnout.policy import PolicySet, compile_policy, evaluate, make_request
 from turnout.policy.servicerules import always_allowed
 

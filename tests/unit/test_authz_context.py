@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from botocore.model import Shape
 
-from turnout.auth.principal import Principal
 from turnout.authz import context as authz_context
 from turnout.authz import resources_cloudtrail, resources_ecs, resources_iam, resources_s3, resources_sts
 from turnout.authz.catalog import Action, ResourceType, catalog
 from turnout.authz.checks import Check
 from turnout.authz.context import build_plan, checks_for, name_resolvers, resource_tag_lookups, rules_for
-from turnout.clock import ManualClock
+from turnout.core.clock import ManualClock
+from turnout.core.principal import Principal
 from turnout.gateway.gateway import Gateway
 from turnout.services.iam.store.views import IdentityViews
 from turnout.services.registry import register_all

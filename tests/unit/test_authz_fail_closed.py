@@ -16,11 +16,11 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from turnout.auth.principal import Principal
 from turnout.authz import context as authz_context
 from turnout.authz import diagnostics
 from turnout.authz.authorizer import Authorization
-from turnout.gateway.context import RequestContext
+from turnout.core.context import RequestContext
+from turnout.core.principal import Principal
 from turnout.wire.errors import ServiceError
 from turnout.wire.models import SERVICES
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from turnout.auth.principal import Principal, Session
 from turnout.authz.globalkeys import (
     REQUEST_KEY_NAMES,
     SOURCE_ACCOUNT,
@@ -14,7 +13,8 @@ from turnout.authz.globalkeys import (
     principal_keys,
     request_keys,
 )
-from turnout.gateway.context import HttpRequest, RequestContext
+from turnout.core.context import HttpRequest, RequestContext
+from turnout.core.principal import Principal, Session
 from turnout.wire.models import SERVICES
 
 ACCOUNT = "123456789012"

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from turnout import ids
-from turnout.auth.principal import Principal
 from turnout.authz.authorizer import ANNOTATION, Authorization
 from turnout.authz.diagnostics import explain
 from turnout.authz.passrole import PassedRole, check_pass_role
-from turnout.gateway.context import HttpRequest, RequestContext
+from turnout.core import ids
+from turnout.core.context import HttpRequest, RequestContext
+from turnout.core.principal import Principal
 from turnout.wire.errors import ServiceError
 from turnout.wire.models import SERVICES
 

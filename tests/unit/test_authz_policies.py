@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from turnout.auth.principal import Principal, Session
 from turnout.authz.policies import (
     SESSION_POLICY_ID,
     NoSuchEntity,
@@ -19,6 +18,7 @@ from turnout.authz.policies import (
     load_caller,
     referenced_keys,
 )
+from turnout.core.principal import Principal, Session
 from turnout.policy import compile_policy
 
 from .authz_support import InProcess, allow

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from turnout.clock import ManualClock, SystemClock
+from turnout.core.clock import ManualClock, SystemClock
 
 
 def test_manual_clock_fires_timers_in_due_order_only_when_advanced() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from turnout.auth.principal import Principal
+from turnout.core.principal import Principal
 from turnout.services.cloudtrail import store
 from turnout.services.cloudtrail.recorder import CloudTrailRecorder, recorder_of
 

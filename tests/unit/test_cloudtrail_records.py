@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from turnout.auth.principal import Principal
+from turnout.core.principal import Principal
 from turnout.services.cloudtrail import postings, store
 from turnout.services.cloudtrail.elements import HIDDEN, java_time, lower_first, request_parameters
 from turnout.services.cloudtrail.recorder import CloudTrailRecorder, recorder_of

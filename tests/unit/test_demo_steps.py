@@ -18,10 +18,10 @@ from botocore import xform_name
 from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
 
-from turnout import demo_progress
-from turnout.demo import Walkthrough
-from turnout.demo_progress import DemoError
-from turnout.demo_setup import EC2_ONLY_TRUST, TRUST_POLICY, Network
+from turnout.cli import demo_progress
+from turnout.cli.demo import Walkthrough
+from turnout.cli.demo_progress import DemoError
+from turnout.cli.demo_setup import EC2_ONLY_TRUST, TRUST_POLICY, Network
 
 ACCOUNT = "000000000000"
 ECS = f"arn:aws:ecs:us-east-1:{ACCOUNT}"

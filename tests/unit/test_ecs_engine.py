@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from turnout.auth.principal import Principal
-from turnout.clock import ManualClock
+from turnout.core.clock import ManualClock
+from turnout.core.principal import Principal
 from turnout.gateway.gateway import Gateway
 from turnout.server import Settings, build_gateway
 from turnout.services.ecs.engine import Engine

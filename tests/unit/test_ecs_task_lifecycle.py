@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from turnout.auth.principal import Principal
-from turnout.clock import ManualClock
+from turnout.core.clock import ManualClock
+from turnout.core.principal import Principal
 from turnout.gateway.gateway import Gateway
 from turnout.server import Settings, build_gateway
 from turnout.services.ec2 import network

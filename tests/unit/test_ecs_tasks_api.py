@@ -12,9 +12,9 @@ import botocore.session
 import pytest
 from botocore.model import ListShape, Shape, StructureShape
 
-from turnout.auth.principal import Principal
-from turnout.clock import ManualClock
-from turnout.gateway.context import RequestContext
+from turnout.core.clock import ManualClock
+from turnout.core.context import RequestContext
+from turnout.core.principal import Principal
 from turnout.server import Settings, build_gateway
 from turnout.services.ec2 import network
 from turnout.services.ecs import task_lifecycle as life

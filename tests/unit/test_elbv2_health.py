@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from turnout.clock import ManualClock
+from turnout.core.clock import ManualClock
 from turnout.services.elbv2.health import (
     NOT_REGISTERED,
     HealthCheck,

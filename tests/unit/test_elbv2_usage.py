@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from turnout.auth.principal import Principal
+from turnout.core.principal import Principal
 from turnout.server import Settings, build_gateway
 from turnout.services.elbv2 import usage
 

@@ -11,7 +11,7 @@ import pytest
 
 from turnout.auth.credentials import CredentialResolver, UnknownAccessKey
 from turnout.auth.ports import TemporaryCredentials
-from turnout.auth.principal import Session
+from turnout.core.principal import Session
 from turnout.services.iam.store.views import IdentityViews
 from turnout.services.sts.store import SessionStore
 from turnout.store import accounts, denials

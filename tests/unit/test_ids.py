@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from turnout import ids
+from turnout.core import ids
 
 
 def test_request_ids_are_canonical_version_4_uuids() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from turnout.cli import build_parser
+from turnout.cli.main import build_parser
 from turnout.services.ecs import lambda_hooks
 from turnout.services.ecs.lambda_hooks import HookResult, function_name, invoke, payload
 
@@ -342,7 +342,7 @@ def test_serve_lambda_option_refuses_bad_values(value: str, capsys: pytest.Captu
 
 
 def test_serve_lambda_option_refuses_a_name_given_twice(capsys: pytest.CaptureFixture[str]) -> None:
-    from turnout.cli import main
+    from turnout.cli.main import main
 
     with pytest.raises(SystemExit) as info:
         main(["serve", "--lambda", "fn=http://127.0.0.1:9/a", "--lambda", "fn=http://127.0.0.1:9/b"])

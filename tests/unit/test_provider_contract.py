@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from botocore import xform_name
 
-from turnout.services.base import Provider
+from turnout.core.provider import Provider
 from turnout.services.cloudtrail.provider import CloudTrailProvider
 from turnout.services.ec2.provider import Ec2Provider
 from turnout.services.ecs.provider import EcsProvider

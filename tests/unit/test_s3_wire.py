@@ -12,7 +12,7 @@ import pytest
 from tests.e2e.s3_signing import Signed
 from turnout.auth import s3payload
 from turnout.auth.sigv4 import SignatureInfo
-from turnout.gateway.context import HttpRequest
+from turnout.core.context import HttpRequest
 from turnout.gateway.s3route import address, bucket_of_host
 from turnout.wire.errors import ServiceError
 from turnout.wire.models import SERVICES

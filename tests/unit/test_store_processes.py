@@ -87,7 +87,7 @@ def test_a_bump_through_one_connection_is_seen_through_another(tmp_path: Path) -
 
 
 def test_an_operation_named_as_a_read_that_writes_runs_again_as_a_write(tmp_path: Path) -> None:
-    from turnout.auth.principal import Principal
+    from turnout.core.principal import Principal
     from turnout.server import Settings, build_gateway
 
     gateway = build_gateway(Settings(data_dir=tmp_path, enforce_iam=False, cloudtrail=False))

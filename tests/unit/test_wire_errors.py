@@ -10,8 +10,8 @@ import boto3
 import pytest
 from botocore.parsers import create_parser
 
+from turnout.core.context import RequestContext
 from turnout.gateway import protocols
-from turnout.gateway.context import RequestContext
 from turnout.wire.errors import (
     ServiceError,
     internal_failure,

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .. import DEFAULT_ACCOUNT
+from ..core.principal import Principal, Session
 from .ports import AccessKey, AccessKeys, KeyOwner, KeyUse, Sessions, TemporaryCredentials
-from .principal import Principal, Session
 
 ROOT_SECRET = "test"
 ROOT_KEY_OWNER = ""  # AccessKey.user_lower of the root user's own access keys

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from .principal import Session
+from ..core.principal import Session
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,17 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from ..auth.principal import Principal
-from ..policy import (
-    IMPLICIT_DENY,
-    Decision,
-    Policy,
-    PolicySet,
-    PolicyType,
-    Request,
-    access_denied_message,
-    evaluate,
-)
+from ..core.principal import Principal
+from ..policy import IMPLICIT_DENY, Decision, Policy, PolicySet, PolicyType, Request, access_denied_message, evaluate
 from ..policy.model import ResourceKind
 from ..store.db import Database
 from ..wire.errors import ServiceError
@@ -53,7 +44,7 @@ from .policies import CallerPolicies, PolicyCache, compile_stored, referenced_ke
 from .ports import PolicySource
 
 if TYPE_CHECKING:
-    from ..gateway.context import RequestContext
+    from ..core.context import RequestContext
 
 log = logging.getLogger("turnout.authz")
 

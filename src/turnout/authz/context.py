@@ -46,7 +46,7 @@ from .resources_base import (
 from .resources_iam import iam_tags
 
 if TYPE_CHECKING:
-    from ..gateway.context import RequestContext
+    from ..core.context import RequestContext
 
 __all__ = ["NameResolver", "Plan", "TagLookup", "build_plan", "checks_for", "name_resolvers",
            "resource_tag_lookups"]

@@ -32,11 +32,11 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from ..auth.principal import Principal
+from ..core.principal import Principal
 from ..policy.model import role_arn_of_session
 
 if TYPE_CHECKING:
-    from ..gateway.context import RequestContext
+    from ..core.context import RequestContext
 
 # ctx.annotations keys a service sets on calls it makes as a service principal for one of its resources.
 SOURCE_ACCOUNT = "authz.source_account"

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .. import arns
+from ..core import arns
 from ..wire.errors import ServiceError
 from .authorizer import PolicyAuthorizer
 from .checks import Check
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from ..gateway.context import RequestContext
+    from ..core.context import RequestContext
 
 PASS_ROLE = "iam:PassRole"
 PASSED_TO_SERVICE = "iam:PassedToService"

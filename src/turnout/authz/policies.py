@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import arns
-from ..auth.principal import Principal, Session
+from ..core import arns
+from ..core.principal import Principal, Session
 from ..policy import Decision, Policy, PolicySyntaxError, compile_policy
 from ..policy.variables import Var
 from ..store import generations

@@ -17,7 +17,7 @@ from .catalog import ResourceType, ServiceReference, catalog
 from .checks import ContextValue
 
 if TYPE_CHECKING:
-    from ..gateway.context import RequestContext
+    from ..core.context import RequestContext
     from ..store.db import Database
 
 Params = Mapping[str, Any]

@@ -11,19 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .resources_base import (
-    STAR,
-    Env,
-    Extra,
-    ServiceRules,
-    Spec,
-    build_arn,
-    custom,
-    given,
-    has,
-    param,
-    template,
-)
+from .resources_base import STAR, Env, Extra, ServiceRules, Spec, build_arn, custom, given, has, param, template
 
 TRAIL = template("trail", TrailName=param("Name", "TrailName", given=True))
 EVENT_DATA_STORE = template("eventdatastore", EventDataStoreId=param("EventDataStore", "EventDataStores", given=True))

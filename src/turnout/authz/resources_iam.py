@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .. import arns
+from ..core import arns
 from .catalog import ServiceReference
 from .checks import ContextValue
 from .ports import Identities

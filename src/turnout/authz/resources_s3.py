@@ -19,17 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ..store.db import Database
-from .resources_base import (
-    Custom,
-    Env,
-    Extra,
-    ServiceRules,
-    Spec,
-    Target,
-    custom,
-    has,
-    value_of,
-)
+from .resources_base import Custom, Env, Extra, ServiceRules, Spec, Target, custom, has, value_of
 
 BUCKET_ARN = "arn:aws:s3:::{}"
 

@@ -10,19 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .. import arns
-from .resources_base import (
-    Env,
-    Extra,
-    ServiceRules,
-    Spec,
-    Target,
-    custom,
-    has,
-    param,
-    template,
-    value_of,
-)
+from ..core import arns
+from .resources_base import Env, Extra, ServiceRules, Spec, Target, custom, has, param, template, value_of
 from .resources_iam import entity
 
 

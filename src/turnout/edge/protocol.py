@@ -28,7 +28,7 @@ from typing import Any
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from .. import ids
+from ..core import ids
 from ..gateway.protocols import write_error
 from ..wire.errors import ServiceError
 from .limits import BODY_COMPLETE, DRAIN_AT_MOST, Limits, guess_service, headers_too_large

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from ..auth import credentials, regions, s3payload
 from ..auth.sigv4 import MalformedSignature, SignatureInfo, signing_key, verify
+from ..core.context import HttpRequest, RequestContext
 from ..wire.errors import ServiceError
-from .context import HttpRequest, RequestContext
 
 # How far a request's time may be from the server's. Services other than S3: five minutes ("a request must reach
 # AWS within five minutes of the time stamp", IAM user guide, reference_sigv.html; the observed "Signature expired"

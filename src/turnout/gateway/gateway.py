@@ -14,12 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .. import ids
 from ..auth.credentials import NO_CREDENTIALS, CredentialResolver
 from ..auth.ports import KeyUse
-from ..auth.principal import Principal
-from ..clock import Clock
-from ..services.base import Provider
+from ..core import ids
+from ..core.clock import Clock
+from ..core.context import HttpRequest, RequestContext
+from ..core.principal import Principal
+from ..core.provider import Provider
 from ..store import accounts
 from ..store.db import Database, WriteNeeded
 from ..wire.errors import ServiceError, internal_failure, not_implemented, validation_error
@@ -27,15 +28,14 @@ from ..wire.models import SERVICES
 from ..wire.restxml import malformed_xml
 from ..wire.validate import ENUM_WORDING, validate, violations
 from ..wire.validate import message as message_of
-from ..workers import Worker
 from .accesslog import AccessLog
 from .authenticate import authenticate
-from .context import HttpRequest, RequestContext
 from .protocols import parse_input
 from .routing import route
 
 if TYPE_CHECKING:
     from ..authz.ports import Identities
+    from ..workers import Worker  # the app layer's: the gateway only reads where its process stands
 
 log = logging.getLogger("turnout.gateway")
 access_log = logging.getLogger("turnout.access")

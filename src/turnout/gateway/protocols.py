@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from functools import cache
 
+from ..core.context import RequestContext
 from ..wire.errors import ServiceError
 from ..wire.jsonproto import JsonInputParser, JsonSerializer
 from ..wire.models import SERVICES, ServiceSpec
 from ..wire.query import QueryInputParser, XmlSerializer
 from ..wire.restxml import RestXmlParser
 from ..wire.restxml_out import RestXmlSerializer
-from .context import RequestContext
 
 _QUERY = QueryInputParser(ec2=False)
 _EC2 = QueryInputParser(ec2=True)

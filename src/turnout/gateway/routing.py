@@ -9,10 +9,10 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 from ..auth.sigv4 import MalformedSignature, read_signature
+from ..core.context import RequestContext
 from ..wire.errors import ServiceError, unknown_operation
 from ..wire.models import BY_SIGNING_NAME, BY_TARGET_PREFIX, BY_VERSION, SERVICES, ServiceSpec
 from .authenticate import auth_error
-from .context import RequestContext
 from .s3route import is_s3, route_s3
 
 FORM_TYPE = "application/x-www-form-urlencoded"

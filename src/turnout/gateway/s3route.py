@@ -19,10 +19,10 @@ import re
 from collections.abc import Mapping
 from urllib.parse import unquote
 
+from ..core.context import HttpRequest, RequestContext
 from ..wire.errors import ServiceError
 from ..wire.models import SERVICES
 from ..wire.restxml_routes import find, path_shape
-from .context import HttpRequest, RequestContext
 
 _S3_SCOPE = "/s3/aws4_request"
 _FORM_ACTION = re.compile(rb"(?:^|&)Action=")

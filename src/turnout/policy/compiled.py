@@ -26,15 +26,7 @@ from collections.abc import Callable
 from typing import Final
 
 from turnout.policy.conditions.fast import ClauseCheck, compile_clause
-from turnout.policy.matching import (
-    ERROR,
-    MATCH,
-    NO_MATCH,
-    ResourcePattern,
-    ShortArn,
-    StaticForm,
-    compile_regex,
-)
+from turnout.policy.matching import ERROR, MATCH, NO_MATCH, ResourcePattern, ShortArn, StaticForm, compile_regex
 from turnout.policy.model import MatchedStatement, Policy, PolicyType, Request, Statement
 
 ResourceTest = Callable[[str], object]  # truthy when the statement's Resource element lets it apply

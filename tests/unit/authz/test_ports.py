@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from turnout.auth.principal import Principal, Session
 from turnout.authz.checks import Check
 from turnout.authz.context import checks_for
 from turnout.authz.passrole import PassedRole, check_pass_role
 from turnout.authz.policies import NoSuchEntity, entity_policies, inline_policy_id, load_caller
 from turnout.authz.ports import EntityFacts, Identities, Identity, InlinePolicy, LinkedRole
+from turnout.core.principal import Principal, Session
 from turnout.gateway.gateway import AllowAll
 from turnout.policy import PolicySet, evaluate, make_request
 from turnout.wire.errors import ServiceError

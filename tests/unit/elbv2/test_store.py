@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from turnout import arns
-from turnout.auth.principal import Principal
+from turnout.core import arns
+from turnout.core.principal import Principal
 from turnout.gateway.gateway import Gateway
 from turnout.server import Settings, build_gateway
 from turnout.services.elbv2 import store

@@ -5,15 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from turnout.services.iam.store import (
-    access_keys,
-    attachments,
-    groups,
-    inline_policies,
-    login_profiles,
-    tags,
-    users,
-)
+from turnout.services.iam.store import access_keys, attachments, groups, inline_policies, login_profiles, tags, users
 from turnout.services.iam.store.records import AccessKey, Group, InlinePolicy, LoginProfile, Tag, User
 from turnout.store.db import Database
 

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ... import ids
+from ...core import ids
 from ...store.db import Database
 from ...wire.models import SERVICES
 from ..s3 import service_access

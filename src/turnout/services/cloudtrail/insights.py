@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from ...store.db import Database
 from ...wire.errors import ServiceError
 from . import trail_store

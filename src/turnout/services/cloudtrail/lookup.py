@@ -25,7 +25,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from ...wire.errors import ServiceError
 from . import store
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..base import Provider
+from ...core.provider import Provider
 from .insights import InsightOperations
 from .lookup import LookupOperations
 from .recorder import recorder_of
 from .trails import TrailOperations
 
 if TYPE_CHECKING:
-    from ...gateway.context import RequestContext
+    from ...core.context import RequestContext
 
 
 class CloudTrailProvider(LookupOperations, TrailOperations, InsightOperations, Provider):

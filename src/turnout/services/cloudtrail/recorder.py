@@ -47,7 +47,7 @@ from . import store
 from .records import Draft, drafts
 
 if TYPE_CHECKING:
-    from ...gateway.context import RequestContext
+    from ...core.context import RequestContext
     from ...gateway.gateway import Gateway
 
 log = logging.getLogger("turnout.cloudtrail")

@@ -1,6 +1,6 @@
 """One finished call as CloudTrail records it (``../shared/reference/aws-facts.md`` section 4).
 
-:func:`drafts` turns a :class:`~turnout.gateway.context.RequestContext` into the event's record, eventVersion
+:func:`drafts` turns a :class:`~turnout.core.context.RequestContext` into the event's record, eventVersion
 ``1.11``, with the denormalised values ``LookupEvents`` searches by. The store gives each record its
 ``eventID`` when it writes it (the id encodes the event's place in the store: :mod:`.store`).
 
@@ -38,14 +38,14 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ... import ids
-from ...auth.principal import Principal
+from ...core import ids
+from ...core.principal import Principal
 from ..s3.events import is_data_event
 from .elements import request_parameters, response_elements
 from .resources import Resource, authorized_arns, resources_of
 
 if TYPE_CHECKING:
-    from ...gateway.context import RequestContext
+    from ...core.context import RequestContext
 
 EVENT_VERSION = "1.11"
 ERROR_MESSAGE_MAX = 1024

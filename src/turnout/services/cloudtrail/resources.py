@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ...gateway.context import RequestContext
+    from ...core.context import RequestContext
 
 log = logging.getLogger("turnout.cloudtrail")
 

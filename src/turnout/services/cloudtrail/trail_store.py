@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ... import arns
+from ...core import arns
 from ...store.db import Database, Row
 from ...wire.errors import ServiceError, model_error
 from ...wire.models import SERVICES

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ... import arns
-from ...gateway.context import RequestContext
+from ...core import arns
+from ...core.context import RequestContext
 from ...store.db import Database
 from ...wire.errors import ServiceError
 from ..pagination import page

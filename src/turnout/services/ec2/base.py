@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
+from ...core.provider import Provider
 from ...wire.errors import ServiceError
-from ..base import Provider
 from ..pagination import decode_marker, encode_marker, page
 from . import defaults, errors, tags
 

@@ -16,7 +16,7 @@ import hashlib
 import ipaddress
 from datetime import datetime
 
-from ... import ids
+from ...core import ids
 from ...store.db import Database
 from . import store, tags, zones
 from .model import RouteTable, Rule, SecurityGroup, Subnet, Vpc

@@ -20,7 +20,7 @@ import ipaddress
 from collections.abc import Iterable
 from datetime import datetime
 
-from ... import ids
+from ...core import ids
 from ...store.db import Database
 from . import defaults, store, tags
 from .model import NetworkInterface, Subnet

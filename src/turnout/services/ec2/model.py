@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Protocol
 
-from ... import arns
+from ...core import arns
 from ...store.db import Row
 
 

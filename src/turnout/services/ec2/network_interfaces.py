@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from . import errors, store, zones
 from .base import Ec2Base, result
 from .filters import Filters

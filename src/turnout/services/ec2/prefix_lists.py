@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from . import errors
 from .base import Ec2Base, result
 from .filters import Filters

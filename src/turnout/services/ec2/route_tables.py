@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from . import errors, store
 from .base import result, with_tags
 from .filters import Filters

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from ...wire.errors import ServiceError
 from . import defaults, errors, network, store, tags
 from .base import result, with_tags

@@ -6,8 +6,8 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
-from ... import ids
-from ...gateway.context import RequestContext
+from ...core import ids
+from ...core.context import RequestContext
 from ...wire.errors import ServiceError
 from . import errors, network, store, tags, zones
 from .base import result, with_tags

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from . import errors, tags
 from .base import Ec2Base, result
 from .filters import Filters

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from . import errors, store
 from .vpcs import VpcOperations
 

@@ -6,7 +6,7 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from ...wire.errors import ServiceError
 from . import defaults, errors, network, store, tags
 from .base import Ec2Base, result, with_tags

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ... import arns
-from ...gateway.context import RequestContext
+from ...core import arns
+from ...core.context import RequestContext
 from ...store.db import Database
 from .common import error, invalid, page
 from .store.clusters import Cluster, set_capacity_providers

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ... import arns
-from ...gateway.context import RequestContext
+from ...core import arns
+from ...core.context import RequestContext
 from ...store.db import Database
 from .capacity import check_providers
 from .common import NAME, cluster_not_found, error, invalid, page

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ... import ids
+from ...core import ids
 from ...store.db import Database
 from .store import events as store
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..base import Provider
+from ...core.provider import Provider
 from .capacity import CapacityOperations
 from .clusters import ClusterOperations
 from .deployment_ops import DeploymentOperations

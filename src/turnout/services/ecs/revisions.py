@@ -21,8 +21,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from ... import arns, ids
-from ...gateway.context import RequestContext
+from ...core import arns, ids
+from ...core.context import RequestContext
 from ...store.db import Database
 from .engine.traffic import stored_weights
 from .service_rules import alarms_view, circuit_breaker_view, is_fargate

@@ -13,19 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ... import arns
-from ...gateway.context import RequestContext
+from ...core import arns
+from ...core.context import RequestContext
 from ...store.db import Database
 from . import events
 from .common import ARN, created_when, error
-from .revisions import (
-    active_deployment_targets,
-    counts,
-    deployments_of,
-    failed_tasks,
-    live_revisions,
-    platform,
-)
+from .revisions import active_deployment_targets, counts, deployments_of, failed_tasks, live_revisions, platform
 from .store import revisions as revision_store
 from .store import services as service_store
 from .store.deployments import ServiceDeployment

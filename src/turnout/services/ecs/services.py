@@ -23,9 +23,9 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any, cast
 
-from ... import arns
 from ...authz.passrole import check_pass_role
-from ...gateway.context import RequestContext
+from ...core import arns
+from ...core.context import RequestContext
 from ...store.db import Database
 from . import events
 from .capacity import cluster_providers, default_launch

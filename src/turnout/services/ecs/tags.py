@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...authz.resources_base import resource_tag_lookups
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from ...store.db import Database
 from .common import ARN, cluster_not_found, error, invalid
 from .store import clusters as cluster_store

@@ -9,23 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ... import arns
 from ...authz.passrole import check_pass_role
 from ...authz.resources_base import name_resolvers
-from ...gateway.context import RequestContext
+from ...core import arns
+from ...core.context import RequestContext
 from ...store.db import Database
 from .common import ARN, NAME, client, invalid, page
 from .store import task_definitions as store
 from .store.task_definitions import TaskDefinition
 from .tags import check_new_tags, get_tags, put_tags
-from .taskdef_rules import (
-    check_containers,
-    check_fargate,
-    fargate_fits,
-    normalise_container,
-    task_cpu,
-    task_memory,
-)
+from .taskdef_rules import check_containers, check_fargate, fargate_fits, normalise_container, task_cpu, task_memory
 
 TASKS_SERVICE = "ecs-tasks.amazonaws.com"
 # Members of RegisterTaskDefinition stored as given and returned by DescribeTaskDefinition.

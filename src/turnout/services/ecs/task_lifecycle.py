@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ... import arns, ids
-from ...clock import Clock
+from ...core import arns, ids
+from ...core.clock import Clock
 from ...store.db import Database
 from ..ec2 import network as ec2_network
 from .store import task_definitions as td_store

@@ -30,7 +30,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ...authz.passrole import check_pass_role
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from ...store.db import Database
 from ...wire.errors import ServiceError
 from . import task_lifecycle as life

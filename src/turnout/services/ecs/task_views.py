@@ -12,7 +12,7 @@ import hashlib
 import uuid
 from typing import Any
 
-from ... import arns
+from ...core import arns
 from ...store.db import Database
 from ..ec2 import network as ec2_network
 from . import task_lifecycle as life

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from . import describe
 from .errors import error
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from ...store.db import Database
 from . import describe
 from .errors import error, invalid_config

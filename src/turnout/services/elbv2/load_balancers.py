@@ -14,8 +14,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from ... import arns, ids
-from ...gateway.context import RequestContext
+from ...core import arns, ids
+from ...core.context import RequestContext
 from ...store.db import Database
 from . import describe, network
 from .attributes import defaults, lb_attributes, load_balancer_specs

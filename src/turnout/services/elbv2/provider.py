@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..base import Provider
+from ...core.provider import Provider
 from .account import AccountOperations
 from .attributes import AttributeOperations
 from .capacity import CapacityOperations

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ... import arns, ids
-from ...gateway.context import RequestContext
+from ...core import arns, ids
+from ...core.context import RequestContext
 from ...store.db import Database
 from ...wire.errors import ServiceError
 from . import describe

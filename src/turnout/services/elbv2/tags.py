@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...authz.resources_base import resource_tag_lookups
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from ...store.db import Database
 from . import store
 from .errors import (

@@ -6,8 +6,8 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from ... import arns, ids
-from ...gateway.context import RequestContext
+from ...core import arns, ids
+from ...core.context import RequestContext
 from ...store.db import Database
 from . import describe, healthchecks, network
 from .attributes import ALB_PROTOCOLS, defaults, target_group_specs

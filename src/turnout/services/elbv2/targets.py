@@ -13,8 +13,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-from ...clock import Clock
-from ...gateway.context import RequestContext
+from ...core.clock import Clock
+from ...core.context import RequestContext
 from ...store.db import Database
 from . import network, store
 from .attributes import ALB_PROTOCOLS, deregistration_delay

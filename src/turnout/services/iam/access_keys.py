@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ... import ids
 from ...auth.credentials import ROOT_KEY_OWNER
-from ...gateway.context import RequestContext
-from .common import (
-    invalid_input,
-    limit_exceeded,
-    no_such_entity,
-    paged,
-)
+from ...core import ids
+from ...core.context import RequestContext
+from .common import invalid_input, limit_exceeded, no_such_entity, paged
 from .store import access_keys as key_store
 from .store import users as user_store
 from .store.records import AccessKey

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from ...store.db import Database
 from ..pagination import decode_marker, encode_marker
 from . import entity_parts, policydoc, principal_ids

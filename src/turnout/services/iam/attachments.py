@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from ...wire.errors import ServiceError
 from ..pagination import decode_marker, encode_marker
 from .common import after_prefix, invalid_input, limit_exceeded, no_such_entity

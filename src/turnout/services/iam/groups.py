@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ... import arns, ids
-from ...gateway.context import RequestContext
+from ...core import arns, ids
+from ...core.context import RequestContext
 from ...store.db import Database
-from .common import (
-    already_exists,
-    delete_conflict,
-    limit_exceeded,
-    no_such_entity,
-    page_of_entities,
-    paged,
-)
+from .common import already_exists, delete_conflict, limit_exceeded, no_such_entity, page_of_entities, paged
 from .store import attachments as attachment_store
 from .store import groups as group_store
 from .store import inline_policies as inline_store

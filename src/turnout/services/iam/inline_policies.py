@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from . import policydoc
 from .common import no_such_entity, paged
 from .policy_refs import Entity, check_modifiable, entity_row

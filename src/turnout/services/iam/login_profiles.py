@@ -15,7 +15,7 @@ import string
 from dataclasses import replace
 from typing import Any
 
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from ...store.db import Database
 from ...wire.errors import ServiceError
 from .common import already_exists, no_such_entity

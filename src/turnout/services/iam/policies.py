@@ -11,8 +11,8 @@ import itertools
 from bisect import bisect_right
 from typing import Any
 
-from ... import arns, ids
-from ...gateway.context import RequestContext
+from ...core import arns, ids
+from ...core.context import RequestContext
 from ..pagination import decode_marker, encode_marker
 from . import policydoc
 from .attachments import AttachmentOperations
@@ -28,14 +28,7 @@ from .common import (
 )
 from .inline_policies import InlinePolicyOperations
 from .managed import catalogue
-from .policy_refs import (
-    PolicyRef,
-    attachment_counts,
-    boundary_counts,
-    customer_policy,
-    policy_or_404,
-    usage,
-)
+from .policy_refs import PolicyRef, attachment_counts, boundary_counts, customer_policy, policy_or_404, usage
 from .policy_versions import PolicyVersionOperations
 from .store import policies as policy_store
 from .store.records import ManagedPolicy, PolicyVersion

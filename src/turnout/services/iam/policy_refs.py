@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from ...store.db import Database
 from ...wire.errors import ServiceError
 from ..pagination import decode_marker, encode_marker

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from ...wire.errors import ServiceError
 from . import policydoc
 from .common import delete_conflict, limit_exceeded, no_such_entity, paged

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..base import Provider
+from ...core.provider import Provider
 from .access_keys import AccessKeyOperations
 from .account import AccountOperations
 from .groups import GroupOperations

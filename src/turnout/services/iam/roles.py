@@ -9,8 +9,8 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from ... import arns, ids
-from ...gateway.context import RequestContext
+from ...core import arns, ids
+from ...core.context import RequestContext
 from ...wire.errors import ServiceError
 from . import policydoc, principal_ids, service_linked
 from .common import (

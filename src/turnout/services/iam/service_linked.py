@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from .common import invalid_input, no_such_entity
 from .managed import ManagedPolicy, catalogue
 from .store import attachments as attachment_store

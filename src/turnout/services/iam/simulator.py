@@ -41,18 +41,8 @@ from typing import Any
 
 from ...authz.catalog import catalog
 from ...authz.policies import NoSuchEntity, entity_policies
-from ...gateway.context import RequestContext
-from ...policy import (
-    ALLOW,
-    EXPLICIT_DENY,
-    Decision,
-    MatchedStatement,
-    Policy,
-    PolicySet,
-    PolicyType,
-    Position,
-    Request,
-)
+from ...core.context import RequestContext
+from ...policy import ALLOW, EXPLICIT_DENY, Decision, MatchedStatement, Policy, PolicySet, PolicyType, Position, Request
 from ...policy import evaluate as decide
 from ...policy.callers import principal_type_of
 from ...policy.model import IAM_USER, Outcome

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ... import arns
+from ...core import arns
 from ...policy import Policy, PolicySyntaxError, compile_policy
 from ...policy.conditions.base import INVALID
 from ...policy.conditions.date import parse_date

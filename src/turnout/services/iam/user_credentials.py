@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...gateway.context import RequestContext
+from ...core.context import RequestContext
 from .common import paged
 from .users import caller_user_name, user_row
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ... import arns, ids
-from ...gateway.context import RequestContext
+from ...core import arns, ids
+from ...core.context import RequestContext
 from ...store import accounts
 from ...store.db import Database
 from ...wire.errors import ServiceError

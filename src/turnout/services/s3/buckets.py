@@ -13,7 +13,7 @@ from . import errors, store
 from .policy import is_public, validate_policy
 
 if TYPE_CHECKING:
-    from ...gateway.context import RequestContext
+    from ...core.context import RequestContext
     from .provider import S3Provider
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")

@@ -17,7 +17,7 @@ from . import errors
 from .buckets import canonical_id, owner, require
 
 if TYPE_CHECKING:
-    from ...gateway.context import RequestContext
+    from ...core.context import RequestContext
     from .provider import S3Provider
 
 _NOT_CONFIGURED = {

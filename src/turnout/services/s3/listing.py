@@ -19,7 +19,7 @@ from . import errors, store
 from .buckets import owner, require
 
 if TYPE_CHECKING:
-    from ...gateway.context import RequestContext
+    from ...core.context import RequestContext
     from .provider import S3Provider
 
 DEFAULT_MAX_KEYS = 1000

@@ -12,7 +12,7 @@ import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ... import ids
+from ...core import ids
 from . import errors, store
 from .buckets import owner, require
 from .objects import (
@@ -26,7 +26,7 @@ from .objects import (
 )
 
 if TYPE_CHECKING:
-    from ...gateway.context import RequestContext
+    from ...core.context import RequestContext
     from .provider import S3Provider
 
 MIN_PART = 5 * 1024 * 1024

@@ -18,7 +18,7 @@ from . import errors, store
 from .buckets import require
 
 if TYPE_CHECKING:
-    from ...gateway.context import RequestContext
+    from ...core.context import RequestContext
     from .provider import S3Provider
 
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"  # what S3 stores when a PUT has no Content-Type

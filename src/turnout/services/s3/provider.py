@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from ...auth import regions
 from ...authz.resources_s3 import BucketFacts, register_bucket_lookup
+from ...core.provider import Provider
 from ...store.db import Database
-from ..base import Provider
 from ..iam import principal_ids
 from . import buckets, defaults, errors, listing, multipart, objects, store
 
 if TYPE_CHECKING:
-    from ...gateway.context import RequestContext
+    from ...core.context import RequestContext
     from ...gateway.gateway import Gateway
 
 Params = dict[str, Any]

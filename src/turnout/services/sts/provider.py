@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ... import arns
-from ...auth.principal import Principal, Session
-from ...gateway.context import RequestContext
+from ...core import arns
+from ...core.context import RequestContext
+from ...core.principal import Principal, Session
+from ...core.provider import Provider
 from ...wire.errors import ServiceError
-from ..base import Provider
 from ..iam import policydoc
 from ..iam.policy_refs import check_policy_attachable
 from ..iam.store.views import AssumableRole, IdentityViews

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ... import ids
-from ...auth.principal import Principal, Session
+from ...core import ids
+from ...core.principal import Principal, Session
 from ...store.db import Database
 from ...wire import jsontext
 from ...wire.errors import ServiceError

@@ -1,7 +1,7 @@
 """STS's table, ``sts_sessions``: one row per set of temporary credentials.
 
 A row's ``context`` JSON holds whom the credentials stand for: ``type``, ``arn``, ``principal_id``, ``name`` and
-``session`` (:meth:`turnout.auth.principal.Session.to_json`). Records cross as
+``session`` (:meth:`turnout.core.principal.Session.to_json`). Records cross as
 :class:`turnout.auth.ports.TemporaryCredentials`: :class:`SessionStore` is what authentication asks
 (:class:`turnout.auth.ports.Sessions`).
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ...auth.ports import TemporaryCredentials
-from ...auth.principal import Session
+from ...core.principal import Session
 from ...store.db import Database
 
 __all__ = ["SessionStore", "TemporaryCredentials"]

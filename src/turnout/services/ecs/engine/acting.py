@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ....auth.principal import Principal
 from ....authz.globalkeys import SOURCE_ACCOUNT, SOURCE_ARN
+from ....core.principal import Principal
 from ..model import ECS_PRINCIPAL
 
 if TYPE_CHECKING:

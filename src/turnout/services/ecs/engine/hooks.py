@@ -21,10 +21,10 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .... import ids
 from ....authz.authorizer import PolicyAuthorizer
 from ....authz.checks import Check
-from ....gateway.context import RequestContext
+from ....core import ids
+from ....core.context import RequestContext
 from ..common import iso
 from ..lambda_hooks import HookResult
 from ..model import ROLLBACK_IN_PROGRESS

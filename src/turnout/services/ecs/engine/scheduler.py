@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .... import arns
+from ....core import arns
 from ....store.db import Database
 from ...elbv2 import store as elb_store
 from ...elbv2 import targets as elb_targets
@@ -40,7 +40,7 @@ from .state import EngineState
 from .traffic import Pair, pairs
 
 if TYPE_CHECKING:
-    from ....clock import Clock
+    from ....core.clock import Clock
 
 SERVICE_LINKED_ROLE = "AWSServiceRoleForECS"
 SERVICE_LINKED_PATH = "/aws-service-role/ecs.amazonaws.com/"

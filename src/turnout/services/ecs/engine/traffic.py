@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ....auth.principal import Principal
+from ....core.principal import Principal
 from ....store.db import Database
 from ...elbv2 import store as elb_store
 from .acting import Acting, Scope

@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 
 
 def _positive(text: str) -> float:
@@ -32,7 +32,7 @@ def _lambda_endpoint(text: str) -> tuple[str, str]:
     """``NAME=URL`` of ``serve --lambda``: a Lambda function name and the http(s) URL that stands for it."""
     from urllib.parse import urlsplit
 
-    from .services.ecs.lambda_hooks import NAME_PATTERN
+    from ..services.ecs.lambda_hooks import NAME_PATTERN
 
     name, sep, url = text.partition("=")
     if not sep:
@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the ECS engine runs in one of them)",
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    from .trailcli import add_parser as add_trail_parser
+    from .trail import add_parser as add_trail_parser
 
     add_trail_parser(commands)
     explain = commands.add_parser(
@@ -122,8 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _explain(data_dir: Path, request_id: str) -> int:
-    from .authz.diagnostics import explain
-    from .store.db import Database
+    from ..authz.diagnostics import explain
+    from ..store.db import Database
 
     path = data_dir / "turnout.db"
     if not path.exists():
@@ -146,16 +146,16 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     if args.command == "serve":
-        from .server import Settings, serve
+        from ..server import Settings, serve
 
         lambdas: dict[str, str] = {}
         for name, url in args.lambdas:
             if name in lambdas:
                 parser.error(f"argument --lambda: function {name!r} is given twice")
             lambdas[name] = url
-        from .edge.limits import Limits
-        from .startup import StartupError
-        from .workers import default_count
+        from ..edge.limits import Limits
+        from ..startup import StartupError
+        from ..workers import default_count
 
         limits = Limits(idle_timeout=args.idle_timeout, header_timeout=args.header_timeout,
                         body_timeout=args.body_timeout)
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "explain":
         return _explain(args.data_dir, args.request_id)
     if args.command == "trail":
-        from .trailcli import run
+        from .trail import run
 
         return run(args)
     return 2

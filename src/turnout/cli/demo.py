@@ -24,17 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .demo_progress import (
-    DemoError,
-    awaiting_pause,
-    deployments,
-    follow,
-    new_deployment,
-    rule_weights,
-    say,
-    show,
-    step,
-)
+from .demo_progress import DemoError, awaiting_pause, deployments, follow, new_deployment, rule_weights, say, show, step
 from .demo_setup import (
     CLUSTER,
     EC2_ONLY_TRUST,

@@ -11,8 +11,8 @@ from botocore import xform_name
 from ..wire.errors import ServiceError, model_error
 
 if TYPE_CHECKING:
-    from ..gateway.context import RequestContext
     from ..gateway.gateway import Gateway
+    from .context import RequestContext
 
 Handler = Callable[["RequestContext", dict[str, Any]], dict[str, Any] | None]
 

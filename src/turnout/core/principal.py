@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .. import arns
+from . import arns
 
 
 @dataclass(frozen=True, slots=True)

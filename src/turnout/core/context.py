@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.model import OperationModel
 
-from ..auth.principal import Principal
-from ..auth.sigv4 import SignatureInfo
 from ..wire.errors import ServiceError
 from ..wire.models import ServiceSpec
+from .principal import Principal
 
-if TYPE_CHECKING:
-    from .gateway import Gateway
+if TYPE_CHECKING:  # types only: the request context sits below the layers that fill it
+    from ..auth.sigv4 import SignatureInfo
+    from ..gateway.gateway import Gateway
 
 
 @dataclass(slots=True)
