@@ -1,5 +1,5 @@
 """Build ``src/turnout/data/service-authorization.json.gz``: the AWS Service Authorization Reference for the
-services Turnout serves, as the authorization layer reads it (``turnout.authz.catalog``).
+services Turnout serves, as the authorization layer reads it (``turnout.reference.authorization``).
 
 Usage (from the repository root)::
 

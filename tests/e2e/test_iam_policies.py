@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Server, error_of, shared_path
-from turnout.services.iam.managed import catalogue
+from turnout.reference.managed_policies import catalogue
 
 LB_POLICY = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
 LB_FILES = ("data", "aws-managed-policies")

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO, shared_path
-from turnout.authz import catalog as catalog_module
-from turnout.authz.catalog import Catalog, catalog, load, template_pattern
+from turnout.reference import authorization as catalog_module
+from turnout.reference.authorization import Catalog, catalog, load, template_pattern
 
 DATA_FILE = REPO / "src" / "turnout" / "data" / catalog_module.DATA_FILE
 PREFIXES = ("iam", "sts", "elasticloadbalancing", "ec2", "ecs", "cloudtrail", "s3")
@@ -37,7 +37,7 @@ def source() -> dict[str, Any]:
 def test_loaded_once_and_lazily() -> None:
     assert catalog() is catalog()
     probe = (
-        "import turnout.authz.context, turnout.authz.catalog as c; print(c._catalog is None); "
+        "import turnout.authz.context, turnout.reference.authorization as c; print(c._catalog is None); "
         "c.catalog(); print(c._catalog is not None)"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout

@@ -16,12 +16,12 @@ from botocore.model import Shape
 
 from turnout.authz import context as authz_context
 from turnout.authz import resources_cloudtrail, resources_ecs, resources_iam, resources_s3, resources_sts
-from turnout.authz.catalog import Action, ResourceType, catalog
 from turnout.authz.checks import Check
 from turnout.authz.context import build_plan, checks_for, name_resolvers, resource_tag_lookups, rules_for
 from turnout.core.clock import ManualClock
 from turnout.core.principal import Principal
 from turnout.gateway.gateway import Gateway
+from turnout.reference.authorization import Action, ResourceType, catalog
 from turnout.services.iam.store.views import IdentityViews
 from turnout.services.registry import register_all
 from turnout.store.db import Database

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO, SHARED
-from turnout.services.iam import managed
+from turnout.reference import managed_policies as managed
 
 if not (SHARED / "data" / "aws-iam").exists():
     pytest.skip("../shared/data is absent: the catalogue is checked against its sources", allow_module_level=True)
@@ -34,7 +34,7 @@ def test_loaded_once_and_lazily() -> None:
     assert managed.catalogue() is managed.catalogue()
     # Importing the IAM provider (server start) does not read the data file.
     probe = (
-        "import turnout.services.iam.provider, turnout.services.iam.managed as m; "
+        "import turnout.services.iam.provider, turnout.reference.managed_policies as m; "
         "print(m._catalogue is None); m.catalogue(); print(m._catalogue is not None)"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout

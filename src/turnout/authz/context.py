@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .catalog import Action, ResourceType, ServiceReference, catalog
+from ..reference.authorization import Action, ResourceType, ServiceReference, catalog
 from .checks import Check, ContextValue
 from .resources_base import (
     Env,

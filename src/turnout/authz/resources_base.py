@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .catalog import ResourceType, ServiceReference, catalog
+from ..reference.authorization import ResourceType, ServiceReference, catalog
 from .checks import ContextValue
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .catalog import ResourceType, catalog
+from ..reference.authorization import ResourceType, catalog
 from .resources_base import (
     STAR,
     Env,

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..core import arns
-from .catalog import ServiceReference
+from ..reference.authorization import ServiceReference
 from .checks import ContextValue
 from .ports import Identities
 from .resources_base import (

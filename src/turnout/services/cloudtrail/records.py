@@ -145,7 +145,7 @@ def iso_seconds(value: datetime) -> str:
 
 @cache
 def read_only(signing_name: str, operation: str) -> bool:
-    from ...authz.catalog import catalog
+    from ...reference.authorization import catalog
 
     action = catalog().action(signing_name, operation)
     if action is not None:

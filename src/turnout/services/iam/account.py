@@ -16,11 +16,11 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.context import RequestContext
+from ...reference.managed_policies import AWS_POLICY_PREFIX
 from ...store.db import Database
 from ..pagination import decode_marker, encode_marker
 from . import entity_parts, policydoc, principal_ids
 from .common import after_prefix, invalid_input
-from .managed import AWS_POLICY_PREFIX
 from .service_linked import aws_managed_policy
 from .store import account as account_store
 from .store import attachments as attachment_store

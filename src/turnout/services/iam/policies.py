@@ -13,6 +13,7 @@ from typing import Any
 
 from ...core import arns, ids
 from ...core.context import RequestContext
+from ...reference.managed_policies import catalogue
 from ..pagination import decode_marker, encode_marker
 from . import policydoc
 from .attachments import AttachmentOperations
@@ -27,7 +28,6 @@ from .common import (
     tags_page,
 )
 from .inline_policies import InlinePolicyOperations
-from .managed import catalogue
 from .policy_refs import PolicyRef, attachment_counts, boundary_counts, customer_policy, policy_or_404, usage
 from .policy_versions import PolicyVersionOperations
 from .store import policies as policy_store

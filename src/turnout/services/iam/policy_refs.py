@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...core.context import RequestContext
+from ...reference import managed_policies as managed
+from ...reference.managed_policies import catalogue, is_aws_managed
 from ...store.db import Database
 from ...wire.errors import ServiceError
 from ..pagination import decode_marker, encode_marker
-from . import managed
 from .common import get_tags, invalid_input, no_such_entity
-from .managed import catalogue, is_aws_managed
 from .roles import protected_role
 from .store import attachments as attachment_store
 from .store import groups as group_store

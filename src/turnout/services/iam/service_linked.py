@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ...core.context import RequestContext
+from ...reference.managed_policies import ManagedPolicy, catalogue
 from .common import invalid_input, no_such_entity
-from .managed import ManagedPolicy, catalogue
 from .store import attachments as attachment_store
 from .store import roles as role_store
 from .store.records import DeletionTask

@@ -39,13 +39,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...authz.catalog import catalog
 from ...authz.policies import NoSuchEntity, entity_policies
 from ...core.context import RequestContext
 from ...policy import ALLOW, EXPLICIT_DENY, Decision, MatchedStatement, Policy, PolicySet, PolicyType, Position, Request
 from ...policy import evaluate as decide
 from ...policy.callers import principal_type_of
 from ...policy.model import IAM_USER, Outcome
+from ...reference.authorization import catalog
 from ..pagination import decode_marker, encode_marker
 from . import simulator_context as inputs
 from .common import invalid_input, no_such_entity

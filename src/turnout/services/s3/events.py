@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from ...authz.catalog import catalog
 from ...authz.resources_s3 import ACTIONS
+from ...reference.authorization import catalog
 
 LISTINGS = frozenset({"ListObjects", "ListObjectsV2", "ListObjectVersions", "ListMultipartUploads", "DeleteObjects"})
 

@@ -14,8 +14,8 @@ from datetime import datetime
 
 from ....auth.ports import AccessKey, KeyOwner, KeyUse
 from ....authz.ports import EntityFacts, Identity, InlinePolicy, LinkedRole, PassedRole
+from ....reference.managed_policies import catalogue, is_aws_managed
 from ....store.db import Database
-from ..managed import catalogue, is_aws_managed
 from ..service_linked import LINKED_SERVICES
 
 _TABLES = {"user": "iam_users", "group": "iam_groups", "role": "iam_roles"}
