@@ -260,7 +260,7 @@ REQUEST_KEYS = {
 # Operations of the botocore model the reference (2025-12-02) does not list. AWS names new actions after their
 # operations; Turnout checks them under that name (on "*" unless OPS names a resource). A newer model's operation
 # that is neither here nor in the reference, and that Turnout does not serve, never reaches authorization: the
-# gateway answers NotImplemented (tests/unit/test_authz_context.py holds both rules).
+# gateway answers NotImplemented (tests/unit/authz/test_context.py holds both rules).
 UNCATALOGUED = {
     "AcquireRole": "newer than the reference",
     "GetAccountProperties": "newer than the reference",

@@ -13,7 +13,7 @@ from turnout.core.principal import Principal
 from turnout.services.cloudtrail import store
 from turnout.services.cloudtrail.recorder import CloudTrailRecorder, recorder_of
 
-from .authz_support import InProcess
+from ..authz_support import InProcess
 
 ACCOUNT = "000000000000"
 

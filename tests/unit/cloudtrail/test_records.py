@@ -21,7 +21,7 @@ from turnout.services.cloudtrail.records import drafts
 from turnout.services.cloudtrail.resources import resource
 from turnout.wire.models import SERVICES
 
-from .authz_support import InProcess, allow
+from ..authz_support import InProcess, allow
 
 ACCOUNT = "000000000000"
 OTHER = "111111111111"

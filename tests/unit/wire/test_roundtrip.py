@@ -42,8 +42,8 @@ from turnout.wire.models import SERVICES
 from turnout.wire.query import QueryInputParser
 from turnout.wire.restxml_out import RestXmlSerializer
 
-from .restxml_support import expected_rest_request, expected_rest_response, send_rest_xml
-from .shapes import Sampler, members_of, strategy
+from ..restxml_support import expected_rest_request, expected_rest_response, send_rest_xml
+from ..shapes import Sampler, members_of, strategy
 
 ABSENT: Any = object()
 REQUEST_ID = "c0ffee00-1234-4abc-9def-000000000001"

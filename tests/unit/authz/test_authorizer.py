@@ -24,7 +24,7 @@ from turnout.core.principal import Principal
 from turnout.policy import PolicySet, compile_policy, evaluate, make_request
 from turnout.policy.servicerules import always_allowed
 
-from .authz_support import InProcess, allow
+from ..authz_support import InProcess, allow
 
 ACCOUNT = "000000000000"
 

@@ -24,8 +24,8 @@ from turnout.core.principal import Principal
 from turnout.wire.errors import ServiceError
 from turnout.wire.models import SERVICES
 
-from .authz_support import InProcess, allow
-from .test_authz_context import served_operations
+from ..authz_support import InProcess, allow
+from .test_context import served_operations
 
 ACCOUNT = "000000000000"
 DENIED = {"query": ("AccessDenied", 403), "json": ("AccessDeniedException", 400),

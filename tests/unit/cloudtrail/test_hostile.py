@@ -15,7 +15,7 @@ from turnout.services.cloudtrail import store
 from turnout.services.cloudtrail.recorder import CloudTrailRecorder, recorder_of
 from turnout.services.cloudtrail.records import draft_of
 
-from .authz_support import InProcess
+from ..authz_support import InProcess
 
 ACCOUNT = "000000000000"
 HOSTILE = "\ud800"  # a lone surrogate: valid in a Python str (and in JSON as an escape), with no UTF-8 form

@@ -21,7 +21,7 @@ from turnout.authz.policies import (
 from turnout.core.principal import Principal, Session
 from turnout.policy import compile_policy
 
-from .authz_support import InProcess, allow
+from ..authz_support import InProcess, allow
 
 ACCOUNT = "000000000000"
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [

@@ -17,7 +17,7 @@ from turnout.core.principal import Principal
 from turnout.wire.errors import ServiceError
 from turnout.wire.models import SERVICES
 
-from .authz_support import InProcess
+from ..authz_support import InProcess
 
 ACCOUNT = "000000000000"
 OTHER = "210987654321"

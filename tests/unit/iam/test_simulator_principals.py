@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from .authz_support import InProcess, allow
+from ..authz_support import InProcess, allow
 
 ACCOUNT = "000000000000"
 OTHER = "123456789012"
