@@ -33,7 +33,7 @@ from .services.cloudtrail.recorder import health as cloudtrail_health
 from .services.cloudtrail.recorder import recorder_of
 from .services.iam.store.views import IdentityViews
 from .services.sts.store import SessionStore
-from .store.db import Database
+from .store.db import Database, DatabaseError
 from .wire.errors import ServiceError
 from .wire.models import SERVICES, ServiceSpec
 from .workers import Supervisor, Tally, Worker, watch_parent
@@ -350,8 +350,6 @@ def serve(settings: Settings) -> None:
 
     With ``settings.workers`` above 1 this process becomes the parent of that many workers
     (:mod:`turnout.workers`), which share the listening socket and the database."""
-    import sqlite3
-
     from .startup import DataDirLock, StartupError, bind, database_error, prepare_data_dir
 
     prepare_data_dir(settings.data_dir)
@@ -362,7 +360,7 @@ def serve(settings: Settings) -> None:
             if settings.workers <= 1:
                 try:
                     gateway = build_gateway(settings)
-                except sqlite3.Error as exc:
+                except DatabaseError as exc:
                     raise database_error(settings.data_dir, exc) from None
                 _announce(settings)
                 if not _run_uvicorn(gateway, settings, sock):
@@ -371,7 +369,7 @@ def serve(settings: Settings) -> None:
             try:
                 Database(settings.data_dir / "turnout.db").close()  # migrations, once, before the workers
                 from .services import registry  # noqa: F401 - imported once, shared by the forked workers
-            except sqlite3.Error as exc:
+            except DatabaseError as exc:
                 raise database_error(settings.data_dir, exc) from None
             _announce(settings)
 

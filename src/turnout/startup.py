@@ -13,8 +13,11 @@ import errno
 import fcntl
 import os
 import socket
-import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .store.db import DatabaseError
 
 LOCK_NAME = "turnout.lock"
 
@@ -106,6 +109,6 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def database_error(data_dir: Path, exc: sqlite3.Error) -> StartupError:
+def database_error(data_dir: Path, exc: DatabaseError) -> StartupError:
     """The one line for a database the server cannot open (not a database, unreadable, ...)."""
     return StartupError(f"cannot use --data-dir {data_dir}: {data_dir / 'turnout.db'}: {exc}")

@@ -37,6 +37,10 @@ log = logging.getLogger("turnout.store")
 
 Row = sqlite3.Row
 
+# The database's errors, for code outside the store layer that must tell them apart (start-up turns them into one
+# clear line): the only name of SQLite's that code needs.
+DatabaseError = sqlite3.Error
+
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")  # statements a reader may not run
 
 
