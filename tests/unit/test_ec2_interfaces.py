@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from turnout.dataplane import task_lifecycle
 from turnout.services.ec2 import defaults, network, store
 from turnout.services.ec2.model import Subnet
-from turnout.services.ecs import task_lifecycle
 from turnout.store.db import Database
 
 ACCOUNT, REGION = "111122223333", "us-east-1"

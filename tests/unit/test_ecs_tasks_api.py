@@ -15,9 +15,9 @@ from botocore.model import ListShape, Shape, StructureShape
 from turnout.core.clock import ManualClock
 from turnout.core.context import RequestContext
 from turnout.core.principal import Principal
+from turnout.dataplane import task_lifecycle as life
 from turnout.server import Settings, build_gateway
 from turnout.services.ec2 import network
-from turnout.services.ecs import task_lifecycle as life
 from turnout.services.ecs.store import task_definitions as td_store
 from turnout.services.ecs.store.task_definitions import TaskDefinition
 from turnout.services.ecs.store.tasks import Task

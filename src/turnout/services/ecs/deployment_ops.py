@@ -14,10 +14,10 @@ import re
 from typing import Any
 
 from ...core.context import RequestContext
+from ...deploy import Engine
+from ...deploy.hooks import Hooks
 from ...store.db import Database
 from .common import ARN, error, invalid
-from .engine import Engine
-from .engine.hooks import Hooks
 from .model import FINAL, PENDING
 from .store.deployments import ServiceDeployment, deployment, request_rollback
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...core.provider import Provider
+from ...deploy import Engine
 from .capacity import CapacityOperations
 from .clusters import ClusterOperations
 from .deployment_ops import DeploymentOperations
 from .deployment_views import DeploymentViewOperations
-from .engine import Engine
 from .services import ServiceOperations
 from .tags import TagOperations
 from .task_definitions import TaskDefinitionOperations

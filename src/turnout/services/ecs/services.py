@@ -54,7 +54,7 @@ from .tags import check_new_tags, drop_tags, put_tags
 from .task_definitions import find_revision
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from ...deploy import Engine
 
 DESCRIBE_MAX = 10
 LINKED_ROLE = "AWSServiceRoleForECS"

@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 from ...authz.passrole import check_pass_role
 from ...core.context import RequestContext
+from ...dataplane import task_lifecycle as life
 from ...store.db import Database
 from ...wire.errors import ServiceError
-from . import task_lifecycle as life
 from .capacity import cluster_providers, default_launch
 from .clusters import find_cluster
 from .common import client, error, invalid
@@ -49,7 +49,7 @@ from .task_definitions import TASKS_SERVICE, find_revision
 from .task_views import task_view
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from ...deploy import Engine
 
 MAX_COUNT = 10  # "You can specify up to 10 tasks for each call."
 # The RunTask reference: "Up to 128 letters (uppercase and lowercase), numbers, hyphens (-), forward slash (/), and

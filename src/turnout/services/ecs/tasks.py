@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from ...core import arns
 from ...core.context import RequestContext
+from ...dataplane import task_lifecycle as life
 from ...store.db import Database
-from . import task_lifecycle as life
 from .clusters import find_cluster
 from .common import ARN, error, invalid, page
 from .store import services as service_store
@@ -23,7 +23,7 @@ from .store.tasks import Task
 from .task_views import task_view
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from ...deploy import Engine
 
 DESCRIBE_LIMIT = 100
 REASON_LIMIT = 255

@@ -15,11 +15,11 @@ from typing import Any
 
 from ...core.clock import Clock
 from ...core.context import RequestContext
+from ...dataplane.health import NOT_REGISTERED, TargetEvents, TargetHealth, target_health
 from ...store.db import Database
 from . import network, store
 from .attributes import ALB_PROTOCOLS, deregistration_delay
 from .errors import error, invalid_target, validation
-from .health import NOT_REGISTERED, TargetEvents, TargetHealth, target_health
 from .healthchecks import settings
 from .store import LB_ARN, Target, TargetGroup, get_target_group, in_use, targets_of
 

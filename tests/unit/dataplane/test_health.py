@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from turnout.core.clock import ManualClock
-from turnout.services.elbv2.health import (
+from turnout.dataplane.health import (
     NOT_REGISTERED,
     HealthCheck,
     TargetEvents,

@@ -31,14 +31,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ...core import arns, ids
-from ...core.clock import Clock
-from ...store.db import Database
-from ..ec2 import network as ec2_network
-from .store import task_definitions as td_store
-from .store import tasks as store
-from .store.task_definitions import TaskDefinition
-from .store.tasks import Task
+from ..core import arns, ids
+from ..core.clock import Clock
+from ..services.ec2 import network as ec2_network
+from ..services.ecs.store import task_definitions as td_store
+from ..services.ecs.store import tasks as store
+from ..services.ecs.store.task_definitions import TaskDefinition
+from ..services.ecs.store.tasks import Task
+from ..store.db import Database
 
 PROVISIONING = "PROVISIONING"
 PENDING = "PENDING"
@@ -223,7 +223,7 @@ def launch(db: Database, *, account: str, region: str, cluster: str, task_defini
             platform_version=platform_version if launch_type == "FARGATE" else None, availability_zone=zone,
             subnet_id=subnet_id, private_ip=address, eni_id=eni, created_at=now)
         if eni is not None and subnet_id is not None and address is not None:
-            from .task_views import attachment_id  # (task_views imports this module)
+            from ..services.ecs.task_views import attachment_id  # (task_views imports this module)
 
             ec2_network.attach_task_interface(
                 db, account, region, task_arn=arn, eni_id=eni, subnet_id=subnet_id, private_ip=address,
@@ -283,8 +283,8 @@ def drain_of(task: Task) -> float:
 def target_group_drain(db: Database, account: str, region: str, regs: list[dict[str, Any]]) -> float:
     """The longest deregistration delay (``deregistration_delay.timeout_seconds``) among the target groups of
     ``regs`` that a load balancer uses (ELB drains only those; 0 otherwise, and when none is registered)."""
-    from ..elbv2 import store as elb
-    from ..elbv2.attributes import deregistration_delay
+    from ..services.elbv2 import store as elb
+    from ..services.elbv2.attributes import deregistration_delay
 
     longest = 0.0
     for arn in dict.fromkeys(str(r.get("targetGroupArn")) for r in regs if r.get("targetGroupArn")):

@@ -19,28 +19,29 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ....core import arns
-from ....store.db import Database
-from ...elbv2 import store as elb_store
-from ...elbv2 import targets as elb_targets
-from ...elbv2.attributes import deregistration_delay
-from .. import events, task_lifecycle
-from ..model import FINAL, SCHEDULER_SESSION
-from ..store import deployments as deployment_store
-from ..store import revisions as revision_store
-from ..store import services as service_store
-from ..store import task_definitions as td_store
-from ..store import tasks as task_store
-from ..store.deployments import ServiceDeployment
-from ..store.revisions import ServiceRevision
-from ..store.services import Service
-from ..store.tasks import Task
+from ..core import arns
+from ..dataplane import task_lifecycle
+from ..services.ecs import events
+from ..services.ecs.model import FINAL, SCHEDULER_SESSION
+from ..services.ecs.store import deployments as deployment_store
+from ..services.ecs.store import revisions as revision_store
+from ..services.ecs.store import services as service_store
+from ..services.ecs.store import task_definitions as td_store
+from ..services.ecs.store import tasks as task_store
+from ..services.ecs.store.deployments import ServiceDeployment
+from ..services.ecs.store.revisions import ServiceRevision
+from ..services.ecs.store.services import Service
+from ..services.ecs.store.tasks import Task
+from ..services.elbv2 import store as elb_store
+from ..services.elbv2 import targets as elb_targets
+from ..services.elbv2.attributes import deregistration_delay
+from ..store.db import Database
 from .acting import Acting, AssumeFailed, CallFailed, Scope
 from .state import EngineState
 from .traffic import Pair, pairs
 
 if TYPE_CHECKING:
-    from ....core.clock import Clock
+    from ..core.clock import Clock
 
 SERVICE_LINKED_ROLE = "AWSServiceRoleForECS"
 SERVICE_LINKED_PATH = "/aws-service-role/ecs.amazonaws.com/"

@@ -1,4 +1,4 @@
-"""The simulated task lifecycle (services/ecs/task_lifecycle.py) on a ManualClock and a real database."""
+"""The simulated task lifecycle (dataplane/task_lifecycle.py) on a ManualClock and a real database."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 from turnout.core.clock import ManualClock
 from turnout.core.principal import Principal
+from turnout.dataplane import task_lifecycle as life
 from turnout.gateway.gateway import Gateway
 from turnout.server import Settings, build_gateway
 from turnout.services.ec2 import network
-from turnout.services.ecs import task_lifecycle as life
 from turnout.services.ecs.store import task_definitions as td_store
 from turnout.services.ecs.store.task_definitions import TaskDefinition
 from turnout.services.ecs.store.tasks import Task

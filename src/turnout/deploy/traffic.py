@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ....core.principal import Principal
-from ....store.db import Database
-from ...elbv2 import store as elb_store
+from ..core.principal import Principal
+from ..services.elbv2 import store as elb_store
+from ..store.db import Database
 from .acting import Acting, Scope
 
 

@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from ...core.clock import Clock
+from ..core.clock import Clock
 
 HEALTHY = "healthy"
 UNHEALTHY = "unhealthy"
