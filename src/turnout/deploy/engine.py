@@ -35,6 +35,7 @@ from ..services.ecs.store.deployments import ServiceDeployment
 from ..services.ecs.store.services import Service
 from ..services.ecs.store.tasks import Task
 from ..services.elbv2 import store as elb_store
+from ..services.elbv2.actions import stored_weights
 from ..store import generations
 from .acting import Acting
 from .hooks import Hooks
@@ -42,7 +43,6 @@ from .rolling import Rolling
 from .runner import CIRCUIT_REASON, NETWORK_REASON, Fail, Runner
 from .scheduler import Scheduler
 from .state import Deployment
-from .traffic import stored_weights
 
 if TYPE_CHECKING:
     from ..gateway.gateway import Gateway
@@ -239,6 +239,17 @@ class Engine:
         with self.db.transaction():
             deployment_store.stop_broken(self.db, row.account_id, row.region, row.arn, reason, now)
             events.add(self.db, row.account_id, row.region, row.service_arn, reason, now)
+
+    def continue_hook(self, account: str, region: str, deployment_arn: str, hook_id: str, action: str,
+                      at: datetime) -> bool:
+        """ContinueServiceDeployment on the deployment's pause hook ``hook_id``, in the request's transaction
+        (:class:`turnout.services.ecs.ports.DeploymentEngine`); False when no such hook awaits action."""
+        dep = self.load(account, region, deployment_arn)
+        if dep is None or not Hooks.resolve_pause(dep, hook_id, action):
+            return False
+        dep.clear_wait()
+        dep.save(self.db, at)
+        return True
 
     def load(self, account: str, region: str, arn: str) -> Deployment | None:
         row = deployment_store.deployment(self.db, account, region, arn)

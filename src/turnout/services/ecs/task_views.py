@@ -13,9 +13,9 @@ import uuid
 from typing import Any
 
 from ...core import arns
-from ...dataplane import task_lifecycle as life
 from ...store.db import Database
 from ..ec2 import network as ec2_network
+from . import task_states as life
 from .store.task_definitions import TaskDefinition
 from .store.tasks import Task
 from .tags import get_tags

@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...dataplane.health import HealthCheck
 from .attributes import ALB_PROTOCOLS
 from .errors import invalid_config, validation
+from .target_health import HealthCheck
 
 FIELDS = ("HealthCheckProtocol", "HealthCheckPort", "HealthCheckEnabled", "HealthCheckIntervalSeconds",
           "HealthCheckTimeoutSeconds", "HealthyThresholdCount", "UnhealthyThresholdCount", "HealthCheckPath",
