@@ -95,7 +95,23 @@ def build_gateway(settings: Settings, clock: Clock | None = None, worker: Worker
             recorder.totals = worker.tally.totals
         gateway.recorders.append(recorder)
     register_all(gateway)
+    wire_runtime(gateway)
     return gateway
+
+
+def wire_runtime(gateway: Gateway) -> None:
+    """Hand the providers what runs beside the API (services/*/ports.py): the deployment engine to ECS
+    (it starts with ECS's ``startup``, in the primary process), the data plane's health checks to ELB."""
+    from .dataplane.health import SimulatedHealthChecks
+    from .deploy import Engine
+    from .services.ecs.provider import EcsProvider
+    from .services.elbv2.provider import Elbv2Provider
+
+    ecs, elbv2 = gateway.providers.get("ecs"), gateway.providers.get("elbv2")
+    if isinstance(ecs, EcsProvider):
+        ecs.engine = Engine(gateway)
+    if isinstance(elbv2, Elbv2Provider):
+        elbv2.health_checks = SimulatedHealthChecks(gateway.clock)
 
 
 class App:
@@ -330,9 +346,10 @@ class App:
         worker = self.gateway.worker
         payload["workers"] = worker.count if worker is not None else 1
         payload["worker"] = {"index": worker.index if worker is not None else 0, "pid": os.getpid()}
-        ecs = self.gateway.providers.get("ecs")
-        engine = getattr(ecs, "engine", None)
-        if engine is not None:
+        from .deploy import Engine
+
+        engine = getattr(self.gateway.providers.get("ecs"), "engine", None)
+        if isinstance(engine, Engine):
             payload["ecs"] = engine.health()
         return 200 if self.ready else 503, [(b"content-type", b"application/json")], json.dumps(payload).encode()
 

@@ -32,7 +32,7 @@ def _lambda_endpoint(text: str) -> tuple[str, str]:
     """``NAME=URL`` of ``serve --lambda``: a Lambda function name and the http(s) URL that stands for it."""
     from urllib.parse import urlsplit
 
-    from ..services.ecs.lambda_hooks import NAME_PATTERN
+    from ..dataplane.lambda_hooks import NAME_PATTERN
 
     name, sep, url = text.partition("=")
     if not sep:

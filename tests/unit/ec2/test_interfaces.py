@@ -12,7 +12,7 @@ import pytest
 
 from turnout.services.ec2 import defaults, network, store
 from turnout.services.ec2.model import Subnet
-from turnout.services.ecs import task_lifecycle
+from turnout.services.ecs import task_states
 from turnout.store.db import Database
 
 ACCOUNT, REGION = "111122223333", "us-east-1"
@@ -87,5 +87,5 @@ def test_ecs_places_a_task_on_an_address_no_interface_holds(db: Database) -> Non
     network.attach_task_interface(db, ACCOUNT, REGION, task_arn="other", eni_id="eni-0000000000000000b",
                                   subnet_id=subnet.subnet_id, private_ip="10.9.0.20", groups=[group],
                                   description="b", now=NOW)
-    placed, address = task_lifecycle._place(db, ACCOUNT, REGION, [subnet], {subnet.subnet_id: 0})
+    placed, address = task_states._place(db, ACCOUNT, REGION, [subnet], {subnet.subnet_id: 0})
     assert placed == subnet and address == "10.9.0.21"

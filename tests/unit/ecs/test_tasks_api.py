@@ -1,4 +1,4 @@
-"""ListTasks, DescribeTasks and StopTask through the gateway, on tasks launched with task_lifecycle.launch."""
+"""ListTasks, DescribeTasks and StopTask through the gateway, on tasks launched with task_states.launch."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from botocore.model import ListShape, Shape, StructureShape
 from turnout.core.clock import ManualClock
 from turnout.core.context import RequestContext
 from turnout.core.principal import Principal
+from turnout.dataplane import task_lifecycle as life
 from turnout.server import Settings, build_gateway
 from turnout.services.ec2 import network
-from turnout.services.ecs import task_lifecycle as life
+from turnout.services.ecs import task_states as states
 from turnout.services.ecs.store import task_definitions as td_store
 from turnout.services.ecs.store.task_definitions import TaskDefinition
 from turnout.services.ecs.store.tasks import Task
@@ -102,9 +103,9 @@ class Env:
     def launch(self, td: TaskDefinition, count: int = 1, cluster: str = "c1", **kwargs: Any) -> list[Task]:
         db = self.gateway.db
         with db.transaction():
-            return life.launch(db, account=ACCOUNT, region=REGION, cluster=cluster, task_definition=td, count=count,
-                               now=self.clock.now(), network={"subnets": [self.subnet()], "securityGroups": [],
-                                                              "assignPublicIp": "DISABLED"}, **kwargs)
+            return states.launch(db, account=ACCOUNT, region=REGION, cluster=cluster, task_definition=td, count=count,
+                                 now=self.clock.now(), network={"subnets": [self.subnet()], "securityGroups": [],
+                                                                "assignPublicIp": "DISABLED"}, **kwargs)
 
     def run(self, seconds: float) -> None:
         self.clock.advance(seconds)
@@ -325,8 +326,8 @@ def test_stop_registered_task_drains_for_target_group_delay(env: Env) -> None:
     [task] = env.launch(td)
     env.run(7)
     with env.gateway.db.transaction():
-        life.set_registrations(env.gateway.db, task.arn,
-                               [{"targetGroupArn": tg, "id": task.private_ip, "port": 80}])
+        states.set_registrations(env.gateway.db, task.arn,
+                                 [{"targetGroupArn": tg, "id": task.private_ip, "port": 80}])
     # No load balancer uses the group: ELB does not drain it.
     out = env.call("StopTask", {"cluster": "c1", "task": task.arn})["task"]
     assert out["lastStatus"] == "DEACTIVATING"
@@ -339,8 +340,8 @@ def test_stop_registered_task_drains_for_target_group_delay(env: Env) -> None:
     [second] = env.launch(td)
     env.run(7)
     with env.gateway.db.transaction():
-        life.set_registrations(env.gateway.db, second.arn,
-                               [{"targetGroupArn": tg, "id": second.private_ip, "port": 80}])
+        states.set_registrations(env.gateway.db, second.arn,
+                                 [{"targetGroupArn": tg, "id": second.private_ip, "port": 80}])
     env.run(0)
     env.call("StopTask", {"cluster": "c1", "task": second.arn})
     assert life.next_due(env.gateway.db, env.clock) == 45

@@ -16,9 +16,8 @@ from typing import Any
 from ...core.context import RequestContext
 from ...store.db import Database
 from .common import ARN, error, invalid
-from .engine import Engine
-from .engine.hooks import Hooks
 from .model import FINAL, PENDING
+from .ports import DeploymentEngine
 from .store.deployments import ServiceDeployment, deployment, request_rollback
 
 HOOK_ID = re.compile(r"^ecs-[a-z]+-[A-Za-z0-9_-]+$")
@@ -40,7 +39,7 @@ class DeploymentOperations:
     """Mixed into :class:`EcsProvider`."""
 
     db: Database
-    engine: Engine
+    engine: DeploymentEngine
 
     def stop_service_deployment(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         arn = req["serviceDeploymentArn"]
@@ -64,11 +63,9 @@ class DeploymentOperations:
         row = _deployment_row(self.db, ctx, arn)
         if row.status in FINAL:
             raise invalid("Continuing a service deployment is not allowed for service deployment in terminal states.")
-        dep = self.engine.load(ctx.account_id, ctx.region, arn)
-        if dep is None or not Hooks.resolve_pause(dep, hook_id, req.get("action") or "CONTINUE"):
+        if not self.engine.continue_hook(ctx.account_id, ctx.region, arn, hook_id, req.get("action") or "CONTINUE",
+                                         ctx.received_at):
             raise invalid("Provided hookId is either completed, unavailable, or not associated with the given "
                           "Resource ARN")
-        dep.clear_wait()
-        dep.save(self.db, ctx.received_at)
         self.engine.wake(arn)
         return {"serviceDeploymentArn": arn}

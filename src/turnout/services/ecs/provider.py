@@ -2,7 +2,8 @@
 definitions, services, tasks, service deployments, tags). Importing ``tags`` and ``task_definitions`` registers
 ``resource_tag_lookups["ecs"]`` and ``name_resolvers["ecs:task-definition"]`` for the authorization engine.
 
-The provider owns the deployment :class:`~.engine.Engine`, which runs deployments and tasks on the clock.
+The deployment engine (:mod:`turnout.deploy`), which runs deployments and tasks on the clock, is the app's:
+``server.build_gateway`` builds it and hands it to the provider as ``engine`` (:class:`~.ports.DeploymentEngine`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from .capacity import CapacityOperations
 from .clusters import ClusterOperations
 from .deployment_ops import DeploymentOperations
 from .deployment_views import DeploymentViewOperations
-from .engine import Engine
+from .ports import DeploymentEngine, Unwired
 from .services import ServiceOperations
 from .tags import TagOperations
 from .task_definitions import TaskDefinitionOperations
@@ -31,7 +32,7 @@ class EcsProvider(ClusterOperations, CapacityOperations, TaskDefinitionOperation
 
     def __init__(self, gateway: Gateway) -> None:
         super().__init__(gateway)
-        self.engine = Engine(gateway)
+        self.engine: DeploymentEngine = Unwired()  # server.build_gateway wires the engine
 
     def startup(self) -> None:
         if self.gateway.primary:  # the engine runs in one process (turnout.workers)

@@ -24,7 +24,7 @@ from typing import Any
 from ...core import arns, ids
 from ...core.context import RequestContext
 from ...store.db import Database
-from .engine.traffic import stored_weights
+from ..elbv2.actions import stored_weights
 from .service_rules import alarms_view, circuit_breaker_view, is_fargate
 from .store import deployments as deployment_store
 from .store import revisions as revision_store

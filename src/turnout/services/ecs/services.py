@@ -21,7 +21,7 @@ caller's account when it is missing, as ECS does for a first service.
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from ...authz.passrole import check_pass_role
 from ...core import arns
@@ -32,6 +32,7 @@ from .capacity import cluster_providers, default_launch
 from .clusters import find_cluster
 from .common import invalid, page
 from .model import ECS_PRINCIPAL
+from .ports import DeploymentEngine
 from .revisions import drop_history, start_deployment
 from .service_rules import (
     check_desired_count,
@@ -52,9 +53,6 @@ from .store.services import Service
 from .store.task_definitions import TaskDefinition
 from .tags import check_new_tags, drop_tags, put_tags
 from .task_definitions import find_revision
-
-if TYPE_CHECKING:
-    from .engine import Engine
 
 DESCRIBE_MAX = 10
 LINKED_ROLE = "AWSServiceRoleForECS"
@@ -121,7 +119,7 @@ class ServiceOperations:
     """Mixed into :class:`EcsProvider`."""
 
     db: Database
-    engine: Engine
+    engine: DeploymentEngine
 
     # -- shared ---------------------------------------------------------------------------------------------
 

@@ -27,17 +27,18 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...authz.passrole import check_pass_role
 from ...core.context import RequestContext
 from ...store.db import Database
 from ...wire.errors import ServiceError
-from . import task_lifecycle as life
+from . import task_states as life
 from .capacity import cluster_providers, default_launch
 from .clusters import find_cluster
 from .common import client, error, invalid
 from .model import ECS_PRINCIPAL
+from .ports import DeploymentEngine
 from .service_rules import check_launch, check_network, is_fargate, volume_roles
 from .store import task_definitions as td_store
 from .store import tasks as task_store
@@ -47,9 +48,6 @@ from .store.tasks import Task
 from .tags import check_new_tags, get_tags, put_tags
 from .task_definitions import TASKS_SERVICE, find_revision
 from .task_views import task_view
-
-if TYPE_CHECKING:
-    from .engine import Engine
 
 MAX_COUNT = 10  # "You can specify up to 10 tasks for each call."
 # The RunTask reference: "Up to 128 letters (uppercase and lowercase), numbers, hyphens (-), forward slash (/), and
@@ -135,7 +133,7 @@ class RunTaskOperations:
     """Mixed into :class:`EcsProvider`."""
 
     db: Database
-    engine: Engine
+    engine: DeploymentEngine
 
     def _replay(self, ctx: RequestContext, token: str, digest: str) -> dict[str, Any] | None:
         """The answer of the RunTask that used ``token`` (None if none did); ConflictException if its parameters

@@ -15,7 +15,7 @@ from typing import Any
 from ...core import arns
 from ...store.db import Database
 from ..ec2 import network as ec2_network
-from . import task_lifecycle as life
+from . import task_states as life
 from .store.task_definitions import TaskDefinition
 from .store.tasks import Task
 from .tags import get_tags

@@ -1,29 +1,28 @@
 """Tasks: ListTasks, DescribeTasks, StopTask.
 
-Tasks are launched and advanced by the deployment engine through :mod:`.task_lifecycle`; these operations read
+Tasks are launched and advanced by the deployment engine through :mod:`.task_states` (the data plane moves
+them on the clock); these operations read
 the ``ecs_tasks`` rows and ask a task to stop. Stopped tasks stay listed (AWS shows them "for at least one hour";
 Turnout keeps them). There are no container instances: a ``containerInstance`` filter lists nothing.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...core import arns
 from ...core.context import RequestContext
 from ...store.db import Database
-from . import task_lifecycle as life
+from . import task_states as life
 from .clusters import find_cluster
 from .common import ARN, error, invalid, page
+from .ports import DeploymentEngine
 from .store import services as service_store
 from .store import task_definitions as td_store
 from .store import tasks as store
 from .store.task_definitions import TaskDefinition
 from .store.tasks import Task
 from .task_views import task_view
-
-if TYPE_CHECKING:
-    from .engine import Engine
 
 DESCRIBE_LIMIT = 100
 REASON_LIMIT = 255
@@ -64,7 +63,7 @@ class TaskOperations:
     """Mixed into :class:`EcsProvider`."""
 
     db: Database
-    engine: Engine
+    engine: DeploymentEngine
 
     def list_tasks(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         cluster = find_cluster(self.db, ctx, req.get("cluster")).name

@@ -23,6 +23,7 @@ from typing import Any
 
 from ...store.db import Database
 from ...wire.errors import ServiceError
+from . import store
 from .attributes import ALB_PROTOCOLS
 from .errors import error, invalid_config, validation
 from .store import LoadBalancer, TargetGroup, get_target_group, load_balancers_using, target_groups_of
@@ -189,6 +190,29 @@ def target_group_arns(actions: list[dict[str, Any]]) -> list[str]:
     found = [group["TargetGroupArn"] for action in actions if action["Type"] == "forward"
              for group in action["ForwardConfig"]["TargetGroups"]]
     return list(dict.fromkeys(found))
+
+
+def weights(actions: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> dict[str, int]:
+    """Target group -> weight of the forward action (a plain TargetGroupArn forward: weight 1)."""
+    for action in actions:
+        if action.get("Type") != "forward":
+            continue
+        groups = (action.get("ForwardConfig") or {}).get("TargetGroups")
+        if groups:
+            return {g["TargetGroupArn"]: int(g.get("Weight", 1)) for g in groups}
+        if action.get("TargetGroupArn"):
+            return {action["TargetGroupArn"]: 1}
+    return {}
+
+
+def stored_weights(db: Database, account: str, region: str, named: str) -> dict[str, int] | None:
+    """Target group -> weight of a rule's (or listener's) forward action as stored now, read without a role (for
+    what Turnout itself reports); None when there is no such rule or listener."""
+    rule = store.rule(db, account, region, named)
+    if rule is not None:
+        return weights(rule.actions)
+    listener = store.listener(db, account, region, named)
+    return None if listener is None else weights(listener.default_actions)
 
 
 def check_target_groups(db: Database, lb: LoadBalancer, listener_protocol: str | None,

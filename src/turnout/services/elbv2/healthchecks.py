@@ -16,7 +16,7 @@ from typing import Any
 
 from .attributes import ALB_PROTOCOLS
 from .errors import invalid_config, validation
-from .health import HealthCheck
+from .target_health import HealthCheck
 
 FIELDS = ("HealthCheckProtocol", "HealthCheckPort", "HealthCheckEnabled", "HealthCheckIntervalSeconds",
           "HealthCheckTimeoutSeconds", "HealthyThresholdCount", "UnhealthyThresholdCount", "HealthCheckPath",

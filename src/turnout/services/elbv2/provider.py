@@ -18,6 +18,7 @@ from .certificates import CertificateOperations
 from .listeners import ListenerOperations
 from .load_balancers import LoadBalancerOperations
 from .network import register_dependency_check
+from .ports import HealthChecks, Unwired
 from .rules import RuleOperations
 from .tags import TagOperations
 from .target_groups import TargetGroupOperations
@@ -44,4 +45,5 @@ class Elbv2Provider(
 
     def __init__(self, gateway: Gateway) -> None:
         super().__init__(gateway)
+        self.health_checks: HealthChecks = Unwired()  # the data plane's, wired by server.build_gateway
         register_dependency_check()

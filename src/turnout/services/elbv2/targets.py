@@ -1,7 +1,8 @@
 """Registered targets: RegisterTargets, DeregisterTargets, DescribeTargetHealth, and the hook through which the
 runtime owning a target (an ECS task) reports its health.
 
-Health is never stored: :mod:`.health` computes it from the registration's events each time it is read. A
+Health is never stored: the data plane's health checks (:class:`~.ports.HealthChecks`, wired by
+``server.build_gateway``) compute it from the registration's events each time it is read. A
 deregistered target drains for the target group's deregistration delay (none when the group serves no load
 balancer) and is gone afterwards; gone rows are purged by the next write to the group.
 """
@@ -13,15 +14,15 @@ import re
 from datetime import datetime
 from typing import Any
 
-from ...core.clock import Clock
 from ...core.context import RequestContext
 from ...store.db import Database
 from . import network, store
 from .attributes import ALB_PROTOCOLS, deregistration_delay
 from .errors import error, invalid_target, validation
-from .health import NOT_REGISTERED, TargetEvents, TargetHealth, target_health
 from .healthchecks import settings
+from .ports import HealthChecks
 from .store import LB_ARN, Target, TargetGroup, get_target_group, in_use, targets_of
+from .target_health import NOT_REGISTERED, TargetEvents, TargetHealth
 
 TARGETS_PER_GROUP = 1000  # "targets-per-application-load-balancer"; Turnout counts them per target group
 _INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8}([0-9a-f]{9})?$")
@@ -44,21 +45,21 @@ def events(target: Target) -> TargetEvents:
     )
 
 
-def live_targets(db: Database, clock: Clock, tg: TargetGroup) -> list[tuple[Target, TargetHealth]]:
+def live_targets(db: Database, checks: HealthChecks, tg: TargetGroup) -> list[tuple[Target, TargetHealth]]:
     """The group's registrations that are not gone, with their health now, in registration order."""
     used = in_use(db, tg.account_id, tg.region, tg.arn)
     check = settings(tg.health_check)
     out = []
     for target in targets_of(db, tg.account_id, tg.region, tg.arn):
-        health = target_health(events(target), check, used, clock)
+        health = checks.target_health(events(target), check, used)
         if health is not None:
             out.append((target, health))
     return out
 
 
-def _purge(db: Database, clock: Clock, tg: TargetGroup) -> list[tuple[Target, TargetHealth]]:
+def _purge(db: Database, checks: HealthChecks, tg: TargetGroup) -> list[tuple[Target, TargetHealth]]:
     """Delete the group's gone registrations; the live ones."""
-    live = live_targets(db, clock, tg)
+    live = live_targets(db, checks, tg)
     keep = {(target.target_id, target.port) for target, _ in live}
     for target in targets_of(db, tg.account_id, tg.region, tg.arn):
         if (target.target_id, target.port) not in keep:
@@ -174,13 +175,13 @@ class TargetOperations:
     """Mixed into :class:`Elbv2Provider`."""
 
     db: Database
-    clock: Clock
+    health_checks: HealthChecks
 
     def register_targets(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account, region = ctx.account_id, ctx.region
         tg = get_target_group(self.db, account, region, req["TargetGroupArn"])
         registrations = _registrations(self.db, ctx, tg, req["Targets"])
-        live = {(target.target_id, target.port): target for target, _ in _purge(self.db, self.clock, tg)}
+        live = {(target.target_id, target.port): target for target, _ in _purge(self.db, self.health_checks, tg)}
         registered = set(live)
         now = ctx.received_at
         for reg in registrations:
@@ -205,7 +206,7 @@ class TargetOperations:
     def deregister_targets(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account, region = ctx.account_id, ctx.region
         tg = get_target_group(self.db, account, region, req["TargetGroupArn"])
-        live = {(target.target_id, target.port): target for target, _ in _purge(self.db, self.clock, tg)}
+        live = {(target.target_id, target.port): target for target, _ in _purge(self.db, self.health_checks, tg)}
         drain = deregistration_delay(tg) if in_use(self.db, account, region, tg.arn) else 0
         for target in req["Targets"]:
             if tg.target_type == "instance" and not _INSTANCE_ID.match(target["Id"]):
@@ -221,7 +222,7 @@ class TargetOperations:
         tg = get_target_group(self.db, ctx.account_id, ctx.region, req["TargetGroupArn"])
         include = set(req.get("Include") or [])
         anomaly = bool(include & {"AnomalyDetection", "All"})
-        live = live_targets(self.db, self.clock, tg)
+        live = live_targets(self.db, self.health_checks, tg)
         wanted = req.get("Targets")
         if not wanted:
             return {"TargetHealthDescriptions": [

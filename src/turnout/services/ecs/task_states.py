@@ -1,41 +1,28 @@
-"""The simulated lifecycle of ECS tasks: launch, stop requests and the timed status steps in between.
+"""ECS tasks as the API and the deployment engine write them: launch (placement in the subnets), stop requests,
+load-balancer registrations, and what a task definition's Turnout labels say. The timed status steps between
+launch and STOPPED are the data plane's (:mod:`turnout.dataplane.task_lifecycle`).
 
-No HTTP and no load-balancer calls here: the deployment engine calls these functions inside its own transaction,
-decides when to launch and stop tasks, and registers/deregisters them in target groups when :func:`due` reports
-that a task entered ACTIVATING / DEACTIVATING.
+A task passes PROVISIONING -> PENDING -> ACTIVATING -> RUNNING; a stop request moves a registered task (ACTIVATING or
+RUNNING) to DEACTIVATING for ``drain_seconds`` (the target groups' deregistration delay), any other to STOPPING at
+once; then DEPROVISIONING -> STOPPED. ``stopping_at`` is the instant of the stop request.
 
-Turnout's conventions (AWS does not publish step durations; these are Turnout's choice, in simulated seconds):
-
-* A task passes PROVISIONING (2 s) -> PENDING (4 s, the image pull: ``pull_started_at``/``pull_stopped_at``) ->
-  ACTIVATING (1 s) -> RUNNING (``started_at``). ``connectivity_at`` is set when PENDING starts (the task's ENI is
-  attached before the pull, as on AWS).
-* A stop request moves a registered task to DEACTIVATING, which lasts the ``drain_seconds`` given (the target
-  groups' deregistration delay), then STOPPING (2 s) -> DEPROVISIONING (1 s, ``execution_stopped_at`` when it
-  starts) -> STOPPED (``stopped_at``). An unregistered task goes to STOPPING at once. ``stopping_at`` is the instant
-  of the stop request.
-* Container ``dockerLabels``: ``turnout.health`` = ``healthy`` (default) | ``unhealthy``; ``turnout.exit-after``
-  = N on an essential container: the container exits after N simulated seconds RUNNING, with the exit code its
-  ``turnout.exit-code`` label gives (an integer 0-255; default 1, also for a label that is not one). Any exit, 0
-  included, stops the task with stop code ``EssentialContainerExited`` (AWS uses it for every essential container
-  exit) and stopped reason ``Essential container in task exited``.
-
-Each step starts at the instant the previous one was due (not when :func:`due` happened to run), so however
-often :func:`due` is called, a task's timeline is the same.
+Container ``dockerLabels``: ``turnout.health`` = ``healthy`` (default) | ``unhealthy``; ``turnout.exit-after`` = N on
+an essential container: the container exits after N simulated seconds RUNNING, with the exit code its
+``turnout.exit-code`` label gives (an integer 0-255; default 1, also for a label that is not one). Any exit, 0
+included, stops the task with stop code ``EssentialContainerExited`` (AWS uses it for every essential container
+exit) and stopped reason ``Essential container in task exited``.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ...core import arns, ids
-from ...core.clock import Clock
 from ...store.db import Database
 from ..ec2 import network as ec2_network
-from .store import task_definitions as td_store
 from .store import tasks as store
 from .store.task_definitions import TaskDefinition
 from .store.tasks import Task
@@ -50,17 +37,6 @@ DEPROVISIONING = "DEPROVISIONING"
 STOPPED = "STOPPED"
 ORDER = (PROVISIONING, PENDING, ACTIVATING, RUNNING, DEACTIVATING, STOPPING, DEPROVISIONING, STOPPED)
 
-# Turnout's choice: simulated seconds each status lasts (DEACTIVATING lasts the drain given to request_stop).
-PROVISIONING_SECONDS = 2.0
-PENDING_SECONDS = 4.0
-ACTIVATING_SECONDS = 1.0
-STOPPING_SECONDS = 2.0
-DEPROVISIONING_SECONDS = 1.0
-_FIXED = {PROVISIONING: PROVISIONING_SECONDS, PENDING: PENDING_SECONDS, ACTIVATING: ACTIVATING_SECONDS,
-          STOPPING: STOPPING_SECONDS, DEPROVISIONING: DEPROVISIONING_SECONDS}
-_NEXT = {PROVISIONING: PENDING, PENDING: ACTIVATING, ACTIVATING: RUNNING, DEACTIVATING: STOPPING,
-         STOPPING: DEPROVISIONING, DEPROVISIONING: STOPPED}
-
 HEALTH_LABEL = "turnout.health"
 EXIT_LABEL = "turnout.exit-after"
 EXIT_CODE_LABEL = "turnout.exit-code"
@@ -74,15 +50,6 @@ class LaunchError(Exception):
     """A task cannot be placed (no subnet of the request exists, or every one is out of addresses)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Transition:
-    """One status step of one task: ``task`` is the task after the step."""
-
-    task: Task
-    previous: str
-    status: str
-
-
 # -- task definitions -----------------------------------------------------------------------------------------
 
 
@@ -90,7 +57,7 @@ def containers(task_definition: TaskDefinition) -> list[dict[str, Any]]:
     return task_definition.containers
 
 
-def _labels(container: dict[str, Any]) -> dict[str, str]:
+def labels(container: dict[str, Any]) -> dict[str, str]:
     labels = container.get("dockerLabels")
     return labels if isinstance(labels, dict) else {}
 
@@ -101,7 +68,7 @@ def exit_after(task_definition: TaskDefinition) -> tuple[str, float] | None:
     for container in containers(task_definition):
         if not container.get("essential", True):
             continue  # a non-essential container exiting does not stop the task
-        raw = _labels(container).get(EXIT_LABEL)
+        raw = labels(container).get(EXIT_LABEL)
         try:
             seconds = float(raw) if raw is not None else None
         except ValueError:
@@ -117,30 +84,13 @@ def exit_code(task_definition: TaskDefinition, name: str) -> int:
     for container in containers(task_definition):
         if str(container.get("name")) != name:
             continue
-        raw = _labels(container).get(EXIT_CODE_LABEL)
+        raw = labels(container).get(EXIT_CODE_LABEL)
         try:
             code = int(str(raw).strip()) if raw is not None else DEFAULT_EXIT_CODE
         except ValueError:
             return DEFAULT_EXIT_CODE
         return code if 0 <= code <= 255 else DEFAULT_EXIT_CODE
     return DEFAULT_EXIT_CODE
-
-
-def health(task: Task | None, task_definition: TaskDefinition) -> str:
-    """``healthy`` or ``unhealthy``: what the task answers to load-balancer and container health checks
-    (``unhealthy`` when any container's ``turnout.health`` label says so)."""
-    for container in containers(task_definition):
-        if str(_labels(container).get(HEALTH_LABEL, "healthy")).lower() == "unhealthy":
-            return "unhealthy"
-    return "healthy"
-
-
-def health_status(task: Task | None, task_definition: TaskDefinition) -> str:
-    """The task's healthStatus once RUNNING: HEALTHY/UNHEALTHY only when a container defines a healthCheck, else
-    UNKNOWN (AWS's rule)."""
-    if not any(c.get("healthCheck") for c in containers(task_definition)):
-        return "UNKNOWN"
-    return "HEALTHY" if health(task, task_definition) == "healthy" else "UNHEALTHY"
 
 
 # -- launch ---------------------------------------------------------------------------------------------------
@@ -305,7 +255,7 @@ def request_stop(db: Database, task_arn: str, *, stop_code: str, reason: str | N
     task = find(db, task_arn)
     if task is None or task.desired_status == STOPPED or task.last_status in ORDER[4:]:
         return task
-    _stop(db, task, stop_code, reason, _not_before(now, task), drain_seconds)
+    stop(db, task, stop_code=stop_code, reason=reason, at=_not_before(now, task), drain_seconds=drain_seconds)
     return _row(db, task.account_id, task.region, task_arn)
 
 
@@ -314,97 +264,12 @@ def _not_before(now: datetime, task: Task) -> datetime:
     return now if now >= since else since
 
 
-def _stop(db: Database, task: Task, stop_code: str, reason: str | None, at: datetime, drain: float) -> None:
+def stop(db: Database, task: Task, *, stop_code: str, reason: str | None, at: datetime, drain_seconds: float) -> None:
+    """Stop ``task`` (as read, not yet stopping) at ``at``: DEACTIVATING for ``drain_seconds`` when registered, else
+    STOPPING."""
     regs = registrations(task)
     registered = bool(regs) and task.last_status in (ACTIVATING, RUNNING)
     status = DEACTIVATING if registered else STOPPING
-    regs = [{**r, "drainSeconds": max(0.0, float(drain))} for r in regs] if registered else regs
+    regs = [{**r, "drainSeconds": max(0.0, float(drain_seconds))} for r in regs] if registered else regs
     store.request_stop(db, task.account_id, task.region, task.arn, stop_code=stop_code, reason=reason,
                        status=status, at=at, registrations=regs)
-
-
-# -- the clock ------------------------------------------------------------------------------------------------
-
-
-def _duration(task: Task, definitions: dict[str, TaskDefinition | None], db: Database) -> float | None:
-    """Simulated seconds the task's current status lasts; None: until something else happens."""
-    status = task.last_status
-    if status in _FIXED:
-        return _FIXED[status]
-    if status == DEACTIVATING:
-        return drain_of(task)
-    if status == RUNNING and task.desired_status == RUNNING:
-        td = _definition(db, task, definitions)
-        found = exit_after(td) if td is not None else None
-        return None if found is None else found[1]
-    return None
-
-
-def _definition(db: Database, task: Task, cache: dict[str, TaskDefinition | None]) -> TaskDefinition | None:
-    arn = task.task_definition_arn
-    if arn not in cache:
-        cache[arn] = td_store.task_definition(db, task.account_id, task.region, arn)
-    return cache[arn]
-
-
-def _pending(db: Database, account: str | None, region: str | None) -> list[Task]:
-    return store.not_stopped(db, account, region)
-
-
-def _instant(clock: Clock, since: datetime, seconds: float) -> datetime | None:
-    """The wall-clock instant ``seconds`` simulated seconds after ``since``, if it has passed."""
-    elapsed = clock.sim_elapsed(since)
-    if elapsed < seconds:
-        return None
-    if elapsed <= 0:
-        return since
-    return since + (clock.now() - since) * (seconds / elapsed)
-
-
-def due(db: Database, clock: Clock, account: str | None = None, region: str | None = None) -> list[Transition]:
-    """Advance every task whose status has lasted its duration, step after step; one Transition per step, in
-    order (a task's steps in its order; tasks in launch order)."""
-    out: list[Transition] = []
-    definitions: dict[str, TaskDefinition | None] = {}
-    for task in _pending(db, account, region):
-        while task.last_status != STOPPED:
-            seconds = _duration(task, definitions, db)
-            at = None if seconds is None else _instant(clock, task.status_since, seconds)
-            if at is None:
-                break
-            previous = task.last_status
-            _step(db, task, at, definitions)
-            task = _row(db, task.account_id, task.region, task.arn)
-            out.append(Transition(task, previous, task.last_status))
-    return out
-
-
-def _step(db: Database, task: Task, at: datetime, definitions: dict[str, TaskDefinition | None]) -> None:
-    status = task.last_status
-    if status == RUNNING:  # the essential container exited
-        regs = registrations(task)
-        drain = target_group_drain(db, task.account_id, task.region, regs) if regs else 0.0
-        _stop(db, task, EXIT_CODE, EXIT_REASON, at, drain)
-        return
-    target = _NEXT[status]
-    health: str | None = None
-    if target == RUNNING:
-        td = _definition(db, task, definitions)
-        health = health_status(task, td) if td is not None else "UNKNOWN"
-    elif target == STOPPED:
-        health = "UNKNOWN"
-        ec2_network.release_interfaces(db, task.account_id, task.region, task.arn)
-    store.advance(db, task.account_id, task.region, task.arn, target, at, health_status=health)
-
-
-def next_due(db: Database, clock: Clock, account: str | None = None, region: str | None = None) -> float | None:
-    """Simulated seconds until the next step of any task (0: one is due now; None: none is pending)."""
-    best: float | None = None
-    definitions: dict[str, TaskDefinition | None] = {}
-    for task in _pending(db, account, region):
-        seconds = _duration(task, definitions, db)
-        if seconds is None:
-            continue
-        left = max(0.0, seconds - clock.sim_elapsed(task.status_since))
-        best = left if best is None else min(best, left)
-    return best

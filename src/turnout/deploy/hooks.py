@@ -21,13 +21,13 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ....authz.authorizer import PolicyAuthorizer
-from ....authz.checks import Check
-from ....core import ids
-from ....core.context import RequestContext
-from ..common import iso
-from ..lambda_hooks import HookResult
-from ..model import ROLLBACK_IN_PROGRESS
+from ..authz.authorizer import PolicyAuthorizer
+from ..authz.checks import Check
+from ..core import ids
+from ..core.context import RequestContext
+from ..dataplane.lambda_hooks import HookResult
+from ..services.ecs.common import iso
+from ..services.ecs.model import ROLLBACK_IN_PROGRESS
 from .acting import AssumeFailed, Scope
 from .runner import DONE, HOOK_REASON, Fail, Outcome, Wait
 from .state import HookRun
@@ -176,7 +176,7 @@ class Hooks:
 
     def _call(self, key: tuple[str, str], function_arn: str, event: dict[str, Any]) -> None:
         """Invoke the function off the transaction, on the event loop; its result wakes the engine."""
-        from ..lambda_hooks import invoke
+        from ..dataplane.lambda_hooks import invoke
 
         endpoints = getattr(self.engine.gateway, "lambda_endpoints", {}) or {}
         try:
@@ -219,7 +219,7 @@ class Hooks:
         return f"ECS was unable to invoke hook target {function} due to {message}"
 
     def _event(self, dep: Deployment, run: HookRun) -> dict[str, Any]:
-        from ..lambda_hooks import payload
+        from ..dataplane.lambda_hooks import payload
 
         blue = dep.sources[-1] if dep.sources else None
         green = dep.target

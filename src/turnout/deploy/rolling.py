@@ -13,7 +13,7 @@ import math
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ..store.tasks import Task
+from ..services.ecs.store.tasks import Task
 from .runner import DONE, HEALTH_POLL, NETWORK_REASON, Fail, Outcome, Wait
 from .scheduler import RegistrationFailed
 

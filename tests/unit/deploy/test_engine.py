@@ -12,9 +12,9 @@ import pytest
 
 from turnout.core.clock import ManualClock
 from turnout.core.principal import Principal
+from turnout.deploy import Engine
 from turnout.gateway.gateway import Gateway
 from turnout.server import Settings, build_gateway
-from turnout.services.ecs.engine import Engine
 
 ROOT = Principal.root("000000000000")
 
@@ -100,7 +100,7 @@ def test_a_deployment_the_engine_cannot_run_is_stopped_with_the_reason(
 
 def test_a_stage_that_lasts_24_hours_fails_the_deployment(world: tuple[Gateway, ManualClock, Engine],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from turnout.services.ecs import task_lifecycle
+    from turnout.dataplane import task_lifecycle
 
     gateway, clock, engine = world
     # Image pulls that never end: the tasks stay PENDING, so the deployment waits at SCALE_UP.
@@ -119,7 +119,7 @@ def test_a_stage_that_lasts_24_hours_fails_the_deployment(world: tuple[Gateway, 
 def test_a_kept_role_session_is_reassumed_after_15_minutes(world: tuple[Gateway, ManualClock, Engine]) -> None:
     import json
 
-    from turnout.services.ecs.engine.acting import Scope
+    from turnout.deploy.acting import Scope
 
     gateway, clock, engine = world
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"},

@@ -7,14 +7,8 @@ from datetime import timedelta
 import pytest
 
 from turnout.core.clock import ManualClock
-from turnout.services.elbv2.health import (
-    NOT_REGISTERED,
-    HealthCheck,
-    TargetEvents,
-    TargetHealth,
-    checked_status,
-    target_health,
-)
+from turnout.dataplane.health import checked_status, target_health
+from turnout.services.elbv2.target_health import NOT_REGISTERED, HealthCheck, TargetEvents, TargetHealth
 
 CHECK = HealthCheck(enabled=True, interval=30, healthy_threshold=5, unhealthy_threshold=2)
 

@@ -1,4 +1,4 @@
-"""The simulated task lifecycle (services/ecs/task_lifecycle.py) on a ManualClock and a real database."""
+"""The simulated task lifecycle (dataplane/task_lifecycle.py) on a ManualClock and a real database."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 
 from turnout.core.clock import ManualClock
 from turnout.core.principal import Principal
+from turnout.dataplane import task_lifecycle as life
 from turnout.gateway.gateway import Gateway
 from turnout.server import Settings, build_gateway
 from turnout.services.ec2 import network
-from turnout.services.ecs import task_lifecycle as life
+from turnout.services.ecs import task_states as states
 from turnout.services.ecs.store import task_definitions as td_store
 from turnout.services.ecs.store.task_definitions import TaskDefinition
 from turnout.services.ecs.store.tasks import Task
@@ -59,17 +60,17 @@ class Env:
     def launch(self, td: TaskDefinition, count: int = 1, subnets: list[str] | None = None, **kwargs: Any) -> list[Task]:
         db = self.gateway.db
         with db.transaction():
-            return life.launch(db, account=ACCOUNT, region=REGION, cluster="c1", task_definition=td, count=count,
-                               now=self.clock.now(), network={"subnets": subnets or self.subnets(),
-                                                              "securityGroups": [], "assignPublicIp": "DISABLED"},
-                               **kwargs)
+            return states.launch(db, account=ACCOUNT, region=REGION, cluster="c1", task_definition=td, count=count,
+                                 now=self.clock.now(), network={"subnets": subnets or self.subnets(),
+                                                                "securityGroups": [], "assignPublicIp": "DISABLED"},
+                                 **kwargs)
 
     def due(self) -> list[life.Transition]:
         with self.gateway.db.transaction():
             return life.due(self.gateway.db, self.clock)
 
     def task(self, arn: str) -> Task:
-        row = life.find(self.gateway.db, arn)
+        row = states.find(self.gateway.db, arn)
         assert row is not None
         return row
 
@@ -135,11 +136,11 @@ def test_addresses_skip_reserved_and_reuse_after_stop(env: Env) -> None:
     td = env.task_definition("small")
     tasks = env.launch(td, count=11, subnets=[subnet])
     assert [t.private_ip for t in tasks] == [f"10.9.0.{n}" for n in range(4, 15)]
-    with pytest.raises(life.LaunchError):
+    with pytest.raises(states.LaunchError):
         env.launch(td, subnets=[subnet])
     db = env.gateway.db
     with db.transaction():
-        life.request_stop(db, tasks[2].arn, stop_code="UserInitiated", reason="r", now=env.clock.now())
+        states.request_stop(db, tasks[2].arn, stop_code="UserInitiated", reason="r", now=env.clock.now())
     env.clock.advance(10)
     env.due()
     assert env.task(tasks[2].arn).last_status == "STOPPED"
@@ -157,7 +158,7 @@ def test_a_released_address_is_not_handed_out_again_at_once(env: Env) -> None:
     assert [t.private_ip for t in tasks] == ["10.8.0.4", "10.8.0.5", "10.8.0.6"]
     db = env.gateway.db
     with db.transaction():
-        life.request_stop(db, tasks[0].arn, stop_code="UserInitiated", reason="r", now=env.clock.now())
+        states.request_stop(db, tasks[0].arn, stop_code="UserInitiated", reason="r", now=env.clock.now())
     env.clock.advance(10)
     env.due()
     assert env.task(tasks[0].arn).last_status == "STOPPED"
@@ -167,7 +168,7 @@ def test_a_released_address_is_not_handed_out_again_at_once(env: Env) -> None:
 
 def test_launch_into_missing_subnets_fails(env: Env) -> None:
     td = env.task_definition("nosub")
-    with pytest.raises(life.LaunchError):
+    with pytest.raises(states.LaunchError):
         env.launch(td, subnets=["subnet-0123456789abcdef0"])
 
 
@@ -206,11 +207,11 @@ def test_stop_running_registered_task_drains(env: Env) -> None:
     regs = [{"targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/tg/1", "id": "x",
              "port": 80}]
     with db.transaction():
-        life.set_registrations(db, task.arn, regs)
-        stopped = life.request_stop(db, task.arn, stop_code="ServiceSchedulerInitiated", reason="scale in",
-                                    now=env.clock.now(), drain_seconds=30)
+        states.set_registrations(db, task.arn, regs)
+        stopped = states.request_stop(db, task.arn, stop_code="ServiceSchedulerInitiated", reason="scale in",
+                                      now=env.clock.now(), drain_seconds=30)
         assert stopped is not None
-        again = life.request_stop(db, task.arn, stop_code="UserInitiated", reason="later", now=env.clock.now())
+        again = states.request_stop(db, task.arn, stop_code="UserInitiated", reason="later", now=env.clock.now())
     assert again is not None
     assert (again.last_status, again.desired_status) == ("DEACTIVATING", "STOPPED")
     assert (again.stop_code, again.stopped_reason) == ("ServiceSchedulerInitiated", "scale in")
@@ -218,7 +219,7 @@ def test_stop_running_registered_task_drains(env: Env) -> None:
     assert again.version == 5
     assert life.next_due(db, env.clock) == 30
     with db.transaction():  # the engine keeps the list after deregistering; the drain stays recorded
-        life.set_registrations(db, task.arn, regs)
+        states.set_registrations(db, task.arn, regs)
     assert life.next_due(db, env.clock) == 30
     env.clock.advance(29)
     assert env.due() == []
@@ -242,10 +243,10 @@ def test_stop_unregistered_and_provisioning_tasks_skip_deactivating(env: Env) ->
     [late] = env.launch(td)
     db = env.gateway.db
     with db.transaction():
-        a = life.request_stop(db, running.arn, stop_code="UserInitiated", reason="x", now=env.clock.now())
-        b = life.request_stop(db, late.arn, stop_code="UserInitiated", reason="x", now=env.clock.now())
-        assert life.request_stop(db, running.arn + "0", stop_code="UserInitiated", reason="x",
-                                 now=env.clock.now()) is None
+        a = states.request_stop(db, running.arn, stop_code="UserInitiated", reason="x", now=env.clock.now())
+        b = states.request_stop(db, late.arn, stop_code="UserInitiated", reason="x", now=env.clock.now())
+        assert states.request_stop(db, running.arn + "0", stop_code="UserInitiated", reason="x",
+                                   now=env.clock.now()) is None
     assert a is not None and b is not None
     assert a.last_status == b.last_status == "STOPPING"
     env.clock.advance(3)
@@ -277,9 +278,9 @@ def test_exit_of_registered_task_drains_for_target_group_delay(env: Env) -> None
     env.due()
     db = env.gateway.db
     with db.transaction():  # a target group no load balancer uses: ELB does not drain it
-        life.set_registrations(db, task.arn, [{"targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:"
-                                                  "000000000000:targetgroup/none/0123456789abcdef", "id": "x",
-                                                  "port": 80}])
+        states.set_registrations(db, task.arn, [{"targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:"
+                                                    "000000000000:targetgroup/none/0123456789abcdef", "id": "x",
+                                                    "port": 80}])
     env.clock.advance(1)
     assert steps(env.due()) == [("RUNNING", "DEACTIVATING"), ("DEACTIVATING", "STOPPING")]
 
@@ -318,20 +319,20 @@ def test_statuses_only_move_forward(tmp_path_factory: pytest.TempPathFactory, ad
             if index == stop_at:
                 with db.transaction():
                     if env.task(task.arn).last_status == "ACTIVATING":
-                        life.set_registrations(db, task.arn, [{"targetGroupArn": "tg", "id": "x", "port": 1}])
-                    life.request_stop(db, task.arn, stop_code="UserInitiated", reason="r", now=env.clock.now(),
-                                      drain_seconds=drain)
+                        states.set_registrations(db, task.arn, [{"targetGroupArn": "tg", "id": "x", "port": 1}])
+                    states.request_stop(db, task.arn, stop_code="UserInitiated", reason="r", now=env.clock.now(),
+                                        drain_seconds=drain)
                 stopping = env.task(task.arn).last_status  # a stop moves the task at once, not through due()
                 if stopping != seen[-1]:
-                    assert life.ORDER.index(stopping) > life.ORDER.index(seen[-1])
+                    assert states.ORDER.index(stopping) > states.ORDER.index(seen[-1])
                     seen.append(stopping)
             for t in env.due():
                 assert t.previous == seen[-1]
-                assert life.ORDER.index(t.status) > life.ORDER.index(t.previous)
+                assert states.ORDER.index(t.status) > states.ORDER.index(t.previous)
                 seen.append(t.status)
             row = env.task(task.arn)
             if row.last_status != seen[-1]:
-                assert life.ORDER.index(row.last_status) > life.ORDER.index(seen[-1])
+                assert states.ORDER.index(row.last_status) > states.ORDER.index(seen[-1])
                 seen.append(row.last_status)
             for column in ("created_at", "pull_started_at", "pull_stopped_at", "started_at", "stopping_at",
                            "execution_stopped_at", "stopped_at", "status_since"):
@@ -342,7 +343,7 @@ def test_statuses_only_move_forward(tmp_path_factory: pytest.TempPathFactory, ad
                                                                          getattr(row, column))
                     stamps[column] = getattr(row, column)
                     assert getattr(row, column) <= env.clock.now()
-        assert [life.ORDER.index(s) for s in seen] == sorted(life.ORDER.index(s) for s in seen)
+        assert [states.ORDER.index(s) for s in seen] == sorted(states.ORDER.index(s) for s in seen)
         columns = ("created_at", "pull_started_at", "pull_stopped_at", "started_at", "execution_stopped_at",
                    "stopped_at")
         filled = [getattr(row, c) for c in columns if getattr(row, c) is not None]

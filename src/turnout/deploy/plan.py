@@ -27,7 +27,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..model import TRAFFIC_STRATEGIES
+from ..services.ecs.model import TRAFFIC_STRATEGIES
 from .state import EngineState, Step
 from .traffic import Pair, is_nlb
 

@@ -19,28 +19,29 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ....core import arns
-from ....store.db import Database
-from ...elbv2 import store as elb_store
-from ...elbv2 import targets as elb_targets
-from ...elbv2.attributes import deregistration_delay
-from .. import events, task_lifecycle
-from ..model import FINAL, SCHEDULER_SESSION
-from ..store import deployments as deployment_store
-from ..store import revisions as revision_store
-from ..store import services as service_store
-from ..store import task_definitions as td_store
-from ..store import tasks as task_store
-from ..store.deployments import ServiceDeployment
-from ..store.revisions import ServiceRevision
-from ..store.services import Service
-from ..store.tasks import Task
+from ..core import arns
+from ..dataplane import task_lifecycle
+from ..services.ecs import events, task_states
+from ..services.ecs.model import FINAL, SCHEDULER_SESSION
+from ..services.ecs.store import deployments as deployment_store
+from ..services.ecs.store import revisions as revision_store
+from ..services.ecs.store import services as service_store
+from ..services.ecs.store import task_definitions as td_store
+from ..services.ecs.store import tasks as task_store
+from ..services.ecs.store.deployments import ServiceDeployment
+from ..services.ecs.store.revisions import ServiceRevision
+from ..services.ecs.store.services import Service
+from ..services.ecs.store.tasks import Task
+from ..services.elbv2 import store as elb_store
+from ..services.elbv2 import targets as elb_targets
+from ..services.elbv2.attributes import deregistration_delay
+from ..store.db import Database
 from .acting import Acting, AssumeFailed, CallFailed, Scope
 from .state import EngineState
 from .traffic import Pair, pairs
 
 if TYPE_CHECKING:
-    from ....core.clock import Clock
+    from ..core.clock import Clock
 
 SERVICE_LINKED_ROLE = "AWSServiceRoleForECS"
 SERVICE_LINKED_PATH = "/aws-service-role/ecs.amazonaws.com/"
@@ -135,7 +136,7 @@ class Scheduler:
             return []
         body = revision.body
         network = (body.get("networkConfiguration") or {}).get("awsvpcConfiguration")
-        launched = task_lifecycle.launch(
+        launched = task_states.launch(
             self.db, account=service.account_id, region=service.region, cluster=service.cluster,
             task_definition=td, count=count, now=now, service_arn=service.arn, revision_arn=revision.arn,
             deployment_arn=deployment.arn, started_by=deployment.legacy_id, group=f"service:{service.name}",
@@ -182,8 +183,8 @@ class Scheduler:
             events.add(self.db, service.account_id, service.region, service.arn,
                        f"(service {service.name}) has begun draining connections on {len(tasks)} tasks.", now)
         for task in tasks:
-            task_lifecycle.request_stop(self.db, task.arn, stop_code=stop_code, reason=reason, now=now,
-                                        drain_seconds=drains.get(task.arn, 0.0))
+            task_states.request_stop(self.db, task.arn, stop_code=stop_code, reason=reason, now=now,
+                                     drain_seconds=drains.get(task.arn, 0.0))
         if tasks and announce:
             listed = " ".join(f"(task {short_id(t.arn)})" for t in tasks)
             events.add(self.db, service.account_id, service.region, service.arn,
@@ -217,7 +218,7 @@ class Scheduler:
             try:
                 self._call(service, "RegisterTargets", {"TargetGroupArn": binding.target_group, "Targets": [target]})
             except RegistrationFailed as exc:
-                task_lifecycle.set_registrations(self.db, task.arn, done)
+                task_states.set_registrations(self.db, task.arn, done)
                 text = (f"service {service.name} failed to register targets in target-group "
                         f"{binding.target_group.split('/')[-2]} with (error {exc.message})")
                 events.add(self.db, service.account_id, service.region, service.arn, text, now)
@@ -226,7 +227,7 @@ class Scheduler:
             events.add(self.db, service.account_id, service.region, service.arn,
                        f"(service {service.name}) registered 1 targets in (target-group {binding.target_group})",
                        now)
-        task_lifecycle.set_registrations(self.db, task.arn, done)
+        task_states.set_registrations(self.db, task.arn, done)
         return None
 
     def report_running(self, task: Task, now: datetime) -> None:

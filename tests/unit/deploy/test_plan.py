@@ -8,14 +8,14 @@ from itertools import pairwise
 from hypothesis import given
 from hypothesis import strategies as st
 
-from turnout.services.ecs.engine.plan import (
+from turnout.deploy.plan import (
     elb_weights,
     production_steps,
     rollback_plan,
     step_bake_seconds,
     traffic_plan,
 )
-from turnout.services.ecs.engine.state import Step
+from turnout.deploy.state import Step
 from turnout.services.ecs.model import STAGES
 
 tenths = st.integers(min_value=1, max_value=1000).map(lambda n: float(Decimal(n) / 10))

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from turnout.services.ecs.engine import plan as plans
-from turnout.services.ecs.engine.state import ACTIONS, EngineState, HookRun, Step
+from turnout.deploy import plan as plans
+from turnout.deploy.state import ACTIONS, EngineState, HookRun, Step
 
 NOW = datetime(2026, 12, 6, 22, 0, 0, 500, tzinfo=UTC)
 

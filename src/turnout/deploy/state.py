@@ -18,11 +18,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from ....store.db import Database
-from ..common import iso, when
-from ..store import deployments as store
-from ..store.deployments import ServiceDeployment
-from ..store.services import Service
+from ..services.ecs.common import iso, when
+from ..services.ecs.store import deployments as store
+from ..services.ecs.store.deployments import ServiceDeployment
+from ..services.ecs.store.services import Service
+from ..store.db import Database
 
 # What a step does (:mod:`.plan` describes each); the handlers are :class:`.runner.Runner`'s table.
 Action = Literal["hooks", "scale_up", "await_healthy", "shift_test", "shift_prod", "restore_prod", "restore_test",

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ....authz.globalkeys import SOURCE_ACCOUNT, SOURCE_ARN
-from ....core.principal import Principal
-from ..model import ECS_PRINCIPAL
+from ..authz.globalkeys import SOURCE_ACCOUNT, SOURCE_ARN
+from ..core.principal import Principal
+from ..services.ecs.model import ECS_PRINCIPAL
 
 if TYPE_CHECKING:
-    from ....gateway.gateway import Gateway
+    from ..gateway.gateway import Gateway
 
 
 # A kept session is used for at most 15 minutes of wall time (the shortest session STS issues), well within the

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from .. import events
-from ..common import iso
-from ..model import (
+from ..services.ecs import events
+from ..services.ecs.common import iso
+from ..services.ecs.model import (
     FINAL,
     IN_PROGRESS,
     NETWORKING_SESSION,
@@ -33,11 +33,11 @@ from ..model import (
     SUCCESSFUL,
     TRAFFIC_STRATEGIES,
 )
-from ..store import deployments as deployment_store
-from ..store import revisions as revision_store
-from ..store import services as service_store
-from ..store import tasks as task_store
-from ..store.tasks import Task
+from ..services.ecs.store import deployments as deployment_store
+from ..services.ecs.store import revisions as revision_store
+from ..services.ecs.store import services as service_store
+from ..services.ecs.store import tasks as task_store
+from ..services.ecs.store.tasks import Task
 from . import plan as plans
 from . import traffic
 from .acting import AssumeFailed, CallFailed

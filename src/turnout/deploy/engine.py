@@ -25,26 +25,27 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ....store import generations
-from ...elbv2 import store as elb_store
-from .. import events, task_lifecycle
-from ..model import ACTIVE, FINAL, STOPPED
-from ..store import deployments as deployment_store
-from ..store import services as service_store
-from ..store import tasks as task_store
-from ..store.deployments import ServiceDeployment
-from ..store.services import Service
-from ..store.tasks import Task
+from ..dataplane import task_lifecycle
+from ..services.ecs import events
+from ..services.ecs.model import ACTIVE, FINAL, STOPPED
+from ..services.ecs.store import deployments as deployment_store
+from ..services.ecs.store import services as service_store
+from ..services.ecs.store import tasks as task_store
+from ..services.ecs.store.deployments import ServiceDeployment
+from ..services.ecs.store.services import Service
+from ..services.ecs.store.tasks import Task
+from ..services.elbv2 import store as elb_store
+from ..services.elbv2.actions import stored_weights
+from ..store import generations
 from .acting import Acting
 from .hooks import Hooks
 from .rolling import Rolling
 from .runner import CIRCUIT_REASON, NETWORK_REASON, Fail, Runner
 from .scheduler import Scheduler
 from .state import Deployment
-from .traffic import stored_weights
 
 if TYPE_CHECKING:
-    from ....gateway.gateway import Gateway
+    from ..gateway.gateway import Gateway
 
 log = logging.getLogger("turnout.ecs.engine")
 
@@ -103,7 +104,7 @@ class Engine:
             generations.of(self.db).bump(WAKE)
 
     async def _run(self) -> None:
-        from ...cloudtrail.recorder import recorder_of
+        from ..services.cloudtrail.recorder import recorder_of
 
         assert self._event is not None
         trail = recorder_of(self.gateway)
@@ -238,6 +239,17 @@ class Engine:
         with self.db.transaction():
             deployment_store.stop_broken(self.db, row.account_id, row.region, row.arn, reason, now)
             events.add(self.db, row.account_id, row.region, row.service_arn, reason, now)
+
+    def continue_hook(self, account: str, region: str, deployment_arn: str, hook_id: str, action: str,
+                      at: datetime) -> bool:
+        """ContinueServiceDeployment on the deployment's pause hook ``hook_id``, in the request's transaction
+        (:class:`turnout.services.ecs.ports.DeploymentEngine`); False when no such hook awaits action."""
+        dep = self.load(account, region, deployment_arn)
+        if dep is None or not Hooks.resolve_pause(dep, hook_id, action):
+            return False
+        dep.clear_wait()
+        dep.save(self.db, at)
+        return True
 
     def load(self, account: str, region: str, arn: str) -> Deployment | None:
         row = deployment_store.deployment(self.db, account, region, arn)

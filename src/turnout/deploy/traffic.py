@@ -13,9 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ....core.principal import Principal
-from ....store.db import Database
-from ...elbv2 import store as elb_store
+from ..core.principal import Principal
+from ..services.elbv2.actions import weights
 from .acting import Acting, Scope
 
 
@@ -80,29 +79,6 @@ def read(acting: Acting, principal: Principal, scope: Scope, named: str) -> Forw
         return Forward(named, "rule", named, tuple(rule.get("Actions") or ()))
     listeners = acting.call(principal, scope, "DescribeListeners", {"ListenerArns": [named]}).get("Listeners") or []
     return Forward(named, "listener", named, tuple(listeners[0].get("DefaultActions") or ()))
-
-
-def weights(actions: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> dict[str, int]:
-    """Target group -> weight of the forward action (a plain TargetGroupArn forward: weight 1)."""
-    for action in actions:
-        if action.get("Type") != "forward":
-            continue
-        groups = (action.get("ForwardConfig") or {}).get("TargetGroups")
-        if groups:
-            return {g["TargetGroupArn"]: int(g.get("Weight", 1)) for g in groups}
-        if action.get("TargetGroupArn"):
-            return {action["TargetGroupArn"]: 1}
-    return {}
-
-
-def stored_weights(db: Database, account: str, region: str, named: str) -> dict[str, int] | None:
-    """Target group -> weight of a rule's (or listener's) forward action as stored now, read without a role (for
-    what Turnout itself reports); None when there is no such rule or listener."""
-    rule = elb_store.rule(db, account, region, named)
-    if rule is not None:
-        return weights(rule.actions)
-    listener = elb_store.listener(db, account, region, named)
-    return None if listener is None else weights(listener.default_actions)
 
 
 def sides(pair: Pair, production: Forward) -> tuple[str, str]:

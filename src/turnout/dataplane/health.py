@@ -22,66 +22,15 @@ later (AWS starts it when the load balancer first routes to the group).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from datetime import datetime
 
-from ...core.clock import Clock
-
-HEALTHY = "healthy"
-UNHEALTHY = "unhealthy"
-
-# AWS's reason codes and the descriptions DescribeTargetHealth returns with them.
-REASONS = {
-    "Elb.RegistrationInProgress": "Target registration is in progress",
-    "Elb.InitialHealthChecking": "Initial health checks in progress",
-    "Target.FailedHealthChecks": "Health checks failed",
-    "Target.NotRegistered": "Target is not registered to the target group",
-    "Target.NotInUse": "Target group is not configured to receive traffic from the load balancer",
-    "Target.DeregistrationInProgress": "Target deregistration is in progress",
-    "Target.HealthCheckDisabled": "Health checks disabled",  # our wording: AWS's description is not published
-}
-
-
-@dataclass(frozen=True, slots=True)
-class HealthCheck:
-    """The target group's settings the state machine reads."""
-
-    enabled: bool
-    interval: int
-    healthy_threshold: int
-    unhealthy_threshold: int
-
-
-@dataclass(frozen=True, slots=True)
-class TargetEvents:
-    """What is stored about one registration."""
-
-    registered_at: datetime
-    deregistered_at: datetime | None = None
-    drain_seconds: int = 0
-    reported_health: str | None = None
-    reported_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TargetHealth:
-    state: str
-    reason: str | None = None
-
-    @property
-    def description(self) -> str | None:
-        return REASONS.get(self.reason) if self.reason else None
-
-    def shape(self) -> dict[str, str]:
-        """The ``TargetHealth`` structure (healthy has neither reason nor description)."""
-        out = {"State": self.state}
-        if self.reason:
-            out["Reason"] = self.reason
-            out["Description"] = REASONS[self.reason]
-        return out
-
-
-NOT_REGISTERED = TargetHealth("unused", "Target.NotRegistered")
+from ..core.clock import Clock
+from ..services.elbv2.target_health import (
+    HEALTHY,
+    UNHEALTHY,
+    HealthCheck,
+    TargetEvents,
+    TargetHealth,
+)
 
 
 def _apply(status: str | None, passing: bool, checks: int, check: HealthCheck) -> str | None:
@@ -132,3 +81,14 @@ def target_health(events: TargetEvents, check: HealthCheck, in_use: bool, clock:
     if elapsed < check.interval:
         return TargetHealth("initial", "Elb.RegistrationInProgress")
     return TargetHealth("initial", "Elb.InitialHealthChecking")
+
+
+class SimulatedHealthChecks:
+    """The ELB API's :class:`~turnout.services.elbv2.ports.HealthChecks` on the gateway's clock (wired by
+    ``server.build_gateway``)."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    def target_health(self, events: TargetEvents, check: HealthCheck, in_use: bool) -> TargetHealth | None:
+        return target_health(events, check, in_use, self.clock)

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from turnout.cli.main import build_parser
-from turnout.services.ecs import lambda_hooks
-from turnout.services.ecs.lambda_hooks import HookResult, function_name, invoke, payload
+from turnout.dataplane import lambda_hooks
+from turnout.dataplane.lambda_hooks import HookResult, function_name, invoke, payload
 
 ACCOUNT = "123456789012"
 FN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:"
