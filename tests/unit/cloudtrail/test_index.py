@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from turnout.services.cloudtrail import postings, store
+from turnout.services.cloudtrail import store
 from turnout.services.cloudtrail.records import Draft, draft_of
+from turnout.services.cloudtrail.store import postings
 from turnout.store.db import Database
 
 ACCOUNT = "000000000000"

@@ -14,11 +14,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from turnout.core.principal import Principal
-from turnout.services.cloudtrail import postings, store
+from turnout.services.cloudtrail import store
 from turnout.services.cloudtrail.elements import HIDDEN, java_time, lower_first, request_parameters
 from turnout.services.cloudtrail.recorder import CloudTrailRecorder, recorder_of
 from turnout.services.cloudtrail.records import drafts
 from turnout.services.cloudtrail.resources import resource
+from turnout.services.cloudtrail.store import postings
 from turnout.wire.models import SERVICES
 
 from ..authz_support import InProcess, allow

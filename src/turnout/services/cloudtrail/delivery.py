@@ -28,6 +28,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +38,8 @@ from ...wire.models import SERVICES
 from ..s3 import service_access
 from . import store
 from .selectors import matches
-from .trail_store import Trail, iso
+from .store import trails as trail_store
+from .store.trails import LoggingWindow, Trail
 
 if TYPE_CHECKING:
     from ...gateway.gateway import Gateway
@@ -88,11 +90,8 @@ def _event_time(value: Any) -> datetime:
 
 
 def _windows(trail: Trail) -> list[tuple[datetime, datetime | None]]:
-    out = []
-    for start, stop in trail.logging_windows:
-        begin = datetime.fromisoformat(str(start)).replace(microsecond=0)  # records carry whole seconds
-        out.append((begin, None if stop is None else datetime.fromisoformat(str(stop))))
-    return out
+    # records carry whole seconds
+    return [(window.start.replace(microsecond=0), window.stop) for window in trail.logging_windows]
 
 
 def _region_kept(trail: Trail, region: str, record: dict[str, Any]) -> bool:
@@ -131,7 +130,7 @@ def _deliver(gateway: Gateway, *, force: bool, batches: int | None) -> tuple[int
     """Files written, and whether a trail stopped short of the newest event (its pass ran out of batches)."""
     store.flush(gateway)
     db = gateway.db
-    trails = [Trail.from_row(r) for r in db.all("SELECT * FROM cloudtrail_trails ORDER BY arn")]
+    trails = trail_store.every(db)
     written, behind = 0, False
     for trail in trails:
         if not trail.logging_windows:
@@ -144,7 +143,7 @@ def _deliver(gateway: Gateway, *, force: bool, batches: int | None) -> tuple[int
 def _due(gateway: Gateway, trail: Trail, pending: int) -> bool:
     if pending >= THRESHOLD:
         return True
-    since = datetime.fromisoformat(str(trail.logging_windows[0][0]))
+    since = trail.logging_windows[0].start
     if trail.last_pass_at is not None:
         since = max(since, trail.last_pass_at)
     return gateway.clock.sim_elapsed(since) >= INTERVAL
@@ -176,16 +175,14 @@ def _deliver_trail(gateway: Gateway, trail: Trail, force: bool, batches: int | N
             log.warning("delivery of trail %s to %s failed: %s", trail.arn, trail.s3_bucket_name, problem)
             _save(db, trail, trail.logging_windows, now, None, now, error=problem)
             return written, False
-        trail.cursor_seq = int(batch[-1].seq)
+        trail = replace(trail, cursor_seq=int(batch[-1].seq))
         caught_up = len(batch) < BATCH
         windows_left = _prune(trail, now) if caught_up else trail.logging_windows
         with db.transaction():  # the objects and the cursor that passes their events, together
             for key, body in files:
                 service_access.put_log_file(db, trail.s3_bucket_name, key, body, now)
-            _save(db, trail, windows_left, now, attempted, attempted)
+            trail = _save(db, trail, windows_left, now, attempted, attempted)
         written += len(files)
-        if attempted is not None:
-            trail.latest_delivery_at = attempted
         if batches is not None:
             batches -= 1
         if caught_up:
@@ -196,27 +193,23 @@ def _deliver_trail(gateway: Gateway, trail: Trail, force: bool, batches: int | N
     return written, False
 
 
-def _prune(trail: Trail, now: datetime) -> list[list[str | None]]:
+def _prune(trail: Trail, now: datetime) -> tuple[LoggingWindow, ...]:
     """The logging periods still open, or closed too recently for their last events to be certainly stored."""
-    return [w for w in trail.logging_windows if w[1] is None or datetime.fromisoformat(str(w[1])) + GRACE > now]
+    return tuple(w for w in trail.logging_windows if w.stop is None or w.stop + GRACE > now)
 
 
 def _save(
-    db: Database, trail: Trail, windows: list[list[str | None]], now: datetime,
+    db: Database, trail: Trail, windows: tuple[LoggingWindow, ...], now: datetime,
     delivered: datetime | None, attempted: datetime | None, *, error: str | None = None,
-) -> None:
-    trail.logging_windows = windows
+) -> Trail:
+    """Store the pass over the trail; the trail as it now is."""
     with db.transaction():
-        db.execute(
-            "UPDATE cloudtrail_trails SET cursor_seq = ?, logging_windows = ?, last_pass_at = ?, "
-            "latest_delivery_at = COALESCE(?, latest_delivery_at), "
-            "latest_delivery_attempt_at = COALESCE(?, latest_delivery_attempt_at), latest_delivery_error = ? "
-            "WHERE arn = ?",
-            (
-                trail.cursor_seq, json.dumps(windows), iso(now), None if delivered is None else iso(delivered),
-                None if attempted is None else iso(attempted), error, trail.arn,
-            ),
-        )
+        trail_store.record_pass(db, trail.arn, cursor_seq=trail.cursor_seq, windows=windows, now=now,
+                                delivered=delivered, attempted=attempted, error=error)
+    return replace(trail, logging_windows=windows, last_pass_at=now,
+                   latest_delivery_at=trail.latest_delivery_at if delivered is None else delivered,
+                   latest_delivery_attempt_at=trail.latest_delivery_attempt_at if attempted is None else attempted,
+                   latest_delivery_error=error)
 
 
 def _bucket_problem(db: Database, trail: Trail) -> str | None:

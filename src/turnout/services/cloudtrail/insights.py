@@ -16,14 +16,16 @@ Rules (the API reference of PutInsightSelectors and the model's documentation of
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ...core.context import RequestContext
 from ...store.db import Database
 from ...wire.errors import ServiceError
-from . import trail_store
 from .selectors import DEFAULT_SELECTOR
-from .trail_store import Trail, error
+from .store import trails as trail_store
+from .store.trails import Trail
+from .trail_rules import error, resolve
 
 INSIGHT_TYPES = ("ApiCallRateInsight", "ApiErrorRateInsight")
 EVENT_CATEGORIES = ("Management", "Data")
@@ -114,15 +116,15 @@ class InsightOperations:
 
     def put_insight_selectors(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         _no_event_data_store(req)
-        trail = trail_store.resolve(self.db, ctx.account_id, ctx.region, req["TrailName"], home_only=True)
+        trail = resolve(self.db, ctx.account_id, ctx.region, req["TrailName"], home_only=True)
         selectors = check_insight_selectors(trail, list(req.get("InsightSelectors") or []))
-        trail.insight_selectors = selectors or None  # an empty list turns Insights off
+        trail = replace(trail, insight_selectors=selectors or None)  # an empty list turns Insights off
         trail_store.save(self.db, trail)
         return {"TrailARN": trail.arn, "InsightSelectors": selectors}
 
     def get_insight_selectors(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         _no_event_data_store(req)
-        trail = trail_store.resolve(self.db, ctx.account_id, ctx.region, req["TrailName"])
+        trail = resolve(self.db, ctx.account_id, ctx.region, req["TrailName"])
         if not trail.insight_selectors:
             # Our wording; the exception is the model's for "a trail ... that does not have Insights events enabled".
             raise error("InsightNotEnabledException", f"Trail {trail.arn} does not have Insights enabled.")

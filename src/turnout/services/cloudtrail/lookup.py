@@ -75,35 +75,34 @@ class LookupOperations:
         account, region = ctx.account_id, ctx.region
         db = ctx.gateway.db
         if key == "EventId":
-            row = store.by_event_id(db, account, region, value)
-            found = [] if row is None else [(row["event_time"], row["seq"])]
+            pair = store.by_event_id(db, account, region, value)
+            found = [] if pair is None else [pair]
             found = [p for p in found if start <= p[0] <= end and (before is None or p < before)]
         else:
             found = store.find(db, account, region, key or store.ALL, value, start, end, before, limit + 1)
         page, more = found[:limit], len(found) > limit
-        rows = store.events(db, [seq for _, seq in page])
-        events = [_event(rows[seq]) for _, seq in page if seq in rows]
+        stored = store.events(db, [seq for _, seq in page])
+        events = [_event(stored[seq]) for _, seq in page if seq in stored]
         result: dict[str, Any] = {"Events": events}
         if more:
             result["NextToken"] = _token(page[-1], binding)
         return result
 
 
-def _event(row: Any) -> dict[str, Any]:
+def _event(stored: store.LookupEvent) -> dict[str, Any]:
     event: dict[str, Any] = {
-        "EventId": row["event_id"],
-        "EventName": row["event_name"],
-        "ReadOnly": "true" if row["read_only"] else "false",
+        "EventId": stored.event_id,
+        "EventName": stored.event_name,
+        "ReadOnly": "true" if stored.read_only else "false",
     }
-    if row["access_key_id"]:
-        event["AccessKeyId"] = row["access_key_id"]
-    event["EventTime"] = datetime.fromtimestamp(row["event_time"], UTC)
-    event["EventSource"] = row["event_source"]
-    if row["username"]:
-        event["Username"] = row["username"]
-    event["Resources"] = [{"ResourceType": rtype, "ResourceName": rname} for rtype, rname in
-                          json.loads(row["resources"])]
-    event["CloudTrailEvent"] = store.record_text(row)
+    if stored.access_key_id:
+        event["AccessKeyId"] = stored.access_key_id
+    event["EventTime"] = datetime.fromtimestamp(stored.event_time, UTC)
+    event["EventSource"] = stored.event_source
+    if stored.username:
+        event["Username"] = stored.username
+    event["Resources"] = [{"ResourceType": rtype, "ResourceName": rname} for rtype, rname in stored.resources]
+    event["CloudTrailEvent"] = stored.record_text
     return event
 
 

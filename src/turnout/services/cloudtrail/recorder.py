@@ -16,7 +16,7 @@ nothing: their events are written with the next HTTP call's, or by the backgroun
 in process, as tests do) they are written at once. ``LookupEvents`` flushes first, so a call is found as soon as
 it has been answered.
 
-The durable write adds the events' rows only; their lookup entries (the posting lists of :mod:`.postings`, whose
+The durable write adds the events' rows only; their lookup entries (the posting lists of :mod:`.store.postings`, whose
 rows a lone event would rewrite whole) are added by every :meth:`~CloudTrailRecorder.flush`: the background task's,
 ``LookupEvents``'s, and the one at shutdown. After a crash, the events written but not yet indexed are indexed by
 the first flush (:func:`.store.index_events` resumes after :func:`.store.indexed_seq`).

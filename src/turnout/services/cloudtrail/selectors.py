@@ -10,13 +10,15 @@ checked, stored and applied field by field to every record (``eventCategory``, `
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from ...core.context import RequestContext
 from ...store.db import Database
 from ...wire.errors import ServiceError
-from . import trail_store
-from .trail_store import Trail, error
+from .store import trails as trail_store
+from .store.trails import Trail
+from .trail_rules import error, resolve
 
 MAX_EVENT_SELECTORS = 5
 MAX_DATA_RESOURCES = 250
@@ -193,12 +195,12 @@ class SelectorOperations:
     db: Database
 
     def put_event_selectors(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        trail = trail_store.resolve(self.db, ctx.account_id, ctx.region, req["TrailName"], home_only=True)
+        trail = resolve(self.db, ctx.account_id, ctx.region, req["TrailName"], home_only=True)
         basic, advanced = req.get("EventSelectors"), req.get("AdvancedEventSelectors")
         if basic is not None and advanced is None:
-            trail.event_selectors, trail.advanced_event_selectors = check_event_selectors(basic), None
+            trail = replace(trail, event_selectors=check_event_selectors(basic), advanced_event_selectors=None)
         elif advanced is not None and basic is None:
-            trail.event_selectors, trail.advanced_event_selectors = None, check_advanced(advanced)
+            trail = replace(trail, event_selectors=None, advanced_event_selectors=check_advanced(advanced))
         else:
             # Our wording for the documented rule: "You can use either AdvancedEventSelectors or EventSelectors,
             # but not both."
@@ -210,7 +212,7 @@ class SelectorOperations:
         return self._selectors(trail)
 
     def get_event_selectors(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        trail = trail_store.resolve(self.db, ctx.account_id, ctx.region, req["TrailName"])
+        trail = resolve(self.db, ctx.account_id, ctx.region, req["TrailName"])
         return self._selectors(trail)
 
     @staticmethod

@@ -9,6 +9,7 @@ it: ``check_delivery_bucket``); a logging trail's log files are objects of that 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -18,20 +19,21 @@ from ...store.db import Database
 from ...wire.errors import ServiceError
 from ..pagination import page
 from ..s3.service_access import BucketProblem, cloudtrail_problem
-from . import trail_store
 from .selectors import SelectorOperations
-from .trail_store import (
+from .store import trails as trail_store
+from .store.trails import LoggingWindow, Trail
+from .trail_rules import (
     TAGS_PER_TRAIL,
     TRAIL_ARN,
     TRAILS_PER_REGION,
-    Trail,
     already_exists,
     check_bucket,
     check_name,
     check_prefix,
     error,
     invalid_arn,
-    iso,
+    name_taken,
+    resolve,
 )
 from .trail_tags import TagOperations, check_tags, put_tags, too_many_tags
 
@@ -79,6 +81,45 @@ def check_delivery_bucket(db: Database, bucket: str, prefix: str | None, account
                     f"Incorrect S3 bucket policy is detected for bucket: {bucket}")
 
 
+def settings(trail: Trail) -> dict[str, Any]:
+    """The members CreateTrail and UpdateTrail answer."""
+    out: dict[str, Any] = {"Name": trail.name, "S3BucketName": trail.s3_bucket_name}
+    optional = {
+        "S3KeyPrefix": trail.s3_key_prefix, "SnsTopicName": trail.sns_topic_name, "SnsTopicARN": trail.sns_topic_arn,
+    }
+    out.update({k: v for k, v in optional.items() if v is not None})
+    out.update({
+        "IncludeGlobalServiceEvents": trail.include_global_service_events,
+        "IsMultiRegionTrail": trail.is_multi_region,
+        "TrailARN": trail.arn,
+        "LogFileValidationEnabled": trail.log_file_validation,
+    })
+    more = {
+        "CloudWatchLogsLogGroupArn": trail.cloud_watch_logs_log_group_arn,
+        "CloudWatchLogsRoleArn": trail.cloud_watch_logs_role_arn,
+        "KmsKeyId": trail.kms_key_id,
+    }
+    out.update({k: v for k, v in more.items() if v is not None})
+    out["IsOrganizationTrail"] = trail.is_organization_trail
+    if "RecursiveLogging" in trail.extra:
+        out["RecursiveLogging"] = bool(trail.extra["RecursiveLogging"])
+    return out
+
+
+def shape(trail: Trail) -> dict[str, Any]:
+    """The ``Trail`` structure of GetTrail and DescribeTrails."""
+    out = settings(trail)
+    out["HomeRegion"] = trail.home_region
+    out["HasCustomEventSelectors"] = trail.has_custom_event_selectors
+    out["HasInsightSelectors"] = bool(trail.insight_selectors)
+    return out
+
+
+def info(trail: Trail) -> dict[str, Any]:
+    """The ``TrailInfo`` structure of ListTrails."""
+    return {"TrailARN": trail.arn, "Name": trail.name, "HomeRegion": trail.home_region}
+
+
 def _stamp(value: datetime | None) -> str:
     """GetTrailStatus's string times (``TimeLoggingStarted``...): ``2016-01-28T23:02:24Z``, or empty."""
     return "" if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -104,7 +145,7 @@ class TrailOperations(SelectorOperations, TagOperations):
             check_prefix(prefix)
         if req.get("IsOrganizationTrail"):
             raise _organization_error()
-        if trail_store.name_taken(self.db, account, region, name, multi):
+        if name_taken(self.db, account, region, name, multi):
             raise already_exists(name, account)
         if len(trail_store.visible(self.db, account, region)) >= TRAILS_PER_REGION:
             raise error("MaximumNumberOfTrailsExceededException",
@@ -127,17 +168,17 @@ class TrailOperations(SelectorOperations, TagOperations):
             kms_key_id=_kms_key(req.get("KmsKeyId"), region, account), is_organization_trail=False,
             extra={"RecursiveLogging": bool(req["RecursiveLogging"])} if "RecursiveLogging" in req else {},
             event_selectors=None, advanced_event_selectors=None, is_logging=False, start_logging_at=None,
-            stop_logging_at=None, logging_windows=[], cursor_seq=head_seq(self.db), last_pass_at=None,
+            stop_logging_at=None, logging_windows=(), cursor_seq=head_seq(self.db), last_pass_at=None,
             latest_delivery_at=None, latest_delivery_attempt_at=None, latest_delivery_error=None,
             created_at=ctx.received_at,
         )
         trail_store.save(self.db, trail)
         if tags:
             put_tags(self.db, trail.arn, tags)
-        return trail.settings()
+        return settings(trail)
 
     def get_trail(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        return {"Trail": trail_store.resolve(self.db, ctx.account_id, ctx.region, req["Name"]).shape()}
+        return {"Trail": shape(resolve(self.db, ctx.account_id, ctx.region, req["Name"]))}
 
     def describe_trails(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account, region = ctx.account_id, ctx.region
@@ -147,7 +188,7 @@ class TrailOperations(SelectorOperations, TagOperations):
             candidates = [t for t in candidates if t.home_region == region]
         wanted = req.get("trailNameList") or []
         if not wanted:
-            return {"trailList": [t.shape() for t in candidates]}
+            return {"trailList": [shape(t) for t in candidates]}
         for item in wanted:  # every name is checked first: a malformed one fails the whole call
             if item.startswith("arn:"):
                 match = TRAIL_ARN.fullmatch(item)
@@ -161,7 +202,7 @@ class TrailOperations(SelectorOperations, TagOperations):
             for trail in candidates:
                 if trail.arn == item or (trail.name == item and (trail.home_region == region or shadows)):
                     found.setdefault(trail.arn, trail)
-        return {"trailList": [t.shape() for t in found.values()]}
+        return {"trailList": [shape(t) for t in found.values()]}
 
     def list_trails(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         trails = trail_store.in_account(self.db, ctx.account_id)
@@ -171,84 +212,82 @@ class TrailOperations(SelectorOperations, TagOperations):
             return error("InvalidNextTokenException", "The NextToken is not valid.")
 
         chunk, token = page(trails, lambda t: t.arn, req.get("NextToken"), LIST_PAGE, error=bad_token)
-        out: dict[str, Any] = {"Trails": [t.info() for t in chunk]}
+        out: dict[str, Any] = {"Trails": [info(t) for t in chunk]}
         if token is not None:
             out["NextToken"] = token
         return out
 
     def update_trail(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account, region = ctx.account_id, ctx.region
-        trail = trail_store.resolve(self.db, account, region, req["Name"], home_only=True)
+        trail = resolve(self.db, account, region, req["Name"], home_only=True)
         if "IsMultiRegionTrail" in req:
-            trail.is_multi_region = bool(req["IsMultiRegionTrail"])
+            trail = replace(trail, is_multi_region=bool(req["IsMultiRegionTrail"]))
         if "IncludeGlobalServiceEvents" in req:
-            trail.include_global_service_events = bool(req["IncludeGlobalServiceEvents"])
+            trail = replace(trail, include_global_service_events=bool(req["IncludeGlobalServiceEvents"]))
         if trail.is_multi_region and not trail.include_global_service_events:
             raise _combination_error()
         if "S3BucketName" in req:
             check_bucket(req["S3BucketName"])
-            trail.s3_bucket_name = req["S3BucketName"]
+            trail = replace(trail, s3_bucket_name=req["S3BucketName"])
         if "S3KeyPrefix" in req:
-            trail.s3_key_prefix = _optional(req["S3KeyPrefix"])
+            trail = replace(trail, s3_key_prefix=_optional(req["S3KeyPrefix"]))
             if trail.s3_key_prefix is not None:
                 check_prefix(trail.s3_key_prefix)
         if req.get("IsOrganizationTrail"):
             raise _organization_error()
-        if trail.is_multi_region and trail_store.name_taken(
-            self.db, account, region, trail.name, True, exclude=trail.arn
-        ):
+        if trail.is_multi_region and name_taken(self.db, account, region, trail.name, True, exclude=trail.arn):
             raise already_exists(trail.name, account)
         if "S3BucketName" in req or "S3KeyPrefix" in req:
             check_delivery_bucket(self.db, trail.s3_bucket_name, trail.s3_key_prefix, account, trail.home_region,
                                   trail.arn)
         if "SnsTopicName" in req:
-            trail.sns_topic_name = _optional(req["SnsTopicName"])
+            trail = replace(trail, sns_topic_name=_optional(req["SnsTopicName"]))
         if "EnableLogFileValidation" in req:
-            trail.log_file_validation = bool(req["EnableLogFileValidation"])
+            trail = replace(trail, log_file_validation=bool(req["EnableLogFileValidation"]))
         if "CloudWatchLogsLogGroupArn" in req:
-            trail.cloud_watch_logs_log_group_arn = _optional(req["CloudWatchLogsLogGroupArn"])
+            trail = replace(trail, cloud_watch_logs_log_group_arn=_optional(req["CloudWatchLogsLogGroupArn"]))
         if "CloudWatchLogsRoleArn" in req:
-            trail.cloud_watch_logs_role_arn = _optional(req["CloudWatchLogsRoleArn"])
+            trail = replace(trail, cloud_watch_logs_role_arn=_optional(req["CloudWatchLogsRoleArn"]))
         if "KmsKeyId" in req:
-            trail.kms_key_id = _kms_key(req["KmsKeyId"], region, account)
+            trail = replace(trail, kms_key_id=_kms_key(req["KmsKeyId"], region, account))
         if "RecursiveLogging" in req:
-            trail.extra["RecursiveLogging"] = bool(req["RecursiveLogging"])
+            trail = replace(trail, extra={**trail.extra, "RecursiveLogging": bool(req["RecursiveLogging"])})
         trail_store.save(self.db, trail)
-        return trail.settings()
+        return settings(trail)
 
     def delete_trail(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        trail = trail_store.resolve(self.db, ctx.account_id, ctx.region, req["Name"], home_only=True)
+        trail = resolve(self.db, ctx.account_id, ctx.region, req["Name"], home_only=True)
         trail_store.delete(self.db, trail.arn)
         return {}
 
     # -- logging ---------------------------------------------------------------------------------------------
 
     def start_logging(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        trail = trail_store.resolve(self.db, ctx.account_id, ctx.region, req["Name"], home_only=True)
+        trail = resolve(self.db, ctx.account_id, ctx.region, req["Name"], home_only=True)
         if not trail.is_logging:
             from .delivery import head_seq
 
+            cursor = trail.cursor_seq
             if not trail.logging_windows:
                 # Nothing of an earlier logging period is left to deliver: start reading at the newest event.
-                trail.cursor_seq = max(trail.cursor_seq, head_seq(self.db))
-            trail.is_logging = True
-            trail.start_logging_at = ctx.received_at
-            trail.logging_windows.append([iso(ctx.received_at), None])
+                cursor = max(cursor, head_seq(self.db))
+            trail = replace(trail, is_logging=True, start_logging_at=ctx.received_at, cursor_seq=cursor,
+                            logging_windows=(*trail.logging_windows, LoggingWindow(ctx.received_at)))
             trail_store.save(self.db, trail)
         return {}
 
     def stop_logging(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        trail = trail_store.resolve(self.db, ctx.account_id, ctx.region, req["Name"], home_only=True)
+        trail = resolve(self.db, ctx.account_id, ctx.region, req["Name"], home_only=True)
         if trail.is_logging:
-            trail.is_logging = False
-            trail.stop_logging_at = ctx.received_at
-            if trail.logging_windows and trail.logging_windows[-1][1] is None:
-                trail.logging_windows[-1][1] = iso(ctx.received_at)
+            windows = trail.logging_windows
+            if windows and windows[-1].stop is None:
+                windows = (*windows[:-1], replace(windows[-1], stop=ctx.received_at))
+            trail = replace(trail, is_logging=False, stop_logging_at=ctx.received_at, logging_windows=windows)
             trail_store.save(self.db, trail)
         return {}
 
     def get_trail_status(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        trail = trail_store.resolve(self.db, ctx.account_id, ctx.region, req["Name"])
+        trail = resolve(self.db, ctx.account_id, ctx.region, req["Name"])
         out: dict[str, Any] = {"IsLogging": trail.is_logging}
         if trail.latest_delivery_error:
             out["LatestDeliveryError"] = trail.latest_delivery_error

@@ -79,10 +79,8 @@ def add_rule(db: Database, group: SecurityGroup, is_egress: bool, protocol: str,
 def ensure(db: Database, account: str, region: str, now: datetime) -> None:
     """Create the region's defaults for the account unless they were created before (in the caller's
     transaction)."""
-    if db.one("SELECT 1 FROM ec2_regions WHERE account_id = ? AND region = ?", (account, region)) is not None:
+    if not store.initialize_region(db, account, region, now):
         return
-    db.execute("INSERT INTO ec2_regions (account_id, region, initialized_at) VALUES (?, ?, ?)",
-               (account, region, store.iso(now)))
     vpc = add_vpc(db, account, region, DEFAULT_VPC_CIDR, now, is_default=True)
     blocks = ipaddress.IPv4Network(DEFAULT_VPC_CIDR).subnets(new_prefix=DEFAULT_SUBNET_PREFIX)
     for zone, block in zip(zones.zones(region), blocks, strict=False):

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from ...core import ids
+from ...store.codec import iso
 from ...store.db import Database
 from . import defaults, store, tags
 from .model import NetworkInterface, Subnet
@@ -59,7 +60,7 @@ def _insert(db: Database, subnet: Subnet, *, eni_id: str, address: str, descript
             owner: str, groups: Iterable[str], owner_ref: str, now: datetime) -> NetworkInterface:
     eni = NetworkInterface(subnet.account_id, subnet.region, eni_id, subnet.subnet_id, subnet.vpc_id,
                            subnet.availability_zone, address, description, interface_type, owner, owner,
-                           ids.ec2_id("eni-attach"), tuple(dict.fromkeys(groups)), owner_ref, store.iso(now))
+                           ids.ec2_id("eni-attach"), tuple(dict.fromkeys(groups)), owner_ref, iso(now))
     store.insert_interface(db, eni)
     return eni
 

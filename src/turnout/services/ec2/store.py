@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
+from ...store.codec import dumps, iso
 from ...store.db import Database
 from .model import NetworkInterface, RouteTable, Rule, RuleLike, SecurityGroup, Subnet, Vpc
 
+# -- regions ----------------------------------------------------------------------------------------------------
 
-def iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
+
+def initialize_region(db: Database, account: str, region: str, now: datetime) -> bool:
+    """Record that the account's defaults in ``region`` are created (``ec2_regions``); False when they were
+    before, so that they are created once (a deleted default VPC stays deleted)."""
+    if db.one("SELECT 1 FROM ec2_regions WHERE account_id = ? AND region = ?", (account, region)) is not None:
+        return False
+    db.execute("INSERT INTO ec2_regions (account_id, region, initialized_at) VALUES (?, ?, ?)",
+               (account, region, iso(now)))
+    return True
 
 
 # -- VPCs -------------------------------------------------------------------------------------------------------
@@ -242,13 +250,13 @@ def insert_interface(db: Database, item: NetworkInterface) -> None:
         "owner_ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (item.account_id, item.region, item.eni_id, item.subnet_id, item.vpc_id, item.availability_zone,
          item.private_ip, item.description, item.interface_type, item.requester_id, item.instance_owner_id,
-         item.attachment_id, json.dumps(list(item.security_groups)), item.owner_ref, item.created_at),
+         item.attachment_id, dumps(list(item.security_groups)), item.owner_ref, item.created_at),
     )
 
 
 def set_interface_groups(db: Database, account: str, region: str, eni_id: str, groups: Iterable[str]) -> None:
     db.execute("UPDATE ec2_network_interfaces SET security_groups = ? WHERE account_id = ? AND region = ? "
-               "AND eni_id = ?", (json.dumps(list(groups)), account, region, eni_id))
+               "AND eni_id = ?", (dumps(list(groups)), account, region, eni_id))
 
 
 def delete_interface(db: Database, account: str, region: str, eni_id: str) -> None:

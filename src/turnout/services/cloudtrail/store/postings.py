@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from operator import sub
 from typing import Any
 
-from ...store.db import Database
+from ....store.db import Database
 
 ALL = ""  # the attribute of the list of every event
 CAP = 512  # entries per row

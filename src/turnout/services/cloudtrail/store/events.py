@@ -1,16 +1,5 @@
-"""The CloudTrail event store: every recorded event, per account and region, and its lookup index.
-
-Interface for readers of the event stream (trail delivery, ``turnout trail``)::
-
-    from turnout.services.cloudtrail.store import StoredEvent, events_after, flush
-
-    flush(gateway)                       # write the recorder's pending events now (no-op without a recorder)
-    last_seq(db)                         # the seq of the newest event written (0: none yet)
-    batch = events_after(db, seq, 500)   # the next events after ``seq`` (0: from the start), in seq order,
-                                         # across all accounts and regions
-    for event in batch:                  # StoredEvent(seq, account_id, region, event_time, record, read_only)
-        ...                              # record: the CloudTrail record (dict); event_time: aware UTC datetime
-    seq = batch[-1].seq                  # remember it to continue
+"""The CloudTrail event store: every recorded event, per account and region, and its lookup index (the
+interface is re-exported by the package: see :mod:`turnout.services.cloudtrail.store`).
 
 ``seq`` only grows; an event is never changed once written. A call recorded in two accounts (cross-account
 AssumeRole) is two events, one per account (``recipientAccountId``), with one ``sharedEventID``.
@@ -38,14 +27,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ...store.db import Database, Row
+from ....store.db import Database, Row
+from ..records import Draft, assemble, lookup_pairs
 from . import postings
-from .records import Draft, assemble, lookup_pairs
 
 if TYPE_CHECKING:
-    from ...gateway.gateway import Gateway
+    from ....gateway.gateway import Gateway
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 ALL = postings.ALL
 
 # eventID: a UUID whose last 48 bits are the event's seq, scrambled by an invertible affine map (so ids look as
@@ -68,6 +56,22 @@ class StoredEvent:
     event_time: datetime
     record: dict[str, Any]
     read_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LookupEvent:
+    """An event as LookupEvents answers it: the values it is found by, and its record as JSON text."""
+
+    seq: int
+    event_id: str
+    event_time: int  # epoch seconds
+    event_name: str
+    event_source: str
+    read_only: bool
+    username: str | None
+    access_key_id: str | None
+    resources: tuple[tuple[str, str], ...]  # (type, name)
+    record_text: str
 
 
 def event_id(seq: int) -> str:
@@ -211,7 +215,7 @@ _SELECT = (
 )
 
 
-def record_text(row: Row) -> str:
+def _record_text(row: Row) -> str:
     """The record of an event row (of a query on ``_SELECT``) as JSON text."""
     text: str | None = row["record"]
     if text is not None:
@@ -225,14 +229,14 @@ def events_after(db: Database, seq: int, limit: int) -> list[StoredEvent]:
     rows = db.all(f"{_SELECT} WHERE e.seq > ? ORDER BY e.seq LIMIT ?", (seq, limit))
     return [
         StoredEvent(row["seq"], row["account_id"], row["region"], datetime.fromtimestamp(row["event_time"], UTC),
-                    json.loads(record_text(row)), bool(row["read_only"]))
+                    json.loads(_record_text(row)), bool(row["read_only"]))
         for row in rows
     ]
 
 
 def flush(gateway: Gateway) -> None:
     """Write the recorder's pending events now (a no-op when the gateway records nothing)."""
-    from .recorder import recorder_of
+    from ..recorder import recorder_of
 
     recorder = recorder_of(gateway)
     if recorder is not None:
@@ -246,16 +250,26 @@ def find(db: Database, account: str, region: str, attribute: str, value: str, st
     return postings.find(db, account, region, attribute, value, start, end, before, limit)
 
 
-def events(db: Database, seqs: Sequence[int]) -> dict[int, Row]:
-    """The events ``seqs`` by seq."""
+def events(db: Database, seqs: Sequence[int]) -> dict[int, LookupEvent]:
+    """The events ``seqs`` by seq (those that exist)."""
     if not seqs:
         return {}
     marks = ", ".join("?" for _ in seqs)
     rows = db.all(f"{_SELECT} WHERE e.seq IN ({marks})", list(seqs))
-    return {row["seq"]: row for row in rows}
+    return {
+        row["seq"]: LookupEvent(
+            seq=row["seq"], event_id=row["event_id"], event_time=row["event_time"], event_name=row["event_name"],
+            event_source=row["event_source"], read_only=bool(row["read_only"]), username=row["username"],
+            access_key_id=row["access_key_id"],
+            resources=tuple((str(kind), str(name)) for kind, name in json.loads(row["resources"] or "[]")),
+            record_text=_record_text(row),
+        )
+        for row in rows
+    }
 
 
-def by_event_id(db: Database, account: str, region: str, eid: str) -> Row | None:
+def by_event_id(db: Database, account: str, region: str, eid: str) -> postings.Pair | None:
+    """The (time, seq) of (account, region)'s event ``eid``, or None when there is none."""
     seq = seq_of(eid)
     if seq is None:
         return None
@@ -264,4 +278,4 @@ def by_event_id(db: Database, account: str, region: str, eid: str) -> Row | None
     )
     if row is None or row["event_id"] != eid or row["account_id"] != account or row["region"] != region:
         return None
-    return row
+    return (int(row["event_time"]), int(row["seq"]))
