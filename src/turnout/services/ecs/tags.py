@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ...authz.resources_base import resource_tag_lookups
 from ...core.context import RequestContext
 from ...store.db import Database
 from .common import ARN, cluster_not_found, error, invalid
@@ -51,9 +50,6 @@ def drop_tags(db: Database, account: str, region: str, arns: Iterable[str]) -> N
 def resource_tags(db: Database, account: str, region: str, arn: str) -> dict[str, str]:
     """``resource_tag_lookups["ecs"]``: a resource's tags for IAM conditions."""
     return {tag["key"]: tag["value"] for tag in get_tags(db, account, region, arn)}
-
-
-resource_tag_lookups.setdefault("ecs", resource_tags)
 
 
 def check_resource(db: Database, account: str, region: str, arn: str) -> None:

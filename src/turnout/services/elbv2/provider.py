@@ -19,7 +19,7 @@ from .listeners import ListenerOperations
 from .load_balancers import LoadBalancerOperations
 from .network import register_dependency_check
 from .rules import RuleOperations
-from .tags import TagOperations
+from .tags import TagOperations, resource_tags
 from .target_groups import TargetGroupOperations
 from .targets import TargetOperations
 
@@ -41,6 +41,7 @@ class Elbv2Provider(
     Provider,
 ):
     service = "elbv2"
+    tag_lookups = {"elasticloadbalancing": resource_tags}
 
     def __init__(self, gateway: Gateway) -> None:
         super().__init__(gateway)

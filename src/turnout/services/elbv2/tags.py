@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ...authz.resources_base import resource_tag_lookups
 from ...core.context import RequestContext
 from ...store.db import Database
 from . import store
@@ -75,9 +74,6 @@ def put_tags(db: Database, account: str, region: str, arn: str, tags: list[dict[
 def resource_tags(db: Database, account: str, region: str, arn: str) -> dict[str, str]:
     """``resource_tag_lookups["elasticloadbalancing"]``: a resource's tags for IAM conditions."""
     return {tag["Key"]: tag["Value"] for tag in get_tags(db, account, region, arn)}
-
-
-resource_tag_lookups.setdefault("elasticloadbalancing", resource_tags)
 
 
 class TagOperations:
