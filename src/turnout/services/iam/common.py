@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from ...store.db import Database
@@ -13,14 +12,6 @@ from .store import tags as tag_store
 from .store.records import Tag
 
 T = TypeVar("T")
-
-
-def iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
-
-
-def when(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
 
 
 def invalid_input(message: str) -> ServiceError:

@@ -25,7 +25,7 @@ from ....authz.authorizer import PolicyAuthorizer
 from ....authz.checks import Check
 from ....core import ids
 from ....core.context import RequestContext
-from ..common import iso
+from ....store.codec import iso
 from ..lambda_hooks import HookResult
 from ..model import ROLLBACK_IN_PROGRESS
 from .acting import AssumeFailed, Scope

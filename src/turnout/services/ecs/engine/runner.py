@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ....store.codec import iso
 from .. import events
-from ..common import iso
 from ..model import (
     FINAL,
     IN_PROGRESS,

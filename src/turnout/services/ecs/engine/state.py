@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, get_args
 
+from ....store.codec import iso, when
 from ....store.db import Database
-from ..common import iso, when
 from ..store import deployments as store
 from ..store.deployments import ServiceDeployment
 from ..store.services import Service
