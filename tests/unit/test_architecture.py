@@ -23,7 +23,6 @@ PENDING_SQL: frozenset[str] = frozenset({
     "services/cloudtrail/delivery.py",
     "services/cloudtrail/postings.py",
     "services/cloudtrail/trail_store.py",
-    "services/cloudtrail/trail_tags.py",
     "services/ec2/defaults.py",
     "services/ec2/tags.py",
 })

@@ -38,12 +38,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ...store.db import Database, Row
-from . import postings
-from .records import Draft, assemble, lookup_pairs
+from ....store.db import Database, Row
+from .. import postings
+from ..records import Draft, assemble, lookup_pairs
 
 if TYPE_CHECKING:
-    from ...gateway.gateway import Gateway
+    from ....gateway.gateway import Gateway
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 ALL = postings.ALL
@@ -232,7 +232,7 @@ def events_after(db: Database, seq: int, limit: int) -> list[StoredEvent]:
 
 def flush(gateway: Gateway) -> None:
     """Write the recorder's pending events now (a no-op when the gateway records nothing)."""
-    from .recorder import recorder_of
+    from ..recorder import recorder_of
 
     recorder = recorder_of(gateway)
     if recorder is not None:
