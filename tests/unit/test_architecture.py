@@ -24,7 +24,6 @@ PENDING_SQL: frozenset[str] = frozenset({
     "services/cloudtrail/postings.py",
     "services/cloudtrail/trail_store.py",
     "services/ec2/defaults.py",
-    "services/ec2/tags.py",
 })
 
 # authz modules that still import a service, until the service implements a protocol authz declares.
