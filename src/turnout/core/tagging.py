@@ -99,7 +99,7 @@ def _breaks(rules: TagRules, name: Check, tag: Tag, seen: set[str]) -> bool:
 
 def is_reserved(key: str) -> bool:
     """Whether ``key`` is in AWS's namespace (``aws:`` in any casing)."""
-    return key[:len(RESERVED_PREFIX)].lower() == RESERVED_PREFIX
+    return key.lower().startswith(RESERVED_PREFIX)
 
 
 def check_count(rules: TagRules, count: int) -> None:
