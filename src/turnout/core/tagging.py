@@ -1,6 +1,7 @@
 """Resource tags, as every service handles them: reading a request's ``Tags`` list (``Key``/``Value`` in any
 casing), the checks AWS makes of them (duplicate keys, empty keys, the reserved ``aws:`` prefix, key and value
-lengths, the number of tags per resource), and merging tags into a resource's stored ones or removing keys.
+lengths, the number of tags per resource), and merging tags into a resource's stored ones. (Removing keys is one
+DELETE per key in each store: nothing to share.)
 
 Pure: no SQL, no service. The rules are the same everywhere but each service words and codes its errors its own way,
 checks them in its own order and checks some of them only: a service states its rules once as a :class:`TagRules`
@@ -118,9 +119,3 @@ def merge(rules: TagRules, stored: Sequence[Tag], given: Iterable[Tag]) -> list[
     out = list(merged.values())
     check_count(rules, len(out))
     return out
-
-
-def remove(rules: TagRules, stored: Sequence[Tag], keys: Iterable[str]) -> list[Tag]:
-    """A resource's tags without ``keys`` (a key it does not have is no error)."""
-    gone = {rules.same_key(key) for key in keys}
-    return [tag for tag in stored if rules.same_key(tag.key) not in gone]

@@ -1,5 +1,5 @@
 """core/tagging.py: reading a request's tags, each service's checks in its own order with its own errors, the quota,
-merging into stored tags and removing keys."""
+merging into stored tags."""
 
 from __future__ import annotations
 
@@ -124,12 +124,6 @@ def test_merge_ignoring_case_takes_the_new_casing_in_the_old_place() -> None:
         Tag("ENV", "prod"), Tag("team", "ops")]
 
 
-def test_remove_drops_the_keys_named() -> None:
-    stored = [Tag("a", "1"), Tag("B", "2"), Tag("c", "3")]
-    assert tagging.remove(TagRules(), stored, ["b", "c", "absent"]) == [Tag("a", "1"), Tag("B", "2")]
-    assert tagging.remove(TagRules(ignore_case=True), stored, ["b", "c"]) == [Tag("a", "1")]
-
-
 _keys = st.text(alphabet="abAB:", max_size=3)
 _tags = st.lists(st.builds(Tag, _keys, st.text(alphabet="xy", max_size=2)), max_size=8)
 
@@ -162,14 +156,6 @@ def test_merge_raises_exactly_when_the_merged_tags_exceed_the_maximum(stored: li
         assert unique > maximum
     else:
         assert unique <= maximum
-
-
-@given(stored=_tags, keys=st.lists(_keys, max_size=4), ignore_case=st.booleans())
-def test_remove_keeps_exactly_the_other_keys_in_order(stored: list[Tag], keys: list[str], ignore_case: bool) -> None:
-    rules = TagRules(ignore_case=ignore_case)
-    left = tagging.remove(rules, stored, keys)
-    gone = {rules.same_key(k) for k in keys}
-    assert left == [t for t in stored if rules.same_key(t.key) not in gone]
 
 
 @given(st.text(max_size=8))
