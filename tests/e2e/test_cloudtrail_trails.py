@@ -328,6 +328,23 @@ def test_event_selector_errors(acct: Account) -> None:
 # -- tags ---------------------------------------------------------------------------------------------------
 
 
+def test_tag_rules(acct: Account) -> None:
+    ct = acct.ct()
+    arn = ct.create_trail(Name="rules", S3BucketName=acct.bucket("bucket"))["TrailARN"]
+    assert error_of(ct.add_tags, ResourceId=arn, TagsList=[{"Key": "AWS:x"}, {"Key": "AWS:x"}]) == (
+        "InvalidTagParameterException", "Tag key AWS:x is not valid: the aws: prefix is reserved for AWS use.", 400)
+    assert error_of(ct.add_tags, ResourceId=arn, TagsList=[{"Key": "k"}, {"Key": "k", "Value": "v"}]) == (
+        "InvalidTagParameterException", "Tag key k is specified more than once.", 400)
+    ct.add_tags(ResourceId=arn, TagsList=[{"Key": "novalue"}, {"Key": "k", "Value": "v"}])
+    ct.add_tags(ResourceId=arn, TagsList=[{"Key": f"k{n}", "Value": "v"} for n in range(48)])  # 50 with k0 again
+    assert error_of(ct.add_tags, ResourceId=arn, TagsList=[{"Key": "one-more"}])[:2] == (
+        "TagsLimitExceededException",
+        "The number of tags per trail has exceeded the permitted amount. Currently, the limit is 50.")
+    listed = ct.list_tags(ResourceIdList=[arn])["ResourceTagList"][0]["TagsList"]
+    assert len(listed) == 50
+    assert listed[:2] == [{"Key": "novalue"}, {"Key": "k", "Value": "v"}]
+
+
 def test_tags(acct: Account) -> None:
     ct = acct.ct()
     arn = ct.create_trail(Name="tagged", S3BucketName=acct.bucket("bucket"),

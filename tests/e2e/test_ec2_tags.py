@@ -98,6 +98,32 @@ def test_tag_errors(ec2: Any) -> None:
     assert len(tags_of(ec2, vpc_id)) == 50
 
 
+def test_tag_restrictions_in_order(ec2: Any) -> None:
+    """Each restriction's message, the first broken one in EC2's order (empty key, reserved prefix, key length, value
+    length), the same for TagSpecifications; DeleteTags refuses the reserved prefix only."""
+    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    cases = [
+        ([{"Key": "", "Value": "v"}], "Tag key must not be empty"),
+        ([{"Key": "k" * 128}], "Tag key exceeds the maximum length of 127 characters"),
+        ([{"Key": "k", "Value": "v" * 256}], "Tag value exceeds the maximum length of 255 characters"),
+        ([{"Key": "AWS:" + "k" * 130}], "Tag keys starting with 'aws:' are reserved for internal use"),
+        ([{"Key": "k" * 128, "Value": "v" * 256}], "Tag key exceeds the maximum length of 127 characters"),
+        ([{"Key": "k", "Value": "v" * 256}, {"Key": ""}], "Tag value exceeds the maximum length of 255 characters"),
+    ]
+    for tags, message in cases:
+        assert error_of(ec2.create_tags, Resources=[vpc_id], Tags=tags) == ("InvalidParameterValue", message, 400)
+        spec = [{"ResourceType": "vpc", "Tags": tags}]
+        assert error_of(ec2.create_vpc, CidrBlock="10.1.0.0/16", TagSpecifications=spec) == (
+            "InvalidParameterValue", message, 400)
+    ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "k" * 127, "Value": "v" * 255}, {"Key": "dup", "Value": "1"},
+                                              {"Key": "dup", "Value": "2"}])
+    assert tags_of(ec2, vpc_id) == {"k" * 127: "v" * 255, "dup": "2"}  # a key given twice: its last value
+    assert error_of(ec2.delete_tags, Resources=[vpc_id], Tags=[{"Key": "aws:x"}]) == (
+        "InvalidParameterValue", "Tag keys starting with 'aws:' are reserved for internal use", 400)
+    ec2.delete_tags(Resources=[vpc_id], Tags=[{"Key": "k" * 200}, {"Key": "dup", "Value": "1"}])  # no length rule
+    assert tags_of(ec2, vpc_id) == {"k" * 127: "v" * 255, "dup": "2"}  # the value did not match
+
+
 def test_describe_tags_pages(ec2: Any) -> None:
     vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": f"k{n}", "Value": str(n)} for n in range(7)])

@@ -115,6 +115,24 @@ def test_cluster_not_found(ecs: Any, unique: Callable[[str], str]) -> None:
     assert error_of(ecs.tag_resource, resourceArn=PREFIX + missing, tags=[{"key": "a", "value": "b"}]) == expected
 
 
+def test_tag_rules(ecs: Any, unique: Callable[[str], str]) -> None:
+    """ECS's own messages for each rule and for the quota (more than 50 tags in one request: the model's
+    ValidationException comes first)."""
+    arn = ecs.create_cluster(clusterName=unique("cl"), tags=[{"key": "env", "value": "dev"}])["cluster"]["clusterArn"]
+    too_many = ("InvalidParameterException", "The number of tags exceeds the limit of 50 tags per resource.", 400)
+    reserved = ("InvalidParameterException", "Tag keys can not start with the reserved prefix 'aws:'.", 400)
+    empty = ("InvalidParameterException", "Tag keys must be given and can not be empty.", 400)
+    assert error_of(ecs.tag_resource, resourceArn=arn, tags=[{"key": "Aws:x", "value": "v"}]) == reserved
+    assert error_of(ecs.tag_resource, resourceArn=arn, tags=[{"value": "v"}, {"key": "aws:x"}]) == empty
+    assert error_of(ecs.create_cluster, clusterName=unique("cl"), tags=[{"key": "aws:x"}]) == reserved
+    ecs.tag_resource(resourceArn=arn, tags=[{"key": f"k{n}", "value": "v"} for n in range(49)])
+    assert error_of(ecs.tag_resource, resourceArn=arn, tags=[{"key": "one-more", "value": "v"}]) == too_many
+    ecs.tag_resource(resourceArn=arn, tags=[{"key": "env", "value": "prod"}, {"key": "k0"}])  # overwrites: no more
+    listed = ecs.list_tags_for_resource(resourceArn=arn)["tags"]
+    assert len(listed) == 50
+    assert listed[:2] == [{"key": "env", "value": "prod"}, {"key": "k0", "value": ""}]
+
+
 def test_update_cluster_settings(ecs: Any, unique: Callable[[str], str]) -> None:
     name = unique("cl")
     ecs.create_cluster(clusterName=name)

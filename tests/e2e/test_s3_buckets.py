@@ -105,6 +105,28 @@ def test_tags(s3: Any, unique: Callable[[str], str]) -> None:
     assert error_of(s3.get_bucket_tagging, Bucket=bucket + "-missing")[0] == "NoSuchBucket"
 
 
+@pytest.mark.parametrize(("tag_set", "message"), [
+    ([{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}], "Cannot provide multiple Tags with the same key"),
+    ([{"Key": "k" * 129, "Value": "1"}], "The TagKey you have provided is invalid"),
+    ([{"Key": "k", "Value": "v" * 257}], "The TagValue you have provided is invalid"),
+    ([{"Key": "AWS:team", "Value": "1"}], "System tags cannot be added/updated by requester"),
+    # the first broken rule: a long value is found before the reserved prefix, a repeated key before either
+    ([{"Key": "aws:k", "Value": "v" * 257}], "The TagValue you have provided is invalid"),
+    ([{"Key": "aws:k", "Value": "1"}, {"Key": "aws:k", "Value": "2"}], "System tags cannot be added/updated by "
+                                                                       "requester"),
+    ([{"Key": f"k{n}", "Value": ""} for n in range(51)], "Object tags cannot be greater than 50"),
+    ([*({"Key": f"k{n}", "Value": ""} for n in range(51)), {"Key": "aws:k", "Value": ""}],
+     "System tags cannot be added/updated by requester"),
+])
+def test_tag_set_rules(s3: Any, unique: Callable[[str], str], tag_set: list[dict[str, str]], message: str) -> None:
+    bucket = name(unique)
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"Tags": [{"Key": "env", "Value": "dev"}]})
+    assert error_of(s3.put_bucket_tagging, Bucket=bucket, Tagging={"TagSet": tag_set}) == ("InvalidTag", message, 400)
+    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == [{"Key": "env", "Value": "dev"}]  # unchanged
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "k" * 128, "Value": "v" * 256}]})  # the maxima
+    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == [{"Key": "k" * 128, "Value": "v" * 256}]
+
+
 def test_policy_put_get_delete_and_malformed(s3: Any, unique: Callable[[str], str]) -> None:
     bucket = name(unique)
     s3.create_bucket(Bucket=bucket)

@@ -19,10 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "src" / "turnout"
 SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|WITH|CREATE|DROP|ALTER|PRAGMA)\s")
 
 # Modules (relative to src/turnout) with SQL outside a store, until their tables' owners serve them.
-PENDING_SQL: frozenset[str] = frozenset({
-    "services/cloudtrail/trail_tags.py",
-    "services/ec2/tags.py",
-})
+PENDING_SQL: frozenset[str] = frozenset()
 
 # authz modules that still import a service, until the service implements a protocol authz declares.
 PENDING_AUTHZ_IMPORTS: frozenset[str] = frozenset()

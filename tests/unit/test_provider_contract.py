@@ -24,13 +24,7 @@ PROVIDERS = [IamProvider, StsProvider, Ec2Provider, Elbv2Provider, CloudTrailPro
 BASE = frozenset(dir(Provider))  # the contract every provider shares (handler, error, precheck, startup...)
 
 # Public helpers still to make private or move out of the provider (issue 12); the list only shrinks.
-PENDING: dict[str, frozenset[str]] = {
-    "iam": frozenset({
-        "check_boundary", "check_trust_policy", "insert_role", "principal_checker", "profile_shape",
-        "profiles_of_roles", "remove_role", "role_exists", "role_last_used", "role_row", "role_shape", "role_tags",
-        "trust_policy_shown",
-    }),
-}
+PENDING: dict[str, frozenset[str]] = {}
 
 
 def _public_methods(cls: type[Provider]) -> set[str]:

@@ -5,10 +5,11 @@ needs is data: the reference (``catalog.py``) says which resource types and cond
 per-service tables (``resources_*.py``) say where their values come from in the request. A *plan* per operation is
 built once from both (which resolvers to run, which keys apply to which resource type) and then run per request.
 
-Registries other parts of Turnout fill:
+Registries filled by ``Gateway.register`` from what each provider declares (``Provider.tag_lookups``,
+``Provider.name_resolvers``):
 
 * ``resource_tag_lookups[prefix](db, account, region, arn) -> {key: value}``: a resource's stored tags, for
-  ``aws:ResourceTag/*`` and ``<service>:ResourceTag/*`` (ELB, ECS, CloudTrail and EC2 providers register theirs;
+  ``aws:ResourceTag/*`` and ``<service>:ResourceTag/*`` (the ELB, ECS and EC2 providers declare theirs;
   IAM's come from the gateway's identities, :mod:`turnout.authz.ports`).
 * ``name_resolvers["<prefix>:<resource type>"](db, account, region, name) -> arn | None``: resources a request
   names in a form that needs the provider to resolve (an ECS task definition family without a revision, an EC2

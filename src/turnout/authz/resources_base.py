@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..core.provider import NameResolver as NameResolver
+from ..core.provider import TagLookup as TagLookup
 from ..reference.authorization import ResourceType, ServiceReference, catalog
 from .checks import ContextValue
 
@@ -23,11 +25,9 @@ if TYPE_CHECKING:
 Params = Mapping[str, Any]
 KeyValue = ContextValue | dict[str, ContextValue] | None  # a dict for a ``.../${TagKey}`` family
 
-TagLookup = Callable[["Database", str, str, str], dict[str, str]]
-NameResolver = Callable[["Database", str, str, str], "str | None"]
-
-# Filled by the providers (see ``context.py``): a resource's stored tags by ARN, per service prefix; and the ARN
-# of a resource a request names in a form only its provider can resolve, per "<prefix>:<resource type>".
+# Filled by ``Gateway.register`` from what each provider declares (``Provider.tag_lookups``, ``name_resolvers``;
+# see ``context.py``): a resource's stored tags by ARN, per service prefix; and the ARN of a resource a request names
+# in a form only its provider can resolve, per "<prefix>:<resource type>".
 resource_tag_lookups: dict[str, TagLookup] = {}
 name_resolvers: dict[str, NameResolver] = {}
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from botocore import xform_name
 
@@ -12,15 +12,26 @@ from ..wire.errors import ServiceError, model_error
 
 if TYPE_CHECKING:
     from ..gateway.gateway import Gateway
+    from ..store.db import Database
     from .context import RequestContext
 
 Handler = Callable[["RequestContext", dict[str, Any]], dict[str, Any] | None]
+# The authorizer's hooks a service supplies (``turnout.authz.resources_base``), called with (db, account, region,
+# arn or name): a resource's stored tags by ARN, and the ARN of a resource a request names in a form only the
+# service can resolve.
+TagLookup = Callable[["Database", str, str, str], dict[str, str]]
+NameResolver = Callable[["Database", str, str, str], "str | None"]
 
 
 class Provider:
     """Base of every service provider. Subclasses set ``service`` and define one method per operation."""
 
     service: str = ""
+    # Installed in the authorizer's registries by ``Gateway.register`` (importing a service module registers
+    # nothing): per service prefix (``"ecs"``), the lookup of a resource's stored tags by ARN
+    # (``aws:ResourceTag/*``); per ``"<prefix>:<resource type>"``, the resolver of a resource named otherwise.
+    tag_lookups: ClassVar[Mapping[str, TagLookup]] = {}
+    name_resolvers: ClassVar[Mapping[str, NameResolver]] = {}
 
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway

@@ -26,8 +26,8 @@ from ..authz.checks import Check
 from ..core import ids
 from ..core.context import RequestContext
 from ..dataplane.lambda_hooks import HookResult
-from ..services.ecs.common import iso
 from ..services.ecs.model import ROLLBACK_IN_PROGRESS
+from ..store.codec import iso
 from .acting import AssumeFailed, Scope
 from .runner import DONE, HOOK_REASON, Fail, Outcome, Wait
 from .state import HookRun

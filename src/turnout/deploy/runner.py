@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..services.ecs import events
-from ..services.ecs.common import iso
 from ..services.ecs.model import (
     FINAL,
     IN_PROGRESS,
@@ -38,6 +37,7 @@ from ..services.ecs.store import revisions as revision_store
 from ..services.ecs.store import services as service_store
 from ..services.ecs.store import tasks as task_store
 from ..services.ecs.store.tasks import Task
+from ..store.codec import iso
 from . import plan as plans
 from . import traffic
 from .acting import AssumeFailed, CallFailed

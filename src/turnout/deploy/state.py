@@ -18,10 +18,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from ..services.ecs.common import iso, when
 from ..services.ecs.store import deployments as store
 from ..services.ecs.store.deployments import ServiceDeployment
 from ..services.ecs.store.services import Service
+from ..store.codec import iso, when
 from ..store.db import Database
 
 # What a step does (:mod:`.plan` describes each); the handlers are :class:`.runner.Runner`'s table.

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..auth.credentials import NO_CREDENTIALS, CredentialResolver
 from ..auth.ports import KeyUse
+from ..authz.resources_base import name_resolvers, resource_tag_lookups
 from ..core import ids
 from ..core.clock import Clock
 from ..core.context import HttpRequest, RequestContext
@@ -108,8 +109,14 @@ class Gateway:
         return self.worker is not None and self.worker.count > 1
 
     def register(self, provider_cls: Callable[[Gateway], Provider]) -> Provider:
+        """Serve a provider's operations, and install the authorizer's hooks it declares (``tag_lookups``,
+        ``name_resolvers``); the first registered for a key stays, as a test's own does."""
         provider = provider_cls(self)
         self.providers[provider.service] = provider
+        for prefix, lookup in provider.tag_lookups.items():
+            resource_tag_lookups.setdefault(prefix, lookup)
+        for kind, resolver in provider.name_resolvers.items():
+            name_resolvers.setdefault(kind, resolver)
         return provider
 
     # -- the chain ----------------------------------------------------------------------------------

@@ -51,8 +51,9 @@ def test_cluster_round_trip_and_partial_update(db: Database) -> None:
 
 
 def test_tags_keep_their_first_place(db: Database) -> None:
-    assert tags.put_tags(db, ACCOUNT, REGION, CLUSTER_ARN, [tags.Tag("a", "1"), tags.Tag("b", "2")]) == 2
-    assert tags.put_tags(db, ACCOUNT, REGION, CLUSTER_ARN, [tags.Tag("a", "3"), tags.Tag("c", "")]) == 3
+    tags.put_tags(db, ACCOUNT, REGION, CLUSTER_ARN, [tags.Tag("a", "1"), tags.Tag("b", "2")])
+    assert tags.tags_of(db, ACCOUNT, REGION, CLUSTER_ARN) == [tags.Tag("a", "1"), tags.Tag("b", "2")]
+    tags.put_tags(db, ACCOUNT, REGION, CLUSTER_ARN, [tags.Tag("a", "3"), tags.Tag("c", "")])
     assert tags.tags_of(db, ACCOUNT, REGION, CLUSTER_ARN) == [tags.Tag("a", "3"), tags.Tag("b", "2"),
                                                               tags.Tag("c", "")]
     tags.delete_tags(db, ACCOUNT, REGION, CLUSTER_ARN, ["b"])

@@ -165,7 +165,8 @@ def test_deleting_a_load_balancer_cascades(db: Database) -> None:
         store.add_listener(db, _listener(), default_rule_arn=DEFAULT_RULE)
         store.add_rule(db, _rule())
         for arn in (LB, LISTENER, RULE, TG):
-            assert store.put_tags(db, ACCOUNT, REGION, arn, [store.Tag("team", "a"), store.Tag("env", "b")]) == 2
+            store.put_tags(db, ACCOUNT, REGION, arn, [store.Tag("team", "a"), store.Tag("env", "b")])
+            assert len(store.tags_of(db, ACCOUNT, REGION, arn)) == 2
         store.delete_load_balancer(db, ACCOUNT, REGION, LB)
     assert store.load_balancer(db, ACCOUNT, REGION, LB) is None
     assert store.listener(db, ACCOUNT, REGION, LISTENER) is None

@@ -5,29 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...core import tagging
 from ...core.context import RequestContext
 from ...store.db import Database
 from ...wire.errors import ServiceError
-from . import trail_store
-from .trail_store import TAGS_PER_TRAIL, TRAIL_ARN, Trail, error, home_region_error, invalid_arn
+from .store import trail_tags as store
+from .store import trails as trail_store
+from .store.trail_tags import TrailTag
+from .store.trails import Trail
+from .trail_rules import TAGS_PER_TRAIL, TRAIL_ARN, error, home_region_error, invalid_arn
 
 ARNS_PER_LIST = 20  # ListTags: "The list has a limit of 20 ARNs."
 
 
 def invalid_tag(message: str) -> ServiceError:
     return error("InvalidTagParameterException", message)
-
-
-def check_tags(tags: list[dict[str, Any]]) -> None:
-    """Tags of one request: no key twice, none in the ``aws:`` namespace (our wording for both rules)."""
-    seen: set[str] = set()
-    for tag in tags:
-        key = tag["Key"]
-        if key.lower().startswith("aws:"):
-            raise invalid_tag(f"Tag key {key} is not valid: the aws: prefix is reserved for AWS use.")
-        if key in seen:
-            raise invalid_tag(f"Tag key {key} is specified more than once.")
-        seen.add(key)
 
 
 def too_many_tags() -> ServiceError:
@@ -37,28 +29,37 @@ def too_many_tags() -> ServiceError:
     )
 
 
+# Tags of one request: none in the ``aws:`` namespace, no key twice (our wording for both rules); at most 50 on a
+# trail.
+RULES = tagging.TagRules(
+    checks={
+        "reserved": lambda key: invalid_tag(f"Tag key {key} is not valid: the aws: prefix is reserved for AWS use."),
+        "duplicate": lambda key: invalid_tag(f"Tag key {key} is specified more than once."),
+    },
+    too_many=too_many_tags, max_tags=TAGS_PER_TRAIL,
+)
+
+
+def check_tags(tags: list[dict[str, Any]]) -> None:
+    """Tags of one request: no key twice, none in the ``aws:`` namespace (our wording for both rules)."""
+    tagging.check(RULES, tagging.read(tags))
+
+
 def put_tags(db: Database, arn: str, tags: list[dict[str, Any]]) -> None:
     """Add tags (a key already there takes the new value), keeping at most 50 per trail."""
-    seq = int(db.scalar("SELECT COALESCE(MAX(seq), 0) FROM cloudtrail_trail_tags WHERE trail_arn = ?", (arn,)))
-    for tag in tags:
-        seq += 1
-        db.execute(
-            "INSERT INTO cloudtrail_trail_tags (trail_arn, tag_key, tag_value, seq) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (trail_arn, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
-            (arn, tag["Key"], tag.get("Value"), seq),
-        )
-    if int(db.scalar("SELECT COUNT(*) FROM cloudtrail_trail_tags WHERE trail_arn = ?", (arn,))) > TAGS_PER_TRAIL:
-        raise too_many_tags()
+    stored = [tagging.Tag(tag.key, tag.value or "") for tag in store.tags_of(db, arn)]
+    tagging.merge(RULES, stored, tagging.read(tags))
+    store.put_tags(db, arn, [TrailTag(tag["Key"], tag.get("Value")) for tag in tags])
 
 
 def get_tags(db: Database, arn: str) -> list[dict[str, str]]:
-    rows = db.all("SELECT tag_key, tag_value FROM cloudtrail_trail_tags WHERE trail_arn = ? ORDER BY seq", (arn,))
+    """A trail's tags as ListTags answers them: a tag without a value has no ``Value``."""
     out = []
-    for row in rows:
-        tag = {"Key": row["tag_key"]}
-        if row["tag_value"] is not None:
-            tag["Value"] = row["tag_value"]
-        out.append(tag)
+    for tag in store.tags_of(db, arn):
+        shape = {"Key": tag.key}
+        if tag.value is not None:
+            shape["Value"] = tag.value
+        out.append(shape)
     return out
 
 
@@ -94,11 +95,8 @@ class TagOperations:
         trail = _resource(self.db, ctx, req["ResourceId"])
         if trail.home_region != ctx.region:
             raise home_region_error(trail, ctx.region)
-        for tag in req["TagsList"]:
-            # A tag is removed by its key; a Value given with it is not compared (AWS does not document it).
-            self.db.execute(
-                "DELETE FROM cloudtrail_trail_tags WHERE trail_arn = ? AND tag_key = ?", (trail.arn, tag["Key"])
-            )
+        # A tag is removed by its key; a Value given with it is not compared (AWS does not document it).
+        store.remove_tags(self.db, trail.arn, [tag["Key"] for tag in req["TagsList"]])
         return {}
 
     def list_tags(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:

@@ -2,13 +2,13 @@
 route tables, the network interfaces of load balancers and tasks, AWS-managed prefix lists, tags, zones, account
 attributes). Every other EC2 operation answers NotImplemented.
 
-Importing this module registers EC2's hooks with the authorizer: the stored tags of a resource named by ARN
-(``aws:ResourceTag/*``) and the ARN of a security group named by ``GroupName`` (a default VPC's group).
+The provider declares EC2's hooks for the authorizer (installed when the gateway registers it): the stored tags of
+a resource named by ARN (``aws:ResourceTag/*``) and the ARN of a security group named by ``GroupName`` (a default
+VPC's group).
 """
 
 from __future__ import annotations
 
-from ...authz.resources_base import name_resolvers, resource_tag_lookups
 from ...store.db import Database
 from . import store, tags
 from .account import AccountOperations
@@ -28,10 +28,8 @@ def security_group_arn(db: Database, account: str, region: str, name: str) -> st
     return group.arn if group is not None else None
 
 
-resource_tag_lookups.setdefault("ec2", tags.lookup)
-name_resolvers.setdefault("ec2:security-group", security_group_arn)
-
-
 class Ec2Provider(RuleOperations, SubnetOperations, VpcAttributeOperations, RouteTableOperations,
                   NetworkInterfaceOperations, PrefixListOperations, TagOperations, AccountOperations):
     service = "ec2"
+    tag_lookups = {"ec2": tags.lookup}
+    name_resolvers = {"ec2:security-group": security_group_arn}

@@ -70,7 +70,7 @@ class RuleOperations(SecurityGroupOperations):
         for rule in created:
             tags.put(self.db, ctx.account_id, ctx.region, rule.rule_id, pairs)
         return {"Return": True,
-                "SecurityGroupRules": [permissions.rule_shape(r, dict(pairs)) for r in created]}
+                "SecurityGroupRules": [permissions.rule_shape(r, tags.mapping(pairs)) for r in created]}
 
     def _add(self, group: SecurityGroup, egress: bool, spec: Spec) -> Rule:
         return defaults.add_rule(

@@ -128,7 +128,7 @@ class SecurityGroupOperations(VpcOperations):
         tags.put(self.db, ctx.account_id, ctx.region, group.group_id, pairs)
         out: dict[str, Any] = {"GroupId": group.group_id, "SecurityGroupArn": group.arn}
         if pairs:
-            out["Tags"] = tags.as_list(dict(pairs))
+            out["Tags"] = tags.as_list(tags.mapping(pairs))
         return out
 
     def describe_security_groups(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:

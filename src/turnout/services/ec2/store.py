@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
+from ...core.tagging import Tag
 from ...store.codec import dumps, iso
 from ...store.db import Database
 from .model import NetworkInterface, RouteTable, Rule, RuleLike, SecurityGroup, Subnet, Vpc
@@ -276,3 +278,62 @@ def interface_uses(db: Database, account: str, region: str, resource_id: str) ->
         return False
     return db.one(f"SELECT 1 FROM ec2_network_interfaces WHERE account_id = ? AND region = ? AND {sql}",
                   (account, region, arg)) is not None
+
+
+# -- tags ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceTag:
+    """A row of ``ec2_tags``: one tag of one resource."""
+
+    resource_id: str
+    resource_type: str
+    key: str
+    value: str
+
+
+def tags_of(db: Database, account: str, region: str, resource_id: str) -> list[Tag]:
+    """A resource's tags, by key."""
+    rows = db.all("SELECT tag_key, tag_value FROM ec2_tags WHERE account_id = ? AND region = ? AND resource_id = ? "
+                  "ORDER BY tag_key", (account, region, resource_id))
+    return [Tag(r[0], r[1]) for r in rows]
+
+
+def resource_tags(db: Database, account: str, region: str) -> list[ResourceTag]:
+    """Every tag of the account and region, by resource id then key."""
+    return [ResourceTag(r[0], r[1], r[2], r[3]) for r in db.all(
+        "SELECT resource_id, resource_type, tag_key, tag_value FROM ec2_tags WHERE account_id = ? AND region = ? "
+        "ORDER BY resource_id, tag_key", (account, region))]
+
+
+def put_tags(db: Database, account: str, region: str, resource_id: str, resource_type: str,
+             tags: Iterable[Tag]) -> None:
+    """Add or overwrite tags (the caller checked the quota)."""
+    for tag in tags:
+        db.execute(
+            "INSERT INTO ec2_tags (account_id, region, resource_id, resource_type, tag_key, tag_value) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, region, resource_id, tag_key) "
+            "DO UPDATE SET tag_value = excluded.tag_value",
+            (account, region, resource_id, resource_type, tag.key, tag.value),
+        )
+
+
+def delete_tag(db: Database, account: str, region: str, resource_id: str, key: str, value: str | None) -> None:
+    """Delete the tag ``key``; only when its value is ``value``, unless that is None."""
+    if value is not None:
+        db.execute("DELETE FROM ec2_tags WHERE account_id = ? AND region = ? AND resource_id = ? AND tag_key = ? "
+                   "AND tag_value = ?", (account, region, resource_id, key, value))
+    else:
+        db.execute("DELETE FROM ec2_tags WHERE account_id = ? AND region = ? AND resource_id = ? AND tag_key = ?",
+                   (account, region, resource_id, key))
+
+
+def drop_tags(db: Database, account: str, region: str, resource_id: str) -> None:
+    db.execute("DELETE FROM ec2_tags WHERE account_id = ? AND region = ? AND resource_id = ?",
+               (account, region, resource_id))
+
+
+def rule_exists(db: Database, account: str, region: str, rule_id: str) -> bool:
+    return db.one("SELECT 1 FROM ec2_security_group_rules WHERE account_id = ? AND region = ? AND rule_id = ?",
+                  (account, region, rule_id)) is not None

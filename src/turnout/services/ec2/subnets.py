@@ -155,7 +155,7 @@ class SubnetOperations(VpcOperations):
         store.insert_subnet(self.db, subnet, ctx.received_at)
         tags.put(self.db, account, region, subnet.subnet_id, pairs)
         # Like CreateVpc, the new subnet is reported "pending" and described "available" afterwards.
-        return {"Subnet": subnet_shape(subnet, dict(pairs), state="pending")}
+        return {"Subnet": subnet_shape(subnet, tags.mapping(pairs), state="pending")}
 
     def describe_subnets(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         self._ensure(ctx)

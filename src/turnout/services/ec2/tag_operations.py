@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...core import tagging
 from ...core.context import RequestContext
-from . import errors, tags
+from . import tags
 from .base import Ec2Base, result
 from .filters import Filters
-
-TagRow = tuple[str, str, str, str]  # resource id, resource type, key, value
+from .store import ResourceTag
 
 
 class TagOperations(Ec2Base):
@@ -17,22 +17,20 @@ class TagOperations(Ec2Base):
 
     def create_tags(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         self._ensure(ctx)
-        pairs = tags.pairs_of(req.get("Tags"))
-        tags.check(pairs)
+        given = tagging.read(req.get("Tags"))
+        tags.check(given)
         resources = list(dict.fromkeys(req["Resources"]))
         for resource_id in resources:
             tags.check_exists(self.db, ctx.account_id, ctx.region, resource_id)
         self._dry_run(req)
         for resource_id in resources:
-            tags.put(self.db, ctx.account_id, ctx.region, resource_id, pairs)
+            tags.put(self.db, ctx.account_id, ctx.region, resource_id, given)
         return {}
 
     def delete_tags(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         self._ensure(ctx)
         named = req.get("Tags")
-        for key, _ in tags.pairs_of(named):
-            if key.lower().startswith("aws:"):
-                raise errors.invalid_value("Tag keys starting with 'aws:' are reserved for internal use")
+        tags.check_deletable(named)
         resources = list(dict.fromkeys(req["Resources"]))
         for resource_id in resources:
             tags.check_exists(self.db, ctx.account_id, ctx.region, resource_id)
@@ -44,15 +42,16 @@ class TagOperations(Ec2Base):
     def describe_tags(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         self._ensure(ctx)
         tag_map = self._tag_map(ctx)
-        filters: Filters[TagRow] = Filters({
-            "key": lambda row: row[2],
-            "value": lambda row: row[3],
-            "resource-id": lambda row: row[0],
-            "resource-type": lambda row: row[1],
-        }, tags=lambda row: tag_map.get(row[0], {}))
+        filters: Filters[ResourceTag] = Filters({
+            "key": lambda row: row.key,
+            "value": lambda row: row.value,
+            "resource-id": lambda row: row.resource_id,
+            "resource-type": lambda row: row.resource_type,
+        }, tags=lambda row: tag_map.get(row.resource_id, {}))
         test = filters.compile(req.get("Filters"))
         self._dry_run(req)
         rows = [row for row in tags.rows(self.db, ctx.account_id, ctx.region) if test(row)]
-        chunk, token = self._paged(rows, lambda row: f"{row[0]}\t{row[2]}", req)
-        items = [{"ResourceId": r[0], "ResourceType": r[1], "Key": r[2], "Value": r[3]} for r in chunk]
+        chunk, token = self._paged(rows, lambda row: f"{row.resource_id}\t{row.key}", req)
+        items = [{"ResourceId": r.resource_id, "ResourceType": r.resource_type, "Key": r.key, "Value": r.value}
+                 for r in chunk]
         return result("Tags", items, token)

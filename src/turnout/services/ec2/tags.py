@@ -1,10 +1,13 @@
-"""EC2 tags: storage, AWS's tag restrictions, tag-on-create (``TagSpecifications``) and the authorizer's lookup."""
+"""EC2 tags: AWS's tag restrictions, tag-on-create (``TagSpecifications``), the tags of resources (stored by the EC2
+store) and the authorizer's lookup."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ...core import tagging
+from ...core.tagging import Tag
 from ...store.db import Database
 from ...wire.errors import ServiceError
 from . import errors, store
@@ -23,85 +26,83 @@ def resource_type(resource_id: str) -> str | None:
     return TYPES.get(prefix) if "-" in resource_id else None
 
 
-def check(pairs: Iterable[tuple[str, str]]) -> None:
-    """AWS's tag restrictions (EC2 User Guide, "Tag restrictions"). The wording of the length and empty-key
-    messages is Turnout's: AWS's CreateTags reference lists no messages."""
-    for key, value in pairs:
-        if not key:
-            raise errors.invalid_value("Tag key must not be empty")
-        if key.lower().startswith("aws:"):
-            raise errors.invalid_value("Tag keys starting with 'aws:' are reserved for internal use")
-        if len(key) > KEY_MAX:
-            raise errors.invalid_value(f"Tag key exceeds the maximum length of {KEY_MAX} characters")
-        if len(value) > VALUE_MAX:
-            raise errors.invalid_value(f"Tag value exceeds the maximum length of {VALUE_MAX} characters")
+def _too_many() -> ServiceError:
+    # The EC2 error-code reference's description of TagLimitExceeded.
+    return ServiceError("TagLimitExceeded", "You've reached the limit on the number of tags that you can assign to "
+                        "the specified resource.")
 
 
-def pairs_of(tags: Iterable[Mapping[str, Any]] | None) -> list[tuple[str, str]]:
-    out = []
-    for tag in tags or []:
-        key, value = tag.get("Key"), tag.get("Value")
-        out.append((key if isinstance(key, str) else "", value if isinstance(value, str) else ""))
-    return out
+# AWS's tag restrictions (EC2 User Guide, "Tag restrictions"), at most 50 tags on a resource. The wording of the
+# length and empty-key messages is Turnout's: AWS's CreateTags reference lists no messages.
+RULES = tagging.TagRules(
+    checks={
+        "empty": lambda key: errors.invalid_value("Tag key must not be empty"),
+        "reserved": lambda key: errors.invalid_value("Tag keys starting with 'aws:' are reserved for internal use"),
+        "key_length": lambda key: errors.invalid_value(f"Tag key exceeds the maximum length of {KEY_MAX} characters"),
+        "value_length": lambda value: errors.invalid_value(
+            f"Tag value exceeds the maximum length of {VALUE_MAX} characters"),
+    },
+    too_many=_too_many, max_tags=MAX_TAGS, key_max=KEY_MAX, value_max=VALUE_MAX,
+)
+# DeleteTags: only the reserved prefix is refused.
+DELETE_RULES = tagging.TagRules(checks={"reserved": RULES.checks["reserved"]})
 
 
-def specifications(req: Mapping[str, Any], allowed: str) -> list[tuple[str, str]]:
+def check(given: Sequence[Tag]) -> None:
+    """AWS's tag restrictions, for the tags of one request."""
+    tagging.check(RULES, given)
+
+
+def check_deletable(named: list[Mapping[str, Any]] | None) -> None:
+    """DeleteTags: no key in AWS's namespace."""
+    tagging.check(DELETE_RULES, tagging.read(named))
+
+
+def specifications(req: Mapping[str, Any], allowed: str) -> list[Tag]:
     """The tags a create asks for through ``TagSpecifications``; each must name ``allowed`` as its type."""
-    out: list[tuple[str, str]] = []
+    out: list[Tag] = []
     for spec in req.get("TagSpecifications") or []:
         kind = spec.get("ResourceType")
         if kind != allowed:
             raise errors.invalid_value(f"'{kind}' is not a valid taggable resource type for this operation.")
-        out.extend(pairs_of(spec.get("Tags")))
+        out.extend(tagging.read(spec.get("Tags")))
     check(out)
     return out
+
+
+def mapping(given: Iterable[Tag]) -> dict[str, str]:
+    """Tags as ``{key: value}`` (a key given twice: its last value, as stored)."""
+    return {tag.key: tag.value for tag in given}
 
 
 def as_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
 
-# -- storage -----------------------------------------------------------------------------------------------------
+# -- storage (``ec2_tags``, through the EC2 store) ------------------------------------------------------------------
 
 
 def of(db: Database, account: str, region: str, resource_id: str) -> dict[str, str]:
-    rows = db.all("SELECT tag_key, tag_value FROM ec2_tags WHERE account_id = ? AND region = ? AND resource_id = ? "
-                  "ORDER BY tag_key", (account, region, resource_id))
-    return {r[0]: r[1] for r in rows}
+    return mapping(store.tags_of(db, account, region, resource_id))
 
 
 def by_resource(db: Database, account: str, region: str) -> dict[str, dict[str, str]]:
     """Every tagged resource of the account and region with its tags (for Describe calls)."""
     out: dict[str, dict[str, str]] = {}
-    for row in db.all("SELECT resource_id, tag_key, tag_value FROM ec2_tags WHERE account_id = ? AND region = ? "
-                      "ORDER BY resource_id, tag_key", (account, region)):
-        out.setdefault(row[0], {})[row[1]] = row[2]
+    for tag in store.resource_tags(db, account, region):
+        out.setdefault(tag.resource_id, {})[tag.key] = tag.value
     return out
 
 
-def rows(db: Database, account: str, region: str) -> list[tuple[str, str, str, str]]:
-    """(resource id, resource type, key, value) of every tag of the account and region."""
-    return [(r[0], r[1], r[2], r[3]) for r in db.all(
-        "SELECT resource_id, resource_type, tag_key, tag_value FROM ec2_tags WHERE account_id = ? AND region = ? "
-        "ORDER BY resource_id, tag_key", (account, region))]
+def rows(db: Database, account: str, region: str) -> list[store.ResourceTag]:
+    """Every tag of the account and region, by resource id then key."""
+    return store.resource_tags(db, account, region)
 
 
-def put(db: Database, account: str, region: str, resource_id: str, pairs: Iterable[tuple[str, str]]) -> None:
+def put(db: Database, account: str, region: str, resource_id: str, given: Sequence[Tag]) -> None:
     """Add or overwrite tags, enforcing the 50-tags-per-resource quota."""
-    kind = resource_type(resource_id) or "unknown"
-    for key, value in pairs:
-        db.execute(
-            "INSERT INTO ec2_tags (account_id, region, resource_id, resource_type, tag_key, tag_value) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, region, resource_id, tag_key) "
-            "DO UPDATE SET tag_value = excluded.tag_value",
-            (account, region, resource_id, kind, key, value),
-        )
-    count = db.scalar("SELECT COUNT(*) FROM ec2_tags WHERE account_id = ? AND region = ? AND resource_id = ?",
-                      (account, region, resource_id))
-    if count > MAX_TAGS:
-        # The EC2 error-code reference's description of TagLimitExceeded.
-        raise ServiceError("TagLimitExceeded", "You've reached the limit on the number of tags that you can "
-                           "assign to the specified resource.")
+    tagging.merge(RULES, store.tags_of(db, account, region, resource_id), given)
+    store.put_tags(db, account, region, resource_id, resource_type(resource_id) or "unknown", given)
 
 
 def remove(db: Database, account: str, region: str, resource_id: str, tags: list[Mapping[str, Any]] | None) -> None:
@@ -115,17 +116,11 @@ def remove(db: Database, account: str, region: str, resource_id: str, tags: list
         if not isinstance(key, str):
             continue
         value = tag.get("Value")
-        if isinstance(value, str):
-            db.execute("DELETE FROM ec2_tags WHERE account_id = ? AND region = ? AND resource_id = ? AND tag_key = ? "
-                       "AND tag_value = ?", (account, region, resource_id, key, value))
-        else:
-            db.execute("DELETE FROM ec2_tags WHERE account_id = ? AND region = ? AND resource_id = ? AND tag_key = ?",
-                       (account, region, resource_id, key))
+        store.delete_tag(db, account, region, resource_id, key, value if isinstance(value, str) else None)
 
 
 def drop(db: Database, account: str, region: str, resource_id: str) -> None:
-    db.execute("DELETE FROM ec2_tags WHERE account_id = ? AND region = ? AND resource_id = ?",
-               (account, region, resource_id))
+    store.drop_tags(db, account, region, resource_id)
 
 
 def check_exists(db: Database, account: str, region: str, resource_id: str) -> None:
@@ -150,10 +145,7 @@ def check_exists(db: Database, account: str, region: str, resource_id: str) -> N
         raise errors.route_table_not_found(resource_id)
     if kind == "network-interface" and all(e.eni_id != resource_id for e in store.interfaces(db, account, region)):
         raise errors.interface_not_found(resource_id)
-    if kind == "security-group-rule" and db.one(
-        "SELECT 1 FROM ec2_security_group_rules WHERE account_id = ? AND region = ? AND rule_id = ?",
-        (account, region, resource_id),
-    ) is None:
+    if kind == "security-group-rule" and not store.rule_exists(db, account, region, resource_id):
         raise errors.rule_not_found(resource_id)
 
 

@@ -109,7 +109,7 @@ class VpcOperations(Ec2Base):
         vpc = defaults.add_vpc(self.db, account, region, str(block), ctx.received_at, tenancy=tenancy)
         tags.put(self.db, account, region, vpc.vpc_id, pairs)
         # AWS answers CreateVpc with the VPC still "pending"; it is "available" when next described.
-        return {"Vpc": vpc_shape(vpc, dict(pairs), state="pending")}
+        return {"Vpc": vpc_shape(vpc, tags.mapping(pairs), state="pending")}
 
     def describe_vpcs(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         self._ensure(ctx)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from ...wire.errors import ServiceError, model_error
@@ -38,22 +37,6 @@ def client(message: str) -> ServiceError:
 
 def cluster_not_found() -> ServiceError:
     return error("ClusterNotFoundException", "Cluster not found.")
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
-
-
-def loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-def iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
-
-
-def when(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
 
 
 def created_when(value: datetime | str) -> datetime:

@@ -1,6 +1,7 @@
 """The Amazon ECS provider: one class assembled from the operation modules of this package (clusters, task
-definitions, services, tasks, service deployments, tags). Importing ``tags`` and ``task_definitions`` registers
-``resource_tag_lookups["ecs"]`` and ``name_resolvers["ecs:task-definition"]`` for the authorization engine.
+definitions, services, tasks, service deployments, tags). It declares ECS's hooks for the authorization engine,
+``tag_lookups["ecs"]`` and ``name_resolvers["ecs:task-definition"]``, which the gateway installs when it registers
+the provider.
 
 The deployment engine (:mod:`turnout.deploy`), which runs deployments and tasks on the clock, is the app's:
 ``server.build_gateway`` builds it and hands it to the provider as ``engine`` (:class:`~.ports.DeploymentEngine`).
@@ -17,8 +18,8 @@ from .deployment_ops import DeploymentOperations
 from .deployment_views import DeploymentViewOperations
 from .ports import DeploymentEngine, Unwired
 from .services import ServiceOperations
-from .tags import TagOperations
-from .task_definitions import TaskDefinitionOperations
+from .tags import TagOperations, resource_tags
+from .task_definitions import TaskDefinitionOperations, latest_arn
 from .task_run import RunTaskOperations
 from .tasks import TaskOperations
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 class EcsProvider(ClusterOperations, CapacityOperations, TaskDefinitionOperations, ServiceOperations, TaskOperations,
                   RunTaskOperations, DeploymentViewOperations, DeploymentOperations, TagOperations, Provider):
     service = "ecs"
+    tag_lookups = {"ecs": resource_tags}
+    name_resolvers = {"ecs:task-definition": latest_arn}
 
     def __init__(self, gateway: Gateway) -> None:
         super().__init__(gateway)

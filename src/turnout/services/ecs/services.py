@@ -21,7 +21,7 @@ caller's account when it is missing, as ECS does for a first service.
 from __future__ import annotations
 
 import copy
-from typing import Any, cast
+from typing import Any
 
 from ...authz.passrole import check_pass_role
 from ...core import arns
@@ -105,14 +105,13 @@ def legacy_role_arn(ctx: RequestContext, role: str) -> str:
 def ensure_linked_role(ctx: RequestContext) -> None:
     """Create AWSServiceRoleForECS in the caller's account if missing (through IAM's internals)."""
     from ..iam import service_linked
-    from ..iam.roles import RoleOperations
+    from ..iam.store import roles as iam_roles
 
-    iam = ctx.gateway.providers.get("iam")
-    if iam is None:
+    if "iam" not in ctx.gateway.providers:
         return
-    ops = cast(RoleOperations, iam)
-    if not ops.role_exists(ctx.account_id, LINKED_ROLE):
-        service_linked.create(ops, ctx, {"AWSServiceName": ECS_PRINCIPAL})
+    db = ctx.gateway.db
+    if not iam_roles.exists(db, ctx.account_id, LINKED_ROLE):
+        service_linked.create(db, ctx, {"AWSServiceName": ECS_PRINCIPAL})
 
 
 class ServiceOperations:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ...authz.resources_base import resource_tag_lookups
+from ...core import tagging
 from ...core.context import RequestContext
 from ...store.db import Database
+from ...wire.errors import ServiceError
 from .common import ARN, cluster_not_found, error, invalid
 from .store import clusters as cluster_store
 from .store import services as service_store
@@ -19,29 +20,38 @@ from .store import tasks as task_store
 TAGS_PER_RESOURCE = 50
 
 
+def _too_many() -> ServiceError:
+    # Our wording for the documented quota ("Maximum number of tags per resource: 50").
+    return invalid(f"The number of tags exceeds the limit of {TAGS_PER_RESOURCE} tags per resource.")
+
+
+# Tags of one request: at most 50, each with a key, none with the ``aws:`` prefix (reserved for AWS use).
+RULES = tagging.TagRules(
+    checks={
+        # The model leaves Tag.key optional; a tag without one cannot be stored (our wording).
+        "empty": lambda key: invalid("Tag keys must be given and can not be empty."),
+        # Our wording for the documented rule ("Do not use aws:, AWS:, or any upper or lowercase combination
+        # of such as a prefix for either keys or values as it is reserved for AWS use.").
+        "reserved": lambda key: invalid("Tag keys can not start with the reserved prefix 'aws:'."),
+    },
+    too_many=_too_many, max_tags=TAGS_PER_RESOURCE, count_request="first",
+)
+
+
 def check_new_tags(tags: list[dict[str, Any]]) -> None:
     """Tags of one request: at most 50, no ``aws:`` prefix (reserved for AWS use)."""
-    if len(tags) > TAGS_PER_RESOURCE:
-        # Our wording for the documented quota ("Maximum number of tags per resource: 50").
-        raise invalid(f"The number of tags exceeds the limit of {TAGS_PER_RESOURCE} tags per resource.")
-    for tag in tags:
-        if not tag.get("key"):
-            # The model leaves Tag.key optional; a tag without one cannot be stored (our wording).
-            raise invalid("Tag keys must be given and can not be empty.")
-        if str(tag["key"]).lower().startswith("aws:"):
-            # Our wording for the documented rule ("Do not use aws:, AWS:, or any upper or lowercase combination
-            # of such as a prefix for either keys or values as it is reserved for AWS use.").
-            raise invalid("Tag keys can not start with the reserved prefix 'aws:'.")
+    tagging.check(RULES, tagging.read(tags))
 
 
 def get_tags(db: Database, account: str, region: str, arn: str) -> list[dict[str, str]]:
-    return [{"key": tag.key, "value": tag.value} for tag in store.tags_of(db, account, region, arn)]
+    return tagging.shapes(store.tags_of(db, account, region, arn), "key", "value")
 
 
 def put_tags(db: Database, account: str, region: str, arn: str, tags: list[dict[str, Any]]) -> None:
-    given = [store.Tag(tag["key"], tag.get("value") or "") for tag in tags]
-    if store.put_tags(db, account, region, arn, given) > TAGS_PER_RESOURCE:
-        raise invalid(f"The number of tags exceeds the limit of {TAGS_PER_RESOURCE} tags per resource.")
+    """Add or overwrite tags (a key set again keeps its place), enforcing the 50-tag quota."""
+    given = tagging.read(tags)
+    tagging.merge(RULES, store.tags_of(db, account, region, arn), given)
+    store.put_tags(db, account, region, arn, given)
 
 
 def drop_tags(db: Database, account: str, region: str, arns: Iterable[str]) -> None:
@@ -50,10 +60,7 @@ def drop_tags(db: Database, account: str, region: str, arns: Iterable[str]) -> N
 
 def resource_tags(db: Database, account: str, region: str, arn: str) -> dict[str, str]:
     """``resource_tag_lookups["ecs"]``: a resource's tags for IAM conditions."""
-    return {tag["key"]: tag["value"] for tag in get_tags(db, account, region, arn)}
-
-
-resource_tag_lookups.setdefault("ecs", resource_tags)
+    return {tag.key: tag.value for tag in store.tags_of(db, account, region, arn)}
 
 
 def check_resource(db: Database, account: str, region: str, arn: str) -> None:

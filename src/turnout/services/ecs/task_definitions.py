@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from ...authz.passrole import check_pass_role
-from ...authz.resources_base import name_resolvers
 from ...core import arns
 from ...core.context import RequestContext
 from ...store.db import Database
@@ -60,9 +59,6 @@ def find_revision(db: Database, ctx: RequestContext, value: str, *,
 def latest_arn(db: Database, account: str, region: str, family: str) -> str | None:
     """``name_resolvers["ecs:task-definition"]``: a family's latest ACTIVE revision's ARN."""
     return store.latest_active_arn(db, account, region, family)
-
-
-name_resolvers.setdefault("ecs:task-definition", latest_arn)
 
 
 def view(td: TaskDefinition) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from .load_balancers import LoadBalancerOperations
 from .network import register_dependency_check
 from .ports import HealthChecks, Unwired
 from .rules import RuleOperations
-from .tags import TagOperations
+from .tags import TagOperations, resource_tags
 from .target_groups import TargetGroupOperations
 from .targets import TargetOperations
 
@@ -42,6 +42,7 @@ class Elbv2Provider(
     Provider,
 ):
     service = "elbv2"
+    tag_lookups = {"elasticloadbalancing": resource_tags}
 
     def __init__(self, gateway: Gateway) -> None:
         super().__init__(gateway)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ...authz.resources_base import resource_tag_lookups
+from ...core import tagging
 from ...core.context import RequestContext
 from ...store.db import Database
 from . import store
@@ -21,9 +21,12 @@ from .errors import (
     trust_store_not_found,
     validation,
 )
-from .store import LB_ARN, LISTENER_ARN, RULE_ARN, TG_ARN, TRUST_STORE_ARN, Tag, tags_of
+from .store import LB_ARN, LISTENER_ARN, RULE_ARN, TG_ARN, TRUST_STORE_ARN, tags_of
 
 TAGS_PER_RESOURCE = 50
+# The tags of one request: no key twice, at most 50 (the resource's, once merged, too).
+RULES = tagging.TagRules(checks={"duplicate": duplicate_tag_keys}, too_many=too_many_tags,
+                         max_tags=TAGS_PER_RESOURCE, count_request="last")
 ARNS_PER_CALL = 20  # DescribeTags: "You can specify up to 20 resources in a single call."
 
 # ARN form -> (the store's lookup of the resource, error when it does not exist)
@@ -51,33 +54,23 @@ def check_resource(db: Database, account: str, region: str, arn: str) -> None:
 
 def check_new_tags(tags: list[dict[str, Any]]) -> None:
     """Tags given in one request: no key twice, at most 50."""
-    seen: set[str] = set()
-    for tag in tags:
-        key = tag["Key"]
-        if key in seen:
-            raise duplicate_tag_keys(key)
-        seen.add(key)
-    if len(seen) > TAGS_PER_RESOURCE:
-        raise too_many_tags()
+    tagging.check(RULES, tagging.read(tags))
 
 
 def get_tags(db: Database, account: str, region: str, arn: str) -> list[dict[str, str]]:
-    return [{"Key": tag.key, "Value": tag.value} for tag in tags_of(db, account, region, arn)]
+    return tagging.shapes(tags_of(db, account, region, arn))
 
 
 def put_tags(db: Database, account: str, region: str, arn: str, tags: list[dict[str, Any]]) -> None:
     """Add or overwrite tags, enforcing the 50-tag quota (the caller checked duplicate keys)."""
-    count = store.put_tags(db, account, region, arn, [Tag(tag["Key"], tag.get("Value") or "") for tag in tags])
-    if count > TAGS_PER_RESOURCE:
-        raise too_many_tags()
+    given = tagging.read(tags)
+    tagging.merge(RULES, tags_of(db, account, region, arn), given)
+    store.put_tags(db, account, region, arn, given)
 
 
 def resource_tags(db: Database, account: str, region: str, arn: str) -> dict[str, str]:
     """``resource_tag_lookups["elasticloadbalancing"]``: a resource's tags for IAM conditions."""
-    return {tag["Key"]: tag["Value"] for tag in get_tags(db, account, region, arn)}
-
-
-resource_tag_lookups.setdefault("elasticloadbalancing", resource_tags)
+    return {tag.key: tag.value for tag in tags_of(db, account, region, arn)}
 
 
 class TagOperations:

@@ -21,6 +21,7 @@ from ...store.db import Database
 from ..pagination import decode_marker, encode_marker
 from . import entity_parts, policydoc, principal_ids
 from .common import after_prefix, invalid_input
+from .instance_profiles import profiles_of_roles
 from .service_linked import aws_managed_policy
 from .store import account as account_store
 from .store import attachments as attachment_store
@@ -228,7 +229,7 @@ class AccountOperations:
         inline = entity_parts.inline_policies(self.db, account, "role", keys)
         attached = entity_parts.attached_policies(self.db, account, "role", keys)
         tags = entity_parts.tags(self.db, account, "role", keys)
-        profiles = self.profiles_of_roles(account, keys, render)  # type: ignore[attr-defined]
+        profiles = profiles_of_roles(self.db, account, keys, render)
         details: dict[str, dict[str, Any]] = {}
         for key in keys:
             row = rows[key]

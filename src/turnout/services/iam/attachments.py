@@ -19,6 +19,7 @@ from .policy_refs import (
     policy_or_404,
     split_arn,
 )
+from .role_parts import role_row
 from .store import attachments as attachment_store
 from .store.records import EntityKind, PolicyEntity
 
@@ -35,7 +36,7 @@ class AttachmentOperations:
 
     def _entity(self, kind: EntityKind, account: str, name: str) -> Entity:
         if kind == "role":
-            row: Entity = self.role_row(account, name)  # type: ignore[attr-defined]
+            row: Entity = role_row(self.db, account, name)
             return row
         return entity_row(self.db, account, kind, name)
 

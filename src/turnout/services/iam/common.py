@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from ...core import tagging
 from ...store.db import Database
 from ...wire.errors import ServiceError
 from ..pagination import decode_marker, encode_marker, page
@@ -13,14 +13,6 @@ from .store import tags as tag_store
 from .store.records import Tag
 
 T = TypeVar("T")
-
-
-def iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
-
-
-def when(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
 
 
 def invalid_input(message: str) -> ServiceError:
@@ -97,8 +89,17 @@ def tags_page(tags: list[dict[str, str]], params: dict[str, Any]) -> dict[str, A
     return result
 
 
+# IAM's tags: keys are the same whatever their casing; no key twice in a request; at most 50 per resource.
+TAG_RULES = tagging.TagRules(
+    checks={"duplicate": lambda key: invalid_input(
+        "Duplicate tag keys found. Please note that Tag keys are case insensitive.")},
+    too_many=lambda: limit_exceeded("Cannot exceed quota for TagsPerResource: 50."),
+    max_tags=50, ignore_case=True,
+)
+
+
 def tag_dicts(tags: list[Tag]) -> list[dict[str, str]]:
-    return [{"Key": tag.key, "Value": tag.value} for tag in tags]
+    return tagging.shapes(tags)
 
 
 def get_tags(db: Database, account: str, resource_type: str, key: str) -> list[dict[str, str]]:
@@ -107,8 +108,9 @@ def get_tags(db: Database, account: str, resource_type: str, key: str) -> list[d
 
 def put_tags(db: Database, account: str, resource_type: str, key: str, tags: list[dict[str, str]]) -> None:
     """Add or overwrite tags (keys are case-insensitive, as in IAM), enforcing the 50-tag quota."""
-    if tag_store.put(db, account, resource_type, key, [Tag(t["Key"], t["Value"]) for t in tags]) > 50:
-        raise ServiceError("LimitExceeded", "Cannot exceed quota for TagsPerResource: 50.", 409)
+    given = tagging.read(tags)
+    tagging.merge(TAG_RULES, tag_store.of(db, account, resource_type, key), given)
+    tag_store.put(db, account, resource_type, key, given)
 
 
 def remove_tags(db: Database, account: str, resource_type: str, key: str, tag_keys: list[str]) -> None:
@@ -116,9 +118,4 @@ def remove_tags(db: Database, account: str, resource_type: str, key: str, tag_ke
 
 
 def check_duplicate_tag_keys(tags: list[dict[str, str]]) -> None:
-    seen: set[str] = set()
-    for tag in tags:
-        lowered = tag["Key"].lower()
-        if lowered in seen:
-            raise invalid_input("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
-        seen.add(lowered)
+    tagging.check(TAG_RULES, tagging.read(tags))

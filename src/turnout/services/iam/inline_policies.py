@@ -8,6 +8,7 @@ from ...core.context import RequestContext
 from . import policydoc
 from .common import no_such_entity, paged
 from .policy_refs import Entity, check_modifiable, entity_row
+from .role_parts import role_row
 from .store import inline_policies as inline_store
 from .store.records import EntityKind, InlinePolicy
 
@@ -19,7 +20,7 @@ class InlinePolicyOperations:
 
     def _inline_entity(self, kind: EntityKind, account: str, name: str) -> Entity:
         if kind == "role":
-            row: Entity = self.role_row(account, name)  # type: ignore[attr-defined]
+            row: Entity = role_row(self.db, account, name)
             return row
         return entity_row(self.db, account, kind, name)
 

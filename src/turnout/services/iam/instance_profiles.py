@@ -28,6 +28,7 @@ from .common import (
     tags_page,
 )
 from .principal_ids import Renderer
+from .role_parts import role_row, role_shape
 from .roles import check_path
 from .store import instance_profiles as profile_store
 from .store import roles as role_store
@@ -57,54 +58,51 @@ def count(db: Database, account: str) -> int:
     return profile_store.count(db, account)
 
 
+def profile_shape(db: Database, row: InstanceProfile, *, tags: bool = True, render: Renderer | None = None
+                  ) -> dict[str, Any]:
+    """An ``InstanceProfile``; its role as ListRoles shows a role. Lists leave the profile's tags out.
+    ``render``: the request's trust policy renderer, when it shapes many profiles."""
+    account = row.account_id
+    roles = role_store.in_profiles(db, account, (row.name_lower,))[row.name_lower]
+    tag_list = get_tags(db, account, TAG_TYPE, row.name_lower) if tags else None
+    return _instance_profile(db, row, roles, tag_list, render)
+
+
+def _instance_profile(db: Database, row: InstanceProfile, roles: list[Role], tag_list: list[dict[str, str]] | None,
+                      render: Renderer | None) -> dict[str, Any]:
+    profile: dict[str, Any] = {
+        "Path": row.path,
+        "InstanceProfileName": row.name,
+        "InstanceProfileId": row.profile_id,
+        "Arn": row.arn,
+        "CreateDate": row.created_at,
+        "Roles": [role_shape(db, r, tags=False, boundary=False, render=render) for r in roles],
+    }
+    if tag_list:
+        profile["Tags"] = tag_list
+    return profile
+
+
+def profiles_of_roles(db: Database, account: str, role_keys: Collection[str], render: Renderer
+                      ) -> dict[str, list[dict[str, Any]]]:
+    """Each role's instance profiles, by name, as :func:`profile_shape` shapes them (tags included): three
+    queries for any number of roles (GetAccountAuthorizationDetails)."""
+    held = profile_store.of_roles(db, account, role_keys)
+    profile_keys = {p.name_lower for found in held.values() for p in found}
+    if not profile_keys:
+        return {key: [] for key in held}
+    roles_in = role_store.in_profiles(db, account, profile_keys)
+    tag_lists = entity_parts.tags(db, account, TAG_TYPE, profile_keys)
+    return {
+        key: [_instance_profile(db, p, roles_in[p.name_lower], tag_lists[p.name_lower], render) for p in found]
+        for key, found in held.items()
+    }
+
+
 class InstanceProfileOperations:
-    """Mixed into :class:`IamProvider` (needs :class:`RoleOperations` for the role lookups and shapes)."""
+    """Mixed into :class:`IamProvider`."""
 
     db: Any
-
-    def profile_shape(self, row: InstanceProfile, *, tags: bool = True, render: Renderer | None = None
-                      ) -> dict[str, Any]:
-        """An ``InstanceProfile``; its role as ListRoles shows a role. Lists leave the profile's tags out.
-        ``render``: the request's trust policy renderer, when it shapes many profiles."""
-        account = row.account_id
-        roles = role_store.in_profiles(self.db, account, (row.name_lower,))[row.name_lower]
-        tag_list = get_tags(self.db, account, TAG_TYPE, row.name_lower) if tags else None
-        return self._instance_profile(row, roles, tag_list, render)
-
-    def _instance_profile(self, row: InstanceProfile, roles: list[Role], tag_list: list[dict[str, str]] | None,
-                          render: Renderer | None) -> dict[str, Any]:
-        profile: dict[str, Any] = {
-            "Path": row.path,
-            "InstanceProfileName": row.name,
-            "InstanceProfileId": row.profile_id,
-            "Arn": row.arn,
-            "CreateDate": row.created_at,
-            "Roles": [
-                self.role_shape(r, tags=False, boundary=False, render=render)  # type: ignore[attr-defined]
-                for r in roles
-            ],
-        }
-        if tag_list:
-            profile["Tags"] = tag_list
-        return profile
-
-    def profiles_of_roles(self, account: str, role_keys: Collection[str], render: Renderer
-                          ) -> dict[str, list[dict[str, Any]]]:
-        """Each role's instance profiles, by name, as :meth:`profile_shape` shapes them (tags included): three
-        queries for any number of roles (GetAccountAuthorizationDetails)."""
-        held = profile_store.of_roles(self.db, account, role_keys)
-        profile_keys = {p.name_lower for found in held.values() for p in found}
-        if not profile_keys:
-            return {key: [] for key in held}
-        roles_in = role_store.in_profiles(self.db, account, profile_keys)
-        tag_lists = entity_parts.tags(self.db, account, TAG_TYPE, profile_keys)
-        return {
-            key: [
-                self._instance_profile(p, roles_in[p.name_lower], tag_lists[p.name_lower], render)
-                for p in found
-            ]
-            for key, found in held.items()
-        }
 
     def create_instance_profile(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account = ctx.account_id
@@ -121,10 +119,11 @@ class InstanceProfileOperations:
         ))
         if tags:
             put_tags(self.db, account, TAG_TYPE, name.lower(), tags)
-        return {"InstanceProfile": self.profile_shape(profile_row(self.db, account, name))}
+        return {"InstanceProfile": profile_shape(self.db, profile_row(self.db, account, name))}
 
     def get_instance_profile(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        return {"InstanceProfile": self.profile_shape(profile_row(self.db, ctx.account_id, req["InstanceProfileName"]))}
+        profile = profile_row(self.db, ctx.account_id, req["InstanceProfileName"])
+        return {"InstanceProfile": profile_shape(self.db, profile)}
 
     def list_instance_profiles(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         account = ctx.account_id
@@ -133,13 +132,13 @@ class InstanceProfileOperations:
             lambda profile: profile.name_lower, req, "InstanceProfiles",
         )
         render = Renderer(self.db)
-        result["InstanceProfiles"] = [self.profile_shape(r, tags=False, render=render) for r in profiles]
+        result["InstanceProfiles"] = [profile_shape(self.db, r, tags=False, render=render) for r in profiles]
         return result
 
     def list_instance_profiles_for_role(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
-        role = self.role_row(ctx.account_id, req["RoleName"])  # type: ignore[attr-defined]
+        role = role_row(self.db, ctx.account_id, req["RoleName"])
         rows = profiles_of_role(self.db, ctx.account_id, role.name_lower)
-        profiles = [self.profile_shape(r, tags=False) for r in rows]
+        profiles = [profile_shape(self.db, r, tags=False) for r in rows]
         return paged(profiles, lambda p: p["InstanceProfileName"].lower(), req, "InstanceProfiles")
 
     def delete_instance_profile(self, ctx: RequestContext, req: dict[str, Any]) -> None:
@@ -154,7 +153,7 @@ class InstanceProfileOperations:
     def add_role_to_instance_profile(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         account = ctx.account_id
         profile = profile_row(self.db, account, req["InstanceProfileName"])
-        role = self.role_row(account, req["RoleName"])  # type: ignore[attr-defined]
+        role = role_row(self.db, account, req["RoleName"])
         if profile_store.role_of(self.db, account, profile.name_lower) is not None:
             # An instance profile holds one role, even the same one again (AWS's quota error either way).
             raise limit_exceeded(f"Cannot exceed quota for InstanceSessionsPerInstanceProfile: {ROLES_PER_PROFILE}")
@@ -163,7 +162,7 @@ class InstanceProfileOperations:
     def remove_role_from_instance_profile(self, ctx: RequestContext, req: dict[str, Any]) -> None:
         account = ctx.account_id
         profile = profile_row(self.db, account, req["InstanceProfileName"])
-        role = self.role_row(account, req["RoleName"])  # type: ignore[attr-defined]
+        role = role_row(self.db, account, req["RoleName"])
         if not profile_store.remove_role(self.db, account, profile.name_lower, role.name_lower):
             # AWS documents NoSuchEntity without a message for a role the profile does not hold; this one is ours.
             raise no_such_entity(

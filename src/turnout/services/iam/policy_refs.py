@@ -164,7 +164,7 @@ def usage(db: Database, account: str, arn: str) -> tuple[int, int]:
 
 
 def entity_row(db: Database, account: str, kind: str, name: str) -> User | Group:
-    """The user or group ``name`` (roles: ``RoleOperations.role_row``), or IAM's NoSuchEntity for it."""
+    """The user or group ``name`` (roles: :func:`.role_parts.role_row`), or IAM's NoSuchEntity for it."""
     row = user_store.get(db, account, name) if kind == "user" else group_store.get(db, account, name)
     if row is None:
         raise no_such_entity(f"The {kind} with name {name} cannot be found.")

@@ -10,17 +10,16 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...core.context import RequestContext
 from ...reference.managed_policies import ManagedPolicy, catalogue
+from ...store.db import Database
 from .common import invalid_input, no_such_entity
+from .role_parts import insert_role, remove_role, role_row, role_shape
 from .store import attachments as attachment_store
 from .store import roles as role_store
 from .store.records import DeletionTask
-
-if TYPE_CHECKING:
-    from .roles import RoleOperations
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,7 @@ LINKED_SERVICES = {
 TASK_PREFIX = "task/aws-service-role/"
 
 
-def create(ops: RoleOperations, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+def create(db: Database, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     account = ctx.account_id
     service = req["AWSServiceName"]
     spec = LINKED_SERVICES.get(service)
@@ -76,18 +75,18 @@ def create(ops: RoleOperations, ctx: RequestContext, req: dict[str, Any]) -> dic
     if suffix is not None and not spec.custom_suffix:
         raise invalid_input(f"Custom suffix is not allowed for {service}")
     name = spec.role_name if suffix is None else f"{spec.role_name}_{suffix}"
-    if ops.role_exists(account, name):
+    if role_store.exists(db, account, name):
         raise invalid_input(f"Service role name {name} has been taken in this account, please try a different suffix.")
     description = req.get("Description") or spec.description
-    row = ops.insert_role(ctx, name, spec.path, spec.trust_policy, description=description,
+    row = insert_role(db, ctx, name, spec.path, spec.trust_policy, description=description,
                           linked_service=service)
-    attachment_store.attach(ops.db, account, "role", row.name_lower, spec.policy_arn)
-    return {"Role": ops.role_shape(row)}
+    attachment_store.attach(db, account, "role", row.name_lower, spec.policy_arn)
+    return {"Role": role_shape(db, row)}
 
 
-def delete(ops: RoleOperations, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+def delete(db: Database, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     account = ctx.account_id
-    row = ops.role_row(account, req["RoleName"])
+    row = role_row(db, account, req["RoleName"])
     service = row.linked_service
     if service is None:
         # choice: the operation only models NoSuchEntity for a role it cannot delete; the text is ours
@@ -95,16 +94,16 @@ def delete(ops: RoleOperations, ctx: RequestContext, req: dict[str, Any]) -> dic
     # AWS deletes asynchronously; nothing in Turnout's linked services holds the role, so the task
     # finishes at once and GetServiceLinkedRoleDeletionStatus reports SUCCEEDED.
     task_id = f"{TASK_PREFIX}{service}/{row.name}/{uuid.uuid4()}"
-    role_store.add_deletion_task(ops.db, DeletionTask(account, task_id, row.name, "SUCCEEDED", None, ctx.received_at))
-    ops.remove_role(account, row.name_lower)
+    role_store.add_deletion_task(db, DeletionTask(account, task_id, row.name, "SUCCEEDED", None, ctx.received_at))
+    remove_role(db, account, row.name_lower)
     return {"DeletionTaskId": task_id}
 
 
-def deletion_status(ops: RoleOperations, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
+def deletion_status(db: Database, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
     task_id = req["DeletionTaskId"]
     if not task_id.startswith(TASK_PREFIX) or task_id.count("/") < 4:
         raise invalid_input(f"Invalid deletion task id: {task_id}")  # choice: AWS's text is not published
-    task = role_store.deletion_task(ops.db, ctx.account_id, task_id)
+    task = role_store.deletion_task(db, ctx.account_id, task_id)
     if task is None:
         raise no_such_entity(f"Deletion task {task_id} cannot be found.")  # choice, as above
     result: dict[str, Any] = {"Status": task.status}

@@ -7,6 +7,7 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING, Any
 
+from ...core import tagging
 from ...wire.errors import ServiceError
 from ..iam import principal_ids
 from . import errors, store
@@ -99,7 +100,7 @@ def create_bucket(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) ->
     store.create_bucket(p.db, name, ctx.account_id, region, p.now())
     config = params.get("CreateBucketConfiguration") or {}
     if config.get("Tags"):
-        store.replace_tags(p.db, name, _tag_pairs(config["Tags"]))
+        store.replace_tags(p.db, name, _tag_set(config["Tags"]))
     location = f"/{name}" if region == US_EAST_1 else f"http://{name}.s3.{region}.amazonaws.com/"
     return {"Location": location, "BucketArn": f"arn:aws:s3:::{name}"}
 
@@ -154,38 +155,43 @@ def get_bucket_location(p: S3Provider, ctx: RequestContext, params: dict[str, An
 # -- tags ----------------------------------------------------------------------------------------------------------
 
 
-def _tag_pairs(tags: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    for tag in tags:
-        key, value = tag.get("Key", ""), tag.get("Value", "")
-        if key in seen:
-            raise errors.invalid_tag("Cannot provide multiple Tags with the same key")
-        if not key or len(key) > 128:
-            raise errors.invalid_tag("The TagKey you have provided is invalid")
-        if len(value) > 256:
-            raise errors.invalid_tag("The TagValue you have provided is invalid")
-        if key.lower().startswith("aws:"):
-            raise errors.invalid_tag("System tags cannot be added/updated by requester")
-        seen.add(key)
-        pairs.append((key, value))
-    if len(pairs) > 50:
-        raise errors.invalid_tag("Object tags cannot be greater than 50")
-    return pairs
+def _invalid_key(key: str) -> ServiceError:
+    return errors.invalid_tag("The TagKey you have provided is invalid")
+
+
+# A bucket's tag set: no key twice, keys of 1 to 128 characters, values of at most 256, none in AWS's namespace,
+# at most 50 tags (messages as S3 words them).
+TAG_RULES = tagging.TagRules(
+    checks={
+        "duplicate": lambda key: errors.invalid_tag("Cannot provide multiple Tags with the same key"),
+        "empty": _invalid_key,
+        "key_length": _invalid_key,
+        "value_length": lambda value: errors.invalid_tag("The TagValue you have provided is invalid"),
+        "reserved": lambda key: errors.invalid_tag("System tags cannot be added/updated by requester"),
+    },
+    too_many=lambda: errors.invalid_tag("Object tags cannot be greater than 50"),
+    max_tags=50, count_request="last", key_max=128, value_max=256,
+)
+
+
+def _tag_set(tags: list[dict[str, Any]]) -> list[tagging.Tag]:
+    given = tagging.read(tags)
+    tagging.check(TAG_RULES, given)
+    return given
 
 
 def put_bucket_tagging(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     found = require(p, params["Bucket"])
-    store.replace_tags(p.db, found.name, _tag_pairs(params["Tagging"].get("TagSet") or []))
+    store.replace_tags(p.db, found.name, _tag_set(params["Tagging"].get("TagSet") or []))
     return {"__status": 204}
 
 
 def get_bucket_tagging(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     found = require(p, params["Bucket"])
-    pairs = store.tags(p.db, found.name)
-    if not pairs:
+    tag_set = store.tags(p.db, found.name)
+    if not tag_set:
         raise errors.not_configured("NoSuchTagSet", "The TagSet does not exist", found.name)
-    return {"TagSet": [{"Key": k, "Value": v} for k, v in pairs]}
+    return {"TagSet": tagging.shapes(tag_set)}
 
 
 def delete_bucket_tagging(p: S3Provider, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

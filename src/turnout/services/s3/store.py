@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ...core.tagging import Tag
 from ...store.db import Database
 
 
@@ -86,15 +87,15 @@ def set_saved_policy(db: Database, name: str, saved: str) -> None:
     db.execute("UPDATE s3_buckets SET policy_saved = ? WHERE name = ?", (saved, name))
 
 
-def tags(db: Database, name: str) -> list[tuple[str, str]]:
-    return [(r[0], r[1]) for r in db.all("SELECT tag_key, tag_value FROM s3_bucket_tags WHERE bucket = ? "
-                                         "ORDER BY seq", (name,))]
+def tags(db: Database, name: str) -> list[Tag]:
+    return [Tag(r[0], r[1]) for r in db.all("SELECT tag_key, tag_value FROM s3_bucket_tags WHERE bucket = ? "
+                                            "ORDER BY seq", (name,))]
 
 
-def replace_tags(db: Database, name: str, pairs: list[tuple[str, str]]) -> None:
+def replace_tags(db: Database, name: str, tags: list[Tag]) -> None:
     db.execute("DELETE FROM s3_bucket_tags WHERE bucket = ?", (name,))
     db.executemany("INSERT INTO s3_bucket_tags (bucket, seq, tag_key, tag_value) VALUES (?, ?, ?, ?)",
-                   [(name, seq, key, value) for seq, (key, value) in enumerate(pairs)])
+                   [(name, seq, tag.key, tag.value) for seq, tag in enumerate(tags)])
 
 
 # -- objects -----------------------------------------------------------------------------------------------------

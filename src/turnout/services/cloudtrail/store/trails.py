@@ -15,6 +15,7 @@ from typing import Any
 from ....core import arns
 from ....store.codec import dumps, iso, loads, when
 from ....store.db import Database, Row
+from . import trail_tags
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,5 +201,5 @@ def record_pass(db: Database, arn: str, *, cursor_seq: int, windows: Sequence[Lo
 
 def delete(db: Database, arn: str) -> None:
     """The trail and its tags."""
-    db.execute("DELETE FROM cloudtrail_trail_tags WHERE trail_arn = ?", (arn,))
+    trail_tags.drop_all(db, arn)
     db.execute("DELETE FROM cloudtrail_trails WHERE arn = ?", (arn,))

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ....store.codec import dumps, iso, loads, when
 from ....store.db import Database, Row
-from .codec import dumps, dumps_or_none, instant, loads, stamp
+from .codec import dumps_or_none
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,7 @@ def _cluster(row: Row) -> Cluster:
     return Cluster(
         account_id=row["account_id"], region=row["region"], name=row["name"], arn=row["arn"], status=row["status"],
         settings=loads(row["settings"]), configuration=loads(row["configuration"]),
-        service_connect=loads(row["service_connect"]), created_at=instant(row["created_at"]),
+        service_connect=loads(row["service_connect"]), created_at=when(row["created_at"]),
         capacity_providers=list(loads(row["capacity_providers"]) or []),
         default_strategy=list(loads(row["default_strategy"]) or []),
     )
@@ -64,7 +65,7 @@ def create_cluster(db: Database, *, account: str, region: str, name: str, arn: s
         "service_connect, created_at, capacity_providers, default_strategy) "
         "VALUES (?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?, ?, ?)",
         (account, region, name, arn, dumps(settings), dumps_or_none(configuration), dumps_or_none(service_connect),
-         stamp(created_at), dumps(capacity_providers), dumps(default_strategy)),
+         iso(created_at), dumps(capacity_providers), dumps(default_strategy)),
     )
 
 

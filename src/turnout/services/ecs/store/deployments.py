@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ....store.codec import dumps, iso, loads, when
 from ....store.db import Database, Row
 from ..model import ACTIVE
-from .codec import dumps, dumps_or_none, instant, instant_or_none, loads, stamp, stamp_or_none
+from .codec import dumps_or_none, iso_or_none
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +61,11 @@ def _deployment(row: Row) -> ServiceDeployment:
         hooks=list(loads(row["hooks"]) or []), rollback=loads(row["rollback"]),
         circuit_breaker=loads(row["circuit_breaker"]), alarms=loads(row["alarms"]),
         rollout_state=row["rollout_state"], rollout_state_reason=row["rollout_state_reason"],
-        engine=loads(row["engine"]) or {}, wake_since=instant_or_none(row["wake_since"]),
+        engine=loads(row["engine"]) or {}, wake_since=when(row["wake_since"]),
         wake_after=None if row["wake_after"] is None else float(row["wake_after"]),
-        created_at=instant(row["created_at"]), started_at=instant_or_none(row["started_at"]),
-        updated_at=instant(row["updated_at"]), finished_at=instant_or_none(row["finished_at"]),
-        stopped_at=instant_or_none(row["stopped_at"]),
+        created_at=when(row["created_at"]), started_at=when(row["started_at"]),
+        updated_at=when(row["updated_at"]), finished_at=when(row["finished_at"]),
+        stopped_at=when(row["stopped_at"]),
     )
 
 
@@ -144,7 +145,7 @@ def active_waits(db: Database) -> list[tuple[str, datetime | None, float | None]
     """(ARN, waiting since, seconds to wait) of every account's deployments in an active status."""
     rows = db.all(f"SELECT arn, wake_since, wake_after FROM ecs_service_deployments WHERE status IN "
                   f"({_marks(ACTIVE)})", ACTIVE)
-    return [(str(r["arn"]), instant_or_none(r["wake_since"]),
+    return [(str(r["arn"]), when(r["wake_since"]),
              None if r["wake_after"] is None else float(r["wake_after"])) for r in rows]
 
 
@@ -170,7 +171,7 @@ def insert_deployment(db: Database, *, account: str, region: str, arn: str, serv
                       config: dict[str, Any], circuit_breaker: dict[str, Any], alarms: dict[str, Any],
                       rollout_state_reason: str, created_at: datetime) -> None:
     """A PENDING deployment (rollout IN_PROGRESS, no stage, no hooks, empty engine state)."""
-    now = stamp(created_at)
+    now = iso(created_at)
     db.execute(
         "INSERT INTO ecs_service_deployments (account_id, region, arn, service_arn, cluster_arn, legacy_id, status, "
         "status_reason, lifecycle_stage, target_revision_arn, source_revision_arns, desired_count, config, hooks, "
@@ -184,7 +185,7 @@ def insert_deployment(db: Database, *, account: str, region: str, arn: str, serv
 def request_rollback(db: Database, account: str, region: str, arn: str, at: datetime) -> None:
     """StopServiceDeployment: ROLLBACK_REQUESTED, due at once."""
     db.execute("UPDATE ecs_service_deployments SET status = 'ROLLBACK_REQUESTED', updated_at = ?, wake_since = NULL, "
-               "wake_after = NULL WHERE account_id = ? AND region = ? AND arn = ?", (stamp(at), account, region, arn))
+               "wake_after = NULL WHERE account_id = ? AND region = ? AND arn = ?", (iso(at), account, region, arn))
 
 
 def save_progress(db: Database, deployment: ServiceDeployment) -> None:
@@ -197,15 +198,15 @@ def save_progress(db: Database, deployment: ServiceDeployment) -> None:
         "stopped_at = ?, updated_at = ? WHERE account_id = ? AND region = ? AND arn = ?",
         (d.status, d.status_reason, d.lifecycle_stage, d.test_weight, d.production_weight, dumps(d.hooks),
          dumps_or_none(d.rollback), dumps_or_none(d.circuit_breaker), d.rollout_state, d.rollout_state_reason,
-         dumps(d.engine), stamp_or_none(d.wake_since), d.wake_after, stamp_or_none(d.started_at),
-         stamp_or_none(d.finished_at), stamp_or_none(d.stopped_at), stamp(d.updated_at), d.account_id, d.region,
+         dumps(d.engine), iso_or_none(d.wake_since), d.wake_after, iso_or_none(d.started_at),
+         iso_or_none(d.finished_at), iso_or_none(d.stopped_at), iso(d.updated_at), d.account_id, d.region,
          d.arn),
     )
 
 
 def stop_broken(db: Database, account: str, region: str, arn: str, reason: str, at: datetime) -> None:
     """A deployment the engine cannot run: STOPPED with ``reason``, its wait cleared."""
-    now = stamp(at)
+    now = iso(at)
     db.execute("UPDATE ecs_service_deployments SET status = 'STOPPED', status_reason = ?, stopped_at = ?, "
                "finished_at = ?, updated_at = ?, wake_since = NULL, wake_after = NULL WHERE "
                "account_id = ? AND region = ? AND arn = ?", (reason, now, now, now, account, region, arn))

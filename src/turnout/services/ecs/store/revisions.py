@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ....store.codec import dumps, iso, loads, when
 from ....store.db import Database, Row
-from .codec import dumps, instant, loads, stamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,7 @@ def _revision(row: Row) -> ServiceRevision:
     return ServiceRevision(
         account_id=row["account_id"], region=row["region"], arn=row["arn"], service_arn=row["service_arn"],
         cluster_arn=row["cluster_arn"], task_definition_arn=row["task_definition_arn"], body=loads(row["body"]) or {},
-        created_at=instant(row["created_at"]),
+        created_at=when(row["created_at"]),
     )
 
 
@@ -41,7 +41,7 @@ def insert_revision(db: Database, *, account: str, region: str, arn: str, servic
                     task_definition_arn: str, body: dict[str, Any], created_at: datetime) -> None:
     db.execute("INSERT INTO ecs_service_revisions (account_id, region, arn, service_arn, cluster_arn, "
                "task_definition_arn, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-               (account, region, arn, service_arn, cluster_arn, task_definition_arn, dumps(body), stamp(created_at)))
+               (account, region, arn, service_arn, cluster_arn, task_definition_arn, dumps(body), iso(created_at)))
 
 
 def set_body(db: Database, account: str, region: str, arn: str, body: dict[str, Any]) -> None:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ....store.codec import dumps, iso, loads, when
 from ....store.db import Database, Row
-from .codec import dumps, instant, instant_or_none, loads, stamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +33,9 @@ class Service:
 def _service(row: Row) -> Service:
     return Service(
         account_id=row["account_id"], region=row["region"], cluster=row["cluster"], name=row["name"], arn=row["arn"],
-        status=row["status"], config=loads(row["config"]) or {}, created_at=instant(row["created_at"]),
-        created_by=row["created_by"], updated_at=instant(row["updated_at"]),
-        deleted_at=instant_or_none(row["deleted_at"]),
+        status=row["status"], config=loads(row["config"]) or {}, created_at=when(row["created_at"]),
+        created_by=row["created_by"], updated_at=when(row["updated_at"]),
+        deleted_at=when(row["deleted_at"]),
     )
 
 
@@ -84,7 +84,7 @@ def live_services(db: Database, arns: Collection[str] | None = None) -> list[Ser
 
 def insert_service(db: Database, *, account: str, region: str, cluster: str, name: str, arn: str,
                    config: dict[str, Any], created_at: datetime, created_by: str | None) -> None:
-    now = stamp(created_at)
+    now = iso(created_at)
     db.execute(
         "INSERT INTO ecs_services (account_id, region, cluster, name, arn, status, config, created_at, created_by, "
         "updated_at) VALUES (?, ?, ?, ?, ?, 'ACTIVE', ?, ?, ?, ?)",
@@ -98,16 +98,16 @@ def delete_service(db: Database, account: str, region: str, arn: str) -> None:
 
 def set_config(db: Database, account: str, region: str, arn: str, config: dict[str, Any], at: datetime) -> None:
     db.execute("UPDATE ecs_services SET config = ?, updated_at = ? WHERE account_id = ? AND region = ? AND arn = ?",
-               (dumps(config), stamp(at), account, region, arn))
+               (dumps(config), iso(at), account, region, arn))
 
 
 def set_draining(db: Database, account: str, region: str, arn: str, config: dict[str, Any], at: datetime) -> None:
-    now = stamp(at)
+    now = iso(at)
     db.execute("UPDATE ecs_services SET status = 'DRAINING', config = ?, updated_at = ?, deleted_at = ? "
                "WHERE account_id = ? AND region = ? AND arn = ?", (dumps(config), now, now, account, region, arn))
 
 
 def set_inactive(db: Database, account: str, region: str, arn: str, at: datetime) -> None:
-    now = stamp(at)
+    now = iso(at)
     db.execute("UPDATE ecs_services SET status = 'INACTIVE', deleted_at = ?, updated_at = ? WHERE account_id = ? "
                "AND region = ? AND arn = ?", (now, now, account, region, arn))

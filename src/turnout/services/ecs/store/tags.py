@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
+from ....core.tagging import Tag
 from ....store.db import Database
 
-
-@dataclass(frozen=True, slots=True)
-class Tag:
-    key: str
-    value: str
+__all__ = ["Tag", "delete_tags", "drop_tags", "put_tags", "tags_of"]
 
 
 def tags_of(db: Database, account: str, region: str, arn: str) -> list[Tag]:
@@ -20,8 +16,8 @@ def tags_of(db: Database, account: str, region: str, arn: str) -> list[Tag]:
     return [Tag(r["tag_key"], r["tag_value"]) for r in rows]
 
 
-def put_tags(db: Database, account: str, region: str, arn: str, tags: Sequence[Tag]) -> int:
-    """Add or overwrite ``tags`` (a key set again keeps its place); the resource's tag count after."""
+def put_tags(db: Database, account: str, region: str, arn: str, tags: Sequence[Tag]) -> None:
+    """Add or overwrite ``tags`` (a key set again keeps its place; the caller checked the quota)."""
     seq = int(db.scalar("SELECT COALESCE(MAX(seq), 0) FROM ecs_tags WHERE account_id = ? AND region = ? "
                         "AND resource_arn = ?", (account, region, arn)))
     for tag in tags:
@@ -32,8 +28,6 @@ def put_tags(db: Database, account: str, region: str, arn: str, tags: Sequence[T
             "DO UPDATE SET tag_value = excluded.tag_value",
             (account, region, arn, tag.key, tag.value, seq),
         )
-    return int(db.scalar("SELECT COUNT(*) FROM ecs_tags WHERE account_id = ? AND region = ? AND resource_arn = ?",
-                         (account, region, arn)))
 
 
 def delete_tags(db: Database, account: str, region: str, arn: str, keys: Iterable[str]) -> None:

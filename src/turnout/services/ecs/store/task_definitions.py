@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ....store.codec import dumps, iso, loads, when
 from ....store.db import Database, Row
-from .codec import dumps, instant, instant_or_none, loads, stamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +33,9 @@ def _task_definition(row: Row) -> TaskDefinition:
     return TaskDefinition(
         account_id=row["account_id"], region=row["region"], family=row["family"], revision=int(row["revision"]),
         arn=row["arn"], status=row["status"], body=loads(row["body"]) or {},
-        registered_at=instant(row["registered_at"]), registered_by=row["registered_by"],
-        deregistered_at=instant_or_none(row["deregistered_at"]),
-        delete_requested_at=instant_or_none(row["delete_requested_at"]),
+        registered_at=when(row["registered_at"]), registered_by=row["registered_by"],
+        deregistered_at=when(row["deregistered_at"]),
+        delete_requested_at=when(row["delete_requested_at"]),
     )
 
 
@@ -74,18 +74,18 @@ def insert_task_definition(db: Database, *, account: str, region: str, family: s
     db.execute(
         "INSERT INTO ecs_task_definitions (account_id, region, family, revision, arn, status, body, "
         "registered_at, registered_by) VALUES (?, ?, ?, ?, ?, 'ACTIVE', ?, ?, ?)",
-        (account, region, family, revision, arn, dumps(body), stamp(registered_at), registered_by),
+        (account, region, family, revision, arn, dumps(body), iso(registered_at), registered_by),
     )
 
 
 def deregister(db: Database, account: str, region: str, arn: str, at: datetime) -> None:
     db.execute("UPDATE ecs_task_definitions SET status = 'INACTIVE', deregistered_at = ? "
-               "WHERE account_id = ? AND region = ? AND arn = ?", (stamp(at), account, region, arn))
+               "WHERE account_id = ? AND region = ? AND arn = ?", (iso(at), account, region, arn))
 
 
 def request_delete(db: Database, account: str, region: str, arn: str, at: datetime) -> None:
     db.execute("UPDATE ecs_task_definitions SET status = 'DELETE_IN_PROGRESS', delete_requested_at = ? "
-               "WHERE account_id = ? AND region = ? AND arn = ?", (stamp(at), account, region, arn))
+               "WHERE account_id = ? AND region = ? AND arn = ?", (iso(at), account, region, arn))
 
 
 def revisions_with_status(db: Database, account: str, region: str, status: str) -> list[tuple[str, int, str]]:

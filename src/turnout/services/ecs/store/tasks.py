@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from ....store.codec import dumps, iso, loads, when
 from ....store.db import Database, Row
-from .codec import dumps, dumps_or_none, instant, instant_or_none, loads, stamp
+from .codec import dumps_or_none
 
 STOPPED = "STOPPED"
 # The columns tasks are counted by.
@@ -72,12 +73,12 @@ def _task(row: Row) -> Task:
         health_status=row["health_status"],
         registrations=list(registrations) if isinstance(registrations, list) else [],
         stop_code=row["stop_code"], stopped_reason=row["stopped_reason"], version=int(row["version"]),
-        created_at=instant(row["created_at"]), pull_started_at=instant_or_none(row["pull_started_at"]),
-        pull_stopped_at=instant_or_none(row["pull_stopped_at"]),
-        connectivity_at=instant_or_none(row["connectivity_at"]),
-        started_at=instant_or_none(row["started_at"]), stopping_at=instant_or_none(row["stopping_at"]),
-        execution_stopped_at=instant_or_none(row["execution_stopped_at"]),
-        stopped_at=instant_or_none(row["stopped_at"]), status_since=instant(row["status_since"]),
+        created_at=when(row["created_at"]), pull_started_at=when(row["pull_started_at"]),
+        pull_stopped_at=when(row["pull_stopped_at"]),
+        connectivity_at=when(row["connectivity_at"]),
+        started_at=when(row["started_at"]), stopping_at=when(row["stopping_at"]),
+        execution_stopped_at=when(row["execution_stopped_at"]),
+        stopped_at=when(row["stopped_at"]), status_since=when(row["status_since"]),
         overrides=loads(row["overrides"]), client_token=row["client_token"], client_request=row["client_request"],
     )
 
@@ -240,7 +241,7 @@ def insert_task(db: Database, *, account: str, region: str, cluster: str, arn: s
                 platform_version: str | None, availability_zone: str | None, subnet_id: str | None,
                 private_ip: str | None, eni_id: str | None, created_at: datetime) -> None:
     """A new task, PROVISIONING and meant to run."""
-    now = stamp(created_at)
+    now = iso(created_at)
     db.execute(
         "INSERT INTO ecs_tasks (account_id, region, cluster, arn, id, service_arn, revision_arn, deployment_arn, "
         "task_definition_arn, started_by, group_name, launch_type, platform_version, availability_zone, "
@@ -274,7 +275,7 @@ def request_stop(db: Database, account: str, region: str, arn: str, *, stop_code
         "UPDATE ecs_tasks SET desired_status = 'STOPPED', stop_code = COALESCE(stop_code, ?), "
         "stopped_reason = COALESCE(stopped_reason, ?), last_status = ?, status_since = ?, stopping_at = ?, "
         "registrations = ?, version = version + 1 WHERE account_id = ? AND region = ? AND arn = ?",
-        (stop_code, reason, status, stamp(at), stamp(at), dumps(registrations), account, region, arn),
+        (stop_code, reason, status, iso(at), iso(at), dumps(registrations), account, region, arn),
     )
 
 
@@ -287,10 +288,10 @@ def advance(db: Database, account: str, region: str, arn: str, status: str, at: 
             health_status: str | None = None) -> None:
     """The task enters ``status`` at ``at`` (with the timestamps that status sets), and ``health_status``."""
     sets = ["last_status = ?", "status_since = ?", "version = version + 1"]
-    params: list[Any] = [status, stamp(at)]
+    params: list[Any] = [status, iso(at)]
     for column in _ENTERED.get(status, ()):
         sets.append(f"{column} = ?")
-        params.append(stamp(at))
+        params.append(iso(at))
     if health_status is not None:
         sets.append("health_status = ?")
         params.append(health_status)

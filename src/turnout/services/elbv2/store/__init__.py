@@ -13,7 +13,7 @@ copy with ``dataclasses.replace``).
 
 from __future__ import annotations
 
-from .common import KINDS, LB_ARN, LISTENER_ARN, RULE_ARN, TG_ARN, TRUST_STORE_ARN, dumps, iso, loads, when
+from .common import KINDS, LB_ARN, LISTENER_ARN, RULE_ARN, TG_ARN, TRUST_STORE_ARN
 from .listeners import (
     Listener,
     add_listener,
@@ -108,7 +108,6 @@ __all__ = [
     "delete_target_group",
     "deregister_target",
     "drop_tags",
-    "dumps",
     "find_load_balancer",
     "find_target_group",
     "get_listener",
@@ -116,14 +115,12 @@ __all__ = [
     "get_rule",
     "get_target_group",
     "in_use",
-    "iso",
     "listener",
     "listener_on_port",
     "listeners_of",
     "load_balancer",
     "load_balancer_named",
     "load_balancers_using",
-    "loads",
     "network_in_use",
     "priority_taken",
     "put_tags",
@@ -144,5 +141,4 @@ __all__ = [
     "update_load_balancer",
     "update_rule",
     "update_target_group",
-    "when",
 ]

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ....store.codec import dumps, iso, loads, when
 from ....store.db import Database, Row
 from ..errors import invalid_arn, listener_not_found
-from .common import LISTENER_ARN, dumps, iso, loads, owned, when
+from .common import LISTENER_ARN, owned
 from .rule_targets import index_default_rule, unindex
 
 _COLUMNS = "account_id, region, arn, load_balancer_arn, port, protocol, default_actions, extra, created_at"

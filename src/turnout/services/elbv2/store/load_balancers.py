@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ....store.codec import dumps, iso, loads, when
 from ....store.db import Database, Row
 from ..errors import invalid_arn, lb_not_found
-from .common import LB_ARN, dumps, iso, loads, owned, when
+from .common import LB_ARN, owned
 
 _COLUMNS = ("account_id, region, arn, name, lb_id, type, scheme, ip_address_type, vpc_id, dns_name, "
             "canonical_hosted_zone_id, state, availability_zones, security_groups, attributes, extra, created_at")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+from ....store.codec import loads
 from ....store.db import Database
-from .common import loads
 
 # Databases whose index is known to be built (tests forget one to see it rebuilt).
 BUILT: weakref.WeakSet[Database] = weakref.WeakSet()

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ....store.codec import dumps, iso, loads, when
 from ....store.db import Database, Row
 from ..errors import invalid_arn, rule_not_found
-from .common import RULE_ARN, dumps, iso, loads, owned, when
+from .common import RULE_ARN, owned
 from .rule_targets import index_rule, unindex
 
 _COLUMNS = "account_id, region, arn, listener_arn, priority, is_default, conditions, actions, created_at"

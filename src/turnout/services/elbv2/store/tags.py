@@ -4,15 +4,11 @@ added (a tag overwritten keeps its place)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from ....core.tagging import Tag
 from ....store.db import Database
 
-
-@dataclass(frozen=True, slots=True)
-class Tag:
-    key: str
-    value: str
+__all__ = ["Tag", "drop_tags", "put_tags", "remove_tag", "tags_of"]
 
 
 def tags_of(db: Database, account: str, region: str, arn: str) -> list[Tag]:
@@ -21,8 +17,8 @@ def tags_of(db: Database, account: str, region: str, arn: str) -> list[Tag]:
     return [Tag(row["tag_key"], row["tag_value"]) for row in rows]
 
 
-def put_tags(db: Database, account: str, region: str, arn: str, tags: Iterable[Tag]) -> int:
-    """Add or overwrite tags; how many the resource has then."""
+def put_tags(db: Database, account: str, region: str, arn: str, tags: Iterable[Tag]) -> None:
+    """Add or overwrite tags (a key already there keeps its place; the caller checked the quota)."""
     seq = int(db.scalar(
         "SELECT COALESCE(MAX(seq), 0) FROM elbv2_tags WHERE account_id = ? AND region = ? AND resource_arn = ?",
         (account, region, arn),
@@ -35,8 +31,6 @@ def put_tags(db: Database, account: str, region: str, arn: str, tags: Iterable[T
             "DO UPDATE SET tag_value = excluded.tag_value",
             (account, region, arn, tag.key, tag.value, seq),
         )
-    return int(db.scalar("SELECT COUNT(*) FROM elbv2_tags WHERE account_id = ? AND region = ? AND resource_arn = ?",
-                         (account, region, arn)))
 
 
 def remove_tag(db: Database, account: str, region: str, arn: str, key: str) -> None:

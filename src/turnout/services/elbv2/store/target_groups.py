@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ....store.codec import dumps, iso, loads, when
 from ....store.db import Database, Row
 from ..errors import invalid_arn, tg_not_found
-from .common import TG_ARN, dumps, iso, loads, owned, when
+from .common import TG_ARN, owned
 
 _COLUMNS = ("account_id, region, arn, name, tg_id, target_type, protocol, protocol_version, port, vpc_id, "
             "ip_address_type, health_check, attributes, created_at")

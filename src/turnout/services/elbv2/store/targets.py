@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from ....store.codec import iso, when
 from ....store.db import Database, Row
-from .common import iso, maybe_when, when
+from .common import maybe_when
 
 _COLUMNS = ("account_id, region, target_group_arn, target_id, port, availability_zone, registered_at, "
             "deregistered_at, drain_seconds, reported_health, reported_at")

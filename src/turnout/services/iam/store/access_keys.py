@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ....store.codec import iso, when
 from ....store.db import Database
-from .codec import maybe_stamp, stamp, text
 from .records import AccessKey, builder
 
 _COLUMNS = ("access_key_id, account_id, user_lower, secret, status, created_at, last_used_at, last_used_service, "
@@ -18,7 +18,7 @@ _make_key = builder(AccessKey)
 
 
 def _key(r: Sequence[Any]) -> AccessKey:
-    return _make_key(r[0], r[1], r[2], r[3], r[4], stamp(r[5]), maybe_stamp(r[6]), r[7], r[8])
+    return _make_key(r[0], r[1], r[2], r[3], r[4], when(r[5]), when(r[6]), r[7], r[8])
 
 
 def get(db: Database, account: str, access_key_id: str) -> AccessKey | None:
@@ -48,7 +48,7 @@ def insert(db: Database, key: AccessKey) -> None:
     db.execute(
         "INSERT INTO iam_access_keys (access_key_id, account_id, user_lower, secret, status, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (key.access_key_id, key.account_id, key.user_lower, key.secret, key.status, text(key.created_at)),
+        (key.access_key_id, key.account_id, key.user_lower, key.secret, key.status, iso(key.created_at)),
     )
 
 

@@ -6,9 +6,10 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
+from ....store.codec import iso, when
 from ....store.db import Database
 from . import entities
-from .codec import IN_JSON, json_keys, stamp, text
+from .codec import IN_JSON, json_keys
 from .records import Group, builder
 
 TABLE = "iam_groups"
@@ -26,7 +27,7 @@ _make_group = builder(Group)
 
 
 def _group(r: Sequence[Any]) -> Group:
-    return _make_group(r[0], r[1], r[2], r[3], r[4], r[5], stamp(r[6]))
+    return _make_group(r[0], r[1], r[2], r[3], r[4], r[5], when(r[6]))
 
 
 _GET = f"SELECT {_COLUMNS} FROM iam_groups WHERE account_id = ? AND name_lower = ?"
@@ -59,7 +60,7 @@ def insert(db: Database, group: Group) -> None:
         "INSERT INTO iam_groups (account_id, name_lower, name, group_id, path, arn, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (group.account_id, group.name_lower, group.name, group.group_id, group.path, group.arn,
-         text(group.created_at)),
+         iso(group.created_at)),
     )
 
 
@@ -118,7 +119,7 @@ def memberships(db: Database, account: str, user_lower: str) -> int:
 
 def add_member(db: Database, account: str, group_lower: str, user_lower: str, added_at: datetime) -> None:
     db.execute("INSERT INTO iam_group_members (account_id, group_lower, user_lower, added_at) VALUES (?, ?, ?, ?)",
-               (account, group_lower, user_lower, text(added_at)))
+               (account, group_lower, user_lower, iso(added_at)))
 
 
 def remove_member(db: Database, account: str, group_lower: str, user_lower: str) -> bool:

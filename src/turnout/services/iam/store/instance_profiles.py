@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
+from ....store.codec import iso, when
 from ....store.db import Database
 from . import entities
-from .codec import IN_JSON, json_keys, stamp, text
+from .codec import IN_JSON, json_keys
 from .records import InstanceProfile, builder
 
 TABLE = "iam_instance_profiles"
@@ -18,7 +19,7 @@ _make_profile = builder(InstanceProfile)
 
 
 def _profile(r: Sequence[Any]) -> InstanceProfile:
-    return _make_profile(r[0], r[1], r[2], r[3], r[4], r[5], stamp(r[6]))
+    return _make_profile(r[0], r[1], r[2], r[3], r[4], r[5], when(r[6]))
 
 
 _GET = f"SELECT {_COLUMNS} FROM iam_instance_profiles WHERE account_id = ? AND name_lower = ?"
@@ -47,7 +48,7 @@ def insert(db: Database, profile: InstanceProfile) -> None:
         "INSERT INTO iam_instance_profiles (account_id, name_lower, name, profile_id, path, arn, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (profile.account_id, profile.name_lower, profile.name, profile.profile_id, profile.path, profile.arn,
-         text(profile.created_at)),
+         iso(profile.created_at)),
     )
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ....store.codec import iso, when
 from ....store.db import Database
-from .codec import stamp, text
 from .records import LoginProfile
 
 
@@ -15,7 +15,7 @@ def get(db: Database, account: str, user_lower: str) -> LoginProfile | None:
     )
     if row is None:
         return None
-    return LoginProfile(row[0], row[1], row[2], bool(row[3]), row[4], stamp(row[5]))
+    return LoginProfile(row[0], row[1], row[2], bool(row[3]), row[4], when(row[5]))
 
 
 def insert(db: Database, profile: LoginProfile) -> None:
@@ -23,7 +23,7 @@ def insert(db: Database, profile: LoginProfile) -> None:
         "INSERT INTO iam_login_profiles (account_id, user_lower, password_hash, password_reset_required, "
         "max_signin_session_duration, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         (profile.account_id, profile.user_lower, profile.password_hash, int(profile.password_reset_required),
-         profile.max_signin_session_duration, text(profile.created_at)),
+         profile.max_signin_session_duration, iso(profile.created_at)),
     )
 
 

@@ -6,8 +6,9 @@ from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from ....store.codec import iso, when
 from ....store.db import Database
-from .codec import IN_JSON, json_keys, stamp, text
+from .codec import IN_JSON, json_keys
 from .records import ManagedPolicy, PolicyVersion, builder
 
 _COLUMNS = ("account_id, arn, name, name_lower, policy_id, path, description, default_version, next_version, "
@@ -19,11 +20,11 @@ _make_version = builder(PolicyVersion)
 
 
 def _policy(r: Sequence[Any]) -> ManagedPolicy:
-    return _make_policy(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], int(r[8]), stamp(r[9]), stamp(r[10]))
+    return _make_policy(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], int(r[8]), when(r[9]), when(r[10]))
 
 
 def _version(r: Sequence[Any]) -> PolicyVersion:
-    return _make_version(r[0], r[1], r[2], r[3], stamp(r[4]))
+    return _make_version(r[0], r[1], r[2], r[3], when(r[4]))
 
 
 def get(db: Database, account: str, arn: str) -> ManagedPolicy | None:
@@ -79,8 +80,8 @@ def insert(db: Database, policy: ManagedPolicy, first: PolicyVersion) -> None:
         "INSERT INTO iam_policies (account_id, arn, name, name_lower, policy_id, path, description, "
         "default_version, next_version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (policy.account_id, policy.arn, policy.name, policy.name_lower, policy.policy_id, policy.path,
-         policy.description, policy.default_version, policy.next_version, text(policy.created_at),
-         text(policy.updated_at)),
+         policy.description, policy.default_version, policy.next_version, iso(policy.created_at),
+         iso(policy.updated_at)),
     )
     add_version(db, first)
 
@@ -103,7 +104,7 @@ def set_versions(db: Database, account: str, arn: str, *, default_version: str, 
     db.execute(
         "UPDATE iam_policies SET next_version = ?, default_version = ?, updated_at = ? "
         "WHERE account_id = ? AND arn = ?",
-        (next_version, default_version, text(updated_at), account, arn),
+        (next_version, default_version, iso(updated_at), account, arn),
     )
 
 
@@ -141,7 +142,7 @@ def add_version(db: Database, version: PolicyVersion) -> None:
     db.execute(
         "INSERT INTO iam_policy_versions (account_id, policy_arn, version_id, document, created_at) "
         "VALUES (?, ?, ?, ?, ?)",
-        (version.account_id, version.policy_arn, version.version_id, version.document, text(version.created_at)),
+        (version.account_id, version.policy_arn, version.version_id, version.document, iso(version.created_at)),
     )
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
+from ....core.tagging import Tag as Tag  # the tags of roles, users, policies, instance profiles
+
 R = TypeVar("R")
 
 EntityKind = Literal["role", "user", "group"]  # what attachments, inline policies and tags hang off
@@ -107,12 +109,6 @@ class InlinePolicy:
     entity_lower: str
     policy_name: str
     document: str
-
-
-@dataclass(frozen=True, slots=True)
-class Tag:
-    key: str
-    value: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
+from ....store.codec import iso, when
 from ....store.db import Database
 from . import entities
-from .codec import IN_JSON, json_keys, maybe_stamp, stamp, text
+from .codec import IN_JSON, json_keys
 from .records import DeletionTask, Role, Tag, builder
 
 TABLE = "iam_roles"
@@ -23,8 +24,8 @@ _make_tag = builder(Tag)
 
 
 def _role(r: Sequence[Any]) -> Role:
-    return _make_role(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], stamp(r[13]),
-                      maybe_stamp(r[14]), r[15])
+    return _make_role(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], when(r[13]),
+                      when(r[14]), r[15])
 
 
 _GET = f"SELECT {_COLUMNS} FROM iam_roles WHERE account_id = ? AND name_lower = ?"
@@ -87,7 +88,7 @@ def insert(db: Database, role: Role) -> None:
         "permissions_boundary, linked_service, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (role.account_id, role.name_lower, role.name, role.role_id, role.path, role.arn, role.trust_policy,
          role.trust_policy_saved, role.description, role.max_session_duration, role.max_signin_session_duration,
-         role.permissions_boundary, role.linked_service, text(role.created_at)),
+         role.permissions_boundary, role.linked_service, iso(role.created_at)),
     )
 
 
@@ -147,11 +148,11 @@ def add_deletion_task(db: Database, task: DeletionTask) -> None:
     db.execute(
         "INSERT INTO iam_slr_deletion_tasks (account_id, task_id, role_name, status, reason, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (task.account_id, task.task_id, task.role_name, task.status, task.reason, text(task.created_at)),
+        (task.account_id, task.task_id, task.role_name, task.status, task.reason, iso(task.created_at)),
     )
 
 
 def deletion_task(db: Database, account: str, task_id: str) -> DeletionTask | None:
     row = db.one("SELECT account_id, task_id, role_name, status, reason, created_at FROM iam_slr_deletion_tasks "
                  "WHERE account_id = ? AND task_id = ?", (account, task_id))
-    return None if row is None else DeletionTask(row[0], row[1], row[2], row[3], row[4], stamp(row[5]))
+    return None if row is None else DeletionTask(row[0], row[1], row[2], row[3], row[4], when(row[5]))

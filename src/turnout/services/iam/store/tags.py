@@ -36,9 +36,9 @@ def of_many(db: Database, account: str, resource_type: str, keys: Collection[str
     return grouped
 
 
-def put(db: Database, account: str, resource_type: str, key: str, tags: Collection[Tag]) -> int:
-    """Add or overwrite tags (a key already there keeps its place); returns how many tags the resource has now
-    (the caller enforces the quota, its transaction rolls back)."""
+def put(db: Database, account: str, resource_type: str, key: str, tags: Collection[Tag]) -> None:
+    """Add or overwrite tags (a key already there keeps its place and takes the new casing; the caller checked the
+    quota)."""
     seq = int(
         db.scalar(
             "SELECT COALESCE(MAX(seq), 0) FROM iam_tags WHERE account_id = ? AND resource_type = ? "
@@ -54,10 +54,6 @@ def put(db: Database, account: str, resource_type: str, key: str, tags: Collecti
             "DO UPDATE SET tag_key = excluded.tag_key, tag_value = excluded.tag_value",
             (account, resource_type, key, tag.key.lower(), tag.key, tag.value, seq),
         )
-    return int(db.scalar(
-        "SELECT COUNT(*) FROM iam_tags WHERE account_id = ? AND resource_type = ? AND resource_key = ?",
-        (account, resource_type, key),
-    ))
 
 
 def remove(db: Database, account: str, resource_type: str, key: str, tag_keys: Collection[str]) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
+from ....store.codec import iso, when
 from ....store.db import Database
 from . import entities
-from .codec import stamp, text
 from .records import User, builder
 
 TABLE = "iam_users"
@@ -28,7 +28,7 @@ _make_user = builder(User)
 
 
 def _user(r: Sequence[Any]) -> User:
-    return _make_user(r[0], r[1], r[2], r[3], r[4], r[5], r[6], stamp(r[7]))
+    return _make_user(r[0], r[1], r[2], r[3], r[4], r[5], r[6], when(r[7]))
 
 
 _GET = f"SELECT {_COLUMNS} FROM iam_users WHERE account_id = ? AND name_lower = ?"
@@ -73,7 +73,7 @@ def insert(db: Database, user: User) -> None:
         "INSERT INTO iam_users (account_id, name_lower, name, user_id, path, arn, permissions_boundary, "
         "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (user.account_id, user.name_lower, user.name, user.user_id, user.path, user.arn, user.permissions_boundary,
-         text(user.created_at)),
+         iso(user.created_at)),
     )
 
 
