@@ -84,6 +84,16 @@ def test_auth_imports_no_service() -> None:
     assert not offenders, f"auth imports a service: {sorted(offenders)}"
 
 
+def test_only_store_modules_import_sqlite() -> None:
+    """The store layer is the only code that knows SQLite: others name its errors through ``store.db``."""
+    offenders = sorted(
+        name for name, tree in _modules() if not is_store(name) and any(
+            (isinstance(node, ast.Import) and any(alias.name == "sqlite3" for alias in node.names))
+            or (isinstance(node, ast.ImportFrom) and node.module == "sqlite3")
+            for node in ast.walk(tree)))
+    assert offenders == [], f"sqlite3 imported outside a store: {offenders}"
+
+
 def test_the_checks_see_what_they_look_for() -> None:
     assert has_sql(ast.parse('x = "SELECT 1"'))
     assert has_sql(ast.parse('x = f"  UPDATE t SET a = {1}"'))

@@ -40,6 +40,7 @@ Row = sqlite3.Row
 # The database's errors, for code outside the store layer that must tell them apart (start-up turns them into one
 # clear line): the only name of SQLite's that code needs.
 DatabaseError = sqlite3.Error
+DatabaseClosed = sqlite3.ProgrammingError  # what a use of a closed database raises (a server shutting down)
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")  # statements a reader may not run
 

@@ -26,14 +26,13 @@ import asyncio
 import gzip
 import json
 import logging
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ...core import ids
-from ...store.db import Database
+from ...store.db import Database, DatabaseClosed
 from ...wire.models import SERVICES
 from ..s3 import service_access
 from . import store
@@ -255,7 +254,7 @@ async def _run(gateway: Gateway) -> None:
             await gateway.clock.sleep(TICK)
         try:
             behind = _deliver(gateway, force=False, batches=BATCHES_PER_PASS)[1]
-        except sqlite3.ProgrammingError:
+        except DatabaseClosed:
             return  # the database was closed: the server is shutting down
         except Exception:  # delivery never takes the server down; the next tick tries again
             log.exception("CloudTrail delivery failed")
