@@ -39,6 +39,8 @@ Row = sqlite3.Row
 
 # The database's errors, for code outside the store layer that must tell them apart (start-up turns them into one
 # clear line): the only name of SQLite's that code needs.
+WAL_SIZE_LIMIT = 16 * 1024 * 1024  # bytes of log file kept when the log starts over (it is reused, not regrown)
+
 DatabaseError = sqlite3.Error
 DatabaseClosed = sqlite3.ProgrammingError  # what a use of a closed database raises (a server shutting down)
 
@@ -107,6 +109,7 @@ class Database:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")  # the log file's size once it starts over
         if not self._auto_checkpoint:
             conn.execute("PRAGMA wal_autocheckpoint=0")
         with self._connecting:
@@ -128,9 +131,26 @@ class Database:
                 conn.execute("PRAGMA wal_autocheckpoint=0")
 
     def checkpoint(self) -> tuple[int, int, int]:
-        """Copy the log's committed pages back into the database, as far as readers allow (never waits); SQLite's
-        answer: (1 if it could not run, pages in the log, pages copied back)."""
-        busy, logged, copied = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        """Copy the log's committed pages back into the database, so that the log starts over; SQLite's answer
+        for the final pass: (1 if it could not run, pages in the log, pages copied back).
+
+        Two passes. The first copies the bulk while writers go on. A checkpoint that writers keep appending to
+        never catches up, and SQLite starts the log over only after a checkpoint that copied all of it (the next
+        writer then writes from its beginning): without the second pass the log grows for as long as writes
+        come (seen: 12 MB a second under CloudTrail's events). So the second pass copies the few pages written
+        meanwhile while holding the writer lock: writers wait for that much only. Readers are never waited for:
+        pages a reader still needs are copied by a later checkpoint."""
+        conn = self._conn
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        writer = self._writer
+        with self._writing:
+            if writer is not None:
+                writer.acquire()
+            try:
+                busy, logged, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            finally:
+                if writer is not None:
+                    writer.release()
         return int(busy), int(logged), int(copied)
 
     def close(self) -> None:

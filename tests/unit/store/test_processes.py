@@ -136,3 +136,35 @@ def test_checkpoints_in_background_leave_commits_alone(tmp_path: Path) -> None:
     assert wal.stat().st_size > 2 * 1000 * 4096  # never copied back and restarted by a commit
     busy, logged, copied = db.checkpoint()
     assert (busy, copied) == (0, logged) and logged > 2000
+
+
+def test_the_log_starts_over_while_writes_keep_coming(tmp_path: Path) -> None:
+    """A checkpoint that runs while another thread keeps committing still lets the log start over: the log holds
+    only what came after the last checkpoint, not every commit since the start (it once grew without bound)."""
+    import threading
+
+    db = Database(tmp_path / "t.db")
+    db.checkpoint_in_background()
+    commits = 0
+    stop = threading.Event()
+
+    def write() -> None:
+        nonlocal commits
+        while not stop.is_set():
+            with db.transaction():
+                db.execute("INSERT INTO generations (name, token) VALUES (?, ?)", (f"w{commits}-" + "x" * 500, 0))
+            commits += 1
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        for _ in range(6):
+            stop.wait(0.05)
+            db.checkpoint()
+    finally:
+        stop.set()
+        writer.join()
+    busy, logged, copied = db.checkpoint()
+    assert busy == 0 and copied == logged
+    assert commits > 200
+    assert logged < commits / 2, (logged, commits)  # each commit writes at least one page: it started over
