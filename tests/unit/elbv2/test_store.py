@@ -18,6 +18,8 @@ from turnout.services.elbv2 import store
 from turnout.store.db import Database
 from turnout.wire.errors import ServiceError
 
+from .support import balancer_with_two_groups, caller
+
 ACCOUNT, REGION = "000000000000", "us-east-1"
 ROOT = Principal.root(ACCOUNT)
 CREATED = datetime(2026, 12, 6, 22, 30, 15, 123456, tzinfo=UTC)
@@ -187,16 +189,8 @@ def gateway(tmp_path: Path) -> Iterator[Gateway]:
 
 
 def test_stored_actions_and_conditions_are_what_the_api_returned(gateway: Gateway) -> None:
-    def call(op: str, **params: Any) -> dict[str, Any]:
-        ctx = gateway.invoke("elbv2" if op != "DescribeSubnets" else "ec2", op, params, ROOT)
-        assert ctx.error is None, ctx.error.message
-        return ctx.result or {}
-
-    subnets = [s["SubnetId"] for s in call("DescribeSubnets")["Subnets"]][:2]
-    vpc = gateway.db.scalar("SELECT vpc_id FROM ec2_subnets WHERE subnet_id = ?", (subnets[0],))
-    lb = call("CreateLoadBalancer", Name="lb", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
-    blue, green = (call("CreateTargetGroup", Name=n, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")[
-        "TargetGroups"][0]["TargetGroupArn"] for n in ("blue", "green"))
+    call = caller(gateway)
+    lb, blue, green = balancer_with_two_groups(gateway, call)
     listener = call("CreateListener", LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
         {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "StatusCode": "HTTP_301"}}])["Listeners"][0]
     created = call("CreateRule", ListenerArn=listener["ListenerArn"], Priority=5, Conditions=[

@@ -4,28 +4,18 @@ made before it existed."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from turnout.core.principal import Principal
 from turnout.server import Settings, build_gateway
 from turnout.services.elbv2 import usage
 
-ROOT = Principal.root("000000000000")
+from .support import balancer_with_two_groups, caller
 
 
 def test_index_follows_writes_and_is_rebuilt_when_missing(tmp_path: Path) -> None:
     gateway = build_gateway(Settings(data_dir=tmp_path, enforce_iam=False, cloudtrail=False))
 
-    def call(op: str, **params: Any) -> dict[str, Any]:
-        ctx = gateway.invoke("elbv2" if op != "DescribeSubnets" else "ec2", op, params, ROOT)
-        assert ctx.error is None, ctx.error.message
-        return ctx.result or {}
-
-    subnets = [s["SubnetId"] for s in call("DescribeSubnets")["Subnets"]][:2]
-    vpc = gateway.db.scalar("SELECT vpc_id FROM ec2_subnets WHERE subnet_id = ?", (subnets[0],))
-    lb = call("CreateLoadBalancer", Name="lb", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
-    blue, green = (call("CreateTargetGroup", Name=n, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")[
-        "TargetGroups"][0]["TargetGroupArn"] for n in ("blue", "green"))
+    call = caller(gateway)
+    lb, blue, green = balancer_with_two_groups(gateway, call)
     fixed = [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}]
     listener = call("CreateListener", LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=fixed)[
         "Listeners"][0]["ListenerArn"]
