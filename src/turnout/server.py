@@ -133,6 +133,9 @@ class App:
         self._lanes = Lanes()
         self._trail = recorder_of(gateway)  # CloudTrail's recorder (None: calls are not recorded)
         self._active = 0  # requests in hand (their bodies being read, handled, or answered)
+        # Every request task of this server, including those whose data has arrived and that have not begun to run
+        # (set by the connection, turnout.edge.protocol): the call's CloudTrail event waits for theirs when any.
+        self.requests_started: set[Any] = set()
         self._slice = 0.0  # when the current slice of calls answered on the loop began
 
     @staticmethod
@@ -255,12 +258,18 @@ class App:
             # On the loop with other requests in hand, the call's CloudTrail event goes with theirs: one commit,
             # awaited before answering (the recorder's group commit). Nothing may await between the call and
             # committed(): the batch must hold this call's event. Shielded: the batch is shared.
-            http.batched = self._active > 1 and self._trail is not None
+            http.batched = self.batched()
             answer = self._answer(ctx, key)
             batch = self._trail.committed() if http.batched and self._trail is not None else None
             if batch is not None:
                 await asyncio.shield(batch)
         await self._send(send, *answer)
+
+    def batched(self) -> bool:
+        """Whether a call answered on the loop now shares its CloudTrail commit with other requests': some are in
+        hand, or their data has arrived and their tasks wait to run (they run before the shared commit does).
+        Counting only the requests begun would miss those, and commit calls one by one under load."""
+        return self._trail is not None and (self._active > 1 or len(self.requests_started) > 1)
 
     def _answer(self, ctx: RequestContext, key: tuple[str, str] | None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         """The rest of an API call, on the loop or in a request thread: handled, then serialised. The gateway
