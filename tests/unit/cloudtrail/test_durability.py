@@ -90,6 +90,45 @@ def test_calls_in_hand_together_share_one_write(env: InProcess, monkeypatch: pyt
     assert [w["events"] for w in writes] == [1, 1, 3]
 
 
+def test_a_call_whose_event_another_thread_is_writing_waits_for_that_write(
+        env: InProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The background flush may take a batched call's event from the queue before the call asks for its batch:
+    the call then waits for that write to commit, rather than being answered with its event not yet on disk."""
+    import threading
+
+    recorder, _ = _server_mode(env, monkeypatch)
+    iam = env.client("iam")
+    iam.create_user(UserName="raced")
+    env.batched = True
+    taken = threading.Event()
+    release = threading.Event()
+    original = store.write_events
+
+    def slow_write(database: Any, drafts: Any) -> int:
+        taken.set()
+        release.wait(10)  # the flush holds the queue while its write is under way
+        return original(database, drafts)
+
+    async def run() -> None:
+        iam.get_user(UserName="raced")  # queued
+        monkeypatch.setattr(store, "write_events", slow_write)
+        flusher = threading.Thread(target=recorder.write_pending)  # the background flush takes it
+        flusher.start()
+        assert taken.wait(10) and recorder.pending == 0
+        batch = recorder.committed()
+        assert batch is not None, "answered while its event was still being written"
+        assert not batch.done()
+        release.set()
+        await asyncio.shield(batch)
+        flusher.join(10)
+        assert store.last_seq(env.gateway.db) == 2  # the user's creation and the read, both committed
+
+    try:
+        asyncio.run(run())
+    finally:
+        release.set()  # never leave the flush waiting, whatever failed
+
+
 def test_internal_calls_wait_for_nothing_but_go_with_the_next_http_call(
         env: InProcess, monkeypatch: pytest.MonkeyPatch) -> None:
     recorder, writes = _server_mode(env, monkeypatch)

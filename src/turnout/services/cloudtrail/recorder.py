@@ -125,8 +125,10 @@ class CloudTrailRecorder:
         The first caller schedules the write; the callers until it runs share it (one transaction for all their
         events). Await it shielded: it is shared.
         """
-        if not self._pending:
-            return None
+        if not self._pending and not self._queue.locked():
+            return None  # nothing queued, and no write in progress that could hold this call's event
+        # Queued events, or a write under way in another thread (the background flush) that may have taken this
+        # call's event from the queue: the batch resolves once that write is committed too (_write waits for it).
         batch = self._batch
         if batch is None:
             loop = asyncio.get_running_loop()
