@@ -6,21 +6,19 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 4566
 DATA_DIR ?= .turnout
-# The environments are built from these locks (PEP 751: exact versions, files and hashes); `make lock` rewrites them.
-LOCK := pylock.toml
-BENCH_LOCK := pylock.bench.toml
+# The environments are built from these locks (exact versions and hashes); `make lock` rewrites them.
+LOCK := requirements.txt
+BENCH_LOCK := requirements-bench.txt
 UV := uv==0.13.9
-COMPILE = $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --no-header
+COMPILE = $(VENV)/bin/uv pip compile --quiet --upgrade --universal --python-version 3.11 --generate-hashes \
+	--no-header --annotation-style line
 
 .PHONY: run test lint bench lock clean
 
-# A venv of exactly the lock: hashes checked, no resolution at install time, the project itself without deps.
-# The locked pip goes first (a new venv's own pip may not read pylock.toml), from its pin and hashes in the lock.
+# A venv of exactly the lock: hashes required, no resolution at install time, the project itself without deps.
 define install_locked
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) tools/locked_pip.py $(1) > $(VENV)/locked-pip.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(VENV)/locked-pip.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r $(1)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(1)
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 endef
 
@@ -58,14 +56,11 @@ bench: $(VENV)/.bench-installed
 lock:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check '$(UV)'
-	$(COMPILE) --upgrade --extra test --extra bench pyproject.toml requirements-build.in -o $(VENV)/bench-pins.txt
-	$(COMPILE) --format pylock.toml --extra test --extra bench pyproject.toml requirements-build.in \
-		-c $(VENV)/bench-pins.txt -o $(BENCH_LOCK)
-	$(COMPILE) --format pylock.toml --extra test pyproject.toml requirements-build.in -c $(VENV)/bench-pins.txt \
-		-o $(LOCK)
+	$(COMPILE) --extra test --extra bench pyproject.toml requirements-build.in -o $(BENCH_LOCK)
+	$(COMPILE) --extra test pyproject.toml requirements-build.in -c $(BENCH_LOCK) -o $(LOCK)
 	$(PY) tools/build_authz_reference.py
 	$(PY) tools/build_catalogue.py
-	@echo "lock updated: run 'make test' (a fresh venv: 'make clean test') and commit pylock*.toml and src/turnout/data/"
+	@echo "lock updated: run 'make test' (a fresh venv: 'make clean test') and commit requirements*.txt and src/turnout/data/"
 
 clean:
 	rm -rf $(VENV) .turnout .pytest_cache .mypy_cache .ruff_cache tests/js/node_modules

@@ -1,9 +1,10 @@
-"""The locks (``pylock.toml``, ``pylock.bench.toml``: PEP 751) are the environment: exact versions and files with
-hashes, consistent with each other and with pyproject.toml's ranges (which a plain ``pip install turnout`` uses),
-and installed as locked."""
+"""The locks (requirements.txt, requirements-bench.txt) are the environment: exact versions with hashes,
+consistent with each other and with pyproject.toml's ranges (which a plain ``pip install turnout`` uses), and
+installed as locked."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tomllib
@@ -12,26 +13,24 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 REPO = Path(__file__).resolve().parents[2]
+PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([^\s;\\]+)")
+
+
 def pins(name: str) -> dict[str, Version]:
-    """``name -> version`` of a lock file, as it applies here (a universal lock may pin a package once per Python
-    version, under markers); asserts every file of every package carries a sha256 hash."""
-    lock = tomllib.loads((REPO / name).read_text())
-    assert lock["lock-version"] == "1.0"
+    """``name -> version`` of a lock file; asserts every pin carries at least one hash."""
+    text = (REPO / name).read_text()
     found: dict[str, Version] = {}
-    for package in lock["packages"]:
-        files = [*package.get("wheels", []), *([package["sdist"]] if "sdist" in package else [])]
-        assert files, f"{package['name']} has no file in {name}"
-        assert all(len(f["hashes"]["sha256"]) == 64 for f in files), f"{package['name']} lacks a hash in {name}"
-        if "marker" in package and not Marker(package["marker"]).evaluate():
+    for block in re.split(r"\n(?=\S)", text):
+        match = PIN.match(block)
+        if match is None:
             continue
-        version = Version(package["version"])
-        assert found.setdefault(canonicalize_name(package["name"]), version) == version, package["name"]
+        assert "--hash=sha256:" in block, f"{match.group(1)} has no hash in {name}"
+        found[canonicalize_name(match.group(1))] = Version(match.group(2))
     return found
 
 
@@ -42,11 +41,11 @@ def declared() -> list[Requirement]:
 
 
 def test_every_declared_dependency_is_pinned_within_its_range() -> None:
-    bench = pins("pylock.bench.toml")
-    test = pins("pylock.toml")
+    bench = pins("requirements-bench.txt")
+    test = pins("requirements.txt")
     for requirement in declared():
         name = canonicalize_name(requirement.name)
-        assert name in bench, f"{name} is not in pylock.bench.toml"
+        assert name in bench, f"{name} is not in requirements-bench.txt"
         assert requirement.specifier.contains(bench[name]), f"{name}=={bench[name]} is outside {requirement}"
     # The test lock is the bench lock's subset: one version of everything, whichever environment is built.
     assert {name: version for name, version in test.items() if bench.get(name) != version} == {}
@@ -54,22 +53,10 @@ def test_every_declared_dependency_is_pinned_within_its_range() -> None:
         assert name in test
 
 
-def test_the_locked_pip_is_installed_first_from_its_hashes() -> None:
-    """A new venv's own pip may not read pylock.toml: the Makefile installs the locked pip from this line first."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("locked_pip", REPO / "tools" / "locked_pip.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    line = module.pip_line(REPO / "pylock.toml")
-    assert line.startswith(f"pip=={pins('pylock.toml')['pip']} --hash=sha256:")
-
-
 def test_the_sdks_are_pinned_together() -> None:
     """boto3 requires a botocore range and the lock satisfies it; awscli is pinned in the same lock (awscli 1.44
     and later carry their own copy of botocore, which its version pins)."""
-    lock = pins("pylock.bench.toml")
+    lock = pins("requirements-bench.txt")
     assert {"botocore", "boto3", "awscli"} <= set(lock)
     for package in ("awscli", "boto3"):
         wanted = [Requirement(r) for r in metadata.requires(package) or []]
@@ -83,7 +70,7 @@ def test_the_sdks_are_pinned_together() -> None:
 
 def test_the_environment_is_the_lock() -> None:
     """``make test`` runs in the environment the lock describes (botocore's models are Turnout's wire layer)."""
-    lock = pins("pylock.toml")
+    lock = pins("requirements.txt")
     for name in ("botocore", "boto3", "awscli", "uvicorn", "pytest", "hypothesis"):
         assert Version(metadata.version(name)) == lock[name], f"{name} is not the locked version: run 'make test'"
 
@@ -91,7 +78,7 @@ def test_the_environment_is_the_lock() -> None:
 def test_the_upper_bounds_keep_botocore_within_its_major_version() -> None:
     [botocore] = [r for r in declared() if r.name == "botocore"]
     assert not botocore.specifier.contains("2.0.0")
-    assert botocore.specifier.contains(str(pins("pylock.toml")["botocore"]))
+    assert botocore.specifier.contains(str(pins("requirements.txt")["botocore"]))
 
 
 @pytest.mark.slow
