@@ -102,3 +102,29 @@ class Request:
                 if sep and key and key not in found:
                     found[key] = value
         return found
+
+
+# -- what a listener does with a request (the router's answer) --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Forward:
+    """Send the request (or, on a TCP listener, the connection) to ``target``; ``target`` None: the group has no
+    target to send to (the ALB answers 503). ``set_cookies``: Set-Cookie values to add to the response
+    (stickiness)."""
+
+    group_arn: str | None
+    target: Target | None
+    set_cookies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Respond:
+    """Answer without a target: a fixed-response or redirect action (or the ALB's own error)."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+
+Decision = Forward | Respond
