@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .auth.credentials import CredentialResolver
@@ -38,6 +38,9 @@ from .wire.errors import ServiceError
 from .wire.models import SERVICES, ServiceSpec
 from .workers import Supervisor, Tally, Worker, watch_parent
 
+if TYPE_CHECKING:
+    from .dataplane.runtime import DataPlane
+
 log = logging.getLogger("turnout.server")
 
 Scope = MutableMapping[str, Any]
@@ -57,6 +60,9 @@ class Settings:
     lambdas: dict[str, str] = field(default_factory=dict)  # Lambda function name -> hook endpoint URL
     limits: Limits = field(default_factory=Limits)  # request sizes and connection timeouts (turnout.edge.limits)
     workers: int = 1  # processes answering requests (turnout.workers; the command line's default is one per core)
+    dataplane: bool = True  # listeners serve, tasks run, health is probed (issue 13); False: all simulated
+    dataplane_host: str = "127.0.0.1"  # where listeners and task processes listen
+    task_commands: tuple[str, ...] = ()  # ``--task-command IMAGE_GLOB=COMMAND``
 
 
 CHECKPOINT_EVERY = 0.25  # seconds between two checkpoints of the database (by the primary worker)
@@ -65,6 +71,7 @@ SLICE = 0.005  # seconds of calls the loop answers before it looks at its socket
 REQUEST_THREADS = 4  # threads answering API calls in each server process
 SWITCH_INTERVAL = 0.001  # seconds a thread keeps the interpreter before another may take it (Python's default: 5 ms)
 GC_THRESHOLDS = (100_000, 100, 1000)  # gc.set_threshold in the server: see App._lifespan
+DATAPLANE_PATH = "/_turnout/dataplane"
 STARTUP_FAILED = 3  # a worker's exit code when it could not start (the parent then stops them all)
 TALLIED = ("recorded", "dropped")  # CloudTrail's counters, summed over the workers
 
@@ -114,11 +121,43 @@ def wire_runtime(gateway: Gateway) -> None:
         elbv2.health_checks = SimulatedHealthChecks(gateway.clock)
 
 
+def build_dataplane(gateway: Gateway, settings: Settings) -> DataPlane | None:
+    """The data plane of issue 13 (listeners that serve, task processes, real health checks), started by the
+    primary process only; every process bumps its generation on ELB and ECS writes, and answers
+    ``/_turnout/dataplane`` from the database. None with ``--no-dataplane``."""
+    if not settings.dataplane:
+        return None
+    from .dataplane.health import SimulatedHealthChecks
+    from .dataplane.processes import parse_command_rule
+    from .dataplane.runtime import GENERATION, DataPlane
+    from .deploy import Engine
+    from .store import generations
+
+    engine = getattr(gateway.providers.get("ecs"), "engine", None)
+    dataplane = DataPlane(
+        gateway.db, gateway.clock, SimulatedHealthChecks(gateway.clock), host=settings.dataplane_host,
+        log_dir=settings.data_dir / "tasks", commands=[parse_command_rule(text) for text in settings.task_commands],
+        wake_engine=engine.wake if isinstance(engine, Engine) else None)
+    if isinstance(engine, Engine) and gateway.primary:
+        engine.scheduler.probed = True
+        engine.containers_ready = dataplane.containers_ready
+        engine.after_pass.append(dataplane.poke)
+    followed = ("elbv2", "ecs")
+
+    def wrote(ctx: RequestContext) -> None:
+        if ctx.service is not None and ctx.service.name in followed:
+            generations.of(gateway.db).bump(GENERATION)
+
+    gateway.on_write.append(wrote)
+    return dataplane
+
+
 class App:
     """The ASGI application: every request goes through the gateway's chain."""
 
-    def __init__(self, gateway: Gateway, limits: Limits | None = None) -> None:
+    def __init__(self, gateway: Gateway, limits: Limits | None = None, dataplane: DataPlane | None = None) -> None:
         self.gateway = gateway
+        self.dataplane = dataplane
         self.limits = limits or Limits()  # also read by the connection protocol (turnout.edge.protocol)
         self._large_bodies = asyncio.Semaphore(self.limits.large_bodies)
         self.ready = False
@@ -183,6 +222,8 @@ class App:
                         watch_parent(os.getppid(), lambda: os.kill(os.getpid(), signal.SIGTERM)))
                 for provider in self.gateway.providers.values():
                     provider.startup()
+                if self.dataplane is not None and self.gateway.primary:
+                    self.dataplane.start()
                 self._deferring = asyncio.ensure_future(self._deferred_writes())
                 self.gateway.db.checkpoint_in_background()
                 if self.gateway.primary:  # one process checkpoints for all
@@ -208,6 +249,8 @@ class App:
                     if task is not None:
                         task.cancel()
                 self._pool.shutdown(wait=True)  # calls still running in threads finish (and record) first
+                if self.dataplane is not None and self.dataplane.running:
+                    await self.dataplane.close()  # listeners stop, task processes are stopped
                 if self.gateway.access_log is not None:
                     self.gateway.access_log.flush()
                 for recorder in self.gateway.recorders:  # write what recorders still hold (CloudTrail events)
@@ -342,6 +385,9 @@ class App:
         if path == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
             await self._send(send, *self.health_response())
             return
+        if path == DATAPLANE_PATH and scope["method"] in ("GET", "HEAD"):
+            await self._send(send, *self.dataplane_response())
+            return
         await self._send(send, 404, [(b"content-type", b"application/json")], b'{"error": "not found"}')
 
     def health_response(self) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -361,6 +407,16 @@ class App:
         if isinstance(engine, Engine):
             payload["ecs"] = engine.health()
         return 200 if self.ready else 503, [(b"content-type", b"application/json")], json.dumps(payload).encode()
+
+    def dataplane_response(self) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """``/_turnout/dataplane``: the listeners served and the targets reachable on this machine."""
+        if self.dataplane is None:
+            payload: dict[str, Any] = {"enabled": False, "listeners": [], "targets": [], "tasks": []}
+        else:
+            from .dataplane.runtime import describe
+
+            payload = {"enabled": True, **describe(self.gateway.db, self.dataplane.checks)}
+        return 200, [(b"content-type", b"application/json")], json.dumps(payload).encode()
 
     @staticmethod
     async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
@@ -428,7 +484,7 @@ def _run_uvicorn(gateway: Gateway, settings: Settings, sock: Any) -> bool:
 
     if logging.getLogger("turnout.access").isEnabledFor(logging.INFO):
         gateway.access_log = AccessLog()
-    app = App(gateway, settings.limits)
+    app = App(gateway, settings.limits, build_dataplane(gateway, settings))
     config = uvicorn.Config(
         app,
         host=settings.host,

@@ -28,6 +28,16 @@ def _workers(text: str) -> int:
     return value
 
 
+def _task_command(text: str) -> str:
+    from ..dataplane.processes import parse_command_rule
+
+    try:
+        parse_command_rule(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _lambda_endpoint(text: str) -> tuple[str, str]:
     """``NAME=URL`` of ``serve --lambda``: a Lambda function name and the http(s) URL that stands for it."""
     from urllib.parse import urlsplit
@@ -92,6 +102,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=_workers, default=None, metavar="N",
         help="processes answering requests, over one database (default: one per core, at most 4; "
         "the ECS engine runs in one of them)",
+    )
+    serve.add_argument(
+        "--no-dataplane", dest="dataplane", action="store_false",
+        help="simulate the data plane: listeners serve nothing, tasks run no process, health is computed",
+    )
+    serve.add_argument(
+        "--dataplane-host", default="127.0.0.1", metavar="HOST",
+        help="the loopback address listeners and task processes listen on (default 127.0.0.1)",
+    )
+    serve.add_argument(
+        "--task-command", dest="task_commands", metavar="IMAGE_GLOB=COMMAND", type=_task_command, action="append",
+        default=[], help="run COMMAND for tasks of images matching IMAGE_GLOB instead of the built-in app; it gets "
+        "the container's environment plus PORT (repeatable, first match wins)",
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     from .trail import add_parser as add_trail_parser
@@ -161,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
                         body_timeout=args.body_timeout)
         try:
             serve(Settings(args.host, args.port, args.data_dir, args.time_scale, args.enforce_iam, args.cloudtrail,
-                           lambdas, limits, args.workers or default_count()))
+                           lambdas, limits, args.workers or default_count(), args.dataplane, args.dataplane_host,
+                           tuple(args.task_commands)))
         except StartupError as exc:
             print(f"turnout serve: {exc}", file=sys.stderr)  # one line, no traceback: a mistake, not a crash
             return 1

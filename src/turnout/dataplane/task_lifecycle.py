@@ -23,6 +23,7 @@ often :func:`due` is called, a task's timeline is the same.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -98,9 +99,19 @@ def health_status(task: Task | None, task_definition: TaskDefinition) -> str:
 # -- the clock ------------------------------------------------------------------------------------------------
 
 
-def _duration(task: Task, definitions: dict[str, TaskDefinition | None], db: Database) -> float | None:
-    """Simulated seconds the task's current status lasts; None: until something else happens."""
+# Whether a task's containers have started (the data plane runs their processes: turnout.dataplane.runtime); None:
+# containers start as the clock says.
+Ready = Callable[[Task], bool] | None
+
+
+def _duration(task: Task, definitions: dict[str, TaskDefinition | None], db: Database, ready: Ready = None
+              ) -> float | None:
+    """Simulated seconds the task's current status lasts; None: until something else happens. With ``ready``, a
+    task stays PENDING until its containers have started, as on AWS (however fast ``--time-scale`` runs the
+    clock, a task is never registered in a target group before its process answers)."""
     status = task.last_status
+    if status == PENDING and ready is not None and not ready(task):
+        return None
     if status in _FIXED:
         return _FIXED[status]
     if status == DEACTIVATING:
@@ -139,15 +150,18 @@ def _instant(clock: Clock, since: datetime, seconds: float) -> datetime | None:
     return since + (clock.now() - since) * (seconds / elapsed)
 
 
-def due(db: Database, clock: Clock, account: str | None = None, region: str | None = None) -> list[Transition]:
+def due(db: Database, clock: Clock, account: str | None = None, region: str | None = None, ready: Ready = None
+        ) -> list[Transition]:
     """Advance every task whose status has lasted its duration, step after step; one Transition per step, in
     order (a task's steps in its order; tasks in launch order)."""
     out: list[Transition] = []
     definitions: dict[str, TaskDefinition | None] = {}
     for task in _pending(db, account, region):
         while task.last_status != STOPPED:
-            seconds = _duration(task, definitions, db)
+            seconds = _duration(task, definitions, db, ready)
             at = None if seconds is None else _instant(clock, task.status_since, seconds)
+            if at is not None and ready is not None and task.last_status == PENDING:
+                at = clock.now()  # the containers started when they did, perhaps after the pull was due
             if at is None:
                 break
             previous = task.last_status
@@ -175,12 +189,13 @@ def _step(db: Database, task: Task, at: datetime, definitions: dict[str, TaskDef
     store.advance(db, task.account_id, task.region, task.arn, target, at, health_status=health)
 
 
-def next_due(db: Database, clock: Clock, account: str | None = None, region: str | None = None) -> float | None:
+def next_due(db: Database, clock: Clock, account: str | None = None, region: str | None = None, ready: Ready = None
+             ) -> float | None:
     """Simulated seconds until the next step of any task (0: one is due now; None: none is pending)."""
     best: float | None = None
     definitions: dict[str, TaskDefinition | None] = {}
     for task in _pending(db, account, region):
-        seconds = _duration(task, definitions, db)
+        seconds = _duration(task, definitions, db, ready)
         if seconds is None:
             continue
         left = max(0.0, seconds - clock.sim_elapsed(task.status_since))

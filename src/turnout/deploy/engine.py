@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -74,6 +74,8 @@ class Engine:
         self._repaired = False
         self._poked: set[str] = set()  # deployments to run now whatever their wait
         self._woken = 0  # the WAKE token last seen
+        self.containers_ready: task_lifecycle.Ready = None  # the data plane's (None: containers start on the clock)
+        self.after_pass: list[Callable[[], None]] = []  # told after each pass (the data plane follows the tasks)
 
     # -- the loop -------------------------------------------------------------------------------------------
 
@@ -126,6 +128,8 @@ class Engine:
                 delay = self.next_due()
             except Exception:
                 log.exception("ECS engine pass failed")
+            for hook in self.after_pass:
+                hook()
             real = delay / getattr(self.clock, "scale", 1.0)
             await self._wait(max(0.0, min(real, IDLE)))
 
@@ -192,7 +196,7 @@ class Engine:
 
     def next_due(self) -> float:
         waits = [IDLE]
-        task_wait = task_lifecycle.next_due(self.db, self.clock)
+        task_wait = task_lifecycle.next_due(self.db, self.clock, ready=self.containers_ready)
         if task_wait is not None:
             waits.append(task_wait)
         for arn, since, after in deployment_store.active_waits(self.db):
@@ -205,7 +209,7 @@ class Engine:
         """Simulated seconds until some task changes (read once per pass: deployments waiting on tasks are also
         poked when their service's tasks move, so this is only a bound)."""
         if self._next_task is None:
-            wait = task_lifecycle.next_due(self.db, self.clock)
+            wait = task_lifecycle.next_due(self.db, self.clock, ready=self.containers_ready)
             self._next_task = 1.0 if wait is None else max(0.01, wait)
         return self._next_task
 
@@ -317,7 +321,7 @@ class Engine:
         """Move the tasks that are due; then ECS's part of each move (registration, health), one transaction each.
         A crash between the two is made good at the next start (:meth:`_repair`)."""
         with self.db.transaction():
-            moved = task_lifecycle.due(self.db, self.clock)
+            moved = task_lifecycle.due(self.db, self.clock, ready=self.containers_ready)
             # Tasks that went through DEACTIVATING at once (its drain ended before this pass: a late wake, a busy
             # machine) are deregistered as if a pass had run while they drained, before their addresses are free.
             self._deregister_stopped(now, [t.task for t in moved if t.previous == "DEACTIVATING"])

@@ -86,6 +86,9 @@ def short_id(task_arn: str) -> str:
 class Scheduler:
     def __init__(self, db: Database, clock: Clock, acting: Acting) -> None:
         self.db, self.clock, self.acting = db, clock, acting
+        # Whether real health checks report the targets' health (the data plane runs: turnout.dataplane.runtime);
+        # if not, a task reports what its definition says once RUNNING.
+        self.probed = False
 
     # -- reading ----------------------------------------------------------------------------------------
 
@@ -231,7 +234,10 @@ class Scheduler:
         return None
 
     def report_running(self, task: Task, now: datetime) -> None:
-        """A task became RUNNING: it now answers health checks as its definition says."""
+        """A task became RUNNING: it now answers health checks as its definition says (unless real health checks
+        report what it answers)."""
+        if self.probed:
+            return
         td = td_store.task_definition(self.db, task.account_id, task.region, task.task_definition_arn)
         if td is None:
             return

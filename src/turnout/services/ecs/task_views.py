@@ -124,7 +124,9 @@ def task_view(db: Database, task: Task, task_definition: TaskDefinition | None, 
     fargate = task.launch_type == "FARGATE"
     attachment = _attachment(task)
     exited: tuple[str, int] | None = None
-    if task.stop_code == life.EXIT_CODE and task_definition is not None:
+    if task.exit_container is not None and task.exit_code is not None:  # a task process exited (the data plane)
+        exited = (task.exit_container, task.exit_code)
+    elif task.stop_code == life.EXIT_CODE and task_definition is not None:
         found = life.exit_after(task_definition)
         exited = (found[0], life.exit_code(task_definition, found[0])) if found else None
     out: dict[str, Any] = {

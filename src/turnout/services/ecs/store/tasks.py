@@ -54,6 +54,8 @@ class Task:
     overrides: dict[str, Any] | None  # RunTask's TaskOverride
     client_token: str | None
     client_request: str | None  # digest of the RunTask request that used client_token
+    exit_container: str | None = None  # the container whose process exited by itself (turnout.dataplane)
+    exit_code: int | None = None
 
     @property
     def alive(self) -> bool:
@@ -80,6 +82,7 @@ def _task(row: Row) -> Task:
         execution_stopped_at=when(row["execution_stopped_at"]),
         stopped_at=when(row["stopped_at"]), status_since=when(row["status_since"]),
         overrides=loads(row["overrides"]), client_token=row["client_token"], client_request=row["client_request"],
+        exit_container=row["exit_container"], exit_code=row["exit_code"],
     )
 
 
@@ -266,6 +269,13 @@ def set_registrations(db: Database, account: str, region: str, arn: str,
                       registrations: list[dict[str, Any]]) -> None:
     db.execute("UPDATE ecs_tasks SET registrations = ? WHERE account_id = ? AND region = ? AND arn = ?",
                (dumps(registrations), account, region, arn))
+
+
+def set_exit(db: Database, account: str, region: str, arn: str, container: str, code: int) -> None:
+    """The task's container ``container`` exited by itself with ``code`` (the first exit is kept)."""
+    db.execute("UPDATE ecs_tasks SET exit_container = COALESCE(exit_container, ?), exit_code = COALESCE(exit_code, ?), "
+               "version = version + 1 WHERE account_id = ? AND region = ? AND arn = ?",
+               (container, code, account, region, arn))
 
 
 def request_stop(db: Database, account: str, region: str, arn: str, *, stop_code: str, reason: str | None,

@@ -69,6 +69,11 @@ def listeners_of(db: Database, account: str, region: str, lb_arn: str) -> list[L
         (account, region, lb_arn))]
 
 
+def every_listener(db: Database) -> list[Listener]:
+    """Every listener of every account and Region (the data plane serves them all: turnout.dataplane.snapshot)."""
+    return [_record(row) for row in db.all(f"SELECT {_COLUMNS} FROM elbv2_listeners ORDER BY created_at, arn")]
+
+
 def listener_arns(db: Database, account: str, region: str, lb_arn: str) -> list[str]:
     return [row["arn"] for row in db.all(
         "SELECT arn FROM elbv2_listeners WHERE account_id = ? AND region = ? AND load_balancer_arn = ?",

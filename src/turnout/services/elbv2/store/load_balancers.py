@@ -84,6 +84,11 @@ def all_load_balancers(db: Database, account: str, region: str) -> list[LoadBala
         f"SELECT {_COLUMNS} FROM elbv2_load_balancers WHERE account_id = ? AND region = ?", (account, region))]
 
 
+def every_load_balancer(db: Database) -> list[LoadBalancer]:
+    """Every load balancer of every account and Region (turnout.dataplane.snapshot)."""
+    return [_record(row) for row in db.all(f"SELECT {_COLUMNS} FROM elbv2_load_balancers")]
+
+
 def count_load_balancers(db: Database, account: str, region: str, lb_type: str) -> int:
     return int(db.scalar("SELECT COUNT(*) FROM elbv2_load_balancers WHERE account_id = ? AND region = ? "
                          "AND type = ?", (account, region, lb_type)))

@@ -63,6 +63,11 @@ def rules_of(db: Database, account: str, region: str, listener_arn: str) -> list
         (account, region, listener_arn))]
 
 
+def every_rule(db: Database) -> list[Rule]:
+    """Every rule of every listener, account and Region (turnout.dataplane.snapshot)."""
+    return [_record(row) for row in db.all(f"SELECT {_COLUMNS} FROM elbv2_rules")]
+
+
 def priority_taken(db: Database, account: str, region: str, listener_arn: str, priority: int) -> bool:
     return db.one("SELECT 1 FROM elbv2_rules WHERE account_id = ? AND region = ? AND listener_arn = ? "
                   "AND priority = ?", (account, region, listener_arn, priority)) is not None
