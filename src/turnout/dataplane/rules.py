@@ -26,6 +26,9 @@ Turnout's choices where AWS is silent:
   type's wildcard values. An expression Python cannot compile never matches.
 * ``source-ip``: an IPv4-mapped IPv6 peer (``::ffff:192.0.2.1``, what a dual-stack socket reports) is compared as
   the IPv4 address it carries.
+* The legacy ``Values`` form is read for every type (the API accepts it only for host-header and path-pattern):
+  for http-header they are the values of the header ``HttpHeaderConfig`` names; for query-string, value-only
+  patterns (any key).
 * A condition with an unknown ``Field``, or a value of the wrong type, never matches.
 """
 
@@ -166,6 +169,8 @@ def _http_request_method(condition: Mapping[str, Any], request: Request) -> bool
 
 
 def _query_pairs(condition: Mapping[str, Any]) -> list[tuple[str | None, str]]:
+    """(key pattern or None: any key, value pattern) of the Config form, then the legacy ``Values`` strings as
+    value-only patterns."""
     raw = _config(condition, "query-string").get("Values")
     pairs: list[tuple[str | None, str]] = []
     for item in raw if isinstance(raw, list | tuple) else ():
@@ -173,6 +178,7 @@ def _query_pairs(condition: Mapping[str, Any]) -> list[tuple[str | None, str]]:
             continue
         key = item.get("Key")
         pairs.append((key if isinstance(key, str) and key else None, item["Value"]))
+    pairs.extend((None, value) for value in _strings(condition.get("Values")))
     return pairs
 
 
@@ -227,6 +233,8 @@ _MATCHERS = {
 
 def condition_matches(condition: Mapping[str, Any], request: Request) -> bool:
     """Whether ``request`` meets one stored condition (any of its values matches). Unknown ``Field``: False."""
+    if not isinstance(condition, Mapping):
+        return False
     field = condition.get("Field")
     matcher = _MATCHERS.get(field) if isinstance(field, str) else None
     return matcher is not None and matcher(condition, request)

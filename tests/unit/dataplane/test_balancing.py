@@ -6,13 +6,14 @@ from __future__ import annotations
 import base64
 import random
 from collections import Counter
+from email.utils import formatdate
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from turnout.dataplane.balancing import Balancer, candidates, forward_groups
+from turnout.dataplane.balancing import Balancer, _app_cookies, _app_value, candidates, forward_groups
 from turnout.dataplane.model import (
     DRAINING,
     HEALTHY,
@@ -124,7 +125,8 @@ def test_group_stickiness_sets_both_cookies_and_pins_the_group() -> None:
     assert names == ["AWSALBTG", "AWSALBTGCORS"]
     assert attributes_of(cookies[0])[1:] == ["Path=/"]
     assert attributes_of(cookies[1])[1:] == ["Path=/", "SameSite=None", "Secure"]
-    assert attributes_of(cookies[0])[0].startswith("Expires=") and attributes_of(cookies[0])[0].endswith(" GMT")
+    week = formatdate(NOW + 7 * 24 * 3600, usegmt=True)  # AWS's cookies live seven days
+    assert attributes_of(cookies[0])[0] == attributes_of(cookies[1])[0] == f"Expires={week}"
     jar = cookie_jar(cookies)
     for _ in range(50):
         chosen, again = balancer.choose_group(action, request(jar))
@@ -346,6 +348,15 @@ def test_app_cookie_sets_the_four_shards_and_pins_while_the_app_cookie_is_sent()
     assert {balancer.choose_target(g, request(with_app))[0] for _ in range(6)} == {first}
     # Without the application's own cookie the load balancer's cookie does not pin.
     assert {balancer.choose_target(g, request(jar))[0] for _ in range(6)} == set(g.targets)
+
+
+def test_application_cookie_shards_round_trip() -> None:
+    value = "A" * 4000 + "B" * 4000 + "C" * 10
+    cookies = _app_cookies(value, NOW)
+    jar = cookie_jar(cookies)
+    assert [len(jar[f"AWSALBAPP-{i}"]) for i in range(3)] == [4000, 4000, 10]
+    assert jar["AWSALBAPP-3"] == "_remove_"
+    assert _app_value(jar) == value
 
 
 # -- TCP flows -------------------------------------------------------------------------------------------------

@@ -210,6 +210,18 @@ def test_source_ip_unparsable_never_matches() -> None:
     assert not condition_matches(source("garbage"), req(source_ip="203.0.113.1"))
 
 
+def test_legacy_values_form_for_the_other_types() -> None:
+    assert condition_matches({"Field": "http-request-method", "Values": ["PUT"]}, req(method="PUT"))
+    assert not condition_matches({"Field": "http-request-method", "Values": ["PUT"]}, req(method="GET"))
+    assert condition_matches({"Field": "source-ip", "Values": ["10.0.0.0/8"]}, req(source_ip="10.9.9.9"))
+    assert not condition_matches({"Field": "source-ip", "Values": ["10.0.0.0/8"]}, req(source_ip="11.0.0.1"))
+    legacy_header = {"Field": "http-header", "Values": ["on"], "HttpHeaderConfig": {"HttpHeaderName": "X-Beta"}}
+    assert condition_matches(legacy_header, req(headers=(("x-beta", "ON"),)))
+    assert not condition_matches(legacy_header, req(headers=(("x-beta", "off"),)))
+    assert condition_matches({"Field": "query-string", "Values": ["v?"]}, req(query=(("k", "V2"),)))
+    assert not condition_matches({"Field": "query-string", "Values": ["v?"]}, req(query=(("k", "v22"),)))
+
+
 # -- unknown and malformed -------------------------------------------------------------------------------------
 
 
@@ -218,6 +230,7 @@ def test_unknown_field_and_malformed_conditions_never_match() -> None:
     assert not condition_matches({"Values": ["*"]}, req())
     assert not condition_matches({"Field": "http-header", "HttpHeaderConfig": {"Values": ["*"]}}, req())
     assert not condition_matches({"Field": "host-header", "HostHeaderConfig": "oops"}, req())
+    assert not condition_matches(None, req())  # type: ignore[arg-type]
     assert not condition_matches({"Field": "query-string", "QueryStringConfig": {"Values": [1, {"Key": "a"}]}},
                                  req(query=(("a", "b"),)))
 
