@@ -198,7 +198,8 @@ class Prober:
         address or settings restarts its checks (and its first outcome is reported again); with the same ones it
         does nothing."""
         current = self._watches.get(key)
-        if current is not None and current.address == address and current.settings == settings:
+        if (current is not None and current.address == address and current.settings == settings
+                and current.task is not None and not current.task.done()):
             return
         self.unwatch(key)
         watch = _Watch(address, settings)

@@ -67,8 +67,7 @@ class Config:
                 "containerName": env.get("TURNOUT_CONTAINER_NAME", ""),
                 "image": env.get("TURNOUT_IMAGE", ""),
             },
-            health_paths=frozenset(p.strip() for p in env.get("TURNOUT_HEALTH_CHECK_PATHS", "").split(",")
-                                   if p.strip()),
+            health_paths=_health_paths(env.get("TURNOUT_HEALTH_CHECK_PATHS", "")),
             health_fails=env.get("TURNOUT_APP_HEALTH", "").strip().lower() == "fail",
             status=_status(env.get("TURNOUT_APP_STATUS")),
             delay=_delay(env.get("TURNOUT_APP_DELAY_MS")),
@@ -89,6 +88,11 @@ def _ports(env: Mapping[str, str]) -> tuple[int, ...]:
     if not ports:
         raise ValueError("no port to serve: set TURNOUT_PORTS (comma-separated) or PORT")
     return tuple(ports)
+
+
+def _health_paths(text: str) -> frozenset[str]:
+    """The health check paths, compared without their query (a check path may carry one)."""
+    return frozenset(part.strip().partition("?")[0] for part in text.split(",") if part.strip())
 
 
 def _status(text: str | None) -> int | None:

@@ -220,6 +220,11 @@ def test_delay_knob_values(delay: str, expected: float) -> None:
     assert taskapp.Config.from_env({"PORT": "8080", "TURNOUT_APP_DELAY_MS": delay}).delay == expected
 
 
+def test_health_check_paths_are_compared_without_their_query() -> None:
+    config = taskapp.Config.from_env({"PORT": "8080", "TURNOUT_HEALTH_CHECK_PATHS": " /a?x=1 ,, /b"})
+    assert config.health_paths == frozenset({"/a", "/b"})
+
+
 def test_ports_come_from_turnout_ports_then_port() -> None:
     assert taskapp.Config.from_env({"TURNOUT_PORTS": "81, 82,81", "PORT": "9"}).ports == (81, 82)
     assert taskapp.Config.from_env({"PORT": "9"}).ports == (9,)
