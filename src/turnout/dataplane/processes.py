@@ -243,8 +243,10 @@ class TaskProcesses:
                     await asyncio.wait_for(process.wait(), max(0.0, grace))
                 except TimeoutError:
                     _kill_group(entry.running.pid, signal.SIGKILL)
-                    with contextlib.suppress(ProcessLookupError):
-                        process.kill()
+                    if process.returncode is None:  # it may have left its group (setsid)
+                        # Not process.kill(): Popen polls first and may reap the child the event loop is waiting for.
+                        with contextlib.suppress(ProcessLookupError, PermissionError):
+                            os.kill(entry.running.pid, signal.SIGKILL)
             try:
                 code = await asyncio.wait_for(process.wait(), _REAP_TIMEOUT)
             except TimeoutError:
