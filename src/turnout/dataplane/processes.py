@@ -182,7 +182,10 @@ class TaskProcesses:
                 return entry.running
             if not command:
                 raise StartFailed("CannotStartContainerError: the container has no command to run")
-            local = self._ports(max(0, ports))
+            try:
+                local = self._ports(max(0, ports))
+            except OSError as exc:
+                raise StartFailed(f"CannotStartContainerError: no free port on {self.host}: {exc}") from exc
             log_path = self.log_dir / log_name(key)
             try:
                 self.log_dir.mkdir(parents=True, exist_ok=True)

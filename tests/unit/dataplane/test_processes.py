@@ -227,6 +227,8 @@ def test_missing_executable_is_start_failed(tmp_path: Path) -> None:
         with pytest.raises(StartFailed, match=r"^CannotStartContainerError: "):
             await procs.start("t/empty", [], {}, 1)
         assert procs.running() == {}
+        with pytest.raises(StartFailed, match="no free port"):
+            await TaskProcesses(tmp_path, host="256.0.0.1").start("t/host", ["true"], {}, 1)
 
     run(scenario())
 
