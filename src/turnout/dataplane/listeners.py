@@ -153,6 +153,7 @@ class ListenerServers:
         sock = self._bind(listener)
         server = web.Server(
             handler,
+            handler_cancellation=True,  # a client that leaves cancels its forward: the target connection is closed
             access_log=None,
             max_line_size=16 * 1024,  # request line and one header up to 16K (docs/dataplane.md, error responses)
             max_field_size=16 * 1024,

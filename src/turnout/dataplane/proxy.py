@@ -238,7 +238,7 @@ class HttpProxy:
 
     def _outgoing_headers(self, request: web.BaseRequest, listener: Listener) -> CIMultiDict[str]:
         headers: CIMultiDict[str] = CIMultiDict(end_to_end(request.headers.items()))
-        for name in ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Amzn-Trace-Id"):
+        for name in ("Expect", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Amzn-Trace-Id"):
             headers.popall(name, None)
         headers["X-Forwarded-For"] = forwarded_for(request.headers.getall("X-Forwarded-For", []), request.remote or "")
         headers["X-Forwarded-Proto"] = listener.protocol.lower()
@@ -255,6 +255,10 @@ class HttpProxy:
         url = URL(f"http://{netloc}:{port}{raw_path}" + (f"?{raw_query}" if raw_query else ""), encoded=True)
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout, sock_read=self._idle(listener))
         body = _body(request) if request.body_exists else None
+        if body is not None and request.version >= (1, 1) and _expects_continue(request):
+            # Turnout's choice: the LB answers the client's ``Expect: 100-continue`` itself once the request has a
+            # target (and does not pass the header on), so clients do not stall waiting for it.
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         try:
             upstream = await self._session.request(
                 request.method,
@@ -276,8 +280,8 @@ class HttpProxy:
                 response.headers.add(key, value)
             for cookie in set_cookies:
                 response.headers.add("Set-Cookie", cookie)
-            await response.prepare(request)
             try:
+                await response.prepare(request)
                 async for chunk in upstream.content.iter_chunked(CHUNK):
                     await response.write(chunk)
             except (TimeoutError, aiohttp.ClientError, OSError) as error:
@@ -291,6 +295,10 @@ class HttpProxy:
 
 def _raw_headers(response: aiohttp.ClientResponse) -> list[tuple[str, str]]:
     return [(key.decode("latin-1"), value.decode("latin-1")) for key, value in response.raw_headers]
+
+
+def _expects_continue(request: web.BaseRequest) -> bool:
+    return any(value.strip().lower() == "100-continue" for value in request.headers.getall("Expect", []))
 
 
 async def _body(request: web.BaseRequest) -> AsyncIterator[bytes]:

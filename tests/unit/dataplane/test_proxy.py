@@ -634,3 +634,105 @@ def test_request_body_json_roundtrip_is_not_altered() -> None:
         await with_target([web.put("/j", echo)], inner)
 
     run(FakeRouter(lambda _l, _r: Forward(TG, target(box["target"]))), scenario)
+
+
+def test_expect_100_continue_is_answered_by_the_lb() -> None:
+    """A client that waits for ``100 Continue`` before its body gets it (else neither side would ever move)."""
+    box: dict[str, Address] = {}
+
+    async def scenario(_servers: ListenerServers, address: Address) -> None:
+        async def inner(target_address: Address) -> None:
+            box["target"] = target_address
+            async with session() as client, client.post(url(address, "/e"), data=b"body", expect100=True) as resp:
+                seen = await resp.json()
+            assert seen["body"] == "body"
+            assert header_values(seen, "Expect") == []
+
+        await with_target([web.post("/e", echo)], inner)
+
+    run(FakeRouter(lambda _l, _r: Forward(TG, target(box["target"]))), scenario)
+
+
+def unanswered_connects() -> tuple[socket.socket, list[socket.socket]]:
+    """A listening socket whose backlog is full: a further connect gets no answer (on Linux, SYNs are dropped)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    held: list[socket.socket] = []
+    for _ in range(8):
+        probe = socket.socket()
+        probe.settimeout(0.5)
+        held.append(probe)
+        try:
+            probe.connect(server.getsockname())
+        except TimeoutError:
+            return server, held
+        except OSError:
+            break
+    for sock in [server, *held]:
+        sock.close()
+    pytest.skip("this system answers every connect: no way to make one hang")
+
+
+def test_a_connect_not_done_within_the_connect_timeout_is_504() -> None:
+    server, held = unanswered_connects()
+    try:
+
+        async def scenario(servers: ListenerServers, address: Address) -> None:
+            assert_lb_error(*await get(address), 504)
+            assert servers.stats()[ARN] == {"requests": 1, "answered_by_target": 0, "lb_errors": 1}
+
+        run(FakeRouter(forward_to(server.getsockname())), scenario, connect_timeout=0.5)
+    finally:
+        for sock in [server, *held]:
+            sock.close()
+
+
+def test_a_client_leaving_ends_its_forward_and_the_server_keeps_serving() -> None:
+    box: dict[str, Address] = {}
+    finished: list[str] = []
+
+    async def scenario(_servers: ListenerServers, address: Address) -> None:
+        arrived = asyncio.Event()
+        target_saw_close = asyncio.Event()
+        release = asyncio.Event()
+
+        async def slow(request: web.Request) -> web.Response:
+            if request.path == "/slow":
+                arrived.set()
+                try:
+                    await asyncio.wait_for(release.wait(), WAIT)
+                except asyncio.CancelledError:  # aiohttp cancels a handler whose client is gone
+                    target_saw_close.set()
+                    raise
+            return web.Response(text="ok")
+
+        runner = web.AppRunner(web.Application(), access_log=None, shutdown_timeout=1.0, handler_cancellation=True)
+        runner.app.router.add_get("/{name}", slow)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        assert isinstance(site._server, asyncio.Server)
+        box["target"] = site._server.sockets[0].getsockname()[:2]
+        try:
+            _reader, writer = await asyncio.open_connection(*address)
+            writer.write(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+            await writer.drain()
+            await asyncio.wait_for(arrived.wait(), WAIT)
+            writer.transport.abort()
+            await asyncio.wait_for(target_saw_close.wait(), WAIT)
+            for _ in range(200):
+                if finished:
+                    break
+                await asyncio.sleep(0.05)
+            assert finished == ["10.0.0.1"]
+            assert (await get(address, "/next"))[::2] == (200, b"ok")
+        finally:
+            release.set()
+            await runner.cleanup()
+
+    run(
+        FakeRouter(lambda _l, _r: Forward(TG, target(box["target"]))),
+        scenario,
+        on_finish=lambda t: finished.append(t.id),
+    )
