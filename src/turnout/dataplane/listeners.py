@@ -109,16 +109,21 @@ class ListenerServers:
         self._served: dict[str, _Served] = {}
         self._stats: dict[str, HttpProxy | TcpForwarder] = {}  # kept after close: counts survive a restart
         self._session: aiohttp.ClientSession | None = None
-        self._lock = asyncio.Lock()
+        self._locks: dict[str, asyncio.Lock] = {}  # per ARN: one listener's slow close holds up no other
 
     async def serve(self, listener: Listener) -> Address | None:
         """Serve ``listener`` and return where it answers. Idempotent per ARN: the same protocol and port return the
-        address already bound; a changed protocol or port closes the old server and serves again. UDP and TCP_UDP
-        listeners are not served: None (and a server left from an earlier protocol is closed).
+        address already bound; a changed protocol or port closes the old server and serves again.
 
-        A port that cannot be bound moves the listener to another port (module docstring); OSError only when no
-        port at all can be bound."""
-        async with self._lock:
+        HTTP and HTTPS listeners are served by ``proxy.HttpProxy``, TCP and TLS ones by ``tcp.TcpForwarder``.
+        Turnout's choice for now: HTTPS and TLS listeners are served WITHOUT TLS (as plain HTTP and plain TCP).
+        UDP and TCP_UDP listeners are not served: None (and a server left from an earlier protocol is closed).
+
+        The port rule: the listener's port when 1024 or above, else port + 8000 (80 -> 8080, 443 -> 8443); when
+        that port is taken (by anything), the next free one counting up (at most 100 tries), then any free port the
+        OS gives, all on ``host``. A port that cannot be bound never fails the call; OSError (naming the listener)
+        only when no port at all can be bound."""
+        async with self._lock(listener.arn):
             current = self._served.get(listener.arn)
             if current is not None:
                 if current.protocol == listener.protocol and current.port == listener.port:
@@ -130,6 +135,9 @@ class ListenerServers:
                 return await self._serve_tcp(listener)
             log.info("listener %s: protocol %s is not served", listener.arn, listener.protocol)
             return None
+
+    def _lock(self, arn: str) -> asyncio.Lock:
+        return self._locks.setdefault(arn, asyncio.Lock())
 
     def _bind(self, listener: Listener) -> socket.socket:
         try:
@@ -204,7 +212,7 @@ class ListenerServers:
     async def close(self, arn: str) -> None:
         """Stop accepting connections for ``arn`` at once; requests (and TCP connections) in flight get up to
         ``shutdown_timeout`` seconds to finish, then are cut. Unknown ARN: nothing to do."""
-        async with self._lock:
+        async with self._lock(arn):
             await self._close(arn)
 
     async def _close(self, arn: str) -> None:
@@ -219,11 +227,10 @@ class ListenerServers:
 
     async def close_all(self) -> None:
         """Close every listener (in parallel) and the shared client session."""
-        async with self._lock:
-            await asyncio.gather(*(self._close(arn) for arn in list(self._served)))
-            if self._session is not None:
-                await self._session.close()
-                self._session = None
+        await asyncio.gather(*(self.close(arn) for arn in list(self._served)))
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
 
     def addresses(self) -> dict[str, Address]:
         """Where each served listener answers, by ARN."""

@@ -176,3 +176,23 @@ def test_an_idle_connection_is_cut_after_the_idle_timeout() -> None:
         writer.close()
 
     run(Router(None), echo_forever, scenario, tcp_idle_timeout=0.5)
+
+
+def test_close_stops_accepting_and_cuts_open_connections_after_the_shutdown_timeout() -> None:
+    async def scenario(address: Address, servers: ListenerServers) -> None:
+        reader, writer = await asyncio.open_connection(*address)
+        writer.write(b"hi")
+        assert await asyncio.wait_for(reader.readexactly(2), WAIT) == b"hi"
+        await asyncio.wait_for(servers.close(ARN), WAIT)  # the open connection holds it up for 0.5 s at most
+        assert await closed_by_peer(reader)
+        writer.close()
+        try:
+            _reader, late = await asyncio.wait_for(asyncio.open_connection(*address), WAIT)
+        except OSError:
+            pass
+        else:
+            late.close()
+            raise AssertionError("a closed listener still accepts connections")
+        assert servers.addresses() == {}
+
+    run(Router(None), echo, scenario, shutdown_timeout=0.5)
