@@ -15,6 +15,8 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from hypothesis import given
+from hypothesis import strategies as st
 from yarl import URL
 
 from turnout.dataplane.listeners import ListenerServers
@@ -30,7 +32,7 @@ from turnout.dataplane.model import (
     Snapshot,
     Target,
 )
-from turnout.dataplane.proxy import error_page, trace_header
+from turnout.dataplane.proxy import HOP_BY_HOP, end_to_end, error_page, forwarded_for, split_target, trace_header
 
 ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/1/1"
 LB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/1"
@@ -269,6 +271,56 @@ def test_trace_header_replaces_an_existing_self_and_adds_a_root_when_missing() -
     assert root_part == "Root=1-67891233-abcdef012345678912345678"
     root, rest = trace_header("CalledFrom=app").split(";")
     assert re.fullmatch(f"Root={TRACE_ID}", root) and rest == "CalledFrom=app"
+
+
+TOKEN = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", min_size=1, max_size=12)
+FIELD_NAME = TOKEN.filter(lambda name: name.lower() not in {"root", "self"})
+
+
+@given(
+    st.lists(st.tuples(FIELD_NAME, TOKEN), max_size=4),
+    st.lists(st.tuples(FIELD_NAME, TOKEN), max_size=4),
+    st.booleans(),
+)
+def test_trace_header_keeps_every_other_field_in_order(
+    before: list[tuple[str, str]], after: list[tuple[str, str]], had_self: bool
+) -> None:
+    fields = [f"{k}={v}" for k, v in before] + ["Root=1-5759e988-bd862e3fe1be46a994272793"]
+    fields += [f"{k}={v}" for k, v in after]
+    if had_self:
+        fields.insert(len(before), "Self=1-00000000-000000000000000000000000")
+    out = trace_header(";".join(fields)).split(";")
+    selves = [part for part in out if part.startswith("Self=")]
+    assert len(selves) == 1 and re.fullmatch(f"Self={TRACE_ID}", selves[0])
+    assert selves[0] != "Self=1-00000000-000000000000000000000000"
+    assert [part for part in out if not part.startswith("Self=")] == [f for f in fields if not f.startswith("Self=")]
+
+
+HEADER_NAME = st.sampled_from(
+    ["Host", "Connection", "Keep-Alive", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Proxy-Authorization",
+     "X-A", "x-b", "Accept", "Cookie", "Proxy-Connection"]
+)  # fmt: skip
+
+
+@given(st.lists(st.tuples(HEADER_NAME, st.sampled_from(["1", "x-a", "close", "X-B, keep-alive"])), max_size=10))
+def test_end_to_end_drops_hop_by_hop_and_connection_named_headers_only(headers: list[tuple[str, str]]) -> None:
+    named = {
+        token.strip().lower() for key, value in headers if key.lower() == "connection" for token in value.split(",")
+    }
+    kept = end_to_end(headers)
+    assert kept == [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP and k.lower() not in named]
+
+
+def test_forwarded_for_appends_the_peer() -> None:
+    assert forwarded_for([], "127.0.0.1") == "127.0.0.1"
+    assert forwarded_for(["  "], "127.0.0.1") == "127.0.0.1"
+    assert forwarded_for(["203.0.113.1, 10.0.0.2", "198.51.100.7"], "::1") == "203.0.113.1, 10.0.0.2, 198.51.100.7, ::1"
+
+
+def test_split_target_keeps_raw_bytes_and_takes_the_path_of_an_absolute_form() -> None:
+    assert split_target("/a%2Fb/c?q=%20&r") == ("/a%2Fb/c", "q=%20&r")
+    assert split_target("/plain") == ("/plain", "")
+    assert split_target("http://example.com/x%20y?z=1") == ("/x%20y", "z=1")
 
 
 CHUNK = 64 * 1024
