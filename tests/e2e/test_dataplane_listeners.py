@@ -141,7 +141,7 @@ def test_rules_of_every_condition_type(srv: Server, unique: Callable[[str], str]
     assert says("/img/cat.png?x=1") == "path"  # the query string is not part of the path
     assert says("/", headers={"x-env": "BETA-2"}) == "header"  # http-header: name and value not case-sensitive
     assert says("/", method="PUT") == "method"
-    assert says("/", method="put") == "default"  # http-request-method: case-sensitive
+    assert says("/", method="PATCH") == "default"  # http-request-method: an exact match
     assert says("/?version=V2") == "query"  # query-string: not case-sensitive, '?' is one character
     assert says("/?version=v10") == "default"
     assert says("/local") == "source"  # source-ip: the TCP peer; 10.0.0.0/8 never matched

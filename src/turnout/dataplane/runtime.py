@@ -60,6 +60,8 @@ STOP_GRACE = 5.0  # seconds a task process has to exit after SIGTERM before SIGK
 # Statuses in which a task's processes run: started with the image pull, stopped once the task stops.
 RUNNING_STATUSES = (task_states.PENDING, task_states.ACTIVATING, task_states.RUNNING, task_states.DEACTIVATING)
 START_FAILED = "TaskFailedToStart"
+# The built-in app imports Turnout's own package, wherever this server was started from.
+_BUILTIN_ENV = {"PYTHONPATH": str(Path(__file__).resolve().parents[2])}
 READY_WITHIN = 30.0  # seconds a task process has to accept connections before its task moves on anyway
 
 
@@ -103,7 +105,7 @@ class DataPlane:
         self.snapshot = Snapshot()
         self.balancer = Balancer()
         self.router = Router(self.balancer)
-        self.servers = ListenerServers(host, lambda: self.snapshot, self.router,
+        self.servers = ListenerServers(host, self.current, self.router,
                                        on_start=self.balancer.started, on_finish=self.balancer.finished)
         self.processes = TaskProcesses(log_dir, host, on_exit=self._exited)
         self.prober = Prober(self._probed)
@@ -113,7 +115,8 @@ class DataPlane:
         self._definitions: dict[str, Any] = {}  # task definitions read in this pass
         self._endpoints: dict[tuple[str, str, str, int], tuple[Address, str]] = {}
         self._published: tuple[Any, Any] | None = None
-        self._token: Any = None
+        self._token: Any = None  # GENERATION's token at the last pass
+        self._snapshot_token: Any = None  # ... when the snapshot was last built
         self._wakeup: asyncio.Event | None = None
         self._loop_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -167,10 +170,24 @@ class DataPlane:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=POLL)
 
+    def current(self) -> Snapshot:
+        """The snapshot a request is routed by, built again first when an ELB or ECS write has committed since the
+        last one: a request sent once ``DeregisterTargets`` or ``ModifyRule`` has answered is routed by what they
+        changed (reading the token costs a ``PRAGMA data_version`` when nothing changed)."""
+        try:
+            token = generations.of(self.db).token(GENERATION)
+            if token != self._snapshot_token:
+                self._snapshot_token = token
+                self.snapshot = snapshots.build(self.db, self.checks, self._endpoints)
+        except Exception:  # the last snapshot stays (the database is closing, say)
+            log.exception("could not read the data plane's state")
+        return self.snapshot
+
     async def reconcile(self) -> None:
         """One pass: processes, then the snapshot, listeners and health checks."""
         async with self._lock:
             await self._tasks()
+            self._snapshot_token = generations.of(self.db).token(GENERATION)
             self.snapshot = snapshots.build(self.db, self.checks, self._endpoints)
             await self._listeners()
             self._probes()
@@ -268,7 +285,7 @@ class DataPlane:
 
     async def _start(self, container: Container) -> Running | None:
         task = container.task
-        env = {**container.environment, "TURNOUT_TASK_ARN": task.arn,
+        env = {**container.environment, **(_BUILTIN_ENV if container.builtin else {}), "TURNOUT_TASK_ARN": task.arn,
                "TURNOUT_TASK_DEFINITION_ARN": task.task_definition_arn, "TURNOUT_CONTAINER_NAME": container.name,
                "TURNOUT_IMAGE": container.image, "TURNOUT_HEALTH_CHECK_PATHS": self._health_paths(task)}
         try:
@@ -338,8 +355,8 @@ class DataPlane:
                     continue
                 self.prober.watch(key, address, settings)
                 watched.add(key)
-        for key in self.prober.keys() - watched:
-            self.prober.unwatch(key)
+        for gone in self.prober.keys() - watched:
+            self.prober.unwatch(gone)
 
     def _check_address(self, target: Target, port: int | None) -> Address | None:
         """Where the target's health checks go: its own address on the traffic port, else the given port of the
@@ -357,7 +374,8 @@ class DataPlane:
         """A target's health check outcome changed: its reported health, from now; a first outcome holds from its
         registration (a task is registered only once its process answers, so the first checks saw it as the first
         outcome says; counting them the other way would let a failing target pass its first checks)."""
-        group_arn, target_id, port = key  # type: ignore[misc]
+        assert isinstance(key, tuple)
+        group_arn, target_id, port = str(key[0]), str(key[1]), int(key[2])
         account, region = _scope_of(str(group_arn))
         now = self.clock.now()
         try:

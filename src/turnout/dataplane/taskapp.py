@@ -7,12 +7,14 @@ any path, is answered 200 with a JSON body that says who answered (``taskArn``, 
 ``TURNOUT_IMAGE``) and what it was asked (``method``, ``path`` with its query as sent, ``headers``, and ``port``, the
 local port the request came in on), so that a test or a person can see which task a load balancer chose.
 
-A request is a *health check* when its path (without query) is one of ``TURNOUT_HEALTH_CHECK_PATHS``
-(comma-separated) or its ``User-Agent`` starts with ``ELB-HealthChecker/``, which is what the load balancer's checks
-send (docs/dataplane.md, "Target health checks"). Knobs, read once at start from the environment:
+A request from the load balancer's health checks (its ``User-Agent`` starts with ``ELB-HealthChecker/``, which is
+what they send: docs/dataplane.md, "Target health checks") is answered 200 ``{"status": "healthy"}``, whatever
+``TURNOUT_APP_STATUS`` says. Knobs, read once at start from the environment:
 
-* ``TURNOUT_APP_HEALTH=fail``: health checks answer 503 ``{"status": "unhealthy"}`` (otherwise 200
-  ``{"status": "healthy"}``, whatever ``TURNOUT_APP_STATUS`` says);
+* ``TURNOUT_APP_HEALTH=fail``: health checks answer 503 ``{"status": "unhealthy"}``, and so does any request on a
+  health check path (``TURNOUT_HEALTH_CHECK_PATHS``, comma-separated, compared without the query), so that a
+  person curling the path sees what the checks see; without the knob those requests get the usual answer (the
+  default health check path is ``/``, every page of the app);
 * ``TURNOUT_APP_STATUS=<100-599>``: the status of every other response;
 * ``TURNOUT_APP_DELAY_MS=<n>``: wait n milliseconds before every response, health checks included.
 
@@ -118,8 +120,9 @@ def _delay(text: str | None) -> float:
     return millis / 1000
 
 
-def is_health_check(request: web.BaseRequest, health_paths: frozenset[str]) -> bool:
-    return request.path in health_paths or request.headers.get("User-Agent", "").startswith(HEALTH_AGENT)
+def is_checker(request: web.BaseRequest) -> bool:
+    """Whether the request comes from the load balancer's health checks."""
+    return request.headers.get("User-Agent", "").startswith(HEALTH_AGENT)
 
 
 def _local_port(request: web.BaseRequest) -> int | None:
@@ -149,9 +152,9 @@ def make_app(config: Config) -> web.Application:
     async def answer(request: web.Request) -> web.StreamResponse:
         if config.delay:
             await asyncio.sleep(config.delay)
-        if is_health_check(request, config.health_paths):
-            if config.health_fails:
-                return _json(503, {"status": "unhealthy"})
+        if config.health_fails and (is_checker(request) or request.path in config.health_paths):
+            return _json(503, {"status": "unhealthy"})
+        if is_checker(request):
             return _json(200, {"status": "healthy"})
         payload = {**config.identity, "method": request.method, "path": request.raw_path,
                    "headers": _headers(request), "port": _local_port(request)}

@@ -91,9 +91,12 @@ def test_health_fail_answers_503_on_health_checks_only(tmp_path: Path) -> None:
 
 def test_health_checks_pass_by_default(tmp_path: Path) -> None:
     async def scenario() -> None:
-        async with app(tmp_path, {"TURNOUT_HEALTH_CHECK_PATHS": "/healthz"}) as (port,):
-            assert await ask(port, "/healthz") == (200, {"status": "healthy"})
-            assert await ask(port, "/", headers={"User-Agent": "ELB-HealthChecker/2.0"}) == (200, {"status": "healthy"})
+        async with app(tmp_path, {"TURNOUT_HEALTH_CHECK_PATHS": "/,/healthz"}) as (port,):
+            assert await ask(port, "/healthz", headers={"User-Agent": "ELB-HealthChecker/2.0"}) == \
+                (200, {"status": "healthy"})
+            # Anyone else on a health check path (the default one is "/") gets the app's usual answer.
+            status, body = await ask(port, "/")
+            assert status == 200 and body["taskArn"] == IDENTITY["TURNOUT_TASK_ARN"] and body["path"] == "/"
 
     run(scenario())
 
@@ -104,8 +107,9 @@ def test_status_knob_sets_every_response_but_health_checks(tmp_path: Path) -> No
         async with app(tmp_path, env) as (port,):
             status, body = await ask(port, "/anything")
             assert status == 418 and body["taskArn"] == IDENTITY["TURNOUT_TASK_ARN"]
-            assert await ask(port, "/healthz") == (200, {"status": "healthy"})
-            assert await ask(port, "/", headers={"User-Agent": "ELB-HealthChecker/2.0"}) == (200, {"status": "healthy"})
+            assert (await ask(port, "/healthz"))[0] == 418  # not a health check: the usual answer
+            assert await ask(port, "/healthz", headers={"User-Agent": "ELB-HealthChecker/2.0"}) == \
+                (200, {"status": "healthy"})
 
     run(scenario())
 
@@ -116,7 +120,8 @@ def test_delay_knob_still_answers(tmp_path: Path) -> None:
         async with app(tmp_path, env) as (port,):
             status, body = await ask(port, "/slow")
             assert status == 200 and body["path"] == "/slow"
-            assert await ask(port, "/healthz") == (200, {"status": "healthy"})
+            assert await ask(port, "/healthz", headers={"User-Agent": "ELB-HealthChecker/2.0"}) == \
+                (200, {"status": "healthy"})
 
     run(scenario())
 

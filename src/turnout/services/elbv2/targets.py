@@ -105,6 +105,10 @@ def _ip_zone(db: Database, ctx: RequestContext, tg: TargetGroup, target: dict[st
                 raise validation(f"The IP address '{text}' is within the VPC, and cannot have its Availability "
                                  f"Zone overridden to '{given}' from '{zone}'")
             return zone
+    if address.is_loopback:
+        # Turnout's addition (docs/dataplane.md, "Targets on this machine"): a program on this machine, reached
+        # directly by the listeners; outside every VPC, in every zone unless one is given.
+        return "all" if given is None else str(given)
     if not any(address in net for net in _PRIVATE if net.version == address.version):
         raise invalid_target(f"The IP address '{text}' is not in a valid range: it must be in the VPC's subnets, "
                              "the RFC 1918 ranges or the RFC 6598 range")  # our wording, after the reference
