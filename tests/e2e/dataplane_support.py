@@ -49,8 +49,12 @@ def listener_address(server: Server, listener_arn: str, timeout: float = 30.0) -
 @dataclass
 class Answer:
     status: int
-    headers: dict[str, str]
+    headers: dict[str, str]  # the last value of each (lower-case) name
     body: bytes
+    lines: list[tuple[str, str]] = field(default_factory=list)  # every header line, in order
+
+    def all(self, name: str) -> list[str]:
+        return [value for key, value in self.lines if key.lower() == name]
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -62,7 +66,8 @@ def request(address: tuple[str, int], path: str = "/", *, method: str = "GET", h
     try:
         connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
-        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
+        lines = response.getheaders()
+        return Answer(response.status, {k.lower(): v for k, v in lines}, response.read(), lines)
     finally:
         connection.close()
 
@@ -80,6 +85,7 @@ class StandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            wbufsize = 1 << 16  # the head and body leave in one send (two would wait on Nagle and a delayed ACK)
 
             def _answer(self) -> None:
                 length = int(self.headers.get("content-length") or 0)

@@ -179,3 +179,29 @@ def test_task_command_runs_the_users_program_and_kill_9_replaces_the_task(tmp_pa
         wait_for(lambda: all(request(prod).status == 200 for _ in range(5)), 60, "served again")
     finally:
         server.stop()
+
+
+def test_a_task_command_that_cannot_start_stops_its_task(tmp_path: Path, unique: Callable[[str], str]) -> None:
+    server = Server(tmp_path / "data", ["--time-scale", "100", "--task-command",
+                                        "example.com/broken:*=/nonexistent/program --flag"]).start()
+    try:
+        setup = build(server, unique)
+        ecs = setup.ecs
+        broken = ecs.register_task_definition(
+            family=setup.name, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+            containerDefinitions=[{"name": "web", "image": "example.com/broken:1", "essential": True,
+                                   "portMappings": [{"containerPort": 80}]}])
+        task_arn = ecs.run_task(
+            cluster=setup.cluster, taskDefinition=broken["taskDefinition"]["taskDefinitionArn"], launchType="FARGATE",
+            networkConfiguration={"awsvpcConfiguration": {"subnets": setup.subnets}})["tasks"][0]["taskArn"]
+
+        def stopped() -> dict[str, Any] | None:
+            found = ecs.describe_tasks(cluster=setup.cluster, tasks=[task_arn])["tasks"][0]
+            return found if found["lastStatus"] == "STOPPED" else None
+        task = wait_for(stopped, 60, "the task that cannot start stopped")
+        assert task["stopCode"] == "TaskFailedToStart"
+        assert task["stoppedReason"].startswith("CannotStartContainerError")
+        assert "/nonexistent/program" in task["stoppedReason"]
+        assert server.client("sts").get_caller_identity()["Account"] == "000000000000"  # the server still answers
+    finally:
+        server.stop()

@@ -253,3 +253,54 @@ def test_deregistered_target_drains(srv: Server, unique: Callable[[str], str],
     assert after == {"staying": 20}  # no new request reaches a draining target
     assert leaving.hits == hits
     assert len(results) == 4 and all(r.status == 200 for r in results)  # in-flight requests finished
+
+
+def test_group_stickiness_pins_a_client(srv: Server, unique: Callable[[str], str],
+                                        stand_ins: Callable[[str], StandIn]) -> None:
+    elb = srv.client("elbv2")
+    lb_arn, vpc = _alb(srv, unique("sticky"))
+    first, second = _group(srv, unique("sticky-a"), vpc), _group(srv, unique("sticky-b"), vpc)
+    for group, name in ((first, "a"), (second, "b")):
+        elb.register_targets(TargetGroupArn=group, Targets=[{"Id": "127.0.0.1", "Port": stand_ins(name).port}])
+    listener = elb.create_listener(LoadBalancerArn=lb_arn, Protocol="HTTP", Port=8005, DefaultActions=[
+        {"Type": "forward", "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": first, "Weight": 1}, {"TargetGroupArn": second, "Weight": 1}],
+            "TargetGroupStickinessConfig": {"Enabled": True, "DurationSeconds": 600}}}])["Listeners"][0]
+    address = listener_address(srv, listener["ListenerArn"])
+    for group in (first, second):
+        wait_for(lambda g=group: set(_states(srv, g).values()) == {"healthy"}, message="healthy")
+    answer = request(address)
+    cookies = {c.split("=", 1)[0]: c for c in answer.all("set-cookie")}
+    assert set(cookies) == {"AWSALBTG", "AWSALBTGCORS"}
+    assert "SameSite=None; Secure" in cookies["AWSALBTGCORS"] and "Path=/" in cookies["AWSALBTG"]
+    pinned = answer.json()["name"]
+    value = cookies["AWSALBTG"].split(";", 1)[0]
+    names = {request(address, headers={"Cookie": value}).json()["name"] for _ in range(30)}
+    assert names == {pinned}
+    # Without the cookie both groups answer.
+    assert {request(address).json()["name"] for _ in range(60)} == {"a", "b"}
+
+
+def test_network_load_balancer_forwards_tcp(srv: Server, unique: Callable[[str], str],
+                                            stand_ins: Callable[[str], StandIn]) -> None:
+    elb = srv.client("elbv2")
+    vpc, subnets = _network(srv)
+    lb_arn = elb.create_load_balancer(Name=unique("nlb"), Subnets=subnets, Type="network")[
+        "LoadBalancers"][0]["LoadBalancerArn"]
+    groups = []
+    for name in ("tcp-a", "tcp-b"):
+        group = elb.create_target_group(Name=unique(name)[:32], Protocol="TCP", Port=80, VpcId=vpc,
+                                        TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+        elb.register_targets(TargetGroupArn=group, Targets=[{"Id": "127.0.0.1", "Port": stand_ins(name).port}])
+        groups.append(group)
+    listener = elb.create_listener(LoadBalancerArn=lb_arn, Protocol="TCP", Port=9000, DefaultActions=[
+        {"Type": "forward", "ForwardConfig": {"TargetGroups": [
+            {"TargetGroupArn": groups[0], "Weight": 100}, {"TargetGroupArn": groups[1], "Weight": 0}]}}])[
+        "Listeners"][0]["ListenerArn"]
+    address = listener_address(srv, listener)
+    assert {request(address).json()["name"] for _ in range(10)} == {"tcp-a"}
+    # The weights move (as ECS moves an NLB listener's): new connections follow.
+    elb.modify_listener(ListenerArn=listener, DefaultActions=[
+        {"Type": "forward", "ForwardConfig": {"TargetGroups": [
+            {"TargetGroupArn": groups[0], "Weight": 0}, {"TargetGroupArn": groups[1], "Weight": 100}]}}])
+    assert {request(address).json()["name"] for _ in range(10)} == {"tcp-b"}

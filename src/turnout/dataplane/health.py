@@ -6,7 +6,8 @@ A registered target's state is computed each time it is read, from
   delay in force when it was deregistered);
 * ``reported_health``/``reported_at``: what the runtime owning the target last said about it (an ECS task
   reports ``healthy`` once its container is up, ``unhealthy`` when it fails). ``None`` means no runtime owns the
-  target (registered by hand): it passes every health check. A report changes the target's condition from that
+  target (registered by hand): it passes every health check. ``initial`` (``NOT_CHECKED``): real health checks
+  run and none has answered yet: the target is ``initial``, whatever the clock says. A report changes the target's condition from that
   instant; before it, the opposite condition held (a task reported healthy at t was not answering before t);
 * whether the target group serves a listener or rule, and its health check settings;
 * the simulated seconds elapsed (``clock.sim_elapsed``), so ``--time-scale`` speeds everything up and a restart
@@ -26,6 +27,7 @@ import math
 from ..core.clock import Clock
 from ..services.elbv2.target_health import (
     HEALTHY,
+    NOT_CHECKED,
     UNHEALTHY,
     HealthCheck,
     TargetEvents,
@@ -69,6 +71,9 @@ def target_health(events: TargetEvents, check: HealthCheck, in_use: bool, clock:
     if not check.enabled:
         return TargetHealth("unavailable", "Target.HealthCheckDisabled")
     elapsed = max(0.0, clock.sim_elapsed(events.registered_at))
+    if events.reported_health == NOT_CHECKED:  # real checks run (turnout.dataplane.runtime): none has answered yet
+        return TargetHealth("initial", "Elb.RegistrationInProgress" if elapsed < check.interval
+                            else "Elb.InitialHealthChecking")
     passing_after = events.reported_health in (None, HEALTHY)
     offset: float | None = None
     if events.reported_health is not None and events.reported_at is not None:

@@ -14,8 +14,10 @@ Turnout's choices, where AWS is silent or Turnout cannot do as AWS does:
 
 * An ``HTTPS`` check is sent as plain HTTP (targets here serve plain HTTP on loopback; no TLS yet).
 * Other check protocols than HTTP/HTTPS (``TLS``, ``UDP``...) are checked with a TCP connect.
-* The timeout is never below 0.05 s of real time, nor the interval, however large ``--time-scale`` is, so a
-  loopback check can answer and checks never spin.
+* However large ``--time-scale`` is, the interval is never below 0.5 s of real time (checks never spin: the
+  target's state is counted on the simulated clock anyway, :mod:`.health`) and the timeout never below 1 s (a
+  healthy program on a loaded machine may take more than a few milliseconds to answer; a timeout scaled to those
+  would fail it).
 * A target's first check is sent as soon as it is watched (not one interval later), then one every interval,
   start to start.
 """
@@ -35,7 +37,8 @@ import aiohttp
 log = logging.getLogger(__name__)
 
 USER_AGENT = "ELB-HealthChecker/2.0"
-MIN_SECONDS = 0.05  # the shortest timeout and interval, in real seconds (Turnout's choice)
+MIN_INTERVAL = 0.5  # the shortest interval between two checks of a target, in real seconds (Turnout's choice)
+MIN_TIMEOUT = 1.0  # the shortest timeout, in real seconds (Turnout's choice)
 HTTP_PROTOCOLS = ("HTTP", "HTTPS")
 # Defaults when a member is missing (docs/dataplane.md, "Target health checks": ALB column).
 DEFAULT_INTERVAL = 30
@@ -58,7 +61,7 @@ class CheckSettings:
     port: int | None  # None: the traffic port (the target's own address port)
     matcher: str  # "200", "200-299", "200,202" (HttpCode)
     interval: float  # seconds, already scaled by --time-scale
-    timeout: float  # seconds, already scaled (never below MIN_SECONDS)
+    timeout: float  # seconds, already scaled (never below MIN_TIMEOUT)
 
     @classmethod
     def from_group(cls, health_check: Mapping[str, Any], time_scale: float) -> CheckSettings:
@@ -76,9 +79,9 @@ class CheckSettings:
             path=str(health_check.get("HealthCheckPath") or "/"),
             port=port,
             matcher=str(code) if code else DEFAULT_MATCHER,
-            interval=max(MIN_SECONDS, _seconds(health_check.get("HealthCheckIntervalSeconds"), DEFAULT_INTERVAL)
+            interval=max(MIN_INTERVAL, _seconds(health_check.get("HealthCheckIntervalSeconds"), DEFAULT_INTERVAL)
                          / scale),
-            timeout=max(MIN_SECONDS, _seconds(health_check.get("HealthCheckTimeoutSeconds"), DEFAULT_TIMEOUT)
+            timeout=max(MIN_TIMEOUT, _seconds(health_check.get("HealthCheckTimeoutSeconds"), DEFAULT_TIMEOUT)
                         / scale),
         )
 

@@ -40,6 +40,7 @@ from ..services.ecs.store.tasks import Task
 from ..services.elbv2 import store as elb_store
 from ..services.elbv2 import targets as elb_targets
 from ..services.elbv2.ports import HealthChecks
+from ..services.elbv2.target_health import NOT_CHECKED
 from ..store import dataplane as published
 from ..store import generations
 from ..store.db import Database
@@ -55,6 +56,7 @@ log = logging.getLogger("turnout.dataplane")
 
 GENERATION = "dataplane"  # bumped by every ELB or ECS write (server.build_gateway's on_write hook)
 POLL = 0.05  # seconds between two looks at GENERATION
+GAP = 0.02  # seconds at least between two passes
 REFRESH = 0.25  # seconds between two passes when nothing was written (target states move with the clock)
 STOP_GRACE = 5.0  # seconds a task process has to exit after SIGTERM before SIGKILL
 # Statuses in which a task's processes run: started with the image pull, stopped once the task stops.
@@ -167,6 +169,7 @@ class DataPlane:
                     await self.reconcile()
                 except Exception:
                     log.exception("data plane pass failed")
+                await asyncio.sleep(GAP)  # pokes come after every engine pass: passes at most this often
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=POLL)
 
@@ -382,11 +385,12 @@ class DataPlane:
             with self.db.transaction():
                 stored = next((t for t in elb_store.registered(self.db, account, region, [str(target_id)])
                                if t.target_group_arn == group_arn and t.port == int(port)), None)
-                if stored is None:
-                    return
-                at = stored.registered_at if stored.reported_health is None else now
-                elb_targets.report_health(self.db, account, region, str(group_arn), str(target_id), int(port),
-                                          "healthy" if outcome.passing else "unhealthy", at)
+                health = "healthy" if outcome.passing else "unhealthy"
+                if stored is None or stored.reported_health == health:
+                    return  # the condition it reported holds since then: its instant stays
+                # A first outcome holds since the registration (the task answered before ECS registered it).
+                at = stored.registered_at if stored.reported_health in (None, NOT_CHECKED) else now
+                elb_targets.report_health(self.db, account, region, group_arn, target_id, port, health, at)
                 if self.wake_engine is not None:
                     self.wake_engine()
         except Exception:

@@ -53,6 +53,7 @@ SLICE = 0.005  # seconds of engine work between two looks at the event loop
 IDLE = 3600.0  # simulated seconds to sleep when nothing is scheduled (a wake comes first)
 FAILURE_CODES = ("EssentialContainerExited", "TaskFailedToStart")
 WAKE = "ecs:engine"  # the generation another worker bumps to wake the engine
+GATED_POLL = 0.25  # real seconds between two looks at tasks waiting for their processes (turnout.dataplane)
 POLL = 0.02  # seconds between two looks at WAKE while the engine waits (several workers only)
 
 
@@ -210,6 +211,10 @@ class Engine:
         poked when their service's tasks move, so this is only a bound)."""
         if self._next_task is None:
             wait = task_lifecycle.next_due(self.db, self.clock, ready=self.containers_ready)
+            if wait is None and self.containers_ready is not None:
+                # Tasks may be waiting for their processes, which wake the engine when they answer: look again
+                # after a quarter of a real second at most, never spinning however fast the clock runs.
+                wait = GATED_POLL * getattr(self.clock, "scale", 1.0)
             self._next_task = 1.0 if wait is None else max(0.01, wait)
         return self._next_task
 

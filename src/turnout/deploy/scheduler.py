@@ -227,6 +227,11 @@ class Scheduler:
                 events.add(self.db, service.account_id, service.region, service.arn, text, now)
                 return text
             done.append({"targetGroupArn": binding.target_group, "id": task.private_ip, "port": binding.port})
+            if self.probed:
+                # Real health checks decide from their first answer on; until it comes the target is initial (it
+                # would otherwise pass every check the clock says was sent before the first real one).
+                elb_targets.report_health(self.db, task.account_id, task.region, binding.target_group,
+                                          task.private_ip, binding.port, elb_targets.NOT_CHECKED, now)
             events.add(self.db, service.account_id, service.region, service.arn,
                        f"(service {service.name}) registered 1 targets in (target-group {binding.target_group})",
                        now)

@@ -101,10 +101,11 @@ def test_settings_from_a_described_group_scale_to_real_seconds() -> None:
     described = {"HealthCheckProtocol": "HTTP", "HealthCheckPort": "traffic-port", "HealthCheckEnabled": True,
                  "HealthCheckIntervalSeconds": 30, "HealthCheckTimeoutSeconds": 6, "HealthyThresholdCount": 5,
                  "UnhealthyThresholdCount": 2, "HealthCheckPath": "/ping", "Matcher": {"HttpCode": "200-299"}}
-    settings = CheckSettings.from_group(described, 10.0)
-    assert settings == CheckSettings("HTTP", "/ping", None, "200-299", 3.0, 0.6)
+    settings = CheckSettings.from_group(described, 2.0)
+    assert settings == CheckSettings("HTTP", "/ping", None, "200-299", 15.0, 3.0)
     assert CheckSettings.from_group({**described, "HealthCheckPort": "8081"}, 1.0).port == 8081
-    assert CheckSettings.from_group({**described, "HealthCheckTimeoutSeconds": 2}, 1000.0).timeout == 0.05
+    fast = CheckSettings.from_group({**described, "HealthCheckTimeoutSeconds": 2}, 1000.0)
+    assert (fast.interval, fast.timeout) == (0.5, 1.0)  # the floors: checks never spin, a slow answer still counts
 
 
 def test_settings_defaults_when_members_are_missing() -> None:

@@ -11,6 +11,7 @@ from datetime import datetime
 
 HEALTHY = "healthy"
 UNHEALTHY = "unhealthy"
+NOT_CHECKED = "initial"  # reported by a runtime that checks the target for real, before its first check answered
 
 # AWS's reason codes and the descriptions DescribeTargetHealth returns with them.
 REASONS = {

@@ -22,7 +22,7 @@ from .errors import error, invalid_target, validation
 from .healthchecks import settings
 from .ports import HealthChecks
 from .store import LB_ARN, Target, TargetGroup, get_target_group, in_use, targets_of
-from .target_health import NOT_REGISTERED, TargetEvents, TargetHealth
+from .target_health import NOT_CHECKED, NOT_REGISTERED, TargetEvents, TargetHealth
 
 TARGETS_PER_GROUP = 1000  # "targets-per-application-load-balancer"; Turnout counts them per target group
 _INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8}([0-9a-f]{9})?$")
@@ -70,9 +70,10 @@ def _purge(db: Database, checks: HealthChecks, tg: TargetGroup) -> list[tuple[Ta
 def report_health(db: Database, account: str, region: str, tg_arn: str, target_id: str, port: int, health: str,
                   at: datetime) -> bool:
     """The runtime owning a target reports it ``healthy`` or ``unhealthy`` at ``at`` (for the ECS issue: a task
-    reports its own health). False when the target is not registered."""
-    if health not in ("healthy", "unhealthy"):
-        raise ValueError(f"health must be 'healthy' or 'unhealthy', not {health!r}")
+    reports its own health), or :data:`NOT_CHECKED`: it owns the target and its first check has not answered yet.
+    False when the target is not registered."""
+    if health not in ("healthy", "unhealthy", NOT_CHECKED):
+        raise ValueError(f"health must be 'healthy', 'unhealthy' or {NOT_CHECKED!r}, not {health!r}")
     return store.report_health(db, account, region, tg_arn, target_id, port, health, at)
 
 
