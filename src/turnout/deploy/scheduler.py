@@ -35,6 +35,7 @@ from ..services.ecs.store.tasks import Task
 from ..services.elbv2 import store as elb_store
 from ..services.elbv2 import targets as elb_targets
 from ..services.elbv2.attributes import deregistration_delay
+from ..services.elbv2.target_health import NOT_CHECKED
 from ..store.db import Database
 from .acting import Acting, AssumeFailed, CallFailed, Scope
 from .state import EngineState
@@ -231,7 +232,7 @@ class Scheduler:
                 # Real health checks decide from their first answer on; until it comes the target is initial (it
                 # would otherwise pass every check the clock says was sent before the first real one).
                 elb_targets.report_health(self.db, task.account_id, task.region, binding.target_group,
-                                          task.private_ip, binding.port, elb_targets.NOT_CHECKED, now)
+                                          task.private_ip, binding.port, NOT_CHECKED, now)
             events.add(self.db, service.account_id, service.region, service.arn,
                        f"(service {service.name}) registered 1 targets in (target-group {binding.target_group})",
                        now)
