@@ -8,7 +8,8 @@ A registered target's state is computed each time it is read, from
   reports ``healthy`` once its container is up, ``unhealthy`` when it fails). ``None`` means no runtime owns the
   target (registered by hand): it passes every health check. ``initial`` (``NOT_CHECKED``): real health checks
   run and none has answered yet: the target is ``initial``, whatever the clock says. A report changes the target's
-  condition from that instant; before it, the opposite condition held (a task reported healthy at t was not answering before t);
+  condition from that instant; before it, the opposite condition held (a task reported healthy at t was not
+  answering before t);
 * whether the target group serves a listener or rule, and its health check settings;
 * the simulated seconds elapsed (``clock.sim_elapsed``), so ``--time-scale`` speeds everything up and a restart
   changes nothing.
