@@ -301,8 +301,10 @@ class Walkthrough:
                             f"background clients {traffic.line()} (expected only {old})")
 
     def report_traffic(self, traffic: Traffic) -> None:
-        """The background clients' answers per revision; DemoError naming any failed request (zero is the
-        promise of a blue/green deployment)."""
+        """The background clients' answers per revision; DemoError naming any failed request. Zero is the promise:
+        a deregistered target gets no new request while those in flight may finish (docs/dataplane.md, "Health
+        routing, timeouts, draining, slow start"), and ECS moves production only to targets that passed their
+        health checks. Both revisions must have answered (Turnout's choice: a shift nobody saw shows nothing)."""
         counts, failures = traffic.counts(), traffic.failures()
         say(f"production traffic during the shift (2 keep-alive clients, UpdateService to SUCCESSFUL): "
             f"{describe_counts(counts)}")

@@ -158,7 +158,9 @@ class Traffic:
     """``clients`` background threads, each with one keep-alive ``http.client`` connection to ``address``, sending
     ``GET /`` every :data:`PACE` seconds until :meth:`stop`. An answer counts for the revision that gave it; anything
     else (a connection error, a timeout, a status other than 200, a body that is not the app's JSON) is a failure,
-    and that client opens a new connection. Thread-safe: read :meth:`counts` and :meth:`failures` at any time."""
+    and that client opens a new connection (Turnout's choice: the built-in app answers every request 200, so
+    anything else came from the load balancer, e.g. a 502 or 503 of docs/dataplane.md, "The ALB's own error
+    responses"). Thread-safe: read :meth:`counts` and :meth:`failures` at any time."""
 
     def __init__(self, address: tuple[str, int], clients: int = 2, pace: float = PACE) -> None:
         self.address = address
