@@ -5,7 +5,10 @@
 3. an Application Load Balancer with blue and green target groups, a production and a test listener;
 4. a cluster and two revisions of the task definition ``web``;
 5. as the deployer: CreateService without iam:PassRole (denied), then with it; the first deployment;
-6. a blue/green deployment to revision 2, followed live;
+6. a blue/green deployment to revision 2, followed live, with real HTTP traffic through the listeners (the
+   ``curl`` lines, test traffic on revision 2 while production stays on revision 1, and background clients on the
+   production listener during the whole shift: answers per revision and zero failed requests); skipped with one
+   line when the server has no data plane;
 7. CloudTrail: the calls ECS made with the role (user name ``ECSNetworkingWithELB``);
 8. a deployment paused at POST_SCALE_UP; the role's trust policy broken while it waits; continued: it fails and
    rolls back.
@@ -17,6 +20,7 @@ at the end. Exit status 0 when everything happened as designed (the last deploym
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import tempfile
@@ -24,12 +28,24 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .demo_progress import DemoError, awaiting_pause, deployments, follow, new_deployment, rule_weights, say, show, step
+from .demo_progress import (
+    DemoError,
+    awaiting_pause,
+    deployments,
+    follow,
+    new_deployment,
+    rule_weights,
+    say,
+    show,
+    step,
+    wait_for,
+)
 from .demo_setup import (
     CLUSTER,
     EC2_ONLY_TRUST,
     ROLE_NAME,
     SERVICE,
+    TEST_HEADER,
     TRUST_POLICY,
     USER_NAME,
     Clients,
@@ -41,6 +57,17 @@ from .demo_setup import (
     grant_pass_role,
     setup_ecs,
     setup_network,
+)
+from .demo_traffic import (
+    Traffic,
+    ask,
+    ask_until_answered,
+    curl_command,
+    dataplane,
+    describe_counts,
+    listener_address,
+    revision_label,
+    tally,
 )
 
 NETWORKING_SESSION = "ECSNetworkingWithELB"
@@ -168,9 +195,10 @@ class Walkthrough:
         say(f"first deployment {arn}")
         self.finish(arn, "the first deployment")
 
-    def finish(self, arn: str, what: str) -> dict[str, Any]:
+    def finish(self, arn: str, what: str, traffic: Traffic | None = None) -> dict[str, Any]:
         net = self.network
-        deployment = follow(self.deployer_ecs, self.elb, arn, net.production_rule, net.labels())
+        deployment = follow(self.deployer_ecs, self.elb, arn, net.production_rule, net.labels(),
+                            traffic=traffic.line if traffic is not None else None)
         if deployment["status"] != "SUCCESSFUL":
             raise DemoError(f"{what} ended {deployment['status']}: {deployment.get('statusReason', '')}")
         service = self.service()
@@ -191,28 +219,107 @@ class Walkthrough:
     def deploy_revision_2(self) -> None:
         known = deployments(self.deployer_ecs, CLUSTER, SERVICE)
         net = self.network
-        # A PAUSE hook after the test traffic shift: the moment to check green through the test listener before
-        # production moves (then continued).
-        hooks = [{"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}]
-        self.deployer_ecs.update_service(
-            cluster=CLUSTER, service=SERVICE, taskDefinition=self.revisions[1],
-            deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1, "lifecycleHooks": hooks})
-        arn = new_deployment(self.deployer_ecs, CLUSTER, SERVICE, known)
-        say(f"UpdateService taskDefinition {self.revisions[1].rsplit('/', 1)[1]} with a PAUSE hook at "
-            f"POST_TEST_TRAFFIC_SHIFT: deployment {arn}")
-        paused = follow(self.deployer_ecs, self.elb, arn, net.production_rule, net.labels(),
-                        until=lambda d: awaiting_pause(d) is not None)
-        hook = awaiting_pause(paused)
-        if hook is None:
-            raise DemoError(f"the deployment ended {paused['status']} before its PAUSE hook awaited action")
-        say(f"test traffic is on the new revision, production is not: test rule "
-            f"{rule_weights(self.elb, net.test_rule, net.labels())}, production rule "
-            f"{rule_weights(self.elb, net.production_rule, net.labels())}")
-        self.deployer_ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"],
-                                                      action="CONTINUE")
-        say(f"ContinueServiceDeployment {hook['hookId']} (CONTINUE)")
-        self.finish(arn, "the blue/green deployment to revision 2")
+        served = self.listeners()
+        # Background clients on the production listener from UpdateService to SUCCESSFUL.
+        traffic = Traffic(served[0]).start() if served is not None else None
+        try:
+            # A PAUSE hook after the test traffic shift: the moment to check green through the test listener before
+            # production moves (then continued).
+            hooks = [{"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}]
+            self.deployer_ecs.update_service(
+                cluster=CLUSTER, service=SERVICE, taskDefinition=self.revisions[1],
+                deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1, "lifecycleHooks": hooks})
+            arn = new_deployment(self.deployer_ecs, CLUSTER, SERVICE, known)
+            say(f"UpdateService taskDefinition {self.revisions[1].rsplit('/', 1)[1]} with a PAUSE hook at "
+                f"POST_TEST_TRAFFIC_SHIFT: deployment {arn}")
+            paused = follow(self.deployer_ecs, self.elb, arn, net.production_rule, net.labels(),
+                            until=lambda d: awaiting_pause(d) is not None,
+                            traffic=traffic.line if traffic is not None else None)
+            hook = awaiting_pause(paused)
+            if hook is None:
+                raise DemoError(f"the deployment ended {paused['status']} before its PAUSE hook awaited action")
+            say(f"test traffic is on the new revision, production is not: test rule "
+                f"{rule_weights(self.elb, net.test_rule, net.labels())}, production rule "
+                f"{rule_weights(self.elb, net.production_rule, net.labels())}")
+            if served is not None and traffic is not None:
+                self.check_paused(served, traffic)
+            self.deployer_ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"],
+                                                          action="CONTINUE")
+            say(f"ContinueServiceDeployment {hook['hookId']} (CONTINUE)")
+            self.finish(arn, "the blue/green deployment to revision 2", traffic)
+            if traffic is not None:  # production is on revision 2 now: let its first answers come in (bounded)
+                label = revision_label(self.revisions[1])
+                with contextlib.suppress(DemoError):
+                    wait_for(f"{label} answering production", lambda: True if traffic.counts()[label] else None, 10)
+        finally:
+            if traffic is not None:
+                traffic.stop()
         say(f"production rule now: {rule_weights(self.elb, net.production_rule, net.labels())}")
+        if traffic is not None:
+            self.report_traffic(traffic)
+
+    def listeners(self) -> tuple[tuple[str, int], tuple[str, int]] | None:
+        """Where the production and test listeners are served, after printing their ``curl`` lines and a first
+        request through production; None (said in one line) when the server has no data plane."""
+        endpoint = self.clients.endpoint
+        if dataplane(endpoint) is None:
+            say("the server has no data plane (GET /_turnout/dataplane: not enabled): no traffic through the "
+                "listeners, skipped")
+            self.summary.append("traffic through the listeners: skipped (the server has no data plane)")
+            return None
+        net = self.network
+        production = listener_address(endpoint, net.production_listener)
+        test = listener_address(endpoint, net.test_listener)
+        say(f"production listener, served on {production[0]}:{production[1]}: {curl_command(net.dns_name, production)}")
+        say(f"test listener, served on {test[0]}:{test[1]}: "
+            f"{curl_command(net.dns_name, test, dict([TEST_HEADER]))}")
+        first = ask_until_answered(production)
+        label = revision_label(first["taskDefinitionArn"])
+        say(f"GET / through production: {label} answered (task {first.get('taskArn', '-')}, "
+            f"image {first.get('image', '-')})")
+        if first["taskDefinitionArn"] != self.revisions[0]:
+            raise DemoError(f"production answered with {first['taskDefinitionArn']} before the deployment "
+                            f"(expected {self.revisions[0]})")
+        return production, test
+
+    def check_paused(self, served: tuple[tuple[str, int], tuple[str, int]], traffic: Traffic) -> None:
+        """At POST_TEST_TRAFFIC_SHIFT: requests through the test listener reach revision 2, production stays on
+        revision 1 (a few requests of the demo's own, and everything the background clients saw)."""
+        production, test = served
+        on_test = tally([ask(test, dict([TEST_HEADER])) for _ in range(5)])
+        on_production = tally([ask(production) for _ in range(5)])
+        say(f"GET / through the test listener ({TEST_HEADER[0]}: {TEST_HEADER[1]}): {describe_counts(on_test)}")
+        say(f"GET / through production: {describe_counts(on_production)} (background clients so far: "
+            f"{traffic.line()})")
+        old, new = revision_label(self.revisions[0]), revision_label(self.revisions[1])
+        if set(on_test) != {new}:
+            raise DemoError(f"at POST_TEST_TRAFFIC_SHIFT the test listener answered {describe_counts(on_test)} "
+                            f"(expected only {new})")
+        seen = set(on_production) | set(traffic.counts())
+        if seen != {old}:
+            raise DemoError(f"at POST_TEST_TRAFFIC_SHIFT production answered {describe_counts(on_production)}, "
+                            f"background clients {traffic.line()} (expected only {old})")
+
+    def report_traffic(self, traffic: Traffic) -> None:
+        """The background clients' answers per revision; DemoError naming any failed request. Zero is the promise:
+        a deregistered target gets no new request while those in flight may finish (docs/dataplane.md, "Health
+        routing, timeouts, draining, slow start"), and ECS moves production only to targets that passed their
+        health checks. Both revisions must have answered (Turnout's choice: a shift nobody saw shows nothing)."""
+        counts, failures = traffic.counts(), traffic.failures()
+        say(f"production traffic during the shift (2 keep-alive clients, UpdateService to SUCCESSFUL): "
+            f"{describe_counts(counts)}")
+        say(f"failed requests: {len(failures)}")
+        if failures:
+            listed = "; ".join(str(f) for f in failures[:5])
+            more = f" and {len(failures) - 5} more" if len(failures) > 5 else ""
+            raise DemoError(f"{len(failures)} requests through the production listener failed during the shift "
+                            f"(zero is the promise): {listed}{more}")
+        missing = [label for label in map(revision_label, self.revisions[:2]) if counts[label] == 0]
+        if missing:
+            raise DemoError(f"production traffic during the shift never reached {', '.join(missing)} "
+                            f"({describe_counts(counts)})")
+        self.summary.append(f"traffic through the production listener during the shift: {describe_counts(counts)}, "
+                            "failed requests: 0")
 
     # -- step 7 ---------------------------------------------------------------------------------------------------
 

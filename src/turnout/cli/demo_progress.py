@@ -105,23 +105,26 @@ def line(deployment: dict[str, Any], weights: str) -> tuple[str, ...]:
 
 
 def follow(ecs: Any, elb: Any, arn: str, rule_arn: str, labels: dict[str, str], *,
-           until: Callable[[dict[str, Any]], bool] | None = None, timeout: float = WAIT) -> dict[str, Any]:
+           until: Callable[[dict[str, Any]], bool] | None = None, timeout: float = WAIT,
+           traffic: Callable[[], str] | None = None) -> dict[str, Any]:
     """Print the deployment's progress until it is final (or ``until`` holds); the last DescribeServiceDeployments.
 
     One line whenever the status, the lifecycle stage, the target revision's requested test/production traffic
-    weights, the hooks' states or the production rule's weights change.
+    weights, the hooks' states or the production rule's weights change. With ``traffic`` (what the background
+    clients have seen so far), each line ends with it too; it changes all the time, so it prints no line of its own.
     """
     started = time.monotonic()
     deadline = started + timeout
     last: tuple[str, ...] | None = None
-    say(f"{'time':>7}  {'status':<20} {'lifecycle stage':<29} {'test':>5} {'prod':>5}  hooks / production rule")
+    say(f"{'time':>7}  {'status':<20} {'lifecycle stage':<29} {'test':>5} {'prod':>5}  hooks / production rule"
+        + (" | production traffic so far" if traffic is not None else ""))
     while True:
         deployment = describe(ecs, arn)
         now = line(deployment, rule_weights(elb, rule_arn, labels))
         if now != last:
             status, stage, test, prod, hooks, weights = now
             say(f"{time.monotonic() - started:6.2f}s  {status:<20} {stage:<29} {test:>5} {prod:>5}  "
-                f"{hooks} / {weights}")
+                f"{hooks} / {weights}" + (f" | {traffic()}" if traffic is not None else ""))
             last = now
         if deployment.get("status") in FINAL or (until is not None and until(deployment)):
             return deployment

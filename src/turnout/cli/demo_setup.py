@@ -32,6 +32,8 @@ CLUSTER = "demo"
 FAMILY = "web"
 SERVICE = "web"
 IMAGES = ("public.ecr.aws/nginx/nginx:1.27", "public.ecr.aws/nginx/nginx:1.28")
+# The test listener's rule forwards requests carrying this header to the new revision's target group.
+TEST_HEADER = ("X-Environment", "test")
 
 # The seed's trust policy and PassRole statement, exactly (aws-facts 2.1).
 TRUST_POLICY = (
@@ -234,7 +236,7 @@ def setup_network(ec2: Any, elb: Any) -> Network:
     test_rule = elb.create_rule(
         ListenerArn=test, Priority=1,
         Conditions=[{"Field": "http-header",
-                     "HttpHeaderConfig": {"HttpHeaderName": "X-Environment", "Values": ["test"]}}],
+                     "HttpHeaderConfig": {"HttpHeaderName": TEST_HEADER[0], "Values": [TEST_HEADER[1]]}}],
         Actions=[{"Type": "forward", "TargetGroupArn": green}],
     )["Rules"][0]["RuleArn"]
     say(f"test listener :8080, rule X-Environment: test -> green: {test_rule}")
