@@ -22,9 +22,10 @@ BENCHMARKS = {
     "deployments": "bench.deployments",
     "mixed": "bench.mixed",
     "request_path": "bench.request_path",
+    "dataplane": "bench.dataplane",
 }
 # what `make bench` runs, in this order
-DEFAULT_RUN = ("getrole", "policy_engine", "enforcement", "deployments", "mixed")
+DEFAULT_RUN = ("getrole", "policy_engine", "enforcement", "deployments", "mixed", "dataplane")
 
 
 def run_one(name: str, args: list[str]) -> int:
