@@ -120,6 +120,7 @@ class Setup:
     tasks: dict[str, dict[str, Any]]  # blue/green -> the dataplane's task entry
     listener: tuple[str, int]
     setup_s: float = 0.0
+    body_bytes: int = 0  # the size of the answer to GET / through the listener
 
 
 def _forward(groups: dict[str, str], blue_weight: int) -> list[dict[str, Any]]:
@@ -201,12 +202,13 @@ def build(server: ServerProcess) -> Setup:
     answer = _get(listener)
     if answer[0] != 200 or answer[1] != revisions["blue"]:
         raise BenchError(f"the listener answered {answer}, not blue's revision")
+    setup.body_bytes = answer[2]
     setup.setup_s = time.monotonic() - began
     return setup
 
 
-def _get(address: tuple[str, int]) -> tuple[int, str | None]:
-    """One GET / on a new connection: (status, the answering task definition ARN or None)."""
+def _get(address: tuple[str, int]) -> tuple[int, str | None, int]:
+    """One GET / on a new connection: (status, the answering task definition ARN or None, body bytes)."""
     connection = http.client.HTTPConnection(*address, timeout=REQUEST_TIMEOUT)
     try:
         connection.request("GET", "/")
@@ -218,7 +220,7 @@ def _get(address: tuple[str, int]) -> tuple[int, str | None]:
         revision = json.loads(body).get("taskDefinitionArn")
     except (ValueError, AttributeError):
         revision = None
-    return response.status, revision
+    return response.status, revision, len(body)
 
 
 # -- throughput -------------------------------------------------------------------------------------------------
@@ -421,7 +423,7 @@ def run(args: argparse.Namespace) -> int:
         setup = build(server)
         print(f"setup: 2 RunTask tasks running and healthy, listener on {setup.listener[0]}:{setup.listener[1]}, "
               f"blue task on {setup.tasks['blue']['address']} (pid {setup.tasks['blue']['pid']}), "
-              f"in {setup.setup_s:.1f} s", flush=True)
+              f"in {setup.setup_s:.1f} s; GET / answers {setup.body_bytes} bytes of JSON", flush=True)
         for conns in args.conns:
             for target in ("direct", "listener"):
                 loads.append(measure(server, setup, target, conns, args))
@@ -434,7 +436,7 @@ def run(args: argparse.Namespace) -> int:
                      "shifts": args.shifts, "shift_pause_s": args.shift_pause, "generator": generator,
                      "turnout_server_args": server_args, "request": "GET / (the built-in task app's JSON answer)"},
         "machine": machine_info(), "turnout_source": source,
-        "loads": loads, "shifts": shifts, "summary": summary,
+        "response_bytes": setup.body_bytes, "loads": loads, "shifts": shifts, "summary": summary,
     }
     out_dir = args.out or Path(__file__).resolve().parent / "results"
     path = write_results(NAME, payload, out_dir)
