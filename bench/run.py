@@ -1,6 +1,6 @@
 """Turnout's benchmarks (``make bench``): ``python bench/run.py [BENCHMARK[,BENCHMARK...] [options]]``.
 
-With no argument, every benchmark of ``DEFAULT_RUN`` runs in turn with its default options (about 6 minutes).
+With no argument, every benchmark of ``DEFAULT_RUN`` runs in turn with its default options (about 7 minutes).
 ``python bench/run.py BENCHMARK [options]`` runs one; ``python bench/run.py BENCHMARK --help`` lists its options.
 Through make: ``make bench BENCH_ARGS="policy_engine"``, ``make bench BENCH_ARGS="getrole --duration 5 --conns 1,8"``.
 """
@@ -22,9 +22,10 @@ BENCHMARKS = {
     "deployments": "bench.deployments",
     "mixed": "bench.mixed",
     "request_path": "bench.request_path",
+    "dataplane": "bench.dataplane",
 }
 # what `make bench` runs, in this order
-DEFAULT_RUN = ("getrole", "policy_engine", "enforcement", "deployments", "mixed")
+DEFAULT_RUN = ("getrole", "policy_engine", "enforcement", "deployments", "mixed", "dataplane")
 
 
 def run_one(name: str, args: list[str]) -> int:
