@@ -32,6 +32,17 @@ def _revision(answer: dict[str, Any]) -> str:
     return str(answer["taskDefinitionArn"])
 
 
+def _register(setup: Setup, image: str, **environment: str) -> str:
+    """A revision of the setup's family: one container ``web`` of ``image`` on port 80, with ``environment``."""
+    container: dict[str, Any] = {"name": "web", "image": image, "essential": True,
+                                 "portMappings": [{"containerPort": 80}],
+                                 "environment": [{"name": k, "value": v} for k, v in environment.items()]}
+    found = setup.ecs.register_task_definition(
+        family=setup.name, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+        containerDefinitions=[container])
+    return str(found["taskDefinition"]["taskDefinitionArn"])
+
+
 def _first(setup: Setup, config: dict[str, Any]) -> None:
     arn = str(setup.create_service(config)["currentServiceDeployment"])
     done = setup.wait_final(arn, timeout=120)
@@ -99,14 +110,8 @@ def test_traffic_shifts_with_no_failed_request(fast: Server, unique: Callable[[s
 def test_a_revision_failing_health_checks_never_serves_production(fast: Server,
                                                                    unique: Callable[[str], str]) -> None:
     setup = build(fast, unique)
-    ecs = setup.ecs
     # Revision 2's app answers its health checks with 503 (the built-in app's knob, set in the container).
-    bad = ecs.register_task_definition(
-        family=setup.name, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
-        containerDefinitions=[{"name": "web", "image": "public.ecr.aws/nginx/nginx:1.28", "essential": True,
-                               "portMappings": [{"containerPort": 80}],
-                               "environment": [{"name": "TURNOUT_APP_HEALTH", "value": "fail"}]}])
-    setup.revisions[1] = bad["taskDefinition"]["taskDefinitionArn"]
+    setup.revisions[1] = _register(setup, "public.ecr.aws/nginx/nginx:1.28", TURNOUT_APP_HEALTH="fail")
     _first(setup, {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
     prod = listener_address(fast, setup.prod_listener)
     _serving(prod, setup.revisions[0])
@@ -150,12 +155,7 @@ def test_task_command_runs_the_users_program_and_kill_9_replaces_the_task(tmp_pa
     try:
         setup = build(server, unique)
         ecs = setup.ecs
-        custom = ecs.register_task_definition(
-            family=setup.name, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
-            containerDefinitions=[{"name": "web", "image": "example.com/custom:1", "essential": True,
-                                   "portMappings": [{"containerPort": 80}],
-                                   "environment": [{"name": "GREETING", "value": "hi"}]}])
-        setup.revisions[0] = custom["taskDefinition"]["taskDefinitionArn"]
+        setup.revisions[0] = _register(setup, "example.com/custom:1", GREETING="hi")
         _first(setup, {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
         prod = listener_address(server, setup.prod_listener)
         assert request(prod).json()["custom"] == "hi"
@@ -187,12 +187,9 @@ def test_a_task_command_that_cannot_start_stops_its_task(tmp_path: Path, unique:
     try:
         setup = build(server, unique)
         ecs = setup.ecs
-        broken = ecs.register_task_definition(
-            family=setup.name, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
-            containerDefinitions=[{"name": "web", "image": "example.com/broken:1", "essential": True,
-                                   "portMappings": [{"containerPort": 80}]}])
+        broken = _register(setup, "example.com/broken:1")
         task_arn = ecs.run_task(
-            cluster=setup.cluster, taskDefinition=broken["taskDefinition"]["taskDefinitionArn"], launchType="FARGATE",
+            cluster=setup.cluster, taskDefinition=broken, launchType="FARGATE",
             networkConfiguration={"awsvpcConfiguration": {"subnets": setup.subnets}})["tasks"][0]["taskArn"]
 
         def stopped() -> dict[str, Any] | None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Coroutine, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,6 +114,8 @@ class DataPlane:
         self._containers: dict[str, Container] = {}  # process key -> what it runs for
         self._ready: set[str] = set()  # process keys that accept connections
         self._failed: set[str] = set()  # process keys that could not start (their task is stopping)
+        self._stopping: set[str] = set()  # process keys being stopped
+        self._background: set[asyncio.Task[None]] = set()  # stops and readiness waits under way
         self._definitions: dict[str, Any] = {}  # task definitions read in this pass
         self._endpoints: dict[tuple[str, str, str, int], tuple[Address, str]] = {}
         self._published: tuple[Any, Any] | None = None
@@ -145,6 +147,8 @@ class DataPlane:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._loop_task
+        for task in list(self._background):
+            task.cancel()
         await self.prober.close()
         await self.servers.close_all()
         await self.processes.stop_all(STOP_GRACE)
@@ -252,10 +256,12 @@ class DataPlane:
     async def _tasks(self) -> None:
         self._definitions = {}
         wanted = self._wanted()
-        for key in [k for k in self.processes.running() if k not in wanted]:
+        for key in [k for k in self.processes.running() if k not in wanted and k not in self._stopping]:
             self._containers.pop(key, None)
             self._ready.discard(key)
-            await self.processes.stop(key, STOP_GRACE)
+            self._stopping.add(key)
+            # In the background: a program that ignores SIGTERM holds up nothing else for its grace period.
+            self._spawn(self._stop(key))
         endpoints: dict[tuple[str, str, str, int], tuple[Address, str]] = {}
         for key, container in wanted.items():
             running = self.processes.running().get(key)
@@ -266,12 +272,26 @@ class DataPlane:
                 if running is None:
                     continue
                 self._containers[key] = container
-                asyncio.get_running_loop().create_task(self._await_ready(key))
+                self._spawn(self._await_ready(key))
             task = container.task
             for container_port, local in zip(container.ports, running.ports, strict=False):
                 endpoints[(task.account_id, task.region, str(task.private_ip), container_port)] = \
                     ((running.host, local), task.arn)
         self._endpoints = endpoints
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` beside the passes (the loop keeps only weak references to tasks: keep ours)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _stop(self, key: str) -> None:
+        try:
+            await self.processes.stop(key, STOP_GRACE)
+        except Exception:
+            log.exception("could not stop %s", key)
+        finally:
+            self._stopping.discard(key)
 
     async def _await_ready(self, key: str) -> None:
         """Mark the process ready once it accepts connections (or READY_WITHIN has passed: a program that never
