@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import fnmatch
 import hashlib
 import logging
@@ -198,7 +199,7 @@ class TaskProcesses:
                 out.flush()
                 process = await asyncio.create_subprocess_exec(
                     *command, stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=asyncio.subprocess.STDOUT,
-                    env=self._env(env, local), start_new_session=True)
+                    env=self._env(env, local), start_new_session=True, preexec_fn=_die_with_parent)
             except OSError as exc:
                 raise StartFailed(_start_error(command, exc)) from exc
             except ValueError as exc:  # e.g. a NUL byte in the command or the environment
@@ -307,3 +308,14 @@ async def _accepts(host: str, port: int, timeout: float) -> bool:
     with contextlib.suppress(OSError, TimeoutError):
         await asyncio.wait_for(writer.wait_closed(), 1.0)
     return True
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
+    """In the child, before it runs the program: the kernel kills it when the server process dies, however it dies
+    (Linux; ``kill -9`` of the server leaves no task process holding its port)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
