@@ -202,3 +202,32 @@ def test_a_task_command_that_cannot_start_stops_its_task(tmp_path: Path, unique:
         assert server.client("sts").get_caller_identity()["Account"] == "000000000000"  # the server still answers
     finally:
         server.stop()
+
+
+def _gone(pid: int) -> bool:
+    """Whether ``pid`` has exited (a zombie waiting for its new parent to reap it counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_kill_9_of_the_server_takes_its_task_processes_and_a_restart_serves_again(
+        tmp_path: Path, unique: Callable[[str], str]) -> None:
+    server = Server(tmp_path / "data", ["--time-scale", "100"]).start()
+    try:
+        setup = build(server, unique)
+        _first(setup, {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
+        pids = [int(t["pid"]) for t in dataplane(server)["tasks"]]
+        assert len(pids) == 2
+        server.kill()
+        wait_for(lambda: all(_gone(pid) for pid in pids), 10, "task processes gone with the server")
+        server.start()
+        # The tasks are still RUNNING in the state: their processes run again, and production answers.
+        prod = listener_address(server, setup.prod_listener)
+        _serving(prod, setup.revisions[0])
+        assert {int(t["pid"]) for t in dataplane(server)["tasks"]}.isdisjoint(pids)
+    finally:
+        server.stop()
