@@ -5,6 +5,8 @@ Driven by boto3 for the API and plain HTTP clients on the listeners."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -85,6 +87,13 @@ def test_a_listener_serves_on_loopback_and_is_listed(srv: Server, unique: Callab
     assert answer.headers["content-type"].startswith("text/plain")
     listed = next(i for i in dataplane(srv)["listeners"] if i["listenerArn"] == listener["ListenerArn"])
     assert listed["port"] == 80 and listed["loadBalancerArn"] == lb_arn
+    # The load balancer's DNS name reaches it where *.localhost resolves to loopback (curl resolves it itself).
+    dns = elb.describe_load_balancers(LoadBalancerArns=[lb_arn])["LoadBalancers"][0]["DNSName"]
+    assert dns.endswith(".elb.localhost")
+    if shutil.which("curl"):
+        done = subprocess.run(["curl", "-s", "--max-time", "10", f"http://{dns}:{port}/"], capture_output=True,
+                              timeout=20, check=False)
+        assert done.stdout == b"hello from the default rule"
 
     # A second load balancer's listener on the same port is served too, on another local port.
     other_lb, _ = _alb(srv, unique("serve"))
