@@ -474,6 +474,9 @@ def _announce(settings: Settings) -> None:
     workers = f", {settings.workers} workers" if settings.workers > 1 else ""
     log.info("Turnout %s on http://%s:%d (data in %s%s)", __version__, settings.host, settings.port,
              settings.data_dir, workers)
+    if settings.dataplane:
+        log.info("Data plane: listeners and task processes on %s (GET /_turnout/dataplane lists them)",
+                 settings.dataplane_host)
     for name, url in sorted(settings.lambdas.items()):
         log.info("Lambda function %s (lifecycle hooks) -> %s", name, url)
 
