@@ -413,7 +413,7 @@ class App:
         if self.dataplane is None:
             payload: dict[str, Any] = {"enabled": False, "listeners": [], "targets": [], "tasks": []}
         else:
-            from .dataplane.runtime import describe
+            from .dataplane.describe import describe
 
             payload = {"enabled": True, **describe(self.gateway.db, self.dataplane.checks)}
         return 200, [(b"content-type", b"application/json")], json.dumps(payload).encode()
