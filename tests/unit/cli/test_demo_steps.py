@@ -18,7 +18,7 @@ from botocore import xform_name
 from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
 
-from turnout.cli import demo_progress
+from turnout.cli import demo, demo_progress
 from turnout.cli.demo import Walkthrough
 from turnout.cli.demo_progress import DemoError
 from turnout.cli.demo_setup import EC2_ONLY_TRUST, TRUST_POLICY, Network
@@ -187,12 +187,15 @@ ROLLED_BACK = [
 @pytest.fixture(autouse=True)
 def fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(demo_progress, "POLL", 0.0)
+    # These steps run against fakes: a server without a data plane (the traffic is the e2e test's: test_demo.py).
+    monkeypatch.setattr(demo, "dataplane", lambda endpoint: None)
 
 
 def walkthrough(world: World, tmp_path: Path) -> Walkthrough:
     walk = Walkthrough("http://127.0.0.1:9", tmp_path)
     walk.iam, walk.elb, walk.deployer_ecs = world.iam, world.elb, world.ecs
-    walk.clients = type("Clients", (), {"client": staticmethod(lambda service, *a: world.trail)})()
+    walk.clients = type("Clients", (), {"client": staticmethod(lambda service, *a: world.trail),
+                                        "endpoint": "http://127.0.0.1:9"})()
     walk.role_arn = f"arn:aws:iam::{ROLE}"
     walk.cluster = f"{ECS}:cluster/demo"
     walk.revisions = [f"{ECS}:task-definition/web:1", f"{ECS}:task-definition/web:2"]
@@ -211,6 +214,7 @@ def test_steps_5_to_8_as_designed(tmp_path: Path, capsys: pytest.CaptureFixture[
     walk.broken_role()
     out = capsys.readouterr().out
     assert "without iam:PassRole, CreateService is denied: AccessDeniedException: User: " in out
+    assert "traffic through the listeners: skipped (the server has no data plane)" in walk.summary
     assert "the first deployment is SUCCESSFUL: 2 of 2 tasks running" in out
     assert re.search(r"\d\.\d\ds  IN_PROGRESS +PRODUCTION_TRAFFIC_SHIFT +100% +100%  - / blue=0 green=100\n", out)
     assert re.search(r"\d\.\d\ds  IN_PROGRESS +POST_SCALE_UP +- +-  PAUSE:AWAITING_ACTION / blue=0 green=100\n", out)
@@ -234,7 +238,7 @@ def test_steps_5_to_8_as_designed(tmp_path: Path, capsys: pytest.CaptureFixture[
         {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}]
     assert update["deploymentConfiguration"]["lifecycleHooks"] == [
         {"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP"]}]
-    assert len(walk.summary) == 5
+    assert len(walk.summary) == 6
 
 
 def test_a_deployment_that_does_not_roll_back_is_a_failure(tmp_path: Path) -> None:
