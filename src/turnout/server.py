@@ -406,6 +406,12 @@ class App:
         engine = getattr(self.gateway.providers.get("ecs"), "engine", None)
         if isinstance(engine, Engine):
             payload["ecs"] = engine.health()
+        payload["dataplane"] = {"enabled": self.dataplane is not None}
+        if self.dataplane is not None and self.ready:
+            from .store import dataplane as served
+
+            listeners, processes = served.counts(self.gateway.db)
+            payload["dataplane"].update(listeners=listeners, task_processes=processes)
         return 200 if self.ready else 503, [(b"content-type", b"application/json")], json.dumps(payload).encode()
 
     def dataplane_response(self) -> tuple[int, list[tuple[bytes, bytes]], bytes]:

@@ -5,11 +5,13 @@ process stops its task, which the service replaces."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
 import textwrap
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -72,6 +74,9 @@ def test_the_built_in_app_answers_through_the_listener(fast: Server, unique: Cal
     # Every task's target is listed with its local address and task.
     listed = {t["taskArn"] for t in dataplane(fast)["targets"] if t.get("taskArn") in tasks}
     assert listed == tasks
+    with urllib.request.urlopen(fast.endpoint + "/_turnout/health", timeout=5) as response:
+        health = json.loads(response.read())["dataplane"]
+    assert health["enabled"] is True and health["listeners"] >= 2 and health["task_processes"] >= 2
 
 
 @pytest.mark.parametrize("strategy", ["BLUE_GREEN", "LINEAR", "CANARY"])

@@ -68,3 +68,10 @@ def endpoints(db: Database) -> list[Endpoint]:
     return [Endpoint(r["task_arn"], r["container_name"], int(r["container_port"]), r["account_id"], r["region"],
                      r["host"], int(r["local_port"]), r["pid"], r["log_path"])
             for r in db.all("SELECT * FROM dataplane_endpoints ORDER BY task_arn, container_name, container_port")]
+
+
+def counts(db: Database) -> tuple[int, int]:
+    """(listeners served, task processes running), for ``/_turnout/health``."""
+    listeners = int(db.scalar("SELECT COUNT(*) FROM dataplane_listeners"))
+    processes = int(db.scalar("SELECT COUNT(DISTINCT task_arn || '/' || container_name) FROM dataplane_endpoints"))
+    return listeners, processes
