@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import ssl
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
@@ -72,9 +73,10 @@ class TcpForwarder:
         self.answered_by_target = 0
         self.lb_errors = 0
 
-    async def start(self, sock: socket.socket) -> None:
-        """Accept connections on ``sock`` (bound and listening)."""
-        self._server = await asyncio.start_server(self._accepted, sock=sock)
+    async def start(self, sock: socket.socket, context: ssl.SSLContext | None = None) -> None:
+        """Accept connections on ``sock`` (bound and listening); with ``context``, TLS ones (a TLS listener: the
+        LB ends TLS and passes the plain bytes on, as an NLB TLS listener does)."""
+        self._server = await asyncio.start_server(self._accepted, sock=sock, ssl=context)
 
     async def close(self, timeout: float) -> None:
         """Stop accepting at once; give open connections ``timeout`` seconds to finish, then cut them."""
