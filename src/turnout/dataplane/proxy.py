@@ -18,7 +18,7 @@ control: the sending side's reading pauses while the receiving side's write buff
 from __future__ import annotations
 
 import logging
-import secrets
+import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
@@ -32,6 +32,7 @@ from .router import alb_error, phrase
 from .upstream import UpstreamConnection, UpstreamError, UpstreamPool
 
 log = logging.getLogger(__name__)
+_random = random.Random()
 
 CONNECT_TIMEOUT = 10.0  # "could not connect within 10 s" -> 504 (docs/dataplane.md, "The ALB's own error responses")
 IDLE_TIMEOUT = 60.0  # idle_timeout.timeout_seconds default (docs/dataplane.md, "Health routing, timeouts, draining")
@@ -50,6 +51,7 @@ HOP_BY_HOP = frozenset(
         "upgrade",
     }
 )
+_HOP_BY_HOP_BYTES = frozenset(name.encode() for name in HOP_BY_HOP)
 LB_SERVER = "awselb/2.0"
 # Headers the LB replaces on the way to the target (and Expect, which it answers itself).
 _REPLACED = frozenset({"expect", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-port", "x-amzn-trace-id"})
@@ -66,8 +68,9 @@ class RouterLike(Protocol):
 
 
 def new_trace_id() -> str:
-    """``1-<8 hex epoch seconds>-<24 hex random>`` (docs/dataplane.md, "Headers the ALB adds")."""
-    return f"1-{int(time.time()) & 0xFFFFFFFF:08x}-{secrets.token_hex(12)}"
+    """``1-<8 hex epoch seconds>-<24 hex random>`` (docs/dataplane.md, "Headers the ALB adds"). Turnout's choice:
+    the random part comes from a non-cryptographic generator (a trace id is no secret; no system call a request)."""
+    return f"1-{int(time.time()) & 0xFFFFFFFF:08x}-{_random.getrandbits(96):024x}"
 
 
 def trace_header(incoming: str | None) -> str:
@@ -350,9 +353,7 @@ class HttpProxy:
             log.info("listener %s: forward to %s:%s failed: %r", self.arn, *address, error)
             return self._lb(conn, exchange, 502)  # refused, reset, closed with the request outstanding, malformed
         self.answered_by_target += 1
-        keep, chunked, headers = self._response_headers(conn, exchange, upstream, set_cookies)
-        reason = upstream.reason.decode("latin-1") or phrase(upstream.status)
-        out = render_head(upstream.status, reason, headers)
+        keep, chunked, out = self._response_head(conn, exchange, upstream, set_cookies)
         exchange.answered = True
         body, upstream.body = upstream.body, []
         if upstream.done:
@@ -401,27 +402,28 @@ class HttpProxy:
             return False
         return True
 
-    def _response_headers(
+    def _response_head(
         self, conn: ClientConnection, exchange: Exchange, upstream: UpstreamConnection, set_cookies: tuple[str, ...]
-    ) -> tuple[bool, bool, list[tuple[str, str]]]:
-        """(keep the client connection, re-chunk the body, the headers to send)."""
-        raw = [(key.decode("latin-1"), value.decode("latin-1")) for key, value in upstream.headers]
+    ) -> tuple[bool, bool, bytes]:
+        """(keep the client connection, re-chunk the body, the status line and headers to send): the target's
+        headers but the hop-by-hop ones (and those its ``Connection`` names), then the decision's Set-Cookie."""
         status = upstream.status
-        upstream_chunked = any(
-            key.lower() == "transfer-encoding" and "chunked" in value.lower() for key, value in raw
-        )
-        headers = end_to_end(raw)
-        if upstream_chunked:
-            headers = [(key, value) for key, value in headers if key.lower() != "content-length"]
+        drop = _HOP_BY_HOP_BYTES | upstream.drop if upstream.drop else _HOP_BY_HOP_BYTES
+        if upstream.chunked:
+            drop = drop | {b"content-length"}
+        reason = upstream.reason or phrase(status).encode("latin-1")
+        out = [b"HTTP/1.1 %d %b\r\n" % (status, reason)]
+        out.extend(b"%b: %b\r\n" % pair for pair in upstream.headers if pair[0].lower() not in drop)
         keep = conn.keeps(exchange)
         chunked = False
         no_body = exchange.method == "HEAD" or status in (204, 304) or status < 200
-        if not no_body and (upstream_chunked or not any(key.lower() == "content-length" for key, _ in headers)):
+        if not no_body and (upstream.chunked or not upstream.content_length):
             if exchange.version == "1.1":
                 chunked = True
-                headers.append(("Transfer-Encoding", "chunked"))
+                out.append(b"Transfer-Encoding: chunked\r\n")
             else:
                 keep = False  # an HTTP/1.0 client reads the body to the connection's end
-        headers.extend(("Set-Cookie", cookie) for cookie in set_cookies)
-        headers.extend(_connection_header(keep, exchange))
-        return keep, chunked, headers
+        out.extend(b"Set-Cookie: %b\r\n" % cookie.encode("latin-1") for cookie in set_cookies)
+        out.extend(f"{key}: {value}\r\n".encode("latin-1") for key, value in _connection_header(keep, exchange))
+        out.append(b"\r\n")
+        return keep, chunked, b"".join(out)

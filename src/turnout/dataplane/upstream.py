@@ -56,6 +56,9 @@ class UpstreamConnection(asyncio.Protocol):
         self.status = 0
         self.reason = b""
         self.headers: list[tuple[bytes, bytes]] = []
+        self.drop: set[bytes] = set()  # the names the response's Connection header lists (lower case)
+        self.content_length = False
+        self.chunked = False
         self.body: list[bytes] = []
         self.sink: Sink | None = None
         self.head_done = False
@@ -95,23 +98,22 @@ class UpstreamConnection(asyncio.Protocol):
             raise self.error
         loop = asyncio.get_running_loop()
         self._waiter = waiter = loop.create_future()
-        self._arm(loop, idle, self.reads)
+        if self._timer is None:  # one timer per connection, re-armed while reads go on (none per request)
+            self._timer = loop.call_later(idle, self._check_idle, loop, idle, self.reads)
         try:
             await waiter
         finally:
             self._waiter = None
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-
-    def _arm(self, loop: asyncio.AbstractEventLoop, idle: float, seen: int) -> None:
-        self._timer = loop.call_later(idle, self._check_idle, loop, idle, seen)
 
     def _check_idle(self, loop: asyncio.AbstractEventLoop, idle: float, seen: int) -> None:
-        if self.reads != seen:  # progress since: wait another full period from now
-            self._arm(loop, idle, self.reads)
-            return
+        """No read for a whole period while waiting: the target is idle too long. (Nothing is waited for since
+        the timer was set without a read in between, so a wait ends after ``idle`` to ``2 * idle`` seconds.)"""
         self._timer = None
+        if self._waiter is None or self.closed:
+            return
+        if self.reads != seen:
+            self._timer = loop.call_later(idle, self._check_idle, loop, idle, self.reads)
+            return
         self._fail(TimeoutError(f"no data from {self.address} within {idle} s"))
 
     def _wake(self) -> None:
@@ -190,12 +192,21 @@ class UpstreamConnection(asyncio.Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name, value))
+        lower = name.lower()
+        if lower == b"content-length":
+            self.content_length = True
+        elif lower == b"transfer-encoding":
+            self.chunked = self.chunked or b"chunked" in value.lower()
+        elif lower == b"connection":
+            self.drop.update(token.strip().lower() for token in value.split(b","))
 
     def on_headers_complete(self) -> None:
         status = self._parser.get_status_code()
         if 100 <= status < 200 and status != 101:  # an interim answer: skip it, the real one follows
             self._informational = True
             self.headers = []
+            self.drop = set()
+            self.content_length = self.chunked = False
             self.reason = b""
             return
         self.status = status
@@ -223,8 +234,7 @@ class UpstreamConnection(asyncio.Protocol):
         self._wake()
 
     def _until_close(self) -> bool:
-        names = {name.lower() for name, _ in self.headers}
-        return b"content-length" not in names and b"transfer-encoding" not in names
+        return not self.content_length and not self.chunked
 
 
 class UpstreamPool:
