@@ -227,6 +227,7 @@ class ClientConnection(asyncio.Protocol):
         if parser.should_upgrade() and (exchange.method == "CONNECT" or exchange.chunked or any(
             key.lower() == "content-length" and value.strip() not in ("", "0") for key, value in exchange.headers
         )):
+            self._current = None  # not handed over: answered 400 in its turn
             raise Reject(400)
         self._enqueue(exchange)
 

@@ -155,6 +155,47 @@ def chunk(data: bytes) -> bytes:
     return b"%x\r\n%b\r\n" % (len(data), data) if data else b""
 
 
+def request_head(exchange: Exchange, listener: Listener, peer: str, address: Address) -> bytes:
+    """The head sent to the target: the request line (origin form, HTTP/1.1), the client's headers but the
+    hop-by-hop ones (and those its ``Connection`` names), ``Expect`` (the LB answers it) and the ones the LB sets:
+    ``X-Forwarded-For`` (appended to), ``X-Forwarded-Proto``, ``X-Forwarded-Port``, ``X-Amzn-Trace-Id``
+    (docs/dataplane.md, "Headers the ALB adds"). ``Host`` is kept (the target's address when the client sent none);
+    a chunked body stays chunked."""
+    target = exchange.target
+    if not target.startswith("/"):
+        raw_path, raw_query = split_target(target)
+        target = raw_path + (f"?{raw_query}" if raw_query else "")
+    pairs = exchange.headers
+    drop = HOP_BY_HOP | _REPLACED
+    if any(key.lower() == "connection" for key, _ in pairs):
+        drop = drop | _connection_tokens(pairs)
+    lines = [f"{exchange.method} {target} HTTP/1.1"]
+    earlier_for: list[str] = []
+    trace: str | None = None
+    has_host = False
+    for key, value in pairs:
+        lower = key.lower()
+        if lower == "x-forwarded-for":
+            earlier_for.append(value)
+        elif lower == "x-amzn-trace-id" and trace is None:
+            trace = value
+        elif lower == "host":
+            has_host = True
+        if lower not in drop:
+            lines.append(f"{key}: {value}")
+    if not has_host:
+        host, port = address
+        lines.append(f"Host: {f'[{host}]' if ':' in host else host}:{port}")
+    if exchange.chunked:
+        lines.append("Transfer-Encoding: chunked")
+    lines.append(f"X-Forwarded-For: {forwarded_for(earlier_for, peer)}")
+    lines.append(f"X-Forwarded-Proto: {listener.protocol.lower()}")
+    lines.append(f"X-Forwarded-Port: {listener.port}")
+    lines.append(f"X-Amzn-Trace-Id: {trace_header(trace)}")
+    lines.append("\r\n")
+    return "\r\n".join(lines).encode("latin-1")
+
+
 def _connection_header(keep: bool, exchange: Exchange) -> list[tuple[str, str]]:
     if not keep:
         return [("Connection", "close")]
@@ -262,41 +303,6 @@ class HttpProxy:
 
     # -- forwarding --------------------------------------------------------------------------------------------------
 
-    def _request_head(self, exchange: Exchange, listener: Listener, peer: str, address: Address) -> bytes:
-        target = exchange.target
-        if not target.startswith("/"):
-            raw_path, raw_query = split_target(target)
-            target = raw_path + (f"?{raw_query}" if raw_query else "")
-        pairs = exchange.headers
-        drop = HOP_BY_HOP | _REPLACED
-        if any(key.lower() == "connection" for key, _ in pairs):
-            drop = drop | _connection_tokens(pairs)
-        lines = [f"{exchange.method} {target} HTTP/1.1"]
-        earlier_for: list[str] = []
-        trace: str | None = None
-        has_host = False
-        for key, value in pairs:
-            lower = key.lower()
-            if lower == "x-forwarded-for":
-                earlier_for.append(value)
-            elif lower == "x-amzn-trace-id" and trace is None:
-                trace = value
-            elif lower == "host":
-                has_host = True
-            if lower not in drop:
-                lines.append(f"{key}: {value}")
-        if not has_host:
-            host, port = address
-            lines.append(f"Host: {f'[{host}]' if ':' in host else host}:{port}")
-        if exchange.chunked:
-            lines.append("Transfer-Encoding: chunked")
-        lines.append(f"X-Forwarded-For: {forwarded_for(earlier_for, peer)}")
-        lines.append(f"X-Forwarded-Proto: {listener.protocol.lower()}")
-        lines.append(f"X-Forwarded-Port: {listener.port}")
-        lines.append(f"X-Amzn-Trace-Id: {trace_header(trace)}")
-        lines.append("\r\n")
-        return "\r\n".join(lines).encode("latin-1")
-
     async def _forward(
         self, conn: ClientConnection, exchange: Exchange, listener: Listener, address: Address,
         set_cookies: tuple[str, ...],
@@ -328,7 +334,7 @@ class HttpProxy:
         self, conn: ClientConnection, exchange: Exchange, listener: Listener, address: Address,
         upstream: UpstreamConnection, set_cookies: tuple[str, ...],
     ) -> bool:
-        head = self._request_head(exchange, listener, conn.peer, address)
+        head = request_head(exchange, listener, conn.peer, address)
         if exchange.chunked:
             held = exchange.take(lambda data: upstream.write(chunk(data)), lambda: upstream.write(_LAST_CHUNK))
             payload = b"".join([head, *map(chunk, held), _LAST_CHUNK if exchange.body_done else b""])

@@ -105,9 +105,8 @@ async def start_app(routes: list[web.RouteDef]) -> tuple[web.AppRunner, Address]
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    server = site._server
-    assert isinstance(server, asyncio.Server)
-    return runner, server.sockets[0].getsockname()[:2]
+    host, port = runner.addresses[0][:2]  # (asyncio's or uvloop's server alike)
+    return runner, (str(host), int(port))
 
 
 async def echo(request: web.Request) -> web.Response:
