@@ -45,8 +45,8 @@ class Reject(Exception):
 class Exchange:
     """One request as it arrives: its head, and its body as it streams (``feed`` calls ``sink`` once set)."""
 
-    __slots__ = ("_conn", "answered", "body", "body_done", "buffered", "chunked", "end_sink", "expect_continue",
-                 "headers", "keep_alive", "method", "reject", "sink", "target", "version")
+    __slots__ = ("_conn", "answered", "body", "body_done", "buffered", "chunked", "drop", "end_sink",
+                 "expect_continue", "headers", "host", "keep_alive", "method", "reject", "sink", "target", "version")
 
     def __init__(self, conn: ClientConnection) -> None:
         self._conn = conn
@@ -64,6 +64,8 @@ class Exchange:
         self.end_sink: Callable[[], None] | None = None
         self.reject = 0  # a status the server answers itself (then closes)
         self.answered = False  # the response's head went out
+        self.host: str | None = None  # the first Host header
+        self.drop: set[str] = set()  # the names its Connection headers list (lower case): hop-by-hop too
 
     def feed(self, data: bytes) -> None:
         if self.sink is not None:
@@ -212,6 +214,11 @@ class ClientConnection(asyncio.Protocol):
                 raise Reject(501)
             if "chunked" in tokens:
                 self._current.chunked = True
+        elif lower == "host":
+            if self._current.host is None:
+                self._current.host = text
+        elif lower == "connection":
+            self._current.drop.update(token.strip().lower() for token in text.split(","))
         elif lower == "expect" and text.strip().lower() == "100-continue":
             self._current.expect_continue = True
         self._current.headers.append((key, text))

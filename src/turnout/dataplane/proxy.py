@@ -55,6 +55,7 @@ _HOP_BY_HOP_BYTES = frozenset(name.encode() for name in HOP_BY_HOP)
 LB_SERVER = "awselb/2.0"
 # Headers the LB replaces on the way to the target (and Expect, which it answers itself).
 _REPLACED = frozenset({"expect", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-port", "x-amzn-trace-id"})
+_DROPPED = HOP_BY_HOP | _REPLACED
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _LAST_CHUNK = b"0\r\n\r\n"
 
@@ -125,14 +126,9 @@ def build_request(exchange: Exchange, peer: str, listener: Listener) -> Request:
     """The :class:`Request` record the rules look at: path percent-decoded without the query, the query's pairs
     percent-decoded (``+`` read as a space) in order, headers as received, the TCP peer's IP."""
     raw_path, raw_query = split_target(exchange.target)
-    host = ""
-    for key, value in exchange.headers:
-        if key.lower() == "host":
-            host = value
-            break
     return Request(
         method=exchange.method,
-        host=host,
+        host=exchange.host or "",
         path=unquote(raw_path),
         query=tuple(parse_qsl(raw_query, keep_blank_values=True)) if raw_query else (),
         headers=tuple(exchange.headers),
@@ -165,25 +161,19 @@ def request_head(exchange: Exchange, listener: Listener, peer: str, address: Add
     if not target.startswith("/"):
         raw_path, raw_query = split_target(target)
         target = raw_path + (f"?{raw_query}" if raw_query else "")
-    pairs = exchange.headers
-    drop = HOP_BY_HOP | _REPLACED
-    if any(key.lower() == "connection" for key, _ in pairs):
-        drop = drop | _connection_tokens(pairs)
+    drop = _DROPPED | exchange.drop if exchange.drop else _DROPPED
     lines = [f"{exchange.method} {target} HTTP/1.1"]
     earlier_for: list[str] = []
     trace: str | None = None
-    has_host = False
-    for key, value in pairs:
+    for key, value in exchange.headers:
         lower = key.lower()
-        if lower == "x-forwarded-for":
+        if lower not in drop:
+            lines.append(f"{key}: {value}")
+        elif lower == "x-forwarded-for":
             earlier_for.append(value)
         elif lower == "x-amzn-trace-id" and trace is None:
             trace = value
-        elif lower == "host":
-            has_host = True
-        if lower not in drop:
-            lines.append(f"{key}: {value}")
-    if not has_host:
+    if exchange.host is None:
         host, port = address
         lines.append(f"Host: {f'[{host}]' if ':' in host else host}:{port}")
     if exchange.chunked:
@@ -308,7 +298,7 @@ class HttpProxy:
         set_cookies: tuple[str, ...],
     ) -> bool:
         try:
-            upstream = await self._pool.acquire(address, self._connect_timeout)
+            upstream = self._pool.idle(address) or await self._pool.connect(address, self._connect_timeout)
         except TimeoutError:
             return self._lb(conn, exchange, 504)  # no connect within the connect timeout (10 s)
         except OSError as error:
@@ -348,7 +338,8 @@ class HttpProxy:
         upstream.begin(payload, head_only=exchange.method == "HEAD")
         idle = self._idle(listener)
         try:
-            await upstream.wait_head(idle)
+            if not upstream.head_done:
+                await upstream.wait_head(idle)
         except TimeoutError:
             if conn.closed:
                 return False

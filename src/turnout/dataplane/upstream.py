@@ -241,17 +241,21 @@ class UpstreamPool:
     """Idle keep-alive connections per target address."""
 
     def __init__(self) -> None:
-        self._idle: dict[Address, list[UpstreamConnection]] = {}
+        self._idle: dict[Address, list[UpstreamConnection]] = {}  # most recently used last
         self._all: set[UpstreamConnection] = set()
 
-    async def acquire(self, address: Address, connect_timeout: float) -> UpstreamConnection:
-        """An idle connection to ``address``, else a new one. Raises TimeoutError when the connect does not
-        complete within ``connect_timeout`` seconds, OSError when it fails."""
+    def idle(self, address: Address) -> UpstreamConnection | None:
+        """An idle connection to ``address`` (the one used last), if there is one."""
         idle = self._idle.get(address)
         while idle:
             connection = idle.pop()
             if not connection.closed:
                 return connection
+        return None
+
+    async def connect(self, address: Address, connect_timeout: float) -> UpstreamConnection:
+        """A new connection to ``address``. Raises TimeoutError when the connect does not complete within
+        ``connect_timeout`` seconds, OSError when it fails."""
         loop = asyncio.get_running_loop()
         _transport, connection = await asyncio.wait_for(
             loop.create_connection(lambda: UpstreamConnection(self, address), address[0], address[1]),

@@ -465,6 +465,10 @@ NAMES = st.sampled_from(
 VALUES = st.text(alphabet="abcXYZ019 -_=;/,", min_size=1, max_size=12).map(str.strip).filter(bool)
 
 
+async def _never(_conn: ClientConnection, _exchange: Exchange) -> bool:
+    raise AssertionError("not called")
+
+
 class _Parsed:
     def __init__(self) -> None:
         self.headers: list[tuple[str, str]] = []
@@ -482,9 +486,10 @@ class _Parsed:
 def test_every_end_to_end_header_reaches_the_target_in_order_and_hop_by_hop_ones_do_not(
     headers: list[tuple[str, str]], raw_target: str
 ) -> None:
-    exchange = Exchange.__new__(Exchange)
-    Exchange.__init__(exchange, None)  # type: ignore[arg-type]
-    exchange.method, exchange.target, exchange.headers = "GET", raw_target, headers
+    conn = ClientConnection(HttpServer(_never, lambda: 60.0))  # parsed as the server parses (no socket)
+    raw = f"GET {raw_target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n"
+    conn.data_received(raw.encode())
+    (exchange,) = conn._queue
     item = listener(port=8080)
     parsed = _Parsed()
     httptools.HttpRequestParser(parsed).feed_data(request_head(exchange, item, "10.1.1.1", ("127.0.0.1", 9)))
