@@ -261,7 +261,25 @@ class HttpProxy:
             return False
         self.requests += 1
         try:
-            return await self._handle(conn, exchange)
+            if exchange.method == "TRACE":  # docs/dataplane.md, "The ALB's own error responses"
+                return self._lb(conn, exchange, 405)
+            snap = self._snapshot()
+            listener = snap.listeners.get(self.arn)
+            if listener is None:
+                return self._lb(conn, exchange, 503)
+            decision = self._router.route(listener, snap.groups, build_request(exchange, conn.peer, listener))
+            if isinstance(decision, Respond):
+                return self._answer(conn, exchange, decision)
+            target = decision.target
+            if target is None or target.address is None:  # address None: nothing answers here (Turnout's choice)
+                return self._lb(conn, exchange, 503)
+            if self._on_start is not None:
+                self._on_start(target)
+            try:
+                return await self._forward(conn, exchange, listener, target.address, decision.set_cookies)
+            finally:
+                if self._on_finish is not None:
+                    self._on_finish(target)
         except Exception:  # never a crash: a bug in routing or here becomes the LB's 500 (or a cut once answering)
             log.exception("listener %s: request %s %s failed", self.arn, exchange.method, exchange.target)
             if exchange.answered:
@@ -270,33 +288,14 @@ class HttpProxy:
             self._lb(conn, exchange, 500)
             return False
 
-    async def _handle(self, conn: ClientConnection, exchange: Exchange) -> bool:
-        if exchange.method == "TRACE":  # docs/dataplane.md, "The ALB's own error responses"
-            return self._lb(conn, exchange, 405)
-        snap = self._snapshot()
-        listener = snap.listeners.get(self.arn)
-        if listener is None:
-            return self._lb(conn, exchange, 503)
-        decision = self._router.route(listener, snap.groups, build_request(exchange, conn.peer, listener))
-        if isinstance(decision, Respond):
-            return self._answer(conn, exchange, decision)
-        target = decision.target
-        if target is None or target.address is None:  # address None: nothing answers here (Turnout's choice: 503)
-            return self._lb(conn, exchange, 503)
-        if self._on_start is not None:
-            self._on_start(target)
-        try:
-            return await self._forward(conn, exchange, listener, target.address, decision.set_cookies)
-        finally:
-            if self._on_finish is not None:
-                self._on_finish(target)
-
     # -- forwarding --------------------------------------------------------------------------------------------------
 
     async def _forward(
         self, conn: ClientConnection, exchange: Exchange, listener: Listener, address: Address,
         set_cookies: tuple[str, ...],
     ) -> bool:
+        """Send the request to ``address`` over a pooled connection, pass the answer on (whole in one write when it
+        is all in, else streamed); the LB's 502/504 when the target fails before answering."""
         try:
             upstream = self._pool.idle(address) or await self._pool.connect(address, self._connect_timeout)
         except TimeoutError:
@@ -311,7 +310,51 @@ class HttpProxy:
         upstream.peer_pause = lambda: conn.pause("upstream")
         upstream.peer_resume = lambda: conn.resume("upstream")
         try:
-            return await self._exchange(conn, exchange, listener, address, upstream, set_cookies)
+            head = request_head(exchange, listener, conn.peer, address)
+            if exchange.chunked:
+                held = exchange.take(lambda data: upstream.write(chunk(data)), lambda: upstream.write(_LAST_CHUNK))
+                payload = b"".join([head, *map(chunk, held), _LAST_CHUNK if exchange.body_done else b""])
+            else:
+                held = exchange.take(upstream.write, None)
+                payload = b"".join([head, *held]) if held else head
+            if exchange.expect_continue and not exchange.body_done and exchange.version != "1.0":
+                # Turnout's choice: the LB answers the client's ``Expect: 100-continue`` itself once the request has
+                # a target (and does not pass the header on), so clients do not stall waiting for it.
+                conn.write(_CONTINUE)
+            upstream.begin(payload, head_only=exchange.method == "HEAD")
+            idle = self._idle(listener)
+            try:
+                if not upstream.head_done:
+                    await upstream.wait_head(idle)
+            except TimeoutError:
+                if conn.closed:
+                    return False
+                return self._lb(conn, exchange, 504)  # no answer within the idle timeout
+            except (UpstreamError, OSError) as error:
+                if conn.closed:
+                    return False
+                log.info("listener %s: forward to %s:%s failed: %r", self.arn, *address, error)
+                return self._lb(conn, exchange, 502)  # refused, reset, closed with the request out, malformed
+            self.answered_by_target += 1
+            keep, chunked, out = self._response_head(conn, exchange, upstream, set_cookies)
+            exchange.answered = True
+            body, upstream.body = upstream.body, []
+            if upstream.done:
+                if chunked:
+                    conn.write(b"".join([out, *map(chunk, body), _LAST_CHUNK]))
+                else:
+                    conn.write(b"".join([out, *body]) if body else out)
+            else:
+                conn.write(b"".join([out, *map(chunk, body)]) if chunked else b"".join([out, *body]))
+                if not await self._stream(conn, upstream, idle, chunked, address):
+                    return False
+                if chunked:
+                    conn.write(_LAST_CHUNK)
+            if conn.closed:
+                return False
+            if exchange.body_done:
+                upstream.release()
+            return keep
         finally:
             conn.on_lost = None
             conn.upstream_pause = conn.upstream_resume = None
@@ -319,56 +362,6 @@ class HttpProxy:
             if upstream.busy:
                 upstream.abort()
                 upstream.release()
-
-    async def _exchange(
-        self, conn: ClientConnection, exchange: Exchange, listener: Listener, address: Address,
-        upstream: UpstreamConnection, set_cookies: tuple[str, ...],
-    ) -> bool:
-        head = request_head(exchange, listener, conn.peer, address)
-        if exchange.chunked:
-            held = exchange.take(lambda data: upstream.write(chunk(data)), lambda: upstream.write(_LAST_CHUNK))
-            payload = b"".join([head, *map(chunk, held), _LAST_CHUNK if exchange.body_done else b""])
-        else:
-            held = exchange.take(upstream.write, None)
-            payload = b"".join([head, *held]) if held else head
-        if exchange.expect_continue and not exchange.body_done and exchange.version != "1.0":
-            # Turnout's choice: the LB answers the client's ``Expect: 100-continue`` itself once the request has a
-            # target (and does not pass the header on), so clients do not stall waiting for it.
-            conn.write(_CONTINUE)
-        upstream.begin(payload, head_only=exchange.method == "HEAD")
-        idle = self._idle(listener)
-        try:
-            if not upstream.head_done:
-                await upstream.wait_head(idle)
-        except TimeoutError:
-            if conn.closed:
-                return False
-            return self._lb(conn, exchange, 504)  # no answer within the idle timeout
-        except (UpstreamError, OSError) as error:
-            if conn.closed:
-                return False
-            log.info("listener %s: forward to %s:%s failed: %r", self.arn, *address, error)
-            return self._lb(conn, exchange, 502)  # refused, reset, closed with the request outstanding, malformed
-        self.answered_by_target += 1
-        keep, chunked, out = self._response_head(conn, exchange, upstream, set_cookies)
-        exchange.answered = True
-        body, upstream.body = upstream.body, []
-        if upstream.done:
-            if chunked:
-                conn.write(b"".join([out, *map(chunk, body), _LAST_CHUNK]))
-            else:
-                conn.write(b"".join([out, *body]) if body else out)
-        else:
-            conn.write(b"".join([out, *map(chunk, body)]) if chunked else b"".join([out, *body]))
-            if not await self._stream(conn, upstream, idle, chunked, address):
-                return False
-            if chunked:
-                conn.write(_LAST_CHUNK)
-        if conn.closed:
-            return False
-        if exchange.body_done:
-            upstream.release()
-        return keep
 
     async def _stream(
         self, conn: ClientConnection, upstream: UpstreamConnection, idle: float, chunked: bool, address: Address

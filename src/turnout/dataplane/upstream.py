@@ -85,25 +85,26 @@ class UpstreamConnection(asyncio.Protocol):
     async def wait_head(self, idle: float) -> None:
         """Until the response's status and headers are in; raises TimeoutError when nothing arrives for ``idle``
         seconds, :class:`UpstreamError` when the connection fails first."""
+        loop = asyncio.get_running_loop()
         while not self.head_done:
-            await self._wait(idle)
+            await self._wait(loop, idle)
 
     async def wait_done(self, idle: float) -> None:
         """Until the response is complete (its body went to ``sink``); the same errors as :meth:`wait_head`."""
-        while not self.done:
-            await self._wait(idle)
-
-    async def _wait(self, idle: float) -> None:
-        if self.error is not None:
-            raise self.error
         loop = asyncio.get_running_loop()
-        self._waiter = waiter = loop.create_future()
+        while not self.done:
+            await self._wait(loop, idle)
+
+    def _wait(self, loop: asyncio.AbstractEventLoop, idle: float) -> asyncio.Future[None]:
+        """A future the next read (or failure) completes."""
+        waiter: asyncio.Future[None] = loop.create_future()
+        if self.error is not None:
+            waiter.set_exception(self.error)
+            return waiter
+        self._waiter = waiter
         if self._timer is None:  # one timer per connection, re-armed while reads go on (none per request)
             self._timer = loop.call_later(idle, self._check_idle, loop, idle, self.reads)
-        try:
-            await waiter
-        finally:
-            self._waiter = None
+        return waiter
 
     def _check_idle(self, loop: asyncio.AbstractEventLoop, idle: float, seen: int) -> None:
         """No read for a whole period while waiting: the target is idle too long. (Nothing is waited for since
@@ -117,14 +118,14 @@ class UpstreamConnection(asyncio.Protocol):
         self._fail(TimeoutError(f"no data from {self.address} within {idle} s"))
 
     def _wake(self) -> None:
-        waiter = self._waiter
+        waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
     def _fail(self, error: BaseException) -> None:
         if self.error is None:
             self.error = error
-        waiter = self._waiter
+        waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_exception(self.error)
         self.abort()
