@@ -250,6 +250,9 @@ class ClientConnection(asyncio.Protocol):
     # -- the worker ----------------------------------------------------------------------------------------------------
 
     def _enqueue(self, exchange: Exchange) -> None:
+        if self.closing and not exchange.reject:  # shutting down: no new request (the connection closes when done)
+            self._stopped = True
+            return
         self._queue.append(exchange)
         if len(self._queue) > MAX_QUEUED:
             self.pause("queue")
@@ -332,9 +335,9 @@ class ClientConnection(asyncio.Protocol):
             self.transport.resume_reading()
 
     def shutdown(self) -> None:
-        """Finish the requests already received, then close; an idle connection closes now."""
+        """Finish the requests already received (a body still arriving keeps arriving), take no new one, then
+        close; an idle connection closes now."""
         self.closing = True
-        self.pause("closing")
         self._wake()
 
     def _check_idle(self, loop: asyncio.AbstractEventLoop, idle: float, seen: int) -> None:

@@ -539,3 +539,23 @@ def test_a_handler_that_fails_is_cut_not_crashed() -> None:
     asyncio.run(asyncio.wait_for(main(), WAIT))
     assert calls == ["/boom", "/ok"]
 
+
+
+def test_closing_a_listener_lets_a_request_still_uploading_finish_then_closes_its_connection() -> None:
+    async def body(address: Address, _target: Address, servers: ListenerServers) -> None:
+        reader, writer = await asyncio.open_connection(*address)
+        writer.write(b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n" + b"x" * 100000)
+        await writer.drain()
+        conn = _the_connection(servers)
+        await until(lambda: conn._busy, "the request is being forwarded")
+        closing = asyncio.ensure_future(servers.close(ARN))
+        await until(lambda: conn.closing, "the listener is closing")
+        writer.write(b"y" * 100000)  # the rest of the body still goes through
+        (answer,) = await read_answers(reader, 1)
+        assert answer.status == 200 and answer.header("Connection") == ["close"]
+        assert json.loads(bytes(answer.body))["size"] == 200000
+        assert await connection_closed(reader) == b""
+        writer.close()
+        await asyncio.wait_for(closing, WAIT)
+
+    serve([web.post("/up", echo)], body)
