@@ -55,7 +55,6 @@ _HOP_BY_HOP_BYTES = frozenset(name.encode() for name in HOP_BY_HOP)
 LB_SERVER = "awselb/2.0"
 # Headers the LB replaces on the way to the target (and Expect, which it answers itself).
 _REPLACED = frozenset({"expect", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-port", "x-amzn-trace-id"})
-_DROPPED = HOP_BY_HOP | _REPLACED
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _LAST_CHUNK = b"0\r\n\r\n"
 
@@ -106,10 +105,11 @@ def _connection_tokens(headers: Iterable[tuple[str, str]]) -> set[str]:
     return names
 
 
-def end_to_end(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """``headers`` without the hop-by-hop ones (and those ``Connection`` names)."""
+def end_to_end(headers: Iterable[tuple[str, str]], named: set[str] | None = None) -> list[tuple[str, str]]:
+    """``headers`` without the hop-by-hop ones (and those ``Connection`` names: ``named`` when the caller has
+    them already, lower case)."""
     pairs = list(headers)
-    drop = HOP_BY_HOP | _connection_tokens(pairs)
+    drop = HOP_BY_HOP | (_connection_tokens(pairs) if named is None else named)
     return [(key, value) for key, value in pairs if key.lower() not in drop]
 
 
@@ -161,15 +161,14 @@ def request_head(exchange: Exchange, listener: Listener, peer: str, address: Add
     if not target.startswith("/"):
         raw_path, raw_query = split_target(target)
         target = raw_path + (f"?{raw_query}" if raw_query else "")
-    drop = _DROPPED | exchange.drop if exchange.drop else _DROPPED
     lines = [f"{exchange.method} {target} HTTP/1.1"]
+    lines.extend(f"{key}: {value}" for key, value in end_to_end(exchange.headers, exchange.drop)
+                 if key.lower() not in _REPLACED)  # fmt: skip
     earlier_for: list[str] = []
     trace: str | None = None
     for key, value in exchange.headers:
         lower = key.lower()
-        if lower not in drop:
-            lines.append(f"{key}: {value}")
-        elif lower == "x-forwarded-for":
+        if lower == "x-forwarded-for":
             earlier_for.append(value)
         elif lower == "x-amzn-trace-id" and trace is None:
             trace = value

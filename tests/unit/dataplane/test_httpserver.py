@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from turnout.dataplane.httpserver import ClientConnection, Exchange, HttpServer
 from turnout.dataplane.listeners import ListenerServers
 from turnout.dataplane.model import Address, Forward
-from turnout.dataplane.proxy import HOP_BY_HOP, request_head
+from turnout.dataplane.proxy import HOP_BY_HOP, end_to_end, request_head
 from turnout.dataplane.router import alb_error
 
 from .test_proxy import ARN, TG, WAIT, FakeRouter, Holder, listener, snapshot_of, target
@@ -495,6 +495,7 @@ def test_every_end_to_end_header_reaches_the_target_in_order_and_hop_by_hop_ones
     httptools.HttpRequestParser(parsed).feed_data(request_head(exchange, item, "10.1.1.1", ("127.0.0.1", 9)))
     named = {t.strip().lower() for k, v in headers if k.lower() == "connection" for t in v.split(",")}
     expected = [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP and k.lower() not in named]
+    assert end_to_end(headers) == expected
     added = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-port", "x-amzn-trace-id"}
     kept = [(k, v) for k, v in parsed.headers if k.lower() not in added]
     if not any(k.lower() == "host" for k, _ in headers):
