@@ -1,6 +1,7 @@
 """The servers that make load-balancer listeners accept connections on this machine, one per listener ARN.
 
-HTTP and HTTPS listeners are served by ``proxy.HttpProxy`` on a low-level ``aiohttp.web.Server``; TCP and TLS
+HTTP and HTTPS listeners are served by ``proxy.HttpProxy`` on ``httpserver.HttpServer`` (forwarding over one
+``upstream.UpstreamPool`` shared by every listener); TCP and TLS
 listeners by ``tcp.TcpForwarder``. Turnout's choice for now: HTTPS and TLS listeners are served WITHOUT TLS (plain
 HTTP and plain TCP); ``X-Forwarded-Proto`` still says ``https`` for an HTTPS listener. UDP and TCP_UDP listeners are
 not served (``serve`` returns None).
@@ -21,12 +22,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import aiohttp
-from aiohttp import web
-
+from .httpserver import HttpServer
 from .model import Address, Listener, Snapshot, Target
-from .proxy import CONNECT_TIMEOUT, IDLE_TIMEOUT, HttpProxy, RouterLike, new_session
+from .proxy import CONNECT_TIMEOUT, IDLE_TIMEOUT, HttpProxy, RouterLike
 from .tcp import NLB_TCP_IDLE_TIMEOUT, TcpForwarder
+from .upstream import UpstreamPool
 
 __all__ = ["ListenerServers", "RouterLike", "preferred_port"]
 
@@ -71,7 +71,7 @@ class _Served:
     port: int  # the listener's own port, as it was when served
     address: Address
     handler: HttpProxy | TcpForwarder
-    runner: web.ServerRunner | None = None  # HTTP only
+    server: HttpServer | None = None  # HTTP only
 
 
 class ListenerServers:
@@ -108,7 +108,7 @@ class ListenerServers:
         self._shutdown_timeout = shutdown_timeout
         self._served: dict[str, _Served] = {}
         self._stats: dict[str, HttpProxy | TcpForwarder] = {}  # kept after close: counts survive a restart
-        self._session: aiohttp.ClientSession | None = None
+        self._pool: UpstreamPool | None = None
         self._locks: dict[str, asyncio.Lock] = {}  # per ARN: one listener's slow close holds up no other
 
     async def serve(self, listener: Listener) -> Address | None:
@@ -146,36 +146,27 @@ class ListenerServers:
             raise OSError(f"listener {listener.arn} ({listener.protocol}:{listener.port}): {error}") from error
 
     async def _serve_http(self, listener: Listener) -> Address:
-        if self._session is None or self._session.closed:
-            self._session = new_session()
+        if self._pool is None:
+            self._pool = UpstreamPool()
         handler = HttpProxy(
             listener.arn,
             self._snapshot,
             self._router,
-            self._session,
+            self._pool,
             on_start=self._on_start,
             on_finish=self._on_finish,
             connect_timeout=self._connect_timeout,
             idle_timeout=self._idle_timeout,
         )
         sock = self._bind(listener)
-        server = web.Server(
-            handler,
-            handler_cancellation=True,  # a client that leaves cancels its forward: the target connection is closed
-            access_log=None,
-            max_line_size=16 * 1024,  # request line and one header up to 16K (docs/dataplane.md, error responses)
-            max_field_size=16 * 1024,
-        )
-        runner = web.ServerRunner(server, shutdown_timeout=self._shutdown_timeout)
+        server = HttpServer(handler, handler.client_idle)
         try:
-            await runner.setup()
-            await web.SockSite(runner, sock).start()
+            await server.start(sock)
         except BaseException:
-            await runner.cleanup()
             sock.close()
             raise
         address = _address(sock)
-        self._served[listener.arn] = _Served(listener.protocol, listener.port, address, handler, runner)
+        self._served[listener.arn] = _Served(listener.protocol, listener.port, address, handler, server)
         self._keep_counts(handler)
         log.info("listener %s (%s:%s) serving on %s:%s", listener.arn, listener.protocol, listener.port, *address)
         return address
@@ -219,18 +210,18 @@ class ListenerServers:
         served = self._served.pop(arn, None)
         if served is None:
             return
-        if served.runner is not None:
-            await served.runner.cleanup()
+        if served.server is not None:
+            await served.server.close(self._shutdown_timeout)
         elif isinstance(served.handler, TcpForwarder):
             await served.handler.close(self._shutdown_timeout)
         log.info("listener %s closed", arn)
 
     async def close_all(self) -> None:
-        """Close every listener (in parallel) and the shared client session."""
+        """Close every listener (in parallel) and the connections to targets."""
         await asyncio.gather(*(self.close(arn) for arn in list(self._served)))
-        if self._session is not None:
-            session, self._session = self._session, None
-            await session.close()
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.close()
 
     def addresses(self) -> dict[str, Address]:
         """Where each served listener answers, by ARN."""

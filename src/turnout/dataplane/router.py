@@ -22,16 +22,21 @@ _PHRASES = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Temp
             504: "Gateway Time-out"}
 
 
+def phrase(status: int) -> str:
+    """The reason phrase the load balancer's own answers carry for ``status`` (also in their status line)."""
+    try:
+        return _PHRASES.get(status) or HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
 def alb_error(status: int) -> Respond:
-    """The load balancer's own error page for ``status``: a small ``text/html`` page naming the status.
+    """The load balancer's own error page for ``status``: a small ``text/html`` page naming the status. The one
+    place these pages are built: the listeners' HTTP server sends this for every error it makes itself.
 
     docs/dataplane.md ("The ALB's own error responses") lists when each status is sent; the body's bytes are
     UNCONFIRMED there, so this page is Turnout's choice, in the shape the ALB's pages are commonly seen with."""
-    try:
-        phrase = _PHRASES.get(status) or HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Error"
-    title = f"{status} {phrase}"
+    title = f"{status} {phrase(status)}"
     body = (f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n"
             "</body>\r\n</html>\r\n")
     return Respond(status=status, headers=(("Content-Type", "text/html"),), body=body.encode("ascii"))

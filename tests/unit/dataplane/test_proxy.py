@@ -32,7 +32,8 @@ from turnout.dataplane.model import (
     Snapshot,
     Target,
 )
-from turnout.dataplane.proxy import HOP_BY_HOP, end_to_end, error_page, forwarded_for, split_target, trace_header
+from turnout.dataplane.proxy import HOP_BY_HOP, end_to_end, forwarded_for, split_target, trace_header
+from turnout.dataplane.router import alb_error
 
 ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/1/1"
 LB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/1"
@@ -104,9 +105,8 @@ async def start_app(routes: list[web.RouteDef]) -> tuple[web.AppRunner, Address]
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    server = site._server
-    assert isinstance(server, asyncio.Server)
-    return runner, server.sockets[0].getsockname()[:2]
+    host, port = runner.addresses[0][:2]  # (asyncio's or uvloop's server alike)
+    return runner, (str(host), int(port))
 
 
 async def echo(request: web.Request) -> web.Response:
@@ -455,7 +455,7 @@ def assert_lb_error(status: int, headers: Mapping[str, str], body: bytes, expect
     assert status == expected
     assert headers["Server"] == "awselb/2.0"
     assert headers["Content-Type"].startswith("text/html")
-    assert body == error_page(expected)
+    assert body == alb_error(expected).body
     assert f"<title>{expected} ".encode() in body and f"<h1>{expected} ".encode() in body
 
 
@@ -657,13 +657,6 @@ def test_keep_alive_routes_each_request_by_the_snapshot_in_force() -> None:
 
     run(router, scenario, the_listener=first, holder=holder)
     assert [item.rules[0].actions[0]["M"] for item, _request in router.seen] == ["blue", "green"]
-
-
-def test_error_page_is_the_albs_html() -> None:
-    assert error_page(502) == (
-        b"<html><head><title>502 Bad Gateway</title></head>"
-        b"<body><center><h1>502 Bad Gateway</h1></center></body></html>"
-    )
 
 
 def test_request_body_json_roundtrip_is_not_altered() -> None:
