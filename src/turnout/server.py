@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import itertools
 import json
 import logging
 import os
@@ -73,7 +74,9 @@ SWITCH_INTERVAL = 0.001  # seconds a thread keeps the interpreter before another
 GC_THRESHOLDS = (100_000, 100, 1000)  # gc.set_threshold in the server: see App._lifespan
 DATAPLANE_PATH = "/_turnout/dataplane"
 STARTUP_FAILED = 3  # a worker's exit code when it could not start (the parent then stops them all)
-TALLIED = ("recorded", "dropped")  # CloudTrail's counters, summed over the workers
+# Counters summed over the workers: CloudTrail's, and the ELB and ECS writes committed (the data plane's listeners
+# look at it before each request: turnout.dataplane.runtime.DataPlane.current).
+TALLIED = ("recorded", "dropped", "dataplane")
 
 
 def build_gateway(settings: Settings, clock: Clock | None = None, worker: Worker | None = None) -> Gateway:
@@ -134,10 +137,25 @@ def build_dataplane(gateway: Gateway, settings: Settings) -> DataPlane | None:
     from .store import generations
 
     engine = getattr(gateway.providers.get("ecs"), "engine", None)
+    worker = gateway.worker
+    # The count of ELB and ECS writes committed, in memory every worker shares (one process: its own).
+    if worker is not None and worker.tally is not None:
+        tally = worker.tally
+        bump: Callable[[], None] = partial(tally.add, worker.index, "dataplane", 1)
+        changes: Callable[[], int] = partial(tally.total, "dataplane")
+    else:
+        committed = itertools.count(1)
+        seen = [0]
+
+        def bump() -> None:
+            seen[0] = next(committed)
+
+        def changes() -> int:
+            return seen[0]
     dataplane = DataPlane(
         gateway.db, gateway.clock, SimulatedHealthChecks(gateway.clock), host=settings.dataplane_host,
         log_dir=settings.data_dir / "tasks", commands=[parse_command_rule(text) for text in settings.task_commands],
-        wake_engine=engine.wake if isinstance(engine, Engine) else None)
+        wake_engine=engine.wake if isinstance(engine, Engine) else None, changes=changes)
     if isinstance(engine, Engine) and gateway.primary:
         engine.scheduler.probed = True
         engine.containers_ready = dataplane.containers_ready
@@ -147,6 +165,7 @@ def build_dataplane(gateway: Gateway, settings: Settings) -> DataPlane | None:
     def wrote(ctx: RequestContext) -> None:
         if ctx.service is not None and ctx.service.name in followed:
             generations.of(gateway.db).bump(GENERATION)
+            gateway.db.after_commit(bump)  # counted once it is there to be read
 
     gateway.on_write.append(wrote)
     return dataplane

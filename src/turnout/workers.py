@@ -67,6 +67,12 @@ class Tally:
         (value,) = struct.unpack_from("<q", self._memory, offset)
         struct.pack_into("<q", self._memory, offset, value + amount)
 
+    def total(self, name: str) -> int:
+        """One counter, summed over the workers."""
+        offset = self.names.index(name) * 8
+        return sum(struct.unpack_from("<q", self._memory, index * self._row.size + offset)[0]
+                   for index in range(self._workers))
+
     def totals(self) -> dict[str, int]:
         sums = [0] * len(self.names)
         for index in range(self._workers):

@@ -60,7 +60,8 @@ REFRESH = 0.25  # seconds between two passes when nothing was written (target st
 
 class DataPlane:
     def __init__(self, db: Database, clock: Clock, checks: HealthChecks, *, host: str, log_dir: Path,
-                 commands: Sequence[CommandRule] = (), wake_engine: Callable[[], None] | None = None) -> None:
+                 commands: Sequence[CommandRule] = (), wake_engine: Callable[[], None] | None = None,
+                 changes: Callable[[], int] | None = None) -> None:
         self.db = db
         self.clock = clock
         self.checks = checks
@@ -78,7 +79,10 @@ class DataPlane:
         self.prober = Prober(self._probed)
         self._published: tuple[Any, Any] | None = None
         self._token: Any = None  # GENERATION's token at the last pass
-        self._snapshot_token: Any = None  # ... when the snapshot was last built
+        # The count of ELB and ECS writes committed, in every worker (server.build_dataplane); without it, the
+        # database's generation (a PRAGMA and perhaps a query per request).
+        self._changes = changes if changes is not None else lambda: generations.of(db).token(GENERATION)
+        self._snapshot_seen: Any = None  # what _changes said when the snapshot was last built
         self._wakeup: asyncio.Event | None = None
         self._loop_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -136,11 +140,12 @@ class DataPlane:
     def current(self) -> Snapshot:
         """The snapshot a request is routed by, built again first when an ELB or ECS write has committed since the
         last one: a request sent once ``DeregisterTargets`` or ``ModifyRule`` has answered is routed by what they
-        changed (reading the token costs a ``PRAGMA data_version`` when nothing changed)."""
+        changed. Every worker counts the ELB and ECS writes it commits, once committed, in memory they share: the
+        look costs a few reads of that memory, not a database query."""
         try:
-            token = generations.of(self.db).token(GENERATION)
-            if token != self._snapshot_token:
-                self._snapshot_token = token
+            seen = self._changes()
+            if seen != self._snapshot_seen:
+                self._snapshot_seen = seen
                 self.snapshot = snapshots.build(self.db, self.checks, self.tasks.endpoints)
         except Exception:  # the last snapshot stays (the database is closing, say)
             log.exception("could not read the data plane's state")
@@ -150,7 +155,7 @@ class DataPlane:
         """One pass: processes, then the snapshot, listeners and health checks."""
         async with self._lock:
             await self.tasks.sync(self._health_paths)
-            self._snapshot_token = generations.of(self.db).token(GENERATION)
+            self._snapshot_seen = self._changes()  # read first: a write committed during the build is seen next
             self.snapshot = snapshots.build(self.db, self.checks, self.tasks.endpoints)
             await self._listeners()
             self._probes()
