@@ -155,7 +155,8 @@ def build_dataplane(gateway: Gateway, settings: Settings) -> DataPlane | None:
     dataplane = DataPlane(
         gateway.db, gateway.clock, SimulatedHealthChecks(gateway.clock), host=settings.dataplane_host,
         log_dir=settings.data_dir / "tasks", commands=[parse_command_rule(text) for text in settings.task_commands],
-        wake_engine=engine.wake if isinstance(engine, Engine) else None, changes=changes)
+        wake_engine=engine.wake if isinstance(engine, Engine) else None, changes=changes,
+        tls_dir=settings.data_dir / "tls")
     if isinstance(engine, Engine) and gateway.primary:
         engine.scheduler.probed = True
         engine.containers_ready = dataplane.containers_ready

@@ -4,8 +4,11 @@ Driven by boto3 for the API and plain HTTP clients on the listeners."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import shutil
+import socket
+import ssl
 import subprocess
 import threading
 from collections import Counter
@@ -313,3 +316,34 @@ def test_network_load_balancer_forwards_tcp(srv: Server, unique: Callable[[str],
         {"Type": "forward", "ForwardConfig": {"TargetGroups": [
             {"TargetGroupArn": groups[0], "Weight": 0}, {"TargetGroupArn": groups[1], "Weight": 100}]}}])
     assert {request(address).json()["name"] for _ in range(10)} == {"tcp-b"}
+
+
+def test_an_https_listener_ends_tls_with_the_data_directory_certificate(
+        srv: Server, unique: Callable[[str], str], stand_ins: Callable[[str], StandIn]) -> None:
+    elb = srv.client("elbv2")
+    lb_arn, vpc = _alb(srv, unique("tls"))
+    group = _group(srv, unique("tls"), vpc)
+    target = stand_ins("behind-tls")
+    elb.register_targets(TargetGroupArn=group, Targets=[{"Id": "127.0.0.1", "Port": target.port}])
+    certificate = "arn:aws:acm:us-east-1:000000000000:certificate/12345678-1234-1234-1234-123456789012"
+    listener = elb.create_listener(LoadBalancerArn=lb_arn, Protocol="HTTPS", Port=443,
+                                   Certificates=[{"CertificateArn": certificate}],
+                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": group}])["Listeners"][0]
+    host, port = listener_address(srv, listener["ListenerArn"])
+    assert port >= 1024
+    wait_for(lambda: _states(srv, group).get(f"127.0.0.1:{target.port}") == "healthy", message="healthy")
+    dns = elb.describe_load_balancers(LoadBalancerArns=[lb_arn])["LoadBalancers"][0]["DNSName"]
+    cafile = srv.data_dir / "tls" / "cert.pem"
+    context = ssl.create_default_context(cafile=str(cafile))
+    connection = http.client.HTTPSConnection(host, port, context=context, timeout=10)
+    connection.sock = context.wrap_socket(socket.create_connection((host, port), timeout=10), server_hostname=dns)
+    connection.request("GET", "/secure", headers={"Host": dns})
+    response = connection.getresponse()
+    seen = json.loads(response.read())
+    connection.close()
+    assert response.status == 200 and seen["name"] == "behind-tls"
+    assert seen["headers"]["x-forwarded-proto"] == "https" and seen["headers"]["x-forwarded-port"] == "443"
+    if shutil.which("curl"):  # as a user would: the DNS name, the certificate trusted
+        done = subprocess.run(["curl", "-s", "--max-time", "10", "--cacert", str(cafile), f"https://{dns}:{port}/"],
+                              capture_output=True, timeout=20, check=False)
+        assert json.loads(done.stdout)["name"] == "behind-tls"

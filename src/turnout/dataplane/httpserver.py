@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import ssl
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import cast
@@ -360,9 +361,10 @@ class HttpServer:
         self.connections: set[ClientConnection] = set()
         self._server: asyncio.Server | None = None
 
-    async def start(self, sock: socket.socket) -> None:
+    async def start(self, sock: socket.socket, context: ssl.SSLContext | None = None) -> None:
+        """Accept connections on ``sock``; with ``context``, TLS ones (an HTTPS listener)."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: ClientConnection(self), sock=sock)
+        self._server = await loop.create_server(lambda: ClientConnection(self), sock=sock, ssl=context)
 
     async def close(self, timeout: float) -> None:
         """Stop accepting at once; requests in progress get up to ``timeout`` seconds, then are cut."""

@@ -1,10 +1,10 @@
 """The servers that make load-balancer listeners accept connections on this machine, one per listener ARN.
 
 HTTP and HTTPS listeners are served by ``proxy.HttpProxy`` on ``httpserver.HttpServer`` (forwarding over one
-``upstream.UpstreamPool`` shared by every listener); TCP and TLS
-listeners by ``tcp.TcpForwarder``. Turnout's choice for now: HTTPS and TLS listeners are served WITHOUT TLS (plain
-HTTP and plain TCP); ``X-Forwarded-Proto`` still says ``https`` for an HTTPS listener. UDP and TCP_UDP listeners are
-not served (``serve`` returns None).
+``upstream.UpstreamPool`` shared by every listener); TCP and TLS listeners by ``tcp.TcpForwarder``. HTTPS and TLS
+listeners end TLS with the context ``tls`` gives (the data directory's certificate, :mod:`.tls`) and pass plain
+HTTP or bytes on, as an ALB or NLB does; without ``tls`` they are served as plain HTTP and TCP. UDP and TCP_UDP
+listeners are not served (``serve`` returns None).
 
 The port rule (Turnout's choice; a listener's own port is usually privileged or shared by several load balancers):
 the first choice is the listener's port itself when it is 1024 or above, else port + 8000 (80 -> 8080,
@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import ssl
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -96,6 +97,7 @@ class ListenerServers:
         idle_timeout: float | Callable[[Listener], float] = IDLE_TIMEOUT,
         tcp_idle_timeout: float = NLB_TCP_IDLE_TIMEOUT,
         shutdown_timeout: float = SHUTDOWN_TIMEOUT,
+        tls: Callable[[], ssl.SSLContext] | None = None,
     ) -> None:
         self._host = host
         self._snapshot = snapshot
@@ -106,6 +108,8 @@ class ListenerServers:
         self._idle_timeout = idle_timeout
         self._tcp_idle_timeout = tcp_idle_timeout
         self._shutdown_timeout = shutdown_timeout
+        self._tls = tls
+        self._context: ssl.SSLContext | None = None
         self._served: dict[str, _Served] = {}
         self._stats: dict[str, HttpProxy | TcpForwarder] = {}  # kept after close: counts survive a restart
         self._pool: UpstreamPool | None = None
@@ -115,9 +119,9 @@ class ListenerServers:
         """Serve ``listener`` and return where it answers. Idempotent per ARN: the same protocol and port return the
         address already bound; a changed protocol or port closes the old server and serves again.
 
-        HTTP and HTTPS listeners are served by ``proxy.HttpProxy``, TCP and TLS ones by ``tcp.TcpForwarder``.
-        Turnout's choice for now: HTTPS and TLS listeners are served WITHOUT TLS (as plain HTTP and plain TCP).
-        UDP and TCP_UDP listeners are not served: None (and a server left from an earlier protocol is closed).
+        HTTP and HTTPS listeners are served by ``proxy.HttpProxy``, TCP and TLS ones by ``tcp.TcpForwarder``; HTTPS
+        and TLS ones with TLS when the servers were given ``tls``. UDP and TCP_UDP listeners are not served: None
+        (and a server left from an earlier protocol is closed).
 
         The port rule: the listener's port when 1024 or above, else port + 8000 (80 -> 8080, 443 -> 8443); when
         that port is taken (by anything), the next free one counting up (at most 100 tries), then any free port the
@@ -135,6 +139,14 @@ class ListenerServers:
                 return await self._serve_tcp(listener)
             log.info("listener %s: protocol %s is not served", listener.arn, listener.protocol)
             return None
+
+    def _context_for(self, listener: Listener) -> ssl.SSLContext | None:
+        """The TLS context of an HTTPS or TLS listener (made on first use), None for the others."""
+        if listener.protocol not in ("HTTPS", "TLS") or self._tls is None:
+            return None
+        if self._context is None:
+            self._context = self._tls()
+        return self._context
 
     def _lock(self, arn: str) -> asyncio.Lock:
         return self._locks.setdefault(arn, asyncio.Lock())
@@ -158,10 +170,11 @@ class ListenerServers:
             connect_timeout=self._connect_timeout,
             idle_timeout=self._idle_timeout,
         )
+        context = self._context_for(listener)
         sock = self._bind(listener)
         server = HttpServer(handler, handler.client_idle)
         try:
-            await server.start(sock)
+            await server.start(sock, context)
         except BaseException:
             sock.close()
             raise
@@ -179,9 +192,10 @@ class ListenerServers:
             connect_timeout=self._connect_timeout,
             idle_timeout=self._tcp_idle_timeout,
         )
+        context = self._context_for(listener)
         sock = self._bind(listener)
         try:
-            await forwarder.start(sock)
+            await forwarder.start(sock, context)
         except BaseException:
             sock.close()
             raise

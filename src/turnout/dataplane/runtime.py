@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Hashable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from ..store import dataplane as published
 from ..store import generations
 from ..store.db import Database
 from . import snapshot as snapshots
+from . import tls
 from .balancing import Balancer
 from .containers import TaskRunner
 from .listeners import ListenerServers
@@ -61,7 +63,7 @@ REFRESH = 0.25  # seconds between two passes when nothing was written (target st
 class DataPlane:
     def __init__(self, db: Database, clock: Clock, checks: HealthChecks, *, host: str, log_dir: Path,
                  commands: Sequence[CommandRule] = (), wake_engine: Callable[[], None] | None = None,
-                 changes: Callable[[], int] | None = None) -> None:
+                 changes: Callable[[], int] | None = None, tls_dir: Path | None = None) -> None:
         self.db = db
         self.clock = clock
         self.checks = checks
@@ -72,8 +74,9 @@ class DataPlane:
         self.snapshot = Snapshot()
         self.balancer = Balancer()
         self.router = Router(self.balancer)
-        self.servers = ListenerServers(host, self.current, self.router,
-                                       on_start=self.balancer.started, on_finish=self.balancer.finished)
+        self.servers = ListenerServers(host, self.current, self.router, on_start=self.balancer.started,
+                                       on_finish=self.balancer.finished,
+                                       tls=None if tls_dir is None else partial(tls.server_context, tls_dir))
         self.tasks = TaskRunner(db, clock, host=host, log_dir=log_dir, commands=tuple(commands),
                                 wake_engine=wake_engine, poke=self.poke)
         self.prober = Prober(self._probed)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -14,6 +17,7 @@ from aiohttp import web
 from hypothesis import given
 from hypothesis import strategies as st
 
+from turnout.dataplane import tls
 from turnout.dataplane.listeners import ListenerServers, bind_socket, preferred_port
 from turnout.dataplane.model import Address, Decision, Forward, Group, Listener, Request, Respond, Snapshot, Target
 
@@ -303,5 +307,40 @@ def test_close_all_closes_every_listener_and_close_of_an_unknown_arn_is_harmless
             assert await refuses(address)
         with contextlib.suppress(Exception):
             await servers.close_all()  # twice is fine
+
+    run(body)
+
+
+def test_a_tls_listener_ends_tls_and_pipes_plain_bytes(tmp_path: Path) -> None:
+    """An NLB TLS listener presents the data directory's certificate and passes the plain bytes on."""
+    async def body() -> None:
+        received: list[bytes] = []
+
+        async def target(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            line = await reader.readline()
+            received.append(line)
+            writer.write(b"echo " + line)
+            await writer.drain()
+            writer.close()
+
+        backend = await asyncio.start_server(target, "127.0.0.1", 0)
+        port = backend.sockets[0].getsockname()[1]
+        peer = Target("tg", "127.0.0.1", port, ("127.0.0.1", port), "healthy")
+        router = Router()
+        router.route_tcp = lambda listener, groups, flow: Forward("tg", peer)  # type: ignore[method-assign]
+        nlb = listener(5, protocol="TLS")
+        servers = ListenerServers("127.0.0.1", lambda: Snapshot({nlb.arn: nlb}, {}), router,
+                                  tls=partial(tls.server_context, tmp_path / "tls"))
+        address = await servers.serve(nlb)
+        assert address is not None
+        client = ssl.create_default_context(cafile=str(tmp_path / "tls" / tls.CERT))
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(
+            *address, ssl=client, server_hostname="web-1.us-east-1.elb.localhost"), WAIT)
+        writer.write(b"hello\n")
+        assert await asyncio.wait_for(reader.readline(), WAIT) == b"echo hello\n"
+        writer.close()
+        assert received == [b"hello\n"]  # the target saw plain bytes
+        await servers.close_all()
+        backend.close()
 
     run(body)
