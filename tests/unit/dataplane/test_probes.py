@@ -14,11 +14,11 @@ from aiohttp import web
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.unit.dataplane.waiting import until
 from turnout.dataplane.probes import CheckSettings, Outcome, Prober, check_once, matches
 from turnout.dataplane.processes import free_port
 
 T = TypeVar("T")
-WAIT = 20.0
 
 
 def run(coro: Awaitable[T]) -> T:
@@ -228,15 +228,6 @@ def test_check_once_never_raises_on_bad_settings() -> None:
 
 
 # -- the prober --------------------------------------------------------------------------------------------------
-
-
-async def until(predicate: object, timeout: float = WAIT) -> None:
-    assert callable(predicate)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 def test_prober_reports_the_first_outcome_then_changes_only() -> None:

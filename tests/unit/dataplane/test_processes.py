@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.unit.dataplane.waiting import WAIT, until
 from turnout.dataplane.processes import (
     CommandRule,
     StartFailed,
@@ -28,7 +29,6 @@ from turnout.dataplane.processes import (
 )
 
 T = TypeVar("T")
-WAIT = 20.0  # generous: a bound against hangs, not a speed requirement
 
 
 def run(coro: Awaitable[T]) -> T:
@@ -36,15 +36,6 @@ def run(coro: Awaitable[T]) -> T:
         return await asyncio.wait_for(coro, 60)
 
     return asyncio.run(bounded())
-
-
-async def until(predicate: object, timeout: float = WAIT) -> None:
-    assert callable(predicate)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 # -- rules -------------------------------------------------------------------------------------------------------
