@@ -59,8 +59,9 @@ GAP = 0.02  # seconds at least between two passes
 REFRESH = 0.25  # seconds between two passes when nothing was written (target states move with the clock)
 
 
-
 class DataPlane:
+    """The data plane of one server process: its listeners, task processes and health checks (see the module)."""
+
     def __init__(self, db: Database, clock: Clock, checks: HealthChecks, *, host: str, log_dir: Path,
                  commands: Sequence[CommandRule] = (), wake_engine: Callable[[], None] | None = None,
                  changes: Callable[[], int] | None = None, tls_dir: Path | None = None) -> None:
@@ -68,7 +69,6 @@ class DataPlane:
         self.clock = clock
         self.checks = checks
         self.host = host
-        self.commands = tuple(commands)
         self.wake_engine = wake_engine
         self.time_scale = float(getattr(clock, "scale", 1.0))
         self.snapshot = Snapshot()
