@@ -159,6 +159,7 @@ class TaskRunner:
         self._health_paths = health_paths
         self._definitions = {}
         wanted = self._wanted()
+        self._failed &= wanted.keys()  # a task that could not start is stopping: forget it once it is gone
         for key in [k for k in self.processes.running() if k not in wanted and k not in self._stopping]:
             self._containers.pop(key, None)
             self._ready.discard(key)
