@@ -58,9 +58,10 @@ lock:
 	$(PY) -m pip install --quiet --disable-pip-version-check '$(UV)'
 	$(COMPILE) --extra test --extra bench pyproject.toml requirements-build.in -o $(BENCH_LOCK)
 	$(COMPILE) --extra test pyproject.toml requirements-build.in -c $(BENCH_LOCK) -o $(LOCK)
+	UV_CONSTRAINT=$(BENCH_LOCK) $(VENV)/bin/uv lock --quiet --python 3.11
 	$(PY) tools/build_authz_reference.py
 	$(PY) tools/build_catalogue.py
-	@echo "lock updated: run 'make test' (a fresh venv: 'make clean test') and commit requirements*.txt and src/turnout/data/"
+	@echo "lock updated: run 'make test' (a fresh venv: 'make clean test') and commit requirements*.txt, uv.lock and src/turnout/data/"
 
 clean:
 	rm -rf $(VENV) .turnout .pytest_cache .mypy_cache .ruff_cache tests/js/node_modules

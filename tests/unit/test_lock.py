@@ -102,3 +102,14 @@ def test_the_wheel_carries_its_data_and_declares_ranges(tmp_path: Path) -> None:
     requires = [Requirement(line.split(":", 1)[1].strip()) for line in meta.splitlines()
                 if line.startswith("Requires-Dist:") and "extra ==" not in line]
     assert {canonicalize_name(r.name): str(r.specifier) for r in requires}["botocore"] == "<2,>=1.40"
+
+
+def test_uv_lock_holds_the_same_versions() -> None:
+    """``uv.lock`` (made by ``make lock`` with the bench lock as its constraints) pins every package at the
+    version the pip locks pin: one set of versions, whichever tool builds the environment."""
+    lock = tomllib.loads((REPO / "uv.lock").read_text())
+    locked = {canonicalize_name(p["name"]): Version(p["version"]) for p in lock["package"]
+              if p["name"] != "turnout" and "version" in p}
+    bench = pins("requirements-bench.txt")
+    assert locked, "uv.lock pins nothing"
+    assert {name: (version, bench.get(name)) for name, version in locked.items() if bench.get(name) != version} == {}
