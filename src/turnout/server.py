@@ -31,7 +31,6 @@ from .gateway.accesslog import AccessLog
 from .gateway.gateway import Gateway
 from .gateway.protocols import write, write_error
 from .services.cloudtrail.recorder import health as cloudtrail_health
-from .services.cloudtrail.recorder import recorder_of
 from .services.iam.store.views import IdentityViews
 from .services.sts.store import SessionStore
 from .store.db import Database, DatabaseError
@@ -97,9 +96,10 @@ def build_gateway(settings: Settings, clock: Clock | None = None, worker: Worker
         gateway.on_write.append(authorizer.wrote)  # an IAM write makes cached policies stale, in every process
         gateway.recorders.append(authorizer)  # stores denials (`turnout explain`)
     if settings.cloudtrail:
+        from .services.cloudtrail.journal import DIRECTORY
         from .services.cloudtrail.recorder import CloudTrailRecorder
 
-        recorder = CloudTrailRecorder(db)
+        recorder = CloudTrailRecorder(db, journal_dir=settings.data_dir / DIRECTORY)
         if worker is not None and worker.tally is not None:
             recorder.share = partial(worker.tally.add, worker.index)
             recorder.totals = worker.tally.totals
@@ -190,11 +190,6 @@ class App:
         # sharing the interpreter with them in slices of SWITCH_INTERVAL.
         self._pool = ThreadPoolExecutor(REQUEST_THREADS, thread_name_prefix="turnout-request")
         self._lanes = Lanes()
-        self._trail = recorder_of(gateway)  # CloudTrail's recorder (None: calls are not recorded)
-        self._active = 0  # requests in hand (their bodies being read, handled, or answered)
-        # Every request task of this server, including those whose data has arrived and that have not begun to run
-        # (set by the connection, turnout.edge.protocol): the call's CloudTrail event waits for theirs when any.
-        self.requests_started: set[Any] = set()
         self._slice = 0.0  # when the current slice of calls answered on the loop began
 
     @staticmethod
@@ -225,7 +220,7 @@ class App:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, receive, send)
+            await self._handle(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
@@ -281,13 +276,6 @@ class App:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self._active += 1
-        try:
-            await self._handle(scope, receive, send)
-        finally:
-            self._active -= 1
-
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await self._read_body(scope, receive, send)
         if body is None:
@@ -318,25 +306,13 @@ class App:
                 # health check waiting there is answered at once), and go on in the next round.
                 await asyncio.sleep(0)
                 self._slice = time.perf_counter()
-            # On the loop with other requests in hand, the call's CloudTrail event goes with theirs: one commit,
-            # awaited before answering (the recorder's group commit). Nothing may await between the call and
-            # committed(): the batch must hold this call's event. Shielded: the batch is shared.
-            http.batched = self.batched()
             answer = self._answer(ctx, key)
-            batch = self._trail.committed() if http.batched and self._trail is not None else None
-            if batch is not None:
-                await asyncio.shield(batch)
         await self._send(send, *answer)
-
-    def batched(self) -> bool:
-        """Whether a call answered on the loop now shares its CloudTrail commit with other requests': some are in
-        hand, or their data has arrived and their tasks wait to run (they run before the shared commit does).
-        Counting only the requests begun would miss those, and commit calls one by one under load."""
-        return self._trail is not None and (self._active > 1 or len(self.requests_started) > 1)
 
     def _answer(self, ctx: RequestContext, key: tuple[str, str] | None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         """The rest of an API call, on the loop or in a request thread: handled, then serialised. The gateway
-        returns once the call's CloudTrail event is committed, so the call is answered only once it is on disk."""
+        returns once the call's CloudTrail event is durable (its journal written, or its write committed), so the
+        call is answered only once its event is on disk."""
         started = time.thread_time()  # the call's own CPU time: waits for the interpreter or the writer lock
         answer = write(self.gateway.finish_http(ctx))  # must not make a short call look long, and keep it a thread's
         self._lanes.took(key, time.thread_time() - started)

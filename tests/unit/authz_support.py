@@ -34,7 +34,6 @@ class InProcess:
     def __init__(self, data_dir: Path, *, enforce: bool = True) -> None:
         self.gateway: Gateway = build_gateway(Settings(data_dir=data_dir, enforce_iam=enforce))
         self.last: RequestContext | None = None
-        self.batched = False  # mark requests as the server does on its loop with others in hand (group commit)
 
     @property
     def authorizer(self) -> PolicyAuthorizer:
@@ -50,7 +49,7 @@ class InProcess:
             body = body.encode()
         elif not isinstance(body, bytes):
             body = body.read()
-        http = HttpRequest(request.method, url.path or "/", url.query, headers, body, batched=self.batched)
+        http = HttpRequest(request.method, url.path or "/", url.query, headers, body)
         ctx = self.gateway.handle_http(http)
         self.last = ctx
         status, response_headers, response_body = write(ctx)

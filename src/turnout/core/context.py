@@ -25,9 +25,6 @@ class HttpRequest:
     headers: dict[str, list[str]]  # lower-case names
     body: bytes
     client_ip: str = "127.0.0.1"
-    # Answered on the event loop while other requests are in hand: the call's CloudTrail event is written with
-    # theirs, in one transaction the server awaits before answering (the recorder's group commit).
-    batched: bool = False
 
     def header(self, name: str) -> str | None:
         values = self.headers.get(name)

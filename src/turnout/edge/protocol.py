@@ -53,10 +53,6 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         limits = getattr(self.app, "limits", None)
         self.limits: Limits = limits if isinstance(limits, Limits) else Limits()
-        if hasattr(self.app, "requests_started"):
-            # The application's tasks of this server, started or only scheduled (uvicorn's own set): the app
-            # counts the requests whose data has arrived, not just those it has begun to handle.
-            self.app.requests_started = self.server_state.tasks
         self.timeout_keep_alive = self.limits.idle_timeout  # type: ignore[assignment]  # call_later takes a float
         self._header_size = 0
         self._header_count = 0

@@ -1,9 +1,9 @@
-"""An HTTP call's CloudTrail event is committed before its answer: a write's in the write's own transaction,
-any other call's in one of its own; internal calls' events wait for the next write."""
+"""Without a server (no journal), an HTTP call's CloudTrail event is committed before its answer: a write's in the
+write's own transaction, any other call's in one of its own; internal calls' events wait for the next write.
+With a server's journal: tests/unit/cloudtrail/test_journal.py."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -63,70 +63,6 @@ def test_reads_and_failures_are_written_before_their_answers(env: InProcess, mon
         iam.create_user(UserName="once")  # its transaction rolled back; the event has one of its own
     assert writes[-1] == {"events": 1, "inside_the_call": False, "users": 1}
     assert store.last_seq(env.gateway.db) == 3 and recorder.pending == 0
-
-
-def test_calls_in_hand_together_share_one_write(env: InProcess, monkeypatch: pytest.MonkeyPatch) -> None:
-    """On the server's loop with other requests in hand, a read's event goes with theirs: one write for all."""
-    recorder, writes = _server_mode(env, monkeypatch)
-    iam = env.client("iam")
-    iam.create_user(UserName="batch")
-    env.batched = True
-
-    async def run() -> None:
-        futures = []
-        for _ in range(3):  # three reads handled before the loop runs its callbacks
-            iam.get_user(UserName="batch")
-            batch = recorder.committed()
-            assert batch is not None
-            futures.append(batch)
-        assert futures[0] is futures[1] is futures[2]
-        assert not futures[0].done() and recorder.pending == 3
-        iam.create_user(UserName="batch-write")  # a write's event is still written in its own transaction
-        assert writes[-1] == {"events": 1, "inside_the_call": True, "users": 2} and recorder.pending == 3
-        await asyncio.gather(*futures)
-        assert recorder.pending == 0 and recorder.committed() is None
-
-    asyncio.run(run())
-    assert [w["events"] for w in writes] == [1, 1, 3]
-
-
-def test_a_call_whose_event_another_thread_is_writing_waits_for_that_write(
-        env: InProcess, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The background flush may take a batched call's event from the queue before the call asks for its batch:
-    the call then waits for that write to commit, rather than being answered with its event not yet on disk."""
-    import threading
-
-    recorder, _ = _server_mode(env, monkeypatch)
-    iam = env.client("iam")
-    iam.create_user(UserName="raced")
-    env.batched = True
-    taken = threading.Event()
-    release = threading.Event()
-    original = store.write_events
-
-    def slow_write(database: Any, drafts: Any) -> int:
-        taken.set()
-        release.wait(10)  # the flush holds the queue while its write is under way
-        return original(database, drafts)
-
-    async def run() -> None:
-        iam.get_user(UserName="raced")  # queued
-        monkeypatch.setattr(store, "write_events", slow_write)
-        flusher = threading.Thread(target=recorder.write_pending)  # the background flush takes it
-        flusher.start()
-        assert taken.wait(10) and recorder.pending == 0
-        batch = recorder.committed()
-        assert batch is not None, "answered while its event was still being written"
-        assert not batch.done()
-        release.set()
-        await asyncio.shield(batch)
-        flusher.join(10)
-        assert store.last_seq(env.gateway.db) == 2  # the user's creation and the read, both committed
-
-    try:
-        asyncio.run(run())
-    finally:
-        release.set()  # never leave the flush waiting, whatever failed
 
 
 def test_internal_calls_wait_for_nothing_but_go_with_the_next_http_call(

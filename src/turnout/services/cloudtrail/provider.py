@@ -26,7 +26,8 @@ class CloudTrailProvider(LookupOperations, TrailOperations, InsightOperations, P
     def startup(self) -> None:
         recorder = recorder_of(self.gateway)
         if recorder is not None:
-            recorder.start()  # write events from the server's event loop from now on
+            # Events through this process's journal from now on; the primary copies every journal in the background.
+            recorder.start(copies=self.gateway.primary)
         from . import delivery
 
         if self.gateway.primary:  # one process delivers (turnout.workers)

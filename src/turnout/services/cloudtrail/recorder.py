@@ -1,25 +1,24 @@
 """The CloudTrail recorder: the gateway's :class:`~turnout.gateway.gateway.Recorder` that records every call.
 
 Recording never fails the call it records. ``record`` builds the call's record (a few microseconds: records of
-repeated calls are made from a cached shape, :mod:`.records`) and appends it to an in-memory queue.
+repeated calls are made from a cached shape, :mod:`.records`) and makes it durable before the call is answered:
 
-Durability: a call made over HTTP is answered only once its event is committed. The event of a write that
-succeeded is written in the write's own transaction (the gateway records it before committing: one commit for the
-change and its event); any other call's event (a read, a failure, a refusal) is written in a transaction of its
-own right after the call, before its answer is serialised; or, for a call answered on the event loop while other
-requests are in hand (``HttpRequest.batched``), in one transaction shared with theirs (group commit: the server
-awaits :meth:`CloudTrailRecorder.committed` before answering; one commit per batch, not per call). So an
-acknowledged call's event survives a ``kill -9``
-(SQLite WAL, see :mod:`turnout.store.db`). Calls made internally (ECS's calls through the gateway) wait for
-nothing: their events are written with the next HTTP call's, or by the background task every
-:data:`FLUSH_SECONDS`, whatever becomes of the transaction they were made in. Without a server loop (a gateway used
-in process, as tests do) they are written at once. ``LookupEvents`` flushes first, so a call is found as soon as
-it has been answered.
+* **In a server:** its event is appended to this process's journal (:mod:`.journal`), one ``write`` to a file,
+  which survives a ``kill -9``: a write's inside its transaction, before the commit (a write that committed always
+  has its event), any other call's after it, an internal call's (ECS's calls through the gateway) whatever becomes
+  of the transaction it was made in. :meth:`CloudTrailRecorder.flush` copies every journal into the event store, in
+  the order the calls were made: the primary process's background task every :data:`FLUSH_SECONDS` (one process, so
+  that copies never race for the writer lock), ``LookupEvents`` in any process (so that a call is found as soon as it
+  has been answered, whichever process answered it), and every process when it stops. The first copy also takes
+  what a stopped or crashed process left.
+* **Without a server** (a gateway used in process, as tests do): a write's event is written in the write's own
+  transaction (one commit for the change and its event); any other call's in a transaction of its own, before its
+  answer; an internal call's at once, or after the transaction it was made in.
 
-The durable write adds the events' rows only; their lookup entries (the posting lists of :mod:`.store.postings`, whose
-rows a lone event would rewrite whole) are added by every :meth:`~CloudTrailRecorder.flush`: the background task's,
-``LookupEvents``'s, and the one at shutdown. After a crash, the events written but not yet indexed are indexed by
-the first flush (:func:`.store.index_events` resumes after :func:`.store.indexed_seq`).
+The durable write adds the events' rows only; their lookup entries (the posting lists of :mod:`.store.postings`,
+whose rows a lone event would rewrite whole) are added by every :meth:`~CloudTrailRecorder.flush`. After a crash,
+the events written but not yet indexed are indexed by the first flush (:func:`.store.index_events` resumes after
+:func:`.store.indexed_seq`).
 
 A batch whose write fails is written again event by event, an event the database refuses (text with a lone
 surrogate) with that text escaped (:meth:`.records.Draft.escaped`): one event never costs another.
@@ -27,9 +26,6 @@ When the recorder is behind (more than :data:`MAX_PENDING` calls waiting) or bro
 an event cannot be written even escaped), calls still get their answers: the events are dropped, counted, and
 logged (at most once every :data:`LOG_EVERY` seconds). The counters are served in ``/_turnout/health``
 under ``"cloudtrail"``.
-
-A graceful stop (SIGTERM/SIGINT) writes every pending event before the database closes; ``kill -9`` can lose
-only the events of internal calls of the last :data:`FLUSH_SECONDS`, never an acknowledged call's.
 """
 
 from __future__ import annotations
@@ -40,10 +36,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...store.db import Database
 from . import store
+from .journal import Journal
 from .records import Draft, drafts
 
 if TYPE_CHECKING:
@@ -59,17 +58,19 @@ INDEX_BATCH = 50_000  # events indexed per transaction
 
 
 class CloudTrailRecorder:
-    def __init__(self, db: Database, *, max_pending: int = MAX_PENDING) -> None:
+    def __init__(self, db: Database, *, max_pending: int = MAX_PENDING, journal_dir: Path | None = None) -> None:
         self.db = db
         self.max_pending = max_pending
-        self.recorded = 0  # events written
+        self.journal_dir = journal_dir  # where start() opens this process's journal (None: no journal)
+        self.journal: Journal | None = None
+        self.recorded = 0  # events made durable
         self.dropped = 0  # events lost (a call whose record could not be built counts one)
         self.auto_flush = True  # write at once (no server loop); the server's flusher task turns this off
         self._pending: deque[Draft] = deque()
         self._task: asyncio.Task[None] | None = None
         self._counting = threading.Lock()  # calls are recorded from the server's request threads
         self._queue = threading.Lock()  # held while the queue's events are taken and written (_write)
-        self._batch: asyncio.Future[None] | None = None  # resolved once the events queued so far are written
+        self._copied: dict[str, int] = {}  # journal -> the position this process last saw it copied up to
         self._last_warning = 0.0
         # Adds to counters that all worker processes share ("recorded", "dropped"), and reads their totals
         # (turnout.workers.Tally): /_turnout/health then reports every worker's events, whichever answers.
@@ -100,62 +101,51 @@ class CloudTrailRecorder:
             return
         http = ctx.http
         try:
+            if self.journal is not None and self._journal(built):
+                return
             if http is not None and self.db.in_transaction:
-                self._store(built)  # a write's event, in the write's own transaction (the gateway records it there)
+                self._count(self._insert(built))  # a write's event, in the write's own transaction
                 return
-            if http is not None and not http.batched:
-                self._write(built)  # with the events queued before it, in a transaction of its own
+            if http is not None:
+                self._write(built)  # no journal: with the events queued before it, in a transaction of its own
                 return
-        except Exception:  # _store and _write count their own failures; the call is answered whatever happens
+        except Exception:  # _insert and _write count their own failures; the call is answered whatever happens
             log.exception("CloudTrail write failed")
             return
-        self._pending.extend(built)  # a batched call's (see committed), or an internal call's
-        if http is None and self.auto_flush and not self.db.in_transaction:
+        self._pending.extend(built)  # an internal call's, without a journal
+        if self.auto_flush and not self.db.in_transaction:
             # In process, an internal call is written at once unless a transaction is open (a call made inside
             # another call's dispatch): the outer call's own record writes both once that transaction is over.
             self.flush()
 
-    # -- group commit ---------------------------------------------------------------------------------------
-
-    def committed(self) -> asyncio.Future[None] | None:
-        """A future resolved once every event queued so far is written (None: nothing is waiting to be).
-
-        Called by the server, on its event loop, right after the gateway handled a batched call
-        (``HttpRequest.batched``), with no ``await`` in between, so that the call's event is among those queued.
-        The first caller schedules the write; the callers until it runs share it (one transaction for all their
-        events). Await it shielded: it is shared.
-        """
-        if not self._pending and not self._queue.locked():
-            return None  # nothing queued, and no write in progress that could hold this call's event
-        # Queued events, or a write under way in another thread (the background flush) that may have taken this
-        # call's event from the queue: the batch resolves once that write is committed too (_write waits for it).
-        batch = self._batch
-        if batch is None:
-            loop = asyncio.get_running_loop()
-            batch = self._batch = loop.create_future()
-            loop.call_soon(self._commit)
-        return batch
-
-    def _commit(self) -> None:
-        batch, self._batch = self._batch, None
+    def _journal(self, built: list[Draft]) -> bool:
+        """Append to this process's journal; False when it cannot be written (the caller writes another way)."""
+        journal = self.journal
+        if journal is None:
+            return False
         try:
-            self._write()  # not indexed: the background task (or the next LookupEvents) does that off the answer
-        except Exception:  # _write counts its own failures; the callers are answered whatever happens
-            log.exception("CloudTrail flush failed")
-        finally:
-            if batch is not None and not batch.done():
-                batch.set_result(None)
+            journal.append(built)
+        except OSError:
+            now = time.monotonic()
+            if now - self._last_warning >= LOG_EVERY:
+                self._last_warning = now
+                log.warning("CloudTrail: the journal %s cannot be written; writing events to the database",
+                            journal.directory, exc_info=True)
+            return False
+        self._count(len(built))
+        return True
 
     # -- writing --------------------------------------------------------------------------------------------
 
     def flush(self) -> int:
-        """Write every pending event now, and index every event written so far; returns the number written."""
-        written = self._write()
+        """Copy every journal into the store, write the events waiting here, and index every event written so far;
+        returns the number of events written."""
+        written = self._copy_journals() + self._write()
         self._index()
         return written
 
     def write_pending(self) -> int:
-        """Write the events waiting (internal calls'), without their lookup entries; returns how many."""
+        """Write the events waiting (internal calls' without a journal), without their lookup entries."""
         if not self._pending:
             return 0
         try:
@@ -165,45 +155,38 @@ class CloudTrailRecorder:
             return 0
 
     def _write(self, extra: list[Draft] | None = None) -> int:
-        """Write every pending event, and ``extra`` (durably, without their lookup entries); returns how many.
-
-        Holds the queue's lock while it writes, so that a batch (:meth:`_commit`) that finds the queue empty
-        because another thread took its events resolves only once they are committed. Never called inside a
-        transaction (the lock is taken before the database's writer lock, never after)."""
+        """Write every pending event, and ``extra``, in one transaction, without their lookup entries; returns how
+        many. Never called inside a transaction (the queue's lock is taken before the writer lock, never after)."""
         with self._queue:
             built = []
             pending = self._pending
             while pending:
                 built.append(pending.popleft())
             built.extend(extra or ())
-            return self._store(built)
+            written = self._insert(built)
+            self._count(written)
+            return written
 
-    def _store(self, built: list[Draft]) -> int:
-        if not built:
-            return 0
-        try:
-            written = store.write_events(self.db, built)
-        except Exception:
-            # The batch's transaction is rolled back: write its events one by one, so that one event that cannot
-            # be written (a hostile request's text) never takes the others with it.
-            log.warning("CloudTrail: a batch of %d events failed; writing them one by one", len(built),
-                        exc_info=True)
-            written = sum(self._append_one(draft) for draft in built)
+    def _count(self, written: int) -> None:
         with self._counting:
             self.recorded += written
             if self.share is not None:
                 self.share("recorded", written)
-        return written
 
-    def _index(self) -> None:
-        """Add the lookup entries of the events written without them (by :meth:`_write`, or before a crash)."""
+    def _insert(self, built: list[Draft]) -> int:
+        """Write events in one transaction (a savepoint of the caller's, if one is open); returns how many."""
+        if not built:
+            return 0
         try:
-            while store.index_events(self.db, INDEX_BATCH) == INDEX_BATCH:
-                pass
-        except Exception:  # the events are written; their lookup entries are tried again at the next flush
-            log.exception("CloudTrail: could not index written events")
+            return store.write_events(self.db, built)
+        except Exception:
+            # The batch's savepoint is rolled back: write its events one by one, so that one event that cannot
+            # be written (a hostile request's text) never takes the others with it.
+            log.warning("CloudTrail: a batch of %d events failed; writing them one by one", len(built),
+                        exc_info=True)
+            return sum(self._insert_one(draft) for draft in built)
 
-    def _append_one(self, draft: Draft) -> int:
+    def _insert_one(self, draft: Draft) -> int:
         """Write one event; one the database refuses is written again with its unencodable text escaped
         (:meth:`Draft.escaped`); lost (counted, logged) only if that fails too."""
         try:
@@ -215,6 +198,65 @@ class CloudTrailRecorder:
         except Exception:
             self._lose(1, "could not write the event of %s", draft.request_id, exc_info=True)
             return 0
+
+    def _index(self) -> None:
+        """Add the lookup entries of the events written without them (by :meth:`_write`, or before a crash)."""
+        try:
+            while store.index_events(self.db, INDEX_BATCH) == INDEX_BATCH:
+                pass
+        except Exception:  # the events are written; their lookup entries are tried again at the next flush
+            log.exception("CloudTrail: could not index written events")
+
+    # -- copying the journals ---------------------------------------------------------------------------------
+
+    def _copy_journals(self) -> int:
+        """Copy the new frames of every journal into the store, in one transaction, events in the order their
+        frames were written; delete the journals nobody writes any more once copied. Returns the events written."""
+        journal = self.journal
+        if journal is None:
+            if self.journal_dir is None or not self.journal_dir.is_dir():
+                return 0
+            journal = Journal.reader(self.journal_dir)  # none of our own (stopped): still copy what others left
+        names = journal.names()
+        if not names:
+            return 0
+        with ExitStack() as holding:
+            sizes = {name: journal.size(name) for name in names}
+            gone = {name for name in names if holding.enter_context(journal.abandoned(name))}
+            due = [name for name in names
+                   if sizes[name] is not None and (name in gone or (sizes[name] or 0) > self._copied.get(name, 0))]
+            if not due:
+                return 0  # nothing new since this process last copied (another may have since: no harm)
+            with self.db.transaction():
+                frames: list[tuple[int, int, list[Draft]]] = []
+                moved: dict[str, tuple[int, int]] = {}
+                for order, name in enumerate(due):
+                    start = store.journal.position(self.db, name)
+                    found = journal.read(name, start)
+                    if found is None:
+                        continue
+                    read, end, damaged = found
+                    if damaged:
+                        size = journal.size(name) or end
+                        log.error("CloudTrail: the journal %s is damaged after byte %d; its remaining %d bytes are "
+                                  "skipped", name, end, max(0, size - end))
+                        end = max(end, size)
+                    frames.extend((written_at, order, drafts) for written_at, drafts in read)
+                    moved[name] = (start, end)
+                frames.sort(key=lambda frame: (frame[0], frame[1]))  # stable: a journal's frames keep their order
+                written = self._insert([draft for _, _, drafts in frames for draft in drafts])
+                for name, (start, end) in moved.items():
+                    if name in gone:
+                        store.journal.forget(self.db, name)
+                        journal.delete(name)  # under the writer lock: no process reads it after this commit
+                    elif end != start:
+                        store.journal.advance(self.db, name, end)
+            for name, (_, end) in moved.items():
+                if name in gone:
+                    self._copied.pop(name, None)
+                else:
+                    self._copied[name] = end
+            return written
 
     def _lose(self, count: int, message: str, *args: Any, exc_info: bool = False) -> None:
         with self._counting:
@@ -228,29 +270,39 @@ class CloudTrailRecorder:
 
     # -- the background flusher ----------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Write from a task of the running event loop from now on (the server's)."""
+    def start(self, *, copies: bool = True) -> None:
+        """Write from a task of the running event loop from now on (the server's), through a journal of this
+        process's when the recorder has a directory for it; ``copies``: this process copies the journals in the
+        background (the primary; the others write theirs only)."""
         if self._task is not None:
             return
         self.auto_flush = False
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        if self.journal_dir is not None and self.journal is None:
+            self.journal = Journal(self.journal_dir)
+        if copies or self.journal is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(FLUSH_SECONDS)
             try:
-                # In a thread: indexing a tenth of a second of calls takes milliseconds the loop owes to requests.
+                # In a thread: copying and indexing a tenth of a second of calls takes milliseconds the loop owes
+                # to requests. The first run copies what stopped or crashed processes left.
                 await asyncio.to_thread(self.flush)
             except Exception:  # flush counts its own failures; never let the task die
                 log.exception("CloudTrail flush failed")
+            await asyncio.sleep(FLUSH_SECONDS)
 
     def close(self) -> None:
-        """Stop the task and write what is pending (server shutdown, before the database closes)."""
+        """Stop the task and write what is pending (server shutdown, before the database closes): this process's
+        journal is closed, copied and deleted."""
         if self._task is not None:
             self._task.cancel()
             self._task = None
         self.auto_flush = True
+        if self.journal is not None:
+            self.journal.close()
         self.flush()
+        self.journal = None
 
 
 def recorder_of(gateway: Gateway) -> CloudTrailRecorder | None:

@@ -2,6 +2,7 @@
 
 * :mod:`.events`: the recorded events (``cloudtrail_events``, ``cloudtrail_shapes``); its interface is exported
   here. :mod:`.postings`: their lookup index (``cloudtrail_lookup``).
+* :mod:`.journal`: how far each event journal is copied (``cloudtrail_journal``).
 * :mod:`.trails`: the trails (``cloudtrail_trails``), as frozen :class:`~.trails.Trail` records.
 
 Interface for readers of the event stream (trail delivery, ``turnout trail``)::
@@ -22,7 +23,7 @@ so a benchmark can time them); LookupEvents reads with :func:`find`, :func:`by_e
 
 from __future__ import annotations
 
-from . import postings
+from . import journal, postings
 from .events import (
     ALL,
     LookupEvent,
@@ -54,6 +55,7 @@ __all__ = [
     "flush",
     "index_events",
     "indexed_seq",
+    "journal",
     "last_seq",
     "postings",
     "seq_of",

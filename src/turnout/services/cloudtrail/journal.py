@@ -1,0 +1,198 @@
+"""CloudTrail's event journals: an answered call's event made durable by one ``write`` to a file, not a commit.
+
+Each server process appends the events of its calls to a file of its own in ``<data-dir>/cloudtrail-journal/``
+(``<pid>-<nanoseconds>.events``), one ``os.write`` per call, before the call is answered. Written bytes belong to
+the kernel once ``write`` returns, so a ``kill -9`` of the process loses none of them; like SQLite's WAL at
+``synchronous=NORMAL`` (:mod:`turnout.store.db`), a power cut is not covered. The recorder copies the journals'
+events into the event store in batches, off the answers (:meth:`~.recorder.CloudTrailRecorder.flush`): a call
+then costs a few microseconds of recording instead of a transaction, and the processes stop changing the database
+under each other's reads at every call.
+
+* **A frame per write:** its payload's length and CRC-32 (8 bytes, little-endian), then the payload: the time it
+  was written (nanoseconds) and the call's :class:`~.records.Draft` tuples, ``marshal``-ed. A reader stops at a
+  frame not yet whole (a write in progress in another process); a frame whose CRC does not match ends the file's
+  usable part (it is logged).
+* **In the order the calls were made:** one copy takes the new frames of every journal and writes their events in
+  the order of their times, so the store numbers events (``seq``, which orders ``LookupEvents``) as they happened,
+  whichever process answered them.
+* **Copied exactly once:** how far a journal has been copied is stored in the transaction that writes the copied
+  events (:mod:`.store.journal`), so any process may copy any journal, and two copying at once take turns.
+* **Ownership:** the process writing a journal holds an ``flock`` on it; a file created under a temporary name is
+  locked before it is named ``.events``. A journal nobody holds (its process stopped, or crashed) is copied and
+  deleted by the next process to look; any torn frame at its end was never acknowledged.
+* **Rotation:** a journal past :data:`ROTATE_AT` bytes is closed and a new one opened, so that files stay small.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import marshal
+import os
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from .records import Draft
+
+log = logging.getLogger("turnout.cloudtrail")
+
+DIRECTORY = "cloudtrail-journal"
+SUFFIX = ".events"
+ROTATE_AT = 4 * 1024 * 1024  # bytes
+_HEADER = struct.Struct("<II")  # payload length, CRC-32 of the payload
+_MARSHAL_VERSION = 4
+
+
+Frame = tuple[int, list[Draft]]  # (written at, in nanoseconds since the epoch; the drafts)
+
+
+def encode(drafts: Sequence[Draft], written_at: int | None = None) -> bytes:
+    """One frame holding ``drafts``, written now (or at ``written_at``, nanoseconds)."""
+    payload = marshal.dumps((time.time_ns() if written_at is None else written_at,
+                             [tuple(draft) for draft in drafts]), _MARSHAL_VERSION)
+    return _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
+
+
+def decode(data: bytes) -> tuple[list[Frame], int, bool]:
+    """The whole frames at the start of ``data``, the number of bytes they take, and whether a damaged frame (its
+    CRC does not match, or its payload does not load) ended the reading."""
+    frames: list[Frame] = []
+    at, size = 0, len(data)
+    while size - at >= _HEADER.size:
+        length, crc = _HEADER.unpack_from(data, at)
+        end = at + _HEADER.size + length
+        if end > size:
+            break  # being written: read it next time
+        payload = data[at + _HEADER.size:end]
+        if zlib.crc32(payload) != crc:
+            return frames, at, True
+        try:
+            written_at, tuples = marshal.loads(payload)
+            frames.append((int(written_at), [Draft._make(fields) for fields in tuples]))
+        except (ValueError, EOFError, TypeError):
+            return frames, at, True
+        at = end
+    return frames, at, False
+
+
+class Journal:
+    """This process's journal file (appended to) and every process's (listed, read, claimed once abandoned)."""
+
+    def __init__(self, directory: Path, *, rotate_at: int = ROTATE_AT, writing: bool = True) -> None:
+        self.directory = directory
+        self.rotate_at = rotate_at
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._name = ""
+        self._size = 0
+        if writing:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._open()
+
+    @classmethod
+    def reader(cls, directory: Path) -> Journal:
+        """The journals of ``directory``, for a process that writes none (it copies those others left)."""
+        return cls(directory, writing=False)
+
+    @property
+    def name(self) -> str:
+        """The name of the file this process appends to ("" once closed)."""
+        return self._name
+
+    def _open(self) -> None:
+        """Start a new file: created under a temporary name, locked, then named (never seen unlocked)."""
+        name = f"{os.getpid()}-{time.time_ns()}{SUFFIX}"
+        temporary = self.directory / f".{name}.new"
+        fd = os.open(temporary, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.rename(temporary, self.directory / name)
+        previous, self._fd, self._name, self._size = self._fd, fd, name, 0
+        if previous is not None:
+            os.close(previous)  # unlocked: copied and deleted once its events are in the store
+
+    def append(self, drafts: Sequence[Draft]) -> None:
+        """Write ``drafts`` as one frame; raises OSError when the file cannot be written (closed, disk full)."""
+        frame = encode(drafts)
+        with self._lock:
+            if self._fd is None:
+                raise OSError("the CloudTrail journal is closed")
+            if self._size >= self.rotate_at:
+                self._open()
+            view = memoryview(frame)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+            self._size += len(frame)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+            self._fd, self._name = None, ""
+
+    # -- every process's files ---------------------------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        """The journals in the directory, oldest first (by their creation time, then process)."""
+        try:
+            found = [entry.name for entry in os.scandir(self.directory) if entry.name.endswith(SUFFIX)]
+        except FileNotFoundError:
+            return []
+        return sorted(found, key=_created)
+
+    def size(self, name: str) -> int | None:
+        try:
+            return os.stat(self.directory / name).st_size
+        except FileNotFoundError:
+            return None
+
+    def read(self, name: str, start: int) -> tuple[list[Frame], int, bool] | None:
+        """The whole frames of ``name`` after byte ``start``, the position after them, and whether a damaged frame
+        stopped the reading; None when the file is gone."""
+        try:
+            with open(self.directory / name, "rb") as file:
+                file.seek(start)
+                data = file.read()
+        except FileNotFoundError:
+            return None
+        frames, used, damaged = decode(data)
+        return frames, start + used, damaged
+
+    @contextmanager
+    def abandoned(self, name: str) -> Iterator[bool]:
+        """Whether no process holds ``name`` any more (its writer closed it, or died); while True, the caller
+        holds it, so that it can delete it."""
+        if name == self._name:
+            yield False
+            return
+        try:
+            fd = os.open(self.directory / name, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            yield False
+            return
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)
+
+    def delete(self, name: str) -> None:
+        with suppress(FileNotFoundError):
+            os.unlink(self.directory / name)
+
+
+def _created(name: str) -> tuple[int, int]:
+    pid, _, rest = name.partition("-")
+    try:
+        return int(rest.removesuffix(SUFFIX)), int(pid)
+    except ValueError:
+        return 0, 0

@@ -1,0 +1,225 @@
+"""The server's CloudTrail journals: a call's event is one write to this process's file before its answer, and the
+files are copied into the event store exactly once, by whichever process gets there, then deleted once abandoned."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from turnout.core.principal import Principal
+from turnout.services.cloudtrail import store
+from turnout.services.cloudtrail.journal import DIRECTORY, Journal, decode, encode
+from turnout.services.cloudtrail.recorder import CloudTrailRecorder, recorder_of
+
+from ..authz_support import InProcess
+
+ACCOUNT = "000000000000"
+
+
+def _journaled(env: InProcess, directory: Path, **journal: Any) -> CloudTrailRecorder:
+    """The recorder as a server process runs it: its own journal, no writes at once."""
+    recorder = recorder_of(env.gateway)
+    assert recorder is not None
+    recorder.auto_flush = False
+    recorder.journal_dir = directory
+    recorder.journal = Journal(directory, **journal)
+    return recorder
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> InProcess:
+    return InProcess(tmp_path / "data")
+
+
+def _event_names(env: InProcess) -> list[str]:
+    return [event.record["eventName"] for event in store.events_after(env.gateway.db, 0, 1000)]
+
+
+def test_events_are_written_to_the_journal_not_the_database(env: InProcess, tmp_path: Path) -> None:
+    recorder = _journaled(env, tmp_path / DIRECTORY)
+    iam = env.client("iam")
+    iam.create_user(UserName="j")  # a write: its event written to the journal inside its transaction
+    iam.get_user(UserName="j")
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_user(UserName="missing")
+    assert _event_names(env) == []  # all three are in the file only
+    journal = recorder.journal
+    assert journal is not None
+    found = journal.read(journal.name, 0)
+    assert found is not None
+    frames, end, damaged = found
+    assert [draft.event_name for _, drafts in frames for draft in drafts] == ["CreateUser", "GetUser", "GetUser"]
+    assert not damaged and end == journal.size(journal.name)
+    assert recorder.stats()["recorded"] == 3
+
+    assert recorder.flush() == 3
+    assert _event_names(env) == ["CreateUser", "GetUser", "GetUser"]
+    assert store.journal.position(env.gateway.db, journal.name) == end
+    assert recorder.flush() == 0  # copied once
+    assert os.path.exists(journal.directory / journal.name)  # still ours: kept
+
+
+def test_internal_calls_are_journaled_too(env: InProcess, tmp_path: Path) -> None:
+    recorder = _journaled(env, tmp_path / DIRECTORY)
+    env.gateway.invoke("ecs", "ListClusters", {}, Principal.root(ACCOUNT), invoked_by="ecs.amazonaws.com")
+    assert recorder.pending == 0 and _event_names(env) == []
+    recorder.flush()
+    assert _event_names(env) == ["ListClusters"]
+
+
+def test_another_process_journal_is_copied_and_deleted_once_abandoned(env: InProcess, tmp_path: Path) -> None:
+    directory = tmp_path / DIRECTORY
+    recorder = _journaled(env, directory)
+    other_env = InProcess(tmp_path / "data")  # a second process on the same data directory
+    other = _journaled(other_env, directory)
+    other_env.client("iam").list_users()
+    other_journal = other.journal
+    assert other_journal is not None
+    name = other_journal.name
+
+    assert recorder.flush() == 1  # every journal: the other's too, which it still holds
+    assert (directory / name).exists()
+    assert other.flush() == 0  # copied exactly once, whoever copies
+    assert _event_names(env) == ["ListUsers"]
+
+    other_env.client("iam").list_roles()
+    other_journal.close()  # the other process stops (or dies): its lock is gone
+    assert recorder.flush() == 1
+    assert not (directory / name).exists()
+    assert name not in store.journal.names(env.gateway.db)
+    assert _event_names(env) == ["ListUsers", "ListRoles"]
+
+
+def test_close_copies_and_deletes_its_own_journal(env: InProcess, tmp_path: Path) -> None:
+    directory = tmp_path / DIRECTORY
+    recorder = _journaled(env, directory)
+    env.client("iam").list_users()
+    recorder.close()
+    assert _event_names(env) == ["ListUsers"]
+    assert list(directory.iterdir()) == []
+    env.client("iam").list_roles()  # after the stop: written to the database directly
+    assert _event_names(env) == ["ListUsers", "ListRoles"]
+
+
+def test_a_crash_left_journal_is_copied_at_the_next_start_and_its_torn_end_dropped(tmp_path: Path) -> None:
+    directory = tmp_path / DIRECTORY
+    crashed = InProcess(tmp_path / "data")
+    first = _journaled(crashed, directory)
+    crashed.client("iam").list_users()
+    crashed.client("iam").list_groups()
+    journal = first.journal
+    assert journal is not None
+    name = journal.name
+    with open(directory / name, "ab") as file:  # a write cut short by the kill: never acknowledged
+        file.write(encode(first_drafts(journal, name))[:-3])
+    os.close(journal._fd)  # type: ignore[arg-type]  # the process is gone: its lock with it
+    journal._fd = None
+    crashed.gateway.db.close()
+
+    restarted = InProcess(tmp_path / "data")
+    recorder = recorder_of(restarted.gateway)
+    assert recorder is not None
+    recorder.journal_dir = directory  # a process with no journal of its own still copies what others left
+    assert recorder.flush() == 2
+    assert _event_names(restarted) == ["ListUsers", "ListGroups"]
+    assert not (directory / name).exists()
+
+
+def first_drafts(journal: Journal, name: str) -> list[Any]:
+    found = journal.read(name, 0)
+    assert found is not None
+    return found[0][0][1]
+
+
+def test_a_damaged_frame_ends_the_usable_part_and_is_logged(env: InProcess, tmp_path: Path,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    recorder = _journaled(env, tmp_path / DIRECTORY)
+    iam = env.client("iam")
+    iam.list_users()
+    journal = recorder.journal
+    assert journal is not None
+    with open(journal.directory / journal.name, "r+b") as file:
+        file.seek(10)
+        file.write(b"\xff\xff")  # the payload no longer matches its CRC
+    iam.list_roles()
+    assert recorder.flush() == 0
+    assert "is damaged" in caplog.text
+    iam.list_groups()
+    assert recorder.flush() == 1  # what comes after the damage is read again
+    assert _event_names(env) == ["ListGroups"]
+
+
+def test_a_hostile_event_is_escaped_and_costs_no_other(env: InProcess, tmp_path: Path) -> None:
+    recorder = _journaled(env, tmp_path / DIRECTORY)
+    root = Principal.root(ACCOUNT)
+    env.client("iam").list_users()
+    env.gateway.invoke("ecs", "DescribeClusters", {"clusters": ["\ud800"]}, root)
+    env.client("iam").list_roles()
+    assert recorder.flush() == 3
+    assert _event_names(env) == ["ListUsers", "DescribeClusters", "ListRoles"]
+    assert recorder.stats()["dropped"] == 0
+
+
+def test_journals_rotate_and_every_file_is_copied_once(env: InProcess, tmp_path: Path) -> None:
+    directory = tmp_path / DIRECTORY
+    recorder = _journaled(env, directory, rotate_at=2_000)
+    iam = env.client("iam")
+    for _ in range(12):
+        iam.list_users()
+    assert len(list(directory.glob("*.events"))) > 2
+    assert recorder.flush() == 12
+    assert _event_names(env) == ["ListUsers"] * 12
+    journal = recorder.journal
+    assert journal is not None
+    assert [path.name for path in directory.glob("*.events")] == [journal.name]  # the rotated ones are deleted
+
+
+def test_events_are_numbered_in_the_order_the_calls_were_made_whichever_process_answered(
+        env: InProcess, tmp_path: Path) -> None:
+    directory = tmp_path / DIRECTORY
+    recorder = _journaled(env, directory)
+    other_env = InProcess(tmp_path / "data")
+    other = _journaled(other_env, directory)
+    here, there = env.client("iam"), other_env.client("iam")
+    made = []
+    for n in range(6):
+        client = here if n % 3 else there  # each process's journal holds every other call or so
+        client.create_user(UserName=f"ordered-{n}")
+        client.get_user(UserName=f"ordered-{n}")
+        made += ["CreateUser", "GetUser"]
+    assert other.flush() == 12
+    assert recorder.flush() == 0
+    users = [event.record["requestParameters"]["userName"] for event in store.events_after(env.gateway.db, 0, 100)]
+    assert users == [f"ordered-{n}" for n in range(6) for _ in range(2)]
+    assert _event_names(env) == made
+
+
+_text = st.text(max_size=30)
+_drafts = st.lists(st.tuples(
+    _text, _text, st.integers(0, 2**40), _text, _text, st.booleans(), st.none() | _text, st.none() | _text, _text,
+    st.lists(st.tuples(_text, _text), max_size=3).map(tuple), st.tuples(_text, _text, _text, _text), _text,
+    st.none() | st.integers(-(2**63), 2**63 - 1),
+), min_size=1, max_size=4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_drafts, max_size=5), st.integers(0, 40))
+def test_frames_read_back_whole_and_never_half(batches: list[list[tuple[Any, ...]]], cut: int) -> None:
+    from turnout.services.cloudtrail.records import Draft
+
+    frames = [encode([Draft._make(fields) for fields in batch], written_at=n) for n, batch in enumerate(batches)]
+    data = b"".join(frames)
+    read, used, damaged = decode(data)
+    assert not damaged and used == len(data)
+    assert [written_at for written_at, _ in read] == list(range(len(batches)))
+    assert [[tuple(draft) for draft in drafts] for _, drafts in read] == batches
+    if frames:  # a frame cut anywhere is not read, and neither is anything after it
+        torn = data[: len(data) - 1 - min(cut, len(frames[-1]) - 1)]
+        read, used, damaged = decode(torn)
+        assert not damaged and used == len(data) - len(frames[-1])
+        assert len(read) == len(batches) - 1
