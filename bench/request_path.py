@@ -4,10 +4,10 @@ getrole's request (root ``test``/``test``, signed by botocore) goes ``--requests
 as ``turnout serve`` builds it (``server.build_gateway``: IAM enforced, every call recorded by CloudTrail, unless
 ``--no-enforce-iam`` / ``--no-cloudtrail``). Each part is timed: the chain's steps (route, authenticate,
 parse + validate, authorize, dispatch), the recorders, the access-log line, the response's serialisation, and
-CloudTrail's durable write of the call's event (one transaction per event, as the server's group commit writes a
-lone request's) and its indexing (every ``--index-every`` events, as the server's background flush does every
-0.1 s). What is not here is the HTTP layer (uvicorn, the ASGI app, the event loop): getrole's ``CPU us/req``
-minus this total is its share.
+CloudTrail's durable write of the call's event (an append to the process's journal, as in the server) and the copy
+of the journal into the event store with its indexing (every ``--index-every`` events, as the primary's background
+flush does every 0.1 s). What is not here is the HTTP layer (uvicorn, the ASGI app, the event loop): getrole's
+``CPU us/req`` minus this total is its share.
 
 Each part is timed in CPU time (``thread_time``, immune to other processes' load) around each call: the timing
 adds ~0.5 us a part, so the timed loop's total is above the untimed loop's, which is the number to compare. The
@@ -67,12 +67,14 @@ def _setup(args: argparse.Namespace, data_dir: Path) -> tuple[Any, Any, Callable
     from turnout.core.context import HttpRequest
     from turnout.core.principal import Principal
     from turnout.server import Settings, build_gateway
+    from turnout.services.cloudtrail.journal import DIRECTORY, Journal
     from turnout.services.cloudtrail.recorder import recorder_of
 
     gateway = build_gateway(Settings(data_dir=data_dir, enforce_iam=args.enforce_iam, cloudtrail=args.cloudtrail))
     recorder = recorder_of(gateway)
-    if recorder is not None:
-        recorder.auto_flush = False  # as in the server (an HTTP call's event is written with the call all the same)
+    if recorder is not None:  # as in the server: events appended to this process's journal
+        recorder.auto_flush = False
+        recorder.journal = Journal(data_dir / DIRECTORY)
     created = gateway.invoke("iam", "CreateRole", {"RoleName": ROLE, "AssumeRolePolicyDocument": TRUST_POLICY},
                              Principal.root(DEFAULT_ACCOUNT, "test"))
     if created.error is not None:
@@ -92,7 +94,6 @@ def _setup(args: argparse.Namespace, data_dir: Path) -> tuple[Any, Any, Callable
 def _round(args: argparse.Namespace, data_dir: Path) -> dict[str, float]:
     from turnout.gateway import authenticate, protocols, routing
     from turnout.gateway import gateway as gateway_module
-    from turnout.services.cloudtrail import store
 
     gateway, recorder, request = _setup(args, data_dir)
     write = protocols.write
@@ -102,8 +103,8 @@ def _round(args: argparse.Namespace, data_dir: Path) -> dict[str, float]:
         status, _, body = write(ctx)
         if status != 200:
             raise SystemExit(f"GetRole answered {status}: {body[:300]!r}")
-        if recorder is not None and index % args.index_every == 0:  # the call's own event is written already
-            store.index_events(gateway.db)
+        if recorder is not None and index % args.index_every == 0:  # the primary's copy of the journals
+            recorder.flush()
         return body
 
     body = one(1)
@@ -129,8 +130,8 @@ def _round(args: argparse.Namespace, data_dir: Path) -> dict[str, float]:
     gateway._log = timed.wrap("access log line", gateway._log)
     write = timed.wrap("serialise the response", protocols.write)
     if recorder is not None:
-        recorder._write = timed.wrap("CloudTrail: write the event", recorder._write)
-        store.index_events = timed.wrap("CloudTrail: index (amortised)", store.index_events)
+        recorder.journal.append = timed.wrap("CloudTrail: journal append", recorder.journal.append)
+        recorder.flush = timed.wrap("CloudTrail: copy + index (amortised)", recorder.flush)
     handle = timed.wrap("whole chain (handle_http)", gateway.handle_http)
     gateway.handle_http = handle
     started_ns = time.thread_time_ns()
@@ -145,23 +146,17 @@ def _round(args: argparse.Namespace, data_dir: Path) -> dict[str, float]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from turnout.services.cloudtrail import store
-
-    index_events = store.index_events
     rounds = []
     for number in range(args.rounds):
         with tempfile.TemporaryDirectory(prefix="turnout-request-path-") as tmp:
-            try:
-                rounds.append(_round(args, Path(tmp)))
-            finally:
-                store.index_events = index_events  # wrapped by the round for its timing
+            rounds.append(_round(args, Path(tmp)))
         print(f"  round {number + 1}: {rounds[-1]['CPU total (untimed loop)']:.1f} us CPU per request", flush=True)
     labels = list(rounds[0])
     median = {label: statistics.median(r[label] for r in rounds) for label in labels}
     whole = median["whole chain (handle_http)"]
     parts = [label for label in labels if label not in ("whole chain (handle_http)", "CPU total (timed loop)",
                                                          "CPU total (untimed loop)")]
-    inside = [p for p in parts if not p.startswith(("serialise", "CloudTrail: write", "CloudTrail: index"))]
+    inside = [p for p in parts if not p.startswith(("serialise", "CloudTrail: journal", "CloudTrail: copy"))]
     rows = [[label, f"{median[label]:.1f}"] for label in sorted(parts, key=lambda p: -median[p])]
     rows.append(["(chain: request context, bookkeeping)", f"{whole - sum(median[p] for p in inside):.1f}"])
     rows.append(["CPU total (timed loop)", f"{median['CPU total (timed loop)']:.1f}"])
