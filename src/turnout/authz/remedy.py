@@ -19,7 +19,8 @@
 
 * **Explicit deny**: no Allow helps. Each matching ``Deny`` statement is named (policy, Sid, position) and must be
   removed or narrowed; for a policy Turnout can show (inline, customer managed, trust) the document without that
-  statement is given, ready for the same write (an AWS managed policy cannot be edited: detach it).
+  statement is given, ready for the same write (an inline policy left empty is deleted instead; an AWS managed
+  policy cannot be edited: detach it).
 
 * A denial by a built-in rule (``Decision.reason``, e.g. root may not assume roles) has no policy fix: the reason
   says what to do.
@@ -50,6 +51,7 @@ _USER = re.compile(r"^arn:[^:]+:iam::\d{12}:user/(?:.*/)?([^/]+)$")
 _ROLE = re.compile(r"^arn:[^:]+:iam::\d{12}:role/(?:.*/)?([^/]+)$")
 _ENTITY_PARAM = {"user": "UserName", "role": "RoleName", "group": "GroupName"}
 _PUT_INLINE = {"user": "PutUserPolicy", "role": "PutRolePolicy", "group": "PutGroupPolicy"}
+_DELETE_INLINE = {"user": "DeleteUserPolicy", "role": "DeleteRolePolicy", "group": "DeleteGroupPolicy"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +302,10 @@ def _remove(item: MatchedInfo, denial: Denial, facts: Facts) -> dict[str, Any]:
     if inline is not None and text is not None:
         kind, name, policy = inline.group(2), inline.group(3), inline.group(4)
         document = without_statement(text, item.statement_index)
-        if document is not None:
+        if document is not None and not document["Statement"]:
+            out["apply"] = {"service": "iam", "operation": _DELETE_INLINE[kind],
+                            "parameters": {_ENTITY_PARAM[kind]: name, "PolicyName": policy}}
+        elif document is not None:
             out["document"] = document
             out["apply"] = {"service": "iam", "operation": _PUT_INLINE[kind], "parameters": {
                 _ENTITY_PARAM[kind]: name, "PolicyName": policy, "PolicyDocument": json.dumps(document)}}
@@ -372,9 +377,11 @@ def describe_fix(fix: Mapping[str, Any]) -> str:
         for item in fix.get("remove", []):
             if "note" in item:
                 lines.append(f"    {item['note']}")
-            if "apply" in item:
+            if "apply" in item and "document" in item:
                 lines.append(f"    {item['apply']['operation']} with this document:")
                 lines.extend("      " + line for line in render(item["document"]).splitlines())
+            elif "apply" in item:
+                lines.append(f"    {item['apply']['operation']} {json.dumps(item['apply']['parameters'])}")
         return "\n".join(lines)
     if "apply" in fix and "document" in fix:
         lines.append(f"  {fix['apply']['operation']} with this document:")
