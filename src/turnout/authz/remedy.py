@@ -357,7 +357,8 @@ def explanation(denial: Denial, facts: Facts) -> dict[str, Any]:
     """The whole answer of ``turnout explain <request-id>`` (its ``--json``)."""
     out: dict[str, Any] = {
         "requestId": denial.request_id, "deniedAt": denial.denied_at, "accountId": denial.account_id,
-        "principal": denial.principal_arn, "operation": denial.operation, "action": denial.action,
+        "principal": denial.principal_arn,
+        "operation": denial.operation if denial.operation.strip(":") else denial.action, "action": denial.action,
         "resource": denial.resource, "effect": denial.effect, "decidedBy": denial.denied_by,
         "errorCode": denial.error_code, "message": denial.message, "policyTypes": denial.type_decisions,
         "considered": denial.considered, "decidingStatements": [statement_view(m) for m in deciding(denial)],

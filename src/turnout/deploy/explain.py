@@ -5,9 +5,10 @@ The deployment's failure is linked to the call that failed through the denials t
 refused one is stored under its request id with its principal: ``ecs.amazonaws.com`` for the ``sts:AssumeRole`` of
 the infrastructure role or of a hook's role (resource: the role), the role's sessions
 (``assumed-role/<role>/ECSNetworkingWithELB`` for the ELB calls, ``.../ECS-Lambda-Execution`` for
-``lambda:InvokeFunction`` of a hook). The failed call is the first such denial from the deployment's start to its
-end, about one of the deployment's roles; later ones (its rollback's) are listed after it. The denial's
-explanation (:mod:`turnout.services.iam.explain`) gives the fix, with two deployment-specific touches:
+``lambda:InvokeFunction`` of a hook). The failed call is the first such denial from the deployment's creation to
+the next deployment of the service, about one of the deployment's roles; later ones (its rollback's) are listed
+after it. The denial's explanation (:mod:`turnout.services.iam.explain`) gives the fix, with two
+deployment-specific touches:
 
 * a broken trust policy gets the role's current trust policy with a statement for ``ecs.amazonaws.com`` scoped to
   the service (``aws:SourceAccount``, ``aws:SourceArn``), ready for ``UpdateAssumeRolePolicy``; a deleted role is
@@ -114,6 +115,10 @@ def explain_deployment(db: Database, arn: str) -> dict[str, Any] | None:
         sessions = [s for s in (*(_session_arn(r, NETWORKING_SESSION) for r in infra),
                                 *(_session_arn(r, LAMBDA_SESSION) for r in hooks)) if s]
         found = diagnostics.of_principals(db, parsed.account, [ECS_PRINCIPAL, *sessions])
+        later = [d.created_at for d in deployment_store.deployments_of(db, parsed.account, parsed.region,
+                                                                      dep.service_arn)
+                 if d.created_at > dep.created_at]
+        next_start = min(later) if later else None
     out: dict[str, Any] = {
         "kind": "deployment", "serviceDeploymentArn": arn, "serviceArn": dep.service_arn, "status": dep.status,
         "statusReason": dep.status_reason, "infrastructureRoles": infra, "hookRoles": hooks,
@@ -121,8 +126,9 @@ def explain_deployment(db: Database, arn: str) -> dict[str, Any] | None:
     if dep.status not in FAILED:
         out["summary"] = f"The deployment is {dep.status}: nothing failed."
         return out
-    start = dep.started_at or dep.created_at
-    end = dep.finished_at or dep.stopped_at
+    # From the deployment's creation to the next deployment of the service: the engine stamps a transition with the
+    # time its pass began, and the calls of that pass come a little after (finishedAt can precede the denial).
+    start, end = dep.created_at, next_start
     roles = set(infra) | set(hooks)
 
     def ours(denial: Denial) -> bool:
