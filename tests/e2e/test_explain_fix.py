@@ -66,6 +66,10 @@ def test_implicit_deny_fix_is_an_allow_on_the_exact_resource_narrowed_by_the_req
     assert found["effect"] == "ImplicitDeny"
     assert found["decidedBy"] == "identity-based policy"
     assert found["decidingStatements"] == []
+    # The user's statement for GetRole that did not apply, and the key it tests.
+    [near] = found["nearMisses"]
+    assert near["policyName"] == "blue-only" and near["statementIndex"] == 0
+    assert near["conditionKeys"] == ["aws:ResourceTag/team"]
     fix = found["fix"]
     assert fix["kind"] == "add-statement" and fix["policyType"] == "identity-based policy"
     # The exact role, and the tag key the user's statement tests pinned to what this request carried.
@@ -78,6 +82,7 @@ def test_implicit_deny_fix_is_an_allow_on_the_exact_resource_narrowed_by_the_req
     text = _explain(server, request_id, as_json=False)
     assert "fix: Add this statement to an identity-based policy of user" in text
     assert '"aws:ResourceTag/team": "red"' in text
+    assert "did not apply: Allow statement 0 of identity-based policy inline policy blue-only" in text
 
     _apply(iam, fix["apply"])
     assert as_user.get_role(RoleName=role)["Role"]["Arn"] == role_arn

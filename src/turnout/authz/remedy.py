@@ -101,22 +101,45 @@ def _context_value(denial: Denial, key_lower: str) -> tuple[str, str | list[str]
     return None
 
 
+def _for_action(denial: Denial, policies: Sequence[Policy]) -> list[tuple[Policy, Any]]:
+    """The Allow statements of ``policies`` whose Action covers the denied action, in order."""
+    service = denial.action.split(":", 1)[0].lower()
+    action_lower = denial.action.lower()
+    return [(policy, statement) for policy in policies for statement in policy.statements
+            if statement.effect == "Allow" and not statement.not_action
+            and statement.actions.matches(service, action_lower)]
+
+
+def near_misses(denial: Denial, facts: Facts) -> list[dict[str, Any]]:
+    """For an implicit deny, the Allow statements for the action in the policy type that decided, which did not
+    apply (their Resource or Condition did not match the request): where to look first."""
+    if denial.effect == EXPLICIT:
+        return []
+    if denial.denied_by == str(PolicyType.IDENTITY):
+        policies: Sequence[Policy] = facts.identity
+    elif denial.denied_by == str(PolicyType.BOUNDARY) and facts.boundary is not None:
+        policies = [facts.boundary]
+    else:
+        return []
+    out = []
+    for policy, statement in _for_action(denial, policies):
+        item = MatchedInfo(str(denial.denied_by), policy.policy_id, statement.index, statement.sid, "Allow",
+                           (statement.start.line, statement.start.column) if statement.start else None, None)
+        view = statement_view(item)
+        view["conditionKeys"] = list(dict.fromkeys(clause.key for clause in statement.conditions))
+        out.append(view)
+    return out
+
+
 def narrowed_conditions(denial: Denial, policies: Sequence[Policy]) -> dict[str, dict[str, str | list[str]]]:
     """Conditions pinning each key that an Allow statement of ``policies`` for the denied action tests and that the
     request carried, to the request's value (keys the request lacked are left out: they could never match)."""
-    service = denial.action.split(":", 1)[0].lower()
-    action_lower = denial.action.lower()
     missing = {k.lower() for k in denial.missing_context_keys}
     tested: list[str] = []
-    for policy in policies:
-        for statement in policy.statements:
-            if statement.effect != "Allow" or statement.not_action:
-                continue
-            if not statement.actions.matches(service, action_lower):
-                continue
-            for clause in statement.conditions:
-                if clause.key_lower not in tested and clause.key_lower not in missing and not clause.is_null:
-                    tested.append(clause.key_lower)
+    for _, statement in _for_action(denial, policies):
+        for clause in statement.conditions:
+            if clause.key_lower not in tested and clause.key_lower not in missing and not clause.is_null:
+                tested.append(clause.key_lower)
     conditions: dict[str, dict[str, str | list[str]]] = {}
     for key_lower in tested:
         if key_lower in _UNPINNED:
@@ -363,6 +386,7 @@ def explanation(denial: Denial, facts: Facts) -> dict[str, Any]:
         "errorCode": denial.error_code, "message": denial.message, "policyTypes": denial.type_decisions,
         "considered": denial.considered, "decidingStatements": [statement_view(m) for m in deciding(denial)],
         "missingContextKeys": denial.missing_context_keys, "fix": fix_for(denial, facts),
+        "nearMisses": near_misses(denial, facts),
     }
     if denial.reason:
         out["reason"] = denial.reason

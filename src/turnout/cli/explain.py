@@ -119,6 +119,9 @@ def _render_request(found: dict[str, Any]) -> str:
         lines.append(f"  {policy_type}: {outcome}{evaluated}")
     for item in found.get("decidingStatements") or []:
         lines.append(f"  deciding: {_statement(item)}")
+    for item in found.get("nearMisses") or []:
+        keys = f", testing {', '.join(item['conditionKeys'])}" if item.get("conditionKeys") else ""
+        lines.append(f"  did not apply: {_statement(item)}{keys}")
     if found.get("missingContextKeys"):
         lines.append(f"  condition keys absent from the request: {', '.join(found['missingContextKeys'])}")
     lines.append(describe_fix(found["fix"]))

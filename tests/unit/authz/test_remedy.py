@@ -219,3 +219,19 @@ def test_policy_names_and_document_edits() -> None:
     single = json.dumps({"Version": "2008-10-17", "Statement": {"Effect": "Deny"}})
     assert with_statement(single, {"Effect": "Allow"}) == {
         "Version": "2008-10-17", "Statement": [{"Effect": "Deny"}, {"Effect": "Allow"}]}
+
+
+def test_near_misses_are_the_allow_statements_for_the_action_that_did_not_apply() -> None:
+    from turnout.authz.remedy import near_misses
+
+    policy = _policy(
+        {"Sid": "BlueOnly", "Effect": "Allow", "Action": "iam:GetRole", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/team": "blue"}}},
+        {"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"},
+        policy_id=f"{USER}#reads",
+    )
+    [near] = near_misses(_denial(), Facts(identity=[policy]))
+    assert near["sid"] == "BlueOnly" and near["policyName"] == "reads" and near["statementIndex"] == 0
+    assert near["conditionKeys"] == ["aws:ResourceTag/team"] and near["position"]["line"] == 1
+    assert near_misses(_denial(effect="ExplicitDeny"), Facts(identity=[policy])) == []
+    assert near_misses(_denial(denied_by="session policy"), Facts(identity=[policy])) == []
