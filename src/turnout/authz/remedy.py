@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..policy import Policy, PolicyType
-from ..policy.fixes import allow_statement, policy_document, principal_trust_statement, trust_statement
+from ..policy.fixes import allow_statement, policy_document, principal_trust_statement, render, trust_statement
 from .diagnostics import Denial, MatchedInfo
 
 EXPLICIT = "ExplicitDeny"
@@ -67,8 +67,13 @@ class Facts:
     role_exists: bool = True
 
 
-def policy_name(policy_id: str) -> dict[str, str]:
-    """How a policy id reads: an inline policy's name and owner, or a managed policy's ARN."""
+def policy_name(policy_id: str, policy_type: str | None = None) -> dict[str, str]:
+    """How a policy id reads: an inline policy's name and owner, a managed policy's ARN, or for a resource-based
+    or trust policy (``<resource ARN>#trust``, ``#resource``) the resource it belongs to."""
+    if policy_type in (str(PolicyType.TRUST), str(PolicyType.RESOURCE)):
+        resource = policy_id.rsplit("#", 1)[0]
+        kind = "trust policy" if policy_type == str(PolicyType.TRUST) else "resource-based policy"
+        return {"policyName": f"{kind} of {resource}", "resourceArn": resource}
     inline = _INLINE.match(policy_id)
     if inline is not None:
         return {"policyName": inline.group(4), "entityArn": inline.group(1), "entityType": inline.group(2)}
@@ -79,7 +84,8 @@ def policy_name(policy_id: str) -> dict[str, str]:
 
 def statement_view(item: MatchedInfo) -> dict[str, Any]:
     """A matched statement for the JSON answer: policy (ARN or name), Sid, index (0-based) and position."""
-    out: dict[str, Any] = {"policyType": item.policy_type, "policyId": item.policy_id, **policy_name(item.policy_id),
+    out: dict[str, Any] = {"policyType": item.policy_type, "policyId": item.policy_id,
+                           **policy_name(item.policy_id, item.policy_type),
                            "effect": item.effect, "statementIndex": item.statement_index, "sid": item.sid}
     if item.start is not None:
         out["position"] = {"line": item.start[0], "column": item.start[1]}
@@ -321,8 +327,14 @@ def _remove(item: MatchedInfo, denial: Denial, facts: Facts) -> dict[str, Any]:
     inline = _INLINE.match(item.policy_id)
     text = facts.documents.get(item.policy_id)
     if item.policy_type == str(PolicyType.TRUST):
-        text = facts.trust_policy
-    if inline is not None and text is not None:
+        document = without_statement(facts.trust_policy, item.statement_index) if facts.trust_policy else None
+        role = _role_name(denial.resource)
+        if document is not None and role is not None:
+            out["document"] = document
+            out["apply"] = _update_trust(role, document)
+    elif item.policy_type == str(PolicyType.RESOURCE):
+        out["note"] = f"Remove or narrow it in the resource-based policy of {item.policy_id.rsplit('#', 1)[0]}."
+    elif inline is not None and text is not None:
         kind, name, policy = inline.group(2), inline.group(3), inline.group(4)
         document = without_statement(text, item.statement_index)
         if document is not None and not document["Statement"]:
@@ -332,12 +344,6 @@ def _remove(item: MatchedInfo, denial: Denial, facts: Facts) -> dict[str, Any]:
             out["document"] = document
             out["apply"] = {"service": "iam", "operation": _PUT_INLINE[kind], "parameters": {
                 _ENTITY_PARAM[kind]: name, "PolicyName": policy, "PolicyDocument": json.dumps(document)}}
-    elif item.policy_type == str(PolicyType.TRUST) and text is not None:
-        document = without_statement(text, item.statement_index)
-        role = _role_name(denial.resource)
-        if document is not None and role is not None:
-            out["document"] = document
-            out["apply"] = _update_trust(role, document)
     elif item.policy_id.startswith("arn:") and _aws_managed(item.policy_id):
         out["note"] = f"{item.policy_id} is an AWS managed policy and cannot be edited: detach it."
     elif item.policy_id.startswith("arn:") and text is not None:
@@ -359,12 +365,15 @@ def deny_fix(denial: Denial, facts: Facts) -> dict[str, Any]:
 
 
 def _where(item: MatchedInfo) -> str:
-    named = policy_name(item.policy_id)
-    policy = named.get("policyArn") or f"inline policy {named.get('policyName')}" + (
-        f" of {named['entityArn']}" if "entityArn" in named else "")
+    named = policy_name(item.policy_id, item.policy_type)
+    if "resourceArn" in named:
+        policy = f"the {item.policy_type} of {named['resourceArn']}"
+    else:
+        policy = f"{item.policy_type} " + (named.get("policyArn") or f"inline policy {named.get('policyName')}" + (
+            f" of {named['entityArn']}" if "entityArn" in named else ""))
     sid = f" (Sid {item.sid})" if item.sid else ""
     where = f", line {item.start[0]} column {item.start[1]}" if item.start else ""
-    return f"statement {item.statement_index}{sid} of {item.policy_type} {policy}{where}"
+    return f"statement {item.statement_index}{sid} of {policy}{where}"
 
 
 def fix_for(denial: Denial, facts: Facts) -> dict[str, Any]:
@@ -395,8 +404,6 @@ def explanation(denial: Denial, facts: Facts) -> dict[str, Any]:
 
 def describe_fix(fix: Mapping[str, Any]) -> str:
     """The fix for a human: its summary, then the JSON to paste."""
-    from ..policy.fixes import render
-
     lines = [f"  fix: {fix.get('summary', '')}"]
     if fix.get("kind") == "remove-deny":
         for item in fix.get("remove", []):

@@ -97,11 +97,15 @@ def render(found: dict[str, Any]) -> str:
 
 
 def _statement(item: dict[str, Any]) -> str:
-    policy = item.get("policyArn") or f"inline policy {item.get('policyName')}" + (
-        f" of {item['entityArn']}" if item.get("entityArn") else "")
+    if item.get("resourceArn"):
+        policy = ""
+    else:
+        policy = " " + (item.get("policyArn") or f"inline policy {item.get('policyName')}" + (
+            f" of {item['entityArn']}" if item.get("entityArn") else ""))
     sid = f" (Sid {item['sid']})" if item.get("sid") else ""
     where = f" at line {item['position']['line']}, column {item['position']['column']}" if "position" in item else ""
-    return f"{item['effect']} statement {item['statementIndex']}{sid} of {item['policyType']} {policy}{where}"
+    owner = f" of {item['resourceArn']}" if item.get("resourceArn") else ""
+    return f"{item['effect']} statement {item['statementIndex']}{sid} of {item['policyType']}{owner}{policy}{where}"
 
 
 def _render_request(found: dict[str, Any]) -> str:

@@ -198,12 +198,13 @@ def test_managed_and_trust_denies() -> None:
     assert first["document"]["Statement"] == [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
     assert "cannot be edited: detach it" in second["note"] and "apply" not in second
     trust = _denial(effect="ExplicitDeny", action="sts:AssumeRole",
-                    matched=[_deny(ROLE, 1, "role trust policy")])
+                    matched=[_deny(f"{ROLE}#trust", 1, "role trust policy")])
     current = _doc({"Effect": "Allow", "Principal": {"AWS": USER}, "Action": "sts:AssumeRole"},
                    {"Effect": "Deny", "Principal": {"AWS": USER}, "Action": "sts:AssumeRole"})
     [removal] = fix_for(trust, Facts(trust_policy=current))["remove"]
     assert removal["apply"]["operation"] == "UpdateAssumeRolePolicy"
     assert [s["Effect"] for s in removal["document"]["Statement"]] == ["Allow"]
+    assert removal["statement"]["resourceArn"] == ROLE and "entityArn" not in removal["statement"]
 
 
 # -- documents and names -----------------------------------------------------------------------------------
@@ -213,6 +214,8 @@ def test_policy_names_and_document_edits() -> None:
     assert policy_name(f"{USER}#guard") == {"policyName": "guard", "entityArn": USER, "entityType": "user"}
     assert policy_name(ROLE) == {"policyArn": ROLE}
     assert policy_name("session-policy") == {"policyName": "session-policy"}
+    assert policy_name(f"{ROLE}#trust", "role trust policy") == {"policyName": f"trust policy of {ROLE}",
+                                                                  "resourceArn": ROLE}
     assert without_statement(_doc({"Effect": "Allow"}), 3) is None
     assert without_statement("not json", 0) is None
     assert with_statement(None, {"Effect": "Allow"}) == {"Version": "2012-10-17", "Statement": [{"Effect": "Allow"}]}
