@@ -457,8 +457,12 @@ class App:
         nothing of that id or ARN is known)."""
         from .deploy.explain import explain
 
-        found = explain(self.gateway.db, target) if target else None
         headers = [(b"content-type", b"application/json")]
+        try:
+            found = explain(self.gateway.db, target) if target else None
+        except Exception:  # a bug: said in one JSON line, logged with its traceback
+            log.exception("could not explain %r", target)
+            return 500, headers, json.dumps({"error": f"could not explain {target!r}"}).encode()
         if found is None:
             return 404, headers, json.dumps({"error": f"nothing to explain for {target!r}"}).encode()
         return 200, headers, json.dumps(found).encode()

@@ -38,7 +38,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..policy import Policy, PolicyType
+from ..policy import Policy, PolicyType, Statement
 from ..policy.fixes import allow_statement, policy_document, principal_trust_statement, render, trust_statement
 from .diagnostics import Denial, MatchedInfo
 
@@ -107,7 +107,7 @@ def _context_value(denial: Denial, key_lower: str) -> tuple[str, str | list[str]
     return None
 
 
-def _for_action(denial: Denial, policies: Sequence[Policy]) -> list[tuple[Policy, Any]]:
+def _for_action(denial: Denial, policies: Sequence[Policy]) -> list[tuple[Policy, Statement]]:
     """The Allow statements of ``policies`` whose Action covers the denied action, in order."""
     service = denial.action.split(":", 1)[0].lower()
     action_lower = denial.action.lower()
