@@ -117,6 +117,30 @@ def test_refused_modify_rule_gets_an_allow_on_the_service_rules(fast: Server, un
     assert setup.weights(setup.prod_rule) == {setup.green: 0, setup.blue: 100}
 
 
+def test_a_deny_on_modify_rule_is_named_and_removed(fast: Server, unique: Callable[[str], str]) -> None:
+    setup = _deployed(fast, unique)
+    iam = fast.client("iam")
+    iam.put_role_policy(RoleName=setup.role_name, PolicyName="freeze", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Sid": "NoRuleChanges", "Effect": "Deny",
+                                                 "Action": "elasticloadbalancing:ModifyRule", "Resource": "*"}]}))
+    arn = setup.deploy(2, BLUE_GREEN)
+    assert setup.wait_final(arn)["status"] != "SUCCESSFUL"
+
+    found = _explain(fast, arn)
+    assert found["failedCall"]["action"] == "elasticloadbalancing:ModifyRule"
+    [deciding] = found["explanation"]["decidingStatements"]
+    assert (deciding["policyName"], deciding["sid"], deciding["statementIndex"]) == ("freeze", "NoRuleChanges", 0)
+    fix = found["fix"]
+    assert fix["kind"] == "remove-deny"
+    [removal] = fix["remove"]
+    # Its only statement: the policy goes.
+    assert removal["apply"] == {"service": "iam", "operation": "DeleteRolePolicy",
+                                "parameters": {"RoleName": setup.role_name, "PolicyName": "freeze"}}
+    iam.delete_role_policy(**removal["apply"]["parameters"])
+    final = _redeploy(setup)
+    assert final["status"] == "SUCCESSFUL", final.get("statusReason")
+
+
 def test_deleted_role_is_said_to_be_gone_with_what_to_create(fast: Server, unique: Callable[[str], str]) -> None:
     setup = _deployed(fast, unique)
     iam = fast.client("iam")
