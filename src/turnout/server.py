@@ -72,6 +72,11 @@ REQUEST_THREADS = 4  # threads answering API calls in each server process
 SWITCH_INTERVAL = 0.001  # seconds a thread keeps the interpreter before another may take it (Python's default: 5 ms)
 GC_THRESHOLDS = (100_000, 100, 1000)  # gc.set_threshold in the server: see App._lifespan
 DATAPLANE_PATH = "/_turnout/dataplane"
+# ``GET /_turnout/explain/<request id or service deployment ARN>`` (``turnout explain --endpoint-url``): unsigned,
+# like /_turnout/health and /_turnout/dataplane. It serves what ``turnout explain --data-dir`` reads from the state
+# directory of a local server to anyone who can reach it; a Turnout endpoint is meant for this machine (it listens
+# on 127.0.0.1 unless told otherwise) and there is no AWS API to sign for (docs/explain.md).
+EXPLAIN_PATH = "/_turnout/explain/"
 STARTUP_FAILED = 3  # a worker's exit code when it could not start (the parent then stops them all)
 # Counters summed over the workers: CloudTrail's, and the ELB and ECS writes committed (the data plane's listeners
 # look at it before each request: turnout.dataplane.runtime.DataPlane.current).
@@ -384,6 +389,9 @@ class App:
         if path == DATAPLANE_PATH and scope["method"] in ("GET", "HEAD"):
             await self._send(send, *self.dataplane_response())
             return
+        if path.startswith(EXPLAIN_PATH) and scope["method"] == "GET":
+            await self._send(send, *self.explain_response(path[len(EXPLAIN_PATH):]))
+            return
         await self._send(send, 404, [(b"content-type", b"application/json")], b'{"error": "not found"}')
 
     def health_response(self) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -419,6 +427,21 @@ class App:
 
             payload = {"enabled": True, **describe(self.gateway.db, self.dataplane.checks)}
         return 200, [(b"content-type", b"application/json")], json.dumps(payload).encode()
+
+    def explain_response(self, target: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """``/_turnout/explain/<target>``: a denied request or a failed deployment explained, with its fix (404:
+        nothing of that id or ARN is known)."""
+        from .deploy.explain import explain
+
+        headers = [(b"content-type", b"application/json")]
+        try:
+            found = explain(self.gateway.db, target) if target else None
+        except Exception:  # a bug: said in one JSON line, logged with its traceback
+            log.exception("could not explain %r", target)
+            return 500, headers, json.dumps({"error": f"could not explain {target!r}"}).encode()
+        if found is None:
+            return 404, headers, json.dumps({"error": f"nothing to explain for {target!r}"}).encode()
+        return 200, headers, json.dumps(found).encode()
 
     @staticmethod
     async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

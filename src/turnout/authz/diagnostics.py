@@ -152,8 +152,15 @@ def _pair(value: Any) -> tuple[int, int] | None:
 def explain(db: Database, request_id: str) -> Denial | None:
     """The recorded denial of ``request_id``, or None (the request was allowed, or its record was dropped)."""
     row = denials.get(db, request_id)
-    if row is None:
-        return None
+    return None if row is None else _denial(row)
+
+
+def of_principals(db: Database, account: str, principals: list[str]) -> list[Denial]:
+    """The account's recent denials of any of ``principals``, oldest first (a failed deployment's explanation)."""
+    return [_denial(row) for row in denials.of_principals(db, account, principals)]
+
+
+def _denial(row: denials.StoredDenial) -> Denial:
     detail = row.detail
     return Denial(
         request_id=row.request_id,

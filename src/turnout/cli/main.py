@@ -120,14 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .trail import add_parser as add_trail_parser
 
     add_trail_parser(commands)
-    explain = commands.add_parser(
-        "explain", help="explain a denied request (AccessDenied) by its request id",
-        description="Print why a request was denied: the deciding policy type, the statements that matched, the "
-        "condition keys it lacked. The request id is the x-amzn-RequestId a client saw (botocore: "
-        "ResponseMetadata.RequestId) and the last field of the server's access-log line.",
-    )
-    explain.add_argument("request_id")
-    explain.add_argument("--data-dir", type=Path, default=Path(".turnout"), help="the server's state directory")
+    from .explain import add_parser as add_explain_parser
+
+    add_explain_parser(commands)
     demo = commands.add_parser(
         "demo", help="walk through an ECS blue/green deployment with the infrastructure role, end to end",
         description="Create the ECS infrastructure role for load balancers, a user allowed to pass it, an ALB with "
@@ -142,22 +137,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--data-dir", type=Path, help="the embedded server's data directory (default: a temporary one)")
     return parser
-
-
-def _explain(data_dir: Path, request_id: str) -> int:
-    from ..authz.diagnostics import explain
-    from ..store.db import Database
-
-    path = data_dir / "turnout.db"
-    if not path.exists():
-        print(f"turnout explain: no Turnout state in {data_dir}", file=sys.stderr)
-        return 1
-    denial = explain(Database(path), request_id)
-    if denial is None:
-        print(f"turnout explain: no denied request with id {request_id} in {data_dir}", file=sys.stderr)
-        return 1
-    print(denial.describe())
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,7 +174,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_demo(args.endpoint_url, args.time_scale, args.data_dir)
     if args.command == "explain":
-        return _explain(args.data_dir, args.request_id)
+        from .explain import run as run_explain
+
+        return run_explain(args)
     if args.command == "trail":
         from .trail import run
 

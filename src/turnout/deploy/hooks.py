@@ -216,6 +216,7 @@ class Hooks:
         if evaluated.decision.allowed:
             return None
         message = authorizer.deny(ctx, evaluated).message
+        authorizer.record(ctx)  # the denial is kept by its request id, for `turnout explain` of the deployment
         return f"ECS was unable to invoke hook target {function} due to {message}"
 
     def _event(self, dep: Deployment, run: HookRun) -> dict[str, Any]:

@@ -65,6 +65,17 @@ def trust_statement(service: str, *, source_account: str | None = None, source_a
     return statement
 
 
+def principal_trust_statement(principal_arn: str, *, sid: str | None = None) -> dict[str, Any]:
+    """A trust-policy statement letting the IAM user or role ``principal_arn`` call ``sts:AssumeRole``."""
+    statement: dict[str, Any] = {}
+    if sid:
+        statement["Sid"] = sid
+    statement["Effect"] = "Allow"
+    statement["Principal"] = {"AWS": principal_arn}
+    statement["Action"] = "sts:AssumeRole"
+    return statement
+
+
 def policy_document(statements: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """A whole policy document holding ``statements``."""
     return {"Version": VERSION, "Statement": [dict(statement) for statement in statements]}

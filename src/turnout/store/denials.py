@@ -52,11 +52,26 @@ def save(db: Database, denial: StoredDenial, keep: int) -> None:
 def get(db: Database, request_id: str) -> StoredDenial | None:
     """The stored denial of ``request_id``, or None."""
     row = db.one("SELECT * FROM authz_denials WHERE request_id = ?", (request_id,))
-    if row is None:
-        return None
+    return None if row is None else _stored(row)
+
+
+def _stored(row: Any) -> StoredDenial:
     return StoredDenial(
         request_id=row["request_id"], account_id=row["account_id"], denied_at=row["denied_at"],
         principal_arn=row["principal_arn"], action=row["action"], resource=row["resource"], effect=row["effect"],
         denied_by=row["denied_by"], error_code=row["error_code"], message=row["message"],
         detail=json.loads(row["detail"]),
     )
+
+
+def of_principals(db: Database, account: str, principals: list[str], limit: int = 1000) -> list[StoredDenial]:
+    """The account's newest ``limit`` denials of any of ``principals`` (ARNs or service principal names), oldest
+    first (``turnout explain`` of a failed deployment: ECS's calls as the service or through the role's sessions)."""
+    if not principals:
+        return []
+    marks = ", ".join("?" for _ in principals)
+    rows = db.all(
+        f"SELECT * FROM authz_denials WHERE account_id = ? AND principal_arn IN ({marks}) ORDER BY seq DESC LIMIT ?",
+        (account, *principals, limit),
+    )
+    return [_stored(row) for row in reversed(rows)]
