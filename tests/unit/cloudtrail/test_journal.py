@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from turnout.core.principal import Principal
 from turnout.services.cloudtrail import store
-from turnout.services.cloudtrail.journal import DIRECTORY, Journal, decode, encode
+from turnout.services.cloudtrail.journal import DIRECTORY, Decoder, Encoder, Journal, decode, encode
 from turnout.services.cloudtrail.recorder import CloudTrailRecorder, recorder_of
 
 from ..authz_support import InProcess
@@ -167,7 +167,7 @@ def test_a_hostile_event_is_escaped_and_costs_no_other(env: InProcess, tmp_path:
 
 def test_journals_rotate_and_every_file_is_copied_once(env: InProcess, tmp_path: Path) -> None:
     directory = tmp_path / DIRECTORY
-    recorder = _journaled(env, directory, rotate_at=2_000)
+    recorder = _journaled(env, directory, rotate_at=500)  # each file's first call is written in full: ~1 KB
     iam = env.client("iam")
     for _ in range(12):
         iam.list_users()
@@ -199,6 +199,38 @@ def test_events_are_numbered_in_the_order_the_calls_were_made_whichever_process_
     assert _event_names(env) == made
 
 
+def test_repeated_calls_are_written_short_and_read_back_whole(env: InProcess, tmp_path: Path) -> None:
+    directory = tmp_path / DIRECTORY
+    recorder = _journaled(env, directory)
+    iam = env.client("iam")
+    ids = [iam.list_users()["ResponseMetadata"]["RequestId"] for _ in range(3)]
+    journal = recorder.journal
+    assert journal is not None
+    first = journal.size(journal.name) or 0
+    ids += [iam.list_users()["ResponseMetadata"]["RequestId"] for _ in range(20)]
+    assert (journal.size(journal.name) or 0) - first < 20 * 100  # a repeat takes some 60 bytes, not a kilobyte
+    assert recorder.flush() == 23
+    records = [event.record for event in store.events_after(env.gateway.db, 0, 100)]
+    assert [record["requestID"] for record in records] == ids
+    assert all(record["eventName"] == "ListUsers" and record["userIdentity"]["type"] == "Root" for record in records)
+
+
+def test_a_reader_beginning_mid_file_takes_the_shapes_written_before(env: InProcess, tmp_path: Path) -> None:
+    directory = tmp_path / DIRECTORY
+    writer = _journaled(env, directory)
+    iam = env.client("iam")
+    for _ in range(3):
+        iam.list_users()
+    assert writer.flush() == 3  # this process has read the shapes
+    ids = [iam.list_users()["ResponseMetadata"]["RequestId"] for _ in range(4)]  # written short
+    other = InProcess(tmp_path / "data")
+    copier = recorder_of(other.gateway)
+    assert copier is not None
+    copier.journal_dir = directory  # another process, which never read the file's start
+    assert copier.flush() == 4
+    assert [event.record["requestID"] for event in store.events_after(env.gateway.db, 3, 100)] == ids
+
+
 _text = st.text(max_size=30)
 _drafts = st.lists(st.tuples(
     _text, _text, st.integers(0, 2**40), _text, _text, st.booleans(), st.none() | _text, st.none() | _text, _text,
@@ -223,3 +255,22 @@ def test_frames_read_back_whole_and_never_half(batches: list[list[tuple[Any, ...
         read, used, damaged = decode(torn)
         assert not damaged and used == len(data) - len(frames[-1])
         assert len(read) == len(batches) - 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2**40), st.text(max_size=40)), min_size=1,
+                         max_size=3), max_size=12))
+def test_frames_of_one_file_read_back_as_written(calls: list[list[tuple[int, int, str]]]) -> None:
+    """Whatever mix of new and repeated shapes a file holds, one decoder reads back the drafts one encoder wrote."""
+    from turnout.services.cloudtrail.records import Draft
+
+    def draft(shape: int, event_time: int, request_id: str) -> Draft:
+        return Draft("000000000000", "us-east-1", event_time, f"Op{shape}", "iam.amazonaws.com", True, None, None,
+                     "[]", (("", ""),), (f"a{shape}", "b", "c", "d"), request_id, shape if shape else None)
+
+    encoder = Encoder()
+    written = [[draft(*call) for call in frame] for frame in calls]
+    data = b"".join(encoder.frame(frame, written_at=n) for n, frame in enumerate(written))
+    frames, used, damaged = Decoder().decode(data, 0)
+    assert not damaged and used == len(data)
+    assert [drafts for _, drafts in frames] == written

@@ -9,9 +9,10 @@ then costs a few microseconds of recording instead of a transaction, and the pro
 under each other's reads at every call.
 
 * **A frame per write:** its payload's length and CRC-32 (8 bytes, little-endian), then the payload: the time it
-  was written (nanoseconds) and the call's :class:`~.records.Draft` tuples, ``marshal``-ed. A reader stops at a
-  frame not yet whole (a write in progress in another process); a frame whose CRC does not match ends the file's
-  usable part (it is logged).
+  was written (nanoseconds) and the call's :class:`~.records.Draft` tuples, ``marshal``-ed; or, for a repeated call
+  whose record shape the file already holds in full, only the shape's id, the eventTime and the request id
+  (:class:`Encoder`, :class:`Decoder`). A reader stops at a frame not yet whole (a write in progress in another
+  process); a frame whose CRC does not match ends the file's usable part (it is logged).
 * **In the order the calls were made:** one copy takes the new frames of every journal and writes their events in
   the order of their times, so the store numbers events (``seq``, which orders ``LookupEvents``) as they happened,
   whichever process answered them.
@@ -50,34 +51,112 @@ _MARSHAL_VERSION = 4
 
 Frame = tuple[int, list[Draft]]  # (written at, in nanoseconds since the epoch; the drafts)
 
+_FULL, _SHORT = 0, 1  # a payload's first byte: drafts marshal-ed whole, or repeats of drafts written before
+_KIND = struct.Struct("<B")
+_SHORT_HEAD = struct.Struct("<Bq")  # _SHORT, written at
+_REPEAT = struct.Struct("<qqB")  # shape id, eventTime (epoch seconds), length of the request id (ASCII)
 
-def encode(drafts: Sequence[Draft], written_at: int | None = None) -> bytes:
-    """One frame holding ``drafts``, written now (or at ``written_at``, nanoseconds)."""
-    payload = marshal.dumps((time.time_ns() if written_at is None else written_at,
-                             [tuple(draft) for draft in drafts]), _MARSHAL_VERSION)
+
+def _same_shape(draft: Draft, template: Draft) -> bool:
+    """Whether ``draft`` is ``template`` but for its eventTime and request id (drafts of one cached shape share
+    their field objects, so this compares identities, mostly)."""
+    return draft[:2] == template[:2] and draft[3:11] == template[3:11] and draft[12] == template[12]
+
+
+class Encoder:
+    """Frames for one journal file. A draft of a cached shape (a repeated call: ``Draft.shape_id``) whose shape
+    this file already holds in full is written as its shape id, eventTime and request id (some 60 bytes instead of
+    a kilobyte): the reader takes the rest from the draft written in full (:class:`Decoder`)."""
+
+    def __init__(self) -> None:
+        self.templates: dict[int, Draft] = {}
+
+    def frame(self, drafts: Sequence[Draft], written_at: int | None = None) -> bytes:
+        """One frame holding ``drafts``, written now (or at ``written_at``, nanoseconds)."""
+        at = time.time_ns() if written_at is None else written_at
+        templates = self.templates
+        repeats: list[bytes] = []
+        for draft in drafts:
+            shape = draft.shape_id
+            template = templates.get(shape) if shape is not None else None
+            request = draft.request_id
+            if template is None or not request.isascii() or len(request) > 255 or not _same_shape(draft, template):
+                break
+            encoded = request.encode("ascii")
+            repeats.append(_REPEAT.pack(shape, draft.event_time, len(encoded)) + encoded)
+        else:
+            return _framed(_SHORT_HEAD.pack(_SHORT, at) + b"".join(repeats))
+        for draft in drafts:
+            if draft.shape_id is not None:
+                templates[draft.shape_id] = draft
+        return _framed(_KIND.pack(_FULL) + marshal.dumps((at, [tuple(draft) for draft in drafts]), _MARSHAL_VERSION))
+
+
+def _framed(payload: bytes) -> bytes:
     return _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
 
 
+def encode(drafts: Sequence[Draft], written_at: int | None = None) -> bytes:
+    """One self-contained frame holding ``drafts`` (every draft written in full)."""
+    return Encoder().frame(drafts, written_at)
+
+
+class Decoder:
+    """Reads one journal file's frames, keeping the drafts written in full as the templates of later repeats."""
+
+    def __init__(self) -> None:
+        self.templates: dict[int, Draft] = {}
+        self.learned = 0  # the position up to which the file's templates are known
+
+    def learn(self, data: bytes, start: int) -> None:
+        """Take the templates of the frames in ``data`` (the file from byte ``start``), without keeping their
+        drafts: a reader that begins in the middle of a file first reads the part before for them."""
+        self.decode(data, start, keep=False)
+
+    def decode(self, data: bytes, start: int, *, keep: bool = True) -> tuple[list[Frame], int, bool]:
+        """The whole frames at the start of ``data`` (the file from byte ``start``), the number of bytes they
+        take, and whether a damaged frame (its CRC does not match, its payload does not load, or it repeats a shape
+        the file never held) ended the reading."""
+        frames: list[Frame] = []
+        templates = self.templates
+        at, size = 0, len(data)
+        while size - at >= _HEADER.size:
+            length, crc = _HEADER.unpack_from(data, at)
+            end = at + _HEADER.size + length
+            if end > size:
+                break  # being written: read it next time
+            payload = data[at + _HEADER.size:end]
+            if zlib.crc32(payload) != crc or not payload:
+                return frames, at, True
+            try:
+                if payload[0] == _SHORT:
+                    _, written_at = _SHORT_HEAD.unpack_from(payload)
+                    drafts = []
+                    offset = _SHORT_HEAD.size
+                    while offset < len(payload):
+                        shape, event_time, length = _REPEAT.unpack_from(payload, offset)
+                        offset += _REPEAT.size
+                        request = payload[offset:offset + length].decode("ascii")
+                        offset += length
+                        drafts.append(templates[shape]._replace(event_time=event_time, request_id=request))
+                else:
+                    written_at, tuples = marshal.loads(payload[1:])
+                    drafts = [Draft._make(fields) for fields in tuples]
+                    for draft in drafts:
+                        if draft.shape_id is not None:
+                            templates[draft.shape_id] = draft
+            except (ValueError, EOFError, TypeError, KeyError, struct.error, UnicodeDecodeError):
+                return frames, at, True
+            if keep:
+                frames.append((int(written_at), drafts))
+            at = end
+        self.learned = max(self.learned, start + at)
+        return frames, at, False
+
+
 def decode(data: bytes) -> tuple[list[Frame], int, bool]:
-    """The whole frames at the start of ``data``, the number of bytes they take, and whether a damaged frame (its
-    CRC does not match, or its payload does not load) ended the reading."""
-    frames: list[Frame] = []
-    at, size = 0, len(data)
-    while size - at >= _HEADER.size:
-        length, crc = _HEADER.unpack_from(data, at)
-        end = at + _HEADER.size + length
-        if end > size:
-            break  # being written: read it next time
-        payload = data[at + _HEADER.size:end]
-        if zlib.crc32(payload) != crc:
-            return frames, at, True
-        try:
-            written_at, tuples = marshal.loads(payload)
-            frames.append((int(written_at), [Draft._make(fields) for fields in tuples]))
-        except (ValueError, EOFError, TypeError):
-            return frames, at, True
-        at = end
-    return frames, at, False
+    """The whole frames at the start of ``data`` (a file from its start)."""
+    return Decoder().decode(data, 0)
 
 
 class Journal:
@@ -90,6 +169,8 @@ class Journal:
         self._fd: int | None = None
         self._name = ""
         self._size = 0
+        self._encoder = Encoder()  # this process's file's
+        self._decoders: dict[str, Decoder] = {}  # every file read so far's
         if writing:
             directory.mkdir(parents=True, exist_ok=True)
             self._open()
@@ -112,17 +193,18 @@ class Journal:
         fcntl.flock(fd, fcntl.LOCK_EX)
         os.rename(temporary, self.directory / name)
         previous, self._fd, self._name, self._size = self._fd, fd, name, 0
+        self._encoder = Encoder()  # a file holds the templates of its own repeats
         if previous is not None:
             os.close(previous)  # unlocked: copied and deleted once its events are in the store
 
     def append(self, drafts: Sequence[Draft]) -> None:
         """Write ``drafts`` as one frame; raises OSError when the file cannot be written (closed, disk full)."""
-        frame = encode(drafts)
         with self._lock:
             if self._fd is None:
                 raise OSError("the CloudTrail journal is closed")
             if self._size >= self.rotate_at:
                 self._open()
+            frame = self._encoder.frame(drafts)
             view = memoryview(frame)
             while view:
                 written = os.write(self._fd, view)
@@ -153,14 +235,22 @@ class Journal:
 
     def read(self, name: str, start: int) -> tuple[list[Frame], int, bool] | None:
         """The whole frames of ``name`` after byte ``start``, the position after them, and whether a damaged frame
-        stopped the reading; None when the file is gone."""
+        stopped the reading; None when the file is gone. Called under the database's writer lock (a copy's
+        transaction), so one thread at a time."""
+        decoder = self._decoders.get(name)
+        if decoder is None:
+            decoder = self._decoders[name] = Decoder()
         try:
             with open(self.directory / name, "rb") as file:
+                if decoder.learned < start:  # the repeats after ``start`` may need templates written before it
+                    file.seek(decoder.learned)
+                    decoder.learn(file.read(start - decoder.learned), decoder.learned)
                 file.seek(start)
                 data = file.read()
         except FileNotFoundError:
+            self._decoders.pop(name, None)
             return None
-        frames, used, damaged = decode(data)
+        frames, used, damaged = decoder.decode(data, start)
         return frames, start + used, damaged
 
     @contextmanager
@@ -186,6 +276,7 @@ class Journal:
             os.close(fd)
 
     def delete(self, name: str) -> None:
+        self._decoders.pop(name, None)
         with suppress(FileNotFoundError):
             os.unlink(self.directory / name)
 

@@ -140,7 +140,12 @@ class CloudTrailRecorder:
     def flush(self) -> int:
         """Copy every journal into the store, write the events waiting here, and index every event written so far;
         returns the number of events written."""
-        written = self._copy_journals() + self._write()
+        try:
+            copied = self._copy_journals()
+        except Exception:  # rolled back: the journals are copied again at the next flush, nothing is lost
+            log.exception("CloudTrail: could not copy the journals")
+            copied = 0
+        written = copied + self._write()
         self._index()
         return written
 
@@ -173,28 +178,30 @@ class CloudTrailRecorder:
             if self.share is not None:
                 self.share("recorded", written)
 
-    def _insert(self, built: list[Draft]) -> int:
-        """Write events in one transaction (a savepoint of the caller's, if one is open); returns how many."""
+    def _insert(self, built: list[Draft], *, index: bool = False) -> int:
+        """Write events in one transaction (a savepoint of the caller's, if one is open), with their lookup entries
+        if ``index`` (every event before them must be indexed already); returns how many."""
         if not built:
             return 0
+        write = store.append if index else store.write_events
         try:
-            return store.write_events(self.db, built)
+            return write(self.db, built)
         except Exception:
             # The batch's savepoint is rolled back: write its events one by one, so that one event that cannot
             # be written (a hostile request's text) never takes the others with it.
             log.warning("CloudTrail: a batch of %d events failed; writing them one by one", len(built),
                         exc_info=True)
-            return sum(self._insert_one(draft) for draft in built)
+            return sum(self._insert_one(write, draft) for draft in built)
 
-    def _insert_one(self, draft: Draft) -> int:
+    def _insert_one(self, write: Callable[[Database, list[Draft]], int], draft: Draft) -> int:
         """Write one event; one the database refuses is written again with its unencodable text escaped
         (:meth:`Draft.escaped`); lost (counted, logged) only if that fails too."""
         try:
-            return store.write_events(self.db, [draft])
+            return write(self.db, [draft])
         except Exception:
             pass
         try:
-            return store.write_events(self.db, [draft.escaped()])
+            return write(self.db, [draft.escaped()])
         except Exception:
             self._lose(1, "could not write the event of %s", draft.request_id, exc_info=True)
             return 0
@@ -202,10 +209,13 @@ class CloudTrailRecorder:
     def _index(self) -> None:
         """Add the lookup entries of the events written without them (by :meth:`_write`, or before a crash)."""
         try:
-            while store.index_events(self.db, INDEX_BATCH) == INDEX_BATCH:
-                pass
+            self._index_all()
         except Exception:  # the events are written; their lookup entries are tried again at the next flush
             log.exception("CloudTrail: could not index written events")
+
+    def _index_all(self) -> None:
+        while store.index_events(self.db, INDEX_BATCH) == INDEX_BATCH:
+            pass
 
     # -- copying the journals ---------------------------------------------------------------------------------
 
@@ -244,7 +254,10 @@ class CloudTrailRecorder:
                     frames.extend((written_at, order, drafts) for written_at, drafts in read)
                     moved[name] = (start, end)
                 frames.sort(key=lambda frame: (frame[0], frame[1]))  # stable: a journal's frames keep their order
-                written = self._insert([draft for _, _, drafts in frames for draft in drafts])
+                # Indexed as they are written (off the answers, the copy need not leave it for later), once every
+                # event written before them is: the lookup index covers a prefix of the events (store.indexed_seq).
+                self._index_all()
+                written = self._insert([draft for _, _, drafts in frames for draft in drafts], index=True)
                 for name, (start, end) in moved.items():
                     if name in gone:
                         store.journal.forget(self.db, name)

@@ -99,7 +99,8 @@ def last_seq(db: Database) -> int:
 
 def append(db: Database, drafts: Iterable[Draft]) -> int:
     """Write events and their lookup entries (in one transaction), giving each its seq and eventID; returns how
-    many were written (bulk loads; the recorder writes with :func:`write_events`, then :func:`index_events`)."""
+    many were written (the recorder's copy of its journals, bulk loads; a call's own durable write without a
+    journal uses :func:`write_events`, then :func:`index_events`)."""
     with db.transaction():
         written, scoped = _insert(db, drafts, index=True)
         postings.write(db, scoped)
