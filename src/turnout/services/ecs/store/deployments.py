@@ -182,10 +182,12 @@ def insert_deployment(db: Database, *, account: str, region: str, arn: str, serv
     )
 
 
-def request_rollback(db: Database, account: str, region: str, arn: str, at: datetime) -> None:
-    """StopServiceDeployment: ROLLBACK_REQUESTED, due at once."""
-    db.execute("UPDATE ecs_service_deployments SET status = 'ROLLBACK_REQUESTED', updated_at = ?, wake_since = NULL, "
-               "wake_after = NULL WHERE account_id = ? AND region = ? AND arn = ?", (iso(at), account, region, arn))
+def request_rollback(db: Database, account: str, region: str, arn: str, at: datetime, pickup: float) -> None:
+    """StopServiceDeployment: ROLLBACK_REQUESTED, stopped at ``at``, the engine's rollback due ``pickup`` simulated
+    seconds later."""
+    db.execute("UPDATE ecs_service_deployments SET status = 'ROLLBACK_REQUESTED', updated_at = ?, stopped_at = ?, "
+               "wake_since = ?, wake_after = ? WHERE account_id = ? AND region = ? AND arn = ?",
+               (iso(at), iso(at), iso(at), pickup, account, region, arn))
 
 
 def save_progress(db: Database, deployment: ServiceDeployment) -> None:
