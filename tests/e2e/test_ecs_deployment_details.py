@@ -218,3 +218,31 @@ def test_lifecycle_stage_during_a_rollback(fast: Server, unique: Callable[[str],
                         ("TEST_TRAFFIC_SHIFT", "TEST_TRAFFIC_SHIFT")]
     assert done["lifecycleStage"] == "CLEAN_UP"
     assert all(h["status"] in ("SUCCEEDED", "FAILED") for h in done["lifecycleHookDetails"])
+
+
+# -- 7: the first deployment of a new BLUE_GREEN service ------------------------------------------------------------
+
+
+def test_first_deployment_of_a_new_service_runs_the_blue_green_path(fast: Server, unique: Callable[[str], str]) -> None:
+    """As observed on AWS ("green=100/blue=0 after the initial deployment"; docs/ecs-deployments.md): every stage
+    and its hooks run, the tasks start in the group production did not forward to, and both rules end there."""
+    setup = build(fast, unique)
+    assert setup.weights(setup.prod_rule) == {setup.blue: 100, setup.green: 0}
+    service = setup.create_service({**BG, "lifecycleHooks": pause_hooks(["PRE_SCALE_UP", "POST_TEST_TRAFFIC_SHIFT"])})
+    arn = service["currentServiceDeployment"]
+    found, hook = setup.wait_hook(arn, "PRE_SCALE_UP")
+    assert found["sourceServiceRevisions"] == [] and setup.tasks() == []
+    setup.proceed(arn, hook)
+    _, hook = setup.wait_hook(arn, "POST_TEST_TRAFFIC_SHIFT")
+    assert setup.weights(setup.test_rule) == {setup.blue: 0, setup.green: 100}
+    assert setup.weights(setup.prod_rule) == {setup.blue: 100, setup.green: 0}
+    setup.proceed(arn, hook)
+    done = setup.wait_final(arn)
+    assert done["status"] == "SUCCESSFUL", done.get("statusReason")
+    assert setup.weights(setup.prod_rule) == {setup.blue: 0, setup.green: 100}
+    assert setup.weights(setup.test_rule) == {setup.blue: 0, setup.green: 100}
+    ips = {t["containers"][0]["networkInterfaces"][0]["privateIpv4Address"] for t in setup.tasks()}
+    assert len(ips) == 2 and {d["Target"]["Id"] for d in setup.targets(setup.green)} == ips
+    assert setup.targets(setup.blue) == []
+    primary = [d for d in _service(setup)["deployments"] if d["status"] == "PRIMARY"]
+    assert [d["taskDefinition"] for d in primary] == [setup.revisions[0]]

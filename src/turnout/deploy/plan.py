@@ -109,7 +109,9 @@ def rollback_plan(*, test_shifted: bool, prod_shifted: bool) -> list[Step]:
     this deployment had moved that traffic ("When a rollback occurs, Amazon ECS re-invokes hooks registered at the
     PRODUCTION_TRAFFIC_SHIFT and TEST_TRAFFIC_SHIFT stages"), then green's tasks stop. Both rules are put back
     whatever this deployment had shifted (a deployment it superseded may have moved them); a rule already as blue
-    needs is not written again (docs/ecs-deployments.md, "Listener rules and targets after a rollback or a stop")."""
+    needs is not written again (docs/ecs-deployments.md, "Listener rules and targets after a rollback or a stop").
+    ``lifecycleStage`` reads each step's stage meanwhile: PRODUCTION_TRAFFIC_SHIFT, TEST_TRAFFIC_SHIFT, then CLEAN_UP
+    (AWS is silent; docs/ecs-deployments.md, "lifecycleStage during a rollback")."""
     steps: list[Step] = [Step("PRODUCTION_TRAFFIC_SHIFT", "restore_prod")]
     if prod_shifted:
         steps.append(Step("PRODUCTION_TRAFFIC_SHIFT", "hooks"))
