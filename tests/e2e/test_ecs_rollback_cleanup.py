@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Server
-from tests.e2e.ecs_deploy_support import Setup, build, pause_hooks
+from tests.e2e.ecs_deploy_support import MANAGED, Setup, build, pause_hooks
 
 CANARY = {"strategy": "CANARY", "bakeTimeInMinutes": 0,
           "canaryConfiguration": {"canaryPercent": 20.0, "canaryBakeTimeInMinutes": 0}}
@@ -110,3 +110,27 @@ def test_rules_and_targets_after_rollback_or_stop(fast: Server, unique: Callable
     assert described["taskDefinition"] == serving_td
     primary = [d for d in described["deployments"] if d["status"] == "PRIMARY"]
     assert [d["taskDefinition"] for d in primary] == [serving_td]
+
+
+def test_superseded_deployment_says_which_rule_is_left_where_when_it_cannot_put_it_back(
+        fast: Server, unique: Callable[[str], str]) -> None:
+    setup = build(fast, unique)
+    service = setup.create_service(CANARY)
+    assert setup.wait_final(service["currentServiceDeployment"])["status"] == "SUCCESSFUL"
+    blue, green = setup.green, setup.blue
+    older = setup.deploy(2, {**CANARY, "lifecycleHooks": pause_hooks(["POST_TEST_TRAFFIC_SHIFT"])})
+    setup.wait_hook(older, "POST_TEST_TRAFFIC_SHIFT")
+    fast.client("iam").detach_role_policy(RoleName=setup.role_name, PolicyArn=MANAGED)
+    newer = setup.deploy(1, {**CANARY, "lifecycleHooks": []})
+    stopped = setup.wait_final(older)
+    assert stopped["status"] == "STOPPED"
+    where = (f"Test listener rule {setup.test_rule} is left forwarding to {blue} (weight 0), {green} (weight 100).")
+    reason = stopped["statusReason"]
+    assert reason.startswith(f"Service deployment stopped because a new service deployment {newer} started. ECS "
+                             "could not put its traffic back because ")
+    assert "is not authorized to perform: elasticloadbalancing:" in reason and reason.endswith(where), reason
+    events = [e["message"] for e in
+              setup.ecs.describe_services(cluster=setup.cluster, services=[setup.name])["services"][0]["events"]]
+    assert any(m.startswith(f"(service {setup.name}) (deployment ") and m.endswith(where) for m in events)
+    assert setup.weights(setup.test_rule) == {blue: 0, green: 100}
+    setup.wait_final(newer)

@@ -278,8 +278,8 @@ class Engine:
         older.status = STOPPED
         # AWS documents the transition (a new deployment stops the one under way), not its statusReason: ours.
         older.status_reason = f"Service deployment stopped because a new service deployment {newer.arn} started."
-        if left is not None:
-            older.status_reason += f" Its traffic could not be put back: {left}"
+        if left is not None:  # our wording, after ROLLBACK_FAILED's
+            older.status_reason += f" {left}"
             self.note(older, f"(service {older.service_name}) (deployment {older.legacy_id}) stopped: {left}", now)
         older.stopped_at = older.finished_at = now
         older.rollout_state, older.rollout_state_reason = "FAILED", older.status_reason

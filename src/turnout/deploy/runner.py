@@ -273,7 +273,8 @@ class Runner:
         for step in moves:
             outcome = self._shift(dep, now, step)
             if isinstance(outcome, Fail):
-                return f"{outcome.reason} {self.engine.where(dep)}".strip()
+                why = outcome.reason.removeprefix("Service deployment rolled back because ")
+                return f"ECS could not put its traffic back because {why} {self.engine.where(dep)}".strip()
         dep.state.serving = list(keep)
         self.scheduler.stop(dep.service, leaving, now, stop_code="ServiceSchedulerInitiated", reason=reason)
         return None
