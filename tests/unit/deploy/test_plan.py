@@ -63,11 +63,8 @@ def test_plan_follows_aws_stage_order(strategy: str, reconcile: bool, has_test: 
     assert Step("BAKE_TIME", "wait", 120.0) in steps
 
 
-def test_rollback_puts_both_rules_back_and_reruns_only_the_hooks_of_what_moved() -> None:
-    # Both rules are put back whatever moved (a superseded deployment may have moved them; a rule already as blue
-    # needs is not written); hooks run again only at the stages this deployment had shifted.
-    assert [s.action for s in rollback_plan(test_shifted=False, prod_shifted=False)] == [
-        "restore_prod", "restore_test", "stop_green", "await_stopped"]
+def test_rollback_touches_only_what_moved() -> None:
+    assert [s.action for s in rollback_plan(test_shifted=False, prod_shifted=False)] == ["stop_green", "await_stopped"]
     moved = rollback_plan(test_shifted=True, prod_shifted=True)
     assert [s.stage for s in moved if s.action == "hooks"] == ["PRODUCTION_TRAFFIC_SHIFT", "TEST_TRAFFIC_SHIFT"]
     assert [s.action for s in moved][:3] == ["restore_prod", "hooks", "restore_test"]

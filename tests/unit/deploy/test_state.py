@@ -75,8 +75,8 @@ def test_moving_through_a_plan_forgets_the_step_s_wait_and_hooks() -> None:
     assert state.step == Step("BAKE_TIME", "wait", 120.0)
     state.begin(plans.rollback_plan_for("BLUE_GREEN", state))
     assert state.pc == 0
-    assert [s.action for s in state.plan] == ["restore_prod", "restore_test", "hooks", "stop_green", "await_stopped"]
-    assert state.to_json()["plan"][1] == ["TEST_TRAFFIC_SHIFT", "restore_test", None]
+    assert [s.action for s in state.plan] == ["restore_test", "hooks", "stop_green", "await_stopped"]
+    assert state.to_json()["plan"][0] == ["TEST_TRAFFIC_SHIFT", "restore_test", None]
 
 
 def test_every_plan_is_chosen_in_one_place() -> None:
