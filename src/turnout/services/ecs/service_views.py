@@ -5,10 +5,10 @@ PENDING and ACTIVATING count as pending), the deployments' rows for ``deployment
 ``currentServiceDeployment`` and ``currentServiceRevisions``.
 
 ``deployments[]`` is the legacy view of service deployments: the PRIMARY entry is the revision the service runs
-with its latest deployment (that deployment's target, or, once it rolls back, the revision it goes back to: botocore's
-Deployment.status "PRIMARY: The most recent deployment of a service"; docs/ecs-deployments.md); each other revision
-that still has tasks not STOPPED is an ACTIVE entry. An entry's
-``id`` is the ``ecs-svc/...`` id of the deployment that created its revision.
+with its latest deployment (that deployment's target or, once it rolls back, the revision it goes back to;
+docs/ecs-deployments.md, "PRIMARY in DescribeServices after a rollback"); each other revision that still has tasks
+not STOPPED is an ACTIVE entry. An entry's ``id`` is the ``ecs-svc/...`` id of the deployment that created its
+revision.
 """
 
 from __future__ import annotations
@@ -118,7 +118,8 @@ def legacy_deployments(db: Database, row: Service, config: dict[str, Any],
     entry = _legacy(db, primary, "PRIMARY", int(config.get("desiredCount") or 0))
     if entry is not None and primary is not latest:
         # A rollback: the revision it goes back to is PRIMARY, rolling out until the rollback is over; the
-        # deployment that failed stays ACTIVE while its tasks drain (docs/ecs-deployments.md, "PRIMARY").
+        # deployment that failed stays ACTIVE while its tasks drain (docs/ecs-deployments.md, "PRIMARY in
+        # DescribeServices after a rollback").
         entry["rolloutState"] = "COMPLETED" if latest.status in FINAL else "IN_PROGRESS"
         entry["rolloutStateReason"] = (f"ECS deployment {primary.legacy_id} completed." if latest.status in FINAL
                                        else f"ECS deployment {latest.legacy_id} is rolling back.")  # our wording
