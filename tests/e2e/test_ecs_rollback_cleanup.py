@@ -18,8 +18,8 @@ CANARY = {"strategy": "CANARY", "bakeTimeInMinutes": 0,
           "canaryConfiguration": {"canaryPercent": 20.0, "canaryBakeTimeInMinutes": 0}}
 # (stage, which pause at that stage): PRE_PRODUCTION_TRAFFIC_SHIFT's second pause comes after the canary step,
 # with production split 80/20.
-STAGES = [("PRE_SCALE_UP", 1), ("POST_TEST_TRAFFIC_SHIFT", 1), ("PRE_PRODUCTION_TRAFFIC_SHIFT", 2),
-          ("POST_PRODUCTION_TRAFFIC_SHIFT", 1)]
+STAGES = [("PRE_SCALE_UP", 1), ("POST_SCALE_UP", 1), ("POST_TEST_TRAFFIC_SHIFT", 1),
+          ("PRE_PRODUCTION_TRAFFIC_SHIFT", 2), ("POST_PRODUCTION_TRAFFIC_SHIFT", 1)]
 ACTIONS = ["continue-rollback", "stop", "supersede-then-rollback"]
 
 

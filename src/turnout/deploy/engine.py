@@ -43,7 +43,7 @@ from .hooks import Hooks
 from .rolling import Rolling
 from .runner import CIRCUIT_REASON, NETWORK_REASON, Fail, Runner
 from .scheduler import Scheduler
-from .state import Deployment
+from .state import OPEN_HOOK, Deployment
 
 if TYPE_CHECKING:
     from ..gateway.gateway import Gateway
@@ -246,8 +246,11 @@ class Engine:
         """A deployment the engine cannot run (a Turnout bug): stopped, saying so, rather than retried forever."""
         reason = (f"Turnout could not run this service deployment ({type(exc).__name__}: {exc}); this is a Turnout "
                   "bug, the server log has the details.")
+        # Its hooks still waiting end FAILED, as when any deployment ends (docs/ecs-deployments.md, "Hooks when a
+        # deployment ends").
+        hooks = [dict(h, status="FAILED") if h.get("status") in OPEN_HOOK else h for h in row.hooks]
         with self.db.transaction():
-            deployment_store.stop_broken(self.db, row.account_id, row.region, row.arn, reason, now)
+            deployment_store.stop_broken(self.db, row.account_id, row.region, row.arn, reason, now, hooks)
             events.add(self.db, row.account_id, row.region, row.service_arn, reason, now)
 
     def continue_hook(self, account: str, region: str, deployment_arn: str, hook_id: str, action: str,

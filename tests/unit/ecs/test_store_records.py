@@ -141,8 +141,11 @@ def test_deployment_progress_round_trip(db: Database) -> None:
     asked = deployments.deployment(db, ACCOUNT, REGION, created.arn)
     assert asked is not None and asked.status == "ROLLBACK_REQUESTED"
     assert (asked.stopped_at, asked.wake_since, asked.wake_after) == (later, later, 10.0)
-    deployments.stop_broken(db, ACCOUNT, REGION, created.arn, "bug", later)
+    deployments.stop_broken(db, ACCOUNT, REGION, created.arn, "bug", later,
+                            [{"hookId": "ecs-pause-1", "status": "FAILED"}])
     assert deployments.count_active(db) == 0
+    broken = deployments.deployment(db, ACCOUNT, REGION, created.arn)
+    assert broken is not None and broken.hooks == [{"hookId": "ecs-pause-1", "status": "FAILED"}]
 
 
 def test_tasks_advance_and_stop(db: Database) -> None:
