@@ -62,25 +62,33 @@ def payload(
     production_weights: dict[str, float],
     hook_details: Any,
 ) -> dict[str, Any]:
-    """The event ECS passes to a hook function (ECS developer guide, "Lambda hooks": the payload fields).
-
-    ``resourceArn`` is the service deployment's ARN; the weight maps go from service revision ARN to percent and
-    are empty except at the traffic-shift stages (the engine decides). ``hook_details`` is the hook's configured
-    ``hookDetails`` merged with what earlier invocations of the same hook returned; None is sent as ``{}`` (our
-    choice: AWS does not show an event of a hook configured without hookDetails).
+    """The event ECS passes to a hook function, in the layout of AWS's "Lambda hooks for Amazon ECS service
+    deployments" page (docs/ecs-deployments.md, "The Lambda hook event"): ``executionId``, ``lifecycleStage``,
+    ``resourceArn`` (the service deployment's ARN) at the top, ``serviceArn``, ``targetServiceRevisionArn`` and both
+    weight maps inside ``executionDetails``. A weight map goes from service revision ARN to percent and is ``{}``
+    at the stages without those weights, as in each of AWS's per-stage examples; a whole percent is sent as an
+    integer (AWS's examples: ``100``, ``0``). ``hookDetails`` (the hook's configured ``hookDetails`` merged with
+    what earlier invocations of the same hook returned) is sent only when there is some, as AWS's examples of hooks
+    configured without it show no such key.
     """
-    return {
+    event: dict[str, Any] = {
         "executionId": execution_id,
         "lifecycleStage": stage,
         "resourceArn": deployment_arn,
         "executionDetails": {
             "serviceArn": service_arn,
             "targetServiceRevisionArn": target_revision_arn,
-            "testTrafficWeights": dict(test_weights),
-            "productionTrafficWeights": dict(production_weights),
+            "testTrafficWeights": _percents(test_weights),
+            "productionTrafficWeights": _percents(production_weights),
         },
-        "hookDetails": {} if hook_details is None else hook_details,
     }
+    if hook_details is not None:
+        event["hookDetails"] = hook_details
+    return event
+
+
+def _percents(weights: dict[str, float]) -> dict[str, float | int]:
+    return {arn: int(w) if float(w).is_integer() else float(w) for arn, w in weights.items()}
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ..dataplane import task_lifecycle
 from ..services.ecs import events
 from ..services.ecs.model import ACTIVE, FINAL, STOPPED
+from ..services.ecs.revisions import serving_revision
 from ..services.ecs.store import deployments as deployment_store
 from ..services.ecs.store import services as service_store
 from ..services.ecs.store import tasks as task_store
@@ -42,7 +43,7 @@ from .hooks import Hooks
 from .rolling import Rolling
 from .runner import CIRCUIT_REASON, NETWORK_REASON, Fail, Runner
 from .scheduler import Scheduler
-from .state import Deployment
+from .state import OPEN_HOOK, Deployment
 
 if TYPE_CHECKING:
     from ..gateway.gateway import Gateway
@@ -245,8 +246,11 @@ class Engine:
         """A deployment the engine cannot run (a Turnout bug): stopped, saying so, rather than retried forever."""
         reason = (f"Turnout could not run this service deployment ({type(exc).__name__}: {exc}); this is a Turnout "
                   "bug, the server log has the details.")
+        # Its hooks still waiting end FAILED, as when any deployment ends (docs/ecs-deployments.md, "Hooks when a
+        # deployment ends").
+        hooks = [dict(h, status="FAILED") if h.get("status") in OPEN_HOOK else h for h in row.hooks]
         with self.db.transaction():
-            deployment_store.stop_broken(self.db, row.account_id, row.region, row.arn, reason, now)
+            deployment_store.stop_broken(self.db, row.account_id, row.region, row.arn, reason, now, hooks)
             events.add(self.db, row.account_id, row.region, row.service_arn, reason, now)
 
     def continue_hook(self, account: str, region: str, deployment_arn: str, hook_id: str, action: str,
@@ -271,9 +275,15 @@ class Engine:
         older = self.load(newer.account, newer.region, arn)
         if older is None:
             return
+        # Its rules and tasks put in order first, so that the newer one starts from one target group serving both
+        # rules (docs/ecs-deployments.md, "Listener rules and targets after a rollback or a stop").
+        left = self.runner.settle_superseded(older, now)
         older.status = STOPPED
         # AWS documents the transition (a new deployment stops the one under way), not its statusReason: ours.
         older.status_reason = f"Service deployment stopped because a new service deployment {newer.arn} started."
+        if left is not None:  # our wording, after ROLLBACK_FAILED's
+            older.status_reason += f" {left}"
+            self.note(older, f"(service {older.service_name}) (deployment {older.legacy_id}) stopped: {left}", now)
         older.stopped_at = older.finished_at = now
         older.rollout_state, older.rollout_state_reason = "FAILED", older.status_reason
         older.wake_since = older.wake_after = None
@@ -451,9 +461,7 @@ class Engine:
         latest = deployment_store.latest_of(self.db, *key)
         if latest is None or latest.status == "ROLLBACK_FAILED":
             return  # a failed rollback leaves things as they are, for the user to see and fix
-        revision_arn = latest.target_revision_arn
-        if latest.status == "ROLLBACK_SUCCESSFUL" or (latest.status == STOPPED and latest.rollback is not None):
-            revision_arn = (latest.rollback or {}).get("serviceRevisionArn") or revision_arn
+        revision_arn = serving_revision(latest)
         desired = service.desired_count
         alive = [t for t in self.scheduler.tasks(service) if t.revision_arn == revision_arn]
         if len(alive) < desired:

@@ -107,7 +107,11 @@ def traffic_plan(strategy: str, config: dict[str, Any], *, reconcile: bool, has_
 def rollback_plan(*, test_shifted: bool, prod_shifted: bool) -> list[Step]:
     """A traffic deployment's rollback: production back to blue, then test traffic, each stage's hooks re-run
     ("When a rollback occurs, Amazon ECS re-invokes hooks registered at the PRODUCTION_TRAFFIC_SHIFT and
-    TEST_TRAFFIC_SHIFT stages"), then green's tasks stop. Traffic that never moved is not touched."""
+    TEST_TRAFFIC_SHIFT stages"), then green's tasks stop. Traffic this deployment never moved is not touched: a
+    deployment it superseded was put in order before it started (Runner.settle_superseded), and a rule already as
+    blue needs is not written again (docs/ecs-deployments.md, "Listener rules and targets after a rollback or a
+    stop"). ``lifecycleStage`` reads each step's stage meanwhile: PRODUCTION_TRAFFIC_SHIFT, TEST_TRAFFIC_SHIFT, then
+    CLEAN_UP (AWS is silent; docs/ecs-deployments.md, "lifecycleStage during a rollback")."""
     steps: list[Step] = []
     if prod_shifted:
         steps += [Step("PRODUCTION_TRAFFIC_SHIFT", "restore_prod"), Step("PRODUCTION_TRAFFIC_SHIFT", "hooks")]

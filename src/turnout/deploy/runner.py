@@ -103,6 +103,8 @@ class Runner:
         if dep.status == PENDING:
             self._start(dep, now)
         elif dep.status == ROLLBACK_REQUESTED:
+            if dep.wake_since is not None and (dep.wake_after or 0.0) - self.clock.sim_elapsed(dep.wake_since) > 0:
+                return  # ROLLBACK_REQUESTED until ECS takes the request up (deployment_ops.ROLLBACK_PICKUP)
             self._begin_rollback(dep, now, USER_ROLLBACK_REASON, requested=True)
         elif dep.status == STOP_REQUESTED:
             self._stop(dep, now, "Service deployment stopped because a stop was requested.")  # our wording
@@ -145,12 +147,14 @@ class Runner:
     # -- lifecycle ----------------------------------------------------------------------------------------
 
     def _start(self, dep: Deployment, now: datetime) -> None:
+        # RECONCILE_SERVICE: "when you start a new service deployment with more than 1 service revision in an
+        # ACTIVE state" (counted before the deployments this one stops are put in order).
+        alive_sources = {t.revision_arn for t in self.scheduler.tasks(dep.service)}
         for older in deployment_store.arns_of_service(
                 self.db, dep.account, dep.region, dep.service_arn,
                 (PENDING, IN_PROGRESS, STOP_REQUESTED, ROLLBACK_REQUESTED), besides=dep.arn):
             self.engine.supersede(older, dep, now)
         dep.status, dep.started_at = IN_PROGRESS, now
-        alive_sources = {t.revision_arn for t in self.scheduler.tasks(dep.service)}
         pairs = self._pairs(dep)
         dep.state.begin(plans.forward_plan(dep.strategy, dep.config, pairs, reconcile=len(alive_sources) > 1))
         traffic_deployment = dep.strategy in TRAFFIC_STRATEGIES and bool(pairs)
@@ -223,10 +227,11 @@ class Runner:
             return
         if dep.status == PENDING or not dep.state.plan:
             dep.status, dep.status_reason = STOPPED, reason
-            dep.stopped_at = dep.finished_at = now
+            dep.stopped_at, dep.finished_at = dep.stopped_at or now, now
             dep.rollout_state, dep.rollout_state_reason = "FAILED", rollout_reason(reason)
             return
-        source = dep.sources[-1] if dep.sources else None
+        source = self._rollback_revision(dep)
+        dep.close_hooks()  # the stage's hooks still waiting are cut short: the rollback re-runs its own
         dep.status, dep.status_reason = ROLLBACK_IN_PROGRESS, reason
         dep.rollback = {"reason": reason, "startedAt": iso(now), **({"serviceRevisionArn": source} if source else {})}
         dep.rollout_state, dep.rollout_state_reason = "FAILED", rollout_reason(reason)
@@ -239,6 +244,40 @@ class Runner:
                    f"(service {dep.service_name}) (deployment {dep.legacy_id}) rolling back: {reason}", now)
         if requested:
             dep.state.requested = True
+
+    def _rollback_revision(self, dep: Deployment) -> str | None:
+        """The revision a rollback goes back to: the newest source revision whose tasks still run besides this
+        deployment's (a source whose deployment was stopped before it served production has none), else the
+        newest source."""
+        running = {t.revision_arn for t in self.other_tasks(dep)}
+        for arn in reversed(dep.sources):
+            if arn in running:
+                return arn
+        return dep.sources[-1] if dep.sources else None
+
+    def settle_superseded(self, dep: Deployment, now: datetime) -> str | None:
+        """A traffic deployment a newer one stops, put in order before the newer one reads the rules: with all
+        production traffic on green, green stays (test traffic to green too) and blue's tasks stop; otherwise both
+        rules go back to blue and green's tasks stop (docs/ecs-deployments.md, "Listener rules and targets after a
+        rollback or a stop"). A failure's text (which rule is left where), or None."""
+        if dep.strategy not in TRAFFIC_STRATEGIES or not dep.state.green:
+            return None
+        reason = f"Scaling activity initiated by (deployment {dep.legacy_id})"
+        if dep.state.prod_shifted and float(dep.production_weight or 0.0) >= 100.0:
+            keep, moves = dep.state.green, [Step("TEST_TRAFFIC_SHIFT", "shift_test")]
+            leaving = self.other_tasks(dep)
+        else:
+            keep = dep.state.blue
+            moves = [Step("PRODUCTION_TRAFFIC_SHIFT", "restore_prod"), Step("TEST_TRAFFIC_SHIFT", "restore_test")]
+            leaving = self.green_tasks(dep)
+        for step in moves:
+            outcome = self._shift(dep, now, step)
+            if isinstance(outcome, Fail):
+                why = outcome.reason.removeprefix("Service deployment rolled back because ")
+                return f"ECS could not put its traffic back because {why} {self.engine.where(dep)}".strip()
+        dep.state.serving = list(keep)
+        self.scheduler.stop(dep.service, leaving, now, stop_code="ServiceSchedulerInitiated", reason=reason)
+        return None
 
     def _rollback_failed(self, dep: Deployment, now: datetime, detail: str) -> None:
         where = self.engine.where(dep)
@@ -284,7 +323,7 @@ class Runner:
 
     def _stop(self, dep: Deployment, now: datetime, reason: str) -> None:
         dep.status, dep.status_reason = STOPPED, dep.status_reason or reason
-        dep.stopped_at = dep.finished_at = now
+        dep.stopped_at, dep.finished_at = dep.stopped_at or now, now
         dep.clear_wait()
 
     # -- the tasks a deployment works on ------------------------------------------------------------------
@@ -377,10 +416,12 @@ class Runner:
                 elif action == "shift_prod":
                     w_blue, w_green = plans.elb_weights(float(step.arg or 0.0))
                     actions = traffic.weighted(current.actions, {blue: w_blue, green: w_green})
-                elif action == "restore_prod":
+                elif traffic.serves_only(current.actions, blue):
+                    continue  # already as blue needs: nothing to put back
+                elif action == "restore_test" and traffic.serves_only(snapshot.get(named) or [], blue):
+                    actions = traffic.restore(snapshot[named])  # as it was before this deployment
+                else:  # back to blue (the rule as it was forwarded elsewhere: a superseded deployment's doing)
                     actions = traffic.weighted(current.actions, {blue: 100, green: 0})
-                else:
-                    actions = traffic.restore(snapshot.get(named) or list(current.actions))
                 traffic.write(self.acting, principal, scope, current, actions)
             except CallFailed as exc:
                 return Fail(HOOK_REASON.format(stage=dep.stage, detail=exc.message))

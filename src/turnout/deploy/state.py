@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, get_args
 
+from ..services.ecs.model import FINAL
 from ..services.ecs.store import deployments as store
 from ..services.ecs.store.deployments import ServiceDeployment
 from ..services.ecs.store.services import Service
@@ -28,6 +29,7 @@ from ..store.db import Database
 Action = Literal["hooks", "scale_up", "await_healthy", "shift_test", "shift_prod", "restore_prod", "restore_test",
                  "wait", "stop_blue", "stop_green", "await_stopped", "rolling", "rolling_back"]
 ACTIONS: tuple[Action, ...] = get_args(Action)
+OPEN_HOOK = ("IN_PROGRESS", "AWAITING_ACTION")  # DeploymentLifecycleHookDetail statuses that still wait
 
 
 def _instant(value: Any) -> datetime | None:
@@ -241,7 +243,18 @@ class Deployment:
     def clear_wait(self) -> None:
         self.wake_since = self.wake_after = None
 
+    def close_hooks(self) -> None:
+        """Hook executions still waiting (``IN_PROGRESS``, ``AWAITING_ACTION``) end ``FAILED``: their stage was cut
+        short (a rollback began, a newer deployment or a user stopped this one, it ended). AWS documents the five
+        statuses, not which one an abandoned hook gets: ours (docs/ecs-deployments.md, "Hooks when a deployment
+        ends")."""
+        for detail in self.hooks:
+            if detail.get("status") in OPEN_HOOK:
+                detail["status"] = "FAILED"
+
     def save(self, db: Database, now: datetime) -> None:
+        if self.status in FINAL:
+            self.close_hooks()  # no hook of a finished deployment is left waiting, whichever way it ended
         store.save_progress(db, replace(
             self.record, status=self.status, status_reason=self.status_reason, lifecycle_stage=self.stage,
             test_weight=self.test_weight, production_weight=self.production_weight, hooks=self.hooks,

@@ -144,6 +144,12 @@ def write(acting: Acting, principal: Principal, scope: Scope, forward: Forward, 
         acting.call(principal, scope, "ModifyListener", {"ListenerArn": forward.arn, "DefaultActions": actions})
 
 
+def serves_only(actions: tuple[dict[str, Any], ...] | list[dict[str, Any]], target_group: str) -> bool:
+    """The forward action sends every request to ``target_group`` (weight > 0 there, 0 everywhere else)."""
+    found = weights(actions)
+    return found.get(target_group, 0) > 0 and all(w == 0 for tg, w in found.items() if tg != target_group)
+
+
 def restore(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Snapshot actions (as described) in input form, to put a rule back as it was."""
     return [_input_action(a) for a in actions]

@@ -138,8 +138,24 @@ def test_payload_has_aws_event_shape() -> None:
         },
         "hookDetails": {"S3_BUCKET_NAME": "my-approval-bucket"},
     }
+    assert json.dumps(body["executionDetails"]["productionTrafficWeights"]) == f'{{"{GREEN}": 100, "{BLUE}": 0}}'
     assert json.loads(json.dumps(body)) == body
-    assert event(None)["hookDetails"] == {}
+
+
+def test_payload_without_hook_details_has_no_such_key_and_keeps_tenths() -> None:
+    body = payload(
+        execution_id="e2", stage="PRE_SCALE_UP", deployment_arn=DEPLOYMENT, service_arn=SERVICE,
+        target_revision_arn=GREEN, test_weights={}, production_weights={}, hook_details=None,
+    )
+    assert "hookDetails" not in body
+    assert body["executionDetails"] == {"serviceArn": SERVICE, "targetServiceRevisionArn": GREEN,
+                                        "testTrafficWeights": {}, "productionTrafficWeights": {}}
+    canary = payload(
+        execution_id="e3", stage="PRODUCTION_TRAFFIC_SHIFT", deployment_arn=DEPLOYMENT, service_arn=SERVICE,
+        target_revision_arn=GREEN, test_weights={}, production_weights={GREEN: 2.5, BLUE: 97.5}, hook_details={},
+    )
+    assert canary["executionDetails"]["productionTrafficWeights"] == {GREEN: 2.5, BLUE: 97.5}
+    assert canary["hookDetails"] == {}
 
 
 # -- invoking through an endpoint ----------------------------------------------------------------------------------

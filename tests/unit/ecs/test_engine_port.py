@@ -100,15 +100,16 @@ def test_service_writes_wake_the_engine(world: World) -> None:
     assert world.engine.started == 0  # only the server's startup starts it
 
 
-def test_stop_service_deployment_pokes_that_deployment(world: World) -> None:
+def test_stop_service_deployment_wakes_the_engine_for_a_later_pickup(world: World) -> None:
     world.call("CreateService", {"cluster": "c1", "serviceName": "s1", "taskDefinition": "web", "desiredCount": 1,
                                  "launchType": "EC2"})
     arn = world.call("ListServiceDeployments", {"cluster": "c1", "service": "s1"})["serviceDeployments"][0][
         "serviceDeploymentArn"]
     world.call("StopServiceDeployment", {"serviceDeploymentArn": arn, "stopType": "ROLLBACK"})
-    assert world.engine.wakes == [None, arn]
+    # Not a poke: the deployment stays ROLLBACK_REQUESTED until its pickup wait is over.
+    assert world.engine.wakes == [None, None]
     described = world.call("DescribeServiceDeployments", {"serviceDeploymentArns": [arn]})["serviceDeployments"]
-    assert described[0]["status"] == "ROLLBACK_REQUESTED"
+    assert described[0]["status"] == "ROLLBACK_REQUESTED" and "stoppedAt" in described[0]
 
 
 def test_continue_service_deployment_asks_the_engine(world: World) -> None:

@@ -137,11 +137,15 @@ def test_deployment_progress_round_trip(db: Database) -> None:
     assert deployments.active_targets(db, ACCOUNT, REGION, SERVICE_ARN) == [REVISION_ARN]
     assert deployments.arns_of_service(db, ACCOUNT, REGION, SERVICE_ARN, ("IN_PROGRESS",)) == [created.arn]
     assert deployments.arns_of_service(db, ACCOUNT, REGION, SERVICE_ARN, besides=created.arn) == []
-    deployments.request_rollback(db, ACCOUNT, REGION, created.arn, later)
+    deployments.request_rollback(db, ACCOUNT, REGION, created.arn, later, 10.0)
     asked = deployments.deployment(db, ACCOUNT, REGION, created.arn)
-    assert asked is not None and asked.status == "ROLLBACK_REQUESTED" and asked.wake_after is None
-    deployments.stop_broken(db, ACCOUNT, REGION, created.arn, "bug", later)
+    assert asked is not None and asked.status == "ROLLBACK_REQUESTED"
+    assert (asked.stopped_at, asked.wake_since, asked.wake_after) == (later, later, 10.0)
+    deployments.stop_broken(db, ACCOUNT, REGION, created.arn, "bug", later,
+                            [{"hookId": "ecs-pause-1", "status": "FAILED"}])
     assert deployments.count_active(db) == 0
+    broken = deployments.deployment(db, ACCOUNT, REGION, created.arn)
+    assert broken is not None and broken.hooks == [{"hookId": "ecs-pause-1", "status": "FAILED"}]
 
 
 def test_tasks_advance_and_stop(db: Database) -> None:

@@ -1,9 +1,12 @@
 """StopServiceDeployment and ContinueServiceDeployment: the user's hands on a running deployment.
 
 * StopServiceDeployment with ``stopType`` ROLLBACK (the default and, per AWS, the only valid value) moves a
-  PENDING or IN_PROGRESS deployment to ROLLBACK_REQUESTED; the engine then rolls it back (traffic back to blue,
-  hooks of the traffic-shift stages re-run, green stopped). A deployment already stopping or rolling back goes
-  on as it is. "This works even if you didn't configure the service deployment for the rollback option."
+  PENDING or IN_PROGRESS deployment to ROLLBACK_REQUESTED and sets its ``stoppedAt`` ("A user manually stops the
+  deployment", botocore's ServiceDeployment.stoppedAt); the engine takes the request up :data:`ROLLBACK_PICKUP`
+  simulated seconds later (ROLLBACK_IN_PROGRESS: traffic back to blue, hooks of the traffic-shift stages re-run,
+  green stopped). A deployment already stopping or rolling back goes on as it is. "This works even if you didn't
+  configure the service deployment for the rollback option." Sources and choices: docs/ecs-deployments.md
+  ("Stopping a deployment").
 * ContinueServiceDeployment resolves a PAUSE hook that is AWAITING_ACTION: CONTINUE lets the stage go on,
   ROLLBACK rolls the deployment back.
 """
@@ -20,6 +23,10 @@ from .model import FINAL, PENDING
 from .ports import DeploymentEngine
 from .store.deployments import ServiceDeployment, deployment, request_rollback
 
+# AWS: "IN_PROGRESS - The service deployment moves to the ROLLBACK_REQUESTED state, and then the rollback operation
+# starts." How long it stays there is not documented: ECS takes the request up at its next look, which Turnout
+# makes 10 simulated seconds (ECS's target health poll), so that a pipeline polling the deployment sees the state.
+ROLLBACK_PICKUP = 10.0
 HOOK_ID = re.compile(r"^ecs-[a-z]+-[A-Za-z0-9_-]+$")
 NOT_FOUND = "The service deployment does not exist."
 
@@ -52,8 +59,8 @@ class DeploymentOperations:
             raise error("ConflictException", "Stopping a service deployment is not allowed for service deployment in "
                         "terminal states.", resourceIds=[arn])
         if row.status in (PENDING, "IN_PROGRESS"):
-            request_rollback(self.db, ctx.account_id, ctx.region, arn, ctx.received_at)
-            self.engine.wake(arn)
+            request_rollback(self.db, ctx.account_id, ctx.region, arn, ctx.received_at, ROLLBACK_PICKUP)
+            self.engine.wake()  # to look at its wait again: the rollback starts once the pickup time is over
         return {"serviceDeploymentArn": arn}
 
     def continue_service_deployment(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from ...core import arns, ids
 from ...core.context import RequestContext
 from ...store.db import Database
 from ..elbv2.actions import stored_weights
+from .model import ROLLBACK_IN_PROGRESS, ROLLBACK_SUCCESSFUL, STOPPED
 from .service_rules import alarms_view, circuit_breaker_view, is_fargate
 from .store import deployments as deployment_store
 from .store import revisions as revision_store
@@ -71,6 +72,15 @@ def counts(db: Database, account: str, region: str, column: TaskColumn, value: s
         if last_status != "STOPPED":
             out["live"] += n
     return out
+
+
+def serving_revision(deployment: deployment_store.ServiceDeployment) -> str:
+    """The revision the service runs with ``deployment`` as its latest: the one a rollback (under way or done) goes
+    back to, else the deployment's target. (A failed rollback leaves things as they are: its target.)"""
+    rolled_back = deployment.status in (ROLLBACK_IN_PROGRESS, ROLLBACK_SUCCESSFUL) or (
+        deployment.status == STOPPED and deployment.rollback is not None)
+    back = (deployment.rollback or {}).get("serviceRevisionArn") if rolled_back else None
+    return str(back) if back else deployment.target_revision_arn
 
 
 def failed_tasks(db: Database, account: str, region: str, deployment_arn: str) -> int:

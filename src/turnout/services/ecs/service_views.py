@@ -4,9 +4,11 @@ Everything about progress is read from the tables: task counts from ``ecs_tasks`
 PENDING and ACTIVATING count as pending), the deployments' rows for ``deployments[]``,
 ``currentServiceDeployment`` and ``currentServiceRevisions``.
 
-``deployments[]`` is the legacy view of service deployments: the PRIMARY entry is the target revision of the
-service's latest deployment; each other revision that still has tasks not STOPPED is an ACTIVE entry. An entry's
-``id`` is the ``ecs-svc/...`` id of the deployment that created its revision.
+``deployments[]`` is the legacy view of service deployments: the PRIMARY entry is the revision the service runs
+with its latest deployment (that deployment's target or, once it rolls back, the revision it goes back to;
+docs/ecs-deployments.md, "PRIMARY in DescribeServices after a rollback"); each other revision that still has tasks
+not STOPPED is an ACTIVE entry. An entry's ``id`` is the ``ecs-svc/...`` id of the deployment that created its
+revision.
 """
 
 from __future__ import annotations
@@ -18,7 +20,16 @@ from ...core.context import RequestContext
 from ...store.db import Database
 from . import events
 from .common import ARN, created_when, error
-from .revisions import active_deployment_targets, counts, deployments_of, failed_tasks, live_revisions, platform
+from .model import FINAL
+from .revisions import (
+    active_deployment_targets,
+    counts,
+    deployments_of,
+    failed_tasks,
+    live_revisions,
+    platform,
+    serving_revision,
+)
 from .store import revisions as revision_store
 from .store import services as service_store
 from .store.deployments import ServiceDeployment
@@ -99,13 +110,25 @@ def legacy_deployments(db: Database, row: Service, config: dict[str, Any],
     if not every:
         return []
     latest = every[0]
-    out = [_legacy(db, latest, "PRIMARY", int(config.get("desiredCount") or 0))]
     creators: dict[str, ServiceDeployment] = {}
     for deployment in reversed(every):  # the first deployment of each revision created it
         creators.setdefault(deployment.target_revision_arn, deployment)
+    serving = serving_revision(latest)
+    primary = latest if serving == latest.target_revision_arn else creators.get(serving, latest)
+    entry = _legacy(db, primary, "PRIMARY", int(config.get("desiredCount") or 0))
+    if entry is not None and primary is not latest:
+        # A rollback: the revision it goes back to is PRIMARY, rolling out until the rollback is over; the
+        # deployment that failed stays ACTIVE while its tasks drain (docs/ecs-deployments.md, "PRIMARY in
+        # DescribeServices after a rollback").
+        entry["rolloutState"] = "COMPLETED" if latest.status in FINAL else "IN_PROGRESS"
+        entry["rolloutStateReason"] = (f"ECS deployment {primary.legacy_id} completed." if latest.status in FINAL
+                                       else f"ECS deployment {latest.legacy_id} is rolling back.")  # our wording
+        entry["updatedAt"] = latest.updated_at
+    out = [entry]
     for revision in reversed(live_revisions(db, account, region, row.arn)):
-        if revision != latest.target_revision_arn and revision in creators:
-            out.append(_legacy(db, creators[revision], "ACTIVE", None))
+        if revision != primary.target_revision_arn and revision in creators:
+            owner = latest if revision == latest.target_revision_arn else creators[revision]
+            out.append(_legacy(db, owner, "ACTIVE", None))
     return [entry for entry in out if entry is not None]
 
 
@@ -113,7 +136,7 @@ def current_revisions(db: Database, row: Service, config: dict[str, Any],
                       every: list[ServiceDeployment]) -> list[dict[str, Any]]:
     """currentServiceRevisions: revisions with tasks not STOPPED or being deployed."""
     account, region = row.account_id, row.region
-    latest_target = every[0].target_revision_arn if every else None
+    latest_target = serving_revision(every[0]) if every else None
     chosen = list(dict.fromkeys(live_revisions(db, account, region, row.arn)
                                 + active_deployment_targets(db, account, region, row.arn)))
     out: list[dict[str, Any]] = []

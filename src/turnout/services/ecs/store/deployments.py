@@ -182,10 +182,12 @@ def insert_deployment(db: Database, *, account: str, region: str, arn: str, serv
     )
 
 
-def request_rollback(db: Database, account: str, region: str, arn: str, at: datetime) -> None:
-    """StopServiceDeployment: ROLLBACK_REQUESTED, due at once."""
-    db.execute("UPDATE ecs_service_deployments SET status = 'ROLLBACK_REQUESTED', updated_at = ?, wake_since = NULL, "
-               "wake_after = NULL WHERE account_id = ? AND region = ? AND arn = ?", (iso(at), account, region, arn))
+def request_rollback(db: Database, account: str, region: str, arn: str, at: datetime, pickup: float) -> None:
+    """StopServiceDeployment: ROLLBACK_REQUESTED, stopped at ``at``, the engine's rollback due ``pickup`` simulated
+    seconds later."""
+    db.execute("UPDATE ecs_service_deployments SET status = 'ROLLBACK_REQUESTED', updated_at = ?, stopped_at = ?, "
+               "wake_since = ?, wake_after = ? WHERE account_id = ? AND region = ? AND arn = ?",
+               (iso(at), iso(at), iso(at), pickup, account, region, arn))
 
 
 def save_progress(db: Database, deployment: ServiceDeployment) -> None:
@@ -204,12 +206,15 @@ def save_progress(db: Database, deployment: ServiceDeployment) -> None:
     )
 
 
-def stop_broken(db: Database, account: str, region: str, arn: str, reason: str, at: datetime) -> None:
-    """A deployment the engine cannot run: STOPPED with ``reason``, its wait cleared."""
+def stop_broken(db: Database, account: str, region: str, arn: str, reason: str, at: datetime,
+                hooks: list[dict[str, Any]] | None = None) -> None:
+    """A deployment the engine cannot run: STOPPED with ``reason``, its wait cleared (``hooks``: its
+    lifecycleHookDetails as they end)."""
     now = iso(at)
     db.execute("UPDATE ecs_service_deployments SET status = 'STOPPED', status_reason = ?, stopped_at = ?, "
-               "finished_at = ?, updated_at = ?, wake_since = NULL, wake_after = NULL WHERE "
-               "account_id = ? AND region = ? AND arn = ?", (reason, now, now, now, account, region, arn))
+               "finished_at = ?, updated_at = ?, wake_since = NULL, wake_after = NULL, hooks = COALESCE(?, hooks) "
+               "WHERE account_id = ? AND region = ? AND arn = ?",
+               (reason, now, now, now, dumps_or_none(hooks), account, region, arn))
 
 
 def drop_deployments(db: Database, account: str, region: str, service_arn: str) -> None:
