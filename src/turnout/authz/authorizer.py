@@ -40,7 +40,7 @@ from ..wire.errors import ServiceError
 from . import diagnostics
 from .checks import Check
 from .globalkeys import REQUEST_KEY_NAMES, principal_keys, request_keys
-from .policies import CallerPolicies, PolicyCache, compile_stored, referenced_keys
+from .policies import CallerPolicies, PolicyCache, compile_stored, load_caller, referenced_keys
 from .ports import PolicySource
 
 if TYPE_CHECKING:
@@ -332,6 +332,20 @@ class PolicyAuthorizer:
         assert ctx.principal is not None
         caller = self.cache.caller(ctx.principal)
         return self._evaluate(ctx.principal, caller, check, request_keys(ctx))
+
+    def fresh_caller(self, principal: Principal) -> CallerPolicies:
+        """The policies of ``principal`` read afresh, not from the cache: IAM's state as the current transaction
+        sees it (the deployment guard previews an IAM write before it commits)."""
+        caller = load_caller(self.cache.identities, principal)
+        self._prepare(principal, caller)
+        return caller
+
+    def evaluate_with(self, ctx: RequestContext, caller: CallerPolicies, checks: list[Check]) -> list[Evaluated]:
+        """Decide ``checks`` for the caller of ``ctx`` with ``caller``'s policies (:meth:`fresh_caller`), without
+        raising or recording."""
+        assert ctx.principal is not None
+        keys = request_keys(ctx)
+        return [self._evaluate(ctx.principal, caller, check, keys) for check in checks]
 
     @staticmethod
     def annotation(ctx: RequestContext) -> Authorization:

@@ -146,7 +146,7 @@ def _target_needs(pair: traffic.Pair, operations: tuple[str, ...]) -> list[Need]
 
 def trust_need(setup: Setup, role: str) -> Need:
     return Need(TRUST, role, "", "sts", "AssumeRole", ASSUME_ACTION, role, role,
-                f"{ECS_PRINCIPAL} assumes the role",
+                f"assume the role as {ECS_PRINCIPAL}",
                 {"RoleArn": role, "RoleSessionName": NETWORKING_SESSION},
                 {SOURCE_ACCOUNT: setup.account, SOURCE_ARN: setup.service_arn})
 

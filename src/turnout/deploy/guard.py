@@ -1,0 +1,293 @@
+"""The deployment guard (issue 14, ``turnout serve --guard {off,warn,block}``, default ``warn``): an IAM write that
+would leave a role ECS depends on unable to do what ECS will do with it is caught before it commits.
+
+Guarded writes: on a role, UpdateAssumeRolePolicy, DeleteRole, AttachRolePolicy, DetachRolePolicy, PutRolePolicy,
+DeleteRolePolicy, Put/DeleteRolePermissionsBoundary; on a managed policy, CreatePolicyVersion (made the default)
+and SetDefaultPolicyVersion, for every role the policy is attached to or bounds. The affected services are the
+live services that name the role as an infrastructure role or a lifecycle-hook role (found through the ECS store's
+role index, :func:`turnout.services.ecs.store.services.services_using_roles`): services with a deployment in
+flight, judged with that deployment's configuration, and ACTIVE services, for their next deployment.
+
+The guard runs inside the write's transaction, twice: before the handler (:attr:`Gateway.before_write`) and after
+it, before the commit (:attr:`Gateway.on_write`). Each time it evaluates every need of :mod:`.needs` on the role
+(``ecs.amazonaws.com`` assuming it with the source keys ECS sends, each ELB call on its exact ARN, each hook's
+``lambda:InvokeFunction``) with the authorizer's own checks (:meth:`PolicyAuthorizer.checks_for`, resource tags
+included) and the role's policies read afresh from the transaction, that is the state the write produces. Only a
+need that passed before the write and fails after it counts: a write that does not make things worse (a fix to a
+role already broken) is never refused.
+
+* ``block``: the write fails with IAM's ``DeleteConflict`` (409, IAM's nearest code) naming each service
+  deployment (or service) that would break and the first call that would be denied; the transaction rolls back.
+* ``warn``: the write commits; each affected service gets a service event (our wording: AWS has no such guard)
+  and the server logs it.
+* ``off``: not installed; IAM behaves exactly as AWS.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from ..authz.globalkeys import SOURCE_ACCOUNT, SOURCE_ARN
+from ..core import arns, ids
+from ..core.context import RequestContext
+from ..core.principal import Principal, Session
+from ..policy import access_denied_message
+from ..services.ecs import events
+from ..services.ecs.model import ACTIVE, ECS_PRINCIPAL
+from ..services.ecs.store import deployments as deployment_store
+from ..services.ecs.store import services as service_store
+from ..services.ecs.store.deployments import ServiceDeployment
+from ..services.ecs.store.services import Service
+from ..services.elbv2.store import rules as rule_store
+from ..services.iam.common import delete_conflict
+from ..services.iam.store import attachments
+from ..wire.models import SERVICES
+from . import needs as needs_of
+from .needs import Need
+
+if TYPE_CHECKING:
+    from ..authz.authorizer import PolicyAuthorizer
+    from ..authz.policies import CallerPolicies
+    from ..gateway.gateway import Gateway
+
+log = logging.getLogger("turnout.guard")
+
+OFF, WARN, BLOCK = "off", "warn", "block"
+MODES = (OFF, WARN, BLOCK)
+ROLE_WRITES = frozenset({"UpdateAssumeRolePolicy", "DeleteRole", "AttachRolePolicy", "DetachRolePolicy",
+                         "PutRolePolicy", "DeleteRolePolicy", "PutRolePermissionsBoundary",
+                         "DeleteRolePermissionsBoundary"})
+POLICY_WRITES = frozenset({"CreatePolicyVersion", "SetDefaultPolicyVersion"})
+ANNOTATION = "deploy.guard"
+ROLES_PER_POLICY = 1000  # the roles of one managed policy the guard looks at
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A need of a service that the write makes fail."""
+
+    service: Service
+    deployment: ServiceDeployment | None
+    need: Need
+    message: str
+
+    @property
+    def subject(self) -> str:
+        if self.deployment is not None:
+            return f"service deployment {self.deployment.arn}"
+        return f"service {self.service.arn}"
+
+    def describe(self) -> str:
+        need = self.need
+        where = "" if need.resource == need.target else f" (on {need.target})"
+        return f"ECS could not {need.purpose}: {need.action}{where} would be denied: {self.message}"
+
+
+Key = tuple[str, str, str, str]  # (service ARN, role, operation, target)
+
+
+def _key(finding: Finding) -> Key:
+    return finding.service.arn, finding.need.role_arn, finding.need.operation, finding.need.target
+
+
+def _role_name(role_arn: str) -> str:
+    return role_arn.rsplit("/", 1)[-1]
+
+
+class Guard:
+    """Installed on the gateway by :meth:`install`; ``authorizer`` decides (the server's, or one of its own)."""
+
+    def __init__(self, gateway: Gateway, mode: str, authorizer: PolicyAuthorizer) -> None:
+        if mode not in MODES:
+            raise ValueError(f"guard mode must be one of {', '.join(MODES)}")
+        self.gateway, self.db, self.mode, self.authorizer = gateway, gateway.db, mode, authorizer
+
+    def install(self) -> None:
+        if self.mode == OFF:
+            return
+        self.gateway.before_write.append(self.before)
+        self.gateway.on_write.append(self.after)
+
+    # -- the two hooks -----------------------------------------------------------------------------------
+
+    def before(self, ctx: RequestContext) -> None:
+        ctx.annotations.pop(ANNOTATION, None)
+        target = self._target(ctx)
+        if target is None:
+            return
+        account, names = target
+        services = service_store.services_using_roles(self.db, account, names)
+        if not services:
+            return
+        before = {_key(f) for f in self.findings(services, account, names)}
+        ctx.annotations[ANNOTATION] = (account, names, [s.arn for s in services], before)
+
+    def after(self, ctx: RequestContext) -> None:
+        saved = ctx.annotations.pop(ANNOTATION, None)
+        if saved is None:
+            return
+        account, names, service_arns, before = saved
+        services = service_store.live_services(self.db, service_arns)
+        first: dict[str, Finding] = {}
+        for finding in self.findings(services, account, names):
+            if _key(finding) not in before:
+                first.setdefault(finding.service.arn, finding)
+        if not first:
+            return
+        found = list(first.values())
+        operation = ctx.operation_name
+        if self.mode == BLOCK:
+            named = "; ".join(f"{f.subject}: {f.describe()}" for f in found)
+            raise delete_conflict(f"Cannot {operation}: Turnout's deployment guard (--guard block) found that it "
+                                  f"would break {named}")
+        now = self.gateway.clock.now()
+        for finding in found:
+            text = self.event_text(operation, finding)
+            events.add(self.db, finding.service.account_id, finding.service.region, finding.service.arn, text, now)
+            log.warning("deployment guard: %s", text)
+
+    @staticmethod
+    def event_text(operation: str, finding: Finding) -> str:
+        """A service event in AWS's "(service X) (deployment Y) ..." form; the wording is ours."""
+        service, dep = finding.service, finding.deployment
+        head = f"(service {service.name})" + (f" (deployment {dep.legacy_id})" if dep is not None else "")
+        what = "the deployment in progress will fail" if dep is not None else "the next deployment will fail"
+        return (f"{head} IAM {operation} on role {_role_name(finding.need.role_arn)}: {what}. "
+                f"{finding.describe()}")
+
+    # -- which roles a write touches --------------------------------------------------------------------------
+
+    def _target(self, ctx: RequestContext) -> tuple[str, tuple[str, ...]] | None:
+        """(account, lower-case role names) a guarded IAM write changes; None for any other call."""
+        if ctx.service is None or ctx.service.name != "iam" or ctx.principal is None:
+            return None
+        operation, params = ctx.operation_name, ctx.params
+        account = ctx.principal.account_id
+        if operation in ROLE_WRITES:
+            name = params.get("RoleName")
+            return (account, (str(name).lower(),)) if name else None
+        if operation in POLICY_WRITES:
+            if operation == "CreatePolicyVersion" and not params.get("SetAsDefault"):
+                return None
+            arn = str(params.get("PolicyArn") or "")
+            found = attachments.entities_for_policy(self.db, account, "role", arn, "/", None, ROLES_PER_POLICY,
+                                                    attached=True, bounded=True)
+            names = tuple(entity.name.lower() for entity in found)
+            return (account, names) if names else None
+        return None
+
+    # -- evaluating ------------------------------------------------------------------------------------------
+
+    def findings(self, services: list[Service], account: str, names: tuple[str, ...]) -> list[Finding]:
+        """Every need of ``services`` on the roles ``names`` of ``account`` that fails now, in order."""
+        out: list[Finding] = []
+        callers: dict[tuple[str, str], tuple[RequestContext, CallerPolicies] | None] = {}
+        for service in services:
+            deployment = self._in_flight(service)
+            setup = needs_of.setup_of(service.account_id, service.region, service.arn, service.config,
+                                      deployment.config if deployment is not None else None)
+            roles = [r for r in setup.roles
+                     if r.split(":")[4:5] == [account] and _role_name(r).lower() in names]
+            broken: set[str] = set()
+            for need in needs_of.needs_of(setup, defaults=self._defaults(setup), roles=roles):
+                if need.role_arn in broken:
+                    continue
+                message = self._denied(need, setup.region, callers)
+                if message is not None:
+                    out.append(Finding(service, deployment, need, message))
+                    if need.kind == needs_of.TRUST:
+                        broken.add(need.role_arn)  # nothing else can be done with a role ECS cannot assume
+        return out
+
+    def _in_flight(self, service: Service) -> ServiceDeployment | None:
+        arns_found = deployment_store.arns_of_service(self.db, service.account_id, service.region, service.arn,
+                                                      ACTIVE)
+        found = [deployment_store.deployment(self.db, service.account_id, service.region, arn) for arn in arns_found]
+        live = sorted((d for d in found if d is not None), key=lambda d: d.created_at)
+        return live[-1] if live else None
+
+    def _defaults(self, setup: needs_of.Setup) -> set[str]:
+        """The rules of ``setup`` that are their listener's default rule (rewritten with ModifyListener)."""
+        out = set()
+        for pair in setup.pairs:
+            for named in (pair.production, pair.test):
+                if named and ":listener-rule/" in named:
+                    rule = rule_store.rule(self.db, setup.account, setup.region, named)
+                    if rule is not None and rule.is_default:
+                        out.add(named)
+        return out
+
+    def _context(self, service: str, operation: str, principal: Principal, region: str,
+                 params: dict[str, Any]) -> RequestContext:
+        spec = SERVICES.get(service)
+        ctx = RequestContext(self.gateway, ids.request_id(), self.gateway.clock.now(), service=spec, region=region)
+        if spec is not None:
+            ctx.operation = spec.operation(operation)
+        ctx.principal = principal
+        ctx.params = params
+        ctx.invoked_by = ECS_PRINCIPAL
+        return ctx
+
+    def _denied(self, need: Need, region: str,
+                callers: dict[tuple[str, str], tuple[RequestContext, CallerPolicies] | None]) -> str | None:
+        """None when ``need`` is allowed in the current state; else why not (AWS's AccessDenied message)."""
+        authorizer = self.authorizer
+        if need.kind == needs_of.TRUST:
+            ctx = self._context("sts", "AssumeRole", Principal.service(ECS_PRINCIPAL), region, need.params)
+            ctx.annotations.update({SOURCE_ACCOUNT: need.context[needs_of.SOURCE_ACCOUNT],
+                                    SOURCE_ARN: need.context[needs_of.SOURCE_ARN]})
+            if self._role(need.role_arn) is None:
+                return f"the role {need.role_arn} does not exist"
+            caller = authorizer.fresh_caller(ctx.principal)  # type: ignore[arg-type]
+            return self._first_denial(ctx, caller, authorizer.checks_for(ctx))
+        key = (need.role_arn, need.session)
+        if key not in callers:
+            callers[key] = self._session(need, region)
+        session = callers[key]
+        if session is None:
+            return f"the role {need.role_arn} does not exist"
+        base, caller = session
+        if need.kind == needs_of.INVOKE:
+            from ..authz.checks import Check
+
+            parts = need.resource.split(":")
+            check = Check(need.action, need.resource, parts[4] if len(parts) > 4 else None, {})
+            return self._first_denial(base, caller, [check])
+        ctx = self._context(need.service, need.operation, base.principal, region,  # type: ignore[arg-type]
+                            need.params)
+        return self._first_denial(ctx, caller, authorizer.checks_for(ctx))
+
+    def _first_denial(self, ctx: RequestContext, caller: CallerPolicies, checks: list[Any]) -> str | None:
+        for evaluated in self.authorizer.evaluate_with(ctx, caller, checks):
+            if not evaluated.decision.allowed:
+                if evaluated.check.unresolved is not None:
+                    return evaluated.check.unresolved
+                return access_denied_message(evaluated.request, evaluated.decision)
+        return None
+
+    def _role(self, role_arn: str) -> Any:
+        identities = self.gateway.identities
+        parts = role_arn.split(":")
+        if identities is None or len(parts) < 6:
+            return None
+        role = identities.role_to_pass(parts[4], _role_name(role_arn))
+        return role if role is not None and role.arn == role_arn else None
+
+    def _session(self, need: Need, region: str) -> tuple[RequestContext, CallerPolicies] | None:
+        """The session ECS would get from assuming ``need``'s role (a principal as STS makes it), with its
+        policies as they are now."""
+        role = self._role(need.role_arn)
+        if role is None:
+            return None
+        now = self.gateway.clock.now()
+        session = Session(issuer_type="Role", issuer_arn=role.arn, issuer_id=role.role_id, issuer_name=role.name,
+                          session_name=need.session, issued_at=now.isoformat(),
+                          expires_at=(now + timedelta(hours=1)).isoformat(), invoked_by=ECS_PRINCIPAL)
+        principal = Principal(role.account_id, "AssumedRole", arns.assumed_role(role.account_id, role.name,
+                                                                                  need.session),
+                              f"{role.role_id}:{need.session}", need.session, None, session)
+        ctx = self._context(need.service, need.operation, principal, region, {})
+        return ctx, self.authorizer.fresh_caller(principal)
