@@ -122,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
         "service event and a log line; block: refused with DeleteConflict; off: nothing, as AWS; default warn)",
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    from .doctor import add_parser as add_doctor_parser
+
+    add_doctor_parser(commands)
     from .trail import add_parser as add_trail_parser
 
     add_trail_parser(commands)
@@ -205,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         from .trail import run
 
         return run(args)
+    if args.command == "doctor":
+        from .doctor import run as run_doctor
+
+        return run_doctor(args)
     return 2
 
 
