@@ -165,3 +165,63 @@ def test_off_is_aws_behaviour(off: Server, unique: Callable[[str], str], case: s
     done = setup.wait_final(arn)
     assert done["status"] in ("ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
     assert "deployment guard" not in off.log()
+
+
+FUNCTION = "arn:aws:lambda:us-east-1:000000000000:function:hook"
+
+
+def _hook_role(server: Server, unique: Callable[[str], str], *, allowed: bool) -> tuple[str, str]:
+    iam = server.client("iam")
+    name = unique("hookrole")
+    arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"])
+    if allowed:
+        iam.put_role_policy(RoleName=name, PolicyName="invoke", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction",
+                                                    "Resource": FUNCTION}]}))
+    return name, arn
+
+
+def _with_hook(server: Server, unique: Callable[[str], str], role_arn: str) -> dict[str, Any]:
+    setup = build(server, unique)
+    hooks = [{"targetType": "AWS_LAMBDA", "hookTargetArn": FUNCTION, "roleArn": role_arn,
+              "lifecycleStages": ["POST_SCALE_UP"]}]
+    return dict(setup.ecs.create_service(
+        cluster=setup.cluster, serviceName=setup.name, taskDefinition=setup.revisions[0], desiredCount=0,
+        launchType="FARGATE", loadBalancers=setup.load_balancers(),
+        networkConfiguration={"awsvpcConfiguration": {"subnets": setup.subnets}},
+        deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0, "lifecycleHooks": hooks}
+    )["service"])
+
+
+def test_block_guards_hook_roles_and_never_refuses_what_breaks_nothing_new(blocking: Server,
+                                                                           unique: Callable[[str], str]) -> None:
+    iam = blocking.client("iam")
+    name, arn = _hook_role(blocking, unique, allowed=True)
+    service = _with_hook(blocking, unique, arn)
+    with pytest.raises(ClientError) as caught:
+        iam.delete_role_policy(RoleName=name, PolicyName="invoke")
+    message = caught.value.response["Error"]["Message"]
+    assert caught.value.response["Error"]["Code"] == "DeleteConflict"
+    assert f"service {service['serviceArn']}" in message and f"lambda:InvokeFunction (on {FUNCTION})" not in message
+    assert "lambda:InvokeFunction" in message
+    assert iam.list_role_policies(RoleName=name)["PolicyNames"] == ["invoke"]
+    # A hook role that could never invoke its function: writes on it that change nothing ECS can do go through.
+    broken, broken_arn = _hook_role(blocking, unique, allowed=False)
+    _with_hook(blocking, unique, broken_arn)
+    iam.put_role_policy(RoleName=broken, PolicyName="no-s3", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}))
+    assert iam.list_role_policies(RoleName=broken)["PolicyNames"] == ["no-s3"]
+
+
+def test_warn_on_an_active_service_names_its_next_deployment(warning: Server, unique: Callable[[str], str]) -> None:
+    setup = build(warning, unique)
+    service = setup.create_service({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0})
+    assert setup.wait_final(service["currentServiceDeployment"])["status"] == "SUCCESSFUL"
+    warning.client("iam").detach_role_policy(RoleName=setup.role_name, PolicyArn=MANAGED)
+    found = _guard_events(setup)
+    assert len(found) == 1
+    assert found[0].startswith(f"(service {setup.name}) IAM DetachRolePolicy on role {setup.role_name}: the next "
+                               "deployment will fail.")
+    assert "is not authorized to perform: elasticloadbalancing:" in found[0]

@@ -149,7 +149,7 @@ def test_topology_another_rule_forwarding_to_the_alternate_group(served: Server,
     )["Rules"][0]["RuleArn"]
     result = _check(served, setup)
     assert result.returncode == 1
-    assert "[FAIL] topology: no other rule forwards to the alternate target group" in result.stdout
+    assert "[FAIL] topology: no other rule forwards to the group the next deployment shifts to" in result.stdout
     assert stray in result.stdout
     setup.elb.delete_rule(RuleArn=stray)
     assert _check(served, setup).returncode == 0
@@ -187,3 +187,33 @@ def test_errors_are_one_line_and_exit_1(served: Server, unique: Callable[[str], 
     assert result.returncode == 1
     assert result.stderr.startswith("turnout doctor: ")
     assert "Traceback" not in result.stderr
+
+
+FUNCTION = "arn:aws:lambda:us-east-1:000000000000:function:hook"
+
+
+def test_a_hook_role_without_invoke_fails_and_the_fix_allows_it(served: Server,
+                                                                unique: Callable[[str], str]) -> None:
+    setup = build(served, unique)
+    iam = served.client("iam")
+    hook_role = unique("hookrole")
+    role_arn = iam.create_role(RoleName=hook_role, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    hooks = [{"targetType": "AWS_LAMBDA", "hookTargetArn": FUNCTION, "roleArn": role_arn,
+              "lifecycleStages": ["POST_SCALE_UP"]}]
+    setup.ecs.create_service(
+        cluster=setup.cluster, serviceName=setup.name, taskDefinition=setup.revisions[0], desiredCount=0,
+        launchType="FARGATE", loadBalancers=setup.load_balancers(),
+        networkConfiguration={"awsvpcConfiguration": {"subnets": setup.subnets}},
+        deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0, "lifecycleHooks": hooks})
+    result = _check(served, setup)
+    assert result.returncode == 1
+    assert f"[FAIL] hooks: {hook_role} may lambda:InvokeFunction on {FUNCTION}" in result.stdout
+    assert f"[ok] trust: ecs.amazonaws.com may assume {hook_role}" in result.stdout
+    failed = _fixes(served, setup)
+    assert [c["group"] for c in failed] == ["hooks"]
+    fix = failed[0]["fix"]
+    assert fix["Statement"] == [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": FUNCTION}]
+    iam.put_role_policy(RoleName=hook_role, PolicyName="invoke", PolicyDocument=json.dumps(fix))
+    assert _check(served, setup).returncode == 0

@@ -13,9 +13,10 @@ statement denies, and the smallest fix as a policy document (:mod:`turnout.polic
   role) with ``iam:PassedToService`` = ``ecs.amazonaws.com``. The root user may pass any role.
 * Topology (DescribeRules, DescribeListeners, DescribeTargetGroups): the rules sit on the service's load balancer,
   both target groups are attached to it, the target type suits the network mode (awsvpc: ``ip``; otherwise
-  ``instance``; a service with ``networkConfiguration.awsvpcConfiguration`` uses awsvpc), no other rule forwards to
-  the alternate group, and the production rule serves from exactly one of the two groups (ECS's own check,
-  :func:`turnout.deploy.traffic.sides`).
+  ``instance``; a service with ``networkConfiguration.awsvpcConfiguration`` uses awsvpc), the production rule
+  serves from exactly one of the two groups (ECS's own check, :func:`turnout.deploy.traffic.sides`), and no other
+  rule forwards to the alternate group: the one not serving production now, which the next deployment fills (the
+  configured ``alternateTargetGroupArn`` until a deployment has moved production to it).
 """
 
 from __future__ import annotations
@@ -267,22 +268,26 @@ def check_topology(facts: Facts) -> list[Result]:
                     f"({'awsvpc' if facts.network_awsvpc else 'bridge/host'} network mode)", ok,
                     "" if ok else f"its target type is {group.get('TargetType')}; create it again with "
                     f"TargetType={wanted}"))
-        others = [rule["RuleArn"] for rule in facts.lb_rules
-                  if rule["RuleArn"] not in (pair.production, pair.test)
-                  and pair.alternate in _forwards(rule.get("Actions") or [])]
-        out.append(Result("topology", "no other rule forwards to the alternate target group", not others,
-                          f"these rules forward to {pair.alternate} too: {', '.join(others)}" if others else ""))
+        production = traffic.Forward(pair.production, "rule", pair.production,
+                                     tuple(_actions_of(facts, pair.production)))
+        weights_title = "the production rule serves from exactly one of the two target groups"
+        idle = pair.alternate
         try:
-            traffic.sides(pair, traffic.Forward(pair.production, "rule", pair.production,
-                                                tuple(_actions_of(facts, pair.production))))
+            idle = traffic.sides(pair, production)[1]
             if pair.test:
                 traffic.check_test(pair, traffic.Forward(pair.test, "rule", pair.test,
                                                          tuple(_actions_of(facts, pair.test))))
-            out.append(Result("topology", "the production rule serves from exactly one of the two target groups",
-                              True))
+            out.append(Result("topology", weights_title, True))
         except traffic.NetworkInvalid as exc:
-            out.append(Result("topology", "the production rule serves from exactly one of the two target groups",
-                              False, exc.message))
+            out.append(Result("topology", weights_title, False, exc.message))
+        # The group the next deployment moves production to (the alternate group until a deployment has made it
+        # the serving one): a rule besides the production and test rules that forwards to it would send traffic
+        # to new tasks before any shift.
+        others = [rule["RuleArn"] for rule in facts.lb_rules
+                  if rule["RuleArn"] not in (pair.production, pair.test)
+                  and idle in _forwards(rule.get("Actions") or [])]
+        out.append(Result("topology", "no other rule forwards to the group the next deployment shifts to",
+                          not others, f"these rules forward to {idle} too: {', '.join(others)}" if others else ""))
     return out
 
 
