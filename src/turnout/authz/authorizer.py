@@ -333,10 +333,14 @@ class PolicyAuthorizer:
         caller = self.cache.caller(ctx.principal)
         return self._evaluate(ctx.principal, caller, check, request_keys(ctx))
 
-    def fresh_caller(self, principal: Principal) -> CallerPolicies:
+    def fresh_caller(self, principal: Principal, like: CallerPolicies | None = None) -> CallerPolicies:
         """The policies of ``principal`` read afresh, not from the cache: IAM's state as the current transaction
-        sees it (the deployment guard previews an IAM write before it commits)."""
-        caller = load_caller(self.cache.identities, principal)
+        sees it (the deployment guard previews an IAM write before it commits). ``like``: policies already read
+        for another session of the same role, reused for this one."""
+        if like is None:
+            caller = load_caller(self.cache.identities, principal)
+        else:
+            caller = CallerPolicies(like.identity, like.boundary, like.session, dict(like.tags))
         self._prepare(principal, caller)
         return caller
 

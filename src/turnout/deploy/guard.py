@@ -26,12 +26,15 @@ role already broken) is never refused.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from ..authz.checks import Check
 from ..authz.globalkeys import SOURCE_ACCOUNT, SOURCE_ARN
-from ..core import arns, ids
+from ..authz.policies import CallerPolicies
+from ..authz.ports import PassedRole
+from ..core import arns
 from ..core.context import RequestContext
 from ..core.principal import Principal, Session
 from ..policy import access_denied_message
@@ -50,7 +53,6 @@ from .needs import Need
 
 if TYPE_CHECKING:
     from ..authz.authorizer import PolicyAuthorizer
-    from ..authz.policies import CallerPolicies
     from ..gateway.gateway import Gateway
 
 log = logging.getLogger("turnout.guard")
@@ -62,6 +64,15 @@ ROLE_WRITES = frozenset({"UpdateAssumeRolePolicy", "DeleteRole", "AttachRolePoli
                          "DeleteRolePermissionsBoundary"})
 POLICY_WRITES = frozenset({"CreatePolicyVersion", "SetDefaultPolicyVersion"})
 ANNOTATION = "deploy.guard"
+REQUEST_ID = "turnout-deployment-guard"  # the request id of the guard's own evaluations (never recorded)
+ALL_KINDS = frozenset({needs_of.TRUST, needs_of.ELB, needs_of.INVOKE})
+PERMISSIONS = frozenset({needs_of.ELB, needs_of.INVOKE})
+# What a write can change: a trust policy decides only the AssumeRole; a role's policies and boundary (and a
+# managed policy's default version) only what its sessions may do; a deleted role, everything.
+KINDS = {"UpdateAssumeRolePolicy": frozenset({needs_of.TRUST}), "DeleteRole": ALL_KINDS,
+         **{op: PERMISSIONS for op in ("AttachRolePolicy", "DetachRolePolicy", "PutRolePolicy", "DeleteRolePolicy",
+                                       "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary",
+                                       "CreatePolicyVersion", "SetDefaultPolicyVersion")}}
 ROLES_PER_POLICY = 1000  # the roles of one managed policy the guard looks at
 
 
@@ -122,19 +133,20 @@ class Guard:
         services = service_store.services_using_roles(self.db, account, names)
         if not services:
             return
-        before = {_key(f) for f in self.findings(services, account, names)}
-        ctx.annotations[ANNOTATION] = (account, names, [s.arn for s in services], before)
+        kinds = KINDS.get(ctx.operation_name, ALL_KINDS)
+        memo = Memo()
+        before = {_key(f) for f in self.findings(services, account, names, kinds, memo)}
+        ctx.annotations[ANNOTATION] = (account, names, [s.arn for s in services], before, kinds, memo)
 
     def after(self, ctx: RequestContext) -> None:
         saved = ctx.annotations.pop(ANNOTATION, None)
         if saved is None:
             return
-        account, names, service_arns, before = saved
+        account, names, service_arns, before, kinds, memo = saved
         services = service_store.live_services(self.db, service_arns)
         first: dict[str, Finding] = {}
-        for finding in self.findings(services, account, names):
-            if _key(finding) not in before:
-                first.setdefault(finding.service.arn, finding)
+        for finding in self.findings(services, account, names, kinds, memo, skip=before):
+            first.setdefault(finding.service.arn, finding)
         if not first:
             return
         found = list(first.values())
@@ -181,21 +193,28 @@ class Guard:
 
     # -- evaluating ------------------------------------------------------------------------------------------
 
-    def findings(self, services: list[Service], account: str, names: tuple[str, ...]) -> list[Finding]:
-        """Every need of ``services`` on the roles ``names`` of ``account`` that fails now, in order."""
+    def findings(self, services: list[Service], account: str, names: tuple[str, ...], kinds: frozenset[str],
+                 memo: Memo, skip: set[Key] | None = None) -> list[Finding]:
+        """The needs of ``kinds`` of ``services`` on the roles ``names`` of ``account`` that fail now, in order
+        (``skip``: needs known to fail already, not evaluated again)."""
         out: list[Finding] = []
-        callers: dict[tuple[str, str], tuple[RequestContext, CallerPolicies] | None] = {}
+        phase = Phase(self)
         for service in services:
             deployment = self._in_flight(service)
             setup = needs_of.setup_of(service.account_id, service.region, service.arn, service.config,
                                       deployment.config if deployment is not None else None)
             roles = [r for r in setup.roles
                      if r.split(":")[4:5] == [account] and _role_name(r).lower() in names]
+            if not roles:
+                continue
             broken: set[str] = set()
             for need in needs_of.needs_of(setup, defaults=self._defaults(setup), roles=roles):
-                if need.role_arn in broken:
+                if need.role_arn in broken or need.kind not in kinds:
                     continue
-                message = self._denied(need, setup.region, callers)
+                key = (service.arn, need.role_arn, need.operation, need.target)
+                if skip is not None and key in skip:
+                    continue
+                message = phase.denied(need, setup.region, memo, service.arn)
                 if message is not None:
                     out.append(Finding(service, deployment, need, message))
                     if need.kind == needs_of.TRUST:
@@ -220,10 +239,10 @@ class Guard:
                         out.add(named)
         return out
 
-    def _context(self, service: str, operation: str, principal: Principal, region: str,
-                 params: dict[str, Any]) -> RequestContext:
+    def context(self, service: str, operation: str, principal: Principal, region: str,
+                params: dict[str, Any]) -> RequestContext:
         spec = SERVICES.get(service)
-        ctx = RequestContext(self.gateway, ids.request_id(), self.gateway.clock.now(), service=spec, region=region)
+        ctx = RequestContext(self.gateway, REQUEST_ID, self.gateway.clock.now(), service=spec, region=region)
         if spec is not None:
             ctx.operation = spec.operation(operation)
         ctx.principal = principal
@@ -231,44 +250,7 @@ class Guard:
         ctx.invoked_by = ECS_PRINCIPAL
         return ctx
 
-    def _denied(self, need: Need, region: str,
-                callers: dict[tuple[str, str], tuple[RequestContext, CallerPolicies] | None]) -> str | None:
-        """None when ``need`` is allowed in the current state; else why not (AWS's AccessDenied message)."""
-        authorizer = self.authorizer
-        if need.kind == needs_of.TRUST:
-            ctx = self._context("sts", "AssumeRole", Principal.service(ECS_PRINCIPAL), region, need.params)
-            ctx.annotations.update({SOURCE_ACCOUNT: need.context[needs_of.SOURCE_ACCOUNT],
-                                    SOURCE_ARN: need.context[needs_of.SOURCE_ARN]})
-            if self._role(need.role_arn) is None:
-                return f"the role {need.role_arn} does not exist"
-            caller = authorizer.fresh_caller(ctx.principal)  # type: ignore[arg-type]
-            return self._first_denial(ctx, caller, authorizer.checks_for(ctx))
-        key = (need.role_arn, need.session)
-        if key not in callers:
-            callers[key] = self._session(need, region)
-        session = callers[key]
-        if session is None:
-            return f"the role {need.role_arn} does not exist"
-        base, caller = session
-        if need.kind == needs_of.INVOKE:
-            from ..authz.checks import Check
-
-            parts = need.resource.split(":")
-            check = Check(need.action, need.resource, parts[4] if len(parts) > 4 else None, {})
-            return self._first_denial(base, caller, [check])
-        ctx = self._context(need.service, need.operation, base.principal, region,  # type: ignore[arg-type]
-                            need.params)
-        return self._first_denial(ctx, caller, authorizer.checks_for(ctx))
-
-    def _first_denial(self, ctx: RequestContext, caller: CallerPolicies, checks: list[Any]) -> str | None:
-        for evaluated in self.authorizer.evaluate_with(ctx, caller, checks):
-            if not evaluated.decision.allowed:
-                if evaluated.check.unresolved is not None:
-                    return evaluated.check.unresolved
-                return access_denied_message(evaluated.request, evaluated.decision)
-        return None
-
-    def _role(self, role_arn: str) -> Any:
+    def role(self, role_arn: str) -> PassedRole | None:
         identities = self.gateway.identities
         parts = role_arn.split(":")
         if identities is None or len(parts) < 6:
@@ -276,18 +258,86 @@ class Guard:
         role = identities.role_to_pass(parts[4], _role_name(role_arn))
         return role if role is not None and role.arn == role_arn else None
 
+
+@dataclass(slots=True)
+class Memo:
+    """What one guarded write's two passes share: the authorizer's checks of each ELB call, which depend on the
+    call and on ELB's state (resource tags), not on IAM's."""
+
+    checks: dict[tuple[str, str, str, str], list[Check]] = field(default_factory=dict)
+
+
+class Phase:
+    """One pass of the guard over IAM's state as it is: each role read once, each ECS session's policies once."""
+
+    def __init__(self, guard: Guard) -> None:
+        self.guard, self.authorizer = guard, guard.authorizer
+        self.roles: dict[str, PassedRole | None] = {}
+        self.loaded: dict[str, CallerPolicies] = {}
+        self.sessions: dict[tuple[str, str], tuple[RequestContext, CallerPolicies] | None] = {}
+        self.service_caller: CallerPolicies | None = None
+
+    def role(self, role_arn: str) -> PassedRole | None:
+        if role_arn not in self.roles:
+            self.roles[role_arn] = self.guard.role(role_arn)
+        return self.roles[role_arn]
+
+    def denied(self, need: Need, region: str, memo: Memo, service_arn: str) -> str | None:
+        """None when ``need`` is allowed in the current state; else why not (AWS's AccessDenied message)."""
+        if self.role(need.role_arn) is None:
+            return f"the role {need.role_arn} does not exist"
+        authorizer = self.authorizer
+        if need.kind == needs_of.TRUST:
+            service = Principal.service(ECS_PRINCIPAL)
+            ctx = self.guard.context("sts", "AssumeRole", service, region, need.params)
+            ctx.annotations.update({SOURCE_ACCOUNT: need.context[needs_of.SOURCE_ACCOUNT],
+                                    SOURCE_ARN: need.context[needs_of.SOURCE_ARN]})
+            if self.service_caller is None:
+                self.service_caller = authorizer.fresh_caller(service)
+            return self._first_denial(ctx, self.service_caller, authorizer.checks_for(ctx))
+        session = self._session(need, region)
+        if session is None:
+            return f"the role {need.role_arn} does not exist"
+        ctx, caller = session
+        if need.kind == needs_of.INVOKE:
+            parts = need.resource.split(":")
+            return self._first_denial(ctx, caller, [Check(need.action, need.resource,
+                                                          parts[4] if len(parts) > 4 else None, {})])
+        key = (service_arn, need.session, need.operation, need.target)
+        checks = memo.checks.get(key)
+        if checks is None:
+            ctx.service = SERVICES[need.service]
+            ctx.operation = ctx.service.operation(need.operation)
+            ctx.params = need.params
+            checks = memo.checks[key] = authorizer.checks_for(ctx)
+        return self._first_denial(ctx, caller, checks)
+
+    def _first_denial(self, ctx: RequestContext, caller: CallerPolicies, checks: list[Check]) -> str | None:
+        for evaluated in self.authorizer.evaluate_with(ctx, caller, checks):
+            if not evaluated.decision.allowed:
+                if evaluated.check.unresolved is not None:
+                    return evaluated.check.unresolved
+                return access_denied_message(evaluated.request, evaluated.decision)
+        return None
+
     def _session(self, need: Need, region: str) -> tuple[RequestContext, CallerPolicies] | None:
-        """The session ECS would get from assuming ``need``'s role (a principal as STS makes it), with its
+        """The session ECS would get from assuming ``need``'s role (a principal as STS makes it), with the role's
         policies as they are now."""
-        role = self._role(need.role_arn)
-        if role is None:
-            return None
-        now = self.gateway.clock.now()
-        session = Session(issuer_type="Role", issuer_arn=role.arn, issuer_id=role.role_id, issuer_name=role.name,
-                          session_name=need.session, issued_at=now.isoformat(),
-                          expires_at=(now + timedelta(hours=1)).isoformat(), invoked_by=ECS_PRINCIPAL)
-        principal = Principal(role.account_id, "AssumedRole", arns.assumed_role(role.account_id, role.name,
-                                                                                  need.session),
-                              f"{role.role_id}:{need.session}", need.session, None, session)
-        ctx = self._context(need.service, need.operation, principal, region, {})
-        return ctx, self.authorizer.fresh_caller(principal)
+        key = (need.role_arn, need.session)
+        if key in self.sessions:
+            return self.sessions[key]
+        role = self.role(need.role_arn)
+        found: tuple[RequestContext, CallerPolicies] | None = None
+        if role is not None:
+            now = self.guard.gateway.clock.now()
+            session = Session(issuer_type="Role", issuer_arn=role.arn, issuer_id=role.role_id,
+                              issuer_name=role.name, session_name=need.session, issued_at=now.isoformat(),
+                              expires_at=(now + timedelta(hours=1)).isoformat(), invoked_by=ECS_PRINCIPAL)
+            principal = Principal(role.account_id, "AssumedRole",
+                                  arns.assumed_role(role.account_id, role.name, need.session),
+                                  f"{role.role_id}:{need.session}", need.session, None, session)
+            caller = self.authorizer.fresh_caller(principal, self.loaded.get(need.role_arn))
+            self.loaded.setdefault(need.role_arn, caller)
+            found = (self.guard.context(need.service, need.operation, principal, region, {}), caller)
+        self.sessions[key] = found
+        return found
