@@ -204,8 +204,9 @@ def test_block_guards_hook_roles_and_never_refuses_what_breaks_nothing_new(block
         iam.delete_role_policy(RoleName=name, PolicyName="invoke")
     message = caught.value.response["Error"]["Message"]
     assert caught.value.response["Error"]["Code"] == "DeleteConflict"
-    assert f"service {service['serviceArn']}" in message and f"lambda:InvokeFunction (on {FUNCTION})" not in message
-    assert "lambda:InvokeFunction" in message
+    # The service (or, while its first deployment runs, that deployment) is named, with the call denied.
+    assert f"/{service['serviceName']}" in message
+    assert "lambda:InvokeFunction" in message and FUNCTION in message
     assert iam.list_role_policies(RoleName=name)["PolicyNames"] == ["invoke"]
     # A hook role that could never invoke its function: writes on it that change nothing ECS can do go through.
     broken, broken_arn = _hook_role(blocking, unique, allowed=False)
