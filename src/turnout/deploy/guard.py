@@ -126,6 +126,32 @@ class Guard:
 
     def before(self, ctx: RequestContext) -> None:
         ctx.annotations.pop(ANNOTATION, None)
+        try:
+            self._before(ctx)
+        except Exception:  # the guard never fails the write it watches (a bug here is logged, not a 500)
+            ctx.annotations.pop(ANNOTATION, None)
+            log.exception("deployment guard: could not judge %s", ctx.operation_name)
+
+    def after(self, ctx: RequestContext) -> None:
+        try:
+            found = self._after(ctx)
+        except Exception:
+            log.exception("deployment guard: could not judge %s", ctx.operation_name)
+            return
+        if not found:
+            return
+        operation = ctx.operation_name
+        if self.mode == BLOCK:
+            named = "; ".join(f"{f.subject}: {f.describe()}" for f in found)
+            raise delete_conflict(f"Cannot {operation}: Turnout's deployment guard (--guard block) found that it "
+                                  f"would break {named}")
+        now = self.gateway.clock.now()
+        for finding in found:
+            text = self.event_text(operation, finding)
+            events.add(self.db, finding.service.account_id, finding.service.region, finding.service.arn, text, now)
+            log.warning("deployment guard: %s", text)
+
+    def _before(self, ctx: RequestContext) -> None:
         target = self._target(ctx)
         if target is None:
             return
@@ -138,28 +164,17 @@ class Guard:
         before = {_key(f) for f in self.findings(services, account, names, kinds, memo)}
         ctx.annotations[ANNOTATION] = (account, names, [s.arn for s in services], before, kinds, memo)
 
-    def after(self, ctx: RequestContext) -> None:
+    def _after(self, ctx: RequestContext) -> list[Finding]:
+        """The first need each affected service loses through the write (none: the write breaks nothing)."""
         saved = ctx.annotations.pop(ANNOTATION, None)
         if saved is None:
-            return
+            return []
         account, names, service_arns, before, kinds, memo = saved
         services = service_store.live_services(self.db, service_arns)
         first: dict[str, Finding] = {}
         for finding in self.findings(services, account, names, kinds, memo, skip=before):
             first.setdefault(finding.service.arn, finding)
-        if not first:
-            return
-        found = list(first.values())
-        operation = ctx.operation_name
-        if self.mode == BLOCK:
-            named = "; ".join(f"{f.subject}: {f.describe()}" for f in found)
-            raise delete_conflict(f"Cannot {operation}: Turnout's deployment guard (--guard block) found that it "
-                                  f"would break {named}")
-        now = self.gateway.clock.now()
-        for finding in found:
-            text = self.event_text(operation, finding)
-            events.add(self.db, finding.service.account_id, finding.service.region, finding.service.arn, text, now)
-            log.warning("deployment guard: %s", text)
+        return list(first.values())
 
     @staticmethod
     def event_text(operation: str, finding: Finding) -> str:
