@@ -37,7 +37,7 @@ from ..authz.ports import PassedRole
 from ..core import arns
 from ..core.context import RequestContext
 from ..core.principal import Principal, Session
-from ..policy import access_denied_message
+from ..policy import PolicySyntaxError, access_denied_message, compile_policy
 from ..services.ecs import events
 from ..services.ecs.model import ACTIVE, ECS_PRINCIPAL
 from ..services.ecs.store import deployments as deployment_store
@@ -98,6 +98,24 @@ class Finding:
 
 
 Key = tuple[str, str, str, str]  # (service ARN, role, operation, target)
+POLICY_SWAPS = frozenset({"PutRolePolicy", "DeleteRolePolicy", "AttachRolePolicy", "DetachRolePolicy"})
+
+
+def _applies(document: str | None) -> bool:
+    """Whether a statement of the identity policy ``document`` applies to an action ECS's sessions make (a
+    document that cannot be read: assumed so)."""
+    if document is None:
+        return True
+    try:
+        policy = compile_policy(document, policy_id="guard")
+    except PolicySyntaxError:
+        return True
+    for statement in policy.statements:
+        for action in needs_of.SESSION_ACTIONS:
+            service = action.split(":", 1)[0]
+            if statement.actions.matches(service, action.lower()) != statement.not_action:
+                return True
+    return False
 
 
 def _key(finding: Finding) -> Key:
@@ -156,6 +174,8 @@ class Guard:
         if target is None:
             return
         account, names = target
+        if not self._may_matter(ctx, account, names[0]):
+            return
         services = service_store.services_using_roles(self.db, account, names)
         if not services:
             return
@@ -184,6 +204,28 @@ class Guard:
         what = "the deployment in progress will fail" if dep is not None else "the next deployment will fail"
         return (f"{head} IAM {operation} on role {_role_name(finding.need.role_arn)}: {what}. "
                 f"{finding.describe()}")
+
+    def _may_matter(self, ctx: RequestContext, account: str, role_name: str) -> bool:
+        """False when the write adds, replaces or removes only an identity policy none of whose statements applies
+        to an action ECS's sessions make: it cannot change any of their decisions (only statements whose Action
+        applies take part in a decision). A boundary, a trust policy or a deleted role always matters."""
+        operation, params = ctx.operation_name, ctx.params
+        if operation not in POLICY_SWAPS:
+            return True
+        documents: list[str | None] = []
+        identities = self.gateway.identities
+        if identities is None:
+            return True
+        if operation in ("PutRolePolicy", "DeleteRolePolicy"):
+            if operation == "PutRolePolicy":
+                documents.append(str(params.get("PolicyDocument") or ""))
+            role = identities.identity(account, "role", role_name)
+            if role is not None:
+                documents += [p.document for p in identities.inline_policies(account, role)
+                              if p.name == params.get("PolicyName")]
+        else:
+            documents.append(identities.managed_policy_document(account, str(params.get("PolicyArn") or "")))
+        return any(_applies(document) for document in documents)
 
     # -- which roles a write touches --------------------------------------------------------------------------
 

@@ -37,6 +37,11 @@ INVOKE = "invoke"
 ELB_PREFIX = "elasticloadbalancing"
 INVOKE_ACTION = "lambda:InvokeFunction"
 ASSUME_ACTION = "sts:AssumeRole"
+# Every action ECS's sessions make (the ELB calls of traffic.py and scheduler.py, the hooks' invocation): a policy
+# none of whose statements applies to one of them cannot change what a deployment can do.
+SESSION_ACTIONS = (*(f"{ELB_PREFIX}:{op}" for op in (
+    traffic.DESCRIBE_RULES, traffic.DESCRIBE_LISTENERS, traffic.MODIFY_RULE, traffic.MODIFY_LISTENER,
+    scheduler.REGISTER_TARGETS, scheduler.DESCRIBE_TARGET_HEALTH, scheduler.DEREGISTER_TARGETS)), INVOKE_ACTION)
 SOURCE_ACCOUNT = "aws:SourceAccount"  # the condition keys of the trust need (globalkeys sets them from annotations)
 SOURCE_ARN = "aws:SourceArn"
 

@@ -97,3 +97,19 @@ def test_writes_on_other_roles_and_harmless_writes_pass(gateway: Any) -> None:
         {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]})
     assert _call(gateway, "PutRolePolicy", RoleName="Infra", PolicyName="p", PolicyDocument=harmless).error is None
     assert _events(gateway) == []
+
+
+def test_which_policies_can_matter_to_ecs_sessions() -> None:
+    from turnout.deploy.guard import _applies
+
+    def doc(statement: dict[str, Any]) -> str:
+        return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Resource": "*", **statement}]})
+
+    assert not _applies(doc({"Action": "s3:*"}))
+    assert not _applies(doc({"Action": "elasticloadbalancing:DescribeTags"}))
+    assert _applies(doc({"Action": "elasticloadbalancing:Modify*"}))
+    assert _applies(doc({"Action": "lambda:InvokeFunction"}))
+    assert _applies(doc({"Action": "*"}))
+    assert _applies(doc({"NotAction": "s3:*"}))  # applies to every action but S3's
+    assert not _applies(doc({"NotAction": ["elasticloadbalancing:*", "lambda:*"]}))
+    assert _applies("not json") and _applies(None)
