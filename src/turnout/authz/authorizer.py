@@ -344,12 +344,19 @@ class PolicyAuthorizer:
         self._prepare(principal, caller)
         return caller
 
-    def evaluate_with(self, ctx: RequestContext, caller: CallerPolicies, checks: list[Check]) -> list[Evaluated]:
+    def evaluate_with(self, ctx: RequestContext, caller: CallerPolicies, checks: list[Check],
+                      keys: dict[str, Any] | None = None) -> list[Evaluated]:
         """Decide ``checks`` for the caller of ``ctx`` with ``caller``'s policies (:meth:`fresh_caller`), without
-        raising or recording."""
+        raising or recording; ``keys``: the context's per-request keys when already worked out."""
         assert ctx.principal is not None
-        keys = request_keys(ctx)
+        if keys is None:
+            keys = request_keys(ctx)
         return [self._evaluate(ctx.principal, caller, check, keys) for check in checks]
+
+    @staticmethod
+    def request_keys(ctx: RequestContext) -> dict[str, Any]:
+        """The per-request global condition keys of ``ctx`` (for :meth:`evaluate_with`)."""
+        return request_keys(ctx)
 
     @staticmethod
     def annotation(ctx: RequestContext) -> Authorization:

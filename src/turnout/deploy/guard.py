@@ -257,15 +257,12 @@ class Guard:
         out: list[Finding] = []
         phase = Phase(self)
         for service in services:
-            deployment = self._in_flight(service)
-            setup = needs_of.setup_of(service.account_id, service.region, service.arn, service.config,
-                                      deployment.config if deployment is not None else None)
-            roles = [r for r in setup.roles
-                     if r.split(":")[4:5] == [account] and _role_name(r).lower() in names]
-            if not roles:
-                continue
+            planned = memo.plans.get(service.arn)
+            if planned is None:
+                planned = memo.plans[service.arn] = self._plan(service, account, names)
+            deployment, setup, found = planned
             broken: set[str] = set()
-            for need in needs_of.needs_of(setup, defaults=self._defaults(setup), roles=roles):
+            for need in found:
                 if need.role_arn in broken or need.kind not in kinds:
                     continue
                 key = (service.arn, need.role_arn, need.operation, need.target)
@@ -277,6 +274,17 @@ class Guard:
                     if need.kind == needs_of.TRUST:
                         broken.add(need.role_arn)  # nothing else can be done with a role ECS cannot assume
         return out
+
+    def _plan(self, service: Service, account: str, names: tuple[str, ...]
+              ) -> tuple[ServiceDeployment | None, needs_of.Setup, list[Need]]:
+        """A service's deployment in flight, its setup, and its needs on the roles ``names`` (ECS's and ELB's
+        state: the same on both sides of an IAM write)."""
+        deployment = self._in_flight(service)
+        setup = needs_of.setup_of(service.account_id, service.region, service.arn, service.config,
+                                  deployment.config if deployment is not None else None)
+        roles = [r for r in setup.roles if r.split(":")[4:5] == [account] and _role_name(r).lower() in names]
+        found = needs_of.needs_of(setup, defaults=self._defaults(setup), roles=roles) if roles else []
+        return deployment, setup, found
 
     def _in_flight(self, service: Service) -> ServiceDeployment | None:
         arns_found = deployment_store.arns_of_service(self.db, service.account_id, service.region, service.arn,
@@ -319,9 +327,10 @@ class Guard:
 @dataclass(slots=True)
 class Memo:
     """What one guarded write's two passes share: the authorizer's checks of each ELB call, which depend on the
-    call and on ELB's state (resource tags), not on IAM's."""
+    call and on ELB's state (resource tags), not on IAM's; each service's deployment, setup and needs."""
 
     checks: dict[tuple[str, str, str, str], list[Check]] = field(default_factory=dict)
+    plans: dict[str, tuple[ServiceDeployment | None, needs_of.Setup, list[Need]]] = field(default_factory=dict)
 
 
 class Phase:
@@ -333,6 +342,7 @@ class Phase:
         self.loaded: dict[str, CallerPolicies] = {}
         self.sessions: dict[tuple[str, str], tuple[RequestContext, CallerPolicies] | None] = {}
         self.service_caller: CallerPolicies | None = None
+        self.keys: dict[int, dict[str, Any]] = {}  # id(context) -> its per-request keys
 
     def role(self, role_arn: str) -> PassedRole | None:
         if role_arn not in self.roles:
@@ -370,7 +380,12 @@ class Phase:
         return self._first_denial(ctx, caller, checks)
 
     def _first_denial(self, ctx: RequestContext, caller: CallerPolicies, checks: list[Check]) -> str | None:
-        for evaluated in self.authorizer.evaluate_with(ctx, caller, checks):
+        keys = self.keys.get(id(ctx))
+        if keys is None or ctx.annotations:
+            keys = self.authorizer.request_keys(ctx)
+            if not ctx.annotations:
+                self.keys[id(ctx)] = keys
+        for evaluated in self.authorizer.evaluate_with(ctx, caller, checks, keys):
             if not evaluated.decision.allowed:
                 if evaluated.check.unresolved is not None:
                     return evaluated.check.unresolved
