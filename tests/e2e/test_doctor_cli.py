@@ -217,3 +217,34 @@ def test_a_hook_role_without_invoke_fails_and_the_fix_allows_it(served: Server,
     assert fix["Statement"] == [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": FUNCTION}]
     iam.put_role_policy(RoleName=hook_role, PolicyName="invoke", PolicyDocument=json.dumps(fix))
     assert _check(served, setup).returncode == 0
+
+
+def test_doctor_makes_only_read_only_calls_and_the_simulator(served: Server, unique: Callable[[str], str]) -> None:
+    """What CloudTrail recorded of a doctor run by its own user: only the calls the README lists."""
+    import time
+
+    setup = _service(served, unique)
+    iam = served.client("iam")
+    user = unique("doctor")
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    iam.put_user_policy(UserName=user, PolicyName="read", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
+            "sts:GetCallerIdentity", "ecs:Describe*", "iam:Get*", "iam:Simulate*", "iam:PassRole",
+            "elasticloadbalancing:Describe*"], "Resource": "*"}]}))
+    result = _check(served, setup, key=key["AccessKeyId"], secret=key["SecretAccessKey"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    trail = served.client("cloudtrail")
+    allowed = {"GetCallerIdentity", "DescribeServices", "GetRole", "SimulatePrincipalPolicy", "DescribeRules",
+               "DescribeListeners", "DescribeTargetGroups", "DescribeTags"}
+    deadline = time.monotonic() + 15
+    names: set[str] = set()
+    while time.monotonic() < deadline:
+        found = trail.lookup_events(LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": user}],
+                                    MaxResults=50)["Events"]
+        names = {e["EventName"] for e in found}
+        if {"SimulatePrincipalPolicy", "DescribeTags", "DescribeServices"} <= names:
+            break
+        time.sleep(0.2)
+    assert {"SimulatePrincipalPolicy", "DescribeTags", "DescribeServices", "GetRole"} <= names
+    assert names <= allowed, names - allowed
