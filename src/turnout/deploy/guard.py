@@ -16,6 +16,12 @@ included) and the role's policies read afresh from the transaction, that is the 
 need that passed before the write and fails after it counts: a write that does not make things worse (a fix to a
 role already broken) is never refused.
 
+What a write can change narrows what is judged: a trust policy only the AssumeRole; a role's policies, boundary
+or a managed policy's default version only what the role's sessions may do; a deleted role everything. A role
+policy put, deleted, attached or detached none of whose statements applies to an action ECS's sessions make
+cannot change any of their decisions and is not judged at all. A write's two passes share what does not depend on
+IAM (the services' deployments and needs, the ELB calls' checks).
+
 * ``block``: the write fails with IAM's ``DeleteConflict`` (409, IAM's nearest code) naming each service
   deployment (or service) that would break and the first call that would be denied; the transaction rolls back.
 * ``warn``: the write commits; each affected service gets a service event (our wording: AWS has no such guard)
