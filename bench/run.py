@@ -23,9 +23,10 @@ BENCHMARKS = {
     "mixed": "bench.mixed",
     "request_path": "bench.request_path",
     "dataplane": "bench.dataplane",
+    "guard": "bench.guard",
 }
 # what `make bench` runs, in this order
-DEFAULT_RUN = ("getrole", "policy_engine", "enforcement", "deployments", "mixed", "dataplane")
+DEFAULT_RUN = ("getrole", "policy_engine", "enforcement", "deployments", "mixed", "dataplane", "guard")
 
 
 def run_one(name: str, args: list[str]) -> int:

@@ -63,6 +63,7 @@ class Settings:
     dataplane: bool = True  # listeners serve, tasks run, health is probed (issue 13); False: all simulated
     dataplane_host: str = "127.0.0.1"  # where listeners and task processes listen
     task_commands: tuple[str, ...] = ()  # ``--task-command IMAGE_GLOB=COMMAND``
+    guard: str = "warn"  # the deployment guard (turnout.deploy.guard): off | warn | block
 
 
 CHECKPOINT_EVERY = 0.25  # seconds between two checkpoints of the database (by the primary worker)
@@ -111,7 +112,23 @@ def build_gateway(settings: Settings, clock: Clock | None = None, worker: Worker
         gateway.recorders.append(recorder)
     register_all(gateway)
     wire_runtime(gateway)
+    install_guard(gateway, settings.guard)
     return gateway
+
+
+def install_guard(gateway: Gateway, mode: str) -> None:
+    """The deployment guard on IAM writes (``--guard``): it decides with the server's authorizer, or, when IAM is
+    not enforced, with one of its own over the same IAM state."""
+    if mode == "off":
+        return
+    from .authz.authorizer import PolicyAuthorizer
+    from .deploy.guard import Guard
+
+    authorizer = gateway.authorizer
+    if not isinstance(authorizer, PolicyAuthorizer):
+        assert gateway.identities is not None
+        authorizer = PolicyAuthorizer(gateway.db, gateway.identities)
+    Guard(gateway, mode, authorizer).install()
 
 
 def wire_runtime(gateway: Gateway) -> None:

@@ -40,7 +40,7 @@ from ..wire.errors import ServiceError
 from . import diagnostics
 from .checks import Check
 from .globalkeys import REQUEST_KEY_NAMES, principal_keys, request_keys
-from .policies import CallerPolicies, PolicyCache, compile_stored, referenced_keys
+from .policies import CallerPolicies, PolicyCache, compile_stored, load_caller, referenced_keys
 from .ports import PolicySource
 
 if TYPE_CHECKING:
@@ -332,6 +332,31 @@ class PolicyAuthorizer:
         assert ctx.principal is not None
         caller = self.cache.caller(ctx.principal)
         return self._evaluate(ctx.principal, caller, check, request_keys(ctx))
+
+    def fresh_caller(self, principal: Principal, like: CallerPolicies | None = None) -> CallerPolicies:
+        """The policies of ``principal`` read afresh, not from the cache: IAM's state as the current transaction
+        sees it (the deployment guard previews an IAM write before it commits). ``like``: policies already read
+        for another session of the same role, reused for this one."""
+        if like is None:
+            caller = load_caller(self.cache.identities, principal)
+        else:
+            caller = CallerPolicies(like.identity, like.boundary, like.session, dict(like.tags))
+        self._prepare(principal, caller)
+        return caller
+
+    def evaluate_with(self, ctx: RequestContext, caller: CallerPolicies, checks: list[Check],
+                      keys: dict[str, Any] | None = None) -> list[Evaluated]:
+        """Decide ``checks`` for the caller of ``ctx`` with ``caller``'s policies (:meth:`fresh_caller`), without
+        raising or recording; ``keys``: the context's per-request keys when already worked out."""
+        assert ctx.principal is not None
+        if keys is None:
+            keys = request_keys(ctx)
+        return [self._evaluate(ctx.principal, caller, check, keys) for check in checks]
+
+    @staticmethod
+    def request_keys(ctx: RequestContext) -> dict[str, Any]:
+        """The per-request global condition keys of ``ctx`` (for :meth:`evaluate_with`)."""
+        return request_keys(ctx)
 
     @staticmethod
     def annotation(ctx: RequestContext) -> Authorization:

@@ -116,7 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=[], help="run COMMAND for tasks of images matching IMAGE_GLOB instead of the built-in app; it gets "
         "the container's environment plus PORT (repeatable, first match wins)",
     )
+    serve.add_argument(
+        "--guard", choices=["off", "warn", "block"], default="warn",
+        help="the deployment guard: what an IAM write does that would break an ECS deployment's roles (warn: a "
+        "service event and a log line; block: refused with DeleteConflict; off: nothing, as AWS; default warn)",
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    from .doctor import add_parser as add_doctor_parser
+
+    add_doctor_parser(commands)
     from .trail import add_parser as add_trail_parser
 
     add_trail_parser(commands)
@@ -164,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             serve(Settings(args.host, args.port, args.data_dir, args.time_scale, args.enforce_iam, args.cloudtrail,
                            lambdas, limits, args.workers or default_count(), args.dataplane, args.dataplane_host,
-                           tuple(args.task_commands)))
+                           tuple(args.task_commands), args.guard))
         except StartupError as exc:
             print(f"turnout serve: {exc}", file=sys.stderr)  # one line, no traceback: a mistake, not a crash
             return 1
@@ -181,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
         from .trail import run
 
         return run(args)
+    if args.command == "doctor":
+        from .doctor import run as run_doctor
+
+        return run_doctor(args)
     return 2
 
 

@@ -44,6 +44,11 @@ from .traffic import Pair, pairs
 if TYPE_CHECKING:
     from ..core.clock import Clock
 
+# The Elastic Load Balancing calls the scheduler makes through the ``ecs-service-scheduler`` session, on each target
+# group a task belongs in (listed from these names by turnout.deploy.needs).
+REGISTER_TARGETS = "RegisterTargets"
+DEREGISTER_TARGETS = "DeregisterTargets"
+DESCRIBE_TARGET_HEALTH = "DescribeTargetHealth"
 SERVICE_LINKED_ROLE = "AWSServiceRoleForECS"
 SERVICE_LINKED_PATH = "/aws-service-role/ecs.amazonaws.com/"
 
@@ -165,7 +170,7 @@ class Scheduler:
             targets = [{"Id": r["id"], "Port": r["port"]} for t in members for r in t.registrations
                        if r["targetGroupArn"] == tg_arn]
             try:
-                self._call(service, "DeregisterTargets", {"TargetGroupArn": tg_arn, "Targets": targets})
+                self._call(service, DEREGISTER_TARGETS, {"TargetGroupArn": tg_arn, "Targets": targets})
                 events.add(self.db, service.account_id, service.region, service.arn,
                            f"(service {service.name}) deregistered {len(targets)} targets in (target-group "
                            f"{tg_arn})", now)
@@ -220,7 +225,7 @@ class Scheduler:
         for binding in self.bindings(task):
             target = {"Id": task.private_ip, "Port": binding.port}
             try:
-                self._call(service, "RegisterTargets", {"TargetGroupArn": binding.target_group, "Targets": [target]})
+                self._call(service, REGISTER_TARGETS, {"TargetGroupArn": binding.target_group, "Targets": [target]})
             except RegistrationFailed as exc:
                 task_states.set_registrations(self.db, task.arn, done)
                 text = (f"service {service.name} failed to register targets in target-group "
@@ -256,7 +261,7 @@ class Scheduler:
         """(target group, id, port) -> ELB state, read with DescribeTargetHealth as ECS does."""
         out: dict[tuple[str, str, int], str] = {}
         for tg in groups:
-            result = self._call(service, "DescribeTargetHealth", {"TargetGroupArn": tg})
+            result = self._call(service, DESCRIBE_TARGET_HEALTH, {"TargetGroupArn": tg})
             for item in result.get("TargetHealthDescriptions") or []:
                 target = item.get("Target") or {}
                 out[(tg, str(target.get("Id")), int(target.get("Port") or 0))] = \

@@ -17,6 +17,14 @@ from ..core.principal import Principal
 from ..services.elbv2.actions import weights
 from .acting import Acting, Scope
 
+# The Elastic Load Balancing calls this module makes through the ``ECSNetworkingWithELB`` session (read with
+# DescribeRules/DescribeListeners, written with ModifyRule/ModifyListener); :mod:`turnout.deploy.needs` lists them
+# from these names, so that what the guard and ``turnout doctor`` check is what the engine calls.
+DESCRIBE_RULES = "DescribeRules"
+DESCRIBE_LISTENERS = "DescribeListeners"
+MODIFY_RULE = "ModifyRule"
+MODIFY_LISTENER = "ModifyListener"
+
 
 class NetworkInvalid(Exception):
     """The rules are not as a blue/green deployment needs them; ``message`` is AWS's statusReason detail."""
@@ -65,19 +73,33 @@ class Forward:
     actions: tuple[dict[str, Any], ...]
 
 
-def _listener_of(rule_arn: str) -> str:
+def listener_of(rule_arn: str) -> str:
     head, _, _rule_id = rule_arn.rpartition("/")
     return head.replace(":listener-rule/", ":listener/", 1)
 
 
+def read_call(named: str) -> tuple[str, dict[str, Any]]:
+    """The call that reads a production or test rule (or listener) ``named``: (operation, parameters)."""
+    if ":listener-rule/" in named:
+        return DESCRIBE_RULES, {"RuleArns": [named]}
+    return DESCRIBE_LISTENERS, {"ListenerArns": [named]}
+
+
+def write_call(kind: str, arn: str, actions: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """The call that rewrites the actions of a rule (``kind`` ``rule``) or a listener: (operation, parameters)."""
+    if kind == "rule":
+        return MODIFY_RULE, {"RuleArn": arn, "Actions": actions}
+    return MODIFY_LISTENER, {"ListenerArn": arn, "DefaultActions": actions}
+
+
 def read(acting: Acting, principal: Principal, scope: Scope, named: str) -> Forward:
     if ":listener-rule/" in named:
-        rules = acting.call(principal, scope, "DescribeRules", {"RuleArns": [named]}).get("Rules") or []
+        rules = acting.call(principal, scope, *read_call(named)).get("Rules") or []
         rule = rules[0]
         if rule.get("IsDefault"):
-            return Forward(named, "listener", _listener_of(named), tuple(rule.get("Actions") or ()))
+            return Forward(named, "listener", listener_of(named), tuple(rule.get("Actions") or ()))
         return Forward(named, "rule", named, tuple(rule.get("Actions") or ()))
-    listeners = acting.call(principal, scope, "DescribeListeners", {"ListenerArns": [named]}).get("Listeners") or []
+    listeners = acting.call(principal, scope, *read_call(named)).get("Listeners") or []
     return Forward(named, "listener", named, tuple(listeners[0].get("DefaultActions") or ()))
 
 
@@ -138,10 +160,7 @@ def _input_action(action: dict[str, Any]) -> dict[str, Any]:
 
 def write(acting: Acting, principal: Principal, scope: Scope, forward: Forward, actions: list[dict[str, Any]]
           ) -> None:
-    if forward.kind == "rule":
-        acting.call(principal, scope, "ModifyRule", {"RuleArn": forward.arn, "Actions": actions})
-    else:
-        acting.call(principal, scope, "ModifyListener", {"ListenerArn": forward.arn, "DefaultActions": actions})
+    acting.call(principal, scope, *write_call(forward.kind, forward.arn, actions))
 
 
 def serves_only(actions: tuple[dict[str, Any], ...] | list[dict[str, Any]], target_group: str) -> bool:

@@ -92,6 +92,7 @@ class Gateway:
     access_log: AccessLog | None = None  # batched access lines (the server's); None: through logging
     lambda_endpoints: dict[str, str] = field(default_factory=dict)  # ``serve --lambda NAME=URL``: hook functions
     on_write: list[Step] = field(default_factory=list)  # run in a write's transaction once its handler succeeded
+    before_write: list[Step] = field(default_factory=list)  # run in a write's transaction before its handler
     worker: Worker | None = None  # this process among ``serve --workers N`` (None: the only one)
     _accounts: set[str] = field(default_factory=set)
     _key_use: dict[str, tuple[str, str, str]] = field(default_factory=dict)
@@ -276,6 +277,9 @@ class Gateway:
         try:
             with db.transaction(write=write):
                 before = db.changes()
+                if write:
+                    for hook in self.before_write:
+                        hook(ctx)
                 ctx.result = handler(ctx, ctx.params) or {}
                 if write:
                     if db.changes() == before and key in self._writers:
@@ -287,6 +291,8 @@ class Gateway:
                 raise  # a call made inside another's read transaction: the outermost one runs again
             self._writers.add(key)
             with db.transaction():
+                for hook in self.before_write:
+                    hook(ctx)
                 ctx.result = handler(ctx, ctx.params) or {}
                 self._wrote(ctx, own_record)
             ctx.recorded = own_record
