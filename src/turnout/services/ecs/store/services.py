@@ -1,6 +1,6 @@
 """``ecs_services``: one row per service; ``config`` is its configuration as CreateService/UpdateService set it.
 
-``ecs_service_roles`` (migration 0041), kept with each write of ``config``: the roles ECS assumes for a live
+``ecs_service_roles`` (migration 0039), kept with each write of ``config``: the roles ECS assumes for a live
 service (its infrastructure roles and lifecycle-hook roles), so that :func:`services_using_roles` finds the services
 an IAM write on a role affects by an indexed lookup.
 """
