@@ -36,6 +36,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,6 +69,7 @@ class CloudTrailRecorder:
         self.auto_flush = True  # write at once (no server loop); the server's flusher task turns this off
         self._pending: deque[Draft] = deque()
         self._task: asyncio.Task[None] | None = None
+        self._thread: ThreadPoolExecutor | None = None  # the background flush's (one thread: one connection)
         self._counting = threading.Lock()  # calls are recorded from the server's request threads
         self._queue = threading.Lock()  # held while the queue's events are taken and written (_write)
         self._copied: dict[str, int] = {}  # journal -> the position this process last saw it copied up to
@@ -293,14 +295,17 @@ class CloudTrailRecorder:
         if self.journal_dir is not None and self.journal is None:
             self.journal = Journal(self.journal_dir)
         if copies or self.journal is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="turnout-cloudtrail")
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             try:
                 # In a thread: copying and indexing a tenth of a second of calls takes milliseconds the loop owes
-                # to requests. The first run copies what stopped or crashed processes left.
-                await asyncio.to_thread(self.flush)
+                # to requests. Always the same thread, so the same database connection, whose page and statement
+                # caches stay warm. The first run copies what stopped or crashed processes left.
+                await loop.run_in_executor(self._thread, self.flush)
             except Exception:  # flush counts its own failures; never let the task die
                 log.exception("CloudTrail flush failed")
             await asyncio.sleep(FLUSH_SECONDS)
@@ -311,6 +316,9 @@ class CloudTrailRecorder:
         if self._task is not None:
             self._task.cancel()
             self._task = None
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)  # a flush under way ends before this one
+            self._thread = None
         self.auto_flush = True
         if self.journal is not None:
             self.journal.close()

@@ -193,15 +193,13 @@ def _insert(db: Database, drafts: Iterable[Draft], *, index: bool) -> tuple[int,
             else:
                 found.extend(pairs)
     if shapes:
-        db.executemany(
-            "INSERT INTO cloudtrail_shapes (id, before_time, before_request, before_event, tail) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-            [(shape_id, *parts) for shape_id, parts in shapes.items()],
+        db.insert_rows(
+            "INSERT INTO cloudtrail_shapes (id, before_time, before_request, before_event, tail) VALUES",
+            [(shape_id, *parts) for shape_id, parts in shapes.items()], "ON CONFLICT (id) DO NOTHING",
         )
-    db.executemany(
+    db.insert_rows(
         "INSERT INTO cloudtrail_events (seq, event_id, account_id, region, event_time, event_name, event_source, "
-        "read_only, username, access_key_id, resources, shape_id, request_id, record) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "read_only, username, access_key_id, resources, shape_id, request_id, record) VALUES",
         rows,
     )
     return len(rows), scoped

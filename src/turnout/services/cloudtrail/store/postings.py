@@ -79,7 +79,7 @@ def decode(text: str) -> list[Pair]:
 
 _INSERT = (
     "INSERT INTO cloudtrail_lookup (id, account_id, region, attribute, value, regular, min_time, max_time, last_seq, "
-    "entry_count, entries) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "entry_count, entries) VALUES"
 )
 
 
@@ -122,7 +122,7 @@ def write(db: Database, scoped: Scoped) -> None:
                 rows.append((next_id, *key, 1, chunk[0][0], chunk[-1][0], chunk[-1][1], len(chunk), encode(chunk)))
                 next_id += 1
     if rows:
-        db.executemany(_INSERT, rows)
+        db.insert_rows(_INSERT, rows)
 
 
 def _keep(best: list[Pair], pair: Pair, limit: int) -> None:
