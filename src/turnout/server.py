@@ -496,7 +496,6 @@ def serve(settings: Settings) -> None:
             except DatabaseError as exc:
                 raise database_error(settings.data_dir, exc) from None
             _announce(settings)
-            spread_accepts()
 
             tally = Tally(settings.workers, TALLIED)
 
@@ -522,17 +521,6 @@ def _announce(settings: Settings) -> None:
                  settings.dataplane_host)
     for name, url in sorted(settings.lambdas.items()):
         log.info("Lambda function %s (lifecycle hooks) -> %s", name, url)
-
-
-def spread_accepts() -> None:
-    """Make each worker accept one new connection at a time from the shared socket, then let the others look.
-
-    The workers' event loops (uvloop, on libuv) otherwise accept every connection waiting when the socket becomes
-    readable, so two connections opened together (a client's pool, a benchmark's) most often both went to the first
-    worker to wake: half of the tries in a test of two connections opened at once, against about a third with this.
-    ``UV_TCP_SINGLE_ACCEPT`` is libuv's switch for that (read once per process, at its first listen; inherited by
-    the forked workers). A value already in the environment is kept."""
-    os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
 
 
 def _run_uvicorn(gateway: Gateway, settings: Settings, sock: Any) -> bool:
