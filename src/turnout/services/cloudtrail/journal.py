@@ -57,6 +57,9 @@ _SHORT_HEAD = struct.Struct("<Bq")  # _SHORT, written at
 _REPEAT = struct.Struct("<qqB")  # shape id, eventTime (epoch seconds), length of the request id (ASCII)
 
 
+_make = Draft._make
+
+
 def _same_shape(draft: Draft, template: Draft) -> bool:
     """Whether ``draft`` is ``template`` but for its eventTime and request id (drafts of one cached shape share
     their field objects, so this compares identities, mostly)."""
@@ -138,7 +141,9 @@ class Decoder:
                         offset += _REPEAT.size
                         request = payload[offset:offset + length].decode("ascii")
                         offset += length
-                        drafts.append(templates[shape]._replace(event_time=event_time, request_id=request))
+                        t = templates[shape]  # the template with this call's eventTime and request id
+                        drafts.append(_make((t[0], t[1], event_time, t[3], t[4], t[5], t[6], t[7], t[8], t[9],
+                                             t[10], request, t[12])))
                 else:
                     written_at, tuples = marshal.loads(payload[1:])
                     drafts = [Draft._make(fields) for fields in tuples]
