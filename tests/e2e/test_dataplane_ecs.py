@@ -53,7 +53,10 @@ def _first(setup: Setup, config: dict[str, Any]) -> None:
 
 def _serving(address: tuple[str, int], revision: str, timeout: float = 60.0) -> None:
     def only_revision() -> bool:
-        answers = [request(address) for _ in range(10)]
+        try:
+            answers = [request(address) for _ in range(10)]
+        except ConnectionRefusedError:  # after a restart, the listener is listed before the new primary binds it
+            return False
         return all(a.status == 200 and _revision(a.json()) == revision for a in answers)
     wait_for(only_revision, timeout, f"{revision} serving")
 
