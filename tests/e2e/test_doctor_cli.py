@@ -80,8 +80,9 @@ def test_trust_without_ecs_fails_and_the_printed_trust_statement_fixes_it(served
     assert "no statement of the trust policy allows sts:AssumeRole" in result.stdout
     failed = _fixes(served, setup)
     assert [c["group"] for c in failed] == ["trust"]
-    fix = failed[0]["fix"]
-    statement = fix["Statement"][0]
+    fix = failed[0]["fix"]  # the whole trust policy, corrected: EC2's statement kept, ECS's added
+    assert fix["Statement"][:-1] == json.loads(EC2_ONLY)["Statement"]
+    statement = fix["Statement"][-1]
     assert statement["Principal"] == {"Service": "ecs.amazonaws.com"}
     assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "000000000000"}
     iam.update_assume_role_policy(RoleName=setup.role_name, PolicyDocument=json.dumps(fix))

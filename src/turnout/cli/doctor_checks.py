@@ -78,6 +78,15 @@ def _role_name(arn: str) -> str:
 # -- trust --------------------------------------------------------------------------------------------------------
 
 
+def _corrected_trust(document: dict[str, Any], denied: set[int], statement: dict[str, Any]) -> dict[str, Any]:
+    """The role's trust policy with the Deny statements that refused ECS left out and ``statement`` added: a whole
+    document for UpdateAssumeRolePolicy, which replaces the policy (the other principals' statements are kept)."""
+    found = document.get("Statement")
+    listed = found if isinstance(found, list) else [found] if found else []
+    kept = [item for index, item in enumerate(listed) if index not in denied]
+    return policy_document([*kept, statement])
+
+
 def check_trust(facts: Facts) -> list[Result]:
     setup = facts.setup
     out = []
@@ -101,12 +110,13 @@ def check_trust(facts: Facts) -> list[Result]:
         if denies:
             named = ", ".join(f"statement {m.statement_index + 1}" + (f" (Sid {m.sid})" if m.sid else "")
                               for m in denies)
-            detail = f"the trust policy denies it: {named}; remove that Deny, and make sure it holds this statement"
+            detail = f"the trust policy denies it: {named}; the fix leaves that Deny out and allows ECS"
         else:
             detail = ("no statement of the trust policy allows sts:AssumeRole by Service ecs.amazonaws.com with "
                       f"aws:SourceAccount={setup.account} and aws:SourceArn={setup.service_arn}")
-        out.append(Result("trust", title, False, detail, f"the trust policy of role {_role_name(role)} "
-                          "(aws iam update-assume-role-policy)", fix))
+        corrected = _corrected_trust(document, {m.statement_index for m in denies}, fix["Statement"][0])
+        out.append(Result("trust", title, False, detail, f"the whole trust policy of role {_role_name(role)}, "
+                          "corrected (aws iam update-assume-role-policy)", corrected))
     return out
 
 

@@ -49,9 +49,10 @@ def test_trust_conditions_are_evaluated_with_the_keys_ecs_sends() -> None:
     assert ok.ok
     [wrong] = check_trust(_facts(_trust({"StringEquals": {"aws:SourceAccount": "999999999999"}})))
     assert not wrong.ok and "no statement of the trust policy allows" in wrong.detail
-    assert wrong.fix is not None
-    assert wrong.fix["Statement"][0]["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT},
-                                                      "ArnLike": {"aws:SourceArn": SERVICE}}
+    assert wrong.fix is not None  # the whole policy: the statement that did not match kept, ECS's added
+    assert len(wrong.fix["Statement"]) == 2
+    assert wrong.fix["Statement"][-1]["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT},
+                                                       "ArnLike": {"aws:SourceArn": SERVICE}}
 
 
 def test_a_deny_in_the_trust_policy_is_named() -> None:
@@ -60,6 +61,9 @@ def test_a_deny_in_the_trust_policy_is_named() -> None:
                                   "Action": "sts:AssumeRole"})
     [result] = check_trust(_facts(document))
     assert not result.ok and "statement 2 (Sid NoEcs)" in result.detail
+    assert result.fix is not None  # the Deny left out, ECS allowed
+    assert [item["Effect"] for item in result.fix["Statement"]] == ["Allow", "Allow"]
+    assert result.fix["Statement"][-1]["Principal"] == {"Service": "ecs.amazonaws.com"}
 
 
 def test_a_missing_role_fails_trust() -> None:
