@@ -101,6 +101,8 @@ class CloudTrailRecorder:
         except Exception:
             self._lose(1, "could not build the record of %s", ctx.request_id, exc_info=True)
             return
+        if not built:
+            return  # not recorded (S3 data events, a call with no account to record it in)
         http = ctx.http
         try:
             if self.journal is not None and self._journal(built):
