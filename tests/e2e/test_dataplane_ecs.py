@@ -51,11 +51,15 @@ def _first(setup: Setup, config: dict[str, Any]) -> None:
     assert done["status"] == "SUCCESSFUL", done.get("statusReason")
 
 
-def _serving(address: tuple[str, int], revision: str, timeout: float = 60.0) -> None:
+def _serving(address: tuple[str, int] | Callable[[], tuple[str, int]], revision: str, timeout: float = 60.0) -> None:
+    """Wait until only ``revision`` answers at ``address`` (or at the address a callable gives at each try: after
+    a restart, the state lists the listener from before the kill until the new primary has bound it, possibly on
+    another port if its own was taken meanwhile)."""
     def only_revision() -> bool:
         try:
-            answers = [request(address) for _ in range(10)]
-        except ConnectionRefusedError:  # after a restart, the listener is listed before the new primary binds it
+            where = address() if callable(address) else address
+            answers = [request(where) for _ in range(10)]
+        except ConnectionRefusedError:
             return False
         return all(a.status == 200 and _revision(a.json()) == revision for a in answers)
     wait_for(only_revision, timeout, f"{revision} serving")
@@ -234,8 +238,7 @@ def test_kill_9_of_the_server_takes_its_task_processes_and_a_restart_serves_agai
         wait_for(lambda: all(_gone(pid) for pid in pids), 10, "task processes gone with the server")
         server.start()
         # The tasks are still RUNNING in the state: their processes run again, and production answers.
-        prod = listener_address(server, setup.prod_listener)
-        _serving(prod, setup.revisions[0])
+        _serving(lambda: listener_address(server, setup.prod_listener), setup.revisions[0])
         assert {int(t["pid"]) for t in dataplane(server)["tasks"]}.isdisjoint(pids)
     finally:
         server.stop()
