@@ -24,6 +24,7 @@ from .auth.credentials import CredentialResolver
 from .core import ids
 from .core.clock import Clock, SystemClock
 from .core.context import HttpRequest, RequestContext
+from .edge.accept import Acceptor, BalancedServer
 from .edge.lanes import Lanes
 from .edge.limits import BODY_COMPLETE, DRAIN_AT_MOST, LARGE_BODY, Limits, guess_service, request_timeout, too_large
 from .edge.protocol import ANSWERED, HEALTH_PATH, TurnoutHttpProtocol
@@ -81,7 +82,7 @@ EXPLAIN_PATH = "/_turnout/explain/"
 STARTUP_FAILED = 3  # a worker's exit code when it could not start (the parent then stops them all)
 # Counters summed over the workers: CloudTrail's, and the ELB and ECS writes committed (the data plane's listeners
 # look at it before each request: turnout.dataplane.runtime.DataPlane.current).
-TALLIED = ("recorded", "dropped", "dataplane")
+TALLIED = ("recorded", "dropped", "dataplane", "connections")
 
 
 def build_gateway(settings: Settings, clock: Clock | None = None, worker: Worker | None = None) -> Gateway:
@@ -543,6 +544,16 @@ def _run_uvicorn(gateway: Gateway, settings: Settings, sock: Any) -> bool:
         date_header=True,
         proxy_headers=False,  # callers are who connect: no X-Forwarded-For rewriting of aws:SourceIp
     )
-    server = uvicorn.Server(config)
+    worker = gateway.worker
+    tally = worker.tally if worker is not None else None
+    server: uvicorn.Server
+    if worker is not None and worker.count > 1 and tally is not None:
+        # Each connection to the worker holding the fewest (turnout.edge.accept); its predecessor's died with it.
+        index = worker.index
+        tally.set(index, "connections", 0)
+        server = BalancedServer(config, Acceptor(sock, index, lambda: tally.each("connections"),
+                                                 lambda change: tally.add(index, "connections", change)))
+    else:
+        server = uvicorn.Server(config)
     server.run(sockets=[sock])  # the socket bound above: the port is known to be ours before the log line
     return bool(server.started)

@@ -2,8 +2,8 @@
 
 The parent process checks the start-up (:mod:`turnout.startup`), applies the migrations, binds the listening
 socket and then forks N workers; each opens its own connection to the database (SQLite in WAL mode: readers never
-wait, writers take turns, :mod:`turnout.store.db`) and accepts connections from the shared socket: the kernel
-hands a new connection to a worker that is waiting for one, so a worker busy with a long call takes no new ones.
+wait, writers take turns, :mod:`turnout.store.db`) and accepts connections from the shared socket, each new one
+by the worker holding the fewest (:mod:`turnout.edge.accept`).
 Caches learn of other workers' writes through :mod:`turnout.store.generations`.
 
 Background work runs in exactly one worker, the *primary* (index 0): the ECS deployment engine and CloudTrail's
@@ -66,6 +66,15 @@ class Tally:
         offset = index * self._row.size + self.names.index(name) * 8
         (value,) = struct.unpack_from("<q", self._memory, offset)
         struct.pack_into("<q", self._memory, offset, value + amount)
+
+    def set(self, index: int, name: str, value: int) -> None:
+        struct.pack_into("<q", self._memory, index * self._row.size + self.names.index(name) * 8, value)
+
+    def each(self, name: str) -> list[int]:
+        """One counter, worker by worker."""
+        offset = self.names.index(name) * 8
+        return [struct.unpack_from("<q", self._memory, index * self._row.size + offset)[0]
+                for index in range(self._workers)]
 
     def total(self, name: str) -> int:
         """One counter, summed over the workers."""

@@ -310,3 +310,19 @@ def test_a_long_call_does_not_hold_up_its_worker(tmp_path: Path) -> None:
         assert order.index("short") < max(i for i, entry in enumerate(order) if entry.startswith("long")), order
     finally:
         server.stop()
+
+
+def test_new_connections_are_shared_out_across_the_workers(two: Server) -> None:
+    """Each new connection goes to the worker holding fewer (turnout.edge.accept): kept-alive connections opened one
+    after another end up half on each worker, whichever worker the kernel wakes first."""
+    connections = []
+    workers: dict[int, int] = {0: 0, 1: 0}
+    try:
+        for _ in range(8):
+            conn = http.client.HTTPConnection("127.0.0.1", two.port, timeout=20)
+            workers[Pinned._health(conn)["worker"]["index"]] += 1
+            connections.append(conn)
+    finally:
+        for conn in connections:
+            conn.close()
+    assert workers == {0: 4, 1: 4}

@@ -29,3 +29,13 @@ def test_a_forked_worker_adds_what_the_parent_reads() -> None:
     os.waitpid(pid, 0)
     tally.add(0, "dataplane", 1)
     assert tally.total("dataplane") == 8
+
+
+def test_a_counter_is_read_worker_by_worker_and_a_restarted_worker_resets_its_own() -> None:
+    tally = Tally(2, ("recorded", "connections"))
+    tally.add(0, "connections", 3)
+    tally.add(1, "connections", 1)
+    tally.add(1, "connections", -1)
+    assert tally.each("connections") == [3, 0]
+    tally.set(0, "connections", 0)  # worker 0 died with its connections
+    assert tally.each("connections") == [0, 0] and tally.total("recorded") == 0

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import httptools
@@ -48,6 +49,8 @@ class _Refused(Exception):
 
 class TurnoutHttpProtocol(HttpToolsProtocol):
     """uvicorn's ``http`` protocol class for ``turnout serve`` (limits from the application's ``limits``)."""
+
+    on_lost: Callable[[], None] | None = None  # called once the connection is gone (turnout.edge.accept counts)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -97,6 +100,9 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
         self._start_sweeping()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        lost, self.on_lost = self.on_lost, None
+        if lost is not None:
+            lost()
         self._header_deadline = None
         if self._linger_timer is not None:
             self._linger_timer.cancel()

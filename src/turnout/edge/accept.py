@@ -1,0 +1,160 @@
+"""Accepting connections across workers: each new connection goes to the worker holding the fewest.
+
+With several workers (:mod:`turnout.workers`) every one waits on the same listening socket, and the kernel wakes
+them all when a connection arrives: the first to look takes it, and may take the next one too before another has
+woken. An SDK or a load generator opens its few keep-alive connections at once and then sends every call over
+them, so one worker could serve them all while the other cores idle (seen: two connections on one worker,
+2,400 signed GetRole calls a second at one core, where two workers answer 3,600).
+
+Here each worker counts its open connections in memory the workers share (:class:`turnout.workers.Tally`), and
+a worker that holds more than another one leaves a waiting connection to it: it stops watching the socket for
+:data:`STEP` seconds and looks again. After :data:`PATIENCE` seconds it takes the connection anyway, so a less
+loaded worker that is slow to wake (a long slice of work on its loop) delays a new connection at most that long.
+Workers accept one connection per wake-up, so a burst is shared out as it is read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Callable
+
+import uvicorn
+
+log = logging.getLogger("turnout.server")
+
+STEP = 0.002  # seconds a busier worker waits before it looks at a waiting connection again
+PATIENCE = 0.1  # seconds after which a worker takes a waiting connection whatever the others hold
+
+Counts = Callable[[], list[int]]  # the open connections of every worker, by index
+
+
+class Acceptor:
+    """Accepts on ``sock`` for worker ``index``: only while no other worker holds fewer connections.
+
+    ``counts`` reads every worker's count; ``add`` changes this worker's (by +1 or -1)."""
+
+    def __init__(self, sock: socket.socket, index: int, counts: Counts, add: Callable[[int], None]) -> None:
+        self.sock = sock
+        self.index = index
+        self._counts = counts
+        self._add = add
+        self._factory: Callable[[], asyncio.Protocol] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._watching = False
+        self._waiting_since: float | None = None  # when this worker first left the waiting connection to another
+        self._retry: asyncio.TimerHandle | None = None
+
+    def start(self, factory: Callable[[], asyncio.Protocol], backlog: int) -> None:
+        """Start accepting: each connection gets a protocol from ``factory``."""
+        self._loop = asyncio.get_running_loop()
+        self._factory = factory
+        self.sock.setblocking(False)
+        self.sock.listen(backlog)
+        self._watch()
+
+    def stop(self) -> None:
+        """Stop accepting (the server is shutting down); open connections stay theirs."""
+        self._factory = None
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
+        self._unwatch()
+
+    def _watch(self) -> None:
+        if not self._watching and self._loop is not None and self._factory is not None:
+            self._loop.add_reader(self.sock.fileno(), self._ready)
+            self._watching = True
+
+    def _unwatch(self) -> None:
+        if self._watching and self._loop is not None:
+            self._loop.remove_reader(self.sock.fileno())
+            self._watching = False
+
+    def _ready(self) -> None:
+        loop = self._loop
+        assert loop is not None
+        if self._should_leave(loop.time()):
+            self._unwatch()
+            self._retry = loop.call_later(STEP, self._look_again)
+            return
+        try:
+            conn, _ = self.sock.accept()
+        except (BlockingIOError, InterruptedError):
+            return  # another worker took it
+        except OSError as exc:  # out of file descriptors, say: the connection waits, and is tried again
+            log.warning("could not accept a connection: %s", exc)
+            self._unwatch()
+            self._retry = loop.call_later(STEP * 50, self._look_again)
+            return
+        self._waiting_since = None
+        self._opened()
+        loop.create_task(self._serve(conn))
+
+    def _should_leave(self, now: float) -> bool:
+        """Whether to leave the waiting connection to a worker holding fewer (for at most PATIENCE)."""
+        counts = self._counts()
+        mine = counts[self.index]
+        if not any(count < mine for index, count in enumerate(counts) if index != self.index):
+            self._waiting_since = None
+            return False
+        if self._waiting_since is None:
+            self._waiting_since = now
+        return now - self._waiting_since < PATIENCE
+
+    def _look_again(self) -> None:
+        self._retry = None
+        self._watch()
+
+    async def _serve(self, conn: socket.socket) -> None:
+        loop = self._loop
+        factory = self._factory
+        assert loop is not None
+        if factory is None:  # stopped meanwhile
+            conn.close()
+            self._closed()
+            return
+
+        def protocol() -> asyncio.Protocol:
+            made = factory()
+            made.on_lost = self._closed  # type: ignore[attr-defined]  # read by TurnoutHttpProtocol
+            return made
+
+        try:
+            await loop.connect_accepted_socket(protocol, conn)
+        except Exception as exc:  # the client was gone already, say
+            log.debug("could not serve an accepted connection: %s", exc)
+            with contextlib.suppress(OSError):
+                conn.close()
+            self._closed()
+
+    def _opened(self) -> None:
+        self._add(1)
+
+    def _closed(self) -> None:
+        self._add(-1)
+
+
+class BalancedServer(uvicorn.Server):
+    """uvicorn's server, accepting through an :class:`Acceptor` instead of its own listening server."""
+
+    def __init__(self, config: uvicorn.Config, acceptor: Acceptor) -> None:
+        super().__init__(config)
+        self.acceptor = acceptor
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=[])  # the application's start-up, and no listening server of uvicorn's
+        config = self.config
+
+        def create() -> asyncio.Protocol:  # as uvicorn's own start-up makes a connection's protocol
+            made: asyncio.Protocol = config.http_protocol_class(  # type: ignore[call-arg]
+                config=config, server_state=self.server_state, app_state=self.lifespan.state)
+            return made
+
+        self.acceptor.start(create, config.backlog)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.acceptor.stop()
+        await super().shutdown(sockets)
