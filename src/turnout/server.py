@@ -82,7 +82,7 @@ EXPLAIN_PATH = "/_turnout/explain/"
 STARTUP_FAILED = 3  # a worker's exit code when it could not start (the parent then stops them all)
 # Counters summed over the workers: CloudTrail's, and the ELB and ECS writes committed (the data plane's listeners
 # look at it before each request: turnout.dataplane.runtime.DataPlane.current).
-TALLIED = ("recorded", "dropped", "dataplane", "connections")
+TALLIED = ("recorded", "dropped", "dataplane", "connections", "generations")
 
 
 def build_gateway(settings: Settings, clock: Clock | None = None, worker: Worker | None = None) -> Gateway:
@@ -90,6 +90,7 @@ def build_gateway(settings: Settings, clock: Clock | None = None, worker: Worker
 
     db = Database(settings.data_dir / "turnout.db")
     gateway = Gateway(db=db, clock=clock or SystemClock(settings.time_scale), worker=worker)
+    follow_generations(db, worker)
     gateway.lambda_endpoints = dict(settings.lambdas)
     # IAM's and STS's state, as authentication and authorization read it (auth/ports.py, authz/ports.py).
     identities = IdentityViews(db)
@@ -115,6 +116,24 @@ def build_gateway(settings: Settings, clock: Clock | None = None, worker: Worker
     wire_runtime(gateway)
     install_guard(gateway, settings.guard)
     return gateway
+
+
+def follow_generations(db: Database, worker: Worker | None) -> None:
+    """Count committed generation bumps in memory the workers share (one process: its own), so that caches look
+    at the database only when one was (:meth:`turnout.store.generations.Generations.follow`)."""
+    from .store import generations
+
+    if worker is not None and worker.tally is not None:
+        tally = worker.tally
+        generations.of(db).follow(partial(tally.total, "generations"),
+                                  partial(tally.add, worker.index, "generations", 1))
+        return
+    committed = [0]
+
+    def counted() -> None:
+        committed[0] += 1
+
+    generations.of(db).follow(lambda: committed[0], counted)
 
 
 def install_guard(gateway: Gateway, mode: str) -> None:

@@ -10,6 +10,11 @@ Reading tokens is cheap: ``PRAGMA data_version`` (a counter SQLite changes only 
 commits) says whether anything may have changed since the last look; the table is read again only then, or
 after this process bumped a token itself. Tokens are random rather than counted, so that a bump rolled back
 with its transaction can never come back as the token of another process's later bump.
+
+The server makes it cheaper still (:meth:`Generations.follow`): every process counts the bumps it commits in memory
+the workers share, and a thread looks at the database only when that count has moved since its last look (a
+statement saved, twice a call). The count moves right after the commit, before the write is answered, so a call
+made once a write has been answered sees its bump.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import secrets
 import threading
 import weakref
+from collections.abc import Callable
 
 from .db import Database
 
@@ -38,6 +44,7 @@ class _Seen(threading.local):
     """What one thread's connection last read (``data_version`` is a connection's own)."""
 
     version: int | None = None  # data_version when the tokens were read; None: read them again
+    stamp: int | None = None  # the count of committed bumps (Generations.follow) when they were read
     tokens: dict[str, int] = {}  # replaced whole, never changed in place
 
 
@@ -47,6 +54,14 @@ class Generations:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._seen = _Seen()
+        self._count: Callable[[], int] | None = None
+        self._counted: Callable[[], None] | None = None
+
+    def follow(self, count: Callable[[], int], counted: Callable[[], None]) -> None:
+        """Trust ``count`` (the bumps every process that writes this database has committed) to say when tokens may
+        have changed; ``counted`` adds this process's own bumps to it. Only for a database that no process writes
+        without counting so (the server's: the data directory is locked to it)."""
+        self._count, self._counted = count, counted
 
     def bump(self, name: str) -> None:
         """Give ``name`` a new token (inside the write transaction of the change it stands for)."""
@@ -55,6 +70,8 @@ class Generations:
             (name, secrets.randbits(62)),
         )
         self._seen.version = None
+        if self._counted is not None:
+            self.db.after_commit(self._counted)
 
     def token(self, name: str) -> int:
         """``name``'s token now (0 if never bumped)."""
@@ -67,9 +84,15 @@ class Generations:
 
     def _current(self) -> dict[str, int]:
         seen = self._seen
+        stamp = None
+        if self._count is not None:
+            stamp = self._count()  # read first: a bump counted after it is seen at the next look
+            if stamp == seen.stamp and seen.version is not None:
+                return seen.tokens
         version = self.db.scalar("PRAGMA data_version")
         if version != seen.version:
             seen.tokens = {row[0]: row[1] for row in self.db.all(f"SELECT name, token FROM {TABLE}")}
             # Inside a transaction the tokens may include its own uncommitted bumps: read them again next time.
             seen.version = None if self.db.in_transaction else version
+        seen.stamp = stamp
         return seen.tokens

@@ -86,6 +86,32 @@ def test_a_bump_through_one_connection_is_seen_through_another(tmp_path: Path) -
     assert generations.of(other).token("iam:1") == changed
 
 
+def test_followed_generations_look_at_the_database_only_once_the_shared_count_moves(tmp_path: Path) -> None:
+    from turnout.workers import Tally
+
+    tally = Tally(2, ("generations",))
+    one, other = Database(tmp_path / "t.db"), Database(tmp_path / "t.db")
+    for index, db in enumerate((one, other)):
+        generations.of(db).follow(lambda: tally.total("generations"),
+                                  lambda index=index: tally.add(index, "generations", 1))  # type: ignore[misc]
+    assert generations.of(other).token("iam:1") == 0
+    statements: list[str] = []
+    other._conn.set_trace_callback(statements.append)
+    assert generations.of(other).token("iam:1") == 0
+    assert statements == []  # nothing counted since the last look: no statement at all
+    with one.transaction():
+        generations.of(one).bump("iam:1")
+        assert tally.total("generations") == 0  # counted once committed, not before
+    assert tally.each("generations") == [1, 0]
+    changed = generations.of(other).token("iam:1")
+    assert changed != 0 and statements  # the count moved: the other connection read the table again
+    with pytest.raises(RuntimeError), one.transaction():
+        generations.of(one).bump("iam:1")
+        raise RuntimeError("rolled back")
+    assert tally.total("generations") == 1  # a bump rolled back is never counted
+    assert generations.of(one).token("iam:1") == changed == generations.of(other).token("iam:1")
+
+
 def test_an_operation_named_as_a_read_that_writes_runs_again_as_a_write(tmp_path: Path) -> None:
     from turnout.core.principal import Principal
     from turnout.server import Settings, build_gateway
