@@ -1,4 +1,5 @@
-"""Fixtures shared by the end-to-end ELBv2 tests (a module may override any of them, e.g. with a fast clock)."""
+"""Fixtures shared by the end-to-end tests: the ELBv2 tests' client and network, and the ECS deployment tests' Lambda
+hook endpoint and fast server. A module may override any of them, e.g. with a clock of its own."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import Server
+from tests.conftest import LambdaEndpoint, Server
 
 
 @pytest.fixture(scope="module")
@@ -39,3 +40,23 @@ def cleanup(elb: Any) -> Iterator[list[tuple[str, str]]]:
                 elb.delete_target_group(TargetGroupArn=arn)
         except ClientError:
             pass
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[LambdaEndpoint]:
+    """A local endpoint standing in for the Lambda function `hook`, one per test module."""
+    found = LambdaEndpoint()
+    yield found
+    found.http.shutdown()
+
+
+@pytest.fixture(scope="module")
+def fast(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+         endpoint: LambdaEndpoint) -> Iterator[Server]:
+    """A server of the test module's own (its data directory named after the module), its clock 600 times faster,
+    its Lambda function `hook` served by `endpoint`."""
+    name = request.module.__name__.rsplit(".", 1)[-1]
+    srv = Server(tmp_path_factory.mktemp(name) / "data",
+                 ["--time-scale", "600", "--lambda", f"hook={endpoint.url}"]).start()
+    yield srv
+    srv.stop()

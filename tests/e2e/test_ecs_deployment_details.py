@@ -21,21 +21,6 @@ BG = {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0}
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[LambdaEndpoint]:
-    found = LambdaEndpoint()
-    yield found
-    found.http.shutdown()
-
-
-@pytest.fixture(scope="module")
-def fast(tmp_path_factory: pytest.TempPathFactory, endpoint: LambdaEndpoint) -> Iterator[Server]:
-    srv = Server(tmp_path_factory.mktemp("ecs-details") / "data",
-                 ["--time-scale", "600", "--lambda", f"hook={endpoint.url}"]).start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
 def slow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A clock only 30 times faster: ECS takes a stop request up 10 simulated seconds later (a third of a second)."""
     srv = Server(tmp_path_factory.mktemp("ecs-details-slow") / "data", ["--time-scale", "30"]).start()

@@ -4,10 +4,8 @@ ROLLING deployments. Each failure ends in the state and statusReason AWS documen
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 from tests.conftest import LambdaEndpoint, Server
 from tests.e2e.ecs_deploy_support import MANAGED, Setup, build, pause_hooks
@@ -17,21 +15,6 @@ ROLE_REASON = ("Service deployment rolled back because of invalid networking con
 
 
 Endpoint = LambdaEndpoint
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[Endpoint]:
-    found = Endpoint()
-    yield found
-    found.http.shutdown()
-
-
-@pytest.fixture(scope="module")
-def fast(tmp_path_factory: pytest.TempPathFactory, endpoint: Endpoint) -> Iterator[Server]:
-    srv = Server(tmp_path_factory.mktemp("ecs-fail") / "data",
-                 ["--time-scale", "600", "--lambda", f"hook={endpoint.url}"]).start()
-    yield srv
-    srv.stop()
 
 
 def _deployed(fast: Server, unique: Callable[[str], str], **kwargs: Any) -> Setup:

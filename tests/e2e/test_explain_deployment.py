@@ -7,31 +7,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
-
-from tests.conftest import LambdaEndpoint, Server
+from tests.conftest import Server
 from tests.e2e.ecs_deploy_support import MANAGED, Setup, build, pause_hooks
 
 ACCOUNT = "000000000000"
 BLUE_GREEN = {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0}
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[LambdaEndpoint]:
-    found = LambdaEndpoint()
-    yield found
-    found.http.shutdown()
-
-
-@pytest.fixture(scope="module")
-def fast(tmp_path_factory: pytest.TempPathFactory, endpoint: LambdaEndpoint) -> Iterator[Server]:
-    srv = Server(tmp_path_factory.mktemp("explain-deploy") / "data",
-                 ["--time-scale", "600", "--lambda", f"hook={endpoint.url}"]).start()
-    yield srv
-    srv.stop()
 
 
 def _deployed(fast: Server, unique: Callable[[str], str]) -> Setup:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from turnout.policy import PolicySet, compile_policy, evaluate, make_request
-from turnout.policy.fixes import allow_statement, policy_document, render, trust_statement
+from turnout.policy.fixes import allow_statement, policy_document, principal_trust_statement, render, trust_statement
 
 ROLE = "arn:aws:iam::111122223333:role/infra"
 RULE = ("arn:aws:elasticloadbalancing:us-east-1:111122223333:listener-rule/app/web/50dc6c495c0c9188/"
@@ -48,3 +48,16 @@ def test_trust_statement_scopes_the_service_and_lets_it_assume() -> None:
     elsewhere = make_request("ecs.amazonaws.com", "sts:AssumeRole", ROLE,
                              context={"aws:SourceAccount": "444455556666", "aws:SourceArn": SERVICE})
     assert not evaluate(elsewhere, PolicySet(resource=policy, resource_kind="trust")).allowed
+
+
+def test_trust_statements_share_one_shape_for_a_service_and_an_iam_principal() -> None:
+    assert trust_statement("ecs.amazonaws.com", source_account="111122223333", source_arn=SERVICE, sid="Ecs") == {
+        "Sid": "Ecs", "Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": "111122223333"}, "ArnLike": {"aws:SourceArn": SERVICE}},
+    }
+    assert trust_statement("ecs.amazonaws.com") == {
+        "Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    user = "arn:aws:iam::111122223333:user/deployer"
+    assert principal_trust_statement(user, sid="Deployer") == {
+        "Sid": "Deployer", "Effect": "Allow", "Principal": {"AWS": user}, "Action": "sts:AssumeRole"}
+    assert list(principal_trust_statement(user)) == ["Effect", "Principal", "Action"]

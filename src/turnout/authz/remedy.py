@@ -38,6 +38,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core import arns
 from ..policy import Policy, PolicyType, Statement
 from ..policy.fixes import allow_statement, policy_document, principal_trust_statement, render, trust_statement
 from .diagnostics import Denial, MatchedInfo
@@ -239,7 +240,7 @@ def _new_version(policy_arn: str, document: Mapping[str, Any]) -> dict[str, Any]
 
 
 def _aws_managed(policy_arn: str) -> bool:
-    return policy_arn.split(":")[4:5] == ["aws"]
+    return arns.account_of(policy_arn) == "aws"
 
 
 def trust_fix(denial: Denial, facts: Facts) -> dict[str, Any]:

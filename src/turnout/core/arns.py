@@ -24,6 +24,22 @@ def parse(arn: str) -> Arn | None:
     return Arn(parts[1], parts[2], parts[3], parts[4], parts[5])
 
 
+def account_of(arn: str) -> str | None:
+    """The account field of ``arn`` as written (``aws`` for an AWS managed policy, empty for an S3 bucket); None
+    when ``arn`` is not an ARN."""
+    found = parse(arn)
+    return found.account if found is not None else None
+
+
+def role_name(arn: str) -> str | None:
+    """The name of the role ``arn:<partition>:iam::<account>:role/<path><name>`` (without its path); None when
+    ``arn`` is not a role's ARN."""
+    found = parse(arn)
+    if found is None or found.service != "iam" or found.region or not found.resource.startswith("role/"):
+        return None
+    return found.resource.rsplit("/", 1)[-1]
+
+
 def iam(account: str, kind: str, path: str, name: str) -> str:
     """``arn:aws:iam::<account>:<kind>/<path-without-leading-slash><name>`` (path ``/`` gives ``kind/name``)."""
     return f"arn:aws:iam::{account}:{kind}{path}{name}"

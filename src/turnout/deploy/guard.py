@@ -128,8 +128,10 @@ def _key(finding: Finding) -> Key:
     return finding.service.arn, finding.need.role_arn, finding.need.operation, finding.need.target
 
 
-def _role_name(role_arn: str) -> str:
-    return role_arn.rsplit("/", 1)[-1]
+def _is_named(role_arn: str, account: str, names: tuple[str, ...]) -> bool:
+    """Whether ``role_arn`` is the ARN of a role of ``account`` whose lowercased name is in ``names``."""
+    name = arns.role_name(role_arn)
+    return name is not None and name.lower() in names and arns.account_of(role_arn) == account
 
 
 class Guard:
@@ -208,7 +210,7 @@ class Guard:
         service, dep = finding.service, finding.deployment
         head = f"(service {service.name})" + (f" (deployment {dep.legacy_id})" if dep is not None else "")
         what = "the deployment in progress will fail" if dep is not None else "the next deployment will fail"
-        return (f"{head} IAM {operation} on role {_role_name(finding.need.role_arn)}: {what}. "
+        return (f"{head} IAM {operation} on role {arns.role_name(finding.need.role_arn)}: {what}. "
                 f"{finding.describe()}")
 
     def _may_matter(self, ctx: RequestContext, account: str, role_name: str) -> bool:
@@ -288,7 +290,7 @@ class Guard:
         deployment = self._in_flight(service)
         setup = needs_of.setup_of(service.account_id, service.region, service.arn, service.config,
                                   deployment.config if deployment is not None else None)
-        roles = [r for r in setup.roles if r.split(":")[4:5] == [account] and _role_name(r).lower() in names]
+        roles = [r for r in setup.roles if _is_named(r, account, names)]
         found = needs_of.needs_of(setup, defaults=self._defaults(setup), roles=roles) if roles else []
         return deployment, setup, found
 
@@ -323,10 +325,10 @@ class Guard:
 
     def role(self, role_arn: str) -> PassedRole | None:
         identities = self.gateway.identities
-        parts = role_arn.split(":")
-        if identities is None or len(parts) < 6:
+        account, name = arns.account_of(role_arn), arns.role_name(role_arn)
+        if identities is None or account is None or name is None:
             return None
-        role = identities.role_to_pass(parts[4], _role_name(role_arn))
+        role = identities.role_to_pass(account, name)
         return role if role is not None and role.arn == role_arn else None
 
 
@@ -373,9 +375,8 @@ class Phase:
             return f"the role {need.role_arn} does not exist"
         ctx, caller = session
         if need.kind == needs_of.INVOKE:
-            parts = need.resource.split(":")
             return self._first_denial(ctx, caller, [Check(need.action, need.resource,
-                                                          parts[4] if len(parts) > 4 else None, {})])
+                                                          arns.account_of(need.resource), {})])
         key = (service_arn, need.session, need.operation, need.target)
         checks = memo.checks.get(key)
         if checks is None:

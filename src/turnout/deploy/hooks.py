@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..authz.authorizer import PolicyAuthorizer
 from ..authz.checks import Check
-from ..core import ids
+from ..core import arns, ids
 from ..core.context import RequestContext
 from ..dataplane.lambda_hooks import HookResult
 from ..services.ecs.model import ROLLBACK_IN_PROGRESS
@@ -210,9 +210,8 @@ class Hooks:
         ctx = RequestContext(self.engine.gateway, ids.request_id(), self.clock.now(), region=dep.region)
         ctx.principal = principal
         ctx.invoked_by = "ecs.amazonaws.com"
-        parts = function.split(":")
-        account = parts[4] if len(parts) > 4 else None
-        evaluated = authorizer.evaluate(ctx, Check("lambda:InvokeFunction", function, account or None, {}))
+        check = Check("lambda:InvokeFunction", function, arns.account_of(function) or None, {})
+        evaluated = authorizer.evaluate(ctx, check)
         if evaluated.decision.allowed:
             return None
         message = authorizer.deny(ctx, evaluated).message

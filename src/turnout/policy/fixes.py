@@ -30,50 +30,45 @@ def _conditions(conditions: Conditions) -> dict[str, dict[str, str | list[str]]]
     }
 
 
+def _statement(sid: str | None, body: Mapping[str, Any], condition: Mapping[str, Any] | None = None
+               ) -> dict[str, Any]:
+    """A statement in the order the fixes print: ``Sid`` (when given), ``body``, ``Condition`` (when not empty)."""
+    statement: dict[str, Any] = {"Sid": sid} if sid else {}
+    statement.update(body)
+    if condition:
+        statement["Condition"] = dict(condition)
+    return statement
+
+
 def allow_statement(actions: Sequence[str], resources: Sequence[str], conditions: Conditions | None = None,
                     sid: str | None = None) -> dict[str, Any]:
     """An ``Allow`` of ``actions`` on ``resources`` (each listed once, in order), under ``conditions``."""
-    statement: dict[str, Any] = {}
-    if sid:
-        statement["Sid"] = sid
-    statement["Effect"] = "Allow"
-    statement["Action"] = _one_or_many(actions)
-    statement["Resource"] = _one_or_many(resources)
-    narrowed = _conditions(conditions or {})
-    if narrowed:
-        statement["Condition"] = narrowed
-    return statement
+    body = {"Effect": "Allow", "Action": _one_or_many(actions), "Resource": _one_or_many(resources)}
+    return _statement(sid, body, _conditions(conditions or {}))
+
+
+def _assume(principal: Mapping[str, str], sid: str | None, condition: Mapping[str, Any] | None = None
+            ) -> dict[str, Any]:
+    """A trust-policy statement letting ``principal`` (``{"Service": ...}`` or ``{"AWS": ...}``) call
+    ``sts:AssumeRole``, under ``condition``."""
+    return _statement(sid, {"Effect": "Allow", "Principal": dict(principal), "Action": "sts:AssumeRole"}, condition)
 
 
 def trust_statement(service: str, *, source_account: str | None = None, source_arn: str | None = None,
                     sid: str | None = None) -> dict[str, Any]:
     """A trust-policy statement letting the service principal ``service`` call ``sts:AssumeRole``, scoped to the
     account and resource it acts for when they are given."""
-    statement: dict[str, Any] = {}
-    if sid:
-        statement["Sid"] = sid
-    statement["Effect"] = "Allow"
-    statement["Principal"] = {"Service": service}
-    statement["Action"] = "sts:AssumeRole"
     condition: dict[str, dict[str, str]] = {}
     if source_account:
         condition["StringEquals"] = {"aws:SourceAccount": source_account}
     if source_arn:
         condition["ArnLike"] = {"aws:SourceArn": source_arn}
-    if condition:
-        statement["Condition"] = condition
-    return statement
+    return _assume({"Service": service}, sid, condition)
 
 
 def principal_trust_statement(principal_arn: str, *, sid: str | None = None) -> dict[str, Any]:
     """A trust-policy statement letting the IAM user or role ``principal_arn`` call ``sts:AssumeRole``."""
-    statement: dict[str, Any] = {}
-    if sid:
-        statement["Sid"] = sid
-    statement["Effect"] = "Allow"
-    statement["Principal"] = {"AWS": principal_arn}
-    statement["Action"] = "sts:AssumeRole"
-    return statement
+    return _assume({"AWS": principal_arn}, sid)
 
 
 def policy_document(statements: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

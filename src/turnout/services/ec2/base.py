@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from ...core.context import RequestContext
 from ...core.provider import Provider
+from ...store.db import Database
 from ...wire.errors import ServiceError
 from ..pagination import decode_marker, encode_marker, page
 from . import defaults, errors, tags
@@ -65,6 +66,16 @@ class Ec2Base(Provider):
             chosen = set(wanted)
             items = [item for item in items if id_of(item) in chosen]
         return self._paged([item for item in items if test(item)], id_of, req)
+
+    def _existing(self, ctx: RequestContext, kind: str, resource_id: str,
+                  lookup: Callable[[Database, str, str, str], T | None], not_found: Callable[[str], Exception]) -> T:
+        """The resource ``resource_id`` of ``kind`` (``vpc``, ``subnet``, ``sg``) in the caller's account and region,
+        found by ``lookup``: the kind's Malformed error for an id not of its form, ``not_found`` when absent."""
+        errors.check_ids(kind, [resource_id])
+        found = lookup(self.db, ctx.account_id, ctx.region, resource_id)
+        if found is None:
+            raise not_found(resource_id)
+        return found
 
     def _tag_map(self, ctx: RequestContext) -> dict[str, dict[str, str]]:
         return tags.by_resource(self.db, ctx.account_id, ctx.region)

@@ -82,12 +82,7 @@ class SecurityGroupOperations(VpcOperations):
     """Mixed into :class:`~turnout.services.ec2.provider.Ec2Provider`."""
 
     def _group_of(self, ctx: RequestContext, group_id: str) -> SecurityGroup:
-        if not errors.well_formed("sg", group_id):
-            raise errors.malformed("sg", group_id)
-        group = store.group(self.db, ctx.account_id, ctx.region, group_id)
-        if group is None:
-            raise errors.group_not_found(group_id)
-        return group
+        return self._existing(ctx, "sg", group_id, store.group, errors.group_not_found)
 
     def _default_group_named(self, ctx: RequestContext, name: str) -> SecurityGroup:
         """``GroupName``: a group of the default VPC (nondefault VPCs' groups are named by id)."""

@@ -13,7 +13,7 @@ from . import errors, network, store, tags, zones
 from .base import result, with_tags
 from .filters import Filters
 from .model import Subnet
-from .vpcs import VPC_PREFIXES, VpcOperations, ipv4_block
+from .vpcs import VPC_PREFIXES, VpcOperations, refuse_unsupported, requested_block
 
 SUBNETS_PER_VPC = 200  # AWS's default quota "Subnets per VPC"
 
@@ -100,12 +100,7 @@ class SubnetOperations(VpcOperations):
     """Mixed into :class:`~turnout.services.ec2.provider.Ec2Provider`."""
 
     def _subnet_of(self, ctx: RequestContext, subnet_id: str) -> Subnet:
-        if not errors.well_formed("subnet", subnet_id):
-            raise errors.malformed("subnet", subnet_id)
-        subnet = store.subnet(self.db, ctx.account_id, ctx.region, subnet_id)
-        if subnet is None:
-            raise errors.subnet_not_found(subnet_id)
-        return subnet
+        return self._existing(ctx, "subnet", subnet_id, store.subnet, errors.subnet_not_found)
 
     @staticmethod
     def _zone(region: str, req: Mapping[str, Any], existing: list[Subnet]) -> zones.Zone:
@@ -129,16 +124,11 @@ class SubnetOperations(VpcOperations):
 
     def create_subnet(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         self._ensure(ctx)
-        for name in _UNSUPPORTED:
-            if req.get(name) is not None:
-                raise errors.unsupported("CreateSubnet", name)
+        refuse_unsupported("CreateSubnet", req, _UNSUPPORTED)
         if req.get("Ipv6Native"):
             raise errors.unsupported("CreateSubnet", "Ipv6Native")
         vpc = self._vpc_of(ctx, req["VpcId"])
-        cidr = req.get("CidrBlock")
-        if not cidr:
-            raise errors.missing("Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.")
-        block = ipv4_block(cidr)
+        cidr, block = requested_block(req)
         if block.prefixlen not in VPC_PREFIXES or not block.subnet_of(ipaddress.IPv4Network(vpc.cidr_block)):
             raise ServiceError("InvalidSubnet.Range", f"The CIDR '{cidr}' is invalid.")
         account, region = ctx.account_id, ctx.region

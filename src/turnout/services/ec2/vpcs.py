@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...core.context import RequestContext
@@ -29,6 +29,21 @@ def ipv4_block(cidr: str, parameter: str = "cidrBlock") -> ipaddress.IPv4Network
         return ipaddress.IPv4Network(cidr, strict=True)
     except ValueError:
         raise errors.cidr_value(cidr, parameter) from None
+
+
+def refuse_unsupported(operation: str, req: Mapping[str, Any], names: Sequence[str]) -> None:
+    """UnsupportedOperation for the first of the parameters ``names`` (not modelled) that the request sets."""
+    for name in names:
+        if req.get(name) is not None:
+            raise errors.unsupported(operation, name)
+
+
+def requested_block(req: Mapping[str, Any]) -> tuple[str, ipaddress.IPv4Network]:
+    """The request's ``CidrBlock``, as given and as a block (IPAM pools are not modelled, so it is required)."""
+    cidr = req.get("CidrBlock")
+    if not cidr:
+        raise errors.missing("Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.")
+    return cidr, ipv4_block(cidr)
 
 
 def vpc_shape(vpc: Vpc, resource_tags: Mapping[str, str] | None, state: str | None = None) -> dict[str, Any]:
@@ -77,24 +92,14 @@ class VpcOperations(Ec2Base):
     """Mixed into :class:`~turnout.services.ec2.provider.Ec2Provider`."""
 
     def _vpc_of(self, ctx: RequestContext, vpc_id: str) -> Vpc:
-        if not errors.well_formed("vpc", vpc_id):
-            raise errors.malformed("vpc", vpc_id)
-        vpc = store.vpc(self.db, ctx.account_id, ctx.region, vpc_id)
-        if vpc is None:
-            raise errors.vpc_not_found(vpc_id)
-        return vpc
+        return self._existing(ctx, "vpc", vpc_id, store.vpc, errors.vpc_not_found)
 
     def create_vpc(self, ctx: RequestContext, req: dict[str, Any]) -> dict[str, Any]:
         self._ensure(ctx)
-        for name in _UNSUPPORTED:
-            if req.get(name) is not None:
-                raise errors.unsupported("CreateVpc", name)
+        refuse_unsupported("CreateVpc", req, _UNSUPPORTED)
         if req.get("AmazonProvidedIpv6CidrBlock"):
             raise errors.unsupported("CreateVpc", "AmazonProvidedIpv6CidrBlock")
-        cidr = req.get("CidrBlock")
-        if not cidr:
-            raise errors.missing("Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.")
-        block = ipv4_block(cidr)
+        cidr, block = requested_block(req)
         if block.prefixlen not in VPC_PREFIXES:
             raise ServiceError("InvalidVpc.Range", f"The CIDR '{cidr}' is invalid.")
         tenancy = req.get("InstanceTenancy") or "default"

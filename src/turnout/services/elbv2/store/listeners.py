@@ -13,8 +13,8 @@ from typing import Any
 
 from ....store.codec import dumps, iso, loads, when
 from ....store.db import Database, Row
-from ..errors import invalid_arn, listener_not_found
-from .common import LISTENER_ARN, owned
+from ..errors import listener_not_found
+from .common import LISTENER_ARN, by_arn
 from .rule_targets import index_default_rule, unindex
 
 _COLUMNS = "account_id, region, arn, load_balancer_arn, port, protocol, default_actions, extra, created_at"
@@ -53,10 +53,7 @@ def listener(db: Database, account: str, region: str, arn: str) -> Listener | No
 def get_listener(db: Database, account: str, region: str, arn: str) -> Listener:
     """The listener ``arn`` of the caller's account and region, or ListenerNotFound (ValidationError for a
     malformed ARN)."""
-    match = LISTENER_ARN.match(arn)
-    if match is None:
-        raise invalid_arn(arn, "listener")
-    found = listener(db, account, region, arn) if owned(match, account, region) else None
+    found = by_arn(db, account, region, arn, LISTENER_ARN, "listener", listener)
     if found is None:
         raise listener_not_found()
     return found

@@ -12,8 +12,8 @@ from typing import Any
 
 from ....store.codec import dumps, iso, loads, when
 from ....store.db import Database, Row
-from ..errors import invalid_arn, lb_not_found
-from .common import LB_ARN, owned
+from ..errors import lb_not_found
+from .common import LB_ARN, by_arn
 
 _COLUMNS = ("account_id, region, arn, name, lb_id, type, scheme, ip_address_type, vpc_id, dns_name, "
             "canonical_hosted_zone_id, state, availability_zones, security_groups, attributes, extra, created_at")
@@ -58,10 +58,7 @@ def load_balancer(db: Database, account: str, region: str, arn: str) -> LoadBala
 
 def find_load_balancer(db: Database, account: str, region: str, arn: str) -> LoadBalancer | None:
     """The load balancer ``arn`` if it is the caller's and exists; ValidationError for a malformed ARN."""
-    match = LB_ARN.match(arn)
-    if match is None:
-        raise invalid_arn(arn, "load balancer")
-    return load_balancer(db, account, region, arn) if owned(match, account, region) else None
+    return by_arn(db, account, region, arn, LB_ARN, "load balancer", load_balancer)
 
 
 def get_load_balancer(db: Database, account: str, region: str, arn: str) -> LoadBalancer:

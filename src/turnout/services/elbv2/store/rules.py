@@ -10,8 +10,8 @@ from typing import Any
 
 from ....store.codec import dumps, iso, loads, when
 from ....store.db import Database, Row
-from ..errors import invalid_arn, rule_not_found
-from .common import RULE_ARN, owned
+from ..errors import rule_not_found
+from .common import RULE_ARN, by_arn
 from .rule_targets import index_rule, unindex
 
 _COLUMNS = "account_id, region, arn, listener_arn, priority, is_default, conditions, actions, created_at"
@@ -47,10 +47,7 @@ def rule(db: Database, account: str, region: str, arn: str) -> Rule | None:
 def get_rule(db: Database, account: str, region: str, arn: str) -> Rule:
     """The listener rule ``arn`` of the caller's account and region, or RuleNotFound (ValidationError for a
     malformed ARN)."""
-    match = RULE_ARN.match(arn)
-    if match is None:
-        raise invalid_arn(arn, "rule")
-    found = rule(db, account, region, arn) if owned(match, account, region) else None
+    found = by_arn(db, account, region, arn, RULE_ARN, "rule", rule)
     if found is None:
         raise rule_not_found()
     return found

@@ -11,8 +11,8 @@ from typing import Any
 
 from ....store.codec import dumps, iso, loads, when
 from ....store.db import Database, Row
-from ..errors import invalid_arn, tg_not_found
-from .common import TG_ARN, owned
+from ..errors import tg_not_found
+from .common import TG_ARN, by_arn
 
 _COLUMNS = ("account_id, region, arn, name, tg_id, target_type, protocol, protocol_version, port, vpc_id, "
             "ip_address_type, health_check, attributes, created_at")
@@ -55,10 +55,7 @@ def target_group(db: Database, account: str, region: str, arn: str) -> TargetGro
 def find_target_group(db: Database, account: str, region: str, arn: str) -> TargetGroup | None:
     """The target group ``arn`` if it is the caller's and exists (no error), for deletes that succeed anyway;
     ValidationError for a malformed ARN."""
-    match = TG_ARN.match(arn)
-    if match is None:
-        raise invalid_arn(arn, "target group")
-    return target_group(db, account, region, arn) if owned(match, account, region) else None
+    return by_arn(db, account, region, arn, TG_ARN, "target group", target_group)
 
 
 def get_target_group(db: Database, account: str, region: str, arn: str) -> TargetGroup:
