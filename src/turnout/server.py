@@ -233,6 +233,7 @@ class App:
         self._pool = ThreadPoolExecutor(REQUEST_THREADS, thread_name_prefix="turnout-request")
         self._lanes = Lanes()
         self._slice = 0.0  # when the current slice of calls answered on the loop began
+        self._slicing = False  # a new slice is due (answer_now)
 
     @staticmethod
     async def _flush_access_log(access_log: AccessLog) -> None:
@@ -323,12 +324,43 @@ class App:
         if body is None:
             return
         path: str = scope["path"]
-        # SigV4 signs the path as sent (percent-encoding included), not as decoded.
-        raw_path = scope.get("raw_path")
-        signed_path = raw_path.decode("latin-1") if raw_path else path
+        signed_path = _signed_path(scope)
         if path.startswith("/_turnout/"):
             await self._internal(scope, send, path)
             return
+        ctx, key = self._route(scope, signed_path, body)
+        if self._lanes.long(key):
+            answer = await asyncio.get_running_loop().run_in_executor(self._pool, self._answer, ctx, key)
+        else:
+            if time.perf_counter() - self._slice > SLICE:
+                # The loop has run calls for a whole slice since it last looked at its sockets: let it look (a
+                # health check waiting there is answered at once), and go on in the next round.
+                await asyncio.sleep(0)
+                self._slice = time.perf_counter()
+            answer = self._answer(ctx, key)
+        await self._send(send, *answer)
+
+    def answer_now(self, scope: Scope, body: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        """Answer an API call whose request is read whole, now, from the connection's own callback
+        (:mod:`turnout.edge.protocol`), without an ASGI task for it; None when it must go the ASGI way instead: a long
+        call (answered in a thread), or one that comes once the loop has answered calls for a whole slice without
+        looking at its sockets (that way it first lets the loop look)."""
+        if time.perf_counter() - self._slice > SLICE:
+            return None
+        ctx, key = self._route(scope, _signed_path(scope), body)
+        if self._lanes.long(key):
+            return None
+        if not self._slicing:  # a new slice begins once the loop has run the callbacks it holds now
+            self._slicing = True
+            asyncio.get_running_loop().call_soon(self._new_slice)
+        return self._answer(ctx, key)
+
+    def _new_slice(self) -> None:
+        self._slicing = False
+        self._slice = time.perf_counter()
+
+    def _route(self, scope: Scope, signed_path: str, body: bytes) -> tuple[RequestContext, tuple[str, str] | None]:
+        """The call's context, routed (service and operation), and its lane key."""
         headers: dict[str, list[str]] = {}
         for name, value in scope["headers"]:
             headers.setdefault(name.decode("latin-1"), []).append(value.decode("latin-1"))
@@ -340,16 +372,7 @@ class App:
         ctx = self.gateway.route_http(http)
         key = (ctx.service.name, ctx.operation.name) if ctx.service is not None and ctx.operation is not None \
             else None
-        if self._lanes.long(key):
-            answer = await asyncio.get_running_loop().run_in_executor(self._pool, self._answer, ctx, key)
-        else:
-            if time.perf_counter() - self._slice > SLICE:
-                # The loop has run calls for a whole slice since it last looked at its sockets: let it look (a
-                # health check waiting there is answered at once), and go on in the next round.
-                await asyncio.sleep(0)
-                self._slice = time.perf_counter()
-            answer = self._answer(ctx, key)
-        await self._send(send, *answer)
+        return ctx, key
 
     def _answer(self, ctx: RequestContext, key: tuple[str, str] | None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         """The rest of an API call, on the loop or in a request thread: handled, then serialised. The gateway
@@ -486,6 +509,12 @@ class App:
             headers = [*headers, (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _signed_path(scope: Scope) -> str:
+    """The path as sent, percent-encoding included (SigV4 signs it so, not decoded)."""
+    raw_path = scope.get("raw_path")
+    return raw_path.decode("latin-1") if raw_path else str(scope["path"])
 
 
 def serve(settings: Settings) -> None:
