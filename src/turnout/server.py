@@ -35,7 +35,7 @@ from .services.cloudtrail.recorder import health as cloudtrail_health
 from .services.iam.store.views import IdentityViews
 from .services.sts.store import SessionStore
 from .store.db import Database, DatabaseError
-from .wire.errors import ServiceError
+from .wire.errors import ServiceError, internal_failure
 from .wire.models import SERVICES, ServiceSpec
 from .workers import Supervisor, Tally, Worker, watch_parent
 
@@ -347,7 +347,11 @@ class App:
         looking at its sockets (that way it first lets the loop look)."""
         if time.perf_counter() - self._slice > SLICE:
             return None
-        ctx, key = self._route(scope, _signed_path(scope), body)
+        try:
+            ctx, key = self._route(scope, _signed_path(scope), body)
+        except Exception:  # a bug in routing, which changes nothing: the ASGI way meets it again and answers 500
+            log.exception("could not route a call")
+            return None
         if self._lanes.long(key):
             return None
         if not self._slicing:  # a new slice begins once the loop has run the callbacks it holds now
@@ -379,7 +383,11 @@ class App:
         returns once the call's CloudTrail event is durable (its journal written, or its write committed), so the
         call is answered only once its event is on disk."""
         started = time.thread_time()  # the call's own CPU time: waits for the interpreter or the writer lock
-        answer = write(self.gateway.finish_http(ctx))  # must not make a short call look long, and keep it a thread's
+        try:
+            answer = write(self.gateway.finish_http(ctx))  # must not make a short call look long: a thread's time
+        except Exception:  # a bug in serialising (the chain itself never raises): AWS's 500, never run again
+            log.exception("could not answer request %s", ctx.request_id)
+            answer = write_error(ctx.service, internal_failure(), ctx.request_id)
         self._lanes.took(key, time.thread_time() - started)
         return answer
 
