@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("turnout.cloudtrail")
 
-FLUSH_SECONDS = 0.1
+FLUSH_SECONDS = 1.0  # a copy costs the primary's calls much the same whatever its size (README, CloudTrail)
 MAX_PENDING = 100_000
 LOG_EVERY = 10.0
 INDEX_BATCH = 50_000  # events indexed per transaction
@@ -304,7 +304,7 @@ class CloudTrailRecorder:
         loop = asyncio.get_running_loop()
         while True:
             try:
-                # In a thread: copying and indexing a tenth of a second of calls takes milliseconds the loop owes
+                # In a thread: copying and indexing a second of calls takes milliseconds the loop owes
                 # to requests. Always the same thread, so the same database connection, whose page and statement
                 # caches stay warm. The first run copies what stopped or crashed processes left.
                 await loop.run_in_executor(self._thread, self.flush)
