@@ -7,10 +7,11 @@ them, so one worker could serve them all while the other cores idle (seen: two c
 2,400 signed GetRole calls a second at one core, where two workers answer 3,600).
 
 Here each worker counts its open connections in memory the workers share (:class:`turnout.workers.Tally`), and
-a worker that holds more than another one leaves a waiting connection to it: it stops watching the socket for
-:data:`STEP` seconds and looks again. After :data:`PATIENCE` seconds it takes the connection anyway, so a less
-loaded worker that is slow to wake (a long slice of work on its loop) delays a new connection at most that long.
-Workers accept one connection per wake-up, so a burst is shared out as it is read.
+a worker that holds more than another one (more by over an eighth, :data:`SLACK`, once they hold many) leaves a
+waiting connection to it: it stops watching the socket for :data:`STEP` seconds and looks again. After
+:data:`PATIENCE` seconds it takes the connection anyway, so a less loaded worker that is slow to wake (a long slice
+of work on its loop) delays a new connection at most that long. Workers accept one connection per wake-up, so a
+burst is shared out as it is read.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ log = logging.getLogger("turnout.server")
 
 STEP = 0.002  # seconds a busier worker waits before it looks at a waiting connection again
 PATIENCE = 0.1  # seconds after which a worker takes a waiting connection whatever the others hold
+SLACK = 8  # a worker holding N connections more than another takes new ones still while N <= the other's / SLACK
 
 Counts = Callable[[], list[int]]  # the open connections of every worker, by index
 
@@ -94,10 +96,13 @@ class Acceptor:
         loop.create_task(self._serve(conn))
 
     def _should_leave(self, now: float) -> bool:
-        """Whether to leave the waiting connection to a worker holding fewer (for at most PATIENCE)."""
+        """Whether to leave the waiting connection to a worker holding fewer (for at most PATIENCE): fewer by more
+        than an eighth of what it holds, so that among many connections the first worker to look takes a new one
+        (a health check on a new connection is not kept waiting for the other worker's loop over one more)."""
         counts = self._counts()
         mine = counts[self.index]
-        if not any(count < mine for index, count in enumerate(counts) if index != self.index):
+        least = min(count for index, count in enumerate(counts) if index != self.index) if len(counts) > 1 else mine
+        if mine - least <= least // SLACK:
             self._waiting_since = None
             return False
         if self._waiting_since is None:

@@ -99,3 +99,19 @@ def test_a_stopped_acceptor_takes_no_connection() -> None:
         sock.close()
 
     asyncio.run(run())
+
+
+def test_among_many_connections_a_worker_a_few_ahead_still_takes_a_new_one() -> None:
+    """27 against 25: within an eighth, so the first worker to look takes it (no wait for the other's loop)."""
+    async def run() -> None:
+        sock = _listener()
+        counts = [27, 25]
+        acceptor = _acceptor(sock, counts)
+        acceptor.start(Echo, backlog=8)
+        client = socket.create_connection(sock.getsockname())
+        assert await _until(lambda: counts[0] == 28, seconds=0.05)  # well within PATIENCE: taken at once
+        client.close()
+        acceptor.stop()
+        sock.close()
+
+    asyncio.run(run())
