@@ -79,6 +79,7 @@ DATAPLANE_PATH = "/_turnout/dataplane"
 # directory of a local server to anyone who can reach it; a Turnout endpoint is meant for this machine (it listens
 # on 127.0.0.1 unless told otherwise) and there is no AWS API to sign for (docs/explain.md).
 EXPLAIN_PATH = "/_turnout/explain/"
+YIELD_FIRST = "turnout.yield_first"  # in the scope of a call answer_now handed back at the end of a slice
 STARTUP_FAILED = 3  # a worker's exit code when it could not start (the parent then stops them all)
 # Counters summed over the workers: CloudTrail's, and the ELB and ECS writes committed (the data plane's listeners
 # look at it before each request: turnout.dataplane.runtime.DataPlane.current).
@@ -332,9 +333,11 @@ class App:
         if self._lanes.long(key):
             answer = await asyncio.get_running_loop().run_in_executor(self._pool, self._answer, ctx, key)
         else:
-            if time.perf_counter() - self._slice > SLICE:
+            if scope.get(YIELD_FIRST) or time.perf_counter() - self._slice > SLICE:
                 # The loop has run calls for a whole slice since it last looked at its sockets: let it look (a
-                # health check waiting there is answered at once), and go on in the next round.
+                # health check waiting there is answered at once), and go on in the next round. A call handed back
+                # by answer_now for that reason always waits so, though a new slice has begun meanwhile: the new
+                # slice's start came before the loop looked.
                 await asyncio.sleep(0)
                 self._slice = time.perf_counter()
             answer = self._answer(ctx, key)
@@ -346,6 +349,7 @@ class App:
         call (answered in a thread), or one that comes once the loop has answered calls for a whole slice without
         looking at its sockets (that way it first lets the loop look)."""
         if time.perf_counter() - self._slice > SLICE:
+            scope[YIELD_FIRST] = True  # answered once the loop has looked (_handle)
             return None
         try:
             ctx, key = self._route(scope, _signed_path(scope), body)

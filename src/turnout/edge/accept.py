@@ -20,7 +20,8 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import uvicorn
 
@@ -93,7 +94,7 @@ class Acceptor:
             return
         self._waiting_since = None
         self._opened()
-        loop.create_task(self._serve(conn))
+        _start_now(self._serve(conn))
 
     def _should_leave(self, now: float) -> bool:
         """Whether to leave the waiting connection to a worker holding fewer (for at most PATIENCE): fewer by more
@@ -140,6 +141,26 @@ class Acceptor:
 
     def _closed(self) -> None:
         self._add(-1)
+
+
+def _start_now(coro: Coroutine[Any, Any, None]) -> None:
+    """Run ``coro`` up to its first wait now, then on each time what it waits for is done, as a task would, but
+    without a task's first loop round: the connection's transport is made in the callback that accepted it (as
+    uvicorn's own server makes it) and read in the same round; under load a round lasts milliseconds, which every
+    new connection, a health check's among them, would wait once more. ``coro`` handles its own errors."""
+    loop = asyncio.get_running_loop()
+
+    def step() -> None:
+        try:
+            waited = coro.send(None)
+        except StopIteration:
+            return
+        if waited is None:  # a bare yield (asyncio.sleep(0)): go on in the next round
+            loop.call_soon(step)
+        else:  # a future (what `await` on a future yields)
+            waited.add_done_callback(lambda _: step())
+
+    step()
 
 
 class BalancedServer(uvicorn.Server):

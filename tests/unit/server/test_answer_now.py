@@ -42,7 +42,9 @@ def test_a_call_is_answered_now_within_a_slice_and_handed_back_once_the_slice_is
         answer = app.answer_now(scope, body)
         assert answer is not None and answer[0] == 200 and b"<Account>000000000000</Account>" in answer[2]
         app._slice -= 2 * server.SLICE  # as if the loop had answered calls for longer than a slice
-        assert app.answer_now(scope, body) is None  # the ASGI way first lets the loop look at its sockets
+        assert app.answer_now(scope, body) is None  # the ASGI way first lets the loop look at its sockets...
+        assert scope[server.YIELD_FIRST] is True  # ...whatever the slice by the time it runs the call
+        del scope[server.YIELD_FIRST]
         await asyncio.sleep(0)  # the loop runs what it holds: a new slice begins
         assert app.answer_now(scope, body) is not None
 
