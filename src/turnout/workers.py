@@ -59,28 +59,31 @@ class Tally:
     def __init__(self, workers: int, names: tuple[str, ...]) -> None:
         self.names = names
         self._row = struct.Struct(f"<{len(names)}q")
+        self._slot = struct.Struct("<q")
+        self._offsets = {name: slot * 8 for slot, name in enumerate(names)}  # read on every call: no search
         self._memory = mmap.mmap(-1, max(1, workers) * self._row.size)  # anonymous and shared: survives fork
         self._workers = workers
 
     def add(self, index: int, name: str, amount: int) -> None:
-        offset = index * self._row.size + self.names.index(name) * 8
-        (value,) = struct.unpack_from("<q", self._memory, offset)
-        struct.pack_into("<q", self._memory, offset, value + amount)
+        offset = index * self._row.size + self._offsets[name]
+        (value,) = self._slot.unpack_from(self._memory, offset)
+        self._slot.pack_into(self._memory, offset, value + amount)
 
     def set(self, index: int, name: str, value: int) -> None:
-        struct.pack_into("<q", self._memory, index * self._row.size + self.names.index(name) * 8, value)
+        self._slot.pack_into(self._memory, index * self._row.size + self._offsets[name], value)
 
     def each(self, name: str) -> list[int]:
         """One counter, worker by worker."""
-        offset = self.names.index(name) * 8
-        return [struct.unpack_from("<q", self._memory, index * self._row.size + offset)[0]
-                for index in range(self._workers)]
+        offset, size, unpack = self._offsets[name], self._row.size, self._slot.unpack_from
+        return [unpack(self._memory, index * size + offset)[0] for index in range(self._workers)]
 
     def total(self, name: str) -> int:
         """One counter, summed over the workers."""
-        offset = self.names.index(name) * 8
-        return sum(struct.unpack_from("<q", self._memory, index * self._row.size + offset)[0]
-                   for index in range(self._workers))
+        offset, size, unpack, memory = self._offsets[name], self._row.size, self._slot.unpack_from, self._memory
+        found = 0
+        for index in range(self._workers):
+            found += unpack(memory, index * size + offset)[0]
+        return found
 
     def totals(self) -> dict[str, int]:
         sums = [0] * len(self.names)

@@ -61,8 +61,10 @@ _make = Draft._make
 
 
 def _same_shape(draft: Draft, template: Draft) -> bool:
-    """Whether ``draft`` is ``template`` but for its eventTime and request id (drafts of one cached shape share
-    their field objects, so this compares identities, mostly)."""
+    """Whether ``draft`` is ``template`` but for its eventTime and request id. Drafts of one cached shape share its
+    text (``parts``, made once per shape) and every other field: then nothing more is compared."""
+    if draft.parts is template.parts and draft.shape_id == template.shape_id:
+        return True
     return draft[:2] == template[:2] and draft[3:11] == template[3:11] and draft[12] == template[12]
 
 
