@@ -44,7 +44,7 @@ _MULTIPLIER = 0x5DEECE66D  # odd, so invertible modulo 2**48
 _INVERSE = pow(_MULTIPLIER, -1, 1 << _BITS)
 _OFFSET = 0x2545F4914F6C
 _random = random.Random().getrandbits
-_VARIANT = "89ab89ab89ab89ab"  # the UUID variant digit (binary 10xx) for a random hex digit
+_VARIANT = str.maketrans("0123456789abcdef", "89ab89ab89ab89ab")  # the UUID variant digit (binary 10xx)
 _EVENT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-([0-9a-f]{12})")
 
 
@@ -76,9 +76,19 @@ class LookupEvent:
 
 def event_id(seq: int) -> str:
     """A fresh eventID for the event ``seq``: a version-4 UUID (random, but for its last 48 bits)."""
-    head = f"{_random(80):020x}"  # not a secret: the ids only need to be unique, which the seq makes them
-    return (f"{head[:8]}-{head[8:12]}-4{head[13:16]}-{_VARIANT[int(head[16], 16)]}{head[17:20]}-"
-            f"{((seq * _MULTIPLIER + _OFFSET) & _MASK):012x}")
+    return event_ids(seq, 1)[0]
+
+
+def event_ids(first: int, count: int) -> list[str]:
+    """Fresh eventIDs for the events ``first``, ``first + 1``... (``count`` of them; :func:`event_id`'s, made
+    together: one random number for all)."""
+    text = f"{_random(80 * count):0{20 * count}x}" if count > 0 else ""  # not a secret: the seq makes ids unique
+    found = []
+    for n in range(count):
+        head = text[20 * n:20 * n + 20]
+        found.append(f"{head[:8]}-{head[8:12]}-4{head[13:16]}-{head[16].translate(_VARIANT)}{head[17:20]}-"
+                     f"{(((first + n) * _MULTIPLIER + _OFFSET) & _MASK):012x}")
+    return found
 
 
 def seq_of(event_id: str) -> int | None:
@@ -158,12 +168,14 @@ def _insert(db: Database, drafts: Iterable[Draft], *, index: bool) -> tuple[int,
     """Insert events' rows (inside the caller's transaction); with ``index``, also their lookup entries, grouped
     by list, for :func:`postings.write`."""
     seq = last_seq(db) + 1
+    drafts = list(drafts)
+    eids = iter(event_ids(seq, len(drafts)))
     rows = []
     shapes: dict[int, tuple[str, str, str, str]] = {}
     # Events grouped by where they are listed: drafts of one shape share their lookups tuple.
     grouped: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[tuple[int, int]]] = {}
     for draft in drafts:
-        eid = event_id(seq)
+        eid = next(eids)
         shape_id = draft.shape_id
         if shape_id is None:
             record, request_id = draft.text(eid), None
