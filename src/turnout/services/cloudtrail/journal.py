@@ -55,6 +55,7 @@ _FULL, _SHORT = 0, 1  # a payload's first byte: drafts marshal-ed whole, or repe
 _KIND = struct.Struct("<B")
 _SHORT_HEAD = struct.Struct("<Bq")  # _SHORT, written at
 _REPEAT = struct.Struct("<qqB")  # shape id, eventTime (epoch seconds), length of the request id (ASCII)
+_ONE_REPEAT = struct.Struct("<Bq" + "qqB")  # a short payload of one repeat (_SHORT_HEAD then _REPEAT, packed at once)
 
 
 _make = Draft._make
@@ -80,6 +81,13 @@ class Encoder:
         """One frame holding ``drafts``, written now (or at ``written_at``, nanoseconds)."""
         at = time.time_ns() if written_at is None else written_at
         templates = self.templates
+        if len(drafts) == 1:  # a call's one event, mostly a repeat: packed in one step
+            draft = drafts[0]
+            template = templates.get(draft.shape_id) if draft.shape_id is not None else None
+            request = draft.request_id
+            if template is not None and request.isascii() and len(request) <= 255 and _same_shape(draft, template):
+                encoded = request.encode("ascii")
+                return _framed(_ONE_REPEAT.pack(_SHORT, at, draft.shape_id, draft.event_time, len(encoded)) + encoded)
         repeats: list[bytes] = []
         for draft in drafts:
             shape = draft.shape_id
