@@ -123,9 +123,16 @@ class Acceptor:
             self._closed()
             return
 
+        counted = [True]
+
+        def closed() -> None:  # once per connection, however it ends
+            if counted[0]:
+                counted[0] = False
+                self._closed()
+
         def protocol() -> asyncio.Protocol:
             made = factory()
-            made.on_lost = self._closed  # type: ignore[attr-defined]  # read by TurnoutHttpProtocol
+            made.on_lost = closed  # type: ignore[attr-defined]  # read by TurnoutHttpProtocol
             return made
 
         try:
@@ -134,7 +141,7 @@ class Acceptor:
             log.debug("could not serve an accepted connection: %s", exc)
             with contextlib.suppress(OSError):
                 conn.close()
-            self._closed()
+            closed()
 
     def _opened(self) -> None:
         self._add(1)
