@@ -128,6 +128,9 @@ def follow_generations(db: Database, worker: Worker | None) -> None:
         tally = worker.tally
         generations.of(db).follow(partial(tally.total, "generations"),
                                   partial(tally.add, worker.index, "generations", 1))
+        # A worker starting may replace one killed between a commit and its count: moving the count makes every
+        # process look at the database again.
+        tally.add(worker.index, "generations", 1)
         return
     committed = [0]
 
