@@ -233,21 +233,32 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
         answer = self.app.answer_now(cycle.scope, bytes(cycle.body))  # never raises once the call has run
         if answer is None:
             return False
-        status, headers, body = answer
+        self._respond(cycle, *answer)
+        return True
+
+    def _respond(self, cycle: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes, *,
+                 with_body: bool = True) -> None:
+        """Write a whole answer to ``cycle``'s request (one send), then end it as uvicorn ends a response."""
         cycle.response_started = cycle.response_complete = True
-        content = [STATUS_LINE[status]]
-        for name, value in [*self.server_state.default_headers, *headers,
-                            *([] if any(name == b"content-length" for name, _ in headers)
-                              else [(b"content-length", str(len(body)).encode())]),
-                            *([] if cycle.keep_alive else [(b"connection", b"close")])]:
-            content.extend([name, b": ", value, b"\r\n"])
-        content.append(b"\r\n")
-        content.append(body)
-        self.transport.write(b"".join(content))
+        self.transport.write(self._message(status, headers, body, close=not cycle.keep_alive, with_body=with_body))
         if not cycle.keep_alive:
             self.transport.close()
         self.on_response_complete()
-        return True
+
+    def _message(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes, *, close: bool,
+                 with_body: bool = True) -> bytes:
+        """A response's bytes: status line, the server's default headers (Date), ``headers``, Content-Length (unless
+        given, as a HEAD answer gives it), Connection: close when ``close``, then ``body``."""
+        content = [STATUS_LINE[status]]
+        length = [] if any(name == b"content-length" for name, _ in headers) \
+            else [(b"content-length", str(len(body)).encode())]
+        for name, value in [*self.server_state.default_headers, *headers, *length,
+                            *([(b"connection", b"close")] if close else [])]:
+            content.extend([name, b": ", value, b"\r\n"])
+        content.append(b"\r\n")
+        if with_body:
+            content.append(body)
+        return b"".join(content)
 
     def _answer_health(self) -> None:
         """Answer a health check now, from the data-received callback, rather than after the requests already
@@ -262,19 +273,7 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
             return
         status, headers, body = answer()
         scope[ANSWERED] = True  # type: ignore[literal-required]
-        cycle.response_started = cycle.response_complete = True
-        content = [STATUS_LINE[status]]
-        for name, value in [*self.server_state.default_headers, *headers,
-                            (b"content-length", str(len(body)).encode()),
-                            *([] if cycle.keep_alive else [(b"connection", b"close")])]:
-            content.extend([name, b": ", value, b"\r\n"])
-        content.append(b"\r\n")
-        if scope["method"] == "GET":
-            content.append(body)
-        self.transport.write(b"".join(content))
-        if not cycle.keep_alive:
-            self.transport.close()
-        self.on_response_complete()
+        self._respond(cycle, status, headers, body, with_body=scope["method"] == "GET")
 
     # -- refusing -------------------------------------------------------------------------------------
 
@@ -285,14 +284,9 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
             query = httptools.parse_url(self.url).query or b""
         spec = guess_service(query.decode("latin-1"), self.headers or [])
         status, headers, body = write_error(spec, error, ids.request_id())
-        content = [STATUS_LINE[status]]
-        for name, value in [*self.server_state.default_headers, *headers,
-                            (b"content-length", str(len(body)).encode()), (b"connection", b"close")]:
-            content.extend([name, b": ", value, b"\r\n"])
-        content.extend([b"\r\n", body])
         log.warning("Refused a request: %s (%s)", error.code, error.message)
         self._header_deadline = None
-        self.transport.write(b"".join(content))
+        self.transport.write(self._message(status, headers, body, close=True))
         self._linger()
 
     def on_response_complete(self) -> None:
