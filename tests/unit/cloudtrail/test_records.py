@@ -225,22 +225,20 @@ def test_resource_types_and_names() -> None:
 
 def test_event_ids_encode_their_seq() -> None:
     for seq in (1, 2, 999, 123_456_789, (1 << 48) - 1):
-        eid = store.event_id(seq)
+        eid = store.event_ids(seq, 1)[0]
         assert len(eid) == 36 and eid[14] == "4" and eid[19] in "89ab"
         assert store.seq_of(eid) == seq
-    assert store.event_id(5) != store.event_id(5)
+    assert store.event_ids(5, 1)[0] != store.event_ids(5, 1)[0]
     assert store.seq_of("not-an-id") is None
 
 
 def test_event_ids_made_together_are_each_a_fresh_version_4_uuid_of_its_seq() -> None:
-    from turnout.services.cloudtrail.store.events import event_ids
-
-    made = event_ids(1_000, 500)
+    made = store.event_ids(1_000, 500)
     assert [store.seq_of(eid) for eid in made] == list(range(1_000, 1_500))
     assert all(len(eid) == 36 and eid[14] == "4" and eid[19] in "89ab" for eid in made)
     assert len({eid[:23] for eid in made}) == 500  # the random part differs from id to id
     assert {eid[19] for eid in made} == set("89ab")  # every variant digit occurs: its bits are random too
-    assert event_ids(7, 0) == []
+    assert store.event_ids(7, 0) == []
 
 
 def test_postings_find_what_a_full_scan_finds(tmp_path: Path) -> None:

@@ -62,4 +62,4 @@ def test_an_event_id_leads_to_its_event_in_its_account_and_region_only(db: Datab
     assert store.by_event_id(db, "111111111111", REGION, eid) is None
     assert store.by_event_id(db, ACCOUNT, "eu-west-1", eid) is None
     assert store.by_event_id(db, ACCOUNT, REGION, "not-an-event-id") is None
-    assert store.by_event_id(db, ACCOUNT, REGION, store.event_id(2)) is None  # right seq, not its id
+    assert store.by_event_id(db, ACCOUNT, REGION, store.event_ids(2, 1)[0]) is None  # right seq, not its id

@@ -14,7 +14,7 @@ Tables (migration ``0008_cloudtrail_events.sql``):
 * ``cloudtrail_lookup``: the lookup index, as posting lists per (account, region, lookup attribute, value)
   (:mod:`.postings`): recording a batch costs a few statements per distinct value instead of one index entry
   per event and attribute, and a lookup reads a few rows of one index range, newest first, then the events by
-  primary key. ``EventId`` needs no index: an event's id encodes its ``seq`` (:func:`event_id`).
+  primary key. ``EventId`` needs no index: an event's id encodes its ``seq`` (:func:`event_ids`).
 """
 
 from __future__ import annotations
@@ -74,14 +74,9 @@ class LookupEvent:
     record_text: str
 
 
-def event_id(seq: int) -> str:
-    """A fresh eventID for the event ``seq``: a version-4 UUID (random, but for its last 48 bits)."""
-    return event_ids(seq, 1)[0]
-
-
 def event_ids(first: int, count: int) -> list[str]:
-    """Fresh eventIDs for the events ``first``, ``first + 1``... (``count`` of them; :func:`event_id`'s, made
-    together: one random number for all)."""
+    """Fresh eventIDs for the events ``first``, ``first + 1``... (``count`` of them): version-4 UUIDs, random but
+    for their last 48 bits, which encode the seq (:func:`seq_of`); one random number serves them all."""
     text = f"{_random(80 * count):0{20 * count}x}" if count > 0 else ""  # not a secret: the seq makes ids unique
     found = []
     for n in range(count):
