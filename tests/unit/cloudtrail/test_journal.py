@@ -274,3 +274,34 @@ def test_frames_of_one_file_read_back_as_written(calls: list[list[tuple[int, int
     frames, used, damaged = Decoder().decode(data, 0)
     assert not damaged and used == len(data)
     assert [drafts for _, drafts in frames] == written
+
+
+def test_a_repeat_is_written_from_its_shape_only_once_the_file_holds_that_shape(tmp_path: Path) -> None:
+    """append_repeat (the request path of a repeated call) writes nothing until the file holds the shape in full
+    (the first call's draft, or the first after a rotation), and its frame reads back as the whole draft."""
+    from turnout.services.cloudtrail.records import Draft
+
+    parts = ("before", "b", "c", "d")
+    shape = Draft("000000000000", "us-east-1", 0, "ListUsers", "iam.amazonaws.com", True, None, "test", "[]",
+                  (("", ""),), parts, "", 7)
+    journal = Journal(tmp_path, rotate_at=10_000)
+    assert not journal.append_repeat(7, parts, 100, "first")  # the file does not hold shape 7 yet
+    assert journal.size(journal.name) == 0
+    journal.append([shape._replace(event_time=100, request_id="first")])  # written in full: now a template
+    held = journal.size(journal.name) or 0
+    assert journal.append_repeat(7, parts, 101, "second")
+    assert 0 < (journal.size(journal.name) or 0) - held < 60
+    assert not journal.append_repeat(7, parts, 102, "é")  # a request id a repeat cannot hold
+    found = journal.read(journal.name, 0)
+    assert found is not None
+    frames, _, damaged = found
+    assert not damaged
+    assert [drafts for _, drafts in frames] == [[shape._replace(event_time=100, request_id="first")],
+                                                [shape._replace(event_time=101, request_id="second")]]
+    first = journal.name
+    journal.rotate_at = 0  # the next write opens a new file, which holds no shape
+    assert not journal.append_repeat(7, parts, 103, "third")
+    assert journal.name != first and journal.size(journal.name) == 0
+    journal.close()
+    with pytest.raises(OSError):
+        journal.append_repeat(7, parts, 104, "closed")

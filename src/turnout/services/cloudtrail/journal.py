@@ -86,8 +86,7 @@ class Encoder:
             template = templates.get(draft.shape_id) if draft.shape_id is not None else None
             request = draft.request_id
             if template is not None and request.isascii() and len(request) <= 255 and _same_shape(draft, template):
-                encoded = request.encode("ascii")
-                return _framed(_ONE_REPEAT.pack(_SHORT, at, draft.shape_id, draft.event_time, len(encoded)) + encoded)
+                return _one_repeat(at, draft.shape_id, draft.event_time, request)
         repeats: list[bytes] = []
         for draft in drafts:
             shape = draft.shape_id
@@ -103,6 +102,20 @@ class Encoder:
             if draft.shape_id is not None:
                 templates[draft.shape_id] = draft
         return _framed(_KIND.pack(_FULL) + marshal.dumps((at, [tuple(draft) for draft in drafts]), _MARSHAL_VERSION))
+
+    def repeat(self, shape_id: int, parts: tuple[str, str, str, str], event_time: int, request_id: str) -> bytes | None:
+        """The frame of one draft of a cached shape (:class:`~.records.Shape`) written now, made from the shape's id
+        and text alone; None unless this file holds that shape in full (its text the very same object) and the
+        request id fits a repeat: then the draft goes through :meth:`frame`."""
+        template = self.templates.get(shape_id)
+        if template is None or template.parts is not parts or not request_id.isascii() or len(request_id) > 255:
+            return None
+        return _one_repeat(time.time_ns(), shape_id, event_time, request_id)
+
+
+def _one_repeat(at: int, shape_id: int | None, event_time: int, request_id: str) -> bytes:
+    encoded = request_id.encode("ascii")
+    return _framed(_ONE_REPEAT.pack(_SHORT, at, shape_id, event_time, len(encoded)) + encoded)
 
 
 def _framed(payload: bytes) -> bytes:
@@ -215,16 +228,37 @@ class Journal:
     def append(self, drafts: Sequence[Draft]) -> None:
         """Write ``drafts`` as one frame; raises OSError when the file cannot be written (closed, disk full)."""
         with self._lock:
-            if self._fd is None:
-                raise OSError("the CloudTrail journal is closed")
-            if self._size >= self.rotate_at:
-                self._open()
-            frame = self._encoder.frame(drafts)
-            view = memoryview(frame)
+            self._write(self._encoder.frame(drafts), self._ready())
+
+    def append_repeat(self, shape_id: int, parts: tuple[str, str, str, str], event_time: int,
+                      request_id: str) -> bool:
+        """Write one draft of a cached shape as a repeat (:meth:`Encoder.repeat`), without making the draft: a
+        repeated call's whole recording on the request path. False, with nothing written, when the file does not
+        hold the shape in full (:meth:`append` the draft instead); raises OSError as :meth:`append` does."""
+        with self._lock:
+            fd = self._ready()
+            frame = self._encoder.repeat(shape_id, parts, event_time, request_id)
+            if frame is None:
+                return False
+            self._write(frame, fd)
+            return True
+
+    def _ready(self) -> int:
+        """The file to append to (a new one past :data:`ROTATE_AT`), under the lock."""
+        if self._fd is None:
+            raise OSError("the CloudTrail journal is closed")
+        if self._size >= self.rotate_at:
+            self._open()
+        assert self._fd is not None
+        return self._fd
+
+    def _write(self, frame: bytes, fd: int) -> None:
+        written = os.write(fd, frame)
+        if written != len(frame):  # a short write (a full disk's last bytes): the rest, or the error
+            view = memoryview(frame)[written:]
             while view:
-                written = os.write(self._fd, view)
-                view = view[written:]
-            self._size += len(frame)
+                view = view[os.write(fd, view):]
+        self._size += len(frame)
 
     def close(self) -> None:
         with self._lock:

@@ -252,7 +252,7 @@ _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 @dataclass(frozen=True, slots=True)
-class _Shape:
+class Shape:
     """One recipient's record of a call with its time, request id and event id left out: calls repeated with the
     same caller, parameters and outcome share it (``_shapes``; then ``shape_id`` is set)."""
 
@@ -281,7 +281,7 @@ def _split(text: str) -> tuple[str, str, str, str]:
     return before_time, before_request, before_event, tail
 
 
-def _build(ctx: RequestContext, principal: Principal, resources: list[Resource]) -> list[_Shape]:
+def _build(ctx: RequestContext, principal: Principal, resources: list[Resource]) -> list[Shape]:
     service, operation = ctx.service, ctx.operation
     assert service is not None and operation is not None
     name = operation.name
@@ -330,7 +330,7 @@ def _build(ctx: RequestContext, principal: Principal, resources: list[Resource])
         if shared is not None:
             record["sharedEventID"] = shared
         record["eventCategory"] = "Management"
-        out.append(_Shape(account, region, name, service.event_source, is_read, user, key,
+        out.append(Shape(account, region, name, service.event_source, is_read, user, key,
                           _dumps([list(pair) for pair in found_as]), lookups, _split(_dumps(record))))
     return out
 
@@ -345,7 +345,7 @@ def _principal_key(principal: Principal) -> tuple[Any, ...]:
 
 
 _SCALARS = (str, int, bool)
-_shapes: dict[tuple[Any, ...], list[_Shape]] = {}
+_shapes: dict[tuple[Any, ...], list[Shape]] = {}
 SHAPES_KEPT = 4096
 
 
@@ -367,6 +367,13 @@ def _shape_key(ctx: RequestContext, principal: Principal, authorized: tuple[str,
 
 def drafts(ctx: RequestContext) -> list[Draft]:
     """The records of ``ctx``'s call, one per account it is recorded in (none for an unauthenticated call)."""
+    second = int(ctx.received_at.timestamp())
+    return [shape.draft(second, ctx.request_id) for shape in shapes(ctx)]
+
+
+def shapes(ctx: RequestContext) -> list[Shape]:
+    """The shapes of ``ctx``'s records (:func:`drafts` without their eventTime and request id): a repeated call's
+    are the cached ones, the same objects each time (their ``shape_id`` set)."""
     principal, service, operation = ctx.principal, ctx.service, ctx.operation
     if principal is None or service is None or operation is None:
         return []
@@ -374,16 +381,15 @@ def drafts(ctx: RequestContext) -> list[Draft]:
         return []  # S3 object-level calls are data events, not management events (services/s3/events.py)
     authorized = authorized_arns(ctx)
     key = _shape_key(ctx, principal, authorized)
-    shapes = _shapes.get(key) if key is not None else None
-    if shapes is None:
-        shapes = _build(ctx, principal, resources_of(ctx, authorized))
-        if key is not None and len(shapes) == 1:
+    found = _shapes.get(key) if key is not None else None
+    if found is None:
+        found = _build(ctx, principal, resources_of(ctx, authorized))
+        if key is not None and len(found) == 1:
             if len(_shapes) >= SHAPES_KEPT:
                 _shapes.clear()
-            shapes = [replace(shapes[0], shape_id=shape_digest(shapes[0].parts))]
-            _shapes[key] = shapes
-    second = int(ctx.received_at.timestamp())
-    return [shape.draft(second, ctx.request_id) for shape in shapes]
+            found = [replace(found[0], shape_id=shape_digest(found[0].parts))]
+            _shapes[key] = found
+    return found
 
 
 def draft_of(record: dict[str, Any], *, account_id: str, region: str, event_time: int, username: str | None,
