@@ -105,10 +105,10 @@ class CloudTrailRecorder:
             return  # not recorded (S3 data events, a call with no account to record it in)
         second = int(ctx.received_at.timestamp())
         journal = self.journal
-        if journal is not None and len(found) == 1 and found[0].shape_id is not None:
-            shape = found[0]
+        shape_id = found[0].shape_id if journal is not None and len(found) == 1 else None
+        if journal is not None and shape_id is not None:
             try:  # a repeated call, as most are: its shape's id, time and request id are all it writes
-                if journal.append_repeat(shape.shape_id, shape.parts, second, ctx.request_id):
+                if journal.append_repeat(shape_id, found[0].parts, second, ctx.request_id):
                     self._count(1)
                     return
             except OSError:
