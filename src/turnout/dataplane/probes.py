@@ -30,9 +30,11 @@ import logging
 import re
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
+if TYPE_CHECKING:
+    import aiohttp
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,14 @@ MISMATCH = "Target.ResponseCodeMismatch"
 FAILED = "Target.FailedHealthChecks"
 TIMED_OUT = "Request timed out"
 FAILED_DESCRIPTION = "Health checks failed"
+
+
+def _aiohttp() -> ModuleType:
+    """aiohttp, imported by the first HTTP check: a server with no target to check never pays for it (about a
+    tenth of a second of every start on this project's machine, README "Speed")."""
+    import aiohttp
+
+    return aiohttp
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +139,10 @@ async def _check_http(host: str, port: int, settings: CheckSettings, session: ai
     path = settings.path if settings.path.startswith("/") else f"/{settings.path}"
     url = f"http://{_url_host(host)}:{port}{path}"
     headers = {"User-Agent": USER_AGENT, "Connection": "close"}
-    timeout = aiohttp.ClientTimeout(total=settings.timeout)
+    http = _aiohttp()
+    timeout = http.ClientTimeout(total=settings.timeout)
     own = session is None
-    client = session or aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True, limit=0))
+    client = session or http.ClientSession(connector=http.TCPConnector(force_close=True, limit=0))
     try:
         async with client.get(url, headers=headers, allow_redirects=False, timeout=timeout) as response:
             status = response.status
@@ -163,17 +174,19 @@ async def check_once(address: tuple[str, int], settings: CheckSettings,
     client session to send HTTP checks with (one is made for the check otherwise)."""
     host, traffic_port = address
     port = settings.port or traffic_port
+    failures: tuple[type[Exception], ...] = (OSError, ValueError, RuntimeError)  # a check that failed, as expected
     try:
         if settings.protocol.upper() in HTTP_PROTOCOLS:
+            failures += (_aiohttp().ClientError,)
             return await _check_http(host, port, settings, session)
         return await _check_tcp(host, port, settings)
     except TimeoutError:
         return Outcome(False, TIMEOUT, TIMED_OUT)
-    except (aiohttp.ClientError, OSError, ValueError, RuntimeError) as exc:
-        log.debug("health check of %s:%s failed: %r", host, port, exc)
-        return Outcome(False, FAILED, FAILED_DESCRIPTION)
-    except Exception:
-        log.exception("health check of %s:%s failed unexpectedly", host, port)
+    except Exception as exc:
+        if isinstance(exc, failures):
+            log.debug("health check of %s:%s failed: %r", host, port, exc)
+        else:
+            log.exception("health check of %s:%s failed unexpectedly", host, port)
         return Outcome(False, FAILED, FAILED_DESCRIPTION)
 
 
@@ -222,7 +235,8 @@ class Prober:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True, limit=0))
+            http = _aiohttp()
+            self._session = http.ClientSession(connector=http.TCPConnector(force_close=True, limit=0))
         return self._session
 
     async def _run(self, key: Hashable, watch: _Watch) -> None:

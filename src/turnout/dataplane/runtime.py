@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Callable, Hashable, Sequence
 from functools import partial
 from pathlib import Path
@@ -42,7 +43,6 @@ from ..store import dataplane as published
 from ..store import generations
 from ..store.db import Database
 from . import snapshot as snapshots
-from . import tls
 from .balancing import Balancer
 from .containers import TaskRunner
 from .listeners import ListenerServers
@@ -57,6 +57,14 @@ GENERATION = "dataplane"  # bumped by every ELB or ECS write (server.build_gatew
 POLL = 0.05  # seconds between two looks at GENERATION
 GAP = 0.02  # seconds at least between two passes
 REFRESH = 0.25  # seconds between two passes when nothing was written (target states move with the clock)
+
+
+def _tls_context(directory: Path) -> ssl.SSLContext:
+    """The HTTPS listeners' TLS context (:mod:`.tls`, imported by the first HTTPS listener: it brings the
+    ``cryptography`` package, which a server without one need not load at start)."""
+    from . import tls
+
+    return tls.server_context(directory)
 
 
 class DataPlane:
@@ -76,7 +84,7 @@ class DataPlane:
         self.router = Router(self.balancer)
         self.servers = ListenerServers(host, self.current, self.router, on_start=self.balancer.started,
                                        on_finish=self.balancer.finished,
-                                       tls=None if tls_dir is None else partial(tls.server_context, tls_dir))
+                                       tls=None if tls_dir is None else partial(_tls_context, tls_dir))
         self.tasks = TaskRunner(db, clock, host=host, log_dir=log_dir, commands=tuple(commands),
                                 wake_engine=wake_engine, poke=self.poke)
         self.prober = Prober(self._probed)
