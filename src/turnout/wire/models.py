@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 
-import botocore.session
+import botocore.loaders
 from botocore.model import OperationModel, ServiceModel
 
-_session_lock = threading.Lock()
-_session: botocore.session.Session | None = None
+_loader_lock = threading.Lock()
+_loader: botocore.loaders.Loader | None = None
 
 
-def _botocore_session() -> botocore.session.Session:
-    global _session
-    with _session_lock:
-        if _session is None:
-            _session = botocore.session.get_session()
-        return _session
+def _load_service_model(name: str) -> ServiceModel:
+    """botocore's model of service ``name``, read as a botocore session reads it (its data loader, with
+    ``AWS_DATA_PATH``), without importing the session and the client machinery it brings (a tenth of a second
+    less of every server start)."""
+    global _loader
+    with _loader_lock:
+        if _loader is None:
+            _loader = botocore.loaders.create_loader(os.environ.get("AWS_DATA_PATH"))
+        loader = _loader
+    return ServiceModel(loader.load_service_model(name, "service-2"), service_name=name)
 
 
 @dataclass(eq=False)
@@ -48,7 +53,7 @@ class ServiceSpec:
 
     @cached_property
     def model(self) -> ServiceModel:
-        return _botocore_session().get_service_model(self.name)
+        return _load_service_model(self.name)
 
     def operation(self, name: str) -> OperationModel | None:
         """The operation ``name``, or None when the model has no such operation."""
