@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml $(LOCK)
 # The package's bytecode, written here for every module that changed since: a process then loads it rather than
 # compiling some 300 modules (a third of a second of every server start, and the suite starts hundreds), even where
 # PYTHONDONTWRITEBYTECODE keeps Python from writing it itself. Cheap when nothing changed (a stat a module).
-BYTECODE = $(PY) -m compileall -q -j 0 src
+BYTECODE = $(PY) -m compileall -q src
 
 run: $(STAMP)
 	@$(BYTECODE)
