@@ -87,6 +87,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=_ranged(float, 5, 1800), default=180.0,
                         help="bound on the setup's first deployments, and on the measured phase (default 180 s)")
     parser.add_argument("--skip-moto", action="store_true", help="Turnout alone")
+    parser.add_argument("--dataplane", action="store_true",
+                        help="run the data plane (a real process per task, real health checks) rather than "
+                             "--no-dataplane; needs a lower --time-scale (see bench/README.md)")
     profile = parser.add_mutually_exclusive_group()
     profile.add_argument("--profile", action="store_true",
                          help="run Turnout under cProfile (bench/profserve.py), profiling the measured phase only")
@@ -109,7 +112,10 @@ def _span(found: dict[str, Any]) -> float:
 
 
 def run_turnout(args: argparse.Namespace, workroot: Path) -> dict[str, Any]:
-    extra = ["--time-scale", f"{args.time_scale:g}"]
+    # The engine at scale, not the machine's process start-up: with the data plane, a round starts 200 task
+    # processes at once, which two cores cannot bring up within the 24 simulated hours a stage may take at
+    # --time-scale 3000 (29 real seconds): every deployment then rolls back (bench/README.md, deployments).
+    extra = ["--time-scale", f"{args.time_scale:g}", *([] if args.dataplane else ["--no-dataplane"])]
     base = PROFILED_TURNOUT if args.profile else TURNOUT
     spec = replace(base, argv=lambda port, wd: [*base.argv(port, wd), *extra])
     out: dict[str, Any] = {}
