@@ -30,7 +30,8 @@ class Sampler:
         self.out = out
         out.parent.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [py_spy() or "py-spy", "record", "--pid", str(pid), "--rate", "200", "--nonblocking", "--format", "raw",
+            [py_spy() or "py-spy", "record", "--pid", str(pid), "--subprocesses",  # the workers of turnout serve
+             "--rate", "200", "--nonblocking", "--format", "raw",
              "--duration", str(int(timeout) + 5), "--output", str(out)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
