@@ -11,8 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import cloudtrail_bucket_policy
 from turnout.core.principal import Principal
 from turnout.services.cloudtrail import store
+from turnout.services.cloudtrail.delivery import deliver_due
 from turnout.services.cloudtrail.journal import DIRECTORY, Decoder, Encoder, Journal, decode, encode
 from turnout.services.cloudtrail.recorder import CloudTrailRecorder, recorder_of
 
@@ -305,3 +307,20 @@ def test_a_repeat_is_written_from_its_shape_only_once_the_file_holds_that_shape(
     journal.close()
     with pytest.raises(OSError):
         journal.append_repeat(7, parts, 104, "closed")
+
+
+def test_a_delivery_pass_copies_the_journals_only_for_a_logging_trail(env: InProcess, tmp_path: Path) -> None:
+    """A timed delivery pass comes every 30 simulated seconds (milliseconds at a high --time-scale): with no trail
+    logging it has nothing to deliver, and leaves the journals to the recorder's own copy."""
+    _journaled(env, tmp_path / DIRECTORY)
+    env.client("iam").list_users()
+    assert deliver_due(env.gateway) == 0
+    assert _event_names(env) == []  # still in the journal only
+    cloudtrail = env.client("cloudtrail")
+    s3 = env.client("s3")
+    s3.create_bucket(Bucket="trail-bucket")
+    s3.put_bucket_policy(Bucket="trail-bucket", Policy=cloudtrail_bucket_policy("trail-bucket", ACCOUNT))
+    cloudtrail.create_trail(Name="the-trail", S3BucketName="trail-bucket")
+    cloudtrail.start_logging(Name="the-trail")
+    deliver_due(env.gateway)
+    assert "ListUsers" in _event_names(env)  # a logging trail's pass copies first

@@ -127,13 +127,16 @@ def deliver_due(gateway: Gateway) -> int:
 
 def _deliver(gateway: Gateway, *, force: bool, batches: int | None) -> tuple[int, bool]:
     """Files written, and whether a trail stopped short of the newest event (its pass ran out of batches)."""
-    store.flush(gateway)
     db = gateway.db
-    trails = trail_store.every(db)
+    # Idle trails (never started, or everything of their logging periods delivered) are skipped; with none left,
+    # nothing is copied either: a pass comes every TICK simulated seconds (10 ms of real time at --time-scale 3000),
+    # and copying the journals for no trail took a fifth of the engine's process in the deployments benchmark.
+    trails = [trail for trail in trail_store.every(db) if trail.logging_windows]
+    if not trails:
+        return 0, False
+    store.flush(gateway)
     written, behind = 0, False
     for trail in trails:
-        if not trail.logging_windows:
-            continue  # idle: never started, or everything of its logging periods delivered
         files, short = _deliver_trail(gateway, trail, force, batches)
         written, behind = written + files, behind or short
     return written, behind
