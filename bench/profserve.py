@@ -3,7 +3,8 @@
 Usage: python bench/profserve.py OUT serve --port P --data-dir D   (used by ``bench/run.py getrole --profile``)
 Profiling starts with the process; SIGUSR1 discards what was collected so far and starts again (the benchmark
 sends it after its warmup, so that one-off costs stay out of the hot spots). The server code is Turnout's own,
-unchanged: this only wraps its command-line entry point.
+unchanged: this only wraps its command-line entry point. The server runs one worker (``--workers 1``, unless given):
+cProfile sees only its own process, and with several the work would be done in forked workers it never sees.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ def run(out: str, argv: list[str]) -> int:
     profiling = _Profiling()
     signal.signal(PROFILE_SIGNAL, profiling.restart)
     profiling.profiler.enable()
+    if argv[:1] == ["serve"] and "--workers" not in argv:
+        argv = [*argv, "--workers", "1"]
     try:
         return main(argv)
     finally:
