@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from turnout.core import ids
 
 
@@ -23,3 +26,9 @@ def test_request_ids_are_canonical_version_4_uuids() -> None:
 
 def test_ecs_event_ids_are_uuids_too() -> None:
     assert uuid.UUID(ids.ecs_event_id()).version == 4
+
+
+@given(st.binary(min_size=16, max_size=16))
+def test_uuid4_text_is_what_the_uuid_module_makes_of_the_same_digits(raw: bytes) -> None:
+    """The one maker of UUID text (request ids, CloudTrail eventIDs) sets the version and variant as uuid does."""
+    assert ids.uuid4_text(raw.hex()) == str(uuid.UUID(bytes=raw, version=4))

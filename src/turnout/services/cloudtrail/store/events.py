@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ....core import ids
 from ....store.db import Database, Row
 from ..records import Draft, assemble, lookup_pairs
 from . import postings
@@ -44,7 +45,6 @@ _MULTIPLIER = 0x5DEECE66D  # odd, so invertible modulo 2**48
 _INVERSE = pow(_MULTIPLIER, -1, 1 << _BITS)
 _OFFSET = 0x2545F4914F6C
 _random = random.Random().getrandbits
-_VARIANT = str.maketrans("0123456789abcdef", "89ab89ab89ab89ab")  # the UUID variant digit (binary 10xx)
 _EVENT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-([0-9a-f]{12})")
 
 
@@ -78,12 +78,8 @@ def event_ids(first: int, count: int) -> list[str]:
     """Fresh eventIDs for the events ``first``, ``first + 1``... (``count`` of them): version-4 UUIDs, random but
     for their last 48 bits, which encode the seq (:func:`seq_of`); one random number serves them all."""
     text = f"{_random(80 * count):0{20 * count}x}" if count > 0 else ""  # not a secret: the seq makes ids unique
-    found = []
-    for n in range(count):
-        head = text[20 * n:20 * n + 20]
-        found.append(f"{head[:8]}-{head[8:12]}-4{head[13:16]}-{head[16].translate(_VARIANT)}{head[17:20]}-"
-                     f"{(((first + n) * _MULTIPLIER + _OFFSET) & _MASK):012x}")
-    return found
+    return [ids.uuid4_text(f"{text[20 * n:20 * n + 20]}{(((first + n) * _MULTIPLIER + _OFFSET) & _MASK):012x}")
+            for n in range(count)]
 
 
 def seq_of(event_id: str) -> int | None:
