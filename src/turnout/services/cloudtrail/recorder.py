@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 from ...store.db import Database
 from . import store
 from .journal import Journal
-from .records import Draft, shapes
+from .records import Draft, drafts, shapes
 
 if TYPE_CHECKING:
     from ...core.context import RequestContext
@@ -113,7 +113,7 @@ class CloudTrailRecorder:
                     return
             except OSError:
                 pass  # the way below meets it again, says so, and writes the event to the database
-        built = [shape.draft(second, ctx.request_id) for shape in found]
+        built = drafts(ctx, found)
         http = ctx.http
         try:
             if self.journal is not None and self._journal(built):

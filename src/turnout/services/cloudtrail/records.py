@@ -365,10 +365,11 @@ def _shape_key(ctx: RequestContext, principal: Principal, authorized: tuple[str,
             tuple(sorted(params.items())), authorized)
 
 
-def drafts(ctx: RequestContext) -> list[Draft]:
-    """The records of ``ctx``'s call, one per account it is recorded in (none for an unauthenticated call)."""
+def drafts(ctx: RequestContext, found: list[Shape] | None = None) -> list[Draft]:
+    """The records of ``ctx``'s call, one per account it is recorded in (none for an unauthenticated call);
+    ``found``: its :func:`shapes`, when looked up already."""
     second = int(ctx.received_at.timestamp())
-    return [shape.draft(second, ctx.request_id) for shape in shapes(ctx)]
+    return [shape.draft(second, ctx.request_id) for shape in (shapes(ctx) if found is None else found)]
 
 
 def shapes(ctx: RequestContext) -> list[Shape]:
