@@ -24,20 +24,19 @@ from .auth.credentials import CredentialResolver
 from .core import ids
 from .core.clock import Clock, SystemClock
 from .core.context import HttpRequest, RequestContext
-from .edge.accept import Acceptor, BalancedServer
 from .edge.lanes import Lanes
 from .edge.limits import BODY_COMPLETE, DRAIN_AT_MOST, LARGE_BODY, Limits, guess_service, request_timeout, too_large
-from .edge.protocol import ANSWERED, HEALTH_PATH, TurnoutHttpProtocol
+from .edge.protocol import ANSWERED, HEALTH_PATH
 from .gateway.accesslog import AccessLog
 from .gateway.gateway import Gateway
 from .gateway.protocols import write, write_error
 from .services.cloudtrail.recorder import health as cloudtrail_health
 from .services.iam.store.views import IdentityViews
 from .services.sts.store import SessionStore
-from .store.db import Database, DatabaseError
+from .store.db import Database
 from .wire.errors import ServiceError, internal_failure
 from .wire.models import SERVICES, ServiceSpec
-from .workers import Supervisor, Tally, Worker, watch_parent
+from .workers import Worker, watch_parent
 
 if TYPE_CHECKING:
     from .dataplane.runtime import DataPlane
@@ -333,7 +332,7 @@ class App:
             await self._internal(scope, send, path)
             return
         ctx, key = self._route(scope, signed_path, body)
-        if self._lanes.long(key):
+        if self._in_thread(key):
             answer = await asyncio.get_running_loop().run_in_executor(self._pool, self._answer, ctx, key)
         else:
             if scope.get(YIELD_FIRST) or time.perf_counter() - self._slice > SLICE:
@@ -349,8 +348,9 @@ class App:
     def answer_now(self, scope: Scope, body: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
         """Answer an API call whose request is read whole, now, from the connection's own callback
         (:mod:`turnout.edge.protocol`), without an ASGI task for it; None when it must go the ASGI way instead: a long
-        call (answered in a thread), or one that comes once the loop has answered calls for a whole slice without
-        looking at its sockets (that way it first lets the loop look)."""
+        call or a write that would wait for the writer lock (both answered in a thread), or one that comes once the
+        loop has answered calls for a whole slice without looking at its sockets (that way it first lets the loop
+        look)."""
         if time.perf_counter() - self._slice > SLICE:
             scope[YIELD_FIRST] = True  # answered once the loop has looked (_handle)
             return None
@@ -359,12 +359,20 @@ class App:
         except Exception:  # a bug in routing, which changes nothing: the ASGI way meets it again and answers 500
             log.exception("could not route a call")
             return None
-        if self._lanes.long(key):
+        if self._in_thread(key):
             return None
         if not self._slicing:  # a new slice begins once the loop has run the callbacks it holds now
             self._slicing = True
             asyncio.get_running_loop().call_soon(self._new_slice)
         return self._answer(ctx, key)
+
+    def _in_thread(self, key: tuple[str, str] | None) -> bool:
+        """Whether a call of ``key`` runs in a request thread rather than on the loop: a long one (turnout.edge.lanes),
+        or a write while another write holds the writer lock (another process's, the ECS engine's units for one, or
+        another thread's), which it would wait for holding up the loop and every call on it."""
+        if key is None:
+            return False
+        return self._lanes.long(key) or (self.gateway.writes(key) and self.gateway.db.writer_busy())
 
     def _new_slice(self) -> None:
         self._slicing = False
@@ -530,93 +538,3 @@ def _signed_path(scope: Scope) -> str:
     """The path as sent, percent-encoding included (SigV4 signs it so, not decoded)."""
     raw_path = scope.get("raw_path")
     return raw_path.decode("latin-1") if raw_path else str(scope["path"])
-
-
-def serve(settings: Settings) -> None:
-    """Run the server until it is stopped. Start-up mistakes (an unusable data directory, one another server is
-    using, a port already taken) raise :class:`turnout.startup.StartupError` before anything is logged.
-
-    With ``settings.workers`` above 1 this process becomes the parent of that many workers
-    (:mod:`turnout.workers`), which share the listening socket and the database."""
-    from .startup import DataDirLock, StartupError, bind, database_error, prepare_data_dir
-
-    prepare_data_dir(settings.data_dir)
-    lock = DataDirLock(settings.data_dir).acquire()
-    try:
-        sock = bind(settings.host, settings.port)
-        try:
-            if settings.workers <= 1:
-                try:
-                    gateway = build_gateway(settings)
-                except DatabaseError as exc:
-                    raise database_error(settings.data_dir, exc) from None
-                _announce(settings)
-                if not _run_uvicorn(gateway, settings, sock):
-                    raise StartupError("the server did not start (see the log above)")
-                return
-            try:
-                Database(settings.data_dir / "turnout.db").close()  # migrations, once, before the workers
-                from .services import registry  # noqa: F401 - imported once, shared by the forked workers
-            except DatabaseError as exc:
-                raise database_error(settings.data_dir, exc) from None
-            _announce(settings)
-
-            tally = Tally(settings.workers, TALLIED)
-
-            def run_worker(index: int) -> int:
-                worker = Worker(index, settings.workers, settings.data_dir, tally)
-                gateway = build_gateway(settings, worker=worker)
-                return 0 if _run_uvicorn(gateway, settings, sock) else STARTUP_FAILED
-
-            if Supervisor(settings.workers, run_worker).run() != 0:
-                raise StartupError("the workers did not start (see the log above)")
-        finally:
-            sock.close()
-    finally:
-        lock.release()
-
-
-def _announce(settings: Settings) -> None:
-    workers = f", {settings.workers} workers" if settings.workers > 1 else ""
-    log.info("Turnout %s on http://%s:%d (data in %s%s)", __version__, settings.host, settings.port,
-             settings.data_dir, workers)
-    if settings.dataplane:
-        log.info("Data plane: listeners and task processes on %s (GET /_turnout/dataplane lists them)",
-                 settings.dataplane_host)
-    for name, url in sorted(settings.lambdas.items()):
-        log.info("Lambda function %s (lifecycle hooks) -> %s", name, url)
-
-
-def _run_uvicorn(gateway: Gateway, settings: Settings, sock: Any) -> bool:
-    """Serve on ``sock`` until stopped; False when the server did not start."""
-    import uvicorn
-
-    if logging.getLogger("turnout.access").isEnabledFor(logging.INFO):
-        gateway.access_log = AccessLog()
-    app = App(gateway, settings.limits, build_dataplane(gateway, settings))
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        loop="auto",
-        http=TurnoutHttpProtocol,  # httptools, with header limits and idle/slow-client timeouts
-        lifespan="on",
-        access_log=False,
-        log_level="warning",
-        server_header=False,
-        date_header=True,
-        proxy_headers=False,  # callers are who connect: no X-Forwarded-For rewriting of aws:SourceIp
-    )
-    worker = gateway.worker
-    tally = worker.tally if worker is not None else None
-    server: uvicorn.Server
-    if worker is not None and worker.count > 1 and tally is not None:
-        # Each connection to the worker holding the fewest (turnout.edge.accept); its predecessor's died with it.
-        index = worker.index
-        tally.set(index, "connections", 0)
-        server = BalancedServer(config, Acceptor(sock, index, lambda: tally.each("connections"),
-                                                 lambda change: tally.add(index, "connections", change)))
-    else:
-        server = uvicorn.Server(config)
-    server.run(sockets=[sock])  # the socket bound above: the port is known to be ours before the log line
-    return bool(server.started)

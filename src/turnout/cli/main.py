@@ -156,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     if args.command == "serve":
-        from ..server import Settings, serve
+        from ..server import Settings
+        from ..serving import serve
 
         lambdas: dict[str, str] = {}
         for name, url in args.lambdas:
