@@ -332,7 +332,7 @@ class App:
             await self._internal(scope, send, path)
             return
         ctx, key = self._route(scope, signed_path, body)
-        if self._in_thread(key):
+        if self._lanes.long(key):
             answer = await asyncio.get_running_loop().run_in_executor(self._pool, self._answer, ctx, key)
         else:
             if scope.get(YIELD_FIRST) or time.perf_counter() - self._slice > SLICE:
@@ -348,9 +348,8 @@ class App:
     def answer_now(self, scope: Scope, body: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
         """Answer an API call whose request is read whole, now, from the connection's own callback
         (:mod:`turnout.edge.protocol`), without an ASGI task for it; None when it must go the ASGI way instead: a long
-        call or a write that would wait for the writer lock (both answered in a thread), or one that comes once the
-        loop has answered calls for a whole slice without looking at its sockets (that way it first lets the loop
-        look)."""
+        call (answered in a thread), or one that comes once the loop has answered calls for a whole slice without
+        looking at its sockets (that way it first lets the loop look)."""
         if time.perf_counter() - self._slice > SLICE:
             scope[YIELD_FIRST] = True  # answered once the loop has looked (_handle)
             return None
@@ -359,20 +358,12 @@ class App:
         except Exception:  # a bug in routing, which changes nothing: the ASGI way meets it again and answers 500
             log.exception("could not route a call")
             return None
-        if self._in_thread(key):
+        if self._lanes.long(key):
             return None
         if not self._slicing:  # a new slice begins once the loop has run the callbacks it holds now
             self._slicing = True
             asyncio.get_running_loop().call_soon(self._new_slice)
         return self._answer(ctx, key)
-
-    def _in_thread(self, key: tuple[str, str] | None) -> bool:
-        """Whether a call of ``key`` runs in a request thread rather than on the loop: a long one (turnout.edge.lanes),
-        or a write while another write holds the writer lock (another process's, the ECS engine's units for one, or
-        another thread's), which it would wait for holding up the loop and every call on it."""
-        if key is None:
-            return False
-        return self._lanes.long(key) or (self.gateway.writes(key) and self.gateway.db.writer_busy())
 
     def _new_slice(self) -> None:
         self._slicing = False

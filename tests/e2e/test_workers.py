@@ -332,36 +332,3 @@ def test_new_connections_are_shared_out_across_the_workers(two: Server) -> None:
             conn.close()
     assert workers == {0: 4, 1: 4}
 
-
-def test_a_write_waiting_for_the_writer_lock_holds_up_no_other_call(tmp_path: Path) -> None:
-    """A write that finds the writer lock taken (by another process: here the test, as the ECS engine's units take
-    it in the primary) waits for it in a request thread, not on the event loop: the one worker meanwhile answers
-    reads, and the write lands once the lock is free."""
-    from turnout.store.db import WriterLock
-
-    server = Server(tmp_path / "data", ["--workers", "1"]).start()
-    lock = WriterLock(str(server.data_dir / "turnout.db") + "-writer.lock")
-    try:
-        iam = server.client("iam", read_timeout=60)
-        for n in range(40):  # CreateUser's calls are short: its lane is the loop (turnout.edge.lanes)
-            iam.create_user(UserName=f"before-{n}")
-            iam.delete_user(UserName=f"before-{n}")
-        iam.create_user(UserName="before")
-        answers: list[Any] = []
-        lock.acquire()
-        try:
-            writer = threading.Thread(target=lambda: answers.append(iam.create_user(UserName="waiting")))
-            writer.start()
-            time.sleep(0.5)  # let the write reach the server and wait there
-            reader = server.client("iam", read_timeout=20)  # a connection of its own, on the same worker
-            assert reader.get_user(UserName="before")["User"]["UserName"] == "before"
-            assert [u["UserName"] for u in reader.list_users()["Users"]] == ["before"]
-            assert writer.is_alive() and not answers  # the write still waits for the lock
-        finally:
-            lock.release()
-        writer.join(30)
-        assert answers and answers[0]["User"]["UserName"] == "waiting"
-        assert sorted(u["UserName"] for u in iam.list_users()["Users"]) == ["before", "waiting"]
-    finally:
-        lock.close()
-        server.stop()

@@ -7,8 +7,7 @@ exponential average, per service and operation, of the CPU time its calls took (
 interpreter held by another thread or for the writer lock, is not the call's own and must not keep a short call
 in the threads). An operation whose calls take more than :data:`LONG_SECONDS` runs in a thread, the others on the
 loop. An operation starts on the loop; one long call moves it to the threads at once, and it comes back once its
-calls are short again (the account shrank, say). Waiting itself is kept off the loop another way: a write that
-comes while another holds the writer lock runs in a thread, whatever its lane (``turnout.server.App._in_thread``).
+calls are short again (the account shrank, say).
 """
 
 from __future__ import annotations

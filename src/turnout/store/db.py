@@ -59,27 +59,14 @@ class WriterLock:
     def __init__(self, path: str) -> None:
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
 
-        self._probe = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)  # for held(): never locks long
-
     def acquire(self) -> None:
         fcntl.flock(self._fd, fcntl.LOCK_EX)
 
     def release(self) -> None:
         fcntl.flock(self._fd, fcntl.LOCK_UN)
 
-    def held(self) -> bool:
-        """Whether the lock is held now (by another process, or by this one's writer): tried through a descriptor of
-        its own, which conflicts with every other, and let go at once."""
-        try:
-            fcntl.flock(self._probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(self._probe, fcntl.LOCK_UN)
-        return False
-
     def close(self) -> None:
         os.close(self._fd)
-        os.close(self._probe)
 
 
 class _Thread(threading.local):
@@ -273,14 +260,6 @@ class Database:
                 if writer is not None:
                     writer.release()
             self._committed(state, True)
-
-    def writer_busy(self) -> bool:
-        """Whether a write transaction begun now would wait for another: one of another thread of this process, or
-        of another process. A glimpse, which may change at once: for choosing where a write runs, never for
-        correctness."""
-        if self._writing.locked():
-            return True
-        return self._writer is not None and self._writer.held()
 
     def changes(self) -> int:
         """Rows changed on this thread's connection so far (tells whether a transaction wrote anything)."""

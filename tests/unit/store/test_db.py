@@ -48,25 +48,3 @@ def test_committed_transaction_is_visible_to_another_connection(tmp_path: Path) 
         db.execute("INSERT INTO accounts (account_id, created_at) VALUES ('111111111111', 'x')")
     other = Database(tmp_path / "t.db")
     assert other.scalar("SELECT account_id FROM accounts") == "111111111111"
-
-
-def test_writer_busy_tells_whether_a_write_would_wait_without_taking_the_lock(tmp_path: Path) -> None:
-    """Another process's write (here another Database on the file: flock tells descriptors apart, not processes)
-    and another thread's write of this process both make a write wait; the look itself never keeps the lock."""
-    import threading
-
-    first, second = Database(tmp_path / "t.db"), Database(tmp_path / "t.db")
-    assert not first.writer_busy() and not second.writer_busy()
-    with first.transaction():
-        assert second.writer_busy()  # another writer's lock
-        assert first.writer_busy()  # this process's own writer, in another thread's eyes
-        seen: list[bool] = []
-        other = threading.Thread(target=lambda: seen.append(first.writer_busy()))
-        other.start()
-        other.join()
-        assert seen == [True]
-    for _ in range(3):  # a look that kept the lock would be seen by the next one, through another descriptor
-        assert not first.writer_busy()
-        assert not second.writer_busy()
-    first.close()
-    second.close()
