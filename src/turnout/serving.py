@@ -102,9 +102,8 @@ def _run_uvicorn(gateway: Gateway, settings: Settings, sock: Any) -> bool:
         # Each connection to the worker holding the fewest (turnout.edge.accept); its predecessor's died with it.
         index = worker.index
         tally.set(index, "connections", 0)
-        # The primary (index 0: the engine, the CloudTrail copy) counts one more: the others take a connection first.
         server = BalancedServer(config, Acceptor(sock, index, lambda: tally.each("connections"),
-                                                 lambda change: tally.add(index, "connections", change), primary=0))
+                                                 lambda change: tally.add(index, "connections", change)))
     else:
         server = uvicorn.Server(config)
     server.run(sockets=[sock])  # the socket bound above: the port is known to be ours before the log line

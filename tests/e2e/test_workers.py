@@ -314,10 +314,7 @@ def test_a_long_call_does_not_hold_up_its_worker(tmp_path: Path) -> None:
 
 def test_new_connections_are_shared_out_across_the_workers(two: Server) -> None:
     """Each new connection goes to the worker holding fewer (turnout.edge.accept): kept-alive connections opened one
-    after another end up half on each worker, whichever worker the kernel wakes first; the first goes to the worker
-    that is not the primary (its background work counts as a connection)."""
-    assert len(_pids(two)) == 2  # both workers answer (the server is ready once one does)
-    time.sleep(0.2)  # and have counted the end of the connections that asked them
+    after another end up half on each worker, whichever worker the kernel wakes first."""
     connections = []
     workers: dict[int, int] = {0: 0, 1: 0}
     try:
@@ -325,8 +322,6 @@ def test_new_connections_are_shared_out_across_the_workers(two: Server) -> None:
             conn = http.client.HTTPConnection("127.0.0.1", two.port, timeout=20)
             workers[Pinned._health(conn)["worker"]["index"]] += 1
             connections.append(conn)
-            if len(connections) == 1:
-                assert workers == {0: 0, 1: 1}
     finally:
         for conn in connections:
             conn.close()

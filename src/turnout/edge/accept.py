@@ -12,14 +12,6 @@ waiting connection to it: it stops watching the socket for :data:`STEP` seconds 
 :data:`PATIENCE` seconds it takes the connection anyway, so a less loaded worker that is slow to wake (a long slice
 of work on its loop) delays a new connection at most that long. Workers accept one connection per wake-up, so a
 burst is shared out as it is read.
-
-The primary worker counts one connection more than it holds (:data:`PRIMARY_BURDEN`): besides its connections it
-runs the deployment engine and the CloudTrail copy of every worker's journal. Among workers holding as many, the
-others therefore take a new connection first, and between workers that weigh the same the one holding fewer takes it
-(so that two connections opened at once go one to each). A lone client's connection (a pipeline's SDK polling
-while its deployment runs, a load generator's one connection) is then answered by a worker whose loop the engine's
-units do not hold up, and the primary's background work runs on another core beside it. Before, the primary, the
-first to wake, took a lone connection every time.
 """
 
 from __future__ import annotations
@@ -38,7 +30,6 @@ log = logging.getLogger("turnout.server")
 STEP = 0.002  # seconds a busier worker waits before it looks at a waiting connection again
 PATIENCE = 0.1  # seconds after which a worker takes a waiting connection whatever the others hold
 SLACK = 8  # a worker holding N connections more than another takes new ones still while N <= the other's / SLACK
-PRIMARY_BURDEN = 1  # connections the primary worker's background work counts as
 
 Counts = Callable[[], list[int]]  # the open connections of every worker, by index
 
@@ -46,16 +37,13 @@ Counts = Callable[[], list[int]]  # the open connections of every worker, by ind
 class Acceptor:
     """Accepts on ``sock`` for worker ``index``: only while no other worker holds fewer connections.
 
-    ``counts`` reads every worker's count; ``add`` changes this worker's (by +1 or -1); ``primary``: the index of the
-    worker whose count weighs :data:`PRIMARY_BURDEN` more (None: none does)."""
+    ``counts`` reads every worker's count; ``add`` changes this worker's (by +1 or -1)."""
 
-    def __init__(self, sock: socket.socket, index: int, counts: Counts, add: Callable[[int], None], *,
-                 primary: int | None = None) -> None:
+    def __init__(self, sock: socket.socket, index: int, counts: Counts, add: Callable[[int], None]) -> None:
         self.sock = sock
         self.index = index
         self._counts = counts
         self._add = add
-        self._primary = primary
         self._factory: Callable[[], asyncio.Protocol] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._watching = False
@@ -109,20 +97,13 @@ class Acceptor:
         _start_now(self._serve(conn))
 
     def _should_leave(self, now: float) -> bool:
-        """Whether to leave the waiting connection to another worker (for at most PATIENCE). Counts are weighed
-        (the primary's plus its burden). Leave it to a worker weighing less by more than an eighth of its weight, so
-        that among many connections the first worker to look takes a new one (a health check on a new connection is
-        not kept waiting for the other worker's loop over one more); between workers weighing the same, to the one
-        holding fewer connections (the primary), so that two connections opened at once go one to each."""
+        """Whether to leave the waiting connection to a worker holding fewer (for at most PATIENCE): fewer by more
+        than an eighth of what it holds, so that among many connections the first worker to look takes a new one
+        (a health check on a new connection is not kept waiting for the other worker's loop over one more)."""
         counts = self._counts()
-        weights = list(counts)
-        if self._primary is not None and 0 <= self._primary < len(weights):
-            weights[self._primary] += PRIMARY_BURDEN
-        mine, held = weights[self.index], counts[self.index]
-        others = [(weight, count) for index, (weight, count) in enumerate(zip(weights, counts, strict=True))
-                  if index != self.index]
-        least, fewest = min(others) if others else (mine, held)
-        if mine - least <= least // SLACK and not (mine == least and held > fewest):
+        mine = counts[self.index]
+        least = min(count for index, count in enumerate(counts) if index != self.index) if len(counts) > 1 else mine
+        if mine - least <= least // SLACK:
             self._waiting_since = None
             return False
         if self._waiting_since is None:

@@ -42,14 +42,13 @@ async def _until(condition, seconds: float = 2.0) -> bool:  # type: ignore[no-un
 
 
 @asynccontextmanager
-async def _accepting(counts: list[int], index: int = 0,
-                     primary: int | None = None) -> AsyncIterator[tuple[socket.socket, Acceptor]]:
-    """An acceptor for worker ``index`` of ``counts`` (its count changes in place), started on a fresh listener."""
+async def _accepting(counts: list[int]) -> AsyncIterator[tuple[socket.socket, Acceptor]]:
+    """An acceptor for worker 0 of ``counts`` (its count changes in place), started on a fresh listener."""
     def add(change: int) -> None:
-        counts[index] += change
+        counts[0] += change
 
     sock = _listener()
-    acceptor = Acceptor(sock, index, lambda: list(counts), add, primary=primary)
+    acceptor = Acceptor(sock, 0, lambda: list(counts), add)
     acceptor.start(Echo, backlog=8)
     try:
         yield sock, acceptor
@@ -111,35 +110,6 @@ def test_among_many_connections_a_worker_a_few_ahead_still_takes_a_new_one(monke
         async with _accepting(counts) as (sock, _):
             client = socket.create_connection(sock.getsockname())
             assert await _until(lambda: counts[0] == 28, seconds=5.0)
-            client.close()
-
-    asyncio.run(run())
-
-
-@pytest.mark.parametrize(("index", "counts", "takes"), [
-    (0, [0, 0], False),  # the primary, as idle as the other: the other worker takes the first connection
-    (1, [0, 0], True),
-    (1, [0, 1], False),  # then the primary the second, though the other looks first: one to each
-    (0, [0, 1], True),
-    (0, [1, 1], False),
-    (0, [7, 8], True),  # the primary weighs one more: 8 against 8, and it holds fewer
-    (1, [7, 8], False),
-    (2, [0, 1, 1], False),  # three workers, weighing 1 each: the primary holds fewer
-    (2, [1, 1, 0], True),
-])
-def test_the_primary_counts_one_connection_more_and_ties_go_to_the_worker_holding_fewer(
-        monkeypatch: pytest.MonkeyPatch, index: int, counts: list[int], takes: bool) -> None:
-    monkeypatch.setattr(accept, "PATIENCE", 30.0)  # a connection left to another worker stays left for the test
-
-    async def run() -> None:
-        before = list(counts)
-        async with _accepting(counts, index, primary=0) as (sock, _):
-            client = socket.create_connection(sock.getsockname())
-            if takes:
-                assert await _until(lambda: counts[index] == before[index] + 1)
-            else:
-                await asyncio.sleep(0.1)
-                assert counts == before
             client.close()
 
     asyncio.run(run())
