@@ -11,8 +11,9 @@ BLUE_GREEN services (desiredCount 2, bake time 0), whose first deployments must 
 Measured: UpdateService of every service to revision 2 (``--updaters`` threads), until every deployment is final
 (all must be SUCCESSFUL). Meanwhile a side client (``--readers`` threads, closed loop) cycles DescribeServices (10
 services), DescribeServiceDeployments (10 current deployments) and ListTasks (one service) and records each call's
-latency. Requests are signed with botocore's SigV4 and sent raw on a fresh connection; the latency runs from connect
-to the last byte of the answer (signing excluded).
+latency. Requests are signed with botocore's SigV4 and sent raw on a kept-alive connection per thread (opened when
+the phase starts, untimed); the latency runs from sending the request to the last byte of the answer (signing
+excluded).
 """
 
 from __future__ import annotations

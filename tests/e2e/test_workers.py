@@ -326,4 +326,3 @@ def test_new_connections_are_shared_out_across_the_workers(two: Server) -> None:
         for conn in connections:
             conn.close()
     assert workers == {0: 4, 1: 4}
-
