@@ -270,7 +270,7 @@ class Gateway:
         assert handler is not None  # _authorize answered NotImplemented otherwise
         db = self.db
         key = (ctx.service.name, ctx.operation.name)
-        write = self.writes(key)
+        write = not key[1].startswith(READ_ONLY_PREFIXES) or key in self._writers
         # A successful write made over HTTP is recorded in its own transaction: one commit holds the change and its
         # CloudTrail event (the recorder writes it at once). Everything else is recorded by _run after the call.
         own_record = ctx.http is not None and not db.in_transaction
@@ -296,11 +296,6 @@ class Gateway:
                 ctx.result = handler(ctx, ctx.params) or {}
                 self._wrote(ctx, own_record)
             ctx.recorded = own_record
-
-    def writes(self, key: tuple[str, str]) -> bool:
-        """Whether calls of ``key`` (service, operation) run in a write transaction: operations not named as reads,
-        and reads seen writing."""
-        return not key[1].startswith(READ_ONLY_PREFIXES) or key in self._writers
 
     def _wrote(self, ctx: RequestContext, record: bool) -> None:
         """The end of a successful write's transaction: the ``on_write`` hooks, then (``record``) its event."""
