@@ -103,11 +103,11 @@ class CloudTrailRecorder:
             return
         if not found:
             return  # not recorded (S3 data events, a call with no account to record it in)
-        second = int(ctx.received_at.timestamp())
         journal = self.journal
-        shape_id = found[0].shape_id if journal is not None and len(found) == 1 else None
+        shape_id = found[0].shape_id if len(found) == 1 else None
         if journal is not None and shape_id is not None:
             try:  # a repeated call, as most are: its shape's id, time and request id are all it writes
+                second = int(ctx.received_at.timestamp())
                 if journal.append_repeat(shape_id, found[0].parts, second, ctx.request_id):
                     self._count(1)
                     return
