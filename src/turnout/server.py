@@ -66,7 +66,7 @@ class Settings:
     guard: str = "warn"  # the deployment guard (turnout.deploy.guard): off | warn | block
 
 
-CHECKPOINT_EVERY = 0.25  # seconds between two checkpoints of the database (by the primary worker)
+CHECKPOINT_EVERY = 0.25  # seconds between two checkpoints of the database (by the background process)
 DEFERRED_WITHIN = 0.2  # seconds by which a deferred bookkeeping write is written when no write transaction comes
 SLICE = 0.005  # seconds of calls the loop answers before it looks at its sockets again
 REQUEST_THREADS = 4  # threads answering API calls in each server process
@@ -156,7 +156,7 @@ def install_guard(gateway: Gateway, mode: str) -> None:
 
 def wire_runtime(gateway: Gateway) -> None:
     """Hand the providers what runs beside the API (services/*/ports.py): the deployment engine to ECS
-    (it starts with ECS's ``startup``, in the primary process), the data plane's health checks to ELB."""
+    (it starts with ECS's ``startup``, in the background process), the data plane's health checks to ELB."""
     from .dataplane.health import SimulatedHealthChecks
     from .deploy import Engine
     from .services.ecs.provider import EcsProvider
@@ -171,7 +171,7 @@ def wire_runtime(gateway: Gateway) -> None:
 
 def build_dataplane(gateway: Gateway, settings: Settings) -> DataPlane | None:
     """The data plane of issue 13 (listeners that serve, task processes, real health checks), started by the
-    primary process only; every process bumps its generation on ELB and ECS writes, and answers
+    background process only (turnout.workers); every process bumps its generation on ELB and ECS writes, and answers
     ``/_turnout/dataplane`` from the database. None with ``--no-dataplane``."""
     if not settings.dataplane:
         return None
@@ -479,6 +479,8 @@ class App:
         worker = self.gateway.worker
         payload["workers"] = worker.count if worker is not None else 1
         payload["worker"] = {"index": worker.index if worker is not None else 0, "pid": os.getpid()}
+        if worker is not None:  # the process that runs the background work (turnout.workers); None: starting again
+            payload["background"] = {"index": worker.count, "pid": worker.engine_pid()}
         from .deploy import Engine
 
         engine = getattr(self.gateway.providers.get("ecs"), "engine", None)

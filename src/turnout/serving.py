@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from . import __version__
-from .edge.accept import Acceptor, BalancedServer
+from .edge.accept import Acceptor, BackgroundServer, BalancedServer
 from .edge.protocol import TurnoutHttpProtocol
 from .gateway.accesslog import AccessLog
 from .gateway.gateway import Gateway
@@ -49,14 +49,14 @@ def serve(settings: Settings) -> None:
                 raise database_error(settings.data_dir, exc) from None
             _announce(settings)
 
-            tally = Tally(settings.workers, TALLIED)
+            tally = Tally(settings.workers + 1, TALLIED)  # the workers' rows, then the background process's
 
             def run_worker(index: int) -> int:
                 worker = Worker(index, settings.workers, settings.data_dir, tally)
                 gateway = build_gateway(settings, worker=worker)
                 return 0 if _run_uvicorn(gateway, settings, sock) else STARTUP_FAILED
 
-            if Supervisor(settings.workers, run_worker).run() != 0:
+            if Supervisor(settings.workers + 1, run_worker).run() != 0:
                 raise StartupError("the workers did not start (see the log above)")
         finally:
             sock.close()
@@ -98,11 +98,13 @@ def _run_uvicorn(gateway: Gateway, settings: Settings, sock: Any) -> bool:
     worker = gateway.worker
     tally = worker.tally if worker is not None else None
     server: uvicorn.Server
-    if worker is not None and worker.count > 1 and tally is not None:
+    if worker is not None and worker.primary:
+        server = BackgroundServer(config)  # the application's background work, no connection (turnout.workers)
+    elif worker is not None and worker.count > 1 and tally is not None:
         # Each connection to the worker holding the fewest (turnout.edge.accept); its predecessor's died with it.
-        index = worker.index
+        index, workers = worker.index, worker.count
         tally.set(index, "connections", 0)
-        server = BalancedServer(config, Acceptor(sock, index, lambda: tally.each("connections"),
+        server = BalancedServer(config, Acceptor(sock, index, lambda: tally.each("connections")[:workers],
                                                  lambda change: tally.add(index, "connections", change)))
     else:
         server = uvicorn.Server(config)

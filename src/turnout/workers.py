@@ -1,19 +1,26 @@
 """Worker processes: ``turnout serve --workers N`` answers on both cores (or N) over one database.
 
 The parent process checks the start-up (:mod:`turnout.startup`), applies the migrations, binds the listening
-socket and then forks N workers; each opens its own connection to the database (SQLite in WAL mode: readers never
-wait, writers take turns, :mod:`turnout.store.db`) and accepts connections from the shared socket, each new one
-by the worker holding the fewest (:mod:`turnout.edge.accept`).
-Caches learn of other workers' writes through :mod:`turnout.store.generations`.
+socket and then forks N workers (indexes 0 to N-1) and one background process (index N). Each opens its own
+connection to the database (SQLite in WAL mode: readers never wait, writers take turns, :mod:`turnout.store.db`).
+The workers accept connections from the shared socket, each new one by the worker holding the fewest
+(:mod:`turnout.edge.accept`). Caches learn of other processes' writes through :mod:`turnout.store.generations`.
 
-Background work runs in exactly one worker, the *primary* (index 0): the ECS deployment engine and CloudTrail's
-log file delivery. The primary holds ``engine.lock`` in the data directory (``flock``) while it runs, so that
-two engines can never run over one database, even while a replacement starts; the other workers read that lock
-to report the engine in ``/_turnout/health``, and wake the engine through a generation it watches.
+Background work runs in exactly one process, the *primary*, which is the background process and answers no
+connection: the ECS deployment engine, the data plane (listeners, task processes, health checks), CloudTrail's
+copy of every journal into the database and its log file delivery, the database's checkpoints. A deployment stage
+is one transaction of up to tens of milliseconds while a hundred deployments run; in a process of its own it holds
+up no event loop that answers calls (run in worker 0, it held up every call of that worker's connections, and in
+a thread of worker 0 it shared that worker's interpreter: ``make bench BENCH_ARGS=deployments``, bench/README.md).
+The kernel shares the cores between it and the workers, favouring a worker that wakes with a call to answer.
 
-The parent restarts a worker that dies (the primary too, keeping its index), forwards SIGTERM and SIGINT to the
-workers for a graceful stop, and takes them with it when it is killed (``PR_SET_PDEATHSIG`` on Linux; elsewhere
-each worker notices that its parent is gone within a second).
+The primary holds ``engine.lock`` in the data directory (``flock``) while it runs, so that two engines can never run
+over one database, even while a replacement starts; the workers read that lock to report the engine in
+``/_turnout/health``, and wake the engine through a generation it watches.
+
+The parent restarts a process that dies (keeping its index: the background process comes back as such), forwards
+SIGTERM and SIGINT to all of them for a graceful stop, and takes them with it when it is killed
+(``PR_SET_PDEATHSIG`` on Linux; elsewhere each one notices that its parent is gone within a second).
 """
 
 from __future__ import annotations
@@ -95,41 +102,56 @@ class Tally:
 
 @dataclass
 class Worker:
-    """This process's place among the workers (``Gateway.worker``; None there: a single-process server)."""
+    """This process's place among the server's processes (``Gateway.worker``; None there: a single-process server):
+    one of ``count`` workers answering connections (``index`` below ``count``), or the background process
+    (``index == count``)."""
 
     index: int
     count: int
     data_dir: Path
-    tally: Tally | None = None  # counters shared by the workers (created by the parent, before the fork)
+    tally: Tally | None = None  # counters shared by the processes, a row each (made by the parent, before the fork)
     _engine_fd: int | None = field(default=None, repr=False)
 
     @property
     def primary(self) -> bool:
-        return self.index == 0
+        """The background process: runs the background work, answers no connection."""
+        return self.index == self.count
 
     def hold_engine_lock(self) -> None:
-        """Take ``engine.lock`` for as long as this process lives (the primary, before starting its engine).
+        """Take ``engine.lock`` for as long as this process lives (the primary, before starting its engine), and
+        write this process's pid in it.
 
         Waits while a primary that is shutting down still holds it."""
         fd = os.open(self.data_dir / ENGINE_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._engine_fd = fd
 
     def engine_running(self) -> bool:
-        """Whether some worker holds ``engine.lock`` (its engine runs)."""
+        """Whether some process holds ``engine.lock`` (its engine runs)."""
+        return self.engine_pid() is not None
+
+    def engine_pid(self) -> int | None:
+        """The pid of the process holding ``engine.lock`` (the background process); None when none holds it, 0
+        when one does but has not written its pid yet."""
         if self._engine_fd is not None:
-            return True
+            return os.getpid()
         try:
             fd = os.open(self.data_dir / ENGINE_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError:
-            return False
+            return None
         try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError as exc:
-            return exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    return None
+                text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+                return int(text) if text.isdigit() else 0
+            return None  # nobody held it (closing releases the lock just taken)
         finally:
-            os.close(fd)  # closing releases a lock it got
-        return False
+            os.close(fd)
 
 
 def _die_with_parent(parent: int) -> None:

@@ -95,7 +95,13 @@ def test_health_names_each_worker(two: Server) -> None:
     for pinned in (first, second):
         health = pinned.health()
         assert health["workers"] == 2 and health["status"] == "ready"
-        assert health["ecs"]["engine"] == "running"  # the primary's engine, seen from either worker
+        assert health["ecs"]["engine"] == "running"  # the background process's engine, seen from either worker
+        # The background process (the engine, the data plane, CloudTrail's copies) is a third process, a child of
+        # the same parent, that answers no connection.
+        background = health["background"]
+        assert background["index"] == 2
+        assert background["pid"] not in (first.pid, second.pid)
+        assert background["pid"] in _children(two)
 
 
 def test_an_iam_change_through_one_worker_applies_at_once_through_the_other(two: Server) -> None:
@@ -130,20 +136,24 @@ def test_health_counts_every_workers_cloudtrail_events(two: Server) -> None:
 
 
 def test_a_deployment_started_through_another_worker_wakes_the_engine(two: Server) -> None:
-    """The engine runs in worker 0; a service created through worker 1 reaches its steady state without waiting
-    for the engine's idle timeout (an hour of simulated time, 36 s here)."""
-    other = Pinned(two, 1)
-    status, _ = other.ecs("CreateCluster", {"clusterName": "woken"})
+    """The engine runs in the background process; a service created through a worker reaches its steady state
+    without waiting for the engine's idle timeout (an hour of simulated time, 36 s here)."""
+    _deploys(Pinned(two, 1), "woken")
+
+
+def _deploys(through: Pinned, name: str) -> None:
+    """A service created through ``through`` reaches its steady state within 20 s."""
+    status, _ = through.ecs("CreateCluster", {"clusterName": name})
     assert status == 200
-    status, _ = other.ecs("RegisterTaskDefinition", {
-        "family": "woken", "containerDefinitions": [{"name": "app", "image": "nginx", "memory": 128}]})
+    status, _ = through.ecs("RegisterTaskDefinition", {
+        "family": name, "containerDefinitions": [{"name": "app", "image": "nginx", "memory": 128}]})
     assert status == 200
     started = time.monotonic()
-    status, created = other.ecs("CreateService", {
-        "cluster": "woken", "serviceName": "svc", "taskDefinition": "woken", "desiredCount": 1})
+    status, created = through.ecs("CreateService", {
+        "cluster": name, "serviceName": "svc", "taskDefinition": name, "desiredCount": 1})
     assert status == 200, created
     while time.monotonic() - started < 20:
-        status, found = other.ecs("DescribeServices", {"cluster": "woken", "services": ["svc"]})
+        status, found = through.ecs("DescribeServices", {"cluster": name, "services": ["svc"]})
         service = found["services"][0]
         if service["runningCount"] == 1 and service["deployments"][0]["rolloutState"] == "COMPLETED":
             break
@@ -201,11 +211,20 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def _children(server: Server) -> set[int]:
+    """The pids of the server's processes (the parent's children: workers and the background process)."""
+    assert server.process is not None
+    pid = server.process.pid
+    with open(f"/proc/{pid}/task/{pid}/children") as found:
+        return {int(child) for child in found.read().split()}
+
+
 def _pids(server: Server) -> dict[int, int]:
-    """Worker index -> pid, read through fresh connections."""
+    """Process index -> pid, read through fresh connections: the two workers' and the background process's
+    (index 2) once it has its engine running."""
     found: dict[int, int] = {}
     deadline = time.monotonic() + 20
-    while len(found) < 2 and time.monotonic() < deadline:
+    while len(found) < 3 and time.monotonic() < deadline:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
             health = Pinned._health(conn)
@@ -214,23 +233,32 @@ def _pids(server: Server) -> dict[int, int]:
             time.sleep(0.05)
             continue
         found[health["worker"]["index"]] = health["worker"]["pid"]
+        if health["background"]["pid"]:
+            found[health["background"]["index"]] = health["background"]["pid"]
     return found
 
 
-@pytest.mark.parametrize("index", [0, 1])
-def test_a_worker_that_dies_is_replaced(two: Server, index: int) -> None:
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the server's children from /proc")
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_a_process_that_dies_is_replaced(two: Server, index: int) -> None:
+    """A worker (0, 1) or the background process (2) killed with kill -9 comes back with its index; the background
+    process's engine runs again and moves deployments."""
     before = _pids(two)
+    assert sorted(before) == [0, 1, 2] and set(before.values()) == _children(two)
     os.kill(before[index], signal.SIGKILL)
-    _wait(lambda: _pids(two).get(index) not in (None, before[index]), f"a new worker {index}")
+    _wait(lambda: _pids(two).get(index) not in (None, before[index]), f"a new process {index}")
     after = _pids(two)
-    assert after[1 - index] == before[1 - index]  # the other one went on
+    assert [after[other] for other in before if other != index] == \
+        [before[other] for other in before if other != index]  # the others went on
     assert two.client("iam").create_user(UserName=f"after-{index}")["User"]["UserName"] == f"after-{index}"
     _wait(lambda: Pinned(two, 1).health()["ecs"]["engine"] == "running", "the engine to run again")
+    _deploys(Pinned(two, index % 2), f"after-{index}")
     assert two.process is not None and two.process.poll() is None  # the parent did not go down
 
 
 def test_killing_the_parent_takes_the_workers_with_it(two: Server) -> None:
     workers = _pids(two)
+    assert len(workers) == 3  # the background process too
     two.kill()  # kill -9 of `turnout serve`
     _wait(lambda: not any(_alive(pid) for pid in workers.values()), "the workers to exit")
     two.start()  # the same port and data directory: nothing is left holding them
@@ -240,6 +268,7 @@ def test_killing_the_parent_takes_the_workers_with_it(two: Server) -> None:
 def test_a_graceful_stop_stops_every_worker(tmp_path: Path) -> None:
     server = Server(tmp_path / "data", ["--workers", "2"]).start()
     workers = _pids(server)
+    assert len(workers) == 3  # the background process too
     assert server.process is not None
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(20) == 0
@@ -325,4 +354,4 @@ def test_new_connections_are_shared_out_across_the_workers(two: Server) -> None:
     finally:
         for conn in connections:
             conn.close()
-    assert workers == {0: 4, 1: 4}
+    assert workers == {0: 4, 1: 4}  # and none to the background process (index 2)

@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers", type=_workers, default=None, metavar="N",
         help="processes answering requests, over one database (default: one per core, at most 4; "
-        "the ECS engine runs in one of them)",
+        "above 1, a background process beside them runs the ECS engine and the data plane)",
     )
     serve.add_argument(
         "--no-dataplane", dest="dataplane", action="store_false",

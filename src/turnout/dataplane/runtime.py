@@ -1,6 +1,6 @@
 """The data plane at run time (issue 13): listeners that serve, task processes that run, health checks that probe.
 
-It runs in the process that runs the ECS engine (the primary worker, :mod:`turnout.workers`), on its event loop,
+It runs in the process that runs the ECS engine (the background process, :mod:`turnout.workers`), on its event loop,
 and follows the database: a *pass* (:meth:`DataPlane.reconcile`) starts a process for each container with port
 mappings of every task between PENDING and DEACTIVATING and stops the others' (:mod:`.containers`), rebuilds the
 routing :class:`~.model.Snapshot` (:mod:`.snapshot`), serves every listener in it and stops serving the others

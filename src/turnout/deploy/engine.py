@@ -1,7 +1,8 @@
 """The engine: runs service deployments and the task lifecycle on the clock, in the server's event loop.
 
-The engine runs in one server process (the primary of ``serve --workers N``: :mod:`turnout.workers`). A request
-answered by another worker wakes it through the generation :data:`WAKE` (:mod:`turnout.store.generations`),
+The engine runs in one server process: the background process of ``serve --workers N``, which answers no
+connection, so that its units of work hold up no call (:mod:`turnout.workers`); the only process with ``--workers
+1``. A request answered by a worker wakes it through the generation :data:`WAKE` (:mod:`turnout.store.generations`),
 which the engine looks at every :data:`POLL` seconds while it waits.
 
 Nothing runs in a thread: a pass (:meth:`Engine.tick`) moves every task whose step has lasted its time, then every

@@ -191,3 +191,11 @@ class BalancedServer(uvicorn.Server):
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         self.acceptor.stop()
         await super().shutdown(sockets)
+
+
+class BackgroundServer(uvicorn.Server):
+    """uvicorn's server for the background process (:mod:`turnout.workers`): the application's start-up and
+    shutdown, its background work in between, and no connection (the listening socket is the workers')."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=[])

@@ -26,7 +26,7 @@ class CloudTrailProvider(LookupOperations, TrailOperations, InsightOperations, P
     def startup(self) -> None:
         recorder = recorder_of(self.gateway)
         if recorder is not None:
-            # Events through this process's journal from now on; the primary copies every journal in the background.
+            # Events through this process's journal from now on; the background process copies every journal.
             recorder.start(copies=self.gateway.primary)
         from . import delivery
 

@@ -7,7 +7,7 @@ repeated calls are made from a cached shape, :mod:`.records`) and makes it durab
   which survives a ``kill -9``: a write's inside its transaction, before the commit (a write that committed always
   has its event), any other call's after it, an internal call's (ECS's calls through the gateway) whatever becomes
   of the transaction it was made in. :meth:`CloudTrailRecorder.flush` copies every journal into the event store, in
-  the order the calls were made: the primary process's background task every :data:`FLUSH_SECONDS` (one process, so
+  the order the calls were made: the background process's task every :data:`FLUSH_SECONDS` (one process, so
   that copies never race for the writer lock), ``LookupEvents`` in any process (so that a call is found as soon as it
   has been answered, whichever process answered it), and every process when it stops. The first copy also takes
   what a stopped or crashed process left.
@@ -301,7 +301,7 @@ class CloudTrailRecorder:
     def start(self, *, copies: bool = True) -> None:
         """Write from a task of the running event loop from now on (the server's), through a journal of this
         process's when the recorder has a directory for it; ``copies``: this process copies the journals in the
-        background (the primary; the others write theirs only)."""
+        background (the background process; the workers write theirs only)."""
         if self._task is not None:
             return
         self.auto_flush = False

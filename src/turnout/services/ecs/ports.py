@@ -16,7 +16,8 @@ class DeploymentEngine(Protocol):
     """The engine as the ECS API sees it."""
 
     def start(self) -> None:
-        """Resume every unfinished deployment and task transition (server startup, in the primary process)."""
+        """Resume every unfinished deployment and task transition (server startup, in the background process of
+        :mod:`turnout.workers`)."""
         ...
 
     def wake(self, deployment_arn: str | None = None) -> None:
