@@ -5,9 +5,9 @@ as ``turnout serve`` builds it (``server.build_gateway``: IAM enforced, every ca
 ``--no-enforce-iam`` / ``--no-cloudtrail``). Each part is timed: the chain's steps (route, authenticate,
 parse + validate, authorize, dispatch), the recorders, the access-log line, the response's serialisation, and
 CloudTrail's durable write of the call's event (an append to the process's journal, as in the server) and the copy
-of the journal into the event store with its indexing (every ``--index-every`` events, as the primary's background
-flush does every 0.1 s). What is not here is the HTTP layer (uvicorn, the ASGI app, the event loop): getrole's
-``CPU us/req`` minus this total is its share.
+of the journal into the event store with its indexing (every ``--index-every`` events; the server's background
+process copies the journals every second, ten times as many at 4,000 requests a second). What is not here is the
+HTTP layer (uvicorn, the ASGI app, the event loop): getrole's ``CPU us/req`` minus this total is its share.
 
 Each part is timed in CPU time (``thread_time``, immune to other processes' load) around each call: the timing
 adds ~0.5 us a part, so the timed loop's total is above the untimed loop's, which is the number to compare. The
@@ -103,7 +103,7 @@ def _round(args: argparse.Namespace, data_dir: Path) -> dict[str, float]:
         status, _, body = write(ctx)
         if status != 200:
             raise SystemExit(f"GetRole answered {status}: {body[:300]!r}")
-        if recorder is not None and index % args.index_every == 0:  # the primary's copy of the journals
+        if recorder is not None and index % args.index_every == 0:  # the background process's copy of the journals
             recorder.flush()
         return body
 
