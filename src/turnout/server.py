@@ -70,7 +70,11 @@ CHECKPOINT_EVERY = 0.25  # seconds between two checkpoints of the database (by t
 DEFERRED_WITHIN = 0.2  # seconds by which a deferred bookkeeping write is written when no write transaction comes
 SLICE = 0.005  # seconds of calls the loop answers before it looks at its sockets again
 REQUEST_THREADS = 4  # threads answering API calls in each server process
-SWITCH_INTERVAL = 0.001  # seconds a thread keeps the interpreter before another may take it (Python's default: 5 ms)
+# Seconds a thread keeps the interpreter before another may take it (Python's default: 5 ms). While a long call runs
+# in a thread, the loop waits up to this long each time it takes the interpreter back (after every system call):
+# at 1 ms, /_turnout/health's p99 while GetAccountAuthorizationDetails ran was 7.4 to 9.2 ms; at 0.25 ms, 6.4 and
+# 7.4, the long call no slower (make bench BENCH_ARGS=mixed, phase 3, alternating runs).
+SWITCH_INTERVAL = 0.00025
 GC_THRESHOLDS = (100_000, 100, 1000)  # gc.set_threshold in the server: see App._lifespan
 DATAPLANE_PATH = "/_turnout/dataplane"
 # ``GET /_turnout/explain/<request id or service deployment ARN>`` (``turnout explain --endpoint-url``): unsigned,
@@ -231,8 +235,8 @@ class App:
         self._deferring: asyncio.Task[None] | None = None
         self._checkpointing: asyncio.Task[None] | None = None
         # Long API calls are handled in a few threads (turnout.edge.lanes), so that they never hold up the event
-        # loop: it goes on reading and answering (/_turnout/health at once, short calls, the ECS engine's passes),
-        # sharing the interpreter with them in slices of SWITCH_INTERVAL.
+        # loop: it goes on reading and answering (/_turnout/health at once, short calls; with --workers 1, the ECS
+        # engine and the data plane), sharing the interpreter with them in slices of SWITCH_INTERVAL.
         self._pool = ThreadPoolExecutor(REQUEST_THREADS, thread_name_prefix="turnout-request")
         self._lanes = Lanes()
         self._slice = 0.0  # when the current slice of calls answered on the loop began
@@ -336,12 +340,7 @@ class App:
             answer = await asyncio.get_running_loop().run_in_executor(self._pool, self._answer, ctx, key)
         else:
             if scope.get(YIELD_FIRST) or time.perf_counter() - self._slice > SLICE:
-                # The loop has run calls for a whole slice since it last looked at its sockets: let it look (a
-                # health check waiting there is answered at once), and go on in the next round. A call handed back
-                # by answer_now for that reason always waits so, though a new slice has begun meanwhile: the new
-                # slice's start came before the loop looked.
-                await asyncio.sleep(0)
-                self._slice = time.perf_counter()
+                await self._next_slice()
             answer = self._answer(ctx, key)
         await self._send(send, *answer)
 
@@ -364,6 +363,24 @@ class App:
             self._slicing = True
             asyncio.get_running_loop().call_soon(self._new_slice)
         return self._answer(ctx, key)
+
+    async def _next_slice(self) -> None:
+        """Wait for a slice with room: the loop has run calls for a whole slice since it last looked at its sockets,
+        so let it look (a health check waiting there is answered at once), and go on in a later round.
+
+        A new slice begins at the start of the next round (:meth:`_new_slice`, scheduled before this call's wait,
+        so it runs first); the calls waiting then are answered in their order until that slice is used up too, and
+        the others wait again, behind what the loop found on its sockets. Were they all answered in that round, a
+        health check read at its start would wait for all of them: with 25 connections a worker, about 25 calls
+        (``make bench BENCH_ARGS=mixed``). A call handed back by answer_now always waits once, though a new slice has
+        begun meanwhile: that slice's start came before the loop looked."""
+        while True:
+            if not self._slicing:
+                self._slicing = True
+                asyncio.get_running_loop().call_soon(self._new_slice)
+            await asyncio.sleep(0)
+            if time.perf_counter() - self._slice <= SLICE:
+                return
 
     def _new_slice(self) -> None:
         self._slicing = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +89,31 @@ def test_a_failure_after_the_call_ran_is_answered_500_in_the_service_shape_not_r
 
     asyncio.run(run())
     assert len(runs) == 1
+
+
+def test_calls_waiting_for_a_slice_let_the_loop_look_at_its_sockets_after_each_slice(app: App) -> None:
+    """Calls that waited for a slice (the ASGI way) are answered a slice's worth per round, not all in one: what the
+    loop finds on its sockets meanwhile (a health check) waits for about a slice, not for every queued call."""
+    order: list[str] = []
+
+    def busy(seconds: float) -> None:  # a call's own work
+        until = time.perf_counter() + seconds
+        while time.perf_counter() < until:
+            pass
+
+    async def call(number: int) -> None:
+        await app._next_slice()
+        if number == 0:  # arrives once the first of them is answered, as the loop reads a socket
+            asyncio.get_running_loop().call_soon(order.append, "health")
+        busy(server.SLICE / 2)
+        order.append(f"call {number}")
+
+    async def run() -> None:
+        app._new_slice()
+        app._slice -= 2 * server.SLICE  # the loop has answered calls for longer than a slice
+        await asyncio.gather(*(call(number) for number in range(20)))
+
+    asyncio.run(run())
+    assert len(order) == 21
+    assert order.index("health") <= 4, order  # after the slice's calls; before: after all 20
+    assert [entry for entry in order if entry != "health"] == [f"call {n}" for n in range(20)]  # in their order
