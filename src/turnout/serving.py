@@ -65,7 +65,7 @@ def serve(settings: Settings) -> None:
 
 
 def _announce(settings: Settings) -> None:
-    workers = f", {settings.workers} workers" if settings.workers > 1 else ""
+    workers = f", {settings.workers} workers and a background process" if settings.workers > 1 else ""
     log.info("Turnout %s on http://%s:%d (data in %s%s)", __version__, settings.host, settings.port,
              settings.data_dir, workers)
     if settings.dataplane:
