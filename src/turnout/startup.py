@@ -56,14 +56,13 @@ class DataDirLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
-            holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
+            holder = read_pid(fd) or "unknown"
             os.close(fd)
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise StartupError(f"--data-dir {self.data_dir} is in use by another turnout serve (pid {holder}); "
                                    "stop it first, or give this one another --data-dir") from None
             raise StartupError(f"cannot lock --data-dir {self.data_dir}: {exc.strerror or exc}") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        write_pid(fd)
         self._fd = fd
         return self
 
@@ -76,6 +75,18 @@ class DataDirLock:
             os.ftruncate(fd, 0)
         finally:
             os.close(fd)  # closing the descriptor releases the flock
+
+
+def write_pid(fd: int) -> None:
+    """Write this process's pid in the lock file ``fd`` it has just locked, in place of its last holder's."""
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+
+
+def read_pid(fd: int) -> int | None:
+    """The pid written in the lock file ``fd`` (None: none written yet)."""
+    text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    return int(text) if text.isdigit() else None
 
 
 def holder_pid(data_dir: Path) -> int | None:

@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from .startup import read_pid, write_pid
+
 log = logging.getLogger("turnout.workers")
 
 ENGINE_LOCK = "engine.lock"
@@ -124,8 +126,7 @@ class Worker:
         Waits while a primary that is shutting down still holds it."""
         fd = os.open(self.data_dir / ENGINE_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         fcntl.flock(fd, fcntl.LOCK_EX)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        write_pid(fd)
         self._engine_fd = fd
 
     def engine_running(self) -> bool:
@@ -147,8 +148,7 @@ class Worker:
             except OSError as exc:
                 if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                     return None
-                text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-                return int(text) if text.isdigit() else 0
+                return read_pid(fd) or 0
             return None  # nobody held it (closing releases the lock just taken)
         finally:
             os.close(fd)
