@@ -121,6 +121,45 @@ def test_an_iam_change_through_one_worker_applies_at_once_through_the_other(two:
         writer, reader = reader, writer  # and the other way round
 
 
+def test_a_role_changed_through_one_worker_reads_changed_at_once_through_the_other(two: Server) -> None:
+    """GetRole is answered from each worker's cache while the account's roles are unchanged: every kind of change,
+    made through one worker (or by STS's bookkeeping of the role's use), is read at once through the other."""
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]})
+    writer, reader = Pinned(two, 0), Pinned(two, 1)
+    assert writer.iam("CreateRole", RoleName="cached", AssumeRolePolicyDocument=trust)[0] == 200
+
+    def read() -> str:
+        status, text = reader.iam("GetRole", RoleName="cached")
+        assert status == 200, text
+        return text
+
+    assert "<Description>" not in read()  # and now in the reader's cache
+    changes: list[tuple[tuple[str, dict[str, str]], Callable[[str], bool]]] = [
+        (("UpdateRoleDescription", {"Description": "second"}), lambda text: "<Description>second<" in text),
+        (("TagRole", {"Tags.member.1.Key": "team", "Tags.member.1.Value": "blue"}),
+         lambda text: "<Key>team</Key>" in text),
+        (("UntagRole", {"TagKeys.member.1": "team"}), lambda text: "<Key>team</Key>" not in text),
+        (("UpdateRole", {"MaxSessionDuration": "7200"}), lambda text: "<MaxSessionDuration>7200<" in text),
+    ]
+    for (action, params), shows in changes:
+        assert writer.iam(action, RoleName="cached", **params)[0] == 200, action
+        assert shows(read()), action
+    root = two.client("iam")  # a user assumes it (root may not): STS notes the role's use
+    root.create_user(UserName="ann")
+    root.put_user_policy(UserName="ann", PolicyName="assume", PolicyDocument=doc(allow("sts:AssumeRole")))
+    created = root.create_access_key(UserName="ann")["AccessKey"]
+    status, text = writer.call("sts", "Action=AssumeRole&Version=2011-06-15&RoleSessionName=cache-test&RoleArn="
+                               f"arn:aws:iam::{ACCOUNT}:role/cached",
+                               {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+                               (created["AccessKeyId"], created["SecretAccessKey"]))
+    assert status == 200, text
+    assert "<LastUsedDate>" in read()
+    assert writer.iam("DeleteRole", RoleName="cached")[0] == 200
+    status, text = reader.iam("GetRole", RoleName="cached")
+    assert status == 404 and "NoSuchEntity" in text
+
+
 def test_health_counts_every_workers_cloudtrail_events(two: Server) -> None:
     """Each worker records the events of the calls it answers; /_turnout/health sums them, whichever answers."""
     first, second = Pinned(two, 0), Pinned(two, 1)

@@ -92,7 +92,8 @@ class Generations:
         version = self.db.scalar("PRAGMA data_version")
         if version != seen.version:
             seen.tokens = {row[0]: row[1] for row in self.db.all(f"SELECT name, token FROM {TABLE}")}
-            # Inside a transaction the tokens may include its own uncommitted bumps: read them again next time.
-            seen.version = None if self.db.in_transaction else version
+            # Inside a write transaction the tokens may include its own uncommitted bumps: read them again next
+            # time. A read transaction makes none.
+            seen.version = None if self.db.in_transaction and not self.db.reading else version
         seen.stamp = stamp
         return seen.tokens

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from ....store.db import Database
+from . import roles
 from .codec import IN_JSON, json_keys
 from .records import Tag, builder
 
@@ -39,6 +40,7 @@ def of_many(db: Database, account: str, resource_type: str, keys: Collection[str
 def put(db: Database, account: str, resource_type: str, key: str, tags: Collection[Tag]) -> None:
     """Add or overwrite tags (a key already there keeps its place and takes the new casing; the caller checked the
     quota)."""
+    _writing(db, account, resource_type)
     seq = int(
         db.scalar(
             "SELECT COALESCE(MAX(seq), 0) FROM iam_tags WHERE account_id = ? AND resource_type = ? "
@@ -57,6 +59,7 @@ def put(db: Database, account: str, resource_type: str, key: str, tags: Collecti
 
 
 def remove(db: Database, account: str, resource_type: str, key: str, tag_keys: Collection[str]) -> None:
+    _writing(db, account, resource_type)
     for tag_key in tag_keys:
         db.execute(
             "DELETE FROM iam_tags WHERE account_id = ? AND resource_type = ? AND resource_key = ? "
@@ -66,7 +69,13 @@ def remove(db: Database, account: str, resource_type: str, key: str, tag_keys: C
 
 
 def drop(db: Database, account: str, resource_type: str, key: str) -> None:
+    _writing(db, account, resource_type)
     db.execute(
         "DELETE FROM iam_tags WHERE account_id = ? AND resource_type = ? AND resource_key = ?",
         (account, resource_type, key),
     )
+
+
+def _writing(db: Database, account: str, resource_type: str) -> None:
+    if resource_type == "role":  # GetRole's cache holds a role's tags
+        roles.changed(db, account)

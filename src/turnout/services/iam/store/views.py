@@ -17,6 +17,7 @@ from ....authz.ports import EntityFacts, Identity, InlinePolicy, LinkedRole, Pas
 from ....reference.managed_policies import catalogue, is_aws_managed
 from ....store.db import Database
 from ..service_linked import LINKED_SERVICES
+from . import roles
 
 _TABLES = {"user": "iam_users", "group": "iam_groups", "role": "iam_roles"}
 # A group has no permissions boundary: NULL in its place.
@@ -195,7 +196,4 @@ class IdentityViews:
         return None if row is None else AssumableRole(row[0], row[1], row[2], row[3], row[4], int(row[5]))
 
     def note_role_used(self, role: AssumableRole, when: datetime, region: str) -> None:
-        self.db.execute(
-            "UPDATE iam_roles SET last_used_at = ?, last_used_region = ? WHERE account_id = ? AND name_lower = ?",
-            (when.isoformat(), region, role.account_id, role.name_lower),
-        )
+        roles.note_used(self.db, role.account_id, role.name_lower, when.isoformat(), region)
