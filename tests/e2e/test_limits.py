@@ -262,6 +262,18 @@ def test_connection_idle_after_a_response_is_closed(limited: Server) -> None:
         assert closed_by_server(sock)
 
 
+def test_a_connection_in_use_stays_open_past_the_idle_timeout(limited: Server) -> None:
+    """Each response starts the idle time again (--idle-timeout 1): requests half a second apart for three seconds
+    keep one connection open, then it is closed once idle."""
+    with connect(limited) as sock:
+        started = time.monotonic()
+        while time.monotonic() - started < 3:
+            sock.sendall(b"GET /_turnout/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert read_response(sock)[0] == 200
+            time.sleep(0.5)
+        assert closed_by_server(sock)
+
+
 def test_slow_headers_are_cut_off_even_while_bytes_keep_coming(limited: Server) -> None:
     with connect(limited) as sock:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")

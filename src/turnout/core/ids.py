@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
+import random
 import secrets
 import string
 
@@ -56,9 +56,14 @@ def uuid4_text(h: str) -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{h[16].translate(_VARIANT)}{h[17:20]}-{h[20:32]}"
 
 
+_bits = random.getrandbits  # the shared generator: seeded from the OS, and again in every forked child (a worker)
+
+
 def request_id() -> str:
-    """A random (version 4) UUID, as AWS's request ids are (every request makes one)."""
-    return uuid4_text(os.urandom(16).hex())
+    """A random (version 4) UUID, as AWS's request ids are (every request makes one). From a pseudo-random
+    generator seeded by the OS rather than the OS's randomness itself (a system call every request): a request id
+    names a call, it guards nothing."""
+    return uuid4_text(f"{_bits(128):032x}")
 
 
 def hex_id(length: int = 16) -> str:

@@ -1,13 +1,15 @@
 """The HTTP/1.1 connection: uvicorn's httptools protocol, with limits on what a client may send and how slowly.
 
 uvicorn itself bounds neither the header section nor the time a client takes to send it, and closes only
-connections idle *after* a response. This protocol adds (numbers in :class:`~turnout.edge.limits.Limits`):
+connections idle *after* a response (with a timer armed at every response). This protocol adds (numbers in
+:class:`~turnout.edge.limits.Limits`):
 
 * the request line and headers are counted as the parser reads them; past the limit (bytes or fields) the request
   is answered ``RequestHeaderSectionTooLarge`` at once, in the shape of the service the headers seen so far name;
-* a deadline runs from a connection's opening, and from each request's first byte, to the end of its headers: a
-  client that sends nothing, or its headers too slowly (slowloris), is disconnected (one sweep a second, at
-  most, checks every connection's deadline);
+* a deadline runs from a connection's opening, and from the end of each response, to the next request's first
+  byte (``idle_timeout``), then from that byte to the end of its headers (``header_timeout``): a client that sends
+  nothing, or its headers too slowly (slowloris), is disconnected (one sweep a second, at most, checks every
+  connection's deadline; it replaces uvicorn's keep-alive timer);
 * a refusal is followed by a lingering close: the answer is sent, the sending side shut, and what the client still
   sends is read and dropped (never kept) until it closes, so that it reads the answer instead of a reset.
 
@@ -290,10 +292,21 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
         self._linger()
 
     def on_response_complete(self) -> None:
+        """uvicorn's end of a response, but for the keep-alive timer it arms (and the next request cancels): an idle
+        deadline instead, which the sweep checks (one timer less to arm and cancel a call)."""
         cycle_transport, self._cycle_transport = self._cycle_transport, None
         if cycle_transport is not None:
             cycle_transport.flush()  # a head held for a body that never came (HEAD)
-        super().on_response_complete()
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self._unset_keepalive_if_required()
+        self.flow.resume_reading()
+        if self.pipeline:  # pipelined requests: the next one starts now
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        else:
+            self._header_deadline = self.loop.time() + self.limits.idle_timeout
 
     def close_after_response(self) -> None:
         """Close once a response is sent: at once if the request was read to its end, lingering if not."""

@@ -75,6 +75,7 @@ class _Thread(threading.local):
     conn: sqlite3.Connection | None = None
     depth = 0
     reading = False  # the open transaction is a read transaction (its writes raise WriteNeeded)
+    unbegun = False  # a read transaction that has run no statement yet: BEGIN comes with its first (see below)
     after: list[Callable[[], None]] | None = None  # run once the open transaction has committed (after_commit)
 
 
@@ -214,6 +215,7 @@ class Database:
         if state.depth:
             # A nested scope is a savepoint: a call made inside another's transaction (ECS calling ELB
             # through the gateway) that fails leaves nothing half-written, and the outer one goes on.
+            self._begin_read(state)
             name = f"nested_{state.depth}"
             conn.execute(f"SAVEPOINT {name}")
             state.depth += 1
@@ -228,15 +230,18 @@ class Database:
             conn.execute(f"RELEASE {name}")
             return
         if not write:
-            conn.execute("BEGIN")
-            state.depth, state.reading = 1, True
+            # BEGIN waits for the first statement (_begin_read): a deferred BEGIN takes its snapshot at the first
+            # read anyway, and a call answered from caches (GetRole's, most often) then runs no statement at all.
+            state.depth, state.reading, state.unbegun = 1, True, True
             ok = False
             try:
                 yield self
                 ok = True
             finally:
-                state.depth, state.reading = 0, False
-                conn.execute("ROLLBACK")  # it wrote nothing: nothing to commit
+                begun = not state.unbegun
+                state.depth, state.reading, state.unbegun = 0, False, False
+                if begun:
+                    conn.execute("ROLLBACK")  # it wrote nothing: nothing to commit
                 self._committed(state, ok)
             return
         writer = self._writer
@@ -273,14 +278,26 @@ class Database:
                 return
             write()
 
+    def _begin_read(self, state: _Thread) -> None:
+        """The BEGIN of this thread's read transaction, before its first statement."""
+        if state.unbegun:
+            state.unbegun = False
+            self._conn.execute("BEGIN")
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        if self._thread.reading and sql.lstrip()[:7].upper().startswith(WRITES):
-            raise WriteNeeded(sql)
+        state = self._thread
+        if state.reading:
+            if sql.lstrip()[:7].upper().startswith(WRITES):
+                raise WriteNeeded(sql)
+            self._begin_read(state)
         return self._conn.execute(sql, params)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> sqlite3.Cursor:
-        if self._thread.reading and sql.lstrip()[:7].upper().startswith(WRITES):
-            raise WriteNeeded(sql)
+        state = self._thread
+        if state.reading:
+            if sql.lstrip()[:7].upper().startswith(WRITES):
+                raise WriteNeeded(sql)
+            self._begin_read(state)
         return self._conn.executemany(sql, rows)
 
     def insert_rows(self, head: str, rows: Sequence[Sequence[Any]], tail: str = "") -> None:

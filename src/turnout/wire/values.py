@@ -59,6 +59,7 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+@lru_cache(maxsize=4096)  # the same times are written again and again (a resource's creation time, this second)
 def iso8601(value: datetime, millis: bool = False) -> str:
     """``2024-01-31T12:00:00Z`` or, with ``millis``, ``2024-01-31T12:00:00.123Z`` (truncated, never rounded)."""
     v = _utc(value)

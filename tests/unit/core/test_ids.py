@@ -32,3 +32,20 @@ def test_ecs_event_ids_are_uuids_too() -> None:
 def test_uuid4_text_is_what_the_uuid_module_makes_of_the_same_digits(raw: bytes) -> None:
     """The one maker of UUID text (request ids, CloudTrail eventIDs) sets the version and variant as uuid does."""
     assert ids.uuid4_text(raw.hex()) == str(uuid.UUID(bytes=raw, version=4))
+
+
+def test_a_forked_worker_makes_request_ids_of_its_own() -> None:
+    """Workers are forked from one process: each draws request ids from a generator seeded again in the child."""
+    import os
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next ids, then out at once
+        os.write(write, ",".join(ids.request_id() for _ in range(3)).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as pipe:
+        child = pipe.read().split(",")
+    parent = [ids.request_id() for _ in range(3)]
+    assert len(child) == 3 and not set(child) & set(parent)

@@ -48,3 +48,40 @@ def test_committed_transaction_is_visible_to_another_connection(tmp_path: Path) 
         db.execute("INSERT INTO accounts (account_id, created_at) VALUES ('111111111111', 'x')")
     other = Database(tmp_path / "t.db")
     assert other.scalar("SELECT account_id FROM accounts") == "111111111111"
+
+
+def _traced(db: Database) -> list[str]:
+    """The statements this thread's connection runs from now on."""
+    seen: list[str] = []
+    db._conn.set_trace_callback(seen.append)
+    return seen
+
+
+def test_a_read_transaction_that_runs_no_statement_sends_none(tmp_path: Path) -> None:
+    db = Database(tmp_path / "t.db")
+    seen = _traced(db)
+    with db.transaction(write=False):  # a call answered from caches
+        assert db.in_transaction and db.reading
+    assert seen == []
+    assert not db.in_transaction
+
+
+def test_a_read_transaction_begins_with_its_first_statement_and_reads_one_snapshot(tmp_path: Path) -> None:
+    db = Database(tmp_path / "t.db")
+    other = Database(tmp_path / "t.db")  # another process's connection
+    seen = _traced(db)
+    with db.transaction(write=False):
+        assert db.scalar("SELECT COUNT(*) FROM accounts") == 0
+        with other.transaction():
+            other.execute("INSERT INTO accounts (account_id, created_at) VALUES ('111111111111', 'x')")
+        assert db.scalar("SELECT COUNT(*) FROM accounts") == 0  # the snapshot of its first read
+    assert seen == ["BEGIN", "SELECT COUNT(*) FROM accounts", "SELECT COUNT(*) FROM accounts", "ROLLBACK"]
+    assert db.scalar("SELECT COUNT(*) FROM accounts") == 1
+
+
+def test_a_scope_nested_in_a_read_transaction_not_yet_begun_begins_it_first(tmp_path: Path) -> None:
+    db = Database(tmp_path / "t.db")
+    seen = _traced(db)
+    with db.transaction(write=False), db.transaction(write=False):
+        db.scalar("SELECT 1")
+    assert seen == ["BEGIN", "SAVEPOINT nested_1", "SELECT 1", "RELEASE nested_1", "ROLLBACK"]
