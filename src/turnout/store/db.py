@@ -281,8 +281,8 @@ class Database:
     def _begin_read(self, state: _Thread) -> None:
         """The BEGIN of this thread's read transaction, before its first statement."""
         if state.unbegun:
+            self._conn.execute("BEGIN")  # first: a BEGIN that fails leaves nothing to roll back
             state.unbegun = False
-            self._conn.execute("BEGIN")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         state = self._thread
