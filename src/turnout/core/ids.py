@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import random
 import secrets
 import string
@@ -56,7 +57,9 @@ def uuid4_text(h: str) -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{h[16].translate(_VARIANT)}{h[17:20]}-{h[20:32]}"
 
 
-_bits = random.getrandbits  # the shared generator: seeded from the OS, and again in every forked child (a worker)
+_generator = random.Random()  # seeded from the OS; its own, so that nothing seeding the shared one repeats our ids
+os.register_at_fork(after_in_child=_generator.seed)  # a forked worker draws ids of its own
+_bits = _generator.getrandbits
 
 
 def request_id() -> str:

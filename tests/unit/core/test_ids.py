@@ -49,3 +49,13 @@ def test_a_forked_worker_makes_request_ids_of_its_own() -> None:
         child = pipe.read().split(",")
     parent = [ids.request_id() for _ in range(3)]
     assert len(child) == 3 and not set(child) & set(parent)
+
+
+def test_seeding_the_shared_generator_does_not_repeat_request_ids() -> None:
+    """Tests (Hypothesis among them) seed Python's shared generator: request ids come from a generator of their own."""
+    import random
+
+    random.seed(7)
+    first = ids.request_id()
+    random.seed(7)
+    assert ids.request_id() != first
