@@ -76,17 +76,22 @@ def test_a_read_outside_any_transaction_uses_the_cache_too(db: Database) -> None
     assert description(roles.get_with_tags(db, ACCOUNT, "app")) == "first"
 
 
-WRITES: dict[str, Callable[[Database], None]] = {
-    "insert": lambda db: roles.insert(db, role("Third")),
-    "save": lambda db: roles.save(db, role(description="behind", max_session_duration=7200)),
-    "delete": lambda db: roles.delete(db, ACCOUNT, "another"),
-    "trust policy's saved form": lambda db: roles.set_trust_policy_saved(db, ACCOUNT, "app", '{"saved":1}'),
-    "last use": lambda db: IdentityViews(db).note_role_used(
+Found = tuple[Role, list[Tag]]
+WRITES: dict[str, tuple[Callable[[Database], None], Callable[[Found], bool]]] = {
+    # each write, and what it shows of the role App itself (nothing, when it writes another role)
+    "insert": (lambda db: roles.insert(db, role("Third")), lambda found: True),
+    "save": (lambda db: roles.save(db, role(description="behind", max_session_duration=7200)),
+             lambda found: found[0].max_session_duration == 7200),
+    "delete": (lambda db: roles.delete(db, ACCOUNT, "another"), lambda found: True),
+    "trust policy's saved form": (lambda db: roles.set_trust_policy_saved(db, ACCOUNT, "app", '{"saved":1}'),
+                                  lambda found: found[0].trust_policy_saved == '{"saved":1}'),
+    "last use": (lambda db: IdentityViews(db).note_role_used(
         AssumableRole(ACCOUNT, "App", "app", "AROAAPP", f"arn:aws:iam::{ACCOUNT}:role/App", 3600), CREATED,
-        "eu-west-1"),
-    "tags put": lambda db: tags.put(db, ACCOUNT, "role", "app", [Tag("team", "blue")]),
-    "tags removed": lambda db: tags.remove(db, ACCOUNT, "role", "app", ["team"]),
-    "tags dropped": lambda db: tags.drop(db, ACCOUNT, "role", "app"),
+        "eu-west-1"), lambda found: found[0].last_used_region == "eu-west-1"),
+    "tags put": (lambda db: tags.put(db, ACCOUNT, "role", "app", [Tag("team", "blue")]),
+                 lambda found: found[1] == [Tag("team", "blue")]),
+    "tags removed": (lambda db: tags.remove(db, ACCOUNT, "role", "app", ["team"]), lambda found: found[1] == []),
+    "tags dropped": (lambda db: tags.drop(db, ACCOUNT, "role", "app"), lambda found: found[1] == []),
 }
 
 
@@ -96,13 +101,15 @@ def test_every_write_of_a_role_or_its_tags_is_seen_at_the_next_read(db: Database
         tags.put(db, ACCOUNT, "role", "app", [Tag("team", "red")])
         roles.insert(db, role("Another"))
     before = read(db)
+    assert before is not None and before[1] == [Tag("team", "red")]
     write_behind_its_back(db, "behind")  # shows only once the cache is dropped
+    write, shows = WRITES[name]
     with db.transaction():
-        WRITES[name](db)
+        write(db)
     after = read(db)
-    assert before is not None and after is not None
-    assert after[0].description == "behind"
-    assert after != before or name == "delete"
+    assert after is not None
+    assert after[0].description == "behind"  # read again from the database, not from the cache
+    assert shows(after)
 
 
 def test_tags_of_other_kinds_leave_the_cache_alone(db: Database) -> None:
