@@ -89,15 +89,6 @@ def read_pid(fd: int) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def holder_pid(data_dir: Path) -> int | None:
-    """The pid written in a data directory's lock file (its last holder's, which may have exited)."""
-    try:
-        text = (data_dir / LOCK_NAME).read_text().strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
-
-
 def bind(host: str, port: int) -> socket.socket:
     """A TCP socket bound to ``host``:``port`` for the server to listen on."""
     where = f"{host}:{port}"
