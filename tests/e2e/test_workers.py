@@ -324,9 +324,8 @@ def test_a_bad_worker_count_is_refused(value: str, tmp_path: Path) -> None:
     assert "argument --workers" in result.stderr
 
 
-# Enough roles that GetAccountAuthorizationDetails over them is a long call (turnout.edge.lanes.LONG_SECONDS: 20 ms
-# of CPU) on a fast machine too: over 400 roles it took 7 to 10 ms in process on this project's machine, before its
-# answer was serialised.
+# Enough roles that GetAccountAuthorizationDetails over them is a long call (turnout.edge.lanes.LONG_SECONDS: 8 ms
+# of CPU) on a fast machine too: over 1,000 roles it takes 11 to 15 ms of CPU in a server on this project's machine.
 ROLES_FOR_A_LONG_CALL = 1000
 
 
