@@ -31,9 +31,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 log = logging.getLogger("turnout.store")
+
+T = TypeVar("T")
 
 Row = sqlite3.Row
 
@@ -99,6 +101,8 @@ class Database:
         self._deferred: list[Callable[[], None]] = []
         self._writer = None if self.path == ":memory:" else WriterLock(self.path + "-writer.lock")
         self._auto_checkpoint = True
+        self._shared: dict[Callable[[Database], Any], Any] = {}
+        self._sharing = threading.RLock()  # re-entrant: one shared object may build another (a cache its generations)
         self._connect()
         migrate(self)
 
@@ -163,6 +167,18 @@ class Database:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+    def shared(self, make: Callable[[Database], T]) -> T:
+        """The one object ``make`` builds for this database in this process, built at its first use (once, however
+        many threads ask at the same time) and kept as long as the database: state other modules keep per database,
+        such as :mod:`.generations` and the caches that follow it."""
+        found = self._shared.get(make)
+        if found is None:
+            with self._sharing:
+                found = self._shared.get(make)
+                if found is None:
+                    found = self._shared[make] = make(self)
+        return found
 
     @property
     def in_transaction(self) -> bool:

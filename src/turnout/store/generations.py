@@ -21,23 +21,17 @@ from __future__ import annotations
 
 import secrets
 import threading
-import weakref
 from collections.abc import Callable
 
 from .db import Database
 
 TABLE = "generations"
 
-_OF: weakref.WeakKeyDictionary[Database, Generations] = weakref.WeakKeyDictionary()
-
 
 def of(db: Database) -> Generations:
     """The one :class:`Generations` of a database (its own bumps do not change ``data_version`` for the
     connection that made them, so every cache over one connection must read the same tokens)."""
-    found = _OF.get(db)
-    if found is None:
-        found = _OF[db] = Generations(db)
-    return found
+    return db.shared(Generations)
 
 
 class _Seen(threading.local):

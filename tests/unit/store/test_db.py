@@ -85,3 +85,40 @@ def test_a_scope_nested_in_a_read_transaction_not_yet_begun_begins_it_first(tmp_
     with db.transaction(write=False), db.transaction(write=False):
         db.scalar("SELECT 1")
     assert seen == ["BEGIN", "SAVEPOINT nested_1", "SELECT 1", "RELEASE nested_1", "ROLLBACK"]
+
+
+def test_shared_builds_one_object_per_database_even_when_threads_race(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    built: list[Database] = []
+
+    class Slow:
+        def __init__(self, db: Database) -> None:
+            built.append(db)
+            time.sleep(0.05)  # long enough for every other thread to ask meanwhile
+
+    db, other = Database(tmp_path / "a.db"), Database(tmp_path / "b.db")
+    got: list[Slow] = []
+    threads = [threading.Thread(target=lambda: got.append(db.shared(Slow))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(got) == 8 and all(found is got[0] for found in got)
+    assert built == [db]
+    assert other.shared(Slow) is not got[0] and built == [db, other]  # another database has its own
+
+
+def test_a_shared_object_may_build_another_while_it_is_built(tmp_path: Path) -> None:
+    class Inner:
+        def __init__(self, db: Database) -> None:
+            self.db = db
+
+    class Outer:
+        def __init__(self, db: Database) -> None:
+            self.inner = db.shared(Inner)  # as the role cache takes its database's generations
+
+    db = Database(tmp_path / "a.db")
+    outer = db.shared(Outer)
+    assert outer.inner is db.shared(Inner) and db.shared(Outer) is outer

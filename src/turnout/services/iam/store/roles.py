@@ -13,7 +13,6 @@ reads it may write back, and a generation another process has just committed may
 from __future__ import annotations
 
 import threading
-import weakref
 from collections.abc import Collection, Sequence
 from typing import Any, NamedTuple
 
@@ -90,9 +89,6 @@ class _Entry(NamedTuple):
 class _Cache:
     """One database's cached roles in this process, by (account, name_lower)."""
 
-    _OF: weakref.WeakKeyDictionary[Database, _Cache] = weakref.WeakKeyDictionary()
-    _MAKING = threading.Lock()
-
     def __init__(self, db: Database) -> None:
         self.generations = generations.of(db)
         self.entries: dict[tuple[str, str], _Entry] = {}
@@ -100,13 +96,7 @@ class _Cache:
 
     @classmethod
     def of(cls, db: Database) -> _Cache:
-        found = cls._OF.get(db)
-        if found is None:
-            with cls._MAKING:
-                found = cls._OF.get(db)
-                if found is None:
-                    found = cls._OF[db] = cls(db)
-        return found
+        return db.shared(cls)
 
     def keep(self, key: tuple[str, str], entry: _Entry) -> None:
         with self._lock:
