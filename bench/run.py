@@ -45,7 +45,7 @@ def run_one(name: str, args: list[str]) -> int:
     module = importlib.import_module(BENCHMARKS[name])
     parser = argparse.ArgumentParser(
         prog=f"bench/run.py {name}", description=module.__doc__,
-        epilog=f"benchmarks: {', '.join(BENCHMARKS)} (with no argument: {', '.join(name for name, _ in DEFAULT_RUN)})",
+        epilog=f"benchmarks: {', '.join(BENCHMARKS)} (with no argument: {', '.join(run for run, _ in DEFAULT_RUN)})",
     )
     module.add_arguments(parser)
     options = parser.parse_args(args)
