@@ -86,7 +86,7 @@ YIELD_FIRST = "turnout.yield_first"  # in the scope of a call answer_now handed 
 STARTUP_FAILED = 3  # a worker's exit code when it could not start (the parent then stops them all)
 # Counters summed over the workers: CloudTrail's, and the ELB and ECS writes committed (the data plane's listeners
 # look at it before each request: turnout.dataplane.runtime.DataPlane.current).
-TALLIED = ("recorded", "dropped", "dataplane", "connections", "generations")
+TALLIED = ("recorded", "dropped", "dataplane", "connections", "quiet", "generations")
 
 
 def build_gateway(settings: Settings, clock: Clock | None = None, worker: Worker | None = None) -> Gateway:
@@ -498,6 +498,9 @@ class App:
         payload["worker"] = {"index": worker.index if worker is not None else 0, "pid": os.getpid()}
         if worker is not None:  # the process that runs the background work (turnout.workers); None: starting again
             payload["background"] = {"index": worker.count, "pid": worker.engine_pid()}
+            if worker.tally is not None and worker.count > 1:  # how the acceptors see them (turnout.edge.accept)
+                payload["connections"] = {"open": worker.tally.each("connections")[:worker.count],
+                                          "quiet": worker.tally.each("quiet")[:worker.count]}
         from .deploy import Engine
 
         engine = getattr(self.gateway.providers.get("ecs"), "engine", None)

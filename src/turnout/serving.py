@@ -104,8 +104,12 @@ def _run_uvicorn(gateway: Gateway, settings: Settings, sock: Any) -> bool:
         # Each connection to the worker holding the fewest (turnout.edge.accept); its predecessor's died with it.
         index, workers = worker.index, worker.count
         tally.set(index, "connections", 0)
-        server = BalancedServer(config, Acceptor(sock, index, lambda: tally.each("connections")[:workers],
-                                                 lambda change: tally.add(index, "connections", change)))
+        tally.set(index, "quiet", 0)
+        server = BalancedServer(config, Acceptor(
+            sock, index, lambda: tally.each("connections")[:workers],
+            lambda change: tally.add(index, "connections", change),
+            quiet=lambda: tally.each("quiet")[:workers], add_quiet=lambda change: tally.add(index, "quiet", change),
+        ))
     else:
         server = uvicorn.Server(config)
     server.run(sockets=[sock])  # the socket bound above: the port is known to be ours before the log line

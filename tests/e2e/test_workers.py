@@ -400,3 +400,35 @@ def test_new_connections_are_shared_out_across_the_workers(two: Server) -> None:
         for conn in connections:
             conn.close()
     assert workers == {0: 4, 1: 4}  # and none to the background process (index 2)
+
+
+def test_a_quiet_kept_alive_connection_does_not_push_busy_ones_onto_one_worker(two: Server) -> None:
+    """An SDK keeps idle connections open: once one has been quiet for a second, its worker counts it apart
+    (``/_turnout/health``'s ``connections``), and the next two connections go one to each worker, where counting
+    it like a busy one could send both to the same worker."""
+    quiet = http.client.HTTPConnection("127.0.0.1", two.port, timeout=20)
+    holder = Pinned._health(quiet)["worker"]["index"]
+    deadline = time.monotonic() + 4  # before the server's 5 s idle timeout closes it
+    seen: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        probe = http.client.HTTPConnection("127.0.0.1", two.port, timeout=20)
+        seen = Pinned._health(probe)["connections"]
+        probe.close()
+        if seen["quiet"][holder] == 1 and sum(seen["open"]) == 2:  # the quiet one, and the probe itself
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the kept-alive connection never counted as quiet: {seen}")
+    time.sleep(0.1)  # the probe's end is counted
+    busy: list[tuple[http.client.HTTPConnection, int, dict[str, Any]]] = []
+    try:
+        for _ in range(2):
+            conn = http.client.HTTPConnection("127.0.0.1", two.port, timeout=20)
+            answer = Pinned._health(conn)
+            busy.append((conn, answer["worker"]["index"], answer["connections"]))
+        assert sorted(index for _, index, _ in busy) == [0, 1], (holder, seen, busy)
+        assert busy[0][1] != holder, (holder, seen, busy)  # the first goes to the worker holding only the quiet one
+    finally:
+        quiet.close()
+        for conn, _, _ in busy:
+            conn.close()

@@ -6,12 +6,17 @@ woken. An SDK or a load generator opens its few keep-alive connections at once a
 them, so one worker could serve them all while the other cores idle (seen: two connections on one worker,
 2,400 signed GetRole calls a second at one core, where two workers answer 3,600).
 
-Here each worker counts its open connections in memory the workers share (:class:`turnout.workers.Tally`), and
-a worker that holds more than another one (more by over an eighth, :data:`SLACK`, once they hold many) leaves a
-waiting connection to it: it stops watching the socket for :data:`STEP` seconds and looks again. After
-:data:`PATIENCE` seconds it takes the connection anyway, so a less loaded worker that is slow to wake (a long slice
-of work on its loop) delays a new connection at most that long. Workers accept one connection per wake-up, so a
-burst is shared out as it is read.
+Here each worker counts its open connections, and those of them that are quiet (no request for a second:
+:data:`~turnout.edge.protocol.QUIET_AFTER`), in memory the workers share (:class:`turnout.workers.Tally`). A worker
+whose busy connections (open, not quiet) outnumber another one's (by over an eighth, :data:`SLACK`, once they hold
+many), or that holds as many busy ones but more open ones, leaves a waiting connection to it: it stops watching the
+socket for :data:`STEP` seconds and looks again. After :data:`PATIENCE` seconds it takes the connection anyway, so a
+less loaded worker that is slow to wake (a long slice of work on its loop) delays a new connection at most that
+long. Workers accept one connection per wake-up, so a burst is shared out as it is read.
+
+Busy connections come first because SDKs keep idle connections open (boto3 pools them): counted like the others,
+a client's one quiet connection on a worker made the two busy connections opened next share the other worker
+(seen in six runs of six: 1,500 to 2,400 GetRole calls a second on one core, where two workers answer 3,600).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import select
 import socket
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -31,23 +37,33 @@ STEP = 0.002  # seconds a busier worker waits before it looks at a waiting conne
 PATIENCE = 0.1  # seconds after which a worker takes a waiting connection whatever the others hold
 SLACK = 8  # a worker holding N connections more than another takes new ones still while N <= the other's / SLACK
 
-Counts = Callable[[], list[int]]  # the open connections of every worker, by index
+Counts = Callable[[], list[int]]  # a count per worker, by index
+
+
+def _no_quiet() -> list[int]:
+    return []
 
 
 class Acceptor:
-    """Accepts on ``sock`` for worker ``index``: only while no other worker holds fewer connections.
+    """Accepts on ``sock`` for worker ``index``: only while no other worker holds fewer busy connections (or as
+    many, and fewer open ones).
 
-    ``counts`` reads every worker's count; ``add`` changes this worker's (by +1 or -1)."""
+    ``counts`` reads every worker's open connections; ``add`` changes this worker's (by +1 or -1). ``quiet`` reads
+    every worker's quiet connections (none when not given), ``add_quiet`` changes this worker's."""
 
-    def __init__(self, sock: socket.socket, index: int, counts: Counts, add: Callable[[int], None]) -> None:
+    def __init__(self, sock: socket.socket, index: int, counts: Counts, add: Callable[[int], None], *,
+                 quiet: Counts = _no_quiet, add_quiet: Callable[[int], None] | None = None) -> None:
         self.sock = sock
         self.index = index
         self._counts = counts
         self._add = add
+        self._quiet = quiet
+        self._add_quiet = add_quiet
         self._factory: Callable[[], asyncio.Protocol] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._watching = False
         self._waiting_since: float | None = None  # when this worker first left the waiting connection to another
+        self._left_at = 0.0  # when it last left one (its retries come every STEP while the connection waits)
         self._retry: asyncio.TimerHandle | None = None
 
     def start(self, factory: Callable[[], asyncio.Protocol], backlog: int) -> None:
@@ -97,21 +113,21 @@ class Acceptor:
         _start_now(self._serve(conn))
 
     def _should_leave(self, now: float) -> bool:
-        """Whether to leave the waiting connection to a worker holding fewer (for at most PATIENCE): fewer by more
-        than an eighth of what it holds, so that among many connections the first worker to look takes a new one
-        (a health check on a new connection is not kept waiting for the other worker's loop over one more)."""
-        counts = self._counts()
-        mine = counts[self.index]
-        least = min(count for index, count in enumerate(counts) if index != self.index) if len(counts) > 1 else mine
-        if mine - least <= least // SLACK:
+        """Whether to leave the waiting connection to another worker (for at most PATIENCE): see :func:`busier`."""
+        if not busier(self.index, self._counts(), self._quiet()):
             self._waiting_since = None
             return False
-        if self._waiting_since is None:
+        if self._waiting_since is None or now - self._left_at > PATIENCE:
+            # A connection left long ago was taken meanwhile (by another worker): this one is new, and waits its
+            # own patience (without this, a connection arriving PATIENCE after one left was taken at once).
             self._waiting_since = now
+        self._left_at = now
         return now - self._waiting_since < PATIENCE
 
     def _look_again(self) -> None:
         self._retry = None
+        if not _waiting(self.sock):
+            self._waiting_since = None  # another worker took the connection this one left
         self._watch()
 
     async def _serve(self, conn: socket.socket) -> None:
@@ -133,6 +149,7 @@ class Acceptor:
         def protocol() -> asyncio.Protocol:
             made = factory()
             made.on_lost = closed  # type: ignore[attr-defined]  # read by TurnoutHttpProtocol
+            made.on_quiet = self._add_quiet  # type: ignore[attr-defined]  # likewise
             return made
 
         try:
@@ -148,6 +165,37 @@ class Acceptor:
 
     def _closed(self) -> None:
         self._add(-1)
+
+
+def _waiting(sock: socket.socket) -> bool:
+    """Whether a connection waits to be accepted on the listening ``sock`` (it reads as readable)."""
+    poller = select.poll()  # not select(): a listening socket opened late may have a descriptor past 1024
+    try:
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):  # closed meanwhile
+        return False
+
+
+def busier(index: int, opened: list[int], quiet: list[int]) -> bool:
+    """Whether worker ``index`` should leave a new connection to another: another holds fewer busy connections
+    (open, not quiet) by more than an eighth of its own, or as many busy ones and fewer open ones by more than an
+    eighth. Within the eighth the first worker to look takes it, so that among many connections a health check on a
+    new one is not kept waiting for the other worker's loop over one more. Counts are read without a lock from
+    several processes (a quiet count may trail the open one by a sweep): a busy count is never below 0."""
+    if len(opened) < 2:
+        return False
+    quiet = quiet + [0] * (len(opened) - len(quiet))
+    busy = [max(0, count - still) for count, still in zip(opened, quiet, strict=True)]
+    mine = busy[index]
+    others = [worker for worker in range(len(opened)) if worker != index]
+    least = min(busy[worker] for worker in others)
+    if mine - least > least // SLACK:
+        return True
+    if mine != least:  # fewer busy ones, or more within the eighth
+        return False
+    least_open = min(opened[worker] for worker in others if busy[worker] == least)
+    return opened[index] - least_open > least_open // SLACK
 
 
 def _start_now(coro: Coroutine[Any, Any, None]) -> None:

@@ -10,6 +10,9 @@ connections idle *after* a response (with a timer armed at every response). This
   byte (``idle_timeout``), then from that byte to the end of its headers (``header_timeout``): a client that sends
   nothing, or its headers too slowly (slowloris), is disconnected (one sweep a second, at most, checks every
   connection's deadline; it replaces uvicorn's keep-alive timer);
+* a connection that has carried no request for :data:`QUIET_AFTER` seconds is *quiet*: the sweep counts it once
+  (``on_quiet(+1)``), and its next request or its end counts it back (``on_quiet(-1)``), so that the acceptor
+  (:mod:`turnout.edge.accept`) can tell a worker's busy connections from an SDK's kept-alive idle ones;
 * a refusal is followed by a lingering close: the answer is sent, the sending side shut, and what the client still
   sends is read and dropped (never kept) until it closes, so that it reads the answer instead of a reset.
 
@@ -48,6 +51,7 @@ log = logging.getLogger("turnout.server")
 HEALTH_PATH = "/_turnout/health"
 DIRECT_AT_MOST = 64 * 1024  # bytes of body a call answered by the connection may have (below every body limit)
 ANSWERED = "turnout.answered"  # set in the scope of a request the connection answered itself (health)
+QUIET_AFTER = 1.0  # seconds without a request after which a kept-alive connection counts as quiet (the acceptor's)
 
 
 
@@ -61,6 +65,7 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
     """uvicorn's ``http`` protocol class for ``turnout serve`` (limits from the application's ``limits``)."""
 
     on_lost: Callable[[], None] | None = None  # called once the connection is gone (turnout.edge.accept counts)
+    on_quiet: Callable[[int], None] | None = None  # called with +1 once it turns quiet, -1 once it is not any more
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -77,6 +82,8 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
         self._cycle_transport: _CycleTransport | None = None  # the response being written (its head held)
         self._feeding = False  # inside data_received: a request read whole there may be answered at once
         self._pending: tuple[Any, Any] | None = None  # (cycle, app) of the request being read, not yet started
+        self._idle_since: float | None = None  # loop time of its opening or last response; None during a request
+        self._quiet = False  # counted quiet (on_quiet(+1) called, -1 not yet)
 
     # -- timers ---------------------------------------------------------------------------------------
 
@@ -96,6 +103,7 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
             for connection in list(state.connections):
                 if isinstance(connection, TurnoutHttpProtocol):
                     connection._check_header_deadline(now)
+                    connection._check_quiet(now)
             loop.call_later(period, sweep)
 
         loop.call_later(period, sweep)
@@ -106,12 +114,29 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
             if not self.transport.is_closing():
                 self.transport.close()  # nothing (or too little) was sent: nothing to answer
 
+    def _check_quiet(self, now: float) -> None:
+        idle_since = self._idle_since
+        if not self._quiet and idle_since is not None and now - idle_since >= QUIET_AFTER \
+                and self.on_quiet is not None:
+            self._quiet = True
+            self.on_quiet(1)
+
+    def _not_quiet(self) -> None:
+        self._quiet = False
+        if self.on_quiet is not None:
+            self.on_quiet(-1)
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._header_deadline = self.loop.time() + self.limits.idle_timeout
+        now = self.loop.time()
+        self._header_deadline = now + self.limits.idle_timeout
+        self._idle_since = now
         self._start_sweeping()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._quiet:
+            self._not_quiet()
+        self.on_quiet = None
         lost, self.on_lost = self.on_lost, None
         if lost is not None:
             lost()
@@ -165,6 +190,9 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
         self._header_size = 0
         self._header_count = 0
         self._header_deadline = self.loop.time() + self.limits.header_timeout
+        self._idle_since = None
+        if self._quiet:
+            self._not_quiet()
 
     def on_url(self, url: bytes) -> None:
         self._header_size += len(url)
@@ -306,7 +334,9 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
             cycle, app = self.pipeline.pop()
             self._start_asgi_task(cycle, app)
         else:
-            self._header_deadline = self.loop.time() + self.limits.idle_timeout
+            now = self.loop.time()
+            self._header_deadline = now + self.limits.idle_timeout
+            self._idle_since = now
 
     def close_after_response(self) -> None:
         """Close once a response is sent: at once if the request was read to its end, lingering if not."""
