@@ -44,7 +44,9 @@ def serve(settings: Settings) -> None:
                 return
             try:
                 Database(settings.data_dir / "turnout.db").close()  # migrations, once, before the workers
-                from .services import registry  # noqa: F401 - imported once, shared by the forked workers
+                from .services import registry
+
+                registry.providers()  # imported once, here: the forked workers inherit them (~150 modules)
             except DatabaseError as exc:
                 raise database_error(settings.data_dir, exc) from None
             _announce(settings)
