@@ -185,7 +185,7 @@ def busier(index: int, opened: list[int], quiet: list[int]) -> bool:
     several processes (a quiet count may trail the open one by a sweep): a busy count is never below 0."""
     if len(opened) < 2:
         return False
-    quiet = quiet + [0] * (len(opened) - len(quiet))
+    quiet = (quiet + [0] * len(opened))[:len(opened)]  # none given: none quiet
     busy = [max(0, count - still) for count, still in zip(opened, quiet, strict=True)]
     mine = busy[index]
     others = [worker for worker in range(len(opened)) if worker != index]

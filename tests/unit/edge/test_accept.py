@@ -161,6 +161,7 @@ def test_a_worker_with_more_busy_connections_leaves_the_connection_though_it_hol
     (0, [30, 25], [0, 0], True),
     (0, [3, 1], [5, 0], False),  # a quiet count trailing the open one (read mid-change) is no busy count below 0
     (0, [5], [], False),  # one worker takes everything
+    (1, [2, 0], [2, 0, 7], False),  # a longer quiet list (a worker more in the tally) is cut to the workers
 ])
 def test_busier_compares_busy_connections_then_open_ones(index: int, opened: list[int], quiet: list[int],
                                                          leaves: bool) -> None:
