@@ -15,7 +15,7 @@ from .gateway.accesslog import AccessLog
 from .gateway.gateway import Gateway
 from .server import STARTUP_FAILED, TALLIED, App, Settings, build_dataplane, build_gateway
 from .store.db import Database, DatabaseError
-from .workers import Supervisor, Tally, Worker
+from .workers import Doorbell, Supervisor, Tally, Worker
 
 log = logging.getLogger("turnout.server")
 
@@ -52,9 +52,10 @@ def serve(settings: Settings) -> None:
             _announce(settings)
 
             tally = Tally(settings.workers + 1, TALLIED)  # the workers' rows, then the background process's
+            doorbell = Doorbell()  # the workers wake the background process's engine through it
 
             def run_worker(index: int) -> int:
-                worker = Worker(index, settings.workers, settings.data_dir, tally)
+                worker = Worker(index, settings.workers, settings.data_dir, tally, doorbell)
                 gateway = build_gateway(settings, worker=worker)
                 return 0 if _run_uvicorn(gateway, settings, sock) else STARTUP_FAILED
 

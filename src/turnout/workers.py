@@ -102,6 +102,32 @@ class Tally:
         return dict(zip(self.names, sums, strict=True))
 
 
+class Doorbell:
+    """A pipe the workers ring to wake the background process's ECS engine at once (one byte, after the waking
+    request's commit), made by the parent before the fork so that every process holds both ends. Both ends are
+    non-blocking: a ring into a full pipe is dropped (the bytes waiting already wake the engine), and the engine
+    drains what it reads. The engine still looks at its wake token now and then (``deploy.engine.POLL``), so a ring
+    lost some other way only delays a pass."""
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.set_blocking(self._write, False)
+
+    def ring(self) -> None:
+        with contextlib.suppress(OSError):  # full (BlockingIOError): already rung; closed: shutting down
+            os.write(self._write, b"\0")
+
+    def fileno(self) -> int:
+        """The end the engine watches."""
+        return self._read
+
+    def drain(self) -> None:
+        with contextlib.suppress(OSError):
+            while os.read(self._read, 4096):
+                pass
+
+
 @dataclass
 class Worker:
     """This process's place among the server's processes (``Gateway.worker``; None there: a single-process server):
@@ -112,6 +138,7 @@ class Worker:
     count: int
     data_dir: Path
     tally: Tally | None = None  # counters shared by the processes, a row each (made by the parent, before the fork)
+    doorbell: Doorbell | None = None  # rung by the workers to wake the engine (made by the parent, before the fork)
     _engine_fd: int | None = field(default=None, repr=False)
 
     @property
