@@ -100,8 +100,14 @@ class Engine:
         return worker.doorbell if worker is not None else None
 
     def _rung(self, doorbell: Doorbell) -> None:
-        """A worker rang (it moved :data:`WAKE`, and committed): run a pass now, as for a new token."""
+        """A worker rang (it moved :data:`WAKE`, and committed): run a pass now, as for a new token, and take that
+        token as seen, so that the next look at it does not run a second pass for the same wake (a bump after this
+        read rings again)."""
         doorbell.drain()
+        try:
+            self._woken = generations.of(self.db).token(WAKE)
+        except Exception:  # the database is closing (shutdown): the pass below meets it too
+            log.debug("could not read the engine's wake token", exc_info=True)
         self._dirty = None
         if self._event is not None:
             self._event.set()

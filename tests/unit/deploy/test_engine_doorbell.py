@@ -12,6 +12,7 @@ import pytest
 from turnout.deploy import engine as engine_module
 from turnout.deploy.engine import Engine
 from turnout.server import Settings, build_gateway
+from turnout.store import generations
 from turnout.workers import Doorbell, Worker
 
 
@@ -47,6 +48,8 @@ def test_a_wake_from_a_worker_rings_the_engine_of_the_background_process(
                 await asyncio.sleep(0.05)
                 assert not waiting.done()  # rung only once the transaction has committed
             await asyncio.wait_for(waiting, 10.0)
+            # The wake's token is taken as seen: the next look at it runs no second pass for the same wake.
+            assert running._woken == generations.of(background.db).token(engine_module.WAKE) != 0
             return True
         finally:
             assert running._loop_task is not None
