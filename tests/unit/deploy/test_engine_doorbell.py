@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import select
 from pathlib import Path
 
 import pytest
@@ -43,10 +44,10 @@ def test_a_wake_from_a_worker_rings_the_engine_of_the_background_process(
             waiting = asyncio.ensure_future(running._wait(600.0))
             await asyncio.sleep(0.05)
             assert not waiting.done()
-            with worker.db.transaction():
+            with worker.db.transaction():  # no await inside: the engine's own passes write too
                 waking.wake()
-                await asyncio.sleep(0.05)
-                assert not waiting.done()  # rung only once the transaction has committed
+                assert not select.select([bell.fileno()], [], [], 0)[0]  # rung only once it has committed
+            assert select.select([bell.fileno()], [], [], 0)[0]
             await asyncio.wait_for(waiting, 10.0)
             # The wake's token is taken as seen: the next look at it runs no second pass for the same wake.
             assert running._woken == generations.of(background.db).token(engine_module.WAKE) != 0
