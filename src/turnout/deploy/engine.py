@@ -104,13 +104,21 @@ class Engine:
         token as seen, so that the next look at it does not run a second pass for the same wake (a bump after this
         read rings again)."""
         doorbell.drain()
-        try:
-            self._woken = generations.of(self.db).token(WAKE)
-        except Exception:  # the database is closing (shutdown): the pass below meets it too
-            log.debug("could not read the engine's wake token", exc_info=True)
+        token = self._wake_token()
+        if token is not None:
+            self._woken = token
         self._dirty = None
         if self._event is not None:
             self._event.set()
+
+    def _wake_token(self) -> int | None:
+        """The :data:`WAKE` token now; None when it cannot be read (the database is closing, at shutdown: the loop
+        is about to be cancelled)."""
+        try:
+            return generations.of(self.db).token(WAKE)
+        except Exception:
+            log.debug("could not read the engine's wake token", exc_info=True)
+            return None
 
     def wake(self, deployment_arn: str | None = None) -> None:
         """Something changed (a new deployment, a stop request, a continued hook): run once the current request's
@@ -165,8 +173,8 @@ class Engine:
             await self._wait(max(0.0, min(real, IDLE)))
 
     async def _wait(self, seconds: float) -> None:
-        """Sleep ``seconds``, or until woken: by :meth:`wake` in this process, by another process's bump of
-        :data:`WAKE` (looked at every :data:`POLL` seconds)."""
+        """Sleep ``seconds``, or until woken: by :meth:`wake` in this process, by another process's ring of the
+        doorbell (:meth:`_rung`) or bump of :data:`WAKE` (looked at every :data:`POLL` seconds)."""
         assert self._event is not None
         if not self.gateway.shared:
             with contextlib.suppress(TimeoutError):
@@ -178,12 +186,8 @@ class Engine:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._event.wait(), timeout=min(left, POLL))
                 return
-            try:
-                token = generations.of(self.db).token(WAKE)
-            except Exception:  # the database is closing (shutdown): the loop is about to be cancelled
-                log.debug("could not read the engine's wake token", exc_info=True)
-                continue
-            if token != self._woken:
+            token = self._wake_token()
+            if token is not None and token != self._woken:
                 self._woken = token
                 self._dirty = None
                 return
