@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import __version__
 from .auth.credentials import CredentialResolver
@@ -27,6 +27,7 @@ from .core.context import HttpRequest, RequestContext
 from .edge.lanes import Lanes
 from .edge.limits import BODY_COMPLETE, DRAIN_AT_MOST, LARGE_BODY, Limits, guess_service, request_timeout, too_large
 from .edge.protocol import ANSWERED, HEALTH_PATH
+from .edge.turns import Turns
 from .gateway.accesslog import AccessLog
 from .gateway.gateway import Gateway
 from .gateway.protocols import write, write_error
@@ -46,6 +47,7 @@ log = logging.getLogger("turnout.server")
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers, body
 
 
 
@@ -68,7 +70,6 @@ class Settings:
 
 CHECKPOINT_EVERY = 0.25  # seconds between two checkpoints of the database (by the background process)
 DEFERRED_WITHIN = 0.2  # seconds by which a deferred bookkeeping write is written when no write transaction comes
-SLICE = 0.005  # seconds of calls the loop answers before it looks at its sockets again
 REQUEST_THREADS = 4  # threads answering API calls in each server process
 # Seconds a thread keeps the interpreter before another may take it (Python's default: 5 ms). While a long call runs
 # in a thread, the loop waits up to this long each time it takes the interpreter back (after every system call):
@@ -82,7 +83,7 @@ DATAPLANE_PATH = "/_turnout/dataplane"
 # directory of a local server to anyone who can reach it; a Turnout endpoint is meant for this machine (it listens
 # on 127.0.0.1 unless told otherwise) and there is no AWS API to sign for (docs/explain.md).
 EXPLAIN_PATH = "/_turnout/explain/"
-YIELD_FIRST = "turnout.yield_first"  # in the scope of a call answer_now handed back at the end of a slice
+WAITING: Literal["waiting"] = "waiting"  # answer_now's word for a call that waits for its turn on the loop
 STARTUP_FAILED = 3  # a worker's exit code when it could not start (the parent then stops them all)
 # Counters summed over the workers: CloudTrail's, and the ELB and ECS writes committed (the data plane's listeners
 # look at it before each request: turnout.dataplane.runtime.DataPlane.current).
@@ -239,8 +240,7 @@ class App:
         # engine and the data plane), sharing the interpreter with them in slices of SWITCH_INTERVAL.
         self._pool = ThreadPoolExecutor(REQUEST_THREADS, thread_name_prefix="turnout-request")
         self._lanes = Lanes()
-        self._slice = 0.0  # when the current slice of calls answered on the loop began
-        self._slicing = False  # a new slice is due (answer_now)
+        self._turns = Turns()  # calls answered on the loop a slice at a time, in their order (turnout.edge.turns)
 
     @staticmethod
     async def _flush_access_log(access_log: AccessLog) -> None:
@@ -338,20 +338,25 @@ class App:
         ctx, key = self._route(scope, signed_path, body)
         if self._lanes.long(key):
             answer = await asyncio.get_running_loop().run_in_executor(self._pool, self._answer, ctx, key)
-        else:
-            if scope.get(YIELD_FIRST) or time.perf_counter() - self._slice > SLICE:
-                await self._next_slice()
+        elif self._turns.room():
             answer = self._answer(ctx, key)
+        else:
+            answered: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+
+            def in_turn() -> None:
+                if not answered.cancelled():  # its task was cancelled meanwhile (a forced stop): nobody to answer
+                    answered.set_result(self._answer(ctx, key))
+
+            self._turns.wait(in_turn)
+            answer = await answered
         await self._send(send, *answer)
 
-    def answer_now(self, scope: Scope, body: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
-        """Answer an API call whose request is read whole, now, from the connection's own callback
-        (:mod:`turnout.edge.protocol`), without an ASGI task for it; None when it must go the ASGI way instead: a long
-        call (answered in a thread), or one that comes once the loop has answered calls for a whole slice without
-        looking at its sockets (that way it first lets the loop look)."""
-        if time.perf_counter() - self._slice > SLICE:
-            scope[YIELD_FIRST] = True  # answered once the loop has looked (_handle)
-            return None
+    def answer_now(self, scope: Scope, body: bytes,
+                   later: Callable[[Answer], None]) -> Answer | Literal["waiting"] | None:
+        """Answer an API call whose request is read whole, from the connection's own callback
+        (:mod:`turnout.edge.protocol`), without an ASGI task for it: now, or :data:`WAITING` when it waits for its
+        turn on the loop (:mod:`turnout.edge.turns`: then ``later`` gets the answer); None when it must go the ASGI
+        way instead: a long call (answered in a thread), or one that could not be routed."""
         try:
             ctx, key = self._route(scope, _signed_path(scope), body)
         except Exception:  # a bug in routing, which changes nothing: the ASGI way meets it again and answers 500
@@ -359,32 +364,10 @@ class App:
             return None
         if self._lanes.long(key):
             return None
-        if not self._slicing:  # a new slice begins once the loop has run the callbacks it holds now
-            self._slicing = True
-            asyncio.get_running_loop().call_soon(self._new_slice)
-        return self._answer(ctx, key)
-
-    async def _next_slice(self) -> None:
-        """Wait for a slice with room: the loop has run calls for a whole slice since it last looked at its sockets,
-        so let it look (a health check waiting there is answered at once), and go on in a later round.
-
-        A new slice begins at the start of the next round (:meth:`_new_slice`, scheduled before this call's wait,
-        so it runs first); the calls waiting then are answered in their order until that slice is used up too, and
-        the others wait again, behind what the loop found on its sockets. Were they all answered in that round, a
-        health check read at its start would wait for all of them: with 25 connections a worker, about 25 calls
-        (``make bench BENCH_ARGS=mixed``). A call handed back by answer_now always waits once, though a new slice has
-        begun meanwhile: that slice's start came before the loop looked."""
-        while True:
-            if not self._slicing:
-                self._slicing = True
-                asyncio.get_running_loop().call_soon(self._new_slice)
-            await asyncio.sleep(0)
-            if time.perf_counter() - self._slice <= SLICE:
-                return
-
-    def _new_slice(self) -> None:
-        self._slicing = False
-        self._slice = time.perf_counter()
+        if self._turns.room():
+            return self._answer(ctx, key)
+        self._turns.wait(lambda: later(self._answer(ctx, key)))
+        return WAITING
 
     def _route(self, scope: Scope, signed_path: str, body: bytes) -> tuple[RequestContext, tuple[str, str] | None]:
         """The call's context, routed (service and operation), and its lane key."""
@@ -401,7 +384,7 @@ class App:
             else None
         return ctx, key
 
-    def _answer(self, ctx: RequestContext, key: tuple[str, str] | None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    def _answer(self, ctx: RequestContext, key: tuple[str, str] | None) -> Answer:
         """The rest of an API call, on the loop or in a request thread: handled, then serialised. The gateway
         returns once the call's CloudTrail event is durable (its journal written, or its write committed), so the
         call is answered only once its event is on disk."""
@@ -485,7 +468,7 @@ class App:
             return
         await self._send(send, 404, [(b"content-type", b"application/json")], b'{"error": "not found"}')
 
-    def health_response(self) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    def health_response(self) -> Answer:
         """``/_turnout/health``'s answer: 200 once ready (503 before), with what the server is doing."""
         payload: dict[str, Any] = {
             "status": "ready" if self.ready else "starting",
@@ -514,7 +497,7 @@ class App:
             payload["dataplane"].update(listeners=listeners, task_processes=processes)
         return 200 if self.ready else 503, [(b"content-type", b"application/json")], json.dumps(payload).encode()
 
-    def dataplane_response(self) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    def dataplane_response(self) -> Answer:
         """``/_turnout/dataplane``: the listeners served and the targets reachable on this machine."""
         if self.dataplane is None:
             payload: dict[str, Any] = {"enabled": False, "listeners": [], "targets": [], "tasks": []}
@@ -524,7 +507,7 @@ class App:
             payload = {"enabled": True, **describe(self.gateway.db, self.dataplane.checks)}
         return 200, [(b"content-type", b"application/json")], json.dumps(payload).encode()
 
-    def explain_response(self, target: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    def explain_response(self, target: str) -> Answer:
         """``/_turnout/explain/<target>``: a denied request or a failed deployment explained, with its fix (404:
         nothing of that id or ARN is known)."""
         from .deploy.explain import explain

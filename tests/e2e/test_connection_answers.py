@@ -6,8 +6,10 @@ sockets against a real ``turnout serve``: both ways must give the same answers, 
 from __future__ import annotations
 
 import socket
+import threading
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -20,12 +22,14 @@ NS = "{https://sts.amazonaws.com/doc/2011-06-15/}"
 
 
 def signed(server: Server, *, version: str = "HTTP/1.1", extra: dict[str, str] | None = None,
-           body: str = "Action=GetCallerIdentity&Version=2011-06-15", secret: str = "test") -> tuple[bytes, bytes]:
-    """A signed STS call as raw bytes: (the request line and headers, the body)."""
+           body: str = "Action=GetCallerIdentity&Version=2011-06-15", secret: str = "test",
+           service: str = "sts") -> tuple[bytes, bytes]:
+    """A signed STS call (or another Query-protocol service's) as raw bytes: (the request line and headers, the
+    body)."""
     url = f"http://127.0.0.1:{server.port}/"
     request = AWSRequest(method="POST", url=url, data=body.encode(),
                          headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8", **(extra or {})})
-    SigV4Auth(Credentials("test", secret), "sts", "us-east-1").add_auth(request)
+    SigV4Auth(Credentials("test", secret), service, "us-east-1").add_auth(request)
     lines = [f"POST / {version}", f"Host: 127.0.0.1:{server.port}", f"Content-Length: {len(body)}"]
     lines += [f"{name}: {value}" for name, value in request.headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode(), body.encode()
@@ -139,3 +143,39 @@ def test_a_refused_call_is_answered_in_its_protocol_either_way(server: Server) -
             assert status == 403 and headers["content-type"] == "text/xml"
             codes.append(ET.fromstring(answer).findtext(".//{*}Code"))
     assert codes == ["SignatureDoesNotMatch", "SignatureDoesNotMatch"]
+
+
+def test_calls_from_many_connections_at_once_each_get_their_own_answer(tmp_path: Path) -> None:
+    """Forty connections to one worker, each sending its calls as fast as they are answered: more than the loop
+    answers in a slice, so calls wait for their turn (turnout.edge.turns). Each answer reaches the connection that
+    asked, in its order: every call asks for a user of its own, and the NoSuchEntity answer names it."""
+    srv = Server(tmp_path / "data", ["--workers", "1"]).start()
+    failures: list[str] = []
+
+    def client(number: int) -> None:
+        buffered = bytearray()
+        try:
+            with connect(srv) as sock:
+                for round_ in range(5):
+                    name = f"nobody-{number}-{round_}"
+                    head, body = signed(srv, service="iam", body=f"Action=GetUser&Version=2010-05-08&UserName={name}")
+                    sock.sendall(head + body)
+                    status, headers, answer = read_response(sock, buffered)
+                    message = ET.fromstring(answer).findtext(".//{*}Message") or ""
+                    request = ET.fromstring(answer).findtext(".//{*}RequestId")
+                    if status != 404 or f"The user with name {name} cannot be found." != message \
+                            or headers.get("x-amzn-requestid") != request:
+                        failures.append(f"{name}: {status} {answer[:300]!r}")
+        except Exception as exc:
+            failures.append(f"client {number}: {exc!r}")
+
+    try:
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(40)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(WAIT)
+        assert not any(thread.is_alive() for thread in threads)
+        assert failures == []
+    finally:
+        srv.stop()

@@ -18,7 +18,7 @@ moves it to the threads at once; a shorter outlier only counts in the average.
 
 The thresholds follow from what the loop owes its health checks (issue 11: ``/_turnout/health`` answered within
 10 ms at p99 while a heavy call runs): a call on the loop holds up a health check by as long as it runs, after at
-most a slice of short calls (``server.SLICE``, 5 ms), so operations averaging over 8 ms go to the threads. At 20 ms,
+most a slice of short calls (``turns.SLICE``, 5 ms), so operations averaging over 8 ms go to the threads. At 20 ms,
 the threshold before, ``GetAccountAuthorizationDetails`` over 1,000 roles (11 to 15 ms of CPU on this project's
 machine) stayed on the loop whenever its average fell under 15 ms, and health checks on its worker waited for it
 (``make bench BENCH_ARGS=mixed``, phase 3: p99 13.9 to 19.7 ms in three runs of seven; 2.8 to 6.1 ms in a thread).

@@ -22,9 +22,9 @@ calls already waiting for the event loop: a health check says whether the server
 So is an API call whose request (headers and a body of at most :data:`DIRECT_AT_MOST` bytes, with its length given)
 is read whole in one go, as nearly every SDK call is: the application answers it there and then
 (:meth:`turnout.server.App.answer_now`), without the ASGI task, queue and messages uvicorn makes for a request
-(about 55 microseconds a call, as much again as the bare server's whole work). Anything else, and any call the
-application hands back (a long one, for a thread; or one that comes once the loop has answered calls for a whole
-slice), goes the ASGI way with its body already read.
+(about 55 microseconds a call, as much again as the bare server's whole work); or, when the loop has answered calls
+for a whole slice, in its turn (:mod:`turnout.edge.turns`), still without a task. Anything else, and any call the
+application hands back (a long one, for a thread), goes the ASGI way with its body already read.
 
 The body's own limits and timeout are the application's (:meth:`turnout.server.App._read_body`), which knows the
 request's service.
@@ -36,6 +36,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import httptools
@@ -259,12 +260,28 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
         return True
 
     def _answer_now(self, cycle: Any) -> bool:
-        """Answer the request just read, if the application takes it now; False: it goes the ASGI way."""
-        answer = self.app.answer_now(cycle.scope, bytes(cycle.body))  # never raises once the call has run
+        """Answer the request just read, if the application takes it (now, or in its turn on the loop); False: it
+        goes the ASGI way."""
+        answer = self.app.answer_now(cycle.scope, bytes(cycle.body), partial(self._answer_later, cycle))
         if answer is None:
             return False
-        self._respond(cycle, *answer)
+        if not isinstance(answer, str):  # else it waits for its turn (turnout.edge.turns): _answer_later answers
+            self._respond(cycle, *answer)
         return True
+
+    def _answer_later(self, cycle: Any, answer: tuple[int, list[tuple[bytes, bytes]], bytes]) -> None:
+        """The answer to a request that waited for its turn, unless its client has gone meanwhile."""
+        if self.transport.is_closing():
+            return
+        if cycle is self.cycle:
+            self._respond(cycle, *answer)
+            return
+        # The client sent its next request before this answer (pipelining, which no SDK does): uvicorn has made
+        # that one the connection's cycle, waiting in the pipeline, with the response transport it will write to.
+        waiting_transport, self._cycle_transport = self._cycle_transport, None
+        self._respond(cycle, *answer)  # ends this response: the pipelined request starts
+        if self._cycle_transport is None:
+            self._cycle_transport = waiting_transport
 
     def _respond(self, cycle: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes, *,
                  with_body: bool = True) -> None:

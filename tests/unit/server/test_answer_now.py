@@ -1,4 +1,5 @@
-"""``App.answer_now``: a call answered from the connection's callback, or handed back to the ASGI way."""
+"""``App.answer_now``: a call answered from the connection's callback, now or in its turn on the loop, or handed back
+to the ASGI way."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from botocore.credentials import Credentials
 
 from turnout import server
 from turnout.edge.lanes import Lanes
+from turnout.edge.turns import SLICE
 from turnout.server import App, Settings, build_gateway
 
 
@@ -35,19 +37,21 @@ def app(tmp_path: Path) -> App:
     return found
 
 
-def test_a_call_is_answered_now_within_a_slice_and_handed_back_once_the_slice_is_over(app: App) -> None:
+def test_a_call_is_answered_now_within_a_slice_and_waits_for_its_turn_once_the_slice_is_over(app: App) -> None:
     scope, body = _scope()
+    later: list[Any] = []
 
     async def run() -> None:
-        app._new_slice()
-        answer = app.answer_now(scope, body)
-        assert answer is not None and answer[0] == 200 and b"<Account>000000000000</Account>" in answer[2]
-        app._slice -= 2 * server.SLICE  # as if the loop had answered calls for longer than a slice
-        assert app.answer_now(scope, body) is None  # the ASGI way first lets the loop look at its sockets...
-        assert scope[server.YIELD_FIRST] is True  # ...whatever the slice by the time it runs the call
-        del scope[server.YIELD_FIRST]
-        await asyncio.sleep(0)  # the loop runs what it holds: a new slice begins
-        assert app.answer_now(scope, body) is not None
+        answer = app.answer_now(scope, body, later.append)
+        assert answer is not None and answer != server.WAITING
+        assert answer[0] == 200 and b"<Account>000000000000</Account>" in answer[2]
+        app._turns._started -= 2 * SLICE  # as if the loop had answered calls for longer than a slice
+        assert app.answer_now(scope, body, later.append) == server.WAITING
+        assert later == []  # not before the loop has looked at its sockets
+        await asyncio.sleep(0)  # the loop runs what it holds: the call's turn
+        assert len(later) == 1
+        status, _, text = later[0]
+        assert status == 200 and b"<Account>000000000000</Account>" in text
 
     asyncio.run(run())
 
@@ -57,8 +61,7 @@ def test_a_long_call_is_handed_back_for_a_thread(app: App, monkeypatch: pytest.M
     monkeypatch.setattr(app._lanes, "long", lambda key: key == ("sts", "GetCallerIdentity"))
 
     async def run() -> None:
-        app._new_slice()
-        assert app.answer_now(scope, body) is None
+        assert app.answer_now(scope, body, pytest.fail) is None
 
     asyncio.run(run())
 
@@ -80,9 +83,8 @@ def test_a_failure_after_the_call_ran_is_answered_500_in_the_service_shape_not_r
     monkeypatch.setattr(server, "write", broken)
 
     async def run() -> None:
-        app._new_slice()
-        answer = app.answer_now(scope, body)
-        assert answer is not None
+        answer = app.answer_now(scope, body, pytest.fail)
+        assert answer is not None and answer != server.WAITING
         status, headers, text = answer
         assert status == 500 and (b"content-type", b"text/xml") in headers
         assert b"<Code>InternalFailure</Code>" in text
@@ -91,29 +93,36 @@ def test_a_failure_after_the_call_ran_is_answered_500_in_the_service_shape_not_r
     assert len(runs) == 1
 
 
-def test_calls_waiting_for_a_slice_let_the_loop_look_at_its_sockets_after_each_slice(app: App) -> None:
-    """Calls that waited for a slice (the ASGI way) are answered a slice's worth per round, not all in one: what the
-    loop finds on its sockets meanwhile (a health check) waits for about a slice, not for every queued call."""
+def busy(seconds: float) -> None:
+    until = time.perf_counter() + seconds
+    while time.perf_counter() < until:
+        pass
+
+
+def test_an_asgi_call_behind_waiting_calls_waits_for_its_turn_after_them(app: App) -> None:
+    """A call going the ASGI way (its body came after its headers, say) does not overtake the calls waiting for their
+    turn: it is answered after them, in the same line."""
+    scope, body = _scope()
     order: list[str] = []
+    sent: list[dict[str, Any]] = []
 
-    def busy(seconds: float) -> None:  # a call's own work
-        until = time.perf_counter() + seconds
-        while time.perf_counter() < until:
-            pass
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
 
-    async def call(number: int) -> None:
-        await app._next_slice()
-        if number == 0:  # arrives once the first of them is answered, as the loop reads a socket
-            asyncio.get_running_loop().call_soon(order.append, "health")
-        busy(server.SLICE / 2)
-        order.append(f"call {number}")
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
 
     async def run() -> None:
-        app._new_slice()
-        app._slice -= 2 * server.SLICE  # the loop has answered calls for longer than a slice
-        await asyncio.gather(*(call(number) for number in range(20)))
+        app._turns._begin(time.perf_counter())
+        app._turns._started -= 2 * SLICE  # the slice is used up
+        for number in range(3):  # each answer takes a slice: one a turn
+            assert app.answer_now(dict(scope), body, lambda answer, n=number: (busy(SLICE), order.append(f"n{n}"))) \
+                == server.WAITING
+        handled = asyncio.ensure_future(app._handle(dict(scope), receive, send))  # starts in the first turn's round
+        await handled
+        order.append("asgi")
 
     asyncio.run(run())
-    assert len(order) == 21
-    assert order.index("health") <= 4, order  # after the slice's calls; before: after all 20
-    assert [entry for entry in order if entry != "health"] == [f"call {n}" for n in range(20)]  # in their order
+    assert order == ["n0", "n1", "n2", "asgi"]
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200
+    assert b"<Account>000000000000</Account>" in b"".join(m.get("body", b"") for m in sent)
