@@ -27,7 +27,7 @@ from .core.context import HttpRequest, RequestContext
 from .edge.lanes import Lanes
 from .edge.limits import BODY_COMPLETE, DRAIN_AT_MOST, LARGE_BODY, Limits, guess_service, request_timeout, too_large
 from .edge.protocol import ANSWERED, HEALTH_PATH
-from .edge.turns import Turns
+from .edge.turns import WAITING, Turns
 from .gateway.accesslog import AccessLog
 from .gateway.gateway import Gateway
 from .gateway.protocols import write, write_error
@@ -83,7 +83,6 @@ DATAPLANE_PATH = "/_turnout/dataplane"
 # directory of a local server to anyone who can reach it; a Turnout endpoint is meant for this machine (it listens
 # on 127.0.0.1 unless told otherwise) and there is no AWS API to sign for (docs/explain.md).
 EXPLAIN_PATH = "/_turnout/explain/"
-WAITING: Literal["waiting"] = "waiting"  # answer_now's word for a call that waits for its turn on the loop
 STARTUP_FAILED = 3  # a worker's exit code when it could not start (the parent then stops them all)
 # Counters summed over the workers: CloudTrail's, and the ELB and ECS writes committed (the data plane's listeners
 # look at it before each request: turnout.dataplane.runtime.DataPlane.current).

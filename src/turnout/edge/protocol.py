@@ -46,6 +46,7 @@ from ..core import ids
 from ..gateway.protocols import write_error
 from ..wire.errors import ServiceError
 from .limits import BODY_COMPLETE, DRAIN_AT_MOST, Limits, guess_service, headers_too_large
+from .turns import WAITING
 
 log = logging.getLogger("turnout.server")
 
@@ -265,7 +266,7 @@ class TurnoutHttpProtocol(HttpToolsProtocol):
         answer = self.app.answer_now(cycle.scope, bytes(cycle.body), partial(self._answer_later, cycle))
         if answer is None:
             return False
-        if not isinstance(answer, str):  # else it waits for its turn (turnout.edge.turns): _answer_later answers
+        if answer != WAITING:  # else it waits for its turn (turnout.edge.turns): _answer_later answers
             self._respond(cycle, *answer)
         return True
 

@@ -23,10 +23,12 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Final, Literal
 
 log = logging.getLogger("turnout.server")
 
 SLICE = 0.005  # seconds of calls the loop answers before it looks at its sockets again
+WAITING: Final[Literal["waiting"]] = "waiting"  # what the application says of a call that waits for its turn
 
 
 class Turns:

@@ -15,7 +15,7 @@ from botocore.credentials import Credentials
 
 from turnout import server
 from turnout.edge.lanes import Lanes
-from turnout.edge.turns import SLICE
+from turnout.edge.turns import SLICE, WAITING
 from turnout.server import App, Settings, build_gateway
 
 
@@ -43,10 +43,10 @@ def test_a_call_is_answered_now_within_a_slice_and_waits_for_its_turn_once_the_s
 
     async def run() -> None:
         answer = app.answer_now(scope, body, later.append)
-        assert answer is not None and answer != server.WAITING
+        assert answer is not None and answer != WAITING
         assert answer[0] == 200 and b"<Account>000000000000</Account>" in answer[2]
         app._turns._started -= 2 * SLICE  # as if the loop had answered calls for longer than a slice
-        assert app.answer_now(scope, body, later.append) == server.WAITING
+        assert app.answer_now(scope, body, later.append) == WAITING
         assert later == []  # not before the loop has looked at its sockets
         await asyncio.sleep(0)  # the loop runs what it holds: the call's turn
         assert len(later) == 1
@@ -84,7 +84,7 @@ def test_a_failure_after_the_call_ran_is_answered_500_in_the_service_shape_not_r
 
     async def run() -> None:
         answer = app.answer_now(scope, body, pytest.fail)
-        assert answer is not None and answer != server.WAITING
+        assert answer is not None and answer != WAITING
         status, headers, text = answer
         assert status == 500 and (b"content-type", b"text/xml") in headers
         assert b"<Code>InternalFailure</Code>" in text
@@ -117,7 +117,7 @@ def test_an_asgi_call_behind_waiting_calls_waits_for_its_turn_after_them(app: Ap
         app._turns._started -= 2 * SLICE  # the slice is used up
         for number in range(3):  # each answer takes a slice: one a turn
             assert app.answer_now(dict(scope), body, lambda answer, n=number: (busy(SLICE), order.append(f"n{n}"))) \
-                == server.WAITING
+                == WAITING
         handled = asyncio.ensure_future(app._handle(dict(scope), receive, send))  # starts in the first turn's round
         await handled
         order.append("asgi")
