@@ -35,11 +35,13 @@ class CloudTrailProvider(LookupOperations, TrailOperations, InsightOperations, P
         super().startup()
 
     def precheck(self, ctx: RequestContext) -> None:
-        """``LookupEvents`` first writes and indexes the events still waiting (this process's internal calls, and
-        every event written unindexed by any process), each in a write transaction of its own, so that the lookup
-        itself is a read: it finds every call answered before it, and takes no lock."""
+        """``LookupEvents`` first copies every journal and writes the events still waiting (this process's internal
+        calls), in a write transaction of its own, so that the lookup itself is a read: it finds every call answered
+        before it, and takes no lock. It leaves their indexing to the background process (``store.find`` reads the
+        events not indexed yet directly): indexing a few calls' events rewrites the posting lists of every value
+        they carry, which cost each lookup of a busy server more than the lookup itself."""
         if ctx.operation is not None and ctx.operation.name == "LookupEvents":
             recorder = recorder_of(self.gateway)
             if recorder is not None:
-                recorder.flush()
+                recorder.flush(index=False)
         super().precheck(ctx)

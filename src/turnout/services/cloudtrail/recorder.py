@@ -16,7 +16,8 @@ repeated calls are made from a cached shape, :mod:`.records`) and makes it durab
   answer; an internal call's at once, or after the transaction it was made in.
 
 The durable write adds the events' rows only; their lookup entries (the posting lists of :mod:`.store.postings`,
-whose rows a lone event would rewrite whole) are added by every :meth:`~CloudTrailRecorder.flush`. After a crash,
+whose rows a lone event would rewrite whole) are added by every :meth:`~CloudTrailRecorder.flush` but
+``LookupEvents``' (which finds the events not indexed yet by reading them, :func:`.store.find`). After a crash,
 the events written but not yet indexed are indexed by the first flush (:func:`.store.index_events` resumes after
 :func:`.store.indexed_seq`).
 
@@ -56,6 +57,8 @@ FLUSH_SECONDS = 1.0  # a copy costs the primary's calls much the same whatever i
 MAX_PENDING = 100_000
 LOG_EVERY = 10.0
 INDEX_BATCH = 50_000  # events indexed per transaction
+# LookupEvents reads the events not indexed yet row by row (store.find): beyond this many it indexes them first.
+UNINDEXED_AT_MOST = 5_000
 
 
 class CloudTrailRecorder:
@@ -152,16 +155,19 @@ class CloudTrailRecorder:
 
     # -- writing --------------------------------------------------------------------------------------------
 
-    def flush(self) -> int:
+    def flush(self, *, index: bool = True) -> int:
         """Copy every journal into the store, write the events waiting here, and index every event written so far;
-        returns the number of events written."""
+        returns the number of events written. ``index=False`` (``LookupEvents``, which finds the events not indexed
+        yet without the index) leaves the indexing to the background process's next flush, unless more than
+        :data:`UNINDEXED_AT_MOST` events wait for it (no background flush: a gateway used in process)."""
         try:
-            copied = self._copy_journals()
+            copied = self._copy_journals(index=index)
         except Exception:  # rolled back: the journals are copied again at the next flush, nothing is lost
             log.exception("CloudTrail: could not copy the journals")
             copied = 0
         written = copied + self._write()
-        self._index()
+        if index or store.unindexed(self.db) > UNINDEXED_AT_MOST:
+            self._index()
         return written
 
     def write_pending(self) -> int:
@@ -234,9 +240,10 @@ class CloudTrailRecorder:
 
     # -- copying the journals ---------------------------------------------------------------------------------
 
-    def _copy_journals(self) -> int:
+    def _copy_journals(self, *, index: bool = True) -> int:
         """Copy the new frames of every journal into the store, in one transaction, events in the order their
-        frames were written; delete the journals nobody writes any more once copied. Returns the events written."""
+        frames were written, with their lookup entries if ``index``; delete the journals nobody writes any more
+        once copied. Returns the events written."""
         journal = self.journal
         if journal is None:
             if self.journal_dir is None or not self.journal_dir.is_dir():
@@ -269,10 +276,9 @@ class CloudTrailRecorder:
                     frames.extend((written_at, order, drafts) for written_at, drafts in read)
                     moved[name] = (start, end)
                 frames.sort(key=lambda frame: (frame[0], frame[1]))  # stable: a journal's frames keep their order
-                # Indexed as they are written (off the answers, the copy need not leave it for later), once every
-                # event written before them is: the lookup index covers a prefix of the events (store.indexed_seq).
-                self._index_all()
-                written = self._insert([draft for _, _, drafts in frames for draft in drafts], index=True)
+                # Indexed as they are written (off the answers, the copy need not leave it for later), after every
+                # event written before them (store.append): the lookup index covers a prefix of the events.
+                written = self._insert([draft for _, _, drafts in frames for draft in drafts], index=index)
                 for name, (start, end) in moved.items():
                     if name in gone:
                         store.journal.forget(self.db, name)

@@ -39,6 +39,7 @@ from .events import (
     indexed_seq,
     last_seq,
     seq_of,
+    unindexed,
     write_events,
 )
 
@@ -59,5 +60,6 @@ __all__ = [
     "last_seq",
     "postings",
     "seq_of",
+    "unindexed",
     "write_events",
 ]

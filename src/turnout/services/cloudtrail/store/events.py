@@ -103,8 +103,12 @@ def append(db: Database, drafts: Iterable[Draft]) -> int:
     many were written (the recorder's copy of its journals, bulk loads; a call's own durable write without a
     journal uses :func:`write_events`, then :func:`index_events`)."""
     with db.transaction():
+        if indexed_seq(db) < last_seq(db):  # the index covers a prefix of the events: theirs first
+            index_events(db, limit=-1)
         written, scoped = _insert(db, drafts, index=True)
         postings.write(db, scoped)
+        if written:
+            _indexed_up_to(db, last_seq(db))
         return written
 
 
@@ -117,14 +121,24 @@ def write_events(db: Database, drafts: Iterable[Draft]) -> int:
 
 
 def indexed_seq(db: Database) -> int:
-    """The seq up to which every event has its lookup entries (each batch is indexed whole, in seq order, and
-    the list of every event (``ALL``) holds each event once)."""
-    return int(db.scalar("SELECT MAX(last_seq) FROM cloudtrail_lookup WHERE attribute = ?", (ALL,)) or 0)
+    """The seq up to which every event has its lookup entries, and after which none has (each batch is indexed
+    whole, in seq order, moving it in the same transaction: migration ``0040_cloudtrail_indexed.sql``)."""
+    return int(db.scalar("SELECT seq FROM cloudtrail_indexed WHERE id = 1") or 0)
+
+
+def _indexed_up_to(db: Database, seq: int) -> None:
+    db.execute("INSERT INTO cloudtrail_indexed (id, seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET seq = "
+               "excluded.seq", (seq,))
+
+
+def unindexed(db: Database) -> int:
+    """How many events are written without their lookup entries yet (the ones :func:`find` reads directly)."""
+    return max(0, last_seq(db) - indexed_seq(db))
 
 
 def index_events(db: Database, limit: int = 50_000) -> int:
     """Add the lookup entries of the events written without them (:func:`write_events`; after a crash, those
-    written before it), oldest first, up to ``limit`` events; returns how many were indexed."""
+    written before it), oldest first, up to ``limit`` events (-1: all); returns how many were indexed."""
     with db.transaction():
         rows = db.all(
             "SELECT seq, account_id, region, event_time, event_name, event_source, read_only, username, "
@@ -152,6 +166,8 @@ def index_events(db: Database, limit: int = 50_000) -> int:
                 else:
                     found.extend(pairs)
         postings.write(db, scoped)
+        if rows:
+            _indexed_up_to(db, rows[-1][0])
         return len(rows)
 
 
@@ -245,11 +261,62 @@ def flush(gateway: Gateway) -> None:
         recorder.flush()
 
 
+# What an event not indexed yet must have to be found by a lookup attribute: the same test as the value
+# records.lookup_pairs lists it under (a user name or access key only when there is one).
+_UNINDEXED_WHERE = {
+    ALL: "",
+    "EventName": " AND event_name = ?",
+    "EventSource": " AND event_source = ?",
+    "ReadOnly": " AND read_only = ?",
+    "Username": " AND username = ?",
+    "AccessKeyId": " AND access_key_id = ?",
+    "ResourceType": " AND EXISTS (SELECT 1 FROM json_each(resources) WHERE json_extract(value, '$[0]') = ?)",
+    "ResourceName": " AND EXISTS (SELECT 1 FROM json_each(resources) WHERE json_extract(value, '$[1]') = ?)",
+}
+
+
 def find(db: Database, account: str, region: str, attribute: str, value: str, start: int, end: int,
          before: tuple[int, int] | None, limit: int) -> list[tuple[int, int]]:
     """The newest ``limit`` (time, seq) of (account, region)'s events having ``attribute`` = ``value``
-    (:data:`ALL`: every event), ``start <= time <= end``, older than ``before`` if given; newest first."""
-    return postings.find(db, account, region, attribute, value, start, end, before, limit)
+    (:data:`ALL`: every event), ``start <= time <= end``, older than ``before`` if given; newest first.
+
+    The events up to :func:`indexed_seq` are found through their posting lists (:mod:`.postings`); the ones
+    written after it (what LookupEvents copied from the journals just before, which the background process
+    indexes within a second) by reading their rows. The indexed seq is read first: an index written meanwhile only
+    makes the two overlap, and an event found both ways is counted once."""
+    indexed = indexed_seq(db)
+    found = postings.find(db, account, region, attribute, value, start, end, before, limit)
+    recent = _find_unindexed(db, indexed, account, region, attribute, value, start, end, before, limit)
+    if not recent:
+        return found
+    return sorted(set(found).union(recent), reverse=True)[:limit]
+
+
+def _find_unindexed(db: Database, indexed: int, account: str, region: str, attribute: str, value: str, start: int,
+                    end: int, before: tuple[int, int] | None, limit: int) -> list[tuple[int, int]]:
+    """:func:`find` among the events after seq ``indexed``."""
+    where = _UNINDEXED_WHERE.get(attribute)
+    if where is None or limit <= 0:
+        return []  # an attribute no event is listed under
+    sql = ("SELECT event_time, seq FROM cloudtrail_events WHERE seq > ? AND account_id = ? AND region = ? AND "
+           "event_time >= ? AND event_time <= ?")
+    params: list[Any] = [indexed, account, region, start, end]
+    if before is not None:
+        sql += " AND (event_time, seq) < (?, ?)"
+        params += before
+    if attribute != ALL:
+        if attribute == "ReadOnly":
+            if value not in ("true", "false"):
+                return []
+            params.append(1 if value == "true" else 0)
+        elif not value and attribute in ("Username", "AccessKeyId"):
+            return []  # listed only when there is one
+        else:
+            params.append(value)
+        sql += where
+    params.append(limit)
+    return [(int(time), int(seq)) for time, seq in db.all(f"{sql} ORDER BY event_time DESC, seq DESC LIMIT ?",
+                                                          params)]
 
 
 def events(db: Database, seqs: Sequence[int]) -> dict[int, LookupEvent]:
