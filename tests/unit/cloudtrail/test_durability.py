@@ -118,6 +118,30 @@ def test_events_written_unindexed_are_found_and_indexed_by_the_next_flush(tmp_pa
     assert [event["EventName"] for page in pages for event in page["Events"]] == names
 
 
+
+def test_lookup_events_indexes_first_when_too_many_events_wait(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no background flush (a gateway used in process), the events LookupEvents leaves unindexed pile up:
+    beyond UNINDEXED_AT_MOST, it indexes them before it looks."""
+    from turnout.services.cloudtrail import recorder as recorder_module
+
+    monkeypatch.setattr(recorder_module, "UNINDEXED_AT_MOST", 3)
+    env = InProcess(tmp_path / "data")
+    recorder = recorder_of(env.gateway)
+    assert recorder is not None
+    recorder.auto_flush = False
+    iam, cloudtrail = env.client("iam"), env.client("cloudtrail")
+    iam.create_user(UserName="first")
+    assert len(cloudtrail.lookup_events()["Events"]) == 1  # 1 event waits: found without the index
+    db = env.gateway.db
+    assert store.indexed_seq(db) == 0 and store.unindexed(db) == 2
+    for n in range(2):
+        iam.create_user(UserName=f"more-{n}")
+    assert [e["EventName"] for e in cloudtrail.lookup_events()["Events"]] == ["CreateUser", "CreateUser",
+                                                                              "LookupEvents", "CreateUser"]
+    assert store.indexed_seq(db) == 4 and store.unindexed(db) == 1  # 4 waited: indexed, then the lookup's own
+
+
 def test_indexing_later_makes_the_entries_an_indexed_write_makes(tmp_path: Path) -> None:
     later, at_once = InProcess(tmp_path / "later"), InProcess(tmp_path / "at-once")
     recorder = recorder_of(later.gateway)
