@@ -324,3 +324,44 @@ def test_a_delivery_pass_copies_the_journals_only_for_a_logging_trail(env: InPro
     cloudtrail.start_logging(Name="the-trail")
     deliver_due(env.gateway)
     assert "ListUsers" in _event_names(env)  # a logging trail's pass copies first
+
+
+@pytest.mark.parametrize("copy_at", [1, 10**9])
+def test_the_background_copy_runs_once_enough_journal_waits_and_indexes_every_flush_seconds(
+        env: InProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copy_at: int) -> None:
+    """The background process copies as soon as COPY_AT_BYTES of journal wait, without their lookup entries (a
+    copy holds the writer lock: the shorter the better), and indexes only every FLUSH_SECONDS (each indexing
+    rewrites the posting list of every value the events carry). Below COPY_AT_BYTES, the copy waits for that."""
+    import asyncio
+    import time
+
+    from turnout.services.cloudtrail import recorder as recorder_module
+
+    monkeypatch.setattr(recorder_module, "FLUSH_SECONDS", 60.0)
+    monkeypatch.setattr(recorder_module, "LOOK_SECONDS", 0.01)
+    monkeypatch.setattr(recorder_module, "COPY_AT_BYTES", copy_at)
+    recorder = _journaled(env, tmp_path / DIRECTORY)
+    db = env.gateway.db
+    iam = env.client("iam")
+
+    async def run() -> tuple[int, int]:
+        recorder.start(copies=True)
+        await asyncio.sleep(0.1)  # the first pass: it copies and indexes what there is (nothing)
+        for n in range(3):
+            iam.create_user(UserName=f"bg-{n}")
+        deadline = time.monotonic() + 0.5 if copy_at > 1 else time.monotonic() + 10
+        while store.last_seq(db) < 3 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        return store.last_seq(db), store.indexed_seq(db)
+
+    try:
+        copied, indexed = asyncio.run(run())
+    finally:
+        recorder.close()
+    if copy_at == 1:
+        assert (copied, indexed) == (3, 0)  # copied within the looks, indexed at the next FLUSH_SECONDS only
+        assert [seq for _, seq in store.find(db, ACCOUNT, "us-east-1", "EventName", "CreateUser", 0, 2**40, None,
+                                             10)] == [3, 2, 1]
+    else:
+        assert copied == 0  # 3 events' bytes: it waits
+    assert store.indexed_seq(db) == store.last_seq(db) == 3  # close() copies and indexes what is left

@@ -7,17 +7,18 @@ repeated calls are made from a cached shape, :mod:`.records`) and makes it durab
   which survives a ``kill -9``: a write's inside its transaction, before the commit (a write that committed always
   has its event), any other call's after it, an internal call's (ECS's calls through the gateway) whatever becomes
   of the transaction it was made in. :meth:`CloudTrailRecorder.flush` copies every journal into the event store, in
-  the order the calls were made: the background process's task every :data:`FLUSH_SECONDS` (one process, so
-  that copies never race for the writer lock), ``LookupEvents`` in any process (so that a call is found as soon as it
-  has been answered, whichever process answered it), and every process when it stops. The first copy also takes
-  what a stopped or crashed process left.
+  the order the calls were made: the background process's task every :data:`FLUSH_SECONDS`, or as soon as
+  :data:`COPY_AT_BYTES` of journal wait (one process, so that copies never race for the writer lock),
+  ``LookupEvents`` in any process (so that a call is found as soon as it has been answered, whichever process
+  answered it), and every process when it stops. The first copy also takes what a stopped or crashed process left.
 * **Without a server** (a gateway used in process, as tests do): a write's event is written in the write's own
   transaction (one commit for the change and its event); any other call's in a transaction of its own, before its
   answer; an internal call's at once, or after the transaction it was made in.
 
 The durable write adds the events' rows only; their lookup entries (the posting lists of :mod:`.store.postings`,
-whose rows a lone event would rewrite whole) are added by every :meth:`~CloudTrailRecorder.flush` but
-``LookupEvents``' (which finds the events not indexed yet by reading them, :func:`.store.find`). After a crash,
+whose rows a lone event would rewrite whole) are added by the background process once every
+:data:`FLUSH_SECONDS` and by every other :meth:`~CloudTrailRecorder.flush` but ``LookupEvents``' (which finds the
+events not indexed yet by reading them, :func:`.store.find`). After a crash,
 the events written but not yet indexed are indexed by the first flush (:func:`.store.index_events` resumes after
 :func:`.store.indexed_seq`).
 
@@ -39,6 +40,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +56,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("turnout.cloudtrail")
 
 FLUSH_SECONDS = 1.0  # a copy costs the primary's calls much the same whatever its size (README, CloudTrail)
+# ... but holds the writer lock while it runs, and every write of every worker waits for it: the background
+# process copies as soon as this many bytes of journal wait (a few hundred calls' events), looking every
+# LOOK_SECONDS, so that no copy holds the lock for long under load.
+COPY_AT_BYTES = 24 * 1024
+LOOK_SECONDS = 0.05
 MAX_PENDING = 100_000
 LOG_EVERY = 10.0
 INDEX_BATCH = 50_000  # events indexed per transaction
@@ -319,15 +326,31 @@ class CloudTrailRecorder:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        indexed_at = -FLUSH_SECONDS
         while True:
+            index = time.monotonic() - indexed_at >= FLUSH_SECONDS
             try:
                 # In a thread: copying and indexing a second of calls takes milliseconds the loop owes
                 # to requests. Always the same thread, so the same database connection, whose page and statement
                 # caches stay warm. The first run copies what stopped or crashed processes left.
-                await loop.run_in_executor(self._thread, self.flush)
+                await loop.run_in_executor(self._thread, partial(self.flush, index=index))
             except Exception:  # flush counts its own failures; never let the task die
                 log.exception("CloudTrail flush failed")
-            await asyncio.sleep(FLUSH_SECONDS)
+            if index:
+                indexed_at = time.monotonic()
+            while time.monotonic() - indexed_at < FLUSH_SECONDS and self.waiting_bytes() < COPY_AT_BYTES:
+                await asyncio.sleep(LOOK_SECONDS)
+
+    def waiting_bytes(self) -> int:
+        """Bytes of journal written since this process last copied them (or saw them copied)."""
+        journal = self.journal
+        if journal is None:
+            return 0
+        copied = self._copied
+        total = 0
+        for name in journal.names():
+            total += max(0, (journal.size(name) or 0) - copied.get(name, 0))
+        return total
 
     def close(self) -> None:
         """Stop the task and write what is pending (server shutdown, before the database closes): this process's
