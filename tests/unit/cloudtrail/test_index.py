@@ -3,9 +3,11 @@ found by every value they carry, in order, and by nothing else; the same as when
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -139,3 +141,29 @@ def test_a_batch_whose_times_go_back_is_indexed_once(tmp_path: Path) -> None:
     assert store.append(db, drafts[:1]) == 1 and store.indexed_seq(db) == 3
     assert _found(db, "us-east-1", "", "") == [3, 1, 2]
     assert _found(db, "us-east-1", "Username", "alice") == [3, 1, 2]
+
+
+def test_indexing_that_another_process_overtakes_adds_nothing_twice(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """index_events works the lists out before it takes the writer lock; when another process indexes the same
+    events meanwhile, it starts again under the lock, so no event is listed twice."""
+    events_module = importlib.import_module("turnout.services.cloudtrail.store.events")  # the package's "events"
+    path = tmp_path / "events.db"
+    ours, theirs = Database(path), Database(path)
+    drafts = _drafts()
+    assert store.write_events(ours, drafts[:40]) == 40
+    real = events_module._lookup_lists
+    overtaken = []
+
+    def overtaking(rows: Any) -> Any:
+        if not overtaken:  # the other process indexes the first 25 while we work out ours
+            overtaken.append(0)
+            overtaken[0] = store.index_events(theirs, limit=25)
+        return real(rows)
+
+    monkeypatch.setattr(events_module, "_lookup_lists", overtaking)
+    assert store.index_events(ours) == 15 and overtaken == [25]
+    assert store.indexed_seq(ours) == 40
+    expected = Database(tmp_path / "at_once.db")
+    store.append(expected, drafts[:40])
+    assert _every_lookup(ours) == _every_lookup(expected)

@@ -168,7 +168,7 @@ class CloudTrailRecorder:
         yet without the index) leaves the indexing to the background process's next flush, unless more than
         :data:`UNINDEXED_AT_MOST` events wait for it (no background flush: a gateway used in process)."""
         try:
-            copied = self._copy_journals(index=index)
+            copied = self._copy_journals()
         except Exception:  # rolled back: the journals are copied again at the next flush, nothing is lost
             log.exception("CloudTrail: could not copy the journals")
             copied = 0
@@ -206,30 +206,29 @@ class CloudTrailRecorder:
             if self.share is not None:
                 self.share("recorded", written)
 
-    def _insert(self, built: list[Draft], *, index: bool = False) -> int:
-        """Write events in one transaction (a savepoint of the caller's, if one is open), with their lookup entries
-        if ``index`` (every event before them must be indexed already); returns how many."""
+    def _insert(self, built: list[Draft]) -> int:
+        """Write events in one transaction (a savepoint of the caller's, if one is open), without their lookup
+        entries; returns how many."""
         if not built:
             return 0
-        write = store.append if index else store.write_events
         try:
-            return write(self.db, built)
+            return store.write_events(self.db, built)
         except Exception:
             # The batch's savepoint is rolled back: write its events one by one, so that one event that cannot
             # be written (a hostile request's text) never takes the others with it.
             log.warning("CloudTrail: a batch of %d events failed; writing them one by one", len(built),
                         exc_info=True)
-            return sum(self._insert_one(write, draft) for draft in built)
+            return sum(self._insert_one(draft) for draft in built)
 
-    def _insert_one(self, write: Callable[[Database, list[Draft]], int], draft: Draft) -> int:
+    def _insert_one(self, draft: Draft) -> int:
         """Write one event; one the database refuses is written again with its unencodable text escaped
         (:meth:`Draft.escaped`); lost (counted, logged) only if that fails too."""
         try:
-            return write(self.db, [draft])
+            return store.write_events(self.db, [draft])
         except Exception:
             pass
         try:
-            return write(self.db, [draft.escaped()])
+            return store.write_events(self.db, [draft.escaped()])
         except Exception:
             self._lose(1, "could not write the event of %s", draft.request_id, exc_info=True)
             return 0
@@ -247,10 +246,11 @@ class CloudTrailRecorder:
 
     # -- copying the journals ---------------------------------------------------------------------------------
 
-    def _copy_journals(self, *, index: bool = True) -> int:
+    def _copy_journals(self) -> int:
         """Copy the new frames of every journal into the store, in one transaction, events in the order their
-        frames were written, with their lookup entries if ``index``; delete the journals nobody writes any more
-        once copied. Returns the events written."""
+        frames were written, without their lookup entries (:meth:`_index` adds them after, in transactions that
+        take the writer lock only to write them); delete the journals nobody writes any more once copied. Returns
+        the events written."""
         journal = self.journal
         if journal is None:
             if self.journal_dir is None or not self.journal_dir.is_dir():
@@ -283,9 +283,7 @@ class CloudTrailRecorder:
                     frames.extend((written_at, order, drafts) for written_at, drafts in read)
                     moved[name] = (start, end)
                 frames.sort(key=lambda frame: (frame[0], frame[1]))  # stable: a journal's frames keep their order
-                # Indexed as they are written (off the answers, the copy need not leave it for later), after every
-                # event written before them (store.append): the lookup index covers a prefix of the events.
-                written = self._insert([draft for _, _, drafts in frames for draft in drafts], index=index)
+                written = self._insert([draft for _, _, drafts in frames for draft in drafts])
                 for name, (start, end) in moved.items():
                     if name in gone:
                         store.journal.forget(self.db, name)

@@ -138,37 +138,63 @@ def unindexed(db: Database) -> int:
 
 def index_events(db: Database, limit: int = 50_000) -> int:
     """Add the lookup entries of the events written without them (:func:`write_events`; after a crash, those
-    written before it), oldest first, up to ``limit`` events (-1: all); returns how many were indexed."""
+    written before it), oldest first, up to ``limit`` events (-1: all); returns how many were indexed.
+
+    Outside a transaction, the events are read and their lists worked out from a snapshot first, and the writer
+    lock is taken only to write the lists: every write of every process waits while it is held, and reading a
+    second of a busy server's events back and grouping them took as long again as writing their lists (README,
+    CloudTrail). Should another process have indexed meanwhile, the work is done again under the lock."""
+    if not db.in_transaction:
+        with db.transaction(write=False):
+            start = indexed_seq(db)
+            rows = _unindexed_rows(db, start, limit)
+        if not rows:
+            return 0
+        scoped = _lookup_lists(rows)
+        with db.transaction():
+            if indexed_seq(db) == start:
+                postings.write(db, scoped)
+                _indexed_up_to(db, rows[-1][0])
+                return len(rows)
     with db.transaction():
-        rows = db.all(
-            "SELECT seq, account_id, region, event_time, event_name, event_source, read_only, username, "
-            "access_key_id, resources FROM cloudtrail_events WHERE seq > ? ORDER BY seq LIMIT ?",
-            (indexed_seq(db), limit),
-        )
-        # Events grouped by what they are found by (repeated calls share it): their lookup pairs are worked out
-        # once per group, and each group's entries added to its lists in one step (postings.write sorts them).
-        grouped: dict[tuple[Any, ...], list[postings.Pair]] = {}
-        for seq, account, region, event_time, name, source, read, user, key, resources in rows:
-            where = (account, region, name, source, read, user, key, resources)
-            group = grouped.get(where)
-            if group is None:
-                grouped[where] = [(event_time, seq)]
-            else:
-                group.append((event_time, seq))
-        scoped: postings.Scoped = {}
-        for (account, region, name, source, read, user, key, resources), pairs in grouped.items():
-            found_as = tuple((str(kind), str(rname)) for kind, rname in json.loads(resources or "[]"))
-            lists = scoped.setdefault((account, region), {})
-            for lookup in lookup_pairs(name, source, bool(read), user, key, found_as):
-                found = lists.get(lookup)
-                if found is None:
-                    lists[lookup] = list(pairs)
-                else:
-                    found.extend(pairs)
-        postings.write(db, scoped)
+        rows = _unindexed_rows(db, indexed_seq(db), limit)
+        postings.write(db, _lookup_lists(rows))
         if rows:
             _indexed_up_to(db, rows[-1][0])
         return len(rows)
+
+
+def _unindexed_rows(db: Database, after: int, limit: int) -> list[Row]:
+    return db.all(
+        "SELECT seq, account_id, region, event_time, event_name, event_source, read_only, username, access_key_id, "
+        "resources FROM cloudtrail_events WHERE seq > ? ORDER BY seq LIMIT ?",
+        (after, limit),
+    )
+
+
+def _lookup_lists(rows: list[Row]) -> postings.Scoped:
+    """The posting-list entries of events' rows (as :func:`_unindexed_rows` reads them)."""
+    # Events grouped by what they are found by (repeated calls share it): their lookup pairs are worked out once per
+    # group, and each group's entries added to its lists in one step (postings.write sorts them).
+    grouped: dict[tuple[Any, ...], list[postings.Pair]] = {}
+    for seq, account, region, event_time, name, source, read, user, key, resources in rows:
+        where = (account, region, name, source, read, user, key, resources)
+        group = grouped.get(where)
+        if group is None:
+            grouped[where] = [(event_time, seq)]
+        else:
+            group.append((event_time, seq))
+    scoped: postings.Scoped = {}
+    for (account, region, name, source, read, user, key, resources), pairs in grouped.items():
+        found_as = tuple((str(kind), str(rname)) for kind, rname in json.loads(resources or "[]"))
+        lists = scoped.setdefault((account, region), {})
+        for lookup in lookup_pairs(name, source, bool(read), user, key, found_as):
+            found = lists.get(lookup)
+            if found is None:
+                lists[lookup] = list(pairs)
+            else:
+                found.extend(pairs)
+    return scoped
 
 
 def _insert(db: Database, drafts: Iterable[Draft], *, index: bool) -> tuple[int, postings.Scoped]:
