@@ -140,20 +140,21 @@ def index_events(db: Database, limit: int = 50_000) -> int:
     """Add the lookup entries of the events written without them (:func:`write_events`; after a crash, those
     written before it), oldest first, up to ``limit`` events (-1: all); returns how many were indexed.
 
-    Outside a transaction, the events are read and their lists worked out from a snapshot first, and the writer
-    lock is taken only to write the lists: every write of every process waits while it is held, and reading a
-    second of a busy server's events back and grouping them took as long again as writing their lists (README,
-    CloudTrail). Should another process have indexed meanwhile, the work is done again under the lock."""
+    Outside a transaction, the events are read and what their lists need written is worked out from a snapshot
+    first (:func:`postings.plan`), and the writer lock is taken only to write it: every write of every process
+    waits while the lock is held, and that reading and working out took most of the time (README, CloudTrail).
+    Should another process have indexed meanwhile, the work is done again under the lock."""
     if not db.in_transaction:
         with db.transaction(write=False):
             start = indexed_seq(db)
             rows = _unindexed_rows(db, start, limit)
-        if not rows:
+            # Only indexing changes the posting lists, and it moves the indexed seq: while that stays, so do they.
+            planned = postings.plan(db, _lookup_lists(rows)) if rows else None
+        if planned is None:
             return 0
-        scoped = _lookup_lists(rows)
         with db.transaction():
             if indexed_seq(db) == start:
-                postings.write(db, scoped)
+                postings.apply(db, planned)
                 _indexed_up_to(db, rows[-1][0])
                 return len(rows)
     with db.transaction():

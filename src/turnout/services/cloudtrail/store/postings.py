@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
+from dataclasses import dataclass
 from operator import sub
 from typing import Any
 
@@ -83,10 +84,21 @@ _INSERT = (
 )
 
 
-def write(db: Database, scoped: Scoped) -> None:
-    """Add a batch's entries (inside the caller's transaction)."""
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What adding a batch's entries writes, worked out by reading alone (:func:`plan`): appends to the newest
+    regular rows (``UPDATE``), and new rows. Valid while no other batch is indexed (the rows it read stay as they
+    were): :func:`apply` it in the transaction that checks that."""
+
+    appends: list[tuple[str, int, int, int, int]]  # (text, max_time, last_seq, entries, id)
+    rows: list[tuple[Any, ...]]
+
+
+def plan(db: Database, scoped: Scoped) -> Plan:
+    """The writes that add a batch's entries (reads only)."""
     next_id = int(db.scalar("SELECT MAX(id) FROM cloudtrail_lookup") or 0) + 1
     rows: list[tuple[Any, ...]] = []
+    appends: list[tuple[str, int, int, int, int]] = []
     encode = _Encoder()
     for (account, region), lists in scoped.items():
         for (attribute, value), entries in lists.items():
@@ -111,18 +123,30 @@ def write(db: Database, scoped: Scoped) -> None:
                 room = CAP - last["entry_count"]
                 if room > 0 and start < len(entries):
                     chunk = entries[start:start + room]
-                    db.execute(
-                        "UPDATE cloudtrail_lookup SET entries = entries || ',' || ?, max_time = ?, last_seq = ?, "
-                        "entry_count = entry_count + ? WHERE id = ?",
-                        (encode(chunk, tail), chunk[-1][0], chunk[-1][1], len(chunk), last["id"]),
-                    )
+                    appends.append((encode(chunk, tail), chunk[-1][0], chunk[-1][1], len(chunk), last["id"]))
                     start += len(chunk)
             for index in range(start, len(entries), CAP):
                 chunk = entries[index:index + CAP]
                 rows.append((next_id, *key, 1, chunk[0][0], chunk[-1][0], chunk[-1][1], len(chunk), encode(chunk)))
                 next_id += 1
-    if rows:
-        db.insert_rows(_INSERT, rows)
+    return Plan(appends, rows)
+
+
+def apply(db: Database, planned: Plan) -> None:
+    """Write what :func:`plan` worked out (inside the caller's write transaction)."""
+    if planned.appends:
+        db.executemany(
+            "UPDATE cloudtrail_lookup SET entries = entries || ',' || ?, max_time = ?, last_seq = ?, "
+            "entry_count = entry_count + ? WHERE id = ?",
+            planned.appends,
+        )
+    if planned.rows:
+        db.insert_rows(_INSERT, planned.rows)
+
+
+def write(db: Database, scoped: Scoped) -> None:
+    """Add a batch's entries (inside the caller's transaction)."""
+    apply(db, plan(db, scoped))
 
 
 def _keep(best: list[Pair], pair: Pair, limit: int) -> None:
