@@ -217,6 +217,35 @@ def test_repeated_calls_are_written_short_and_read_back_whole(env: InProcess, tm
     assert all(record["eventName"] == "ListUsers" and record["userIdentity"]["type"] == "Root" for record in records)
 
 
+
+def test_repeated_calls_with_lists_and_structures_are_written_short_and_each_keeps_its_parameters(
+        env: InProcess, tmp_path: Path) -> None:
+    """A call naming what it reads in a list (DescribeClusters, as pipelines poll DescribeServices) is a repeat
+    too; calls with other lists, in another order or structures of other values are not the same record."""
+    recorder = _journaled(env, tmp_path / DIRECTORY)
+    ecs = env.client("ecs")
+    for name in ("blue", "green"):
+        ecs.create_cluster(clusterName=name)
+    asks: list[dict[str, Any]] = [
+        {"clusters": ["blue", "green"]}, {"clusters": ["green", "blue"]}, {"clusters": ["blue"]},
+        {"clusters": ["blue"], "include": ["TAGS"]}, {"clusters": ["blue"], "include": ["SETTINGS"]}]
+    journal = recorder.journal
+    assert journal is not None
+    for ask in asks:
+        ecs.describe_clusters(**ask)
+    first = journal.size(journal.name) or 0
+    for _ in range(4):
+        for ask in asks:
+            ecs.describe_clusters(**ask)
+    assert (journal.size(journal.name) or 0) - first < 20 * 100  # 20 repeats of some 60 bytes each
+    recorder.flush()
+    records = [event.record for event in store.events_after(env.gateway.db, 0, 100)
+               if event.record["eventName"] == "DescribeClusters"]
+    assert [record["requestParameters"] for record in records] == [
+        {key: value for key, value in ask.items()} for ask in asks] * 5
+    assert len({record["requestID"] for record in records}) == 25
+
+
 def test_a_reader_beginning_mid_file_takes_the_shapes_written_before(env: InProcess, tmp_path: Path) -> None:
     directory = tmp_path / DIRECTORY
     writer = _journaled(env, directory)

@@ -328,3 +328,13 @@ def test_an_internal_call_inside_a_transaction_is_written_after_it(env: InProces
     env.client("iam").list_users()
     assert recorder.pending == 0
     assert [r["eventName"] for r in records_of(env)][-2:] == ["ListUsers", "ListRoles"]
+
+
+def test_shape_keys_tell_lists_structures_and_order_apart() -> None:
+    from turnout.services.cloudtrail import records
+
+    assert records._frozen([["a", 1]]) != records._frozen({"a": 1})
+    assert records._frozen(["a", "b"]) != records._frozen(["b", "a"])
+    assert records._frozen({"b": [1], "a": "x"}) == records._frozen({"a": "x", "b": [1]})
+    with pytest.raises(records._Unkeyed):
+        records._frozen({"at": datetime(2026, 1, 1, tzinfo=UTC)})

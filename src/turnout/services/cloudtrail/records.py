@@ -349,20 +349,38 @@ _shapes: dict[tuple[Any, ...], list[Shape]] = {}
 SHAPES_KEPT = 4096
 
 
+class _Unkeyed(Exception):
+    """A parameter value with no key of its own (a timestamp, bytes): the call's record is built whole."""
+
+
+def _frozen(value: Any) -> Any:
+    """A list or structure of scalars as a key (tagged, so that a list of pairs never equals a structure)."""
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, list):
+        return ("L", *(_frozen(item) for item in value))
+    if isinstance(value, dict):
+        return ("D", *sorted((name, _frozen(item)) for name, item in value.items()))
+    raise _Unkeyed
+
+
 def _shape_key(ctx: RequestContext, principal: Principal, authorized: tuple[str, ...]) -> tuple[Any, ...] | None:
     """What a call's record depends on besides its time and ids, for calls whose record has no response
-    (reads, failures); None for others (and for parameters with structures, which are rare in reads)."""
+    (reads, failures); None for others (and for parameters holding values other than strings, numbers, booleans,
+    and lists and structures of them: a pipeline polling DescribeServices or DescribeTasks names its services or
+    tasks in a list)."""
     params = ctx.params
-    for value in params.values():
-        if not isinstance(value, _SCALARS):
-            return None
     assert ctx.service is not None and ctx.operation is not None
     error = ctx.error
     if error is None and not read_only(ctx.service.signing_name, ctx.operation.name):
         return None
+    try:
+        frozen = tuple(sorted((name, _frozen(value)) for name, value in params.items()))
+    except _Unkeyed:
+        return None
     return (_principal_key(principal), ctx.service.name, ctx.operation.name, ctx.region, ctx.source_ip,
-            ctx.user_agent, ctx.invoked_by, None if error is None else (error.code, error.message),
-            tuple(sorted(params.items())), authorized)
+            ctx.user_agent, ctx.invoked_by, None if error is None else (error.code, error.message), frozen,
+            authorized)
 
 
 def drafts(ctx: RequestContext, found: list[Shape] | None = None) -> list[Draft]:
