@@ -100,8 +100,8 @@ def last_seq(db: Database) -> int:
 
 def append(db: Database, drafts: Iterable[Draft]) -> int:
     """Write events and their lookup entries (in one transaction), giving each its seq and eventID; returns how
-    many were written (the recorder's copy of its journals, bulk loads; a call's own durable write without a
-    journal uses :func:`write_events`, then :func:`index_events`)."""
+    many were written (bulk loads; the recorder writes with :func:`write_events`, then indexes with
+    :func:`index_events`). Events written before them without their entries are indexed first."""
     with db.transaction():
         if indexed_seq(db) < last_seq(db):  # the index covers a prefix of the events: theirs first
             index_events(db, limit=-1)
