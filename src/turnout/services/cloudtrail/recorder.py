@@ -55,10 +55,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("turnout.cloudtrail")
 
-FLUSH_SECONDS = 1.0  # a copy costs the primary's calls much the same whatever its size (README, CloudTrail)
-# ... but holds the writer lock while it runs, and every write of every worker waits for it: the background
-# process copies as soon as this many bytes of journal wait (a few hundred calls' events), looking every
-# LOOK_SECONDS, so that no copy holds the lock for long under load.
+# The background process indexes every FLUSH_SECONDS (an indexing pass costs much the same whatever the number of
+# events: it rewrites the posting list of every value they carry; README, CloudTrail), and copies at least as often.
+FLUSH_SECONDS = 1.0
+# A copy holds the writer lock while it runs, and every write of every worker waits for it: the background process
+# copies as soon as this many bytes of journal wait (a few hundred calls' events), looking every LOOK_SECONDS, so
+# that no copy holds the lock for long under load.
 COPY_AT_BYTES = 24 * 1024
 LOOK_SECONDS = 0.05
 MAX_PENDING = 100_000
@@ -165,8 +167,9 @@ class CloudTrailRecorder:
     def flush(self, *, index: bool = True) -> int:
         """Copy every journal into the store, write the events waiting here, and index every event written so far;
         returns the number of events written. ``index=False`` (``LookupEvents``, which finds the events not indexed
-        yet without the index) leaves the indexing to the background process's next flush, unless more than
-        :data:`UNINDEXED_AT_MOST` events wait for it (no background flush: a gateway used in process)."""
+        yet without the index, and the background process between its indexing passes) leaves the indexing to the
+        background process's next pass, unless more than :data:`UNINDEXED_AT_MOST` events wait for it (no
+        background process: a gateway used in process)."""
         try:
             copied = self._copy_journals()
         except Exception:  # rolled back: the journals are copied again at the next flush, nothing is lost
