@@ -315,6 +315,18 @@ def process_tree_cpu(root: int) -> float:
     return ticks / _CLOCK_TICK
 
 
+def process_cpu(root: int) -> dict[int, float]:
+    """CPU seconds (user+system) of ``root``'s live child processes, by pid (turnout serve's workers and
+    background process; empty for a server that starts none)."""
+    found: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields is not None and int(fields[1]) == root:
+                found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / _CLOCK_TICK
+    return found
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds all cores of the machine have spent not idle, from /proc/stat."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
@@ -329,12 +341,18 @@ class CpuWindow:
         self.wall = time.monotonic()
         self.server_cpu = server.cpu_seconds()
         self.machine = machine_busy_seconds()
+        self.children = process_cpu(server.process.pid) if server.process is not None else {}
+        self.children_pct: list[float] = []  # once closed: each child process's CPU %, busiest first
 
     def close(self) -> tuple[float, float, float]:
         """(seconds, server CPU %, machine CPU %) since the window opened; 100% is one core."""
         seconds = time.monotonic() - self.wall
         server = 100 * (self.server.cpu_seconds() - self.server_cpu) / seconds
         machine = 100 * (machine_busy_seconds() - self.machine) / seconds
+        if self.server.process is not None:
+            now = process_cpu(self.server.process.pid)
+            self.children_pct = sorted((round(100 * (cpu - self.children.get(pid, 0.0)) / seconds, 1)
+                                        for pid, cpu in now.items()), reverse=True)
         return seconds, server, machine
 
 

@@ -202,7 +202,18 @@ def measure(server: ServerProcess, args: argparse.Namespace, conns: int, warmup:
           f"p99 {result.p99_ms:7.2f} ms  errors {result.errors}", flush=True)
     if server.process is not None and server.process.poll() is not None:
         raise BenchError(f"{server.spec.name} died under load:\n{server.log_tail()}")
+    if uneven(result):
+        print(f"  WARNING: {server.spec.name}'s processes used {result.server_processes_cpu_pct}% CPU: the "
+              f"{conns} connections went unevenly to its workers, so this level measures fewer workers", flush=True)
     return result
+
+
+def uneven(result: LoadResult) -> bool:
+    """Whether a server with two workers or more served a level of as many connections mostly on one of them:
+    its busiest process used over half a core and its second busiest under a quarter of that (the third, a
+    background process, uses a few percent)."""
+    cpu = result.server_processes_cpu_pct
+    return len(cpu) >= 3 and result.connections >= 2 and cpu[0] > 50 and cpu[1] < cpu[0] / 4
 
 
 def load_levels(
@@ -261,9 +272,12 @@ def _bare_ratios(turnout: list[dict[str, Any]], bare: list[dict[str, Any]]) -> d
     verdict = "not measured (add it to --conns)" if at_goal is None else (
         "met" if at_goal >= GOAL_BARE_RATIO else "MISSED")
     print(f"\nthroughput ratio turnout/bare: {text}")
+    at_level = next((load for load in turnout if load["connections"] == GOAL_BARE_CONNS), None)
+    lopsided = at_level is not None and uneven(LoadResult(**at_level))
+    caveat = "; its connections went unevenly to the workers (see the WARNING above): run it again" if lopsided else ""
     print(f"goal 3, signed GetRole >= {GOAL_BARE_RATIO:g} x the bare app's throughput at "
           f"{GOAL_BARE_CONNS} connections: {verdict}"
-          f"{'' if at_goal is None else f' ({at_goal:.2f}, {at_goal * 100:.0f}%)'}")
+          f"{'' if at_goal is None else f' ({at_goal:.2f}, {at_goal * 100:.0f}%)'}{caveat}")
     text = ", ".join(f"conns={c}: {r:.2f}" for c, r in cpu_ratios.items())
     print(f"server CPU per request, bare/turnout: {text}  (the same comparison in CPU: steadier on a busy machine; "
           "at conns=1-2 neither server is saturated)")

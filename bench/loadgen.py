@@ -50,6 +50,9 @@ class LoadResult:
     generator_cpu_pct: float = 0.0
     other_cpu_pct: float = 0.0  # the rest of the machine's busy time: another load skews the numbers
     server_cpu_us_per_req: float = 0.0  # server CPU time per request: steadier than req/s on a busy machine
+    # Each of the server's child processes' CPU % (turnout serve's workers and background process), busiest first:
+    # shows connections shared out unevenly between the workers.
+    server_processes_cpu_pct: list[float] = field(default_factory=list)
 
     def set_cpu(self, server: float, generator: float, machine: float) -> None:
         self.server_cpu_us_per_req = round(server / 100 / self.rps * 1e6, 1) if self.rps else 0.0
@@ -139,6 +142,7 @@ def _run_wrk(
         data = _wrk_once(wrk, script, server.port, connections, threads, duration)
         wall, server_cpu, machine_cpu = window.close()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        processes = window.children_pct
     seconds = data["duration_us"] / 1e6
     detail = {k: int(data[k]) for k in ("connect", "read", "write", "timeout", "non200") if data[k]}
     # wrk's "status" errors are responses >= 400: already among the non-200s counted by the script.
@@ -151,6 +155,7 @@ def _run_wrk(
         errors=errors, error_detail=detail,
     )
     result.set_cpu(server_cpu, 100 * gen_cpu / wall, machine_cpu)
+    result.server_processes_cpu_pct = processes
     return result
 
 
@@ -345,6 +350,7 @@ def _run_python(
         errors=sum(errors.values()), error_detail=dict(errors), reconnects=reconnects,
     )
     result.set_cpu(server_cpu, 100 * gen_cpu / duration, machine_cpu)
+    result.server_processes_cpu_pct = window.children_pct
     return result
 
 
