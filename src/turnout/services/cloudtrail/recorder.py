@@ -61,7 +61,7 @@ FLUSH_SECONDS = 1.0
 # A copy holds the writer lock while it runs, and every write of every worker waits for it: the background process
 # copies as soon as this many bytes of journal wait (a few hundred calls' events), looking every LOOK_SECONDS, so
 # that no copy holds the lock for long under load.
-COPY_AT_BYTES = 24 * 1024
+COPY_AT_BYTES = 64 * 1024
 LOOK_SECONDS = 0.05
 MAX_PENDING = 100_000
 LOG_EVERY = 10.0
