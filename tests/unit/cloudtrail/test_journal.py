@@ -373,9 +373,21 @@ def test_the_background_copy_runs_once_enough_journal_waits_and_indexes_every_fl
     db = env.gateway.db
     iam = env.client("iam")
 
+    passes: list[bool] = []  # each finished pass: whether it indexed
+    flush = recorder.flush
+
+    def watched(*, index: bool = True) -> int:
+        written = flush(index=index)
+        passes.append(index)
+        return written
+
+    monkeypatch.setattr(recorder, "flush", watched)
+
     async def run() -> tuple[int, int]:
         recorder.start(copies=True)
-        await asyncio.sleep(0.1)  # the first pass: it copies and indexes what there is (nothing)
+        while not passes:  # the first pass: it copies and indexes what there is (nothing)
+            await asyncio.sleep(0.01)
+        assert passes == [True]
         for n in range(3):
             iam.create_user(UserName=f"bg-{n}")
         deadline = time.monotonic() + 0.5 if copy_at > 1 else time.monotonic() + 10
@@ -387,10 +399,12 @@ def test_the_background_copy_runs_once_enough_journal_waits_and_indexes_every_fl
         copied, indexed = asyncio.run(run())
     finally:
         recorder.close()
+    between = passes[1:-1]  # after the first, before close()'s
     if copy_at == 1:
+        assert between and not any(between)  # copies alone
         assert (copied, indexed) == (3, 0)  # copied within the looks, indexed at the next FLUSH_SECONDS only
         assert [seq for _, seq in store.find(db, ACCOUNT, "us-east-1", "EventName", "CreateUser", 0, 2**40, None,
                                              10)] == [3, 2, 1]
     else:
-        assert copied == 0  # 3 events' bytes: it waits
+        assert copied == 0 and between == []  # 3 events' bytes: it waits
     assert store.indexed_seq(db) == store.last_seq(db) == 3  # close() copies and indexes what is left
