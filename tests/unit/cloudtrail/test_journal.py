@@ -408,3 +408,30 @@ def test_the_background_copy_runs_once_enough_journal_waits_and_indexes_every_fl
     else:
         assert copied == 0 and between == []  # 3 events' bytes: it waits
     assert store.indexed_seq(db) == store.last_seq(db) == 3  # close() copies and indexes what is left
+
+
+def test_a_copy_that_finds_everything_copied_by_another_process_takes_no_writer_lock(
+        env: InProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A LookupEvents right after the background process copied (the common case once it copies every few hundred
+    calls) reads the positions and returns, instead of waiting for the writer lock to find nothing new."""
+    directory = tmp_path / DIRECTORY
+    ours = _journaled(env, directory)
+    iam = env.client("iam")
+    for n in range(3):
+        iam.create_user(UserName=f"copied-{n}")
+    other = CloudTrailRecorder(env.gateway.db, journal_dir=directory)  # another process's recorder: no journal
+    assert other.flush(index=False) == 3
+    db = env.gateway.db
+    writes: list[bool] = []
+    transaction = db.transaction
+
+    def counted(*, write: bool = True) -> Any:
+        writes.append(write)
+        return transaction(write=write)
+
+    monkeypatch.setattr(db, "transaction", counted)
+    assert ours.flush(index=False) == 0
+    assert writes and True not in writes  # read the positions: nothing waits
+    iam.create_user(UserName="later")  # its own write transaction (counted) and its event in the journal
+    writes.clear()
+    assert ours.flush(index=False) == 1 and True in writes  # something waits: copied under the lock

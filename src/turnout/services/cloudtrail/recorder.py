@@ -269,6 +269,15 @@ class CloudTrailRecorder:
                    if sizes[name] is not None and (name in gone or (sizes[name] or 0) > self._copied.get(name, 0))]
             if not due:
                 return 0  # nothing new since this process last copied (another may have since: no harm)
+            # Copied by another process meanwhile (the background one copies every few hundred calls)? Then nothing
+            # waits, and the writer lock, which every write of every worker waits for, is not taken for nothing.
+            with self.db.transaction(write=False):
+                stored = {name: store.journal.position(self.db, name) for name in due}
+            for name, at in stored.items():
+                self._copied[name] = max(self._copied.get(name, 0), at)
+            due = [name for name in due if name in gone or (sizes[name] or 0) > stored[name]]
+            if not due:
+                return 0
             with self.db.transaction():
                 frames: list[tuple[int, int, list[Draft]]] = []
                 moved: dict[str, tuple[int, int]] = {}
