@@ -293,37 +293,46 @@ def _stat_fields(pid: int) -> list[str] | None:
         return None
 
 
-def process_tree_cpu(root: int) -> float:
-    """CPU seconds (user+system) of ``root``, its live descendants, and its reaped children (cutime+cstime)."""
+def _children() -> dict[int, list[int]]:
+    """Every live process's children, by parent pid (from /proc)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             fields = _stat_fields(int(entry.name))
             if fields is not None:
                 children.setdefault(int(fields[1]), []).append(int(entry.name))
-    ticks, stack, first = 0, [root], True
+    return children
+
+
+def _cpu_seconds(fields: list[str]) -> float:
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICK  # utime + stime
+
+
+def process_tree_cpu(root: int) -> float:
+    """CPU seconds (user+system) of ``root``, its live descendants, and its reaped children (cutime+cstime)."""
+    children = _children()
+    seconds, stack, first = 0.0, [root], True
     while stack:
         pid = stack.pop()
         fields = _stat_fields(pid)
         if fields is None:
             continue
-        ticks += int(fields[11]) + int(fields[12])
+        seconds += _cpu_seconds(fields)
         if first:  # the root's reaped children (not its descendants' reaped ones: workers start no processes)
-            ticks += int(fields[13]) + int(fields[14])
+            seconds += (int(fields[13]) + int(fields[14])) / _CLOCK_TICK
             first = False
         stack.extend(children.get(pid, []))
-    return ticks / _CLOCK_TICK
+    return seconds
 
 
 def process_cpu(root: int) -> dict[int, float]:
     """CPU seconds (user+system) of ``root``'s live child processes, by pid (turnout serve's workers and
     background process; empty for a server that starts none)."""
     found: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            fields = _stat_fields(int(entry.name))
-            if fields is not None and int(fields[1]) == root:
-                found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / _CLOCK_TICK
+    for pid in _children().get(root, []):
+        fields = _stat_fields(pid)
+        if fields is not None:
+            found[pid] = _cpu_seconds(fields)
     return found
 
 
