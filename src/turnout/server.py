@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .auth.credentials import CredentialResolver
@@ -27,7 +27,7 @@ from .core.context import HttpRequest, RequestContext
 from .edge.lanes import Lanes
 from .edge.limits import BODY_COMPLETE, DRAIN_AT_MOST, LARGE_BODY, Limits, guess_service, request_timeout, too_large
 from .edge.protocol import ANSWERED, HEALTH_PATH
-from .edge.turns import WAITING, Turns
+from .edge.turns import WAITING, Turns, Waiting
 from .gateway.accesslog import AccessLog
 from .gateway.gateway import Gateway
 from .gateway.protocols import write, write_error
@@ -351,7 +351,7 @@ class App:
         await self._send(send, *answer)
 
     def answer_now(self, scope: Scope, body: bytes,
-                   later: Callable[[Answer], None]) -> Answer | Literal["waiting"] | None:
+                   later: Callable[[Answer], None]) -> Answer | Waiting | None:
         """Answer an API call whose request is read whole, from the connection's own callback
         (:mod:`turnout.edge.protocol`), without an ASGI task for it: now, or :data:`WAITING` when it waits for its
         turn on the loop (:mod:`turnout.edge.turns`: then ``later`` gets the answer); None when it must go the ASGI

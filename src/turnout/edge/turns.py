@@ -28,7 +28,8 @@ from typing import Final, Literal
 log = logging.getLogger("turnout.server")
 
 SLICE = 0.005  # seconds of calls the loop answers before it looks at its sockets again
-WAITING: Final[Literal["waiting"]] = "waiting"  # what the application says of a call that waits for its turn
+Waiting = Literal["waiting"]
+WAITING: Final[Waiting] = "waiting"  # what the application says of a call that waits for its turn
 
 
 class Turns:
