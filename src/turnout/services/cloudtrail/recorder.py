@@ -348,10 +348,10 @@ class CloudTrailRecorder:
                 log.exception("CloudTrail flush failed")
             if index:
                 indexed_at = time.monotonic()
-            while time.monotonic() - indexed_at < FLUSH_SECONDS and self.waiting_bytes() < COPY_AT_BYTES:
+            while time.monotonic() - indexed_at < FLUSH_SECONDS and self._waiting_bytes() < COPY_AT_BYTES:
                 await asyncio.sleep(LOOK_SECONDS)
 
-    def waiting_bytes(self) -> int:
+    def _waiting_bytes(self) -> int:
         """Bytes of journal written since this process last copied them (or saw them copied)."""
         journal = self.journal
         if journal is None:
